@@ -1,0 +1,38 @@
+# Kraken Market — every target sets up .venv itself; a fresh machine needs only Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+READY  := $(VENV)/.installed
+
+.PHONY: up test lint format typecheck bench clean
+
+$(READY): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+## up: run the whole platform locally (Ctrl-C stops it)
+up: $(READY)
+	$(BIN)/kraken-market up
+
+## test: lint, type-check and run the test suite on SQLite and PostgreSQL
+test: $(READY) lint typecheck
+	$(BIN)/pytest -q
+
+lint: $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(READY)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(READY)
+	$(BIN)/mypy
+
+## bench: catalog search latency at 100k products, API vs raw SQL, SQLite and PostgreSQL
+bench: $(READY)
+	$(BIN)/python bench/catalog.py
+
+clean:
+	rm -rf $(VENV) .kraken .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The marketplace's HTTP API: app factory, dependencies, authentication and error mapping."""

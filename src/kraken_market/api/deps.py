@@ -1,0 +1,48 @@
+"""FastAPI dependencies as ``Annotated`` aliases: ``SessionDep``, ``CurrentPrincipal``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from kraken_market.accounts.service import Principal
+from kraken_market.db.engine import write_session
+from kraken_market.errors import Unauthenticated
+from kraken_market.settings import Settings
+
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_bearer = HTTPBearer(auto_error=False, description="Token from `kraken-market accounts create`")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session per request; requests that may write take the write lock up front."""
+    factory = request.app.state.sessions
+    session = factory() if request.method in _READ_METHODS else write_session(factory)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("send 'Authorization: Bearer <token>'")
+    principal: Principal = request.app.state.authenticator.authenticate(credentials.credentials)
+    return principal
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

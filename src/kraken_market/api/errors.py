@@ -1,0 +1,92 @@
+"""One mapping from the error tree to HTTP: ``{"code", "message", "details"}``.
+
+Every failure leaves as that JSON with a stable ``code``; an unexpected
+exception becomes a bare 500 ``internal_error`` (logged with its request id,
+never sent to the client).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kraken_market.errors import Conflict, KrakenError, ServiceUnavailable, ValidationFailed
+from kraken_market.logs import get_logger
+
+log = get_logger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"code": code, "message": message, "details": details}
+    )
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    # The offending input is left out on purpose: it may be long, or a secret.
+    return [
+        {"loc": list(error.get("loc", ())), "type": error.get("type"), "message": error.get("msg")}
+        for error in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KrakenError)
+    async def _kraken(request: Request, exc: KrakenError) -> JSONResponse:
+        if exc.status >= 500:
+            log.error("request_failed", code=exc.code, path=request.url.path)
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _validation_details(exc)
+        first = details[0] if details else {"loc": [], "message": "invalid request"}
+        where = ".".join(str(p) for p in first["loc"])
+        message = f"{where}: {first['message']}" if where else str(first["message"])
+        return error_response(422, ValidationFailed.code, message, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        response = error_response(exc.status_code, code, str(exc.detail))
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity_conflict", path=request.url.path)
+        return error_response(409, Conflict.code, "the request conflicts with a concurrent change")
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database_unavailable", path=request.url.path, error=type(exc.orig).__name__)
+        return error_response(503, ServiceUnavailable.code, "the database is unavailable; retry")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected_error", path=request.url.path)
+        return error_response(500, "internal_error", "internal error; it has been logged")

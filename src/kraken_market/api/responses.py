@@ -1,0 +1,25 @@
+"""OpenAPI descriptions of the error answers, so clients (and schemathesis) know them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kraken_market.api.errors import ErrorBody
+
+_TEXT = {
+    400: "Malformed request (e.g. a cursor this API did not issue)",
+    401: "No valid bearer token",
+    403: "Not allowed for this account (e.g. not the product's owner)",
+    404: "No such product or union",
+    409: "Conflicts with the current state (retired product, lineage cycle, existing union)",
+    413: "Request body too large",
+    422: "Invalid input; details list every problem",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: {"model": ErrorBody, "description": _TEXT[s]} for s in statuses}
+
+
+READ = errors(400, 404, 422)
+WRITE = errors(400, 401, 403, 404, 409, 413, 422)

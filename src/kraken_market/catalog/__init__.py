@@ -1,0 +1,1 @@
+"""The catalog of data products: products, Data Unions, lineage, policies and search."""

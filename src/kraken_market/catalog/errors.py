@@ -1,0 +1,65 @@
+"""Catalog errors; each ``code`` is part of the public API."""
+
+from __future__ import annotations
+
+from kraken_market.errors import Conflict, Forbidden, InvalidRequest, NotFound
+
+
+class ProductNotFound(NotFound):
+    code = "product_not_found"
+
+
+class UnionNotFound(NotFound):
+    code = "union_not_found"
+
+
+class NotProductOwner(Forbidden):
+    code = "not_owner"
+
+
+class ProductRetired(Conflict):
+    code = "product_retired"
+
+
+class LineageCycle(Conflict):
+    code = "lineage_cycle"
+
+
+class UnknownParent(InvalidRequest):
+    code = "unknown_parent"
+
+
+class InvalidQuery(InvalidRequest):
+    code = "invalid_query"
+
+
+class PolicyExpired(InvalidRequest):
+    code = "policy_expired"
+
+
+class UnknownMember(InvalidRequest):
+    code = "unknown_member"
+
+
+class DuplicateMember(InvalidRequest):
+    code = "duplicate_member"
+
+
+class MemberUnavailable(Conflict):
+    code = "member_unavailable"
+
+
+class UnionModeMismatch(InvalidRequest):
+    code = "union_mode_mismatch"
+
+
+class UnionSchemaMismatch(InvalidRequest):
+    code = "union_schema_mismatch"
+
+
+class UnionExists(Conflict):
+    code = "union_exists"
+
+
+class NotUnionMemberOwner(Forbidden):
+    code = "not_member_owner"

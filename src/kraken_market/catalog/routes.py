@@ -1,0 +1,128 @@
+"""HTTP routes of products: parse, call :class:`ProductService`, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from kraken_market.api.deps import CurrentPrincipal, SessionDep, SettingsDep
+from kraken_market.api.responses import READ, WRITE
+from kraken_market.catalog.fields import Amount
+from kraken_market.catalog.ids import ID_PATTERN
+from kraken_market.catalog.lineage import Direction
+from kraken_market.catalog.query import ProductQuery, Sort
+from kraken_market.catalog.schemas import (
+    Change,
+    LineageGraph,
+    ProductCreate,
+    ProductPage,
+    ProductPublic,
+    ProductUpdate,
+    RetireRequest,
+    RevisionPublic,
+)
+from kraken_market.catalog.service import ProductService, public
+from kraken_market.catalog.vocabulary import AccessMode, Availability, BuyerCategory, Purpose
+
+router = APIRouter(prefix="/products", tags=["products"])
+
+ProductIdPath = Annotated[
+    str, Path(pattern=ID_PATTERN, description="0x + 64 hex digits", examples=["0x" + "ab" * 32])
+]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=WRITE)
+def create_product(
+    body: ProductCreate, session: SessionDep, principal: CurrentPrincipal
+) -> ProductPublic:
+    """Describe a new data product; it is listed at once and owned by the caller."""
+    return public(ProductService(session).create(principal, body))
+
+
+@router.get("", responses=READ)
+def search_products(
+    session: SessionDep,
+    settings: SettingsDep,
+    q: Annotated[str | None, Query(max_length=200, description="words, all required; w* = prefix")] = None,
+    mode: AccessMode | None = None,
+    tag: Annotated[list[str], Query(max_length=32, description="repeat: all tags required")] = [],  # noqa: B006
+    price_min: Annotated[Amount | None, Query(description="list price >= (base units)")] = None,
+    price_max: Annotated[Amount | None, Query(description="list price <=")] = None,
+    purpose: Purpose | None = None,
+    buyer_category: BuyerCategory | None = None,
+    owner: Annotated[str | None, Query(max_length=200)] = None,
+    availability: Annotated[list[Availability], Query()] = [Availability.LISTED],  # noqa: B006
+    sort: Sort | None = None,
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> ProductPage:
+    """Search listed products by text and filters; follow ``next_cursor`` for more."""
+    query = ProductQuery(
+        q=q,
+        access_mode=mode,
+        tags=tuple(t.strip().lower() for t in tag),
+        price_min=price_min,
+        price_max=price_max,
+        purpose=purpose,
+        buyer_category=buyer_category,
+        owner=owner,
+        availability=tuple(dict.fromkeys(availability)),
+        sort=sort,
+        limit=limit or settings.page_size_default,
+        cursor=cursor,
+    )
+    products, next_cursor = ProductService(session).search(query)
+    return ProductPage(items=[public(p) for p in products], next_cursor=next_cursor)
+
+
+@router.get("/{product_id}", responses=READ)
+def read_product(product_id: ProductIdPath, session: SessionDep) -> ProductPublic:
+    return public(ProductService(session).get(product_id))
+
+
+@router.patch("/{product_id}", responses=WRITE)
+def update_product(
+    product_id: ProductIdPath, body: ProductUpdate, session: SessionDep, principal: CurrentPrincipal
+) -> ProductPublic:
+    """Change title, description, tags, prices, policy, availability, parents or links."""
+    return public(ProductService(session).update(principal, product_id, body))
+
+
+@router.post("/{product_id}/retire", responses=WRITE)
+def retire_product(
+    product_id: ProductIdPath,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    body: RetireRequest | None = None,
+) -> ProductPublic:
+    """Retire the product for good (it stays readable, with its history)."""
+    reason = body.reason if body else None
+    return public(ProductService(session).retire(principal, product_id, reason))
+
+
+@router.get("/{product_id}/history", responses=READ)
+def product_history(product_id: ProductIdPath, session: SessionDep) -> list[RevisionPublic]:
+    """Every change to the product, oldest first: who, when, and each field's before/after."""
+    return [
+        RevisionPublic(
+            version=r.version,
+            action=r.action,  # type: ignore[arg-type]
+            actor=r.actor,
+            at=r.at,
+            changes={k: Change.model_validate(v) for k, v in r.changes.items()},
+            reason=r.reason,
+        )
+        for r in ProductService(session).history(product_id)
+    ]
+
+
+@router.get("/{product_id}/lineage", responses=READ)
+def product_lineage(
+    product_id: ProductIdPath,
+    session: SessionDep,
+    direction: Direction = Direction.BOTH,
+    depth: Annotated[int, Query(ge=1, le=64)] = 16,
+) -> LineageGraph:
+    """The product's ancestors (what it was derived from) and descendants, as a graph."""
+    return ProductService(session).lineage(product_id, direction, depth)

@@ -1,0 +1,51 @@
+"""HTTP routes of Data Unions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from kraken_market.api.deps import CurrentPrincipal, SessionDep
+from kraken_market.api.responses import READ, WRITE
+from kraken_market.catalog.ids import ID_PATTERN
+from kraken_market.catalog.schemas import UnionCreate, UnionPage, UnionPublic
+from kraken_market.catalog.unions import UnionService
+
+router = APIRouter(prefix="/unions", tags=["unions"])
+
+UnionIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="keccak-256 of sorted member ids")]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=WRITE)
+def create_union(body: UnionCreate, session: SessionDep, principal: CurrentPrincipal) -> UnionPublic:
+    """Propose a union; it becomes active when every member's owner has consented."""
+    service = UnionService(session)
+    return service.public(service.create(principal, body))
+
+
+@router.get("", responses=READ)
+def list_unions(
+    session: SessionDep,
+    member: Annotated[str | None, Query(pattern=ID_PATTERN, description="unions holding this product")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> UnionPage:
+    service = UnionService(session)
+    unions, next_cursor = service.list(member.lower() if member else None, limit, cursor)
+    return UnionPage(items=[service.public(u) for u in unions], next_cursor=next_cursor)
+
+
+@router.get("/{union_id}", responses=READ)
+def read_union(union_id: UnionIdPath, session: SessionDep) -> UnionPublic:
+    service = UnionService(session)
+    return service.public(service.get(union_id))
+
+
+@router.post("/{union_id}/consent", responses=WRITE)
+def consent_to_union(
+    union_id: UnionIdPath, session: SessionDep, principal: CurrentPrincipal
+) -> UnionPublic:
+    """Consent, as owner of member products, to their joining the union."""
+    service = UnionService(session)
+    return service.public(service.consent(principal, union_id))

@@ -1,0 +1,1 @@
+"""The ``kraken-market`` command line: one module per command group."""

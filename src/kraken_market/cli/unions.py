@@ -1,0 +1,77 @@
+"""``kraken-market unions``: pool products into Data Unions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from kraken_market.cli.common import JsonOption, client, fails_cleanly, out, print_json, table
+
+app = typer.Typer(help="Form Data Unions of products and consent to them.", no_args_is_help=True)
+
+
+def _member(spec: str) -> dict[str, Any]:
+    product_id, _, weight = spec.partition(":")
+    if weight and not weight.isdigit():
+        raise typer.BadParameter(f"{spec!r}: write PRODUCT_ID or PRODUCT_ID:WEIGHT (whole number)")
+    return {"product_id": product_id, "weight": int(weight) if weight else 1}
+
+
+def _show(union: dict[str, Any]) -> None:
+    out.print(f"[bold]{union['title']}[/bold]  {union['id']}  ({union['status']}, "
+              f"{union['access_mode']})")
+    rows = [[m["product_id"], m["owner"], m["weight"], "yes" if m["consented"] else "no"]
+            for m in union["members"]]
+    table("members", ["product", "owner", "weight", "consented"], rows)
+
+
+@app.command()
+@fails_cleanly
+def create(
+    title: Annotated[str, typer.Option(help="Name of the union")],
+    member: Annotated[list[str], typer.Option(help="PRODUCT_ID[:WEIGHT]; repeat, at least 2")],
+    description: Annotated[str, typer.Option()] = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Propose a union; owners of the other members then run 'unions consent'."""
+    union = client().create_union(
+        {"title": title, "description": description, "members": [_member(m) for m in member]}
+    )
+    print_json(union) if as_json else _show(union)
+
+
+@app.command()
+@fails_cleanly
+def consent(union_id: str, as_json: JsonOption = False) -> None:
+    """Consent to a union for every member product you own."""
+    union = client().consent(union_id)
+    print_json(union) if as_json else _show(union)
+
+
+@app.command()
+@fails_cleanly
+def show(union_id: str, as_json: JsonOption = False) -> None:
+    """Show a union and its members."""
+    union = client().union(union_id)
+    print_json(union) if as_json else _show(union)
+
+
+@app.command("list")
+@fails_cleanly
+def list_(
+    member: Annotated[str | None, typer.Option(help="Only unions holding this product")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
+    cursor: Annotated[str | None, typer.Option()] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List unions, newest first."""
+    page = client().unions(member=member, limit=limit, cursor=cursor)
+    if as_json:
+        print_json(page)
+        return
+    rows = [[u["id"][:18] + "…", u["title"], u["access_mode"], u["status"], len(u["members"])]
+            for u in page["items"]]
+    table(f"{len(rows)} unions", ["id", "title", "mode", "status", "members"], rows)
+    if page["next_cursor"]:
+        out.print(f"more: --cursor {page['next_cursor']}")

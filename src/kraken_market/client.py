@@ -1,0 +1,117 @@
+"""The Python SDK: a typed client of the marketplace API.
+
+The HTTP client is injected (``MarketClient(http=...)``), so tests hand in
+the app's in-process test client and scripts a configured ``httpx2.Client``.
+Every error answer is raised as :class:`ApiError` with the server's stable
+``code``; transport failures as :class:`ApiUnreachable`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+
+from kraken_market.errors import KrakenError, ServiceUnavailable
+
+
+class ApiError(KrakenError):
+    """An error answer from the API, carrying its ``code``, status and details."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.status_code = status
+        self.api_code = code
+
+    def roll_up(self) -> str:
+        return f"{self.api_code}: {self.message}"
+
+
+class ApiUnreachable(ServiceUnavailable):
+    code = "api_unreachable"
+
+
+class MarketClient:
+    def __init__(self, http: httpx2.Client) -> None:
+        self.http = http
+
+    @classmethod
+    def connect(cls, base_url: str, token: str | None = None, timeout: float = 30.0) -> MarketClient:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return cls(httpx2.Client(base_url=base_url, headers=headers, timeout=timeout))
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx2.HTTPError as exc:
+            raise ApiUnreachable(
+                f"cannot reach the API at {self.http.base_url} ({type(exc).__name__}); "
+                "is it running? start it with 'kraken-market up' or set KRAKEN_API_URL"
+            ) from exc
+        if response.is_success:
+            return response.json() if response.content else None
+        try:
+            body = response.json()
+            code, message, details = body["code"], body["message"], body.get("details")
+        except (ValueError, KeyError, TypeError):
+            code, message, details = "http_error", response.text[:200], None
+        raise ApiError(response.status_code, code, message, details)
+
+    # products
+    def create_product(self, product: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/api/v1/products", json=product)
+        return result
+
+    def product(self, product_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/api/v1/products/{product_id}")
+        return result
+
+    def update_product(self, product_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PATCH", f"/api/v1/products/{product_id}", json=changes)
+        return result
+
+    def retire_product(self, product_id: str, reason: str | None = None) -> dict[str, Any]:
+        body = {"reason": reason} if reason else {}
+        result: dict[str, Any] = self._call(
+            "POST", f"/api/v1/products/{product_id}/retire", json=body
+        )
+        return result
+
+    def search_products(self, **params: Any) -> dict[str, Any]:
+        clean = {k: v for k, v in params.items() if v not in (None, [], ())}
+        result: dict[str, Any] = self._call("GET", "/api/v1/products", params=clean)
+        return result
+
+    def history(self, product_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/api/v1/products/{product_id}/history")
+        return result
+
+    def lineage(self, product_id: str, direction: str = "both", depth: int = 16) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "GET",
+            f"/api/v1/products/{product_id}/lineage",
+            params={"direction": direction, "depth": depth},
+        )
+        return result
+
+    # unions
+    def create_union(self, union: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/api/v1/unions", json=union)
+        return result
+
+    def union(self, union_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/api/v1/unions/{union_id}")
+        return result
+
+    def unions(self, **params: Any) -> dict[str, Any]:
+        clean = {k: v for k, v in params.items() if v is not None}
+        result: dict[str, Any] = self._call("GET", "/api/v1/unions", params=clean)
+        return result
+
+    def consent(self, union_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/api/v1/unions/{union_id}/consent")
+        return result
+
+    def me(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/api/v1/accounts/me")
+        return result

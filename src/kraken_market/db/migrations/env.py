@@ -1,0 +1,23 @@
+"""Alembic environment: runs online against the engine handed over by ``db.migrate``."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine
+
+import kraken_market.accounts.models
+import kraken_market.catalog.models  # noqa: F401  (register tables on the metadata)
+from kraken_market.db.base import Base
+
+engine = context.config.attributes.get("engine")
+if not isinstance(engine, Engine):
+    raise RuntimeError("run migrations through kraken_market.db.migrate, which passes the engine")
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()

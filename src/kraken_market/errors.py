@@ -1,0 +1,90 @@
+"""The one error tree of Kraken Market.
+
+Every failure a user can cause is a :class:`KrakenError` with a stable
+``code`` (part of the public API: clients branch on it) and the HTTP status
+the API answers with. Domains add subclasses; the API has exactly one handler
+for the whole tree (``kraken_market.api.errors``)::
+
+    KrakenError                       500 internal_error
+    ├── InvalidRequest                422 invalid_request (bad input; nothing changed)
+    │   ├── ValidationFailed          422 validation_error (details: each problem)
+    │   ├── InvalidCursor             400 invalid_cursor
+    │   └── ...domain validation errors
+    ├── Unauthenticated               401 unauthenticated
+    ├── Forbidden                     403 forbidden
+    ├── NotFound                      404 not_found
+    ├── Conflict                      409 conflict
+    └── ServiceUnavailable            503 unavailable
+
+Services raise these and never ``HTTPException``; the CLI prints ``message``
+and exits non-zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class KrakenError(Exception):
+    """Root of every error Kraken Market raises on purpose."""
+
+    code: ClassVar[str] = "internal_error"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def roll_up(self) -> str:
+        """One line for logs and terminals: ``code: message``."""
+        return f"{self.code}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class InvalidRequest(KrakenError, ValueError):
+    code = "invalid_request"
+    status = 422
+
+
+class ValidationFailed(InvalidRequest):
+    """The request's shape or values are wrong; ``details`` lists each problem as
+    ``{"loc": [...], "type": ..., "message": ...}`` (``type`` is stable too)."""
+
+    code = "validation_error"
+
+    @classmethod
+    def of(cls, loc: tuple[str | int, ...], type_: str, message: str) -> ValidationFailed:
+        return cls(message, details=[{"loc": list(loc), "type": type_, "message": message}])
+
+
+class InvalidCursor(InvalidRequest):
+    code = "invalid_cursor"
+    status = 400
+
+
+class Unauthenticated(KrakenError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Forbidden(KrakenError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(KrakenError, LookupError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(KrakenError):
+    code = "conflict"
+    status = 409
+
+
+class ServiceUnavailable(KrakenError):
+    code = "unavailable"
+    status = 503

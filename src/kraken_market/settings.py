@@ -1,0 +1,91 @@
+"""The one settings object of every Kraken Market process.
+
+Values come, highest priority first, from keyword arguments, ``KRAKEN_*``
+environment variables, the TOML file named by ``KRAKEN_CONFIG`` and the
+embedded defaults, so that ``kraken-market up`` runs with no configuration at
+all. No other module reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+Environment = Literal["development", "test", "production"]
+
+
+class Settings(BaseSettings):
+    """Configuration shared by the API, the CLI and (later) chain and compute nodes."""
+
+    model_config = SettingsConfigDict(env_prefix="KRAKEN_", extra="forbid")
+
+    environment: Environment = "development"
+    data_dir: Path = Field(
+        default=Path(".kraken"), description="Directory holding every local state file."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite file kraken.db in data_dir (WAL mode).",
+    )
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8700, ge=1, le=65535)
+    api_url: str | None = Field(
+        default=None, description="Base URL the CLI talks to; default: http://api_host:api_port."
+    )
+    api_token: SecretStr | None = Field(
+        default=None, description="Bearer token the CLI sends (else the one saved in data_dir)."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["console", "json"] = "console"
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    page_size_default: int = Field(default=20, ge=1, le=200)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("KRAKEN_CONFIG")
+        if config_file:
+            path = Path(config_file)
+            if not path.is_file():
+                # Fail loudly: a typo in the path must not silently fall back to defaults.
+                raise FileNotFoundError(f"KRAKEN_CONFIG names {path}, which is not a file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kraken.db').resolve()}"
+
+    @property
+    def resolved_api_url(self) -> str:
+        return (self.api_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+    @property
+    def token_file(self) -> Path:
+        """Where ``accounts create --save`` keeps the CLI's bearer token (mode 0600)."""
+        return self.data_dir / "cli-token"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

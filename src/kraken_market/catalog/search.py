@@ -18,9 +18,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, bindparam, case, literal_column, select, text
+from sqlalchemy import ColumnElement, bindparam, case, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.expression import cast
 
@@ -97,27 +97,27 @@ class Fts5Index:
 
 
 class TsvectorIndex:
-    """PostgreSQL: the generated ``search_vector`` column, weights A/B/C per field, GIN index."""
+    """PostgreSQL: the generated ``search_vector`` column (all fields) with its GIN index.
 
-    WEIGHTS = {"fts_title": "A", "fts_tags": "B", "fts_description": "C"}
+    Vectors built by ``array_to_tsvector`` have no positions and so no weights;
+    a field's own vector is built on the fly, only for rows the index matched.
+    """
 
     @staticmethod
-    def _query(terms: list[Term], weight: str = "") -> str:
-        parts = []
-        for term in terms:
-            suffix = ("*" if term.prefix else "") + weight
-            parts.append(f"'{term.word}'" + (f":{suffix}" if suffix else ""))
-        return " & ".join(parts)
+    def _query(terms: list[Term]) -> str:
+        return " & ".join(f"'{t.word}'" + (":*" if t.prefix else "") for t in terms)
 
-    def _match(self, query: str, name: str) -> ColumnElement[bool]:
-        vector = literal_column("products.search_vector")
+    @staticmethod
+    def _match(vector: ColumnElement[Any], query: str, name: str) -> ColumnElement[bool]:
         return vector.bool_op("@@")(cast(bindparam(name, query), TSQUERY))
 
     def matches(self, terms: list[Term]) -> ColumnElement[bool]:
-        return self._match(self._query(terms), "ts_all")
+        return self._match(literal_column("products.search_vector"), self._query(terms), "ts_all")
 
     def field_matches(self, field: str, terms: list[Term], n: int) -> ColumnElement[bool]:
-        return self._match(self._query(terms, self.WEIGHTS[field]), f"ts_{n}")
+        column = getattr(Product, field)
+        vector = func.array_to_tsvector(func.string_to_array(column, " "))
+        return self._match(vector, self._query(terms), f"ts_{n}")
 
 
 def text_index(dialect: str) -> TextIndex:

@@ -211,10 +211,12 @@ def downgrade() -> None:
 
 
 # Full-text search. Both engines index the same Python-normalised tokens
-# (catalog.search.tokens), three fields weighted title > tags > description.
+# (catalog.search.tokens) of title, tags and description.
 # SQLite: an external-content FTS5 table kept in step by triggers.
 # PostgreSQL: a stored generated tsvector built with array_to_tsvector, which
 # takes the tokens verbatim (no parser, no dictionary, no locale), and a GIN index.
+# Its lexemes carry no positions, hence no weights: per-field relevance is
+# computed on the matching rows only (catalog.search.TsvectorIndex).
 
 FTS5_TRIGGERS = {
     "products_fts_ai": "AFTER INSERT ON products BEGIN {insert}; END",
@@ -230,9 +232,9 @@ FTS5_DELETE = (
     "VALUES ('delete', old.seq, old.fts_title, old.fts_tags, old.fts_description)"
 )
 PG_VECTOR = (
-    "setweight(array_to_tsvector(string_to_array(fts_title, ' ')), 'A') || "
-    "setweight(array_to_tsvector(string_to_array(fts_tags, ' ')), 'B') || "
-    "setweight(array_to_tsvector(string_to_array(fts_description, ' ')), 'C')"
+    "array_to_tsvector(string_to_array(fts_title, ' ')) || "
+    "array_to_tsvector(string_to_array(fts_tags, ' ')) || "
+    "array_to_tsvector(string_to_array(fts_description, ' '))"
 )
 
 

@@ -1,0 +1,145 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL: a throwaway database on 127.0.0.1:5432 (``KRAKEN_TEST_POSTGRES_URL``
+overrides the server) is created for the session and dropped at its end.
+Outside CI an unreachable server skips those tests with the reason shown;
+with ``CI=true`` they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from kraken_market.accounts.service import AccountService, Principal
+from kraken_market.api.app import create_app
+from kraken_market.client import MarketClient
+from kraken_market.db.base import Base
+from kraken_market.db.engine import make_engine, make_session_factory, write_session
+from kraken_market.db.migrate import upgrade
+from kraken_market.settings import Settings
+
+ADMIN_URL = os.environ.get(
+    "KRAKEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"kraken_test_{secrets.token_hex(4)}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+    except Exception as exc:  # any failure to reach the server
+        admin.dispose()
+        reason = f"PostgreSQL unreachable at {make_url(ADMIN_URL).render_as_string()}: {exc!s:.200}"
+        if IN_CI:
+            pytest.fail(f"CI=true requires PostgreSQL: {reason}")
+        pytest.skip(reason)
+    try:
+        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class Database:
+    backend: str
+    url: str
+    template: Path | None = None  # SQLite: a migrated file copied for each test
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    if request.param == "sqlite":
+        template = tmp_path_factory.mktemp("template") / "kraken.db"
+        engine = make_engine(f"sqlite:///{template}")
+        upgrade(engine)
+        engine.dispose()
+        return Database("sqlite", f"sqlite:///{template}", template)
+    url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return Database("postgresql", url)
+
+
+@pytest.fixture
+def engine(database: Database, tmp_path: Path) -> Iterator[Engine]:
+    if database.template is not None:
+        path = tmp_path / "kraken.db"
+        shutil.copy(database.template, path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+        return
+    eng = make_engine(database.url)
+    yield eng
+    truncate_all(eng)
+    eng.dispose()
+
+
+def truncate_all(eng: Engine) -> None:
+    """Empty every table of a PostgreSQL test database (keeps the migrated schema)."""
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with eng.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", environment="test")
+
+
+@pytest.fixture
+def app(settings: Settings, engine: Engine) -> FastAPI:
+    return create_app(settings, engine=engine)
+
+
+@pytest.fixture
+def http(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client
+
+
+@dataclass
+class Account:
+    principal: Principal
+    token: str
+    headers: dict[str, str]
+    api: MarketClient
+
+
+def _account(engine: Engine, app: FastAPI, name: str) -> Account:
+    session = write_session(make_session_factory(engine))
+    service = AccountService(session)
+    account, token = service.create(name)
+    session.commit()
+    session.close()
+    headers = {"Authorization": f"Bearer {token}"}
+    client = TestClient(app, headers=headers)
+    return Account(Principal(account.id, account.name), token, headers, MarketClient(client))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def alice(engine: Engine, app: FastAPI) -> Account:
+    return _account(engine, app, "alice")
+
+
+@pytest.fixture
+def bob(engine: Engine, app: FastAPI) -> Account:
+    return _account(engine, app, "bob")

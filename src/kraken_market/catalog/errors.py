@@ -25,8 +25,14 @@ class LineageCycle(Conflict):
     code = "lineage_cycle"
 
 
-class UnknownParent(InvalidRequest):
+class UnknownParent(NotFound):
     code = "unknown_parent"
+
+
+class PricesDoNotFitMode(Conflict):
+    """The prices given are those of another access mode than the product's."""
+
+    code = "prices_do_not_fit_mode"
 
 
 class InvalidQuery(InvalidRequest):
@@ -37,7 +43,7 @@ class PolicyExpired(InvalidRequest):
     code = "policy_expired"
 
 
-class UnknownMember(InvalidRequest):
+class UnknownMember(NotFound):
     code = "unknown_member"
 
 

@@ -17,7 +17,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from kraken_market.catalog.ids import ID_PATTERN
-from kraken_market.catalog.vocabulary import is_region
+from kraken_market.catalog.vocabulary import REGIONS, is_region
 from kraken_market.types import UINT256_MAX
 
 _DIGITS = re.compile(r"^[0-9]{1,78}$")
@@ -71,19 +71,10 @@ Id = Annotated[
 ]
 """A 32-byte id as ``0x`` + 64 hex digits, normalised to lowercase."""
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Input is checked, never silently rewritten: what the spec refuses, the API refuses.
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
 Description = Annotated[str, StringConstraints(max_length=10_000)]
-
-
-def _tag(value: str) -> str:
-    return value.strip().lower()
-
-
-Tag = Annotated[
-    str,
-    BeforeValidator(lambda v: _tag(v) if isinstance(v, str) else v),
-    StringConstraints(min_length=1, max_length=48, pattern=r"^[a-z0-9][a-z0-9-]*$"),
-]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=48, pattern=r"^[a-z0-9][a-z0-9-]*$")]
 CredentialType = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z0-9]{0,63}$")]
 StorageLink = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 Weight = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
@@ -99,13 +90,22 @@ def _region(value: str) -> str:
     return value
 
 
-Region = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,3}$"), AfterValidator(_region)]
+Region = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Z]{2,3}$"),
+    AfterValidator(_region),
+    Field(json_schema_extra={"enum": list(REGIONS)}),
+]
 
 
 def require_aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise PydanticCustomError("timezone_required", "give a time zone, e.g. 2027-01-01T00:00:00Z")
     return value
+
+
+UNIQUE = Field(json_schema_extra={"uniqueItems": True})
+"""Declares in the spec what :func:`unique` enforces."""
 
 
 def unique(values: list[Any]) -> list[Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
@@ -19,6 +18,7 @@ from kraken_market.catalog.fields import (
     Tag,
     Title,
     Weight,
+    UNIQUE,
     require_aware,
     unique,
 )
@@ -31,44 +31,39 @@ Category = Annotated[str, Field(min_length=1, max_length=100)]
 Bound = Annotated[float, Field(allow_inf_nan=False)]
 
 
-class Column(BaseModel):
-    """One column of a tabular product; numeric columns carry a unit and a valid range."""
-
+class _ColumnBase(BaseModel):
     model_config = Strict
 
     name: ColumnName
-    type: Literal["numeric", "categorical"]
-    unit: Annotated[str, Field(max_length=32)] | None = None
-    min: Bound | None = None
-    max: Bound | None = None
-    categories: Annotated[
-        list[Category], Field(min_length=1, max_length=1000), AfterValidator(unique)
-    ] | None = None
     nullable: bool = False
     description: Annotated[str, Field(max_length=1000)] | None = None
 
+
+class NumericColumn(_ColumnBase):
+    """A number with an optional unit and valid range (the range also bounds fixed-point encoding)."""
+
+    type: Literal["numeric"]
+    unit: Annotated[str, Field(max_length=32)] | None = None
+    min: Bound | None = None
+    max: Bound | None = None
+
     @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.type == "categorical":
-            if not self.categories:
-                raise PydanticCustomError(
-                    "categories_required", "a categorical column declares its categories"
-                )
-            if self.min is not None or self.max is not None or self.unit is not None:
-                raise PydanticCustomError(
-                    "not_numeric", "unit and range apply to numeric columns only"
-                )
-        else:
-            if self.categories is not None:
-                raise PydanticCustomError(
-                    "not_categorical", "categories apply to categorical columns only"
-                )
-            if self.min is not None and self.max is not None and self.min > self.max:
-                raise PydanticCustomError("range_inverted", "min is greater than max")
-            for bound in (self.min, self.max):
-                if bound is not None and not math.isfinite(bound):
-                    raise PydanticCustomError("range_infinite", "range bounds must be finite")
+    def _range(self) -> Self:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise PydanticCustomError("range_inverted", "min is greater than max")
         return self
+
+
+class CategoricalColumn(_ColumnBase):
+    """One of declared categories (one-hot encoded for analytics)."""
+
+    type: Literal["categorical"]
+    categories: Annotated[
+        list[Category], Field(min_length=1, max_length=1000), UNIQUE, AfterValidator(unique)
+    ]
+
+
+Column = Annotated[NumericColumn | CategoricalColumn, Field(discriminator="type")]
 
 
 class DataSchema(BaseModel):
@@ -84,41 +79,49 @@ class DataSchema(BaseModel):
         return self
 
 
-class Prices(BaseModel):
-    """Prices in DATA base units; which are required depends on the access mode."""
+PricePerSecond = Annotated[int, Field(ge=1, le=10 * 366 * 86400, strict=True)]
 
-    model_config = Strict
+
+class Prices(BaseModel):
+    """All prices of a product as shown to buyers (those of other modes are null)."""
 
     access: Amount | None = Field(default=None, description="per access to a batch file")
     computation: Amount | None = Field(default=None, description="per analytics computation")
     subscription_per_second: Amount | None = Field(default=None, description="stream price")
-    subscription_min_seconds: Annotated[int, Field(ge=1, le=10 * 366 * 86400, strict=True)] | None = (
-        None
-    )
+    subscription_min_seconds: int | None = None
 
 
-REQUIRED_PRICES: dict[AccessMode, tuple[str, ...]] = {
-    AccessMode.BATCH: ("access",),
-    AccessMode.STREAM: ("subscription_per_second", "subscription_min_seconds"),
-    AccessMode.ANALYTICS: ("computation",),
+class BatchPrices(BaseModel):
+    model_config = Strict
+
+    access: Amount = Field(description="per access to the file")
+
+
+class StreamPrices(BaseModel):
+    model_config = Strict
+
+    subscription_per_second: Amount
+    subscription_min_seconds: PricePerSecond = Field(description="shortest subscription sold")
+
+
+class AnalyticsPrices(BaseModel):
+    model_config = Strict
+
+    computation: Amount = Field(description="per computation")
+
+
+ModePrices = BatchPrices | StreamPrices | AnalyticsPrices
+PRICES_OF_MODE: dict[AccessMode, type[ModePrices]] = {
+    AccessMode.BATCH: BatchPrices,
+    AccessMode.STREAM: StreamPrices,
+    AccessMode.ANALYTICS: AnalyticsPrices,
 }
-
-
-def check_prices(mode: AccessMode, prices: Prices) -> None:
-    """The mode's prices must be set and no other: a price that cannot be paid misleads buyers."""
-    required = REQUIRED_PRICES[mode]
-    for name in required:
-        if getattr(prices, name) is None:
-            raise PydanticCustomError(
-                "price_required", "a {mode} product needs prices.{name}", {"mode": mode, "name": name}
-            )
-    for name in Prices.model_fields:
-        if name not in required and getattr(prices, name) is not None:
-            raise PydanticCustomError(
-                "price_not_applicable",
-                "prices.{name} does not apply to a {mode} product",
-                {"mode": mode, "name": name},
-            )
+LIST_PRICE: dict[AccessMode, str] = {
+    AccessMode.BATCH: "access",
+    AccessMode.STREAM: "subscription_per_second",
+    AccessMode.ANALYTICS: "computation",
+}
+"""The price that search filters and sorts by, per access mode."""
 
 
 class Policy(BaseModel):
@@ -126,44 +129,66 @@ class Policy(BaseModel):
 
     model_config = Strict
 
-    purposes: Annotated[list[Purpose], Field(min_length=1), AfterValidator(unique)]
+    purposes: Annotated[list[Purpose], Field(min_length=1), UNIQUE, AfterValidator(unique)]
     buyer_categories: Annotated[
-        list[BuyerCategory], Field(min_length=1), AfterValidator(unique)
+        list[BuyerCategory], Field(min_length=1), UNIQUE, AfterValidator(unique)
     ] = Field(default_factory=lambda: list(BuyerCategory))
     credential_types: Annotated[
-        list[CredentialType], Field(max_length=16), AfterValidator(unique)
+        list[CredentialType], Field(max_length=16), UNIQUE, AfterValidator(unique)
     ] = Field(default_factory=list)
-    regions: Annotated[list[Region], Field(max_length=300), AfterValidator(unique)] = Field(
-        default_factory=list, description="ISO 3166-1 alpha-2 codes, EU or EEA; empty: anywhere"
+    regions: Annotated[list[Region], Field(max_length=300), UNIQUE, AfterValidator(unique)] = (
+        Field(default_factory=list, description="ISO 3166-1 alpha-2, EU or EEA; empty: anywhere")
     )
-    expires_at: Annotated[datetime, AfterValidator(require_aware)] | None = None
+    expires_at: Annotated[datetime, AfterValidator(require_aware)] | None = Field(
+        default=None, description="no new purchases after this time (must be in the future)"
+    )
 
 
-Tags = Annotated[list[Tag], Field(max_length=32), AfterValidator(unique)]
-Parents = Annotated[list[Id], Field(max_length=64), AfterValidator(unique)]
+Tags = Annotated[list[Tag], Field(max_length=32), UNIQUE, AfterValidator(unique)]
+Parents = Annotated[list[Id], Field(max_length=64), UNIQUE, AfterValidator(unique)]
 StorageLinks = Annotated[list[StorageLink], Field(max_length=64)]
 
 
-class ProductCreate(BaseModel):
+class _ProductCreate(BaseModel):
     model_config = Strict
 
     title: Title
     description: Description = ""
     tags: Tags = Field(default_factory=list)
-    access_mode: AccessMode
-    data_schema: DataSchema | None = Field(default=None, alias="schema")
-    prices: Prices
     policy: Policy
     stake: Amount = 0
     parents: Parents = Field(default_factory=list)
     storage_links: StorageLinks = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _mode_rules(self) -> Self:
-        check_prices(self.access_mode, self.prices)
-        if self.access_mode is AccessMode.ANALYTICS and self.data_schema is None:
-            raise PydanticCustomError("schema_required", "an analytics product needs a schema")
-        return self
+
+class BatchProductCreate(_ProductCreate):
+    """A file sold per access; a schema is optional (for tabular files)."""
+
+    access_mode: Literal[AccessMode.BATCH]
+    prices: BatchPrices
+    data_schema: DataSchema | None = Field(default=None, alias="schema")
+
+
+class StreamProductCreate(_ProductCreate):
+    """A stream sold per second of subscription, with a minimum duration."""
+
+    access_mode: Literal[AccessMode.STREAM]
+    prices: StreamPrices
+    data_schema: DataSchema | None = Field(default=None, alias="schema")
+
+
+class AnalyticsProductCreate(_ProductCreate):
+    """Data buyers never see, only compute on: the schema is required."""
+
+    access_mode: Literal[AccessMode.ANALYTICS]
+    prices: AnalyticsPrices
+    data_schema: DataSchema = Field(alias="schema")
+
+
+ProductCreate = Annotated[
+    BatchProductCreate | StreamProductCreate | AnalyticsProductCreate,
+    Field(discriminator="access_mode"),
+]
 
 
 class ProductUpdate(BaseModel):
@@ -174,7 +199,9 @@ class ProductUpdate(BaseModel):
     title: Title | None = None
     description: Description | None = None
     tags: Tags | None = None
-    prices: Prices | None = None
+    prices: ModePrices | None = Field(
+        default=None, description="the prices of the product's access mode, replaced as a whole"
+    )
     policy: Policy | None = None
     availability: Literal[Availability.LISTED, Availability.PAUSED] | None = Field(
         default=None, description="retire with POST /products/{id}/retire"

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from pydantic_core import PydanticCustomError
 from sqlalchemy.orm import Session
 
 from kraken_market.accounts.service import Principal
@@ -19,6 +18,7 @@ from kraken_market.catalog import lineage
 from kraken_market.catalog.errors import (
     NotProductOwner,
     PolicyExpired,
+    PricesDoNotFitMode,
     ProductNotFound,
     ProductRetired,
 )
@@ -26,19 +26,19 @@ from kraken_market.catalog.ids import new_product_id
 from kraken_market.catalog.models import Product, ProductRevision, ProductTag
 from kraken_market.catalog.query import ProductQuery, search_products
 from kraken_market.catalog.schemas import (
-    REQUIRED_PRICES,
+    LIST_PRICE,
+    PRICES_OF_MODE,
     LineageGraph,
+    ModePrices,
     Policy,
     Prices,
     ProductCreate,
     ProductPublic,
     ProductUpdate,
-    check_prices,
 )
 from kraken_market.catalog.search import index_text
 from kraken_market.catalog.vocabulary import AccessMode, Availability, mask_of
 from kraken_market.db.base import utcnow
-from kraken_market.errors import ValidationFailed
 
 _UNTRACKED = {"version", "updated_at"}
 
@@ -83,13 +83,19 @@ def _check_policy(policy: Policy, now: datetime) -> None:
         )
 
 
-def _apply_prices(product: Product, mode: AccessMode, prices: Prices) -> None:
-    product.access_price = prices.access
-    product.computation_price = prices.computation
-    product.subscription_price_per_second = prices.subscription_per_second
-    product.subscription_min_seconds = prices.subscription_min_seconds
+def _apply_prices(product: Product, mode: AccessMode, prices: ModePrices) -> None:
+    if not isinstance(prices, PRICES_OF_MODE[mode]):
+        raise PricesDoNotFitMode(
+            f"a {mode} product takes {', '.join(PRICES_OF_MODE[mode].model_fields)} prices",
+            details={"access_mode": mode.value, "given": sorted(prices.model_fields_set)},
+        )
+    values = prices.model_dump()
+    product.access_price = values.get("access")
+    product.computation_price = values.get("computation")
+    product.subscription_price_per_second = values.get("subscription_per_second")
+    product.subscription_min_seconds = values.get("subscription_min_seconds")
     # The list price (what price filters and sorts use) is the mode's own price.
-    product.list_price = getattr(prices, REQUIRED_PRICES[mode][0])
+    product.list_price = values[LIST_PRICE[mode]]
 
 
 def _apply_policy(product: Product, policy: Policy) -> None:
@@ -159,13 +165,9 @@ class ProductService:
         before = _snapshot(product)
         fields = data.model_fields_set
         mode = AccessMode(product.access_mode)
-        if "prices" in fields and data.prices is not None:
-            try:
-                check_prices(mode, data.prices)
-            except PydanticCustomError as exc:
-                raise ValidationFailed.of(("body", "prices"), exc.type, exc.message()) from exc
+        if data.prices is not None:
             _apply_prices(product, mode, data.prices)
-        if "policy" in fields and data.policy is not None:
+        if data.policy is not None:
             _check_policy(data.policy, utcnow())
             _apply_policy(product, data.policy)
         if fields & {"title", "description", "tags"}:

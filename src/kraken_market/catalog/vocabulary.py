@@ -46,9 +46,14 @@ REGION_GROUPS = frozenset({"EU", "EEA"})
 """Region names accepted beside ISO 3166-1 alpha-2 country codes."""
 
 
+REGIONS: tuple[str, ...] = tuple(
+    sorted({c.alpha_2 for c in pycountry.countries} | REGION_GROUPS)
+)
+"""Every accepted region: ISO 3166-1 alpha-2 codes (from pycountry), EU and EEA."""
+
+
 def is_region(code: str) -> bool:
-    """True for an ISO 3166-1 alpha-2 country code or one of :data:`REGION_GROUPS`."""
-    return code in REGION_GROUPS or pycountry.countries.get(alpha_2=code) is not None
+    return code in REGIONS
 
 
 def mask_of(values: list[Purpose] | list[BuyerCategory]) -> int:

@@ -1,0 +1,44 @@
+"""One Settings object: defaults, KRAKEN_* environment, TOML file from KRAKEN_CONFIG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from kraken_market.settings import Settings
+
+
+def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("KRAKEN_CONFIG", "KRAKEN_DATA_DIR", "KRAKEN_DATABASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+    settings = Settings()
+    assert settings.data_dir == Path(".kraken")
+    assert settings.resolved_database_url.endswith(".kraken/kraken.db")
+    assert settings.resolved_api_url == "http://127.0.0.1:8700"
+
+
+def test_environment_overrides_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "kraken.toml"
+    config.write_text('api_port = 9000\nlog_format = "json"\ndata_dir = "/var/lib/kraken"\n')
+    monkeypatch.setenv("KRAKEN_CONFIG", str(config))
+    monkeypatch.setenv("KRAKEN_API_PORT", "9100")
+    settings = Settings()
+    assert (settings.api_port, settings.log_format) == (9100, "json")
+    assert settings.data_dir == Path("/var/lib/kraken")
+
+
+def test_bad_configuration_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KRAKEN_CONFIG", str(tmp_path / "missing.toml"))
+    with pytest.raises(FileNotFoundError, match="missing.toml"):
+        Settings()
+    config = tmp_path / "kraken.toml"
+    config.write_text("api_prot = 9000\n")  # a typo must not pass silently
+    monkeypatch.setenv("KRAKEN_CONFIG", str(config))
+    with pytest.raises(ValidationError):
+        Settings()
+    monkeypatch.delenv("KRAKEN_CONFIG")
+    monkeypatch.setenv("KRAKEN_API_PORT", "99999")
+    with pytest.raises(ValidationError):
+        Settings()

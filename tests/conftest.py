@@ -41,7 +41,9 @@ def postgres_url() -> Iterator[str]:
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+            connection.execute(
+                text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+            )
     except Exception as exc:  # any failure to reach the server
         admin.dispose()
         reason = f"PostgreSQL unreachable at {make_url(ADMIN_URL).render_as_string()}: {exc!s:.200}"
@@ -63,7 +65,9 @@ class Database:
     template: Path | None = None  # SQLite: a migrated file copied for each test
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Database:
     if request.param == "sqlite":
         template = tmp_path_factory.mktemp("template") / "kraken.db"

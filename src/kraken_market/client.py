@@ -36,9 +36,20 @@ class MarketClient:
         self.http = http
 
     @classmethod
-    def connect(cls, base_url: str, token: str | None = None, timeout: float = 30.0) -> MarketClient:
+    def connect(
+        cls, base_url: str, token: str | None = None, timeout: float = 30.0
+    ) -> MarketClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return cls(httpx2.Client(base_url=base_url, headers=headers, timeout=timeout))
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> MarketClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:

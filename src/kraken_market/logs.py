@@ -1,8 +1,9 @@
-"""Structured logging (structlog) for every process.
+"""Structured logging (structlog over the standard library) for every process.
 
 Events are key-value records, rendered for a terminal in development or as
-one JSON object per line for log shippers. Secrets never go in: callers log
-ids and codes, never tokens or request bodies.
+one JSON object per line for log shippers, always on stderr (stdout belongs to
+command output such as ``--json``). Secrets never go in: callers log ids and
+codes, never tokens or request bodies.
 """
 
 from __future__ import annotations
@@ -14,31 +15,36 @@ import structlog
 
 from kraken_market.settings import Settings
 
+_SHARED: list[structlog.types.Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+# Route structlog through stdlib logging from the first import, so that a
+# process that never calls configure_logging (a library user, a test) does not
+# get records printed on stdout.
+structlog.configure(
+    processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+    logger_factory=structlog.stdlib.LoggerFactory(),
+    wrapper_class=structlog.stdlib.BoundLogger,
+    cache_logger_on_first_use=True,
+)
+
 
 def configure_logging(settings: Settings) -> None:
-    """Route stdlib and structlog records through one renderer at the configured level."""
+    """Send records at the configured level to stderr with the configured renderer."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if settings.log_format == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
-    shared: list[structlog.types.Processor] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            renderer,
-        ])
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=_SHARED,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

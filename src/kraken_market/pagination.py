@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from kraken_market.errors import InvalidCursor
 
@@ -33,7 +34,7 @@ class SortKey:
     """One column of a sort order; ``kind`` is the JSON type the cursor holds for it,
     ``dump``/``load`` convert between the column's value and that JSON value."""
 
-    column: ColumnElement[Any]
+    column: ColumnElement[Any] | InstrumentedAttribute[Any]
     descending: bool
     kind: type = int
     dump: Callable[[Any], Any] = _same
@@ -71,7 +72,7 @@ def decode_cursor(cursor: str, listing: str, filters: str, keys: Sequence[SortKe
         raise InvalidCursor("the cursor is not one this API issued")
     loaded = []
     for value, key in zip(values, keys, strict=True):
-        if type(value) is not key.kind or (key.kind is int and value < 0):
+        if type(value) is not key.kind or (isinstance(value, int) and value < 0):
             raise InvalidCursor("the cursor is not one this API issued")
         try:
             loaded.append(key.load(value))

@@ -28,7 +28,9 @@ def test_malformed_json_body(http: TestClient, alice: Account) -> None:
     assert answer.json()["details"][0]["type"] == "json_invalid"
 
 
-def test_oversized_body_is_refused_before_parsing(http: TestClient, alice: Account, app: FastAPI) -> None:
+def test_oversized_body_is_refused_before_parsing(
+    http: TestClient, alice: Account, app: FastAPI
+) -> None:
     limit = app.state.settings.max_request_bytes
     body = product_body(description="x" * (limit + 10))
     answer = http.post("/api/v1/products", json=body, headers=alice.headers)
@@ -52,13 +54,17 @@ def test_unexpected_errors_leave_no_traceback(app: FastAPI) -> None:
 
 
 def test_every_kraken_error_maps_to_its_status(app: FastAPI) -> None:
-    from kraken_market.catalog import errors as catalog_errors
     from kraken_market import errors
+    from kraken_market.catalog import errors as catalog_errors
 
-    classes = list({
-        c for module in (errors, catalog_errors) for c in vars(module).values()
-        if isinstance(c, type) and issubclass(c, KrakenError)
-    })
+    classes = list(
+        {
+            c
+            for module in (errors, catalog_errors)
+            for c in vars(module).values()
+            if isinstance(c, type) and issubclass(c, KrakenError)
+        }
+    )
     codes = {c.code for c in classes}
     assert len(codes) == len(classes), "every error class has its own code"
     for index, cls in enumerate(classes):

@@ -73,10 +73,15 @@ def test_operation_conforms_to_its_spec(
     strategy = operation.as_strategy(generation_mode=mode)
     known = st.sampled_from([product["id"], "0x" + "00" * 32])
 
-    @settings(max_examples=EXAMPLES, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     @given(case=strategy, known_id=known, use_known=st.booleans())
-    def check(case: schemathesis.Case, known_id: str, use_known: bool) -> None:
+    def check(
+        case: schemathesis.Case,  # type: ignore[type-arg]
+        known_id: str,
+        use_known: bool,
+    ) -> None:
         if use_known and case.path_parameters and mode is GenerationMode.POSITIVE:
             case.path_parameters = {k: known_id for k in case.path_parameters}
         case.call_and_validate(

@@ -13,19 +13,28 @@ URL = "/api/v1/products"
 def test_lineage_graph_both_ways(http: TestClient, alice: Account, bob: Account) -> None:
     raw_a = alice.api.create_product(product_body(title="Raw A"))
     raw_b = bob.api.create_product(product_body(title="Raw B"))
-    merged = alice.api.create_product(product_body(title="Merged", parents=[raw_a["id"], raw_b["id"]]))
+    merged = alice.api.create_product(
+        product_body(title="Merged", parents=[raw_a["id"], raw_b["id"]])
+    )
     curated = bob.api.create_product(product_body(title="Curated", parents=[merged["id"]]))
 
     graph = alice.api.lineage(merged["id"])
     depth = {n["title"]: n["depth"] for n in graph["nodes"]}
     assert depth == {"Raw A": -1, "Raw B": -1, "Merged": 0, "Curated": 1}
     edges = {(e["parent"], e["child"]) for e in graph["edges"]}
-    assert edges == {(raw_a["id"], merged["id"]), (raw_b["id"], merged["id"]),
-                     (merged["id"], curated["id"])}
+    assert edges == {
+        (raw_a["id"], merged["id"]),
+        (raw_b["id"], merged["id"]),
+        (merged["id"], curated["id"]),
+    }
 
     up = alice.api.lineage(curated["id"], direction="ancestors")
     assert {n["title"]: n["depth"] for n in up["nodes"]} == {
-        "Raw A": -2, "Raw B": -2, "Merged": -1, "Curated": 0}
+        "Raw A": -2,
+        "Raw B": -2,
+        "Merged": -1,
+        "Curated": 0,
+    }
     shallow = alice.api.lineage(curated["id"], direction="ancestors", depth=1)
     assert {n["title"] for n in shallow["nodes"]} == {"Merged", "Curated"}
     down = alice.api.lineage(raw_a["id"], direction="descendants")
@@ -37,7 +46,9 @@ def test_a_product_can_never_be_its_own_ancestor(http: TestClient, alice: Accoun
     b = alice.api.create_product(product_body(title="B", parents=[a["id"]]))
     c = alice.api.create_product(product_body(title="C", parents=[b["id"]]))
     for product, parents in ((a, [c["id"]]), (a, [b["id"]]), (a, [a["id"]])):
-        answer = http.patch(f"{URL}/{product['id']}", json={"parents": parents}, headers=alice.headers)
+        answer = http.patch(
+            f"{URL}/{product['id']}", json={"parents": parents}, headers=alice.headers
+        )
         assert (answer.status_code, answer.json()["code"]) == (409, "lineage_cycle")
     assert http.get(f"{URL}/{a['id']}").json()["parents"] == []
     assert http.get(f"{URL}/{a['id']}").json()["version"] == 1

@@ -50,8 +50,12 @@ def test_each_access_mode_needs_its_own_prices(http: TestClient, alice: Account,
     assert http.post(URL, json=product_body(mode), headers=alice.headers).status_code == 201
     wrong = product_body(
         mode,
-        prices={"access": 1, "computation": 1, "subscription_per_second": 1,
-                "subscription_min_seconds": 60},
+        prices={
+            "access": 1,
+            "computation": 1,
+            "subscription_per_second": 1,
+            "subscription_min_seconds": 60,
+        },
     )
     answer = http.post(URL, json=wrong, headers=alice.headers)
     assert answer.status_code == 422
@@ -65,7 +69,10 @@ def test_analytics_needs_a_schema(http: TestClient, alice: Account) -> None:
     answer = http.post(URL, json=body, headers=alice.headers)
     assert answer.status_code == 422
     assert answer.json()["details"][0] == {
-        "loc": ["body", "analytics", "schema"], "type": "missing", "message": "Field required"}
+        "loc": ["body", "analytics", "schema"],
+        "type": "missing",
+        "message": "Field required",
+    }
 
 
 def _bad(field: str, value: Any) -> dict[str, Any]:
@@ -103,22 +110,44 @@ BAD_INPUT = [
     ("bad tag", "tags", ["no spaces please"], "string_pattern_mismatch"),
     ("too many tags", "tags", [f"t{i}" for i in range(33)], "too_long"),
     ("bad parent id", "parents", ["0x1234"], "string_pattern_mismatch"),
-    ("categorical without categories", "schema.columns", [{"name": "c", "type": "categorical"}],
-     "missing"),
-    ("categories on a numeric column", "schema.columns",
-     [{"name": "c", "type": "numeric", "categories": ["a"]}], "extra_forbidden"),
+    (
+        "categorical without categories",
+        "schema.columns",
+        [{"name": "c", "type": "categorical"}],
+        "missing",
+    ),
+    (
+        "categories on a numeric column",
+        "schema.columns",
+        [{"name": "c", "type": "numeric", "categories": ["a"]}],
+        "extra_forbidden",
+    ),
     ("unknown column type", "schema.columns", [{"name": "c", "type": "text"}], "union_tag_invalid"),
-    ("inverted range", "schema.columns", [{"name": "a", "type": "numeric", "min": 5, "max": 1}],
-     "range_inverted"),
-    ("duplicate column", "schema.columns", [SCHEMA["columns"][0], SCHEMA["columns"][0]],
-     "duplicate"),
-    ("bad column name", "schema.columns", [{"name": "1x", "type": "numeric"}],
-     "string_pattern_mismatch"),
+    (
+        "inverted range",
+        "schema.columns",
+        [{"name": "a", "type": "numeric", "min": 5, "max": 1}],
+        "range_inverted",
+    ),
+    (
+        "duplicate column",
+        "schema.columns",
+        [SCHEMA["columns"][0], SCHEMA["columns"][0]],
+        "duplicate",
+    ),
+    (
+        "bad column name",
+        "schema.columns",
+        [{"name": "1x", "type": "numeric"}],
+        "string_pattern_mismatch",
+    ),
     ("wrong type", "tags", "health", "list_type"),
 ]
 
 
-@pytest.mark.parametrize(("case", "field", "value", "error"), BAD_INPUT, ids=[b[0] for b in BAD_INPUT])
+@pytest.mark.parametrize(
+    ("case", "field", "value", "error"), BAD_INPUT, ids=[b[0] for b in BAD_INPUT]
+)
 def test_bad_input_is_refused_precisely_and_changes_nothing(
     http: TestClient, alice: Account, case: str, field: str, value: Any, error: str
 ) -> None:
@@ -127,7 +156,10 @@ def test_bad_input_is_refused_precisely_and_changes_nothing(
     body = answer.json()
     assert body["code"] == "validation_error"
     assert error in {d["type"] for d in body["details"]}, body
-    assert http.get(URL, params={"availability": ["listed", "paused", "retired"]}).json()["items"] == []
+    assert (
+        http.get(URL, params={"availability": ["listed", "paused", "retired"]}).json()["items"]
+        == []
+    )
 
 
 def test_expired_policy_is_refused(http: TestClient, alice: Account) -> None:
@@ -139,7 +171,10 @@ def test_expired_policy_is_refused(http: TestClient, alice: Account) -> None:
 def test_changes_need_a_token_and_ownership(http: TestClient, alice: Account, bob: Account) -> None:
     product = alice.api.create_product(product_body())
     assert http.post(URL, json=product_body()).json()["code"] == "unauthenticated"
-    assert http.post(URL, json=product_body(), headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert (
+        http.post(URL, json=product_body(), headers={"Authorization": "Bearer nope"}).status_code
+        == 401
+    )
     answer = http.patch(f"{URL}/{product['id']}", json={"title": "Mine now"}, headers=bob.headers)
     assert (answer.status_code, answer.json()["code"]) == (403, "not_owner")
     answer = http.post(f"{URL}/{product['id']}/retire", headers=bob.headers)
@@ -151,7 +186,10 @@ def test_unknown_and_malformed_ids(http: TestClient, alice: Account) -> None:
     unknown = "0x" + "00" * 32
     answer = http.get(f"{URL}/{unknown}")
     assert (answer.status_code, answer.json()["code"]) == (404, "product_not_found")
-    assert http.patch(f"{URL}/{unknown}", json={"title": "x"}, headers=alice.headers).status_code == 404
+    assert (
+        http.patch(f"{URL}/{unknown}", json={"title": "x"}, headers=alice.headers).status_code
+        == 404
+    )
     answer = http.get(f"{URL}/not-an-id")
     assert (answer.status_code, answer.json()["code"]) == (422, "validation_error")
 
@@ -159,7 +197,8 @@ def test_unknown_and_malformed_ids(http: TestClient, alice: Account) -> None:
 def test_update_keeps_history_with_who_when_what(http: TestClient, alice: Account) -> None:
     product = alice.api.create_product(product_body())
     updated = alice.api.update_product(
-        product["id"], {"title": "Resting heart rate", "prices": {"access": 6000}, "availability": "paused"}
+        product["id"],
+        {"title": "Resting heart rate", "prices": {"access": 6000}, "availability": "paused"},
     )
     assert updated["version"] == 2
     assert updated["availability"] == "paused"
@@ -182,9 +221,13 @@ def test_update_keeps_history_with_who_when_what(http: TestClient, alice: Accoun
 def test_a_retired_product_cannot_change(http: TestClient, alice: Account) -> None:
     product = alice.api.create_product(product_body())
     alice.api.retire_product(product["id"])
-    answer = http.patch(f"{URL}/{product['id']}", json={"availability": "listed"}, headers=alice.headers)
+    answer = http.patch(
+        f"{URL}/{product['id']}", json={"availability": "listed"}, headers=alice.headers
+    )
     assert (answer.status_code, answer.json()["code"]) == (409, "product_retired")
-    answer = http.patch(f"{URL}/{product['id']}", json={"availability": "retired"}, headers=alice.headers)
+    answer = http.patch(
+        f"{URL}/{product['id']}", json={"availability": "retired"}, headers=alice.headers
+    )
     assert answer.status_code == 422  # retiring goes through /retire
 
 
@@ -195,7 +238,9 @@ def test_update_refuses_prices_of_another_mode(http: TestClient, alice: Account)
     )
     assert (answer.status_code, answer.json()["code"]) == (409, "prices_do_not_fit_mode")
     answer = http.patch(
-        f"{URL}/{product['id']}", json={"prices": {"access": 5, "computation": 5}}, headers=alice.headers
+        f"{URL}/{product['id']}",
+        json={"prices": {"access": 5, "computation": 5}},
+        headers=alice.headers,
     )
     assert (answer.status_code, answer.json()["code"]) == (422, "validation_error")
     assert http.get(f"{URL}/{product['id']}").json()["version"] == 1
@@ -203,7 +248,12 @@ def test_update_refuses_prices_of_another_mode(http: TestClient, alice: Account)
 
 def test_immutable_fields_are_refused_in_updates(http: TestClient, alice: Account) -> None:
     product = alice.api.create_product(product_body())
-    for field, value in (("access_mode", "stream"), ("stake", 1), ("owner", "acct_bob"), ("id", "0x")):
+    for field, value in (
+        ("access_mode", "stream"),
+        ("stake", 1),
+        ("owner", "acct_bob"),
+        ("id", "0x"),
+    ):
         answer = http.patch(f"{URL}/{product['id']}", json={field: value}, headers=alice.headers)
         assert answer.status_code == 422, field
         assert answer.json()["details"][0]["type"] == "extra_forbidden"

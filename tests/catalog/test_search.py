@@ -10,7 +10,12 @@ from kraken_market.catalog.search import Term, index_text, parse_query, tokens
 
 def test_tokens_fold_case_accents_and_punctuation() -> None:
     assert tokens("Café-Daten: Zürich, ÅRHUS & São_Paulo!") == [
-        "cafe", "daten", "zurich", "arhus", "sao", "paulo",
+        "cafe",
+        "daten",
+        "zurich",
+        "arhus",
+        "sao",
+        "paulo",
     ]
     assert tokens("Straße ﬁle ２０２６") == ["strasse", "file", "2026"]
     assert tokens("Ελληνικά данные") == ["ελληνικα", "данные"]

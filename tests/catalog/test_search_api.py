@@ -9,28 +9,53 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kraken_market.api.app import create_app
-from kraken_market.settings import Settings
 from kraken_market.db.engine import make_engine
+from kraken_market.settings import Settings
 from tests.conftest import Account, _account, truncate_all
 from tests.factories import product_body
 
 URL = "/api/v1/products"
 
 CATALOG: list[dict[str, Any]] = [
-    product_body("batch", title="Heart rate of runners", tags=["health", "sport"],
-                 prices={"access": 100}),
-    product_body("batch", title="Sleep diary", description="Heart-friendly sleep habits",
-                 tags=["health"], prices={"access": 300}),
-    product_body("stream", title="Live heart monitor", tags=["health", "live"],
-                 prices={"subscription_per_second": 2, "subscription_min_seconds": 60}),
-    product_body("analytics", title="Hospital admissions", description="Café Zürich study",
-                 tags=["hospital", "heart"], prices={"computation": 50},
-                 policy={"purposes": ["public-health"], "buyer_categories": ["public-body"]}),
-    product_body("batch", title="Marketing panel", description="Shopping baskets",
-                 tags=["retail"], prices={"access": 10**30},
-                 policy={"purposes": ["marketing", "commercial"], "buyer_categories": ["company"]}),
-    product_body("batch", title="Zebra crossings", description="city traffic",
-                 tags=["traffic"], prices={"access": 7}),
+    product_body(
+        "batch", title="Heart rate of runners", tags=["health", "sport"], prices={"access": 100}
+    ),
+    product_body(
+        "batch",
+        title="Sleep diary",
+        description="Heart-friendly sleep habits",
+        tags=["health"],
+        prices={"access": 300},
+    ),
+    product_body(
+        "stream",
+        title="Live heart monitor",
+        tags=["health", "live"],
+        prices={"subscription_per_second": 2, "subscription_min_seconds": 60},
+    ),
+    product_body(
+        "analytics",
+        title="Hospital admissions",
+        description="Café Zürich study",
+        tags=["hospital", "heart"],
+        prices={"computation": 50},
+        policy={"purposes": ["public-health"], "buyer_categories": ["public-body"]},
+    ),
+    product_body(
+        "batch",
+        title="Marketing panel",
+        description="Shopping baskets",
+        tags=["retail"],
+        prices={"access": 10**30},
+        policy={"purposes": ["marketing", "commercial"], "buyer_categories": ["company"]},
+    ),
+    product_body(
+        "batch",
+        title="Zebra crossings",
+        description="city traffic",
+        tags=["traffic"],
+        prices={"access": 7},
+    ),
 ]
 
 
@@ -46,13 +71,16 @@ def test_text_search_ranks_title_over_tags_over_description(alice: Account) -> N
     seed(alice)
     page = alice.api.search_products(q="heart")
     assert titles(page) == [
-        "Live heart monitor",      # title (newest of the two title hits)
-        "Heart rate of runners",   # title
-        "Hospital admissions",     # tag
-        "Sleep diary",             # description
+        "Live heart monitor",  # title (newest of the two title hits)
+        "Heart rate of runners",  # title
+        "Hospital admissions",  # tag
+        "Sleep diary",  # description
     ]
     assert titles(alice.api.search_products(q="hear*", sort="title")) == [
-        "Heart rate of runners", "Hospital admissions", "Live heart monitor", "Sleep diary",
+        "Heart rate of runners",
+        "Hospital admissions",
+        "Live heart monitor",
+        "Sleep diary",
     ]
     assert titles(alice.api.search_products(q="cafe zurich")) == ["Hospital admissions"]
     assert titles(alice.api.search_products(q="heart traffic")) == []
@@ -66,14 +94,21 @@ def test_filters(alice: Account, bob: Account) -> None:
     search = alice.api.search_products
     assert titles(search(mode="stream")) == ["Live heart monitor"]
     assert set(titles(search(tag=["health"]))) == {
-        "Heart rate of runners", "Sleep diary", "Live heart monitor"}
+        "Heart rate of runners",
+        "Sleep diary",
+        "Live heart monitor",
+    }
     assert titles(search(tag=["health", "sport"])) == ["Heart rate of runners"]
     assert set(titles(search(price_min=100, price_max=300))) == {
-        "Heart rate of runners", "Sleep diary", "Bob's data"}
+        "Heart rate of runners",
+        "Sleep diary",
+        "Bob's data",
+    }
     assert titles(search(price_min=str(10**29))) == ["Marketing panel"]
     assert titles(search(purpose="marketing")) == ["Marketing panel"]
-    assert titles(search(buyer_category="public-body", purpose="public-health", mode="analytics")) == [
-        "Hospital admissions"]
+    assert titles(
+        search(buyer_category="public-body", purpose="public-health", mode="analytics")
+    ) == ["Hospital admissions"]
     assert titles(search(owner=bob.principal.account)) == ["Bob's data"]
 
 
@@ -92,11 +127,14 @@ def test_availability_filter_hides_paused_and_retired_by_default(alice: Account)
     listed = titles(alice.api.search_products(tag=["health"]))
     assert listed == ["Live heart monitor"]
     assert titles(alice.api.search_products(availability=["paused"])) == ["Heart rate of runners"]
-    assert len(alice.api.search_products(availability=["listed", "paused", "retired"])["items"]) == 6
+    assert (
+        len(alice.api.search_products(availability=["listed", "paused", "retired"])["items"]) == 6
+    )
 
 
-@pytest.mark.parametrize("sort", ["newest", "oldest", "updated", "price_asc", "price_desc", "title",
-                                  "relevance"])
+@pytest.mark.parametrize(
+    "sort", ["newest", "oldest", "updated", "price_asc", "price_desc", "title", "relevance"]
+)
 def test_cursor_pagination_visits_every_product_once(alice: Account, sort: str) -> None:
     seed(alice)
     q = "h*" if sort == "relevance" else None
@@ -138,9 +176,16 @@ def test_bad_search_parameters(http: TestClient, alice: Account) -> None:
 
 def _run_queries(client: TestClient) -> list[list[str]]:
     queries: list[dict[str, Any]] = [
-        {"q": "heart"}, {"q": "hear*"}, {"q": "cafe zurich"}, {"q": "h*", "sort": "title"},
-        {"tag": ["health"]}, {"sort": "price_desc"}, {"sort": "title"}, {"purpose": "research"},
-        {"price_min": 50, "price_max": 300, "sort": "price_asc"}, {"q": "a*", "limit": 3},
+        {"q": "heart"},
+        {"q": "hear*"},
+        {"q": "cafe zurich"},
+        {"q": "h*", "sort": "title"},
+        {"tag": ["health"]},
+        {"sort": "price_desc"},
+        {"sort": "title"},
+        {"purpose": "research"},
+        {"price_min": 50, "price_max": 300, "sort": "price_asc"},
+        {"q": "a*", "limit": 3},
     ]
     return [[p["title"] for p in client.get(URL, params=q).json()["items"]] for q in queries]
 
@@ -149,7 +194,7 @@ def _run_queries(client: TestClient) -> list[list[str]]:
 def test_sqlite_and_postgresql_give_the_same_results(postgres_url: str, tmp_path: Path) -> None:
     """The same catalog on both engines answers every query with the same list, in order."""
     sqlite, pg = make_engine(f"sqlite:///{tmp_path / 'same.db'}"), make_engine(postgres_url)
-    results = []
+    results: list[list[list[str]]] = []
     try:
         for eng in (sqlite, pg):
             app = create_app(Settings(data_dir=tmp_path, environment="test"), engine=eng)

@@ -27,16 +27,23 @@ def test_union_id_is_keccak_of_sorted_member_ids() -> None:
 def test_union_needs_every_owner_to_consent(http: TestClient, alice: Account, bob: Account) -> None:
     mine = alice.api.create_product(product_body("analytics", title="Hospital A"))
     theirs = bob.api.create_product(product_body("analytics", title="Hospital B"))
-    union = alice.api.create_union({
-        "title": "Cardiology pool",
-        "members": [{"product_id": theirs["id"], "weight": 3}, {"product_id": mine["id"], "weight": 1}],
-    })
+    union = alice.api.create_union(
+        {
+            "title": "Cardiology pool",
+            "members": [
+                {"product_id": theirs["id"], "weight": 3},
+                {"product_id": mine["id"], "weight": 1},
+            ],
+        }
+    )
     assert union["id"] == union_id([ProductId(mine["id"]), ProductId(theirs["id"])])
     assert union["status"] == "pending"
     assert union["schema"] == mine["schema"]
     assert [c["name"] for c in union["schema"]["columns"]] == [c["name"] for c in SCHEMA["columns"]]
     assert [(m["owner"], m["weight"], m["consented"]) for m in union["members"]] == [
-        ("acct_bob", 3, False), ("acct_alice", 1, True)]
+        ("acct_bob", 3, False),
+        ("acct_alice", 1, True),
+    ]
     again = alice.api.consent(union["id"])  # alice consented by creating it: idempotent
     assert again["status"] == "pending"
     consented = bob.api.consent(union["id"])
@@ -70,10 +77,24 @@ def test_bad_unions_are_refused_and_nothing_is_created(
         (members(a["id"], retired["id"]), alice, 409, "member_unavailable"),
         (members(a["id"], b["id"]), bob, 403, "not_member_owner"),
         (members(a["id"]), alice, 422, "validation_error"),
-        ({"title": "U", "members": [{"product_id": a["id"], "weight": 0},
-                                    {"product_id": b["id"]}]}, alice, 422, "validation_error"),
-        ({"title": "U", "members": [{"product_id": a["id"], "weight": 1.5},
-                                    {"product_id": b["id"]}]}, alice, 422, "validation_error"),
+        (
+            {
+                "title": "U",
+                "members": [{"product_id": a["id"], "weight": 0}, {"product_id": b["id"]}],
+            },
+            alice,
+            422,
+            "validation_error",
+        ),
+        (
+            {
+                "title": "U",
+                "members": [{"product_id": a["id"], "weight": 1.5}, {"product_id": b["id"]}],
+            },
+            alice,
+            422,
+            "validation_error",
+        ),
     ]
     for body, who, status, code in cases:
         answer = http.post(URL, json=body, headers=who.headers)
@@ -84,7 +105,9 @@ def test_bad_unions_are_refused_and_nothing_is_created(
     again = http.post(URL, json=members(b["id"], a["id"]), headers=alice.headers)
     assert (again.status_code, again.json()["code"]) == (409, "union_exists")
     assert len(http.get(URL).json()["items"]) == 1
-    outsider = http.post(f"{URL}/{http.get(URL).json()['items'][0]['id']}/consent", headers=bob.headers)
+    outsider = http.post(
+        f"{URL}/{http.get(URL).json()['items'][0]['id']}/consent", headers=bob.headers
+    )
     assert (outsider.status_code, outsider.json()["code"]) == (403, "not_member_owner")
     assert http.post(URL, json=members(a["id"], e["id"])).status_code == 401
 
@@ -92,9 +115,12 @@ def test_bad_unions_are_refused_and_nothing_is_created(
 def test_union_listing_pages_with_cursors(http: TestClient, alice: Account) -> None:
     products = [alice.api.create_product(product_body(title=f"P{i}")) for i in range(4)]
     ids = [p["id"] for p in products]
-    created = [alice.api.create_union({"title": f"U{i}", "members": [{"product_id": ids[i]},
-                                                                     {"product_id": ids[i + 1]}]})
-               for i in range(3)]
+    created = [
+        alice.api.create_union(
+            {"title": f"U{i}", "members": [{"product_id": ids[i]}, {"product_id": ids[i + 1]}]}
+        )
+        for i in range(3)
+    ]
     first = http.get(URL, params={"limit": 2}).json()
     second = http.get(URL, params={"limit": 2, "cursor": first["next_cursor"]}).json()
     assert [u["title"] for u in first["items"] + second["items"]] == ["U2", "U1", "U0"]

@@ -35,6 +35,7 @@ def _parse_amount(value: Any) -> int:
                 "amount_type", "amount strings hold only the digits 0-9 (at most 78)"
             )
         value = int(value)
+    assert isinstance(value, int)
     if value < 0:
         raise PydanticCustomError("amount_negative", "amounts cannot be negative")
     if value > UINT256_MAX:
@@ -74,7 +75,9 @@ Id = Annotated[
 # Input is checked, never silently rewritten: what the spec refuses, the API refuses.
 Title = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
 Description = Annotated[str, StringConstraints(max_length=10_000)]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=48, pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Tag = Annotated[
+    str, StringConstraints(min_length=1, max_length=48, pattern=r"^[a-z0-9][a-z0-9-]*$")
+]
 CredentialType = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z0-9]{0,63}$")]
 StorageLink = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 Weight = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
@@ -100,7 +103,9 @@ Region = Annotated[
 
 def require_aware(value: datetime) -> datetime:
     if value.tzinfo is None:
-        raise PydanticCustomError("timezone_required", "give a time zone, e.g. 2027-01-01T00:00:00Z")
+        raise PydanticCustomError(
+            "timezone_required", "give a time zone, e.g. 2027-01-01T00:00:00Z"
+        )
     return value
 
 
@@ -113,6 +118,8 @@ def unique(values: list[Any]) -> list[Any]:
     seen: set[Any] = set()
     for value in values:
         if value in seen:
-            raise PydanticCustomError("duplicate", "'{value}' is listed twice", {"value": str(value)})
+            raise PydanticCustomError(
+                "duplicate", "'{value}' is listed twice", {"value": str(value)}
+            )
         seen.add(value)
     return values

@@ -39,9 +39,7 @@ def _walk(session: Session, start: list[str], up: bool, depth: int | None) -> di
     )
     seed = select(far.label("id"), literal(1).label("depth")).where(near.in_(start))
     walk = seed.cte("walk", recursive=True)
-    step = select(far.label("id"), (walk.c.depth + 1).label("depth")).join(
-        walk, near == walk.c.id
-    )
+    step = select(far.label("id"), (walk.c.depth + 1).label("depth")).join(walk, near == walk.c.id)
     if depth is not None:
         step = step.where(walk.c.depth < depth)
     else:
@@ -73,7 +71,8 @@ def check_parents(session: Session, product_id: str | None, parents: list[str]) 
         return
     if product_id in parents or product_id in ancestors(session, parents):
         raise LineageCycle(
-            "a product cannot be its own ancestor", details={"product": product_id, "parents": parents}
+            "a product cannot be its own ancestor",
+            details={"product": product_id, "parents": parents},
         )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, select
 from sqlalchemy.orm import Session
 
 from kraken_market.catalog.models import Product, ProductTag
@@ -21,7 +21,14 @@ from kraken_market.catalog.vocabulary import (
     Purpose,
 )
 from kraken_market.errors import InvalidRequest
-from kraken_market.pagination import SortKey, after, decode_cursor, fingerprint, next_cursor, order_by
+from kraken_market.pagination import (
+    SortKey,
+    after,
+    decode_cursor,
+    fingerprint,
+    next_cursor,
+    order_by,
+)
 
 
 class Sort(StrEnum):
@@ -58,7 +65,9 @@ class ProductQuery:
 
     def effective_sort(self) -> Sort:
         if self.sort is Sort.RELEVANCE and not self.q:
-            raise InvalidRequest("sort=relevance needs a search text q", details={"sort": "relevance"})
+            raise InvalidRequest(
+                "sort=relevance needs a search text q", details={"sort": "relevance"}
+            )
         return self.sort or (Sort.RELEVANCE if self.q else Sort.NEWEST)
 
     def filters_fingerprint(self) -> str:
@@ -92,7 +101,7 @@ def _sort_keys(sort: Sort, score: Any) -> list[SortKey]:
 
 
 def _filtered(query: ProductQuery, statement: Select[Any]) -> Select[Any]:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if query.availability:
         conditions.append(Product.availability.in_([a.value for a in query.availability]))
     if query.access_mode is not None:
@@ -117,12 +126,12 @@ def _filtered(query: ProductQuery, statement: Select[Any]) -> Select[Any]:
 
 def search_products(session: Session, query: ProductQuery) -> tuple[list[Product], str | None]:
     """One page of products matching ``query`` and the cursor of the next page, if any."""
-    if query.price_min is not None and query.price_max is not None:
-        if query.price_min > query.price_max:
-            raise InvalidRequest(
-                "price_min is greater than price_max",
-                details={"price_min": str(query.price_min), "price_max": str(query.price_max)},
-            )
+    bounds = (query.price_min, query.price_max)
+    if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
+        raise InvalidRequest(
+            "price_min is greater than price_max",
+            details={"price_min": str(query.price_min), "price_max": str(query.price_max)},
+        )
     sort = query.effective_sort()
     score: Any = None
     statement = select(Product)

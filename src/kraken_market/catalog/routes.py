@@ -44,7 +44,9 @@ def create_product(
 def search_products(
     session: SessionDep,
     settings: SettingsDep,
-    q: Annotated[str | None, Query(max_length=200, description="words, all required; w* = prefix")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="words, all required; w* = prefix")
+    ] = None,
     mode: AccessMode | None = None,
     tag: Annotated[list[str], Query(max_length=32, description="repeat: all tags required")] = [],  # noqa: B006
     price_min: Annotated[Amount | None, Query(description="list price >= (base units)")] = None,
@@ -107,7 +109,7 @@ def product_history(product_id: ProductIdPath, session: SessionDep) -> list[Revi
     return [
         RevisionPublic(
             version=r.version,
-            action=r.action,  # type: ignore[arg-type]
+            action=r.action,
             actor=r.actor,
             at=r.at,
             changes={k: Change.model_validate(v) for k, v in r.changes.items()},

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic_core import PydanticCustomError
 
 from kraken_market.catalog.fields import (
+    UNIQUE,
     Amount,
     CredentialType,
     Description,
@@ -18,7 +19,6 @@ from kraken_market.catalog.fields import (
     Tag,
     Title,
     Weight,
-    UNIQUE,
     require_aware,
     unique,
 )
@@ -40,7 +40,7 @@ class _ColumnBase(BaseModel):
 
 
 class NumericColumn(_ColumnBase):
-    """A number with an optional unit and valid range (the range also bounds fixed-point encoding)."""
+    """A number with an optional unit and valid range (the range bounds fixed-point encoding)."""
 
     type: Literal["numeric"]
     unit: Annotated[str, Field(max_length=32)] | None = None
@@ -136,8 +136,8 @@ class Policy(BaseModel):
     credential_types: Annotated[
         list[CredentialType], Field(max_length=16), UNIQUE, AfterValidator(unique)
     ] = Field(default_factory=list)
-    regions: Annotated[list[Region], Field(max_length=300), UNIQUE, AfterValidator(unique)] = (
-        Field(default_factory=list, description="ISO 3166-1 alpha-2, EU or EEA; empty: anywhere")
+    regions: Annotated[list[Region], Field(max_length=300), UNIQUE, AfterValidator(unique)] = Field(
+        default_factory=list, description="ISO 3166-1 alpha-2, EU or EEA; empty: anywhere"
     )
     expires_at: Annotated[datetime, AfterValidator(require_aware)] | None = Field(
         default=None, description="no new purchases after this time (must be in the future)"
@@ -233,7 +233,9 @@ class ProductPublic(BaseModel):
 
 class ProductPage(BaseModel):
     items: list[ProductPublic]
-    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null at the end")
+    next_cursor: str | None = Field(
+        description="pass as ?cursor= for the next page; null at the end"
+    )
 
 
 class RetireRequest(BaseModel):

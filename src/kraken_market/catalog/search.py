@@ -20,7 +20,16 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, bindparam, case, func, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.expression import cast
 
@@ -82,7 +91,7 @@ class Fts5Index:
         return " AND ".join(f'"{t.word}"' + ("*" if t.prefix else "") for t in terms)
 
     def _rowids(self, expr: str, name: str) -> ColumnElement[bool]:
-        sub = (
+        sub: Select[Any] = (
             select(literal_column("rowid"))
             .select_from(text("products_fts"))
             .where(text(f"products_fts MATCH :{name}").bindparams(bindparam(name, expr)))

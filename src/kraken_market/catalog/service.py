@@ -129,7 +129,9 @@ class ProductService:
                 "only the product's owner may change it", details={"id": product.id}
             )
         if product.availability == Availability.RETIRED:
-            raise ProductRetired("the product is retired; it cannot change", details={"id": product.id})
+            raise ProductRetired(
+                "the product is retired; it cannot change", details={"id": product.id}
+            )
         return product
 
     def create(self, principal: Principal, data: ProductCreate) -> Product:
@@ -179,7 +181,9 @@ class ProductService:
                 tags,
             )
             if data.tags is not None:
-                self.session.execute(delete(ProductTag).where(ProductTag.product_seq == product.seq))
+                self.session.execute(
+                    delete(ProductTag).where(ProductTag.product_seq == product.seq)
+                )
                 self.session.add_all(ProductTag(product_seq=product.seq, tag=t) for t in tags)
         if data.availability is not None:
             product.availability = data.availability.value
@@ -199,7 +203,11 @@ class ProductService:
         return self._commit_change(product, "retired", principal, before, reason)
 
     def _commit_change(
-        self, product: Product, action: str, principal: Principal, before: dict[str, Any],
+        self,
+        product: Product,
+        action: str,
+        principal: Principal,
+        before: dict[str, Any],
         reason: str | None,
     ) -> Product:
         after = _snapshot(product)
@@ -213,8 +221,13 @@ class ProductService:
         return product
 
     def _record(
-        self, product: Product, action: str, principal: Principal, before: dict[str, Any],
-        after: dict[str, Any], reason: str | None,
+        self,
+        product: Product,
+        action: str,
+        principal: Principal,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        reason: str | None,
     ) -> None:
         changes = {
             key: {"from": before.get(key), "to": value}
@@ -248,4 +261,3 @@ class ProductService:
 
     def lineage(self, product_id: str, direction: lineage.Direction, depth: int) -> LineageGraph:
         return lineage.graph(self.session, self.get(product_id), direction, depth)
-

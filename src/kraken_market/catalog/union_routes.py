@@ -14,11 +14,15 @@ from kraken_market.catalog.unions import UnionService
 
 router = APIRouter(prefix="/unions", tags=["unions"])
 
-UnionIdPath = Annotated[str, Path(pattern=ID_PATTERN, description="keccak-256 of sorted member ids")]
+UnionIdPath = Annotated[
+    str, Path(pattern=ID_PATTERN, description="keccak-256 of sorted member ids")
+]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=WRITE)
-def create_union(body: UnionCreate, session: SessionDep, principal: CurrentPrincipal) -> UnionPublic:
+def create_union(
+    body: UnionCreate, session: SessionDep, principal: CurrentPrincipal
+) -> UnionPublic:
     """Propose a union; it becomes active when every member's owner has consented."""
     service = UnionService(session)
     return service.public(service.create(principal, body))
@@ -27,7 +31,9 @@ def create_union(body: UnionCreate, session: SessionDep, principal: CurrentPrinc
 @router.get("", responses=READ)
 def list_unions(
     session: SessionDep,
-    member: Annotated[str | None, Query(pattern=ID_PATTERN, description="unions holding this product")] = None,
+    member: Annotated[
+        str | None, Query(pattern=ID_PATTERN, description="unions holding this product")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> UnionPage:

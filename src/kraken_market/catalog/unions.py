@@ -58,16 +58,22 @@ class UnionService:
         ids = [m.product_id for m in data.members]
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:
-            raise DuplicateMember("each product can be a member once", details={"repeated": repeated})
+            raise DuplicateMember(
+                "each product can be a member once", details={"repeated": repeated}
+            )
         products = {
             p.id: p for p in self.session.scalars(select(Product).where(Product.id.in_(ids)))
         }
         unknown = [i for i in ids if i not in products]
         if unknown:
-            raise UnknownMember("union members must be existing products", details={"unknown": unknown})
+            raise UnknownMember(
+                "union members must be existing products", details={"unknown": unknown}
+            )
         retired = [i for i in ids if products[i].availability == Availability.RETIRED]
         if retired:
-            raise MemberUnavailable("retired products cannot join a union", details={"retired": retired})
+            raise MemberUnavailable(
+                "retired products cannot join a union", details={"retired": retired}
+            )
         if not any(p.owner == principal.account for p in products.values()):
             raise NotUnionMemberOwner(
                 "create a union that includes at least one product of yours",
@@ -155,7 +161,9 @@ class UnionService:
             self.session.commit()
         except IntegrityError as exc:  # a concurrent request created the same union
             self.session.rollback()
-            raise UnionExists("a union of exactly these products exists", details={"id": uid}) from exc
+            raise UnionExists(
+                "a union of exactly these products exists", details={"id": uid}
+            ) from exc
 
     def members(self, union: DataUnion) -> list[UnionMemberPublic]:
         rows = self.session.execute(
@@ -196,13 +204,13 @@ class UnionService:
         statement = select(DataUnion, DataUnion.seq)
         if member is not None:
             statement = statement.where(
-                DataUnion.id.in_(select(UnionMember.union_id).where(UnionMember.product_id == member))
+                DataUnion.id.in_(
+                    select(UnionMember.union_id).where(UnionMember.product_id == member)
+                )
             )
         if cursor:
             statement = statement.where(after(keys, decode_cursor(cursor, "unions", filters, keys)))
-        rows = self.session.execute(
-            statement.order_by(DataUnion.seq.desc()).limit(limit + 1)
-        ).all()
+        rows = self.session.execute(statement.order_by(DataUnion.seq.desc()).limit(limit + 1)).all()
         page = [row[0] for row in rows[:limit]]
         if len(rows) <= limit:
             return page, None

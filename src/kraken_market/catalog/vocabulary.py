@@ -46,9 +46,7 @@ REGION_GROUPS = frozenset({"EU", "EEA"})
 """Region names accepted beside ISO 3166-1 alpha-2 country codes."""
 
 
-REGIONS: tuple[str, ...] = tuple(
-    sorted({c.alpha_2 for c in pycountry.countries} | REGION_GROUPS)
-)
+REGIONS: tuple[str, ...] = tuple(sorted({c.alpha_2 for c in pycountry.countries} | REGION_GROUPS))
 """Every accepted region: ISO 3166-1 alpha-2 codes (from pycountry), EU and EEA."""
 
 

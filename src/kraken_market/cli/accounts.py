@@ -25,8 +25,9 @@ from kraken_market.cli.common import (
 from kraken_market.db.engine import make_engine, make_session_factory, write_session
 from kraken_market.db.migrate import upgrade
 
-app = typer.Typer(help="Create accounts and their API tokens (run where the API runs).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Create accounts and their API tokens (run where the API runs).", no_args_is_help=True
+)
 
 SaveOption = Annotated[
     bool, typer.Option("--save", help="Also store the token for this CLI (data dir, mode 0600)")
@@ -88,6 +89,10 @@ def list_(as_json: JsonOption = False) -> None:
     """List accounts."""
     accounts = _service().list()
     if as_json:
-        print_json([{"account": a.id, "name": a.name, "created_at": a.created_at} for a in accounts])
+        print_json(
+            [{"account": a.id, "name": a.name, "created_at": a.created_at} for a in accounts]
+        )
         return
-    table("accounts", ["account", "name", "created"], [[a.id, a.name, a.created_at] for a in accounts])
+    table(
+        "accounts", ["account", "name", "created"], [[a.id, a.name, a.created_at] for a in accounts]
+    )

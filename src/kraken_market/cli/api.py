@@ -16,7 +16,9 @@ app = typer.Typer(help="Run the marketplace API (catalog, unions, accounts).", n
 
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Interface to bind [default: KRAKEN_API_HOST]")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface to bind [default: KRAKEN_API_HOST]")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port [default: KRAKEN_API_PORT, 8700]")] = None,
 ) -> None:
     """Serve the REST API (OpenAPI docs at /docs); migrations are applied first."""

@@ -24,7 +24,9 @@ R = TypeVar("R")
 out = Console()
 err = Console(stderr=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")
+]
 
 
 def settings() -> Settings:
@@ -80,7 +82,7 @@ def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except KrakenError as exc:
             code = exc.api_code if isinstance(exc, ApiError) else exc.code
-            err.print(f"[red]error[/red] [{code}]: {exc.message}", highlight=False)
+            err.print(f"error [{code}]: {exc.message}", style="red", markup=False, highlight=False)
             if exc.details:
                 err.print(json.dumps(exc.details, indent=2, default=str), highlight=False)
             raise typer.Exit(1) from exc

@@ -25,8 +25,9 @@ def _read_json(path: Path, what: str) -> Any:
         raise typer.BadParameter(f"cannot read {what} JSON from {path}: {exc}") from exc
 
 
-def _prices(access: str | None, computation: str | None, per_second: str | None,
-            min_seconds: int | None) -> dict[str, Any]:
+def _prices(
+    access: str | None, computation: str | None, per_second: str | None, min_seconds: int | None
+) -> dict[str, Any]:
     prices: dict[str, Any] = {
         "access": access,
         "computation": computation,
@@ -71,13 +72,15 @@ def create(
     region: Many = None,
     expires: Annotated[str | None, typer.Option(help="Policy expiry, ISO 8601 with zone")] = None,
     price_access: Annotated[str | None, typer.Option(help="Per access (batch), base units")] = None,
-    price_computation: Annotated[str | None, typer.Option(help="Per computation (analytics)")] = None,
+    price_computation: Annotated[
+        str | None, typer.Option(help="Per computation (analytics)")
+    ] = None,
     price_per_second: Annotated[str | None, typer.Option(help="Per second (stream)")] = None,
     min_seconds: Annotated[int | None, typer.Option(help="Minimum subscription (stream)")] = None,
     stake: Annotated[str | None, typer.Option(help="Quality stake, base units")] = None,
     parent: Many = None,
     link: Many = None,
-    schema: Annotated[Path | None, typer.Option(help="JSON file with {\"columns\": [...]}")] = None,
+    schema: Annotated[Path | None, typer.Option(help='JSON file with {"columns": [...]}')] = None,
     from_file: Annotated[
         Path | None, typer.Option("--from-file", help="JSON body; options override its fields")
     ] = None,
@@ -90,21 +93,35 @@ def create(
     """
     body: dict[str, Any] = _read_json(from_file, "product") if from_file else {}
     policy: dict[str, Any] = dict(body.get("policy", {}))
-    for key, value in (("purposes", purpose), ("buyer_categories", buyer_category),
-                       ("credential_types", credential_type), ("regions", region)):
+    for key, value in (
+        ("purposes", purpose),
+        ("buyer_categories", buyer_category),
+        ("credential_types", credential_type),
+        ("regions", region),
+    ):
         if value:
             policy[key] = value
     if expires:
         policy["expires_at"] = expires
-    prices = {**body.get("prices", {}),
-              **_prices(price_access, price_computation, price_per_second, min_seconds)}
-    options = {"title": title, "access_mode": mode, "description": description, "tags": tag,
-               "stake": stake, "parents": parent, "storage_links": link}
+    prices = {
+        **body.get("prices", {}),
+        **_prices(price_access, price_computation, price_per_second, min_seconds),
+    }
+    options = {
+        "title": title,
+        "access_mode": mode,
+        "description": description,
+        "tags": tag,
+        "stake": stake,
+        "parents": parent,
+        "storage_links": link,
+    }
     body.update({k: v for k, v in options.items() if v is not None})
     body["policy"], body["prices"] = policy, prices
     if schema:
         body["schema"] = _read_json(schema, "schema")
-    product = client().create_product(body)
+    with client() as api:
+        product = api.create_product(body)
     if as_json:
         print_json(product)
     else:
@@ -130,9 +147,14 @@ def update(
 ) -> None:
     """Change a product you own; only the options you give change (prices and policy are
     replaced as a whole)."""
-    changes: dict[str, Any] = {"title": title, "description": description, "tags": tag,
-                               "availability": availability, "parents": parent,
-                               "storage_links": link}
+    changes: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "tags": tag,
+        "availability": availability,
+        "parents": parent,
+        "storage_links": link,
+    }
     changes = {k: v for k, v in changes.items() if v is not None}
     prices = _prices(price_access, price_computation, price_per_second, min_seconds)
     if prices:
@@ -141,7 +163,8 @@ def update(
         changes["policy"] = _read_json(policy, "policy")
     if not changes:
         raise typer.BadParameter("nothing to change: give at least one option")
-    product = client().update_product(product_id, changes)
+    with client() as api:
+        product = api.update_product(product_id, changes)
     print_json(product) if as_json else _show(product)
 
 
@@ -149,14 +172,17 @@ def update(
 @fails_cleanly
 def show(product_id: str, as_json: JsonOption = False) -> None:
     """Show one product."""
-    product = client().product(product_id)
+    with client() as api:
+        product = api.product(product_id)
     print_json(product) if as_json else _show(product)
 
 
 @app.command("list")
 @fails_cleanly
 def list_(
-    q: Annotated[str | None, typer.Argument(help="Search words (all required; word* = prefix)")] = None,
+    q: Annotated[
+        str | None, typer.Argument(help="Search words (all required; word* = prefix)")
+    ] = None,
     mode: Annotated[str | None, typer.Option()] = None,
     tag: Many = None,
     price_min: Annotated[str | None, typer.Option()] = None,
@@ -165,31 +191,51 @@ def list_(
     buyer_category: Annotated[str | None, typer.Option()] = None,
     owner: Annotated[str | None, typer.Option()] = None,
     availability: Many = None,
-    sort: Annotated[str | None, typer.Option(help="relevance|newest|oldest|updated|price_asc|price_desc|title")] = None,
+    sort: Annotated[
+        str | None, typer.Option(help="relevance|newest|oldest|updated|price_asc|price_desc|title")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of a previous page")] = None,
     all_pages: Annotated[bool, typer.Option("--all", help="Follow cursors to the end")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Search products (listed ones unless --availability says otherwise)."""
-    api = client()
     items: list[dict[str, Any]] = []
     next_cursor = cursor
-    while True:
-        page = api.search_products(q=q, mode=mode, tag=tag, price_min=price_min,
-                                   price_max=price_max, purpose=purpose,
-                                   buyer_category=buyer_category, owner=owner,
-                                   availability=availability, sort=sort, limit=limit,
-                                   cursor=next_cursor)
-        items += page["items"]
-        next_cursor = page["next_cursor"]
-        if not (all_pages and next_cursor):
-            break
+    with client() as api:
+        while True:
+            page = api.search_products(
+                q=q,
+                mode=mode,
+                tag=tag,
+                price_min=price_min,
+                price_max=price_max,
+                purpose=purpose,
+                buyer_category=buyer_category,
+                owner=owner,
+                availability=availability,
+                sort=sort,
+                limit=limit,
+                cursor=next_cursor,
+            )
+            items += page["items"]
+            next_cursor = page["next_cursor"]
+            if not (all_pages and next_cursor):
+                break
     if as_json:
         print_json({"items": items, "next_cursor": next_cursor})
         return
-    rows = [[p["id"][:18] + "…", p["title"], p["access_mode"], p["availability"],
-             _list_price(p), ", ".join(p["tags"])] for p in items]
+    rows = [
+        [
+            p["id"][:18] + "…",
+            p["title"],
+            p["access_mode"],
+            p["availability"],
+            _list_price(p),
+            ", ".join(p["tags"]),
+        ]
+        for p in items
+    ]
     table(f"{len(items)} products", ["id", "title", "mode", "availability", "price", "tags"], rows)
     if next_cursor:
         out.print(f"more: --cursor {next_cursor}")
@@ -197,9 +243,11 @@ def list_(
 
 def _list_price(product: dict[str, Any]) -> str:
     prices = product["prices"]
-    return {"batch": f"{prices.get('access')} /access",
-            "stream": f"{prices.get('subscription_per_second')} /s",
-            "analytics": f"{prices.get('computation')} /computation"}[product["access_mode"]]
+    return {
+        "batch": f"{prices.get('access')} /access",
+        "stream": f"{prices.get('subscription_per_second')} /s",
+        "analytics": f"{prices.get('computation')} /computation",
+    }[product["access_mode"]]
 
 
 @app.command()
@@ -210,7 +258,8 @@ def retire(
     as_json: JsonOption = False,
 ) -> None:
     """Retire a product you own, for good."""
-    product = client().retire_product(product_id, reason)
+    with client() as api:
+        product = api.retire_product(product_id, reason)
     print_json(product) if as_json else out.print(f"retired {product['id']}")
 
 
@@ -218,12 +267,15 @@ def retire(
 @fails_cleanly
 def history(product_id: str, as_json: JsonOption = False) -> None:
     """Every change to a product: who, when, what."""
-    revisions = client().history(product_id)
+    with client() as api:
+        revisions = api.history(product_id)
     if as_json:
         print_json(revisions)
         return
-    rows = [[r["version"], r["at"], r["actor"], r["action"], ", ".join(sorted(r["changes"]))]
-            for r in revisions]
+    rows = [
+        [r["version"], r["at"], r["actor"], r["action"], ", ".join(sorted(r["changes"]))]
+        for r in revisions
+    ]
     table("history", ["version", "at", "by", "action", "changed"], rows)
 
 
@@ -236,9 +288,12 @@ def lineage(
     as_json: JsonOption = False,
 ) -> None:
     """Ancestors and descendants of a product."""
-    graph = client().lineage(product_id, direction, depth)
+    with client() as api:
+        graph = api.lineage(product_id, direction, depth)
     if as_json:
         print_json(graph)
         return
-    rows = [[n["depth"], n["id"], n["title"], n["owner"], n["availability"]] for n in graph["nodes"]]
+    rows = [
+        [n["depth"], n["id"], n["title"], n["owner"], n["availability"]] for n in graph["nodes"]
+    ]
     table("lineage (depth < 0: ancestors)", ["depth", "id", "title", "owner", "availability"], rows)

@@ -19,10 +19,13 @@ def _member(spec: str) -> dict[str, Any]:
 
 
 def _show(union: dict[str, Any]) -> None:
-    out.print(f"[bold]{union['title']}[/bold]  {union['id']}  ({union['status']}, "
-              f"{union['access_mode']})")
-    rows = [[m["product_id"], m["owner"], m["weight"], "yes" if m["consented"] else "no"]
-            for m in union["members"]]
+    out.print(
+        f"[bold]{union['title']}[/bold]  {union['id']}  ({union['status']}, {union['access_mode']})"
+    )
+    rows = [
+        [m["product_id"], m["owner"], m["weight"], "yes" if m["consented"] else "no"]
+        for m in union["members"]
+    ]
     table("members", ["product", "owner", "weight", "consented"], rows)
 
 
@@ -35,9 +38,9 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Propose a union; owners of the other members then run 'unions consent'."""
-    union = client().create_union(
-        {"title": title, "description": description, "members": [_member(m) for m in member]}
-    )
+    body = {"title": title, "description": description, "members": [_member(m) for m in member]}
+    with client() as api:
+        union = api.create_union(body)
     print_json(union) if as_json else _show(union)
 
 
@@ -45,7 +48,8 @@ def create(
 @fails_cleanly
 def consent(union_id: str, as_json: JsonOption = False) -> None:
     """Consent to a union for every member product you own."""
-    union = client().consent(union_id)
+    with client() as api:
+        union = api.consent(union_id)
     print_json(union) if as_json else _show(union)
 
 
@@ -53,7 +57,8 @@ def consent(union_id: str, as_json: JsonOption = False) -> None:
 @fails_cleanly
 def show(union_id: str, as_json: JsonOption = False) -> None:
     """Show a union and its members."""
-    union = client().union(union_id)
+    with client() as api:
+        union = api.union(union_id)
     print_json(union) if as_json else _show(union)
 
 
@@ -66,12 +71,15 @@ def list_(
     as_json: JsonOption = False,
 ) -> None:
     """List unions, newest first."""
-    page = client().unions(member=member, limit=limit, cursor=cursor)
+    with client() as api:
+        page = api.unions(member=member, limit=limit, cursor=cursor)
     if as_json:
         print_json(page)
         return
-    rows = [[u["id"][:18] + "…", u["title"], u["access_mode"], u["status"], len(u["members"])]
-            for u in page["items"]]
+    rows = [
+        [u["id"][:18] + "…", u["title"], u["access_mode"], u["status"], len(u["members"])]
+        for u in page["items"]
+    ]
     table(f"{len(rows)} unions", ["id", "title", "mode", "status", "members"], rows)
     if page["next_cursor"]:
         out.print(f"more: --cursor {page['next_cursor']}")

@@ -1,0 +1,127 @@
+"""Whole-platform tests with real processes: `kraken-market up`, Ctrl-C, restart, kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from tests.cli.test_cli import free_port
+from tests.factories import product_body
+
+CLI = [sys.executable, "-m", "kraken_market"]
+
+
+@pytest.fixture
+def environment(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
+    env.update(KRAKEN_DATA_DIR=str(tmp_path / "data"), KRAKEN_API_PORT=str(free_port()))
+    return env
+
+
+def wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"exited early with {process.returncode}"
+        try:
+            if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx2.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} not ready")
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> None:
+    url = f"http://127.0.0.1:{environment['KRAKEN_API_PORT']}"
+    up = subprocess.Popen(
+        [*CLI, "up"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        wait_ready(url, up)
+        assert httpx2.get(f"{url}/docs").status_code == 200
+        cli(environment, "accounts", "create", "alice", "--save")
+        created = json.loads(
+            cli(
+                environment,
+                "products",
+                "create",
+                "--title",
+                "Kept",
+                "--mode",
+                "batch",
+                "--price-access",
+                "1",
+                "--purpose",
+                "research",
+                "--json",
+            )
+        )
+    finally:
+        up.send_signal(signal.SIGINT)
+        output, _ = up.communicate(timeout=30)
+    assert up.returncode == 0, output
+    assert f"{url}/docs" in output and "stopped" in output
+    with pytest.raises(httpx2.HTTPError):
+        httpx2.get(f"{url}/healthz", timeout=1)
+
+    again = subprocess.Popen(
+        [*CLI, "up"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        wait_ready(url, again)
+        assert httpx2.get(f"{url}/api/v1/products/{created['id']}").json()["title"] == "Kept"
+    finally:
+        again.send_signal(signal.SIGINT)
+        again.communicate(timeout=30)
+    assert again.returncode == 0
+
+
+def test_acknowledged_writes_survive_kill_9(environment: dict[str, str]) -> None:
+    url = f"http://127.0.0.1:{environment['KRAKEN_API_PORT']}"
+    token = json.loads(cli(environment, "accounts", "create", "alice", "--json"))["token"]
+    api = subprocess.Popen(
+        [*CLI, "api", "serve"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    acknowledged = []
+    try:
+        wait_ready(url, api)
+        with httpx2.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
+            for i in range(30):
+                answer = http.post("/api/v1/products", json=product_body(title=f"P{i}"))
+                assert answer.status_code == 201
+                acknowledged.append(answer.json()["id"])
+    finally:
+        api.send_signal(signal.SIGKILL)
+        api.wait(10)
+    restarted = subprocess.Popen(
+        [*CLI, "api", "serve"],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        wait_ready(url, restarted)
+        found = httpx2.get(f"{url}/api/v1/products", params={"limit": 100}).json()["items"]
+        assert {p["id"] for p in found} == set(acknowledged)
+    finally:
+        restarted.terminate()
+        restarted.wait(10)

@@ -142,6 +142,22 @@ BAD_INPUT = [
         "string_pattern_mismatch",
     ),
     ("wrong type", "tags", "health", "list_type"),
+    ("NUL in title", "title", "a\x00b", "nul_character"),
+    ("NUL in description", "description", "\x00", "nul_character"),
+    ("NUL in link", "storage_links", ["s3://b/\x00"], "nul_character"),
+    (
+        "bool as a bound",
+        "schema.columns",
+        [{"name": "a", "type": "numeric", "max": True}],
+        "float_type",
+    ),
+    (
+        "text as a flag",
+        "schema.columns",
+        [{"name": "a", "type": "numeric", "nullable": "yes"}],
+        "bool_type",
+    ),
+    ("number as a time", "policy.expires_at", 4102444800, "datetime_type"),
 ]
 
 

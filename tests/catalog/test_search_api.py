@@ -168,6 +168,9 @@ def test_bad_search_parameters(http: TestClient, alice: Account) -> None:
         ({"sort": "relevance"}, 422, "invalid_request"),
         ({"q": "!!!"}, 422, "invalid_query"),
         ({"q": "x" * 201}, 422, "validation_error"),
+        ({"tag": "\x00"}, 422, "validation_error"),
+        ({"owner": "a\x00"}, 422, "validation_error"),
+        ({"tag": "Health"}, 422, "validation_error"),
     ]
     for params, status, code in cases:
         answer = http.get(URL, params=params)

@@ -13,10 +13,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kraken_market.errors import Conflict, KrakenError, ServiceUnavailable, ValidationFailed
+from kraken_market.errors import (
+    Conflict,
+    InvalidRequest,
+    KrakenError,
+    ServiceUnavailable,
+    ValidationFailed,
+)
 from kraken_market.logs import get_logger
 
 log = get_logger(__name__)
@@ -80,6 +86,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity_conflict", path=request.url.path)
         return error_response(409, Conflict.code, "the request conflicts with a concurrent change")
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> JSONResponse:
+        # Input validation should refuse such values first; this keeps a miss a 4xx.
+        log.warning("unstorable_value", path=request.url.path, error=type(exc.orig).__name__)
+        return error_response(422, InvalidRequest.code, "a value in the request cannot be stored")
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:

@@ -72,14 +72,27 @@ Id = Annotated[
 ]
 """A 32-byte id as ``0x`` + 64 hex digits, normalised to lowercase."""
 
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold U+0000; refuse it on every database alike.
+    if "\x00" in value:
+        raise PydanticCustomError("nul_character", "text cannot contain the NUL character (U+0000)")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+
 # Input is checked, never silently rewritten: what the spec refuses, the API refuses.
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
-Description = Annotated[str, StringConstraints(max_length=10_000)]
+Title = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$"), NoNul
+]
+Description = Annotated[str, StringConstraints(max_length=10_000), NoNul]
+ShortText = Annotated[str, StringConstraints(max_length=1000), NoNul]
 Tag = Annotated[
     str, StringConstraints(min_length=1, max_length=48, pattern=r"^[a-z0-9][a-z0-9-]*$")
 ]
 CredentialType = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Za-z0-9]{0,63}$")]
-StorageLink = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+StorageLink = Annotated[str, StringConstraints(min_length=1, max_length=2048), NoNul]
 Weight = Annotated[int, Field(ge=1, le=1_000_000, strict=True)]
 
 
@@ -101,12 +114,22 @@ Region = Annotated[
 ]
 
 
+def _time_text(value: Any) -> Any:
+    # JSON carries times as RFC 3339 text; a number would be read as a Unix time.
+    if not isinstance(value, str | datetime):
+        raise PydanticCustomError("datetime_type", "give the time as RFC 3339 text")
+    return value
+
+
 def require_aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise PydanticCustomError(
             "timezone_required", "give a time zone, e.g. 2027-01-01T00:00:00Z"
         )
     return value
+
+
+AwareTime = Annotated[datetime, BeforeValidator(_time_text), AfterValidator(require_aware)]
 
 
 UNIQUE = Field(json_schema_extra={"uniqueItems": True})

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from kraken_market.api.deps import CurrentPrincipal, SessionDep, SettingsDep
 from kraken_market.api.responses import READ, WRITE
-from kraken_market.catalog.fields import Amount
+from kraken_market.catalog.fields import Amount, Tag
 from kraken_market.catalog.ids import ID_PATTERN
 from kraken_market.catalog.lineage import Direction
 from kraken_market.catalog.query import ProductQuery, Sort
@@ -48,12 +48,12 @@ def search_products(
         str | None, Query(max_length=200, description="words, all required; w* = prefix")
     ] = None,
     mode: AccessMode | None = None,
-    tag: Annotated[list[str], Query(max_length=32, description="repeat: all tags required")] = [],  # noqa: B006
+    tag: Annotated[list[Tag], Query(max_length=32, description="repeat: all tags required")] = [],  # noqa: B006
     price_min: Annotated[Amount | None, Query(description="list price >= (base units)")] = None,
     price_max: Annotated[Amount | None, Query(description="list price <=")] = None,
     purpose: Purpose | None = None,
     buyer_category: BuyerCategory | None = None,
-    owner: Annotated[str | None, Query(max_length=200)] = None,
+    owner: Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")] = None,
     availability: Annotated[list[Availability], Query()] = [Availability.LISTED],  # noqa: B006
     sort: Sort | None = None,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
@@ -63,7 +63,7 @@ def search_products(
     query = ProductQuery(
         q=q,
         access_mode=mode,
-        tags=tuple(t.strip().lower() for t in tag),
+        tags=tuple(tag),
         price_min=price_min,
         price_max=price_max,
         purpose=purpose,

@@ -5,21 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic_core import PydanticCustomError
 
 from kraken_market.catalog.fields import (
     UNIQUE,
     Amount,
+    AwareTime,
     CredentialType,
     Description,
     Id,
+    NoNul,
     Region,
+    ShortText,
     StorageLink,
     Tag,
     Title,
     Weight,
-    require_aware,
     unique,
 )
 from kraken_market.catalog.vocabulary import AccessMode, Availability, BuyerCategory, Purpose
@@ -27,23 +29,23 @@ from kraken_market.catalog.vocabulary import AccessMode, Availability, BuyerCate
 Strict = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
 
 ColumnName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
-Category = Annotated[str, Field(min_length=1, max_length=100)]
-Bound = Annotated[float, Field(allow_inf_nan=False)]
+Category = Annotated[str, Field(min_length=1, max_length=100), NoNul]
+Bound = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
 class _ColumnBase(BaseModel):
     model_config = Strict
 
     name: ColumnName
-    nullable: bool = False
-    description: Annotated[str, Field(max_length=1000)] | None = None
+    nullable: StrictBool = False
+    description: ShortText | None = None
 
 
 class NumericColumn(_ColumnBase):
     """A number with an optional unit and valid range (the range bounds fixed-point encoding)."""
 
     type: Literal["numeric"]
-    unit: Annotated[str, Field(max_length=32)] | None = None
+    unit: Annotated[str, Field(max_length=32), NoNul] | None = None
     min: Bound | None = None
     max: Bound | None = None
 
@@ -139,7 +141,7 @@ class Policy(BaseModel):
     regions: Annotated[list[Region], Field(max_length=300), UNIQUE, AfterValidator(unique)] = Field(
         default_factory=list, description="ISO 3166-1 alpha-2, EU or EEA; empty: anywhere"
     )
-    expires_at: Annotated[datetime, AfterValidator(require_aware)] | None = Field(
+    expires_at: AwareTime | None = Field(
         default=None, description="no new purchases after this time (must be in the future)"
     )
 
@@ -241,7 +243,7 @@ class ProductPage(BaseModel):
 class RetireRequest(BaseModel):
     model_config = Strict
 
-    reason: Annotated[str, Field(max_length=1000)] | None = None
+    reason: ShortText | None = None
 
 
 class Change(BaseModel):

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -195,32 +195,26 @@ KINDS = {  # the query mix; limit 20 (ProductQuery's default), listed products o
     "q=health (common)": ProductQuery(q="health"),
     f"q={RARE_WORD} (rare)": ProductQuery(q=RARE_WORD),
     "q=hea* (prefix)": ProductQuery(q="hea*"),
-    "q=heart rate (2 words)": ProductQuery(q="heart rate"),
-    "mode=stream tag=wearables": ProductQuery(access_mode=AccessMode.STREAM, tags=("wearables",)),
-    "price 1e3..1e9 price_asc": ProductQuery(price_min=1000, price_max=10**9, sort=Sort.PRICE_ASC),
-    "purpose+buyer_category": ProductQuery(
+    "q=heart rate": ProductQuery(q="heart rate"),
+    "mode=stream&tag=wearables": ProductQuery(access_mode=AccessMode.STREAM, tags=("wearables",)),
+    "price 1e3..1e9, asc": ProductQuery(price_min=1000, price_max=10**9, sort=Sort.PRICE_ASC),
+    "purpose&buyer_category": ProductQuery(
         purpose=Purpose.PUBLIC_HEALTH, buyer_category=BuyerCategory.COMPANY
     ),
-    "newest (no filter)": ProductQuery(),
+    "newest, no filter": ProductQuery(),
     "sort=title": ProductQuery(sort=Sort.TITLE),
-    "q=energy, cursor to page 3": ProductQuery(q="energy"),
+    "q=energy, page 3": ProductQuery(q="energy"),
 }
 
 
 def http_params(query: ProductQuery) -> dict[str, Any]:
     """The query string from which the route builds ``query`` (owner, availability: defaults)."""
-    params = {
-        "q": query.q,
-        "mode": query.access_mode,
-        "price_min": query.price_min,
-        "price_max": query.price_max,
-        "purpose": query.purpose,
-        "buyer_category": query.buyer_category,
-        "sort": query.sort,
-        "limit": query.limit,
-        "cursor": query.cursor,
+    fields = asdict(query)
+    del fields["owner"], fields["availability"]
+    names = {"access_mode": "mode", "tags": "tag"}
+    return {
+        names.get(k, k): v if k == "tags" else str(v) for k, v in fields.items() if v is not None
     }
-    return {"tag": list(query.tags)} | {k: str(v) for k, v in params.items() if v is not None}
 
 
 def page_three(client: httpx2.Client, query: ProductQuery) -> ProductQuery:
@@ -342,7 +336,8 @@ def summarise(times: dict[str, list[float]]) -> dict[str, Any]:
 
 def report(backend: str, n: int, seed_s: float, samples: Samples, console: Console) -> Any:
     title = f"{backend}: {n:,} products (seeded in {seed_s:.0f} s); ms, ratio = API p95 / ORM p95"
-    table = Table("query", title=title)
+    table = Table(title=title)
+    table.add_column("query", no_wrap=True)
     for header in ("API p50", "API p95", "ORM p50", "ORM p95", "SQL p50", "SQL p95", "ratio"):
         table.add_column(header, justify="right")
     table.add_column("API/SQL", justify="right")
@@ -403,6 +398,7 @@ def main() -> None:
     if args.products < 1000 or args.queries < 2:
         parser.error("use at least --products 1000 and --queries 2")
     console = Console(stderr=args.json)
+    console.width = max(console.width, 120)  # the table is ~110 columns wide
     started = time.perf_counter()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     results = {backend: run_backend(backend, args, console) for backend in backends}

@@ -27,9 +27,11 @@ import json
 import os
 import random
 import secrets
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -50,7 +51,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Executable
 
 from kraken_market.accounts.service import AccountService
-from kraken_market.api.app import API_PREFIX, create_app
+from kraken_market.api.app import API_PREFIX
 from kraken_market.catalog.models import Product, ProductTag
 from kraken_market.catalog.query import ProductQuery, Sort, search_products
 from kraken_market.catalog.schemas import LIST_PRICE, PRICES_OF_MODE, Policy
@@ -58,8 +59,6 @@ from kraken_market.catalog.service import _apply_policy, _apply_prices, _apply_t
 from kraken_market.catalog.vocabulary import AccessMode, Availability, BuyerCategory, Purpose
 from kraken_market.db.engine import make_engine, make_session_factory, write_session
 from kraken_market.db.migrate import upgrade
-from kraken_market.logs import configure_logging
-from kraken_market.settings import Settings
 
 ADMIN_URL = os.environ.get(
     "KRAKEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -226,13 +225,14 @@ def page_three(client: httpx2.Client, query: ProductQuery) -> ProductQuery:
     return query
 
 
-def captured_statement(sessions: sessionmaker[Session], query: ProductQuery) -> Executable:
-    """The statement ``search_products`` executes for ``query``, bound parameters included."""
+def captured_statements(sessions: sessionmaker[Session], query: ProductQuery) -> list[Executable]:
+    """The statements ``search_products`` executes for ``query`` (a relevance search runs
+    one per score level it reads), bound parameters included."""
     statements: list[Executable] = []
     with sessions() as session:
         event.listen(session, "do_orm_execute", lambda state: statements.append(state.statement))
         search_products(session, query)
-    return statements[0]
+    return statements
 
 
 def api_probe(client: httpx2.Client, params: dict[str, Any]) -> None:
@@ -246,9 +246,10 @@ def orm_probe(sessions: sessionmaker[Session], query: ProductQuery) -> None:
         search_products(session, query)
 
 
-def sql_probe(engine: Engine, statement: Executable) -> None:
+def sql_probe(engine: Engine, statements: list[Executable]) -> None:
     with engine.connect() as connection:
-        connection.execute(statement).all()
+        for statement in statements:
+            connection.execute(statement).all()
 
 
 Samples = dict[str, dict[str, list[float]]]  # kind -> probe -> milliseconds
@@ -264,7 +265,7 @@ def measure(engine: Engine, client: httpx2.Client, n: int, console: Console) -> 
             probes: dict[str, Callable[[], None]] = {
                 "api": partial(api_probe, client, http_params(query)),
                 "orm": partial(orm_probe, sessions, query),
-                "sql": partial(sql_probe, engine, captured_statement(sessions, query)),
+                "sql": partial(sql_probe, engine, captured_statements(sessions, query)),
             }
             for warm_up in [*probes.values()] * WARMUP:
                 warm_up()
@@ -281,24 +282,39 @@ def measure(engine: Engine, client: httpx2.Client, n: int, console: Console) -> 
 
 @contextmanager
 def serve(engine: Engine, data_dir: Path) -> Iterator[str]:
-    """The real app under uvicorn in a background thread; yields its base URL."""
-    settings = Settings(data_dir=data_dir, environment="test", log_level="WARNING")
-    configure_logging(settings)
-    app = create_app(settings, engine=engine)
-    config = uvicorn.Config(app, port=0, log_level="warning", access_log=False, log_config=None)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
+    """The real API as deployed: ``kraken-market api serve`` in its own process (so the
+    benchmark's client does not share an interpreter with the server); yields its URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
+    env.update(
+        KRAKEN_DATABASE_URL=engine.url.render_as_string(hide_password=False),
+        KRAKEN_DATA_DIR=str(data_dir),
+        KRAKEN_API_PORT=str(port),
+        KRAKEN_LOG_LEVEL="WARNING",
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kraken_market", "api", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the API did not start")
+            try:
+                if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx2.HTTPError:
+                time.sleep(0.1)
+        yield url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        server.terminate()
+        server.wait(10)
 
 
 @contextmanager

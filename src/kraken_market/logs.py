@@ -25,7 +25,11 @@ _SHARED: list[structlog.types.Processor] = [
 # process that never calls configure_logging (a library user, a test) does not
 # get records printed on stdout.
 structlog.configure(
-    processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+    processors=[
+        structlog.stdlib.filter_by_level,  # drop below-level events before any work
+        *_SHARED,
+        structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+    ],
     logger_factory=structlog.stdlib.LoggerFactory(),
     wrapper_class=structlog.stdlib.BoundLogger,
     cache_logger_on_first_use=True,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -18,19 +19,31 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False, description="Token from `kraken-market accounts create`")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; requests that may write take the write lock up front."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session per request; requests that may write take the write lock up front.
+
+    A read session opens its connection lazily inside the (threaded) route, so
+    it is made and closed right here; a write session blocks on the write lock,
+    so it begins and ends in the thread pool.
+    """
     factory = request.app.state.sessions
-    session = factory() if request.method in _READ_METHODS else write_session(factory)
+    if request.method in _READ_METHODS:
+        session = factory()
+        try:
+            yield session
+        finally:
+            session.close()
+        return
+    session = await run_in_threadpool(write_session, factory)
     try:
         yield session
     finally:
-        session.close()
+        await run_in_threadpool(session.close)
 
 
 def get_principal(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Response
+from pydantic import BaseModel
+
 from kraken_market.api.errors import ErrorBody
 
 _TEXT = {
@@ -23,3 +26,9 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 READ = errors(400, 404, 422)
 WRITE = errors(400, 401, 403, 404, 409, 413, 422)
+
+
+def json_body(model: BaseModel, status: int = 200) -> Response:
+    """Serialise an already-validated model once, in pydantic-core, skipping FastAPI's
+    re-validation and second encoding pass (declare ``response_model`` on the route)."""
+    return Response(model.model_dump_json(by_alias=True), status, media_type="application/json")

@@ -7,11 +7,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, literal_column, select
 from sqlalchemy.orm import Session
 
 from kraken_market.catalog.models import Product, ProductTag
-from kraken_market.catalog.search import parse_query, relevance, text_index
+from kraken_market.catalog.search import (
+    FIELDS,
+    LEVELS,
+    Level,
+    parse_query,
+    score_of,
+    text_index,
+)
 from kraken_market.catalog.vocabulary import (
     BUYER_CATEGORY_BITS,
     PURPOSE_BITS,
@@ -77,12 +84,12 @@ class ProductQuery:
         return fingerprint(**data)
 
 
-def _sort_keys(sort: Sort, score: Any) -> list[SortKey]:
+def _sort_keys(sort: Sort) -> list[SortKey]:
     newest = SortKey(Product.seq, descending=True)
     oldest = SortKey(Product.seq, descending=False)
     match sort:
-        case Sort.RELEVANCE:
-            return [SortKey(score, descending=True), newest]
+        case Sort.RELEVANCE:  # read level by level (_by_relevance); the cursor holds both
+            return [SortKey(literal_column("score"), descending=True), newest]
         case Sort.NEWEST:
             return [newest]
         case Sort.OLDEST:
@@ -130,26 +137,73 @@ def search_products(session: Session, query: ProductQuery) -> tuple[list[Product
     if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
         raise InvalidRequest(
             "price_min is greater than price_max",
-            details={"price_min": str(query.price_min), "price_max": str(query.price_max)},
+            details={"price_min": str(bounds[0]), "price_max": str(bounds[1])},
         )
     sort = query.effective_sort()
-    score: Any = None
-    statement = select(Product)
-    if query.q:
-        terms = parse_query(query.q)
-        index = text_index(session.get_bind().dialect.name)
-        statement = statement.where(index.matches(terms))
-        if sort is Sort.RELEVANCE:
-            score = relevance(index, terms).label("score")
-    keys = _sort_keys(sort, score)
-    statement = _filtered(query, statement.add_columns(*(key.column for key in keys)))
+    keys = _sort_keys(sort)
     filters = query.filters_fingerprint()
-    if query.cursor:
-        values = decode_cursor(query.cursor, "products", filters, keys)
-        statement = statement.where(after(keys, values))
+    position = decode_cursor(query.cursor, "products", filters, keys) if query.cursor else None
+    if sort is Sort.RELEVANCE:
+        return _by_relevance(session, query, keys, filters, position)
+    statement = select(Product, *(key.column for key in keys))
+    if query.q:
+        index = text_index(session.get_bind().dialect.name)
+        statement = statement.where(index.matches(parse_query(query.q)))
+    statement = _filtered(query, statement)
+    if position is not None:
+        statement = statement.where(after(keys, position))
     statement = statement.order_by(*order_by(keys)).limit(query.limit + 1)
     rows = session.execute(statement).all()
     page = [row[0] for row in rows[: query.limit]]
     if len(rows) <= query.limit:
         return page, None
     return page, next_cursor("products", filters, keys, rows[query.limit - 1][1:])
+
+
+def _by_relevance(
+    session: Session,
+    query: ProductQuery,
+    keys: list[SortKey],
+    filters: str,
+    position: list[Any] | None,
+) -> tuple[list[Product], str | None]:
+    """Relevance order, read one score level at a time (best first, newest first within).
+
+    Each level is an indexed query limited to what the page still needs, so a
+    common word costs a few small queries instead of scoring and sorting every
+    match. ``position`` is the (score, seq) of the last row already served.
+    """
+    assert query.q is not None
+    terms = parse_query(query.q)
+    index = text_index(session.get_bind().dialect.name)
+    wanted = query.limit + 1
+    rows: list[tuple[Product, int]] = []
+    fields_with_matches: dict[str, bool] = {}
+
+    def possible(level: Level) -> bool:
+        # A level needing all words in a field no product has them in is empty:
+        # one cheap probe per field saves scanning the index level after level.
+        for name, hit in zip(FIELDS, level, strict=True):
+            if hit and name not in fields_with_matches:
+                fields_with_matches[name] = index.field_has_match(session, terms, name)
+            if hit and not fields_with_matches[name]:
+                return False
+        return True
+
+    for level in LEVELS:
+        score = score_of(level)
+        if (position is not None and score > position[0]) or not possible(level):
+            continue
+        statement, seq = index.at_level(terms, level)
+        statement = _filtered(query, statement)
+        if position is not None and score == position[0]:
+            statement = statement.where(seq < position[1])
+        statement = statement.order_by(seq.desc()).limit(wanted - len(rows))
+        rows += [(product, score) for product in session.scalars(statement)]
+        if len(rows) >= wanted:
+            break
+    page = [product for product, _ in rows[: query.limit]]
+    if len(rows) <= query.limit:
+        return page, None
+    last, score = rows[query.limit - 1]
+    return page, next_cursor("products", filters, keys, [score, last.seq])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from kraken_market.api.deps import CurrentPrincipal, SessionDep, SettingsDep
-from kraken_market.api.responses import READ, WRITE
+from kraken_market.api.responses import READ, WRITE, json_body
 from kraken_market.catalog.fields import Amount, Tag
 from kraken_market.catalog.ids import ID_PATTERN
 from kraken_market.catalog.lineage import Direction
@@ -40,7 +40,7 @@ def create_product(
     return public(ProductService(session).create(principal, body))
 
 
-@router.get("", responses=READ)
+@router.get("", response_model=ProductPage, responses=READ)
 def search_products(
     session: SessionDep,
     settings: SettingsDep,
@@ -58,7 +58,7 @@ def search_products(
     sort: Sort | None = None,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> ProductPage:
+) -> Response:
     """Search listed products by text and filters; follow ``next_cursor`` for more."""
     query = ProductQuery(
         q=q,
@@ -75,12 +75,12 @@ def search_products(
         cursor=cursor,
     )
     products, next_cursor = ProductService(session).search(query)
-    return ProductPage(items=[public(p) for p in products], next_cursor=next_cursor)
+    return json_body(ProductPage(items=[public(p) for p in products], next_cursor=next_cursor))
 
 
-@router.get("/{product_id}", responses=READ)
-def read_product(product_id: ProductIdPath, session: SessionDep) -> ProductPublic:
-    return public(ProductService(session).get(product_id))
+@router.get("/{product_id}", response_model=ProductPublic, responses=READ)
+def read_product(product_id: ProductIdPath, session: SessionDep) -> Response:
+    return json_body(public(ProductService(session).get(product_id)))
 
 
 @router.patch("/{product_id}", responses=WRITE)

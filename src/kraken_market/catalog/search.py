@@ -10,7 +10,10 @@ builds its ``tsvector`` with ``array_to_tsvector``, no parser or dictionary).
 Query language: words separated by spaces, all required; a word ending in
 ``*`` matches as a prefix. Relevance is portable too, not an engine score:
 4 points when every word occurs in the title, 2 in the tags, 1 in the
-description; ties go to the newest product.
+description; ties go to the newest product. The score has eight possible
+values, so a relevance page is read level by level, best first, each level
+newest first, stopping when the page is full: the database never scores and
+sorts every match of a common word (see ``catalog.query``).
 """
 
 from __future__ import annotations
@@ -18,19 +21,23 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
+    and_,
     bindparam,
-    case,
-    func,
+    column,
     literal_column,
+    not_,
     select,
+    table,
     text,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import cast
 
 from kraken_market.catalog.errors import InvalidQuery
@@ -40,7 +47,6 @@ _WORD = re.compile(r"[^\W_]+")
 MAX_TERMS = 16
 MAX_TOKEN = 64
 FIELDS = ("fts_title", "fts_tags", "fts_description")
-FIELD_POINTS = {"fts_title": 4, "fts_tags": 2, "fts_description": 1}
 
 
 def tokens(text_: str) -> list[str]:
@@ -74,59 +80,119 @@ def parse_query(query: str) -> list[Term]:
     return terms
 
 
+Level = tuple[bool, bool, bool]
+"""Whether every word occurs in the title, in the tags, in the description."""
+
+
+def score_of(level: Level) -> int:
+    return sum(points for hit, points in zip(level, (4, 2, 1), strict=True) if hit)
+
+
+LEVELS: list[Level] = sorted(
+    ((t, g, d) for t in (True, False) for g in (True, False) for d in (True, False)),
+    key=lambda level: -score_of(level),
+)
+
+
 class TextIndex(Protocol):
-    """Turns query terms into SQL conditions on :class:`Product` rows."""
+    """Turns query terms into SQL on :class:`Product` rows."""
 
-    def matches(self, terms: list[Term]) -> ColumnElement[bool]: ...
+    def matches(self, terms: list[Term]) -> ColumnElement[bool]:
+        """Rows in which every word occurs (in any field)."""
+        ...
 
-    def field_matches(self, field: str, terms: list[Term], n: int) -> ColumnElement[bool]: ...
+    def at_level(self, terms: list[Term], level: Level) -> tuple[Select[Any], ColumnElement[int]]:
+        """Products in which every word occurs with exactly ``level``'s pattern of fields,
+        and the column equal to ``products.seq`` to order and page them by."""
+        ...
+
+    def field_has_match(self, session: Session, terms: list[Term], field: str) -> bool:
+        """Whether any product holds every word in ``field`` (to skip empty levels)."""
+        ...
 
 
 class Fts5Index:
-    """SQLite FTS5: ``products_fts`` is an external-content index keyed by ``products.seq``."""
+    """SQLite FTS5: ``products_fts`` is an external-content index keyed by ``products.seq``.
+
+    A level is one FTS5 expression: every word anywhere, AND the column-filtered
+    expression for each field that must hold all words, NOT for each that must
+    not. Level queries are driven by the FTS5 table in descending rowid order,
+    which FTS5 evaluates lazily: a dense level stops after one page.
+    """
+
+    fts = table("products_fts", column("rowid", Integer))
 
     @staticmethod
     def _expr(terms: list[Term]) -> str:
         # Words hold only letters and digits, so double quotes cannot be broken out of.
         return " AND ".join(f'"{t.word}"' + ("*" if t.prefix else "") for t in terms)
 
-    def _rowids(self, expr: str, name: str) -> ColumnElement[bool]:
-        sub: Select[Any] = (
-            select(literal_column("rowid"))
-            .select_from(text("products_fts"))
-            .where(text(f"products_fts MATCH :{name}").bindparams(bindparam(name, expr)))
-        )
-        return Product.seq.in_(sub)
+    @staticmethod
+    def _match(expr: str) -> ColumnElement[bool]:
+        return text("products_fts MATCH :fts").bindparams(bindparam("fts", expr))  # type: ignore[return-value]
 
     def matches(self, terms: list[Term]) -> ColumnElement[bool]:
-        return self._rowids(self._expr(terms), "fts_all")
+        sub = select(self.fts.c.rowid).where(self._match(self._expr(terms)))
+        return Product.seq.in_(sub)
 
-    def field_matches(self, field: str, terms: list[Term], n: int) -> ColumnElement[bool]:
-        return self._rowids(f"{{{field}}} : ({self._expr(terms)})", f"fts_{n}")
+    def at_level(self, terms: list[Term], level: Level) -> tuple[Select[Any], ColumnElement[int]]:
+        words = self._expr(terms)
+        expr = f"({words})"
+        for field, hit in zip(FIELDS, level, strict=True):
+            expr += (" AND " if hit else " NOT ") + f"{{{field}}} : ({words})"
+        statement = (
+            select(Product)
+            .select_from(self.fts)
+            .join(Product, Product.seq == self.fts.c.rowid)
+            .where(self._match(expr))
+        )
+        return statement, self.fts.c.rowid
+
+    def field_has_match(self, session: Session, terms: list[Term], field: str) -> bool:
+        expr = f"{{{field}}} : ({self._expr(terms)})"
+        found = session.scalar(select(self.fts.c.rowid).where(self._match(expr)).limit(1))
+        return found is not None
 
 
 class TsvectorIndex:
-    """PostgreSQL: the generated ``search_vector`` column (all fields) with its GIN index.
+    """PostgreSQL: ``search_vector`` (all fields, GIN index) and one stored vector per field.
 
-    Vectors built by ``array_to_tsvector`` have no positions and so no weights;
-    a field's own vector is built on the fly, only for rows the index matched.
+    Vectors are built by ``array_to_tsvector`` from the normalised words, so
+    PostgreSQL's parser, dictionaries and locale play no part.
     """
 
-    @staticmethod
-    def _query(terms: list[Term]) -> str:
-        return " & ".join(f"'{t.word}'" + (":*" if t.prefix else "") for t in terms)
+    VECTORS: ClassVar[dict[str, str]] = {
+        "fts_title": "products.title_vector",
+        "fts_tags": "products.tags_vector",
+        "fts_description": "products.description_vector",
+    }
 
     @staticmethod
-    def _match(vector: ColumnElement[Any], query: str, name: str) -> ColumnElement[bool]:
-        return vector.bool_op("@@")(cast(bindparam(name, query), TSQUERY))
+    def _query(terms: list[Term]) -> ColumnElement[Any]:
+        query = " & ".join(f"'{t.word}'" + (":*" if t.prefix else "") for t in terms)
+        return cast(bindparam("tsq", query), TSQUERY)
+
+    @staticmethod
+    def _match(vector: str, query: ColumnElement[Any]) -> ColumnElement[bool]:
+        return literal_column(vector).bool_op("@@")(query)
 
     def matches(self, terms: list[Term]) -> ColumnElement[bool]:
-        return self._match(literal_column("products.search_vector"), self._query(terms), "ts_all")
+        return self._match("products.search_vector", self._query(terms))
 
-    def field_matches(self, field: str, terms: list[Term], n: int) -> ColumnElement[bool]:
-        column = getattr(Product, field)
-        vector = func.array_to_tsvector(func.string_to_array(column, " "))
-        return self._match(vector, self._query(terms), f"ts_{n}")
+    def at_level(self, terms: list[Term], level: Level) -> tuple[Select[Any], ColumnElement[int]]:
+        query = self._query(terms)
+        conditions = [self._match("products.search_vector", query)]
+        for field, hit in zip(FIELDS, level, strict=True):
+            in_field = self._match(self.VECTORS[field], query)
+            conditions.append(in_field if hit else not_(in_field))
+        return select(Product).where(and_(*conditions)), Product.seq  # type: ignore[return-value]
+
+    def field_has_match(self, session: Session, terms: list[Term], field: str) -> bool:
+        # All words in the field implies all words anywhere; the field's GIN index answers.
+        found = session.scalar(
+            select(Product.seq).where(self._match(self.VECTORS[field], self._query(terms))).limit(1)
+        )
+        return found is not None
 
 
 def text_index(dialect: str) -> TextIndex:
@@ -135,13 +201,3 @@ def text_index(dialect: str) -> TextIndex:
     if dialect == "postgresql":
         return TsvectorIndex()
     raise NotImplementedError(f"no full-text index for {dialect}")
-
-
-def relevance(index: TextIndex, terms: list[Term]) -> ColumnElement[int]:
-    """The portable relevance score (see module docstring)."""
-    score: ColumnElement[int] | None = None
-    for n, field in enumerate(FIELDS):
-        points = case((index.field_matches(field, terms, n), FIELD_POINTS[field]), else_=0)
-        score = points if score is None else score + points
-    assert score is not None
-    return score

@@ -210,13 +210,13 @@ def downgrade() -> None:
     op.drop_table("accounts")
 
 
-# Full-text search. Both engines index the same Python-normalised tokens
+# Full-text search. Both engines index the same Python-normalised words
 # (catalog.search.tokens) of title, tags and description.
-# SQLite: an external-content FTS5 table kept in step by triggers.
-# PostgreSQL: a stored generated tsvector built with array_to_tsvector, which
-# takes the tokens verbatim (no parser, no dictionary, no locale), and a GIN index.
-# Its lexemes carry no positions, hence no weights: per-field relevance is
-# computed on the matching rows only (catalog.search.TsvectorIndex).
+# SQLite: an external-content FTS5 table kept in step by triggers, with prefix
+# indexes for 2-4 letter prefixes (fast "word*" queries).
+# PostgreSQL: stored generated tsvectors built with array_to_tsvector, which
+# takes the words verbatim (no parser, no dictionary, no locale): one over all
+# fields for matching, one per field for relevance levels, each with a GIN index.
 
 FTS5_TRIGGERS = {
     "products_fts_ai": "AFTER INSERT ON products BEGIN {insert}; END",
@@ -231,10 +231,13 @@ FTS5_DELETE = (
     "INSERT INTO products_fts(products_fts, rowid, fts_title, fts_tags, fts_description) "
     "VALUES ('delete', old.seq, old.fts_title, old.fts_tags, old.fts_description)"
 )
-PG_VECTOR = (
-    "array_to_tsvector(string_to_array(fts_title, ' ')) || "
-    "array_to_tsvector(string_to_array(fts_tags, ' ')) || "
-    "array_to_tsvector(string_to_array(fts_description, ' '))"
+PG_FIELDS = {
+    "title_vector": "fts_title",
+    "tags_vector": "fts_tags",
+    "description_vector": "fts_description",
+}
+PG_VECTOR = " || ".join(
+    f"array_to_tsvector(string_to_array({field}, ' '))" for field in PG_FIELDS.values()
 )
 
 
@@ -244,7 +247,7 @@ def create_search_index() -> None:
         op.execute(
             "CREATE VIRTUAL TABLE products_fts USING fts5("
             "fts_title, fts_tags, fts_description, content='products', content_rowid='seq', "
-            "tokenize='unicode61 remove_diacritics 0')"
+            "tokenize='unicode61 remove_diacritics 0', prefix='2 3 4')"
         )
         for name, body in FTS5_TRIGGERS.items():
             op.execute(
@@ -255,6 +258,12 @@ def create_search_index() -> None:
             f"ALTER TABLE products ADD COLUMN search_vector tsvector "
             f"GENERATED ALWAYS AS ({PG_VECTOR}) STORED"
         )
+        for column, field in PG_FIELDS.items():
+            op.execute(
+                f"ALTER TABLE products ADD COLUMN {column} tsvector GENERATED ALWAYS AS "
+                f"(array_to_tsvector(string_to_array({field}, ' '))) STORED"
+            )
+            op.execute(f"CREATE INDEX ix_products_{column} ON products USING gin ({column})")
         op.execute("CREATE INDEX ix_products_search_vector ON products USING gin (search_vector)")
 
 
@@ -266,4 +275,5 @@ def drop_search_index() -> None:
         op.execute("DROP TABLE IF EXISTS products_fts")
     elif dialect == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_products_search_vector")
-        op.execute("ALTER TABLE products DROP COLUMN IF EXISTS search_vector")
+        for column in ("search_vector", *PG_FIELDS):
+            op.execute(f"ALTER TABLE products DROP COLUMN IF EXISTS {column}")

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kraken_market.errors import (
@@ -97,6 +98,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database_unavailable", path=request.url.path, error=type(exc.orig).__name__)
         return error_response(503, ServiceUnavailable.code, "the database is unavailable; retry")
+
+    @app.exception_handler(PoolTimeout)
+    async def _database_busy(request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.error("database_pool_exhausted", path=request.url.path)
+        return error_response(503, ServiceUnavailable.code, "the database is busy; retry")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -17,9 +17,9 @@ app = typer.Typer(help="Run the marketplace API (catalog, unions, accounts).", n
 @app.command()
 def serve(
     host: Annotated[
-        str | None, typer.Option(help="Interface to bind [default: KRAKEN_API_HOST]")
+        str | None, typer.Option(help="Interface to bind (default: KRAKEN_API_HOST, 127.0.0.1)")
     ] = None,
-    port: Annotated[int | None, typer.Option(help="Port [default: KRAKEN_API_PORT, 8700]")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: KRAKEN_API_PORT, 8700)")] = None,
 ) -> None:
     """Serve the REST API (OpenAPI docs at /docs); migrations are applied first."""
     config = settings()

@@ -15,7 +15,37 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-Many = Annotated[list[str] | None, typer.Option()]
+Purposes = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--purpose",
+        help="Allowed purpose; repeat (research, public-health, commercial, marketing, education)",
+    ),
+]
+Tags = Annotated[list[str] | None, typer.Option("--tag", help="Tag (a-z, 0-9, -); repeat")]
+BuyerCategories = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--buyer-category",
+        help="Allowed buyer category; repeat (individual, "
+        "company, research-institution, public-body) (default: all)",
+    ),
+]
+CredentialTypes = Annotated[
+    list[str] | None, typer.Option("--credential-type", help="Credential buyers must hold; repeat")
+]
+Regions = Annotated[
+    list[str] | None,
+    typer.Option("--region", help="ISO 3166-1 alpha-2 code, EU or EEA; repeat (default: anywhere)"),
+]
+Parents = Annotated[
+    list[str] | None, typer.Option("--parent", help="Product this one is derived from; repeat")
+]
+Links = Annotated[list[str] | None, typer.Option("--link", help="Storage link (opaque); repeat")]
+Availabilities = Annotated[
+    list[str] | None,
+    typer.Option("--availability", help="listed, paused, retired; repeat (default: listed)"),
+]
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -64,12 +94,12 @@ def _show(product: dict[str, Any]) -> None:
 def create(
     title: Annotated[str | None, typer.Option(help="Title shown to buyers")] = None,
     mode: Annotated[str | None, typer.Option(help="batch | stream | analytics")] = None,
-    purpose: Many = None,
+    purpose: Purposes = None,
     description: Annotated[str | None, typer.Option()] = None,
-    tag: Many = None,
-    buyer_category: Many = None,
-    credential_type: Many = None,
-    region: Many = None,
+    tag: Tags = None,
+    buyer_category: BuyerCategories = None,
+    credential_type: CredentialTypes = None,
+    region: Regions = None,
     expires: Annotated[str | None, typer.Option(help="Policy expiry, ISO 8601 with zone")] = None,
     price_access: Annotated[str | None, typer.Option(help="Per access (batch), base units")] = None,
     price_computation: Annotated[
@@ -78,8 +108,8 @@ def create(
     price_per_second: Annotated[str | None, typer.Option(help="Per second (stream)")] = None,
     min_seconds: Annotated[int | None, typer.Option(help="Minimum subscription (stream)")] = None,
     stake: Annotated[str | None, typer.Option(help="Quality stake, base units")] = None,
-    parent: Many = None,
-    link: Many = None,
+    parent: Parents = None,
+    link: Links = None,
     schema: Annotated[Path | None, typer.Option(help='JSON file with {"columns": [...]}')] = None,
     from_file: Annotated[
         Path | None, typer.Option("--from-file", help="JSON body; options override its fields")
@@ -134,15 +164,15 @@ def update(
     product_id: Annotated[str, typer.Argument(help="Product id (0x…)")],
     title: Annotated[str | None, typer.Option()] = None,
     description: Annotated[str | None, typer.Option()] = None,
-    tag: Many = None,
+    tag: Tags = None,
     availability: Annotated[str | None, typer.Option(help="listed | paused")] = None,
     price_access: Annotated[str | None, typer.Option()] = None,
     price_computation: Annotated[str | None, typer.Option()] = None,
     price_per_second: Annotated[str | None, typer.Option()] = None,
     min_seconds: Annotated[int | None, typer.Option()] = None,
     policy: Annotated[Path | None, typer.Option(help="JSON file with the whole new policy")] = None,
-    parent: Many = None,
-    link: Many = None,
+    parent: Parents = None,
+    link: Links = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a product you own; only the options you give change (prices and policy are
@@ -183,14 +213,16 @@ def list_(
     q: Annotated[
         str | None, typer.Argument(help="Search words (all required; word* = prefix)")
     ] = None,
-    mode: Annotated[str | None, typer.Option()] = None,
-    tag: Many = None,
-    price_min: Annotated[str | None, typer.Option()] = None,
-    price_max: Annotated[str | None, typer.Option()] = None,
-    purpose: Annotated[str | None, typer.Option()] = None,
-    buyer_category: Annotated[str | None, typer.Option()] = None,
-    owner: Annotated[str | None, typer.Option()] = None,
-    availability: Many = None,
+    mode: Annotated[str | None, typer.Option(help="batch | stream | analytics")] = None,
+    tag: Tags = None,
+    price_min: Annotated[str | None, typer.Option(help="List price at least (base units)")] = None,
+    price_max: Annotated[str | None, typer.Option(help="List price at most (base units)")] = None,
+    purpose: Annotated[str | None, typer.Option(help="Products allowing this purpose")] = None,
+    buyer_category: Annotated[
+        str | None, typer.Option(help="Products open to this buyer category")
+    ] = None,
+    owner: Annotated[str | None, typer.Option(help="Products of this account (acct_…)")] = None,
+    availability: Availabilities = None,
     sort: Annotated[
         str | None, typer.Option(help="relevance|newest|oldest|updated|price_asc|price_desc|title")
     ] = None,

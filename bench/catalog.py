@@ -261,7 +261,7 @@ def measure(engine: Engine, client: httpx2.Client, n: int, console: Console) -> 
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"querying {engine.dialect.name}", total=n * len(KINDS))
         for name, listed in KINDS.items():
-            query = page_three(client, listed) if "cursor" in name else listed
+            query = page_three(client, listed) if name.endswith("page 3") else listed
             probes: dict[str, Callable[[], None]] = {
                 "api": partial(api_probe, client, http_params(query)),
                 "orm": partial(orm_probe, sessions, query),

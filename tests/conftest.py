@@ -147,3 +147,27 @@ def alice(engine: Engine, app: FastAPI) -> Account:
 @pytest.fixture
 def bob(engine: Engine, app: FastAPI) -> Account:
     return _account(engine, app, "bob")
+
+
+@pytest.fixture
+def served(app: FastAPI) -> Iterator[str]:
+    """The test app behind a real uvicorn server (a thread), for concurrent clients."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

@@ -12,6 +12,7 @@ import logging
 import sys
 
 import structlog
+import structlog.tracebacks
 
 from kraken_market.settings import Settings
 
@@ -38,16 +39,27 @@ structlog.configure(
 
 def configure_logging(settings: Settings) -> None:
     """Send records at the configured level to stderr with the configured renderer."""
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
+    # Tracebacks never show local variables: those hold tokens and request bodies.
+    renderers: list[structlog.types.Processor] = (
+        [
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            ),
+            structlog.processors.JSONRenderer(),
+        ]
         if settings.log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else [
+            structlog.dev.ConsoleRenderer(
+                colors=sys.stderr.isatty(),
+                exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+            )
+        ]
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=_SHARED,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
         )
     )
     root = logging.getLogger()

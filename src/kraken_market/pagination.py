@@ -39,6 +39,7 @@ class SortKey:
     kind: type = int
     dump: Callable[[Any], Any] = _same
     load: Callable[[Any], Any] = _same
+    maximum: int = 2**63 - 1  # int keys: the largest value the column can hold
 
 
 def fingerprint(**filters: Any) -> str:
@@ -58,7 +59,7 @@ def decode_cursor(cursor: str, listing: str, filters: str, keys: Sequence[SortKe
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:
         raise InvalidCursor("the cursor is not one this API issued") from exc
     if not isinstance(data, dict) or set(data) != {"l", "f", "k"}:
         raise InvalidCursor("the cursor is not one this API issued")
@@ -72,11 +73,16 @@ def decode_cursor(cursor: str, listing: str, filters: str, keys: Sequence[SortKe
         raise InvalidCursor("the cursor is not one this API issued")
     loaded = []
     for value, key in zip(values, keys, strict=True):
-        if type(value) is not key.kind or (isinstance(value, int) and value < 0):
+        # A cursor is client input: every value is checked before it reaches SQL.
+        if type(value) is not key.kind:
+            raise InvalidCursor("the cursor is not one this API issued")
+        if isinstance(value, int) and not 0 <= value <= key.maximum:
+            raise InvalidCursor("the cursor is not one this API issued")
+        if isinstance(value, str) and (len(value) > 200 or "\x00" in value):
             raise InvalidCursor("the cursor is not one this API issued")
         try:
             loaded.append(key.load(value))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise InvalidCursor("the cursor is not one this API issued") from exc
     return loaded
 

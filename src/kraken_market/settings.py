@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
-    page_size_default: int = Field(default=20, ge=1, le=200)
+    page_size_default: int = Field(default=20, ge=1, le=100)
 
     @classmethod
     def settings_customise_sources(

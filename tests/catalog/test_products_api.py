@@ -273,3 +273,25 @@ def test_immutable_fields_are_refused_in_updates(http: TestClient, alice: Accoun
         answer = http.patch(f"{URL}/{product['id']}", json={field: value}, headers=alice.headers)
         assert answer.status_code == 422, field
         assert answer.json()["details"][0]["type"] == "extra_forbidden"
+
+
+def test_update_refuses_nulls_and_mixed_bad_changes_change_nothing(
+    http: TestClient, alice: Account
+) -> None:
+    product = alice.api.create_product(product_body())
+    url = f"{URL}/{product['id']}"
+    answer = http.patch(url, json={"title": None}, headers=alice.headers)
+    assert answer.status_code == 422
+    assert answer.json()["details"][0]["type"] == "null_not_allowed"
+    unknown = "0x" + "44" * 32
+    answer = http.patch(url, json={"title": "New", "parents": [unknown]}, headers=alice.headers)
+    assert (answer.status_code, answer.json()["code"]) == (404, "unknown_parent")
+    assert http.get(url).json() == product
+    assert len(alice.api.history(product["id"])) == 1
+
+
+def test_schema_is_only_accepted_under_its_public_name(http: TestClient, alice: Account) -> None:
+    body = product_body("analytics")
+    body["data_schema"] = body.pop("schema")
+    answer = http.post(URL, json=body, headers=alice.headers)
+    assert answer.status_code == 422

@@ -209,3 +209,39 @@ def test_sqlite_and_postgresql_give_the_same_results(postgres_url: str, tmp_path
         sqlite.dispose()
     assert results[0] == results[1]
     assert any(len(r) > 1 for r in results[0])
+
+
+def _cursor(listing: str, filters: str, keys: list[Any]) -> str:
+    from kraken_market.pagination import encode_cursor
+
+    return encode_cursor(listing, filters, keys)
+
+
+def test_forged_cursors_are_refused_not_crashed(http: TestClient, alice: Account) -> None:
+    seed(alice)
+    pages = {
+        sort: http.get(URL, params={"limit": 1, "sort": sort}).json()["next_cursor"]
+        for sort in ("newest", "price_asc", "updated", "title")
+    }
+    import base64
+    import json
+
+    def forge(cursor: str, keys: list[Any]) -> str:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return _cursor(data["l"], data["f"], keys)
+
+    forged = [
+        ("newest", forge(pages["newest"], [10**20])),
+        ("newest", forge(pages["newest"], [-1])),
+        ("price_asc", forge(pages["price_asc"], [2**300, 1])),
+        ("updated", forge(pages["updated"], ["2020-01-01T00:00:00", 1])),
+        ("updated", forge(pages["updated"], ["0001-01-01T00:00:00+01:00", 1])),
+        ("title", forge(pages["title"], ["a\x00", 1])),
+        ("newest", base64.urlsafe_b64encode(b"[" * 1500).decode()),
+    ]
+    for sort, cursor in forged:
+        answer = http.get(URL, params={"limit": 1, "sort": sort, "cursor": cursor})
+        assert (answer.status_code, answer.json()["code"]) == (400, "invalid_cursor"), cursor
+    relevance = http.get(URL, params={"q": "heart", "limit": 1}).json()["next_cursor"]
+    answer = http.get(URL, params={"q": "heart", "cursor": forge(relevance, [8, 1])})
+    assert answer.status_code == 400

@@ -60,6 +60,9 @@ class AccountService:
         return token
 
     def revoke_tokens(self, account_id: str) -> int:
+        """Revoke every live token of the account; returns how many."""
+        if self.session.get(Account, account_id) is None:
+            raise NotFound(f"no account {account_id!r}")
         result = self.session.execute(
             update(AccessToken)
             .where(AccessToken.account_id == account_id, AccessToken.revoked_at.is_(None))

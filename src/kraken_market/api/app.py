@@ -10,7 +10,8 @@ from __future__ import annotations
 import time
 import uuid
 
-from fastapi import FastAPI
+import structlog
+from fastapi import FastAPI, HTTPException
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -67,8 +68,12 @@ def create_app(
 
 
 class RequestGuard:
-    """Pure ASGI middleware: refuses oversized bodies (413) and logs one event per request.
+    """Pure ASGI middleware around the whole app.
 
+    It refuses oversized bodies (413, declared or streamed), gives every request
+    an id (``x-request-id``, also bound to every log event of the request), logs
+    one event per request, and turns an unexpected exception into a bare 500
+    ``internal_error`` (the traceback goes to the log, never to the client).
     Written against ASGI directly rather than with ``@app.middleware("http")``,
     whose per-request wrapping costs more than a fast catalog query.
     """
@@ -82,54 +87,57 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
-        declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-            await self._too_large(scope, receive, send)
-            return
         request_id = headers.get(b"x-request-id", b"")[:64].decode("latin-1") or uuid.uuid4().hex
-        received = 0
-        status = 500
+        id_header = (b"x-request-id", request_id.encode("latin-1"))
         started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status, response_started = message["status"], True
+                message["headers"] = [*message.get("headers", []), id_header]
+            await send(message)
+
+        async def answer(code: int, error: str, message: str) -> None:
+            await error_response(code, error, message)(scope, receive, send_with_id)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            declared = headers.get(b"content-length")
+            try:
+                if declared is not None and not declared.isdigit():
+                    await answer(400, "bad_request", "Content-Length is not a number")
+                elif declared is not None and int(declared) > self.max_body:
+                    await answer(413, "payload_too_large", self._too_large)
+                else:
+                    await self.app(scope, self._counted(receive), send_with_id)
+            except Exception:
+                log.exception("unexpected_error", path=scope["path"])
+                if not response_started:
+                    await answer(500, "internal_error", "internal error; it has been logged")
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+
+    @property
+    def _too_large(self) -> str:
+        return f"request bodies are limited to {self.max_body} bytes"
+
+    def _counted(self, receive: Receive) -> Receive:
+        received = 0
 
         async def counted_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:  # chunked upload beyond the limit
-                    raise _BodyTooLarge
+                if received > self.max_body:  # a streamed (chunked) body beyond the limit
+                    raise HTTPException(413, self._too_large)
             return message
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
-            await send(message)
-
-        try:
-            await self.app(scope, counted_receive, send_with_id)
-        except _BodyTooLarge:
-            await self._too_large(scope, receive, send)
-            status = 413
-        log.info(
-            "request",
-            method=scope["method"],
-            path=scope["path"],
-            status=status,
-            ms=round((time.perf_counter() - started) * 1000, 2),
-            request_id=request_id,
-        )
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413, "payload_too_large", f"request bodies are limited to {self.max_body} bytes"
-        )
-        await response(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
+        return counted_receive

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -24,26 +23,16 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """A session per request; requests that may write take the write lock up front.
-
-    A read session opens its connection lazily inside the (threaded) route, so
-    it is made and closed right here; a write session blocks on the write lock,
-    so it begins and ends in the thread pool.
-    """
+def get_session(request: Request) -> Iterator[Session]:
+    """A session per request; one for a request that may write takes the write lock
+    when it first touches the database (after authentication). Runs in the thread
+    pool, so closing (a rollback on the connection) never blocks the event loop."""
     factory = request.app.state.sessions
-    if request.method in _READ_METHODS:
-        session = factory()
-        try:
-            yield session
-        finally:
-            session.close()
-        return
-    session = await run_in_threadpool(write_session, factory)
+    session = factory() if request.method in _READ_METHODS else write_session(factory)
     try:
         yield session
     finally:
-        await run_in_threadpool(session.close)
+        session.close()
 
 
 def get_principal(

@@ -1,8 +1,8 @@
 """One mapping from the error tree to HTTP: ``{"code", "message", "details"}``.
 
-Every failure leaves as that JSON with a stable ``code``; an unexpected
-exception becomes a bare 500 ``internal_error`` (logged with its request id,
-never sent to the client).
+Every failure leaves as that JSON with a stable ``code``. An unexpected
+exception becomes a bare 500 ``internal_error`` in ``api.app.RequestGuard``
+(logged with its request id, never sent to the client).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from kraken_market.logs import get_logger
 log = get_logger(__name__)
 
 _HTTP_CODES = {
+    # Codes for errors raised by FastAPI/Starlette themselves.
     400: "bad_request",
     401: "unauthenticated",
     403: "forbidden",
@@ -65,7 +66,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _kraken(request: Request, exc: KrakenError) -> JSONResponse:
         if exc.status >= 500:
             log.error("request_failed", code=exc.code, path=request.url.path)
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        response = error_response(exc.status, exc.code, exc.message, exc.details)
+        if exc.status == 401:  # RFC 6750: say which scheme to use
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -103,8 +107,3 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_busy(request: Request, exc: PoolTimeout) -> JSONResponse:
         log.error("database_pool_exhausted", path=request.url.path)
         return error_response(503, ServiceUnavailable.code, "the database is busy; retry")
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected_error", path=request.url.path)
-        return error_response(500, "internal_error", "internal error; it has been logged")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -36,6 +36,7 @@ from kraken_market.pagination import (
     next_cursor,
     order_by,
 )
+from kraken_market.types import UINT256_MAX
 
 
 class Sort(StrEnum):
@@ -84,25 +85,32 @@ class ProductQuery:
         return fingerprint(**data)
 
 
+def _utc_time(text: str) -> datetime:
+    """A cursor's time: must carry a zone and exist in UTC (else ValueError/OverflowError)."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a cursor time has a zone")
+    return moment.astimezone(UTC)
+
+
 def _sort_keys(sort: Sort) -> list[SortKey]:
     newest = SortKey(Product.seq, descending=True)
     oldest = SortKey(Product.seq, descending=False)
     match sort:
         case Sort.RELEVANCE:  # read level by level (_by_relevance); the cursor holds both
-            return [SortKey(literal_column("score"), descending=True), newest]
+            best = score_of(LEVELS[0])
+            return [SortKey(literal_column("score"), descending=True, maximum=best), newest]
         case Sort.NEWEST:
             return [newest]
         case Sort.OLDEST:
             return [oldest]
         case Sort.UPDATED:
-            updated = SortKey(
-                Product.updated_at, True, str, datetime.isoformat, datetime.fromisoformat
-            )
+            updated = SortKey(Product.updated_at, True, str, datetime.isoformat, _utc_time)
             return [updated, newest]
         case Sort.PRICE_ASC:
-            return [SortKey(Product.list_price, descending=False), oldest]
+            return [SortKey(Product.list_price, descending=False, maximum=UINT256_MAX), oldest]
         case Sort.PRICE_DESC:
-            return [SortKey(Product.list_price, descending=True), newest]
+            return [SortKey(Product.list_price, descending=True, maximum=UINT256_MAX), newest]
         case Sort.TITLE:
             return [SortKey(Product.title_key, descending=False, kind=str), oldest]
 

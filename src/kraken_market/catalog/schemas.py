@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from kraken_market.catalog.fields import (
@@ -26,7 +27,7 @@ from kraken_market.catalog.fields import (
 )
 from kraken_market.catalog.vocabulary import AccessMode, Availability, BuyerCategory, Purpose
 
-Strict = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True)
+Strict = ConfigDict(extra="forbid", validate_by_name=False, validate_by_alias=True)
 
 ColumnName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")]
 Category = Annotated[str, Field(min_length=1, max_length=100), NoNul]
@@ -81,7 +82,7 @@ class DataSchema(BaseModel):
         return self
 
 
-PricePerSecond = Annotated[int, Field(ge=1, le=10 * 366 * 86400, strict=True)]
+Seconds = Annotated[int, Field(ge=1, le=10 * 366 * 86400, strict=True)]
 
 
 class Prices(BaseModel):
@@ -103,7 +104,7 @@ class StreamPrices(BaseModel):
     model_config = Strict
 
     subscription_per_second: Amount
-    subscription_min_seconds: PricePerSecond = Field(description="shortest subscription sold")
+    subscription_min_seconds: Seconds = Field(description="shortest subscription sold")
 
 
 class AnalyticsPrices(BaseModel):
@@ -198,18 +199,30 @@ class ProductUpdate(BaseModel):
 
     model_config = Strict
 
-    title: Title | None = None
-    description: Description | None = None
-    tags: Tags | None = None
-    prices: ModePrices | None = Field(
+    # Leave a field out to keep it; null is not a value (the spec says so too).
+    title: Title | SkipJsonSchema[None] = None
+    description: Description | SkipJsonSchema[None] = None
+    tags: Tags | SkipJsonSchema[None] = None
+    prices: ModePrices | SkipJsonSchema[None] = Field(
         default=None, description="the prices of the product's access mode, replaced as a whole"
     )
-    policy: Policy | None = None
-    availability: Literal[Availability.LISTED, Availability.PAUSED] | None = Field(
+    policy: Policy | SkipJsonSchema[None] = None
+    availability: Literal[Availability.LISTED, Availability.PAUSED] | SkipJsonSchema[None] = Field(
         default=None, description="retire with POST /products/{id}/retire"
     )
-    parents: Parents | None = None
-    storage_links: StorageLinks | None = None
+    parents: Parents | SkipJsonSchema[None] = None
+    storage_links: StorageLinks | SkipJsonSchema[None] = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> Self:
+        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
+        if nulls:
+            raise PydanticCustomError(
+                "null_not_allowed",
+                "leave out what should not change; null is not a value for {fields}",
+                {"fields": ", ".join(nulls)},
+            )
+        return self
 
 
 class ProductPublic(BaseModel):

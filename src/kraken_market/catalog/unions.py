@@ -61,8 +61,12 @@ class UnionService:
             raise DuplicateMember(
                 "each product can be a member once", details={"repeated": repeated}
             )
+        # Lock the members (PostgreSQL): a concurrent retire waits for this union.
         products = {
-            p.id: p for p in self.session.scalars(select(Product).where(Product.id.in_(ids)))
+            p.id: p
+            for p in self.session.scalars(
+                select(Product).where(Product.id.in_(ids)).with_for_update()
+            )
         }
         unknown = [i for i in ids if i not in products]
         if unknown:
@@ -120,20 +124,31 @@ class UnionService:
                     consented_at=now if own else None,
                 )
             )
-        self.session.flush()
-        self._activate_if_complete(union)
-        self._commit(uid)
+        try:
+            self.session.flush()
+            self._activate_if_complete(union)
+            self.session.commit()
+        except IntegrityError as exc:  # a concurrent request created the same union
+            self.session.rollback()
+            raise UnionExists(
+                "a union of exactly these products exists", details={"id": uid}
+            ) from exc
         return union
 
     def consent(self, principal: Principal, id_: str) -> DataUnion:
         """Record the caller's consent for every member product they own."""
-        union = self.get(id_)
-        rows = self.session.execute(
-            select(UnionMember, Product.owner)
-            .join(Product, Product.id == UnionMember.product_id)
-            .where(UnionMember.union_id == union.id)
-        ).all()
-        mine = [member for member, owner in rows if owner == principal.account]
+        # Lock the union (PostgreSQL) so that concurrent consents see each other
+        # and the last one activates it.
+        union = self.session.scalar(
+            select(DataUnion).where(DataUnion.id == id_.lower()).with_for_update()
+        )
+        if union is None:
+            raise UnionNotFound(f"no union {id_}", details={"id": id_})
+        mine = [
+            member
+            for member, owner in self._members_with_owners(union)
+            if owner == principal.account
+        ]
         if not mine:
             raise NotUnionMemberOwner(
                 "only owners of member products consent to a union", details={"id": union.id}
@@ -156,22 +171,17 @@ class UnionService:
         if pending is None:
             union.status = "active"
 
-    def _commit(self, uid: str) -> None:
-        try:
-            self.session.commit()
-        except IntegrityError as exc:  # a concurrent request created the same union
-            self.session.rollback()
-            raise UnionExists(
-                "a union of exactly these products exists", details={"id": uid}
-            ) from exc
-
-    def members(self, union: DataUnion) -> list[UnionMemberPublic]:
+    def _members_with_owners(self, union: DataUnion) -> list[tuple[UnionMember, str]]:
         rows = self.session.execute(
             select(UnionMember, Product.owner)
             .join(Product, Product.id == UnionMember.product_id)
             .where(UnionMember.union_id == union.id)
             .order_by(UnionMember.position)
         ).all()
+        return [(member, owner) for member, owner in rows]
+
+    def members(self, union: DataUnion) -> list[UnionMemberPublic]:
+        rows = self._members_with_owners(union)
         return [
             UnionMemberPublic(
                 product_id=m.product_id,

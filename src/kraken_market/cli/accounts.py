@@ -7,6 +7,8 @@ identity issue.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -34,11 +36,17 @@ SaveOption = Annotated[
 ]
 
 
-def _service() -> AccountService:
+@contextmanager
+def _service(*, writes: bool = True) -> Iterator[AccountService]:
     config = settings()
     engine = make_engine(config.resolved_database_url)
-    upgrade(engine)
-    return AccountService(write_session(make_session_factory(engine)))
+    try:
+        upgrade(engine)
+        factory = make_session_factory(engine)
+        with write_session(factory) if writes else factory() as session:
+            yield AccountService(session)
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -49,9 +57,9 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Create an account and print its bearer token (shown once, never stored in clear)."""
-    service = _service()
-    account, token = service.create(name)
-    service.session.commit()
+    with _service() as service:
+        account, token = service.create(name)
+        service.session.commit()
     if save:
         path = save_token(settings(), token)
         err.print(f"token saved to {path}")
@@ -65,9 +73,9 @@ def create(
 @fails_cleanly
 def token(name: str, save: SaveOption = False, as_json: JsonOption = False) -> None:
     """Issue another token for an existing account."""
-    service = _service()
-    value = service.issue_token(f"acct_{name}")
-    service.session.commit()
+    with _service() as service:
+        value = service.issue_token(f"acct_{name}")
+        service.session.commit()
     if save:
         err.print(f"token saved to {save_token(settings(), value)}")
     print_json({"account": f"acct_{name}", "token": value}) if as_json else out.print(value)
@@ -77,9 +85,9 @@ def token(name: str, save: SaveOption = False, as_json: JsonOption = False) -> N
 @fails_cleanly
 def revoke(name: str) -> None:
     """Revoke every token of an account at once."""
-    service = _service()
-    count = service.revoke_tokens(f"acct_{name}")
-    service.session.commit()
+    with _service() as service:
+        count = service.revoke_tokens(f"acct_{name}")
+        service.session.commit()
     out.print(f"revoked {count} token(s) of acct_{name}")
 
 
@@ -87,7 +95,8 @@ def revoke(name: str) -> None:
 @fails_cleanly
 def list_(as_json: JsonOption = False) -> None:
     """List accounts."""
-    accounts = _service().list()
+    with _service(writes=False) as service:
+        accounts = service.list()
     if as_json:
         print_json(
             [{"account": a.id, "name": a.name, "created_at": a.created_at} for a in accounts]

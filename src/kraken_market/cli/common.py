@@ -13,6 +13,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from kraken_market.client import ApiError, MarketClient
 from kraken_market.errors import KrakenError
@@ -32,7 +33,7 @@ JsonOption = Annotated[
 def settings() -> Settings:
     try:
         return get_settings()
-    except (ValidationError, FileNotFoundError) as exc:
+    except (ValidationError, OSError, ValueError) as exc:  # ValueError: bad TOML
         err.print(f"[red]error[/red] configuration: {exc}")
         raise typer.Exit(2) from exc
 
@@ -85,6 +86,16 @@ def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
             err.print(f"error [{code}]: {exc.message}", style="red", markup=False, highlight=False)
             if exc.details:
                 err.print(json.dumps(exc.details, indent=2, default=str), highlight=False)
+            raise typer.Exit(1) from exc
+        except SQLAlchemyError as exc:  # commands that use the database directly
+            reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+            err.print(
+                f"error [database]: cannot use the database ({type(exc).__name__}: {reason}); "
+                "check KRAKEN_DATABASE_URL",
+                style="red",
+                markup=False,
+                highlight=False,
+            )
             raise typer.Exit(1) from exc
 
     return wrapper

@@ -48,11 +48,15 @@ Availabilities = Annotated[
 ]
 
 
-def _read_json(path: Path, what: str) -> Any:
+def _read_json(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object from ``path`` (the API checks its content)."""
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(f"cannot read {what} JSON from {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise typer.BadParameter(f"{path} must hold a JSON object ({{...}}) for the {what}")
+    return data
 
 
 def _prices(
@@ -122,6 +126,9 @@ def create(
     --price-access 5000 --purpose research --tag health
     """
     body: dict[str, Any] = _read_json(from_file, "product") if from_file else {}
+    for part in ("policy", "prices"):
+        if not isinstance(body.get(part, {}), dict):
+            raise typer.BadParameter(f"{part} in {from_file} must be a JSON object")
     policy: dict[str, Any] = dict(body.get("policy", {}))
     for key, value in (
         ("purposes", purpose),

@@ -63,8 +63,11 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def write_session(factory: sessionmaker[Session]) -> Session:
-    """A session whose transaction takes the write lock at its start (SQLite) or is
-    an ordinary transaction (PostgreSQL): use it for every unit of work that writes."""
-    session = factory()
-    session.connection(execution_options=WRITE)
-    return session
+    """A session for a unit of work that writes: its transaction takes the write lock
+    when it begins (SQLite; an ordinary transaction on PostgreSQL).
+
+    No connection is taken until the session is first used, so a request holds
+    no connection (and no lock) while it is still being authenticated.
+    """
+    bind = factory.kw["bind"]
+    return factory(bind=bind.execution_options(**WRITE))

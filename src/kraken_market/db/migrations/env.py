@@ -14,6 +14,9 @@ if not isinstance(engine, Engine):
     raise RuntimeError("run migrations through kraken_market.db.migrate, which passes the engine")
 
 with engine.connect() as connection:
+    # SQLite: take the write lock for the whole migration, so that two processes
+    # starting on a fresh file run it once (the second then finds it at head).
+    connection.execution_options(kraken_write=True)
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

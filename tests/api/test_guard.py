@@ -1,0 +1,56 @@
+"""The request guard: body limits, request ids, no secrets in logs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from kraken_market.logs import configure_logging
+from tests.conftest import Account
+
+
+def test_streamed_body_over_the_limit_is_413(
+    http: TestClient, alice: Account, app: FastAPI
+) -> None:
+    limit = app.state.settings.max_request_bytes
+
+    def chunks():  # no Content-Length: sent chunked
+        for _ in range(limit // 1000 + 2):
+            yield b" " * 1000
+
+    answer = http.post("/api/v1/products", content=chunks(), headers=alice.headers)
+    assert (answer.status_code, answer.json()["code"]) == (413, "payload_too_large")
+    answer = http.post(
+        "/api/v1/products", content=b"{}", headers={**alice.headers, "Content-Length": "x"}
+    )
+    assert answer.status_code == 400
+
+
+def test_a_500_is_logged_with_its_request_id_and_without_secrets(
+    app: FastAPI, alice: Account, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(app.state.settings)
+    try:
+
+        @app.post("/boom")
+        def boom(body: dict[str, str]) -> None:
+            secret = body["secret"]
+            raise RuntimeError("failed " + secret[:0])
+
+        client = TestClient(app, raise_server_exceptions=False)
+        answer = client.post(
+            "/boom",
+            json={"secret": "plaintext-data-42"},
+            headers={**alice.headers, "x-request-id": "req-123"},
+        )
+        assert answer.status_code == 500
+        assert answer.headers["x-request-id"] == "req-123"
+        logged = capsys.readouterr().err
+        assert "req-123" in logged and "unexpected_error" in logged
+        assert alice.token not in logged
+        assert "plaintext-data-42" not in logged
+    finally:
+        logging.getLogger().handlers.clear()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -17,7 +18,7 @@ def test_streamed_body_over_the_limit_is_413(
 ) -> None:
     limit = app.state.settings.max_request_bytes
 
-    def chunks():  # no Content-Length: sent chunked
+    def chunks() -> Iterator[bytes]:  # no Content-Length: sent chunked
         for _ in range(limit // 1000 + 2):
             yield b" " * 1000
 

@@ -19,6 +19,32 @@ _SCRIPTS = Path(__file__).with_name("migrations")
 _LOCK_KEY = 0x4B52414B454E  # "KRAKEN"
 
 
+SEARCH_INDEX_OBJECTS = frozenset(
+    {
+        "search_vector",
+        "title_vector",
+        "tags_vector",
+        "description_vector",
+        "ix_products_search_vector",
+        "ix_products_title_vector",
+        "ix_products_tags_vector",
+        "ix_products_description_vector",
+    }
+)
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Leave the engine-specific search index (created in raw SQL by migration 0001:
+    FTS5 tables on SQLite, tsvector columns on PostgreSQL) out of model comparisons."""
+    if name is None or not reflected or compare_to is not None:
+        return True
+    if type_ == "table" and name.startswith("products_fts"):
+        return False
+    return name not in SEARCH_INDEX_OBJECTS
+
+
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(_SCRIPTS))

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 import kraken_market.accounts.models
 import kraken_market.catalog.models  # noqa: F401  (register tables on the metadata)
 from kraken_market.db.base import Base
+from kraken_market.db.migrate import include_object
 
 engine = context.config.attributes.get("engine")
 if not isinstance(engine, Engine):
@@ -20,6 +21,7 @@ with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        include_object=include_object,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

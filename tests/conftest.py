@@ -11,11 +11,16 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
@@ -149,15 +154,9 @@ def bob(engine: Engine, app: FastAPI) -> Account:
     return _account(engine, app, "bob")
 
 
-@pytest.fixture
-def served(app: FastAPI) -> Iterator[str]:
-    """The test app behind a real uvicorn server (a thread), for concurrent clients."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """``app`` behind a real uvicorn server in a thread; yields its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -168,6 +167,15 @@ def served(app: FastAPI) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "server did not start"
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture
+def served(app: FastAPI) -> Iterator[str]:
+    """The test app behind a real server, for concurrent clients."""
+    with serving(app) as url:
+        yield url

@@ -177,6 +177,26 @@ def test_bad_search_parameters(http: TestClient, alice: Account) -> None:
         assert (answer.status_code, answer.json()["code"]) == (status, code), params
 
 
+MORE: list[dict[str, Any]] = [
+    product_body(
+        "batch",
+        title="Καρδιακός ρυθμός",
+        description="δεδομένα heart",
+        tags=["health"],
+        prices={"access": 300},
+    ),
+    product_body(
+        "batch", title="Пульс бегунов", description="данные heart rate", prices={"access": 300}
+    ),
+    product_body(
+        "batch", title="Œuvre née à Zürich", description="Straße café", prices={"access": 300}
+    ),
+    product_body(
+        "batch", title="heart", description="heart heart", tags=["heart"], prices={"access": 100}
+    ),
+]
+
+
 def _run_queries(client: TestClient) -> list[list[str]]:
     queries: list[dict[str, Any]] = [
         {"q": "heart"},
@@ -188,9 +208,26 @@ def _run_queries(client: TestClient) -> list[list[str]]:
         {"sort": "title"},
         {"purpose": "research"},
         {"price_min": 50, "price_max": 300, "sort": "price_asc"},
-        {"q": "a*", "limit": 3},
+        {"q": "a*"},
+        {"q": "καρδιακος"},
+        {"q": "пульс"},
+        {"q": "œuvre nee"},
+        {"q": "strasse"},
+        {"q": "d*"},
+        {"sort": "updated"},
+        {"sort": "oldest"},
     ]
-    return [[p["title"] for p in client.get(URL, params=q).json()["items"]] for q in queries]
+    results = []
+    for query in queries:
+        titles, cursor = [], None
+        while True:  # walk every page two at a time: cursors must agree too
+            page = client.get(URL, params={**query, "limit": 2, "cursor": cursor}).json()
+            titles += [p["title"] for p in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        results.append(titles)
+    return results
 
 
 @pytest.mark.postgres
@@ -201,13 +238,23 @@ def test_sqlite_and_postgresql_give_the_same_results(postgres_url: str, tmp_path
     try:
         for eng in (sqlite, pg):
             app = create_app(Settings(data_dir=tmp_path, environment="test"), engine=eng)
-            seed(_account(eng, app, f"seller{len(results)}"))
+            seller = _account(eng, app, f"seller{len(results)}")
+            seed(seller)
+            for body in MORE:
+                seller.api.create_product(body)
             results.append(_run_queries(TestClient(app)))
     finally:
         truncate_all(pg)
         pg.dispose()
         sqlite.dispose()
     assert results[0] == results[1]
+    assert results[0][10:14] == [
+        ["Καρδιακός ρυθμός"],
+        ["Пульс бегунов"],
+        ["Œuvre née à Zürich"],
+        ["Œuvre née à Zürich"],
+    ]
+    assert results[0][0][0] == "heart"  # all words in title, tags and description: best
     assert any(len(r) > 1 for r in results[0])
 
 

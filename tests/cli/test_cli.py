@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 import socket
 import stat
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner
 
 from kraken_market.api.app import create_app
 from kraken_market.cli.main import app as cli
 from kraken_market.settings import Settings, get_settings
+from tests.conftest import serving
 
 runner = CliRunner()
 
@@ -30,26 +28,15 @@ def free_port() -> int:
 
 @pytest.fixture
 def live_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    port = free_port()
     monkeypatch.setenv("KRAKEN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("KRAKEN_API_PORT", str(port))
     monkeypatch.delenv("KRAKEN_CONFIG", raising=False)
     monkeypatch.delenv("KRAKEN_DATABASE_URL", raising=False)
     monkeypatch.delenv("KRAKEN_API_TOKEN", raising=False)
     get_settings.cache_clear()
-    settings = Settings()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "API did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(Settings())) as url:
+        monkeypatch.setenv("KRAKEN_API_URL", url)  # where the CLI finds this server
+        get_settings.cache_clear()
+        yield url
     get_settings.cache_clear()
 
 

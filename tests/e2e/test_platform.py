@@ -125,3 +125,16 @@ def test_acknowledged_writes_survive_kill_9(environment: dict[str, str]) -> None
     finally:
         restarted.terminate()
         restarted.wait(10)
+
+
+def test_up_refuses_a_port_in_use(environment: dict[str, str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", int(environment["KRAKEN_API_PORT"])))
+        taken.listen()
+        done = subprocess.run(
+            [*CLI, "up"], env=environment, capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 1
+    assert "is in use" in done.stderr

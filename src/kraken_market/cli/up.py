@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,6 +31,15 @@ class Service:
     argv: list[str]
     ready_url: str
     process: subprocess.Popen[bytes] | None = None
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def _wait_ready(service: Service, timeout: float) -> None:
@@ -68,7 +78,13 @@ def up(
     """Start the whole platform locally (embedded defaults), print its URLs; Ctrl-C stops it."""
     config = settings()
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    api = config.resolved_api_url
+    if not _port_free(config.api_host, config.api_port):
+        err.print(
+            f"[red]error[/red]: {config.api_host}:{config.api_port} is in use (another "
+            "'kraken-market up'?); stop it or set KRAKEN_API_PORT"
+        )
+        raise typer.Exit(1)
+    api = f"http://{config.api_host}:{config.api_port}"  # the server started here
     python = [sys.executable, "-m", "kraken_market"]
     services = [
         Service(

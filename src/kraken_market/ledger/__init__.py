@@ -1,0 +1,1 @@
+"""The ledger: smart contracts, the embedded durable chain, the client and the indexer."""

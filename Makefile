@@ -30,9 +30,10 @@ format: $(READY)
 typecheck: $(READY)
 	$(BIN)/mypy
 
-## bench: catalog search latency at 100k products, API vs raw SQL, SQLite and PostgreSQL
+## bench: catalog search at 100k products (API vs raw, SQLite and PostgreSQL); ledger throughput
 bench: $(READY)
 	$(BIN)/python bench/catalog.py
+	$(BIN)/python bench/ledger.py
 
 clean:
 	rm -rf $(VENV) .kraken .mypy_cache .pytest_cache .ruff_cache

@@ -25,6 +25,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from starlette.types import ASGIApp
 
 from kraken_market.accounts.service import AccountService, Principal
 from kraken_market.api.app import create_app
@@ -155,7 +156,7 @@ def bob(engine: Engine, app: FastAPI) -> Account:
 
 
 @contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
+def serving(app: ASGIApp) -> Iterator[str]:
     """``app`` behind a real uvicorn server in a thread; yields its base URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

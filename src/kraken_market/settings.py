@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         default=None, description="Bearer token the CLI sends (else the one saved in data_dir)."
     )
+    chain_host: str = "127.0.0.1"
+    chain_port: int = Field(default=8545, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
@@ -78,6 +80,11 @@ class Settings(BaseSettings):
     @property
     def resolved_api_url(self) -> str:
         return (self.api_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+    @property
+    def chain_file(self) -> Path:
+        """The embedded chain's SQLite store."""
+        return self.data_dir / "chain.db"
 
     @property
     def token_file(self) -> Path:

@@ -22,7 +22,11 @@ CLI = [sys.executable, "-m", "kraken_market"]
 @pytest.fixture
 def environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
-    env.update(KRAKEN_DATA_DIR=str(tmp_path / "data"), KRAKEN_API_PORT=str(free_port()))
+    env.update(
+        KRAKEN_DATA_DIR=str(tmp_path / "data"),
+        KRAKEN_API_PORT=str(free_port()),
+        KRAKEN_CHAIN_PORT=str(free_port()),
+    )
     return env
 
 
@@ -53,6 +57,9 @@ def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> N
     try:
         wait_ready(url, up)
         assert httpx2.get(f"{url}/docs").status_code == 200
+        chain = f"http://127.0.0.1:{environment['KRAKEN_CHAIN_PORT']}"
+        call = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+        assert httpx2.post(chain, json=call).json()["result"] == "0x0"
         cli(environment, "accounts", "create", "alice", "--save")
         created = json.loads(
             cli(

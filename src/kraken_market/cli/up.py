@@ -3,7 +3,7 @@
 A small supervisor starts each process as a child, waits until each says it
 is ready, prints where to find it, and on Ctrl-C (or when any child dies)
 stops them all: SIGTERM first, SIGKILL after a grace period. For now the
-platform is the API; the chain, compute nodes and the Depute tool join here.
+platform is the chain and the API; compute nodes and the Depute tool join here.
 """
 
 from __future__ import annotations
@@ -78,15 +78,33 @@ def up(
     """Start the whole platform locally (embedded defaults), print its URLs; Ctrl-C stops it."""
     config = settings()
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    if not _port_free(config.api_host, config.api_port):
-        err.print(
-            f"[red]error[/red]: {config.api_host}:{config.api_port} is in use (another "
-            "'kraken-market up'?); stop it or set KRAKEN_API_PORT"
-        )
-        raise typer.Exit(1)
-    api = f"http://{config.api_host}:{config.api_port}"  # the server started here
+    for host, port, variable in (
+        (config.chain_host, config.chain_port, "KRAKEN_CHAIN_PORT"),
+        (config.api_host, config.api_port, "KRAKEN_API_PORT"),
+    ):
+        if not _port_free(host, port):
+            err.print(
+                f"[red]error[/red]: {host}:{port} is in use (another 'kraken-market up'?); "
+                f"stop it or set {variable}"
+            )
+            raise typer.Exit(1)
+    api = f"http://{config.api_host}:{config.api_port}"  # the servers started here
+    chain = f"http://{config.chain_host}:{config.chain_port}"
     python = [sys.executable, "-m", "kraken_market"]
     services = [
+        Service(
+            "chain",
+            [
+                *python,
+                "chain",
+                "serve",
+                "--host",
+                config.chain_host,
+                "--port",
+                str(config.chain_port),
+            ],
+            f"{chain}/healthz",
+        ),
         Service(
             "api",
             [*python, "api", "serve", "--host", config.api_host, "--port", str(config.api_port)],
@@ -108,6 +126,7 @@ def up(
         out.print(
             f"[bold green]Kraken Market is up[/bold green] (data: {config.data_dir.resolve()})\n"
             f"  API      {api}/api/v1\n  docs     {api}/docs\n  health   {api}/readyz\n"
+            f"  chain    {chain} (JSON-RPC, embedded durable dev chain)\n"
             "Create an account: kraken-market accounts create alice --save\n"
             "Press Ctrl-C to stop."
         )

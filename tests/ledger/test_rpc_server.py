@@ -1,0 +1,127 @@
+"""`kraken-market chain serve`: web3 over HTTP, JSON-RPC errors, durability across kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
+from web3 import HTTPProvider, Web3
+from web3.types import Wei
+
+from kraken_market.ledger.chain.embedded import DurableBackend
+from kraken_market.ledger.chain.rpc_server import ChainNode, create_rpc_app
+from tests.cli.test_cli import free_port
+from tests.conftest import serving
+
+# eth-tester's first well-known dev key (funded at genesis on the embedded chain only).
+DEV_KEY = "0x" + "00" * 31 + "01"
+
+
+@pytest.fixture
+def node_url(tmp_path: Path) -> Iterator[str]:
+    with serving(create_rpc_app(ChainNode(DurableBackend(tmp_path / "chain.db")))) as url:
+        yield url
+
+
+def transfer(w3: Web3, sender: LocalAccount, nonce: int) -> Any:
+    signed = sender.sign_transaction(
+        {
+            "to": HexStr("0x" + "22" * 20),
+            "value": 1,
+            "gas": 21000,
+            "nonce": nonce,
+            "chainId": w3.eth.chain_id,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 10**9,
+        }
+    )
+    return w3.eth.send_raw_transaction(signed.raw_transaction)
+
+
+def test_web3_talks_to_the_chain_over_http(node_url: str) -> None:
+    w3 = Web3(HTTPProvider(node_url))
+    sender = Account.from_key(DEV_KEY)
+    assert w3.eth.get_balance(sender.address) >= 10**24
+    tx = transfer(w3, sender, 0)
+    receipt = w3.eth.get_transaction_receipt(tx)
+    assert (receipt["status"], receipt["blockNumber"]) == (1, 1)
+    assert w3.eth.get_block("latest")["number"] == 1
+    assert (
+        w3.eth.estimate_gas({"from": sender.address, "to": sender.address, "value": Wei(1)})
+        == 21000
+    )
+    assert w3.eth.get_transaction_count(sender.address) == 1
+    raw = httpx2.post(node_url, json={"jsonrpc": "2.0", "id": 7, "method": "eth_blockNumber"})
+    assert raw.json() == {"jsonrpc": "2.0", "id": 7, "result": "0x1"}  # wire format: hex
+
+
+def test_malformed_requests_get_json_rpc_errors(node_url: str) -> None:
+    def post(content: bytes) -> Any:
+        answer = httpx2.post(
+            node_url, content=content, headers={"content-type": "application/json"}
+        )
+        assert answer.status_code == 200
+        return answer.json()
+
+    assert post(b"{oops")["error"]["code"] == -32700
+    assert post(b"[]")["error"]["code"] == -32600
+    assert post(b'"eth_chainId"')["error"]["code"] == -32600
+    assert post(b'{"jsonrpc": "2.0", "id": 1, "method": 5}')["error"]["code"] == -32600
+    unknown = post(b'{"jsonrpc": "2.0", "id": 1, "method": "eth_nothing", "params": []}')
+    assert unknown["error"]["code"] == -32601
+    bad = post(b'{"jsonrpc": "2.0", "id": 2, "method": "eth_getBalance", "params": ["nope"]}')
+    assert bad["id"] == 2 and bad["error"]["code"] == -32000
+    batch = post(
+        b'[{"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},'
+        b' {"jsonrpc": "2.0", "id": 2, "method": "eth_nothing", "params": []}]'
+    )
+    assert [("result" in a, a["id"]) for a in batch] == [(True, 1), (False, 2)]
+    assert post(b'{"jsonrpc": "2.0", "id": 3, "method": "eth_chainId"}')["result"].startswith("0x")
+
+
+def test_acknowledged_transactions_survive_kill_9_of_chain_serve(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
+    env.update(KRAKEN_DATA_DIR=str(tmp_path), KRAKEN_CHAIN_PORT=str(port))
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "kraken_market", "chain", "serve"]
+    chain = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    sender = Account.from_key(DEV_KEY)
+    try:
+        w3 = wait_for(url, chain)
+        acknowledged = [transfer(w3, sender, nonce) for nonce in range(20)]
+    finally:
+        chain.send_signal(signal.SIGKILL)
+        chain.wait(10)
+    again = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    try:
+        w3 = wait_for(url, again)
+        assert all(w3.eth.get_transaction_receipt(tx)["status"] == 1 for tx in acknowledged)
+        assert w3.eth.get_transaction_count(sender.address) == 20
+    finally:
+        again.terminate()
+        again.wait(10)
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes]) -> Web3:
+    w3 = Web3(HTTPProvider(url))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "chain serve exited"
+        try:
+            if w3.eth.chain_id:
+                return w3
+        except Exception:
+            time.sleep(0.1)
+    raise AssertionError("chain serve did not start")

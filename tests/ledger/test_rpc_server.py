@@ -75,6 +75,9 @@ def test_malformed_requests_get_json_rpc_errors(node_url: str) -> None:
         return answer.json()
 
     assert post(b"{oops")["error"]["code"] == -32700
+    assert post(b"\xff\xfe")["error"]["code"] == -32700
+    assert post(b"[" * 100_000)["error"]["code"] == -32600  # would overflow the C stack
+    assert post(b"[" + b"1," * (3 * 1024 * 1024) + b"1]")["error"]["code"] == -32600
     assert post(b"[]")["error"]["code"] == -32600
     assert post(b'"eth_chainId"')["error"]["code"] == -32600
     assert post(b'{"jsonrpc": "2.0", "id": 1, "method": 5}')["error"]["code"] == -32600

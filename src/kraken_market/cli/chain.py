@@ -8,8 +8,6 @@ import typer
 import uvicorn
 
 from kraken_market.cli.common import err, settings
-from kraken_market.ledger.chain.embedded import DurableBackend
-from kraken_market.ledger.chain.rpc_server import ChainNode, create_rpc_app
 from kraken_market.logs import configure_logging
 
 app = typer.Typer(
@@ -27,6 +25,12 @@ def serve(
     """Serve the chain over Ethereum JSON-RPC; state lives in DATA_DIR/chain.db and every
     acknowledged transaction is on disk. Dev accounts (eth-tester's well-known test keys)
     are funded at genesis: a development chain, never one that holds value."""
+    # Imported here, not at the top: py-evm raises the process's recursion limit to
+    # 100,000 (see kraken_market.jsondepth), which every other command (notably
+    # the API, which parses JSON bodies) must not inherit.
+    from kraken_market.ledger.chain.embedded import DurableBackend
+    from kraken_market.ledger.chain.rpc_server import ChainNode, create_rpc_app
+
     config = settings()
     configure_logging(config)
     node = ChainNode(DurableBackend(config.chain_file))

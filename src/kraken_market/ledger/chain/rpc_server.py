@@ -7,8 +7,9 @@ strings as ``0x`` hex). A lock serialises access to the chain; a transaction
 is answered only after its block is committed to disk (eth-tester mines it on
 arrival, ``DurableBackend`` commits every mined block), so an acknowledged
 transaction survives a kill -9. Malformed requests get JSON-RPC error objects
-(-32700 parse error, -32600 invalid request, -32601 unknown method, -32000
-execution error), never a crash.
+(-32700 parse error, including non-UTF-8; -32600 invalid request, including
+bodies over 4 MiB and JSON nested deeper than 64 levels; -32601 unknown
+method; -32000 execution error), never a crash.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from web3 import EthereumTesterProvider, Web3
 
+from kraken_market.jsondepth import MAX_DEPTH, too_deep
 from kraken_market.ledger.chain.embedded import DurableBackend
 from kraken_market.logs import get_logger
 
 log = get_logger(__name__)
 MAX_BATCH = 100
+MAX_BODY = 4 * 1024 * 1024  # far above any contract deployment; bounds memory per request
 
 
 def wire(value: Any) -> Any:
@@ -88,9 +91,18 @@ class ChainNode:
 
 def create_rpc_app(node: ChainNode) -> Starlette:
     async def rpc(request: Request) -> Response:
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                return JSONResponse(
+                    _error(None, -32600, f"requests are limited to {MAX_BODY} bytes")
+                )
+        if too_deep(raw):  # see kraken_market.jsondepth: this process imports py-evm
+            return JSONResponse(_error(None, -32600, f"JSON nested deeper than {MAX_DEPTH}"))
         try:
-            body = json.loads(await request.body())
-        except ValueError:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):  # not JSON or not UTF-8
             return JSONResponse(_error(None, -32700, "parse error: the body is not JSON"))
         if isinstance(body, list):
             if not body or len(body) > MAX_BATCH:

@@ -20,7 +20,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from eth_abi.abi import encode as abi_encode
 from eth_tester import EthereumTester
+from eth_tester.exceptions import TransactionFailed
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -34,6 +36,7 @@ from kraken_market.logs import get_logger
 
 log = get_logger(__name__)
 MAX_BATCH = 100
+ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string), Solidity's and Vyper's revert
 MAX_BODY = 4 * 1024 * 1024  # far above any contract deployment; bounds memory per request
 
 
@@ -50,6 +53,26 @@ def wire(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [wire(item) for item in value]
     return str(value)
+
+
+def revert_data(exc: BaseException) -> str | None:
+    """The revert output (ABI-encoded ``Error(string)``) of a reverted call, hex.
+
+    web3 reads a revert's reason from the error's ``data``, as geth sends it;
+    eth-tester keeps the raw output as the bytes argument of its
+    ``TransactionFailed``, somewhere in the exception chain.
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TransactionFailed) and seen.args and isinstance(seen.args[0], bytes):
+            return "0x" + seen.args[0].hex()
+        seen = seen.__cause__ or seen.__context__
+    marker = "execution reverted: "
+    message = str(exc)
+    if marker in message:
+        reason = message.split(marker, 1)[1]
+        return "0x" + (ERROR_SELECTOR + abi_encode(["string"], [reason])).hex()
+    return None
 
 
 def _error(id_: Any, code: int, message: str) -> dict[str, Any]:
@@ -78,6 +101,10 @@ class ChainNode:
         except Exception as exc:  # eth-tester raises many types for bad calls and reverts
             message = str(exc) or type(exc).__name__
             log.info("rpc_call_failed", method=method, error=type(exc).__name__)
+            data = revert_data(exc)
+            if data is not None:  # as geth answers a revert: code 3, the revert data
+                error = {"code": 3, "message": message[:500], "data": data}
+                return {"jsonrpc": "2.0", "id": id_, "error": error}
             return _error(id_, -32000, message[:500])
         if "error" in response:
             error = dict(response["error"])

@@ -263,7 +263,7 @@ def grant(buyer: address, item: bytes32, purpose: uint8, expiry: uint256):
 @external
 def revoke_grant(buyer: address, item: bytes32, purpose: uint8):
     self._only_role(VERIFIER_ROLE)
-    assert self.grants[buyer][item][purpose] != 0, "no_grant"
+    assert self.grants[buyer][item][purpose] != 0, "unknown_grant"
     self.grants[buyer][item][purpose] = 0
     log GrantRevoked(item=item, buyer=buyer, purpose=purpose)
 

@@ -20,8 +20,8 @@ from kraken_market.ledger.contracts import ARTIFACTS, CONTRACTS, SOURCES
 
 def compile_contract(name: str) -> dict[str, Any]:
     """ABI and deployment bytecode of ``name`` as the pinned Vyper compiles it."""
-    import vyper  # noqa: PLC0415 - the compiler is a development dependency only
-    from vyper.cli.vyper_compile import compile_files  # noqa: PLC0415
+    import vyper
+    from vyper.cli.vyper_compile import compile_files
 
     path = SOURCES / f"{name}.vy"
     # Imports (snekmate's modules) resolve through sys.path, as the vyper CLI does.

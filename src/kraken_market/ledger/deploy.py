@@ -1,0 +1,111 @@
+"""Deploying the marketplace's contracts (``kraken-market chain deploy``).
+
+Order: DataToken (unless an existing token's address is configured), the
+Faucet (embedded chain only, made a DataToken minter), Authority (the
+deployer becomes admin; roles for the arbiter and verifier accounts), Registry,
+Market, then the Registry is wired to the Market once. The result is a
+:class:`~kraken_market.ledger.deployment.Deployment`; deploying again with an
+existing, valid deployment file for the same chain reuses it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+from web3 import Web3
+
+from kraken_market.ledger.client import Ledger
+from kraken_market.ledger.contracts import artifact
+from kraken_market.ledger.deployment import Deployment
+from kraken_market.ledger.errors import LedgerError, NotDeployed
+from kraken_market.ledger.model import Parameters
+from kraken_market.ledger.transactions import EventDecoder, Sender
+from kraken_market.logs import get_logger
+
+log = get_logger(__name__)
+INITIAL_SUPPLY = 1_000_000_000 * 10**18
+"""DATA minted to the deployer of a development token (1e9 DATA)."""
+FAUCET_MAX_DRIP = 100_000 * 10**18
+
+
+def _deploy(sender: Sender, name: str, *args: object) -> str:
+    built = artifact(name)
+    factory = sender.w3.eth.contract(abi=built.abi, bytecode=built.bytecode)
+    receipt = sender.transact(factory.constructor(*args), f"deploy {name}")
+    if not receipt.contract_address:
+        raise LedgerError(f"deploying {name} created no contract")
+    log.info("contract_deployed", contract=name, address=receipt.contract_address)
+    return str(receipt.contract_address)
+
+
+def deploy(
+    w3: Web3,
+    admin: LocalAccount,
+    parameters: Parameters,
+    *,
+    token_address: str | None = None,
+    faucet: bool = False,
+    arbiters: tuple[str, ...] = (),
+    verifiers: tuple[str, ...] = (),
+) -> Deployment:
+    """Deploy every contract from ``admin``'s account and configure roles."""
+    sender = Sender(w3, admin, EventDecoder({}))
+    first_block = int(w3.eth.block_number) + 1
+    token_deployed = token_address is None
+    token = (
+        _deploy(sender, "DataToken", INITIAL_SUPPLY)
+        if token_address is None
+        else to_checksum_address(token_address)
+    )
+    if not token_deployed and not w3.eth.get_code(to_checksum_address(token)):
+        raise NotDeployed(f"no token contract at the configured address {token}")
+    faucet_address = _deploy(sender, "Faucet", token, FAUCET_MAX_DRIP) if faucet else None
+    authority = _deploy(sender, "Authority", *parameters.as_args())
+    registry = _deploy(sender, "Registry", authority)
+    market = _deploy(sender, "Market", authority, registry, token)
+    deployment = Deployment(
+        chain_id=int(w3.eth.chain_id),
+        block=first_block,
+        admin=admin.address,
+        token=token,
+        faucet=faucet_address,
+        authority=authority,
+        registry=registry,
+        market=market,
+        deployed_at=datetime.now(UTC),
+        token_deployed=token_deployed,
+    )
+    ledger = Ledger(w3, deployment, admin)
+    ledger._tx("wire registry to market", "Registry", "set_market", market)
+    if faucet_address:
+        ledger._tx("make the faucet a minter", "DataToken", "set_minter", faucet_address, True)
+    for account in arbiters:
+        ledger.grant_role("arbiter", account)
+    for account in verifiers:
+        ledger.grant_role("verifier", account)
+    return deployment
+
+
+def deploy_or_reuse(
+    w3: Web3,
+    admin: LocalAccount,
+    parameters: Parameters,
+    path: Path,
+    **options: object,
+) -> tuple[Deployment, bool]:
+    """The deployment in ``path`` if it is valid on this chain, else a new one
+    saved there; and whether it was reused."""
+    if path.is_file():
+        existing = Deployment.load(path)
+        try:
+            Ledger(w3, existing, admin).check_deployed()
+        except NotDeployed as exc:
+            log.warning("deployment_stale", path=str(path), reason=exc.message)
+        else:
+            return existing, True
+    deployment = deploy(w3, admin, parameters, **options)  # type: ignore[arg-type]
+    deployment.save(path)
+    return deployment, False

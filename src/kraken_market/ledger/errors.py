@@ -1,0 +1,187 @@
+"""Ledger failures in the marketplace's one error tree.
+
+A contract reverts with a short, stable reason (``"not_owner"``,
+``"no_grant"``...; see the contracts). The client translates each into a
+:class:`Reverted` subclass that fits the error tree (a missing permission is
+``Forbidden``, an unknown product ``NotFound``...), keeps the raw reason in
+``reason`` and ``details``, and gives a message that says what to do::
+
+    LedgerError                502 ledger_error
+    ├── ChainUnavailable       503 chain_unavailable (no answer from the node)
+    ├── TransactionTimeout     504 chain_timeout (sent, no receipt in time)
+    ├── NotDeployed            503 not_deployed (no deployment file / no code)
+    └── Reverted               409 reverted (a contract refused the transaction)
+        ├── NotPermitted       403 chain_forbidden
+        ├── GrantRequired      403 grant_required
+        ├── NotOnChain         404 chain_not_found
+        ├── MarketPaused       409 market_paused
+        ├── InsufficientFunds  409 insufficient_funds (tokens, allowance or gas)
+        ├── ChainConflict      409 chain_conflict (the state does not allow it now)
+        └── InvalidTransaction 422 chain_invalid (the arguments are wrong)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kraken_market.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    KrakenError,
+    NotFound,
+    ServiceUnavailable,
+)
+
+
+class LedgerError(KrakenError):
+    code = "ledger_error"
+    status = 502
+
+
+class ChainUnavailable(LedgerError, ServiceUnavailable):
+    code = "chain_unavailable"
+    status = 503
+
+
+class TransactionTimeout(LedgerError, ServiceUnavailable):
+    code = "chain_timeout"
+    status = 504
+
+
+class NotDeployed(LedgerError, ServiceUnavailable):
+    code = "not_deployed"
+    status = 503
+
+
+class Reverted(LedgerError):
+    """A contract refused the transaction; nothing changed on chain."""
+
+    code = "reverted"
+    status = 409
+
+    def __init__(self, message: str, *, reason: str, details: Any = None) -> None:
+        super().__init__(message, details={"reason": reason, **(details or {})})
+        self.reason = reason
+
+
+class NotPermitted(Reverted, Forbidden):
+    code = "chain_forbidden"
+    status = 403
+
+
+class GrantRequired(Reverted, Forbidden):
+    code = "grant_required"
+    status = 403
+
+
+class NotOnChain(Reverted, NotFound):
+    code = "chain_not_found"
+    status = 404
+
+
+class MarketPaused(Reverted, Conflict):
+    code = "market_paused"
+    status = 409
+
+
+class InsufficientFunds(Reverted, Conflict):
+    code = "insufficient_funds"
+    status = 409
+
+
+class ChainConflict(Reverted, Conflict):
+    code = "chain_conflict"
+    status = 409
+
+
+class InvalidTransaction(Reverted, InvalidRequest):
+    code = "chain_invalid"
+    status = 422
+
+
+REASONS: dict[str, tuple[type[Reverted], str]] = {
+    # permissions
+    "not_admin": (NotPermitted, "only a platform admin may do this"),
+    "not_authorised": (NotPermitted, "this account lacks the role (arbiter or verifier) needed"),
+    "not_owner": (NotPermitted, "only the product's owner may do this"),
+    "not_pending_owner": (NotPermitted, "only the account the product is being transferred to"),
+    "not_buyer": (NotPermitted, "only the buyer of this purchase may do this"),
+    "not_node": (NotPermitted, "only a registered compute node may attest"),
+    "not_member_owner": (NotPermitted, "the proposer must own at least one member product"),
+    "consent_not_expected": (NotPermitted, "this account owns no member awaiting consent"),
+    "not_market": (NotPermitted, "only the Market contract may delist"),
+    "not_registry": (NotPermitted, "only the Registry contract may lock stakes"),
+    "not_purchased": (NotPermitted, "this purchase did not include that product"),
+    "no_grant": (GrantRequired, "no valid grant: ask the verifier (the marketplace API) first"),
+    # unknown things
+    "unknown_product": (NotOnChain, "no such product or union on chain"),
+    "unknown_parent": (NotOnChain, "a parent product is not on chain: publish it first"),
+    "unknown_purchase": (NotOnChain, "no such purchase"),
+    "unknown_request": (NotOnChain, "no such computation request"),
+    "unknown_node": (NotOnChain, "no such compute node"),
+    "unknown_grant": (NotOnChain, "no such grant"),
+    "no_open_claim": (NotOnChain, "this purchase has no open claim"),
+    # state
+    "paused": (MarketPaused, "the marketplace is paused by its admin; try again later"),
+    "product_exists": (ChainConflict, "a product or union with this id is already on chain"),
+    "union_exists": (ChainConflict, "this union was already proposed"),
+    "union_not_pending": (ChainConflict, "this union is not awaiting consent"),
+    "request_exists": (ChainConflict, "a computation request with this id exists"),
+    "product_closed": (ChainConflict, "the product is retired or delisted"),
+    "not_listed": (ChainConflict, "the product is not listed (paused, retired or delisted)"),
+    "unchanged": (ChainConflict, "the product already has that availability"),
+    "already_approved": (ChainConflict, "this purchase already approved the product"),
+    "already_claimed": (ChainConflict, "this purchase already has a claim"),
+    "already_attested": (ChainConflict, "this node already attested this computation"),
+    "claim_open": (ChainConflict, "a claim on this product is open; wait for the ruling"),
+    "claim_window_closed": (ChainConflict, "the claim window of this purchase has closed"),
+    "stake_not_locked": (ChainConflict, "the product's stake was already released or slashed"),
+    "computation_not_held": (ChainConflict, "the payment was already paid out or reclaimed"),
+    "deadline_not_passed": (ChainConflict, "the computation deadline has not passed yet"),
+    "market_already_set": (ChainConflict, "the registry is already wired to a market"),
+    "market_not_set": (ChainConflict, "the registry is not wired to a market: redeploy"),
+    "already_paused": (ChainConflict, "the marketplace is already paused"),
+    "not_paused": (ChainConflict, "the marketplace is not paused"),
+    "too_many_nodes": (ChainConflict, "the node registry is full (64)"),
+    # arguments
+    "bad_product_id": (InvalidTransaction, "the product id must not be zero"),
+    "bad_mode": (InvalidTransaction, "the access mode must be batch, stream or analytics"),
+    "bad_prices": (InvalidTransaction, "only the prices of the product's access mode may be set"),
+    "bad_availability": (InvalidTransaction, "availability must be listed, paused or retired"),
+    "bad_weight": (InvalidTransaction, "union member weights must be at least 1"),
+    "bad_request_id": (InvalidTransaction, "the request id must not be zero"),
+    "bad_result_key": (InvalidTransaction, "the hash of the result key must not be zero"),
+    "bad_commitment": (InvalidTransaction, "the result commitment must not be zero"),
+    "bad_node_key": (InvalidTransaction, "the node's HPKE public key must not be zero"),
+    "bad_node_endpoint": (InvalidTransaction, "the node's endpoint must not be empty"),
+    "bad_window": (InvalidTransaction, "windows and deadlines must be positive"),
+    "bad_threshold": (InvalidTransaction, "at least one attestation must be required"),
+    "fee_too_high": (InvalidTransaction, "the platform fee may not exceed 20%"),
+    "stake_too_low": (InvalidTransaction, "the stake is below the marketplace's minimum"),
+    "too_few_members": (InvalidTransaction, "a union needs at least two members"),
+    "weights_mismatch": (InvalidTransaction, "give one weight per member"),
+    "members_not_sorted": (InvalidTransaction, "members must be distinct (sorted ascending)"),
+    "mixed_modes": (InvalidTransaction, "union members must share one access mode"),
+    "wrong_access_mode": (InvalidTransaction, "the product is sold in another access mode"),
+    "subscription_too_short": (InvalidTransaction, "below the product's shortest subscription"),
+    "duplicate_item": (InvalidTransaction, "a product appears twice in the request"),
+    "no_items": (InvalidTransaction, "a computation needs at least one product"),
+    "grant_expired": (InvalidTransaction, "the grant's expiry must be in the future"),
+    "zero_address": (InvalidTransaction, "the zero address is not allowed"),
+    "drip_out_of_range": (InvalidTransaction, "the faucet gives between 1 and its maximum"),
+    # tokens (snekmate's ERC-20 reasons)
+    "erc20: insufficient allowance": (
+        InsufficientFunds,
+        "the contract may not spend that much DATA for you: approve it first",
+    ),
+    "erc20: transfer amount exceeds balance": (InsufficientFunds, "not enough DATA"),
+    "transfer_failed": (InsufficientFunds, "a DATA transfer failed"),
+    "insufficient_gas_funds": (InsufficientFunds, "not enough ether to pay for gas"),
+}
+
+
+def reverted(reason: str, action: str) -> Reverted:
+    """The error for a revert ``reason`` raised while doing ``action``."""
+    kind, message = REASONS.get(reason, (Reverted, f"the contract refused: {reason}"))
+    return kind(f"{action}: {message}", reason=reason)

@@ -1,0 +1,219 @@
+"""What the contracts store, as typed Python values.
+
+Codes are the contracts' small integers; the names are the catalog's
+vocabulary (``kraken_market.catalog.vocabulary``), so a grant or a purchase
+means the same thing on and off chain. Purpose codes are the index of the
+purpose in that vocabulary, which is append-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from kraken_market.catalog.vocabulary import AccessMode, Availability, Purpose
+
+Address = str
+"""A checksummed 0x-address."""
+
+
+class ModeCode(IntEnum):
+    BATCH = 1
+    STREAM = 2
+    ANALYTICS = 3
+
+    @classmethod
+    def of(cls, mode: AccessMode) -> ModeCode:
+        return cls[mode.name]
+
+    @property
+    def mode(self) -> AccessMode:
+        return AccessMode[self.name]
+
+
+class AvailabilityCode(IntEnum):
+    LISTED = 1
+    PAUSED = 2
+    RETIRED = 3
+    DELISTED = 4
+
+    @classmethod
+    def of(cls, availability: Availability) -> AvailabilityCode:
+        return cls[availability.name]
+
+
+class StakeStatus(IntEnum):
+    NONE = 0
+    LOCKED = 1
+    RELEASED = 2
+    SLASHED = 3
+
+
+class PurchaseKind(IntEnum):
+    ACCESS = 1
+    SUBSCRIPTION = 2
+    COMPUTATION = 3
+
+
+class ClaimStatus(IntEnum):
+    NONE = 0
+    OPEN = 1
+    UPHELD = 2
+    REJECTED = 3
+
+
+class PaymentStatus(IntEnum):
+    NONE = 0
+    HELD = 1
+    PAID = 2
+    RECLAIMED = 3
+
+
+PURPOSE_CODES: dict[Purpose, int] = {purpose: i for i, purpose in enumerate(Purpose)}
+
+
+def purpose_code(purpose: Purpose | str) -> int:
+    return PURPOSE_CODES[Purpose(purpose)]
+
+
+def purpose_of(code: int) -> Purpose | None:
+    members = list(Purpose)
+    return members[code] if 0 <= code < len(members) else None
+
+
+@dataclass(frozen=True)
+class Prices:
+    """Prices in DATA base units (18 decimals); only the product's mode's are set."""
+
+    access: int = 0
+    subscription_per_second: int = 0
+    subscription_min_seconds: int = 0
+    computation: int = 0
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        return (
+            self.access,
+            self.subscription_per_second,
+            self.subscription_min_seconds,
+            self.computation,
+        )
+
+    @classmethod
+    def from_tuple(cls, value: Any) -> Prices:
+        return cls(*(int(part) for part in value))
+
+
+@dataclass(frozen=True)
+class ProductOnChain:
+    product_id: bytes
+    owner: Address
+    pending_owner: Address | None
+    metadata_hash: bytes
+    policy_hash: bytes
+    mode: ModeCode
+    availability: AvailabilityCode
+    prices: Prices
+    published_at: int
+    parents: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class Stake:
+    amount: int
+    status: StakeStatus
+    open_claims: int
+
+
+@dataclass(frozen=True)
+class PurchaseRecord:
+    purchase_id: int
+    buyer: Address
+    kind: PurchaseKind
+    purpose: int
+    amount: int
+    time: int
+    items: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    purchase_id: int
+    product_id: bytes
+    claimant: Address
+    bond: int
+    evidence_hash: bytes
+    status: ClaimStatus
+
+
+@dataclass(frozen=True)
+class ComputationRecord:
+    request_id: bytes
+    buyer: Address
+    purchase_id: int
+    function_id: bytes
+    result_key_hash: bytes
+    amount: int
+    deadline: int
+    attestations: int
+    status: PaymentStatus
+
+
+@dataclass(frozen=True)
+class Node:
+    account: Address
+    hpke_public_key: bytes
+    endpoint: str
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """The market's terms, set by the admin (``Authority.set_parameters``)."""
+
+    treasury: Address
+    fee_bps: int = 250
+    min_stake: int = 0
+    claim_window: int = 7 * 86400
+    claim_bond: int = 10 * 10**18
+    computation_deadline: int = 3600
+    attestations_required: int = 2
+
+    def as_args(self) -> tuple[Any, ...]:
+        return (
+            self.treasury,
+            self.fee_bps,
+            self.min_stake,
+            self.claim_window,
+            self.claim_bond,
+            self.computation_deadline,
+            self.attestations_required,
+        )
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A mined, successful transaction and the events it emitted."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    events: tuple[ChainEvent, ...]
+    contract_address: str | None = None
+
+    def first(self, name: str) -> ChainEvent:
+        for event in self.events:
+            if event.name == name:
+                return event
+        raise LookupError(f"the transaction emitted no {name} event")
+
+
+@dataclass(frozen=True)
+class ChainEvent:
+    """One decoded contract event, located on chain."""
+
+    name: str
+    contract: str
+    args: dict[str, Any]
+    block_number: int
+    tx_hash: str
+    log_index: int

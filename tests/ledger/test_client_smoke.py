@@ -1,0 +1,26 @@
+"""The client against both backends: publish, grant, buy, approve."""
+
+from __future__ import annotations
+
+import pytest
+
+from kraken_market.ledger.errors import GrantRequired
+from kraken_market.ledger.model import StakeStatus
+from tests.ledger.conftest import DATA, Market
+
+
+def test_publish_buy_approve(market: Market) -> None:
+    product = market.publish(stake=20 * DATA)
+    buyer = market.funded(market.buyer)
+    with pytest.raises(GrantRequired) as refused:
+        buyer.buy_access(product, 0)
+    assert refused.value.reason == "no_grant"
+    market.grant(buyer, product)
+    seller_before = market.seller.balance()
+    purchase, receipt = buyer.buy_access(product, 0)
+    assert "AccessPurchased" in [event.name for event in receipt.events]
+    # 4 DATA, 2.5 % fee to the treasury
+    assert market.seller.balance() - seller_before == 4 * DATA * 9750 // 10000
+    buyer.approve_product(purchase, product)
+    assert market.seller.stake(product).status is StakeStatus.RELEASED
+    assert market.seller.balance() - seller_before == 4 * DATA * 9750 // 10000 + 20 * DATA

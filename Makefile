@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
 
-.PHONY: up test lint format typecheck bench clean
+.PHONY: up test lint format typecheck bench contracts clean
 
 $(READY): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ typecheck: $(READY)
 bench: $(READY)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/ledger.py
+
+## contracts: recompile the Vyper contracts into the committed artifacts (ledger/contracts/artifacts)
+contracts: $(READY)
+	$(BIN)/python -m kraken_market.ledger.contracts.build
 
 clean:
 	rm -rf $(VENV) .kraken .mypy_cache .pytest_cache .ruff_cache

@@ -47,6 +47,21 @@ class Settings(BaseSettings):
     )
     chain_host: str = "127.0.0.1"
     chain_port: int = Field(default=8545, ge=1, le=65535)
+    chain_url: str | None = Field(
+        default=None,
+        description="JSON-RPC URL of the chain; default: the embedded chain at chain_host:port.",
+    )
+    chain_token_address: str | None = Field(
+        default=None,
+        description="On a real chain: the existing DATA token's address (not deployed then).",
+    )
+    chain_key_file: Path | None = Field(
+        default=None,
+        description="File (mode 0600) holding the hex private key the CLI signs with.",
+    )
+    chain_confirmations: int = Field(
+        default=0, ge=0, le=1000, description="Blocks the indexer waits before trusting an event."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
@@ -85,6 +100,15 @@ class Settings(BaseSettings):
     def chain_file(self) -> Path:
         """The embedded chain's SQLite store."""
         return self.data_dir / "chain.db"
+
+    @property
+    def resolved_chain_url(self) -> str:
+        return (self.chain_url or f"http://{self.chain_host}:{self.chain_port}").rstrip("/")
+
+    @property
+    def deployment_file(self) -> Path:
+        """Where ``chain deploy`` writes the contracts' addresses; every process reads it."""
+        return self.data_dir / "deployment.json"
 
     @property
     def token_file(self) -> Path:

@@ -27,7 +27,7 @@ from web3 import EthereumTesterProvider, Web3
 
 from kraken_market.catalog.ids import new_product_id
 from kraken_market.ledger.client import Ledger, connect, dev_account
-from kraken_market.ledger.deploy import deploy
+from kraken_market.ledger.deploy import Roles, deploy
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.model import ModeCode, Parameters, Prices
 from tests.cli.test_cli import free_port
@@ -121,9 +121,11 @@ def _deploy(backend: str, w3: Web3) -> Market:
         w3,
         dev_account(0),
         Parameters(treasury=dev_account(3).address, **PARAMETERS),
-        faucet=True,
-        arbiters=(dev_account(1).address,),
-        verifiers=(dev_account(2).address,),
+        Roles(
+            arbiters=(dev_account(1).address,),
+            verifiers=(dev_account(2).address,),
+            faucet=True,
+        ),
     )
     market = Market(backend, w3, deployment)
     for index in (4, 5, 6):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from kraken_market import __version__
-from kraken_market.cli import accounts, api, chain, products, unions
+from kraken_market.cli import accounts, api, chain, ledger, products, unions
+from kraken_market.cli.deploy import deploy
 from kraken_market.cli.up import up
 
 app = typer.Typer(
@@ -25,7 +26,9 @@ app.add_typer(api.app, name="api")
 app.add_typer(products.app, name="products")
 app.add_typer(unions.app, name="unions")
 app.add_typer(accounts.app, name="accounts")
+chain.app.command(name="deploy")(deploy)
 app.add_typer(chain.app, name="chain")
+app.add_typer(ledger.app, name="ledger")
 
 
 @app.command()

@@ -3,7 +3,8 @@
 A small supervisor starts each process as a child, waits until each says it
 is ready, prints where to find it, and on Ctrl-C (or when any child dies)
 stops them all: SIGTERM first, SIGKILL after a grace period. For now the
-platform is the chain and the API; compute nodes and the Depute tool join here.
+platform is the chain (with the contracts, deployed on first start) and the
+API; compute nodes and the Depute tool join here.
 """
 
 from __future__ import annotations
@@ -72,6 +73,19 @@ def _stop(services: list[Service]) -> None:
             service.process.wait()
 
 
+def _deploy_contracts(python: list[str], timeout: float) -> None:
+    """Deploy the contracts on the embedded chain on first start; reuse them after."""
+    command = [*python, "chain", "deploy", "--dev-account", "0"]
+    try:
+        done = subprocess.run(  # noqa: S603
+            command, env=os.environ.copy(), capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"deploying the contracts took over {timeout:.0f} s") from exc
+    if done.returncode != 0:
+        raise RuntimeError(f"deploying the contracts failed: {done.stderr.strip()[-500:]}")
+
+
 def up(
     ready_timeout: float = typer.Option(60.0, help="Seconds each process may take to be ready"),
 ) -> None:
@@ -123,10 +137,14 @@ def up(
         for service in services:
             service.process = subprocess.Popen(service.argv, env=os.environ.copy())  # noqa: S603
             _wait_ready(service, ready_timeout)
+            if service.name == "chain":
+                _deploy_contracts(python, ready_timeout)
         out.print(
             f"[bold green]Kraken Market is up[/bold green] (data: {config.data_dir.resolve()})\n"
             f"  API      {api}/api/v1\n  docs     {api}/docs\n  health   {api}/readyz\n"
             f"  chain    {chain} (JSON-RPC, embedded durable dev chain)\n"
+            f"  contracts {config.deployment_file} (dev accounts: "
+            "'kraken-market ledger --help')\n"
             "Create an account: kraken-market accounts create alice --save\n"
             "Press Ctrl-C to stop."
         )

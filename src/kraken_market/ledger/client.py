@@ -140,7 +140,8 @@ class Ledger:
         function: ContractFunction = self.contracts[contract].functions[name](*args)
         return function
 
-    def _tx(self, action: str, contract: str, name: str, *args: Any) -> Receipt:
+    def transact(self, action: str, contract: str, name: str, *args: Any) -> Receipt:
+        """Any contract function as a transaction (the typed methods below use this)."""
         return self.sender.transact(self._fn(contract, name, *args), action)
 
     def _call(self, contract: str, name: str, *args: Any) -> Any:
@@ -169,12 +170,14 @@ class Ledger:
         return int(self._call("DataToken", "totalSupply"))
 
     def transfer(self, to: str, amount: int) -> Receipt:
-        return self._tx("transfer DATA", "DataToken", "transfer", to_checksum_address(to), amount)
+        return self.transact(
+            "transfer DATA", "DataToken", "transfer", to_checksum_address(to), amount
+        )
 
     def approve_spending(self, amount: int, spender: str | None = None) -> Receipt:
         """Let the Market (default) pull up to ``amount`` DATA: stakes, prices, bonds."""
         target = spender or self.deployment.market
-        return self._tx("approve DATA", "DataToken", "approve", target, amount)
+        return self.transact("approve DATA", "DataToken", "approve", target, amount)
 
     def ensure_allowance(self, amount: int) -> None:
         """Approve the Market for ``amount`` more if its allowance is short."""
@@ -185,7 +188,7 @@ class Ledger:
         """Mint DATA from the faucet (embedded development chain only)."""
         if "Faucet" not in self.contracts:
             raise NotDeployed("this chain has no faucet: it exists on the embedded chain only")
-        return self._tx("faucet", "Faucet", "drip", to or self.address, amount)
+        return self.transact("faucet", "Faucet", "drip", to or self.address, amount)
 
     # -- Authority ----------------------------------------------------------------------
 
@@ -193,18 +196,18 @@ class Ledger:
         return bool(self._call("Authority", "hasRole", ROLES[role], account))
 
     def grant_role(self, role: str, account: str) -> Receipt:
-        return self._tx(f"grant {role} role", "Authority", "grantRole", ROLES[role], account)
+        return self.transact(f"grant {role} role", "Authority", "grantRole", ROLES[role], account)
 
     def revoke_role(self, role: str, account: str) -> Receipt:
-        return self._tx(f"revoke {role} role", "Authority", "revokeRole", ROLES[role], account)
+        return self.transact(f"revoke {role} role", "Authority", "revokeRole", ROLES[role], account)
 
     def register_node(self, account: str, hpke_public_key: bytes, endpoint: str) -> Receipt:
-        return self._tx(
+        return self.transact(
             "register node", "Authority", "register_node", account, hpke_public_key, endpoint
         )
 
     def remove_node(self, account: str) -> Receipt:
-        return self._tx("remove node", "Authority", "remove_node", account)
+        return self.transact("remove node", "Authority", "remove_node", account)
 
     def nodes(self) -> list[Node]:
         accounts = self._call("Authority", "node_count")
@@ -219,10 +222,10 @@ class Ledger:
         return bool(self._call("Authority", "is_node", account))
 
     def pause(self) -> Receipt:
-        return self._tx("pause", "Authority", "pause")
+        return self.transact("pause", "Authority", "pause")
 
     def unpause(self) -> Receipt:
-        return self._tx("unpause", "Authority", "unpause")
+        return self.transact("unpause", "Authority", "unpause")
 
     def paused(self) -> bool:
         return bool(self._call("Authority", "paused"))
@@ -241,7 +244,7 @@ class Ledger:
         return Parameters(**values)
 
     def set_parameters(self, parameters: Parameters) -> Receipt:
-        return self._tx("set parameters", "Authority", "set_parameters", *parameters.as_args())
+        return self.transact("set parameters", "Authority", "set_parameters", *parameters.as_args())
 
     # -- Registry -----------------------------------------------------------------------
 
@@ -259,7 +262,7 @@ class Ledger:
         """Publish a catalog product; approves the Market for the stake if needed."""
         if stake:
             self.ensure_allowance(stake)
-        return self._tx(
+        return self.transact(
             "publish",
             "Registry",
             "publish",
@@ -273,22 +276,22 @@ class Ledger:
         )
 
     def set_metadata(self, product_id: bytes | str, metadata_hash: bytes) -> Receipt:
-        return self._tx(
+        return self.transact(
             "update metadata", "Registry", "set_metadata", as_bytes32(product_id), metadata_hash
         )
 
     def set_policy(self, product_id: bytes | str, policy_hash: bytes) -> Receipt:
-        return self._tx(
+        return self.transact(
             "update policy", "Registry", "set_policy", as_bytes32(product_id), policy_hash
         )
 
     def set_prices(self, product_id: bytes | str, prices: Prices) -> Receipt:
-        return self._tx(
+        return self.transact(
             "update prices", "Registry", "set_prices", as_bytes32(product_id), prices.as_tuple()
         )
 
     def set_availability(self, product_id: bytes | str, availability: AvailabilityCode) -> Receipt:
-        return self._tx(
+        return self.transact(
             "change availability",
             "Registry",
             "set_availability",
@@ -297,12 +300,12 @@ class Ledger:
         )
 
     def transfer_product(self, product_id: bytes | str, new_owner: str) -> Receipt:
-        return self._tx(
+        return self.transact(
             "transfer product", "Registry", "transfer_product", as_bytes32(product_id), new_owner
         )
 
     def accept_product(self, product_id: bytes | str) -> Receipt:
-        return self._tx("accept product", "Registry", "accept_product", as_bytes32(product_id))
+        return self.transact("accept product", "Registry", "accept_product", as_bytes32(product_id))
 
     def propose_union(self, members: dict[bytes | str, int]) -> tuple[bytes, Receipt]:
         """Propose a Data Union of ``members`` (id -> revenue weight); its id is the
@@ -311,7 +314,7 @@ class Ledger:
         expected = as_bytes32(
             catalog_union_id([ProductId("0x" + member.hex()) for member, _ in ordered])
         )
-        receipt = self._tx(
+        receipt = self.transact(
             "propose union",
             "Registry",
             "propose_union",
@@ -323,7 +326,7 @@ class Ledger:
         return created, receipt
 
     def consent_union(self, union_id: bytes | str) -> Receipt:
-        return self._tx("consent to union", "Registry", "consent_union", as_bytes32(union_id))
+        return self.transact("consent to union", "Registry", "consent_union", as_bytes32(union_id))
 
     def product(self, product_id: bytes | str) -> ProductOnChain | None:
         key = as_bytes32(product_id)
@@ -370,10 +373,12 @@ class Ledger:
     # -- Market: grants -----------------------------------------------------------------
 
     def grant(self, buyer: str, item: bytes | str, purpose: int, expiry: int) -> Receipt:
-        return self._tx("grant", "Market", "grant", buyer, as_bytes32(item), purpose, expiry)
+        return self.transact("grant", "Market", "grant", buyer, as_bytes32(item), purpose, expiry)
 
     def revoke_grant(self, buyer: str, item: bytes | str, purpose: int) -> Receipt:
-        return self._tx("revoke grant", "Market", "revoke_grant", buyer, as_bytes32(item), purpose)
+        return self.transact(
+            "revoke grant", "Market", "revoke_grant", buyer, as_bytes32(item), purpose
+        )
 
     def has_grant(self, buyer: str, item: bytes | str, purpose: int) -> bool:
         return bool(self._call("Market", "has_grant", buyer, as_bytes32(item), purpose))
@@ -384,13 +389,15 @@ class Ledger:
         """Buy access to a batch product or union; the purchase id and receipt."""
         _, _, prices = self.terms(item)
         self.ensure_allowance(prices.access)
-        receipt = self._tx("buy access", "Market", "buy_access", as_bytes32(item), purpose)
+        receipt = self.transact("buy access", "Market", "buy_access", as_bytes32(item), purpose)
         return int(receipt.first("AccessPurchased").args["purchase_id"]), receipt
 
     def subscribe(self, item: bytes | str, purpose: int, seconds: int) -> tuple[int, Receipt]:
         _, _, prices = self.terms(item)
         self.ensure_allowance(prices.subscription_per_second * seconds)
-        receipt = self._tx("subscribe", "Market", "subscribe", as_bytes32(item), purpose, seconds)
+        receipt = self.transact(
+            "subscribe", "Market", "subscribe", as_bytes32(item), purpose, seconds
+        )
         return int(receipt.first("Subscribed").args["purchase_id"]), receipt
 
     def paid_until(self, buyer: str, item: bytes | str) -> int:
@@ -406,7 +413,7 @@ class Ledger:
     ) -> tuple[int, Receipt]:
         total = sum(self.terms(item)[2].computation for item in items)
         self.ensure_allowance(total)
-        receipt = self._tx(
+        receipt = self.transact(
             "request computation",
             "Market",
             "request_computation",
@@ -419,12 +426,12 @@ class Ledger:
         return int(receipt.first("ComputationRequested").args["purchase_id"]), receipt
 
     def attest(self, request_id: bytes | str, result_commitment: bytes) -> Receipt:
-        return self._tx(
+        return self.transact(
             "attest delivery", "Market", "attest", as_bytes32(request_id), result_commitment
         )
 
     def reclaim(self, request_id: bytes | str) -> Receipt:
-        return self._tx("reclaim payment", "Market", "reclaim", as_bytes32(request_id))
+        return self.transact("reclaim payment", "Market", "reclaim", as_bytes32(request_id))
 
     def awaiting_delivery(self, request_id: bytes | str) -> bool:
         return bool(self._call("Market", "awaiting_delivery", as_bytes32(request_id)))
@@ -470,14 +477,16 @@ class Ledger:
         return Stake(amount=int(amount), status=StakeStatus(status), open_claims=int(open_claims))
 
     def approve_product(self, purchase_id: int, product_id: bytes | str) -> Receipt:
-        return self._tx("approve product", "Market", "approve", purchase_id, as_bytes32(product_id))
+        return self.transact(
+            "approve product", "Market", "approve", purchase_id, as_bytes32(product_id)
+        )
 
     def file_claim(
         self, purchase_id: int, product_id: bytes | str, evidence_hash: bytes
     ) -> Receipt:
         bond = int(self._call("Authority", "claim_bond"))
         self.ensure_allowance(bond)
-        return self._tx(
+        return self.transact(
             "file claim",
             "Market",
             "file_claim",
@@ -487,7 +496,7 @@ class Ledger:
         )
 
     def rule(self, purchase_id: int, *, uphold: bool) -> Receipt:
-        return self._tx("rule on claim", "Market", "rule", purchase_id, uphold)
+        return self.transact("rule on claim", "Market", "rule", purchase_id, uphold)
 
     def claim(self, purchase_id: int) -> ClaimRecord | None:
         product, claimant, bond, evidence, status = self._call("Market", "claims", purchase_id)

@@ -10,6 +10,7 @@ existing, valid deployment file for the same chain reuses it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,17 +42,23 @@ def _deploy(sender: Sender, name: str, *args: object) -> str:
     return str(receipt.contract_address)
 
 
+@dataclass(frozen=True)
+class Roles:
+    """Who gets which role at deployment, and where the token comes from."""
+
+    arbiters: tuple[str, ...] = ()
+    verifiers: tuple[str, ...] = ()
+    token_address: str | None = None
+    """An existing token (real chains); None deploys DataToken."""
+    faucet: bool = False
+    """Deploy the faucet: embedded development chain only."""
+
+
 def deploy(
-    w3: Web3,
-    admin: LocalAccount,
-    parameters: Parameters,
-    *,
-    token_address: str | None = None,
-    faucet: bool = False,
-    arbiters: tuple[str, ...] = (),
-    verifiers: tuple[str, ...] = (),
+    w3: Web3, admin: LocalAccount, parameters: Parameters, roles: Roles = Roles()
 ) -> Deployment:
     """Deploy every contract from ``admin``'s account and configure roles."""
+    token_address, faucet = roles.token_address, roles.faucet
     sender = Sender(w3, admin, EventDecoder({}))
     first_block = int(w3.eth.block_number) + 1
     token_deployed = token_address is None
@@ -79,12 +86,12 @@ def deploy(
         token_deployed=token_deployed,
     )
     ledger = Ledger(w3, deployment, admin)
-    ledger._tx("wire registry to market", "Registry", "set_market", market)
+    ledger.transact("wire registry to market", "Registry", "set_market", market)
     if faucet_address:
-        ledger._tx("make the faucet a minter", "DataToken", "set_minter", faucet_address, True)
-    for account in arbiters:
+        ledger.transact("make the faucet a minter", "DataToken", "set_minter", faucet_address, True)
+    for account in roles.arbiters:
         ledger.grant_role("arbiter", account)
-    for account in verifiers:
+    for account in roles.verifiers:
         ledger.grant_role("verifier", account)
     return deployment
 
@@ -94,7 +101,7 @@ def deploy_or_reuse(
     admin: LocalAccount,
     parameters: Parameters,
     path: Path,
-    **options: object,
+    roles: Roles = Roles(),
 ) -> tuple[Deployment, bool]:
     """The deployment in ``path`` if it is valid on this chain, else a new one
     saved there; and whether it was reused."""
@@ -106,6 +113,6 @@ def deploy_or_reuse(
             log.warning("deployment_stale", path=str(path), reason=exc.message)
         else:
             return existing, True
-    deployment = deploy(w3, admin, parameters, **options)  # type: ignore[arg-type]
+    deployment = deploy(w3, admin, parameters, roles)
     deployment.save(path)
     return deployment, False

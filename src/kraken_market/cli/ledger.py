@@ -1,0 +1,209 @@
+"""``kraken-market ledger``: balances, provenance, stakes, approvals, claims and rulings."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kraken_market.cli.common import JsonOption, fails_cleanly, out, print_json, table
+from kraken_market.cli.ledger_common import (
+    DevAccountOption,
+    KeyFileOption,
+    format_amount,
+    ledger,
+    parse_amount,
+    product_key,
+)
+from kraken_market.errors import InvalidRequest
+
+app = typer.Typer(
+    help=(
+        "The marketplace on chain: DATA balances, a product's provenance, its quality "
+        "stake, and the buyer's approve/claim and the arbiter's ruling.\n\n"
+        "Reads need no key; writes are signed locally with --key-file (or "
+        "--dev-account N on the embedded development chain)."
+    ),
+    no_args_is_help=True,
+)
+
+
+def _receipt(receipt: Any, as_json: bool, summary: str) -> None:
+    if as_json:
+        print_json(
+            {
+                "tx_hash": receipt.tx_hash,
+                "block": receipt.block_number,
+                "gas_used": receipt.gas_used,
+                "events": [event.name for event in receipt.events],
+            }
+        )
+    else:
+        out.print(f"{summary} (tx {receipt.tx_hash}, block {receipt.block_number})")
+
+
+@app.command()
+@fails_cleanly
+def balance(
+    account: Annotated[
+        str | None, typer.Argument(help="0x-address (default: the signer's)")
+    ] = None,
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """DATA and ether held by ACCOUNT."""
+    from eth_utils.address import is_address, to_checksum_address
+
+    chain = ledger(dev_account, key_file)
+    if account is not None and not is_address(account):
+        raise InvalidRequest(f"{account!r} is not an address (0x and 40 hex digits)")
+    who = to_checksum_address(account) if account else chain.address
+    data, ether = chain.balance(who), chain.ether_balance(who)
+    if as_json:
+        print_json({"account": who, "data": str(data), "ether_wei": str(ether)})
+        return
+    out.print(f"{who}: {format_amount(data)} DATA, {format_amount(ether)} ETH")
+
+
+@app.command()
+@fails_cleanly
+def history(
+    product: Annotated[str, typer.Argument(help="Product id (0x + 64 hex)")],
+    as_json: JsonOption = False,
+) -> None:
+    """A product's whole life from the chain alone: publication, stake, changes,
+    purchases, revenue, approvals, claims, rulings, unions, and its lineage."""
+    from kraken_market.ledger.provenance import history as read_history
+
+    provenance = read_history(ledger(), product_key(product))
+    data = provenance.as_dict()
+    if as_json:
+        print_json(data)
+        return
+    rows = [
+        [
+            entry["block"],
+            datetime.fromtimestamp(entry["time"], UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            entry["event"],
+            _summary(entry["args"]),
+            entry["via"] or "",
+            entry["tx_hash"][:18] + "…",
+        ]
+        for entry in data["history"]
+    ]
+    if not rows:
+        out.print(f"{product}: nothing on chain (not published, or another deployment)")
+        return
+    table(
+        f"provenance of {product}", ["block", "time (UTC)", "event", "details", "via", "tx"], rows
+    )
+    edges = data["lineage"]["edges"]
+    if edges:
+        table("lineage", ["child", "parent"], [[e["child"], e["parent"]] for e in edges])
+
+
+def _summary(args: dict[str, Any]) -> str:
+    shown = []
+    for key, value in args.items():
+        if key in {"product_id", "item"}:
+            continue
+        if isinstance(value, str) and value.startswith("0x") and len(value) == 66:
+            value = value[:10] + "…"
+        shown.append(f"{key}={value}")
+    return ", ".join(shown)
+
+
+@app.command()
+@fails_cleanly
+def stake(
+    product: Annotated[str, typer.Argument(help="Product id")],
+    as_json: JsonOption = False,
+) -> None:
+    """The quality stake of PRODUCT: amount, status and open claims."""
+    current = ledger().stake(product_key(product))
+    if as_json:
+        print_json(
+            {
+                "amount": str(current.amount),
+                "status": current.status.name.lower(),
+                "open_claims": current.open_claims,
+            }
+        )
+        return
+    out.print(
+        f"{format_amount(current.amount)} DATA, {current.status.name.lower()}, "
+        f"{current.open_claims} open claim(s)"
+    )
+
+
+@app.command()
+@fails_cleanly
+def approve(
+    purchase: Annotated[int, typer.Argument(min=1, help="Your purchase id")],
+    product: Annotated[str, typer.Argument(help="The product you approve")],
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Approve a product you bought: its stake is released to the seller."""
+    receipt = ledger(dev_account, key_file).approve_product(purchase, product_key(product))
+    _receipt(receipt, as_json, "approved")
+
+
+@app.command()
+@fails_cleanly
+def claim(
+    purchase: Annotated[int, typer.Argument(min=1, help="Your purchase id")],
+    product: Annotated[str, typer.Argument(help="The product you claim against")],
+    evidence: Annotated[
+        Path, typer.Option(help="File with your evidence; its SHA-256 goes on chain")
+    ],
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """File a claim against a product you bought, posting the claim bond. Keep the
+    evidence file: the arbiter checks it against the hash on chain."""
+    if not evidence.is_file():
+        raise InvalidRequest(f"no evidence file at {evidence}")
+    digest = hashlib.sha256(evidence.read_bytes()).digest()
+    receipt = ledger(dev_account, key_file).file_claim(purchase, product_key(product), digest)
+    _receipt(receipt, as_json, f"claim filed (evidence sha256 {digest.hex()})")
+
+
+@app.command()
+@fails_cleanly
+def rule(
+    purchase: Annotated[int, typer.Argument(min=1, help="Purchase id of the claim")],
+    uphold: Annotated[
+        bool,
+        typer.Option(
+            "--uphold/--reject",
+            help="Uphold (slash the stake, refund the buyer, delist) or reject "
+            "(the bond goes to the seller)",
+        ),
+    ],
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The arbiter's ruling on an open claim."""
+    receipt = ledger(dev_account, key_file).rule(purchase, uphold=uphold)
+    _receipt(receipt, as_json, "claim upheld" if uphold else "claim rejected")
+
+
+@app.command()
+@fails_cleanly
+def faucet(
+    amount: Annotated[str, typer.Argument(help="DATA to mint, e.g. 1000")],
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Mint DATA for yourself from the embedded development chain's faucet."""
+    receipt = ledger(dev_account, key_file).drip(parse_amount(amount))
+    _receipt(receipt, as_json, f"received {amount} DATA")

@@ -1,0 +1,118 @@
+"""What the chain commands share: who signs, the connection, amounts in DATA.
+
+web3 is imported lazily, inside the functions: importing it (through py-evm)
+raises the process's recursion limit, which the API process must not inherit
+(see ``kraken_market.jsondepth``).
+"""
+
+from __future__ import annotations
+
+import stat
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kraken_market.cli.common import settings
+from kraken_market.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from kraken_market.ledger.client import Ledger
+
+DECIMALS = 18
+
+DevAccountOption = Annotated[
+    int | None,
+    typer.Option(
+        "--dev-account",
+        min=0,
+        max=9,
+        help="Sign with dev account N (0-9) of the embedded chain: 0 admin, 1 arbiter, "
+        "2 verifier, 3 treasury, 4-6 compute nodes, 7-9 users. Development only.",
+    ),
+]
+KeyFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="File (mode 0600) with the hex private key to sign with "
+        "(default: KRAKEN_CHAIN_KEY_FILE).",
+    ),
+]
+
+
+def parse_amount(text: str) -> int:
+    """``"4.5"`` DATA as base units (18 decimals); exact, never through floats."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation as exc:
+        raise InvalidRequest(f"{text!r} is not an amount of DATA (e.g. 4 or 4.5)") from exc
+    units = value * 10**DECIMALS
+    if not value.is_finite() or value < 0 or units != units.to_integral_value():
+        raise InvalidRequest(f"{text!r}: amounts are >= 0 with at most {DECIMALS} decimals")
+    return int(units)
+
+
+def format_amount(units: int) -> str:
+    text = format(Decimal(units) / 10**DECIMALS, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def read_key_file(path: Path) -> str:
+    """The key in ``path``; refused if others may read it (like ssh does)."""
+    if not path.is_file():
+        raise InvalidRequest(f"no key file at {path}")
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise InvalidRequest(f"{path} is readable by others: run 'chmod 600 {path}'")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def signer(dev_account: int | None, key_file: Path | None) -> LocalAccount:
+    from eth_account import Account
+
+    from kraken_market.ledger.client import dev_account as dev
+
+    if dev_account is not None and key_file is not None:
+        raise InvalidRequest("give either --dev-account or --key-file, not both")
+    if dev_account is not None:
+        return dev(dev_account)
+    path = key_file or settings().chain_key_file
+    if path is None:
+        raise InvalidRequest(
+            "say who signs: --key-file PATH (or KRAKEN_CHAIN_KEY_FILE), "
+            "or --dev-account N on the embedded development chain"
+        )
+    try:
+        account: LocalAccount = Account.from_key(read_key_file(path))
+    except ValueError as exc:
+        raise InvalidRequest(f"{path} does not hold a private key: {exc}") from None
+    return account
+
+
+def ledger(dev_account: int | None = None, key_file: Path | None = None) -> Ledger:
+    """A ledger client for the configured chain and deployment, signing as told (or
+    as the deployment's admin account for reads when no signer is given)."""
+    from kraken_market.ledger.client import Ledger, connect
+    from kraken_market.ledger.deployment import Deployment
+
+    config = settings()
+    deployment = Deployment.load(config.deployment_file)
+    w3 = connect(config.resolved_chain_url)
+    if dev_account is None and key_file is None and config.chain_key_file is None:
+        from eth_account import Account
+
+        reader: LocalAccount = Account.create()  # reads only: never signs
+        return Ledger(w3, deployment, reader)
+    return Ledger(w3, deployment, signer(dev_account, key_file))
+
+
+def product_key(value: str) -> bytes:
+    from kraken_market.ledger.client import as_bytes32
+
+    try:
+        return as_bytes32(value)
+    except ValueError:
+        raise InvalidRequest(f"{value!r} is not an id: expected 0x and 64 hex digits") from None

@@ -1,0 +1,122 @@
+"""``chain deploy`` and ``ledger ...`` against a real ``chain serve`` subprocess."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kraken_market.catalog.ids import new_product_id
+from kraken_market.cli.main import app as cli
+from kraken_market.ledger.client import Ledger, connect, dev_account
+from kraken_market.ledger.deployment import Deployment
+from kraken_market.ledger.model import ModeCode, Prices
+from kraken_market.settings import get_settings
+
+runner = CliRunner()
+DATA = 10**18
+
+
+@pytest.fixture
+def chain_cli(chain_serve: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("KRAKEN_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KRAKEN_CHAIN_URL", chain_serve)
+    monkeypatch.delenv("KRAKEN_CONFIG", raising=False)
+    monkeypatch.delenv("KRAKEN_CHAIN_KEY_FILE", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_deploy_then_buy_and_claim_from_the_command_line(chain_cli: Path) -> None:
+    code, out, err = run("chain", "deploy", "--dev-account", "0", "--json")
+    assert code == 0, err
+    first = json.loads(out)
+    assert first["reused"] is False and first["faucet"]
+    code, out, _ = run("chain", "deploy", "--dev-account", "0", "--json")
+    assert json.loads(out)["reused"] is True
+    assert json.loads(out)["market"] == first["market"]
+
+    # A seller publishes and a buyer buys through the client; the CLI does the rest.
+    deployment = Deployment.load(chain_cli / "deployment.json")
+    w3 = connect(get_settings().resolved_chain_url)
+    seller, buyer = (Ledger(w3, deployment, dev_account(i)) for i in (7, 8))
+    seller.drip(100 * DATA)
+    product = new_product_id()
+    seller.publish(product, mode=ModeCode.BATCH, prices=Prices(access=2 * DATA), stake=30 * DATA)
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    Ledger(w3, deployment, dev_account(2)).grant(buyer.address, product, 0, now + 3600)
+
+    assert run("ledger", "faucet", "50", "--dev-account", "8")[0] == 0
+    purchase, _ = buyer.buy_access(product, 0)
+
+    code, out, _ = run("ledger", "balance", buyer.address, "--json")
+    assert code == 0
+    assert int(json.loads(out)["data"]) == 48 * DATA
+
+    evidence = chain_cli / "evidence.txt"
+    evidence.write_text("the file was empty")
+    code, out, err = run(
+        "ledger", "claim", str(purchase), product, "--evidence", str(evidence), "--dev-account", "8"
+    )
+    assert code == 0, err
+    code, out, _ = run("ledger", "stake", product, "--json")
+    assert json.loads(out) == {"amount": str(30 * DATA), "status": "locked", "open_claims": 1}
+
+    # Only the arbiter (dev account 1) rules; the buyer's attempt changes nothing.
+    code, _, err = run("ledger", "rule", str(purchase), "--uphold", "--dev-account", "8")
+    assert code == 1 and "chain_forbidden" in err
+    code, _, err = run("ledger", "rule", str(purchase), "--uphold", "--dev-account", "1")
+    assert code == 0, err
+    code, out, _ = run("ledger", "stake", product, "--json")
+    assert json.loads(out)["status"] == "slashed"
+
+    code, out, _ = run("ledger", "history", product, "--json")
+    events = [entry["event"] for entry in json.loads(out)["history"]]
+    assert events[:2] == ["ProductPublished", "StakeLocked"]
+    for expected in (
+        "Granted",
+        "AccessPurchased",
+        "ClaimFiled",
+        "AvailabilityChanged",
+        "ClaimRuled",
+    ):
+        assert expected in events
+
+
+def test_bad_input_is_refused_with_a_clear_message(chain_cli: Path) -> None:
+    code, _, err = run("ledger", "stake", "0x" + "ab" * 32)
+    assert code == 1 and "not_deployed" in err and "chain deploy" in err
+    assert run("chain", "deploy", "--dev-account", "0")[0] == 0
+    for args, expected in [
+        (("ledger", "stake", "0xab"), "is not an id"),
+        (("ledger", "balance", "0xnope"), "is not an address"),
+        (("ledger", "faucet", "--dev-account", "8", "--", "-1"), "amounts are >= 0"),
+        (("ledger", "faucet", "0.1e-18", "--dev-account", "8"), "at most 18 decimals"),
+        (("ledger", "approve", "1", "0x" + "ab" * 32), "say who signs"),
+        (("ledger", "approve", "999", "0x" + "ab" * 32, "--dev-account", "8"), "no such purchase"),
+    ]:
+        code, _, err = run(*args)
+        assert code != 0, args
+        assert expected in err, (args, err)
+
+
+def test_key_files_must_be_private(chain_cli: Path) -> None:
+    assert run("chain", "deploy", "--dev-account", "0")[0] == 0
+    key = chain_cli / "key"
+    key.write_text("0x" + "00" * 31 + "09")
+    key.chmod(0o644)
+    code, _, err = run("ledger", "faucet", "1", "--key-file", str(key))
+    assert code == 1 and "chmod 600" in err
+    key.chmod(0o600)
+    code, out, err = run("ledger", "faucet", "1", "--key-file", str(key), "--json")
+    assert code == 0, err
+    assert "Dripped" in json.loads(out)["events"]

@@ -10,7 +10,7 @@ they created); reads return the dataclasses of ``ledger.model``; failures are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eth_account import Account
@@ -46,6 +46,7 @@ from kraken_market.ledger.transactions import REVERT_ERRORS, EventDecoder, Sende
 from kraken_market.types import ProductId
 
 ZERO_ADDRESS = "0x" + "00" * 20
+UNLIMITED = 2**256 - 1
 ADMIN_ROLE = b"\x00" * 32
 ARBITER_ROLE = Web3.keccak(text="ARBITER_ROLE")
 VERIFIER_ROLE = Web3.keccak(text="VERIFIER_ROLE")
@@ -107,6 +108,7 @@ class Ledger:
             for name, address in deployment.addresses().items()
         }
         self.decoder = EventDecoder(self.contracts)
+        self._unlimited_allowance = False
         self.sender = Sender(w3, account, self.decoder, timeout=timeout, poll_latency=poll_latency)
 
     @property
@@ -177,12 +179,23 @@ class Ledger:
     def approve_spending(self, amount: int, spender: str | None = None) -> Receipt:
         """Let the Market (default) pull up to ``amount`` DATA: stakes, prices, bonds."""
         target = spender or self.deployment.market
-        return self.transact("approve DATA", "DataToken", "approve", target, amount)
+        receipt = self.transact("approve DATA", "DataToken", "approve", target, amount)
+        if target == self.deployment.market:
+            self._unlimited_allowance = amount == UNLIMITED
+        return receipt
 
-    def ensure_allowance(self, amount: int) -> None:
-        """Approve the Market for ``amount`` more if its allowance is short."""
-        if self.allowance(self.deployment.market) < amount:
-            self.approve_spending(2**256 - 1)
+    def ensure_allowance(self, amount: int | Callable[[], int]) -> None:
+        """Let the Market pull ``amount`` (or what the callable computes): approves it
+        for unlimited spending once, then remembers, saving two calls per purchase."""
+        if self._unlimited_allowance:
+            return
+        needed = amount() if callable(amount) else amount
+        current = self.allowance(self.deployment.market)
+        if current < needed:
+            self.approve_spending(UNLIMITED)
+            current = UNLIMITED
+        # snekmate's ERC-20 never decreases an allowance of 2^256-1
+        self._unlimited_allowance = current == UNLIMITED
 
     def drip(self, amount: int, to: str | None = None) -> Receipt:
         """Mint DATA from the faucet (embedded development chain only)."""
@@ -387,14 +400,12 @@ class Ledger:
 
     def buy_access(self, item: bytes | str, purpose: int) -> tuple[int, Receipt]:
         """Buy access to a batch product or union; the purchase id and receipt."""
-        _, _, prices = self.terms(item)
-        self.ensure_allowance(prices.access)
+        self.ensure_allowance(lambda: self.terms(item)[2].access)
         receipt = self.transact("buy access", "Market", "buy_access", as_bytes32(item), purpose)
         return int(receipt.first("AccessPurchased").args["purchase_id"]), receipt
 
     def subscribe(self, item: bytes | str, purpose: int, seconds: int) -> tuple[int, Receipt]:
-        _, _, prices = self.terms(item)
-        self.ensure_allowance(prices.subscription_per_second * seconds)
+        self.ensure_allowance(lambda: self.terms(item)[2].subscription_per_second * seconds)
         receipt = self.transact(
             "subscribe", "Market", "subscribe", as_bytes32(item), purpose, seconds
         )
@@ -411,8 +422,7 @@ class Ledger:
         purpose: int,
         result_key_hash: bytes,
     ) -> tuple[int, Receipt]:
-        total = sum(self.terms(item)[2].computation for item in items)
-        self.ensure_allowance(total)
+        self.ensure_allowance(lambda: sum(self.terms(item)[2].computation for item in items))
         receipt = self.transact(
             "request computation",
             "Market",
@@ -484,8 +494,7 @@ class Ledger:
     def file_claim(
         self, purchase_id: int, product_id: bytes | str, evidence_hash: bytes
     ) -> Receipt:
-        bond = int(self._call("Authority", "claim_bond"))
-        self.ensure_allowance(bond)
+        self.ensure_allowance(lambda: int(self._call("Authority", "claim_bond")))
         return self.transact(
             "file claim",
             "Market",

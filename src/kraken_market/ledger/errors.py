@@ -10,6 +10,7 @@ A contract reverts with a short, stable reason (``"not_owner"``,
     ├── ChainUnavailable       503 chain_unavailable (no answer from the node)
     ├── TransactionTimeout     504 chain_timeout (sent, no receipt in time)
     ├── NotDeployed            503 not_deployed (no deployment file / no code)
+    ├── ChainReorganised       503 chain_reorganised (indexed blocks left the chain)
     └── Reverted               409 reverted (a contract refused the transaction)
         ├── NotPermitted       403 chain_forbidden
         ├── GrantRequired      403 grant_required
@@ -51,6 +52,14 @@ class TransactionTimeout(LedgerError, ServiceUnavailable):
 
 class NotDeployed(LedgerError, ServiceUnavailable):
     code = "not_deployed"
+    status = 503
+
+
+class ChainReorganised(LedgerError, ServiceUnavailable):
+    """A block the indexer stored is no longer on the chain: a reorganisation
+    deeper than the confirmation depth. Stored events may be from the lost branch."""
+
+    code = "chain_reorganised"
     status = 503
 
 
@@ -139,6 +148,10 @@ REASONS: dict[str, tuple[type[Reverted], str]] = {
     "stake_not_locked": (ChainConflict, "the product's stake was already released or slashed"),
     "computation_not_held": (ChainConflict, "the payment was already paid out or reclaimed"),
     "deadline_not_passed": (ChainConflict, "the computation deadline has not passed yet"),
+    "not_delivered": (
+        ChainConflict,
+        "the computation was not paid out to the seller: reclaim the payment after the deadline",
+    ),
     "market_already_set": (ChainConflict, "the registry is already wired to a market"),
     "market_not_set": (ChainConflict, "the registry is not wired to a market: redeploy"),
     "already_paused": (ChainConflict, "the marketplace is already paused"),
@@ -176,7 +189,20 @@ REASONS: dict[str, tuple[type[Reverted], str]] = {
         "the contract may not spend that much DATA for you: approve it first",
     ),
     "erc20: transfer amount exceeds balance": (InsufficientFunds, "not enough DATA"),
+    "erc20: transfer to the zero address": (
+        InvalidTransaction,
+        "DATA cannot be sent to the zero address",
+    ),
+    "erc20: approve to the zero address": (
+        InvalidTransaction,
+        "the zero address cannot be allowed to spend DATA",
+    ),
     "transfer_failed": (InsufficientFunds, "a DATA transfer failed"),
+    # roles (snekmate's access control, behind Authority.grantRole / revokeRole)
+    "access_control: account is missing role": (
+        NotPermitted,
+        "only a platform admin may grant or revoke roles",
+    ),
     "insufficient_gas_funds": (InsufficientFunds, "not enough ether to pay for gas"),
 }
 

@@ -28,6 +28,7 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from eth_tester.exceptions import TransactionFailed
 from eth_utils.abi import event_abi_to_log_topic
+from eth_utils.exceptions import ValidationError as EvmValidationError
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from web3 import Web3
 from web3.contract import Contract
@@ -85,11 +86,13 @@ class EventDecoder:
         if found is None:
             return None
         contract_name, contract, event_name = found
-        data = contract.events[event_name]().process_log(log_entry)
+        args = contract.events[event_name]().process_log(log_entry)["args"]
         return ChainEvent(
             name=event_name,
             contract=contract_name,
-            args={name: _plain(value) for name, value in data["args"].items()},
+            # by key, not args.items(): an argument named "items" (ComputationRequested)
+            # shadows the method on web3's AttributeDict
+            args={name: _plain(args[name]) for name in args},
             block_number=int(log_entry["blockNumber"]),
             tx_hash="0x" + bytes(log_entry["transactionHash"]).hex(),
             log_index=int(log_entry["logIndex"]),
@@ -149,8 +152,10 @@ class Sender:
         except REVERT_ERRORS as exc:
             reason = revert_reason(exc)
             if reason is None:
-                raise LedgerError(f"{action}: the node refused: {exc}") from exc
+                raise self._refused(exc, action) from exc
             raise reverted(reason, action) from exc
+        except EvmValidationError as exc:  # in process: e.g. no ether for gas
+            raise self._refused(exc, action) from exc
         except RequestsConnectionError as exc:
             raise ChainUnavailable(f"{action}: the chain node does not answer: {exc}") from exc
         with self._lock:
@@ -175,8 +180,10 @@ class Sender:
                 except RequestsConnectionError as exc:
                     self._nonce = None  # unknown whether it arrived
                     raise ChainUnavailable(f"{action}: the chain node does not answer") from exc
-                except ValueError as exc:  # in-process eth-tester validation errors
+                except (ValueError, EvmValidationError) as exc:  # in-process (py-evm) refusals
                     self._nonce = None
+                    if attempt == 1 and "nonce" in str(exc).lower():
+                        continue  # another client of this account sent first: resync
                     raise self._refused(exc, action) from exc
                 self._nonce = nonce + 1
                 return "0x" + bytes(tx_hash).hex()
@@ -228,7 +235,8 @@ class Sender:
 
     def _refused(self, exc: Exception, action: str) -> LedgerError:
         message = str(exc)
-        if "insufficient funds" in message.lower():
+        # geth and most nodes say "insufficient funds"; py-evm "cannot afford txn gas"
+        if "insufficient funds" in message.lower() or "cannot afford" in message.lower():
             return reverted("insufficient_gas_funds", action)
         return LedgerError(f"{action}: the node refused the transaction: {message[:300]}")
 

@@ -9,6 +9,7 @@ import kraken_market.accounts.models
 import kraken_market.catalog.models  # noqa: F401  (register tables on the metadata)
 from kraken_market.db.base import Base
 from kraken_market.db.migrate import include_object
+from kraken_market.ledger import models as _ledger_tables  # noqa: F401
 
 engine = context.config.attributes.get("engine")
 if not isinstance(engine, Engine):

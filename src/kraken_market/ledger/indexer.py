@@ -1,0 +1,769 @@
+"""The indexer: the marketplace's contract events, stored in order and handed on.
+
+An :class:`Indexer` follows one deployment. Each :meth:`~Indexer.poll_once`
+reads the logs of its contracts (``eth_getLogs``) from the block after its
+cursor up to the chain head minus the confirmation depth, in batches. Per
+batch, in one database transaction, it stores the decoded events
+(``chain_events``) and moves the cursor (``chain_cursor``) to the batch's last
+block and that block's hash; only then does it hand the new events to
+subscribers. So:
+
+- a crash never skips nor duplicates an event: a new indexer on the same
+  database resumes at the cursor, and rows are unique by their location
+  (chain id, block, log index), so reading blocks again inserts nothing twice;
+- delivery is **at least once**: the cursor also records the last block whose
+  events were delivered, and events committed but not yet delivered when the
+  process stopped are delivered again by the next indexer's first poll.
+  Subscribers make this harmless by remembering :attr:`IndexedEvent.key`;
+- a subscriber that raises is logged with the event's key and does not stop
+  delivery: the other subscribers get the event, the failing one gets the
+  events after it, and the cursors move on. A subscriber that must not miss an
+  event keeps its own progress and catches up from :meth:`Indexer.history`
+  (the table is the source of truth; notifications are a trigger);
+- a reorganisation shallower than the confirmation depth never reaches the
+  indexer; a deeper one changes the hash of the cursor's block, and the next
+  poll raises :class:`~kraken_market.ledger.errors.ChainReorganised` instead of
+  mixing two branches (:meth:`Indexer.rewind` re-indexes from a block).
+
+Run one indexer per database and deployment: a second one finds the cursor
+moved under it and leaves those blocks (and their delivery) to the first.
+
+By default the DataToken is not indexed: on a public chain an existing
+token's every transfer would flood the table, and the Market's events carry
+the amounts fulfilment needs.
+
+Subscribers receive :class:`IndexedEvent` (the event's name, contract,
+location, block time and arguments); :meth:`IndexedEvent.typed` gives the
+frozen dataclass of :data:`DOMAIN_EVENTS` for the events fulfilment acts on
+(ids as ``0x`` hex like the catalog's, codes as enums).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from enum import IntEnum
+from typing import Any, ClassVar, TypeVar, get_type_hints
+
+from eth_utils.address import to_checksum_address
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from sqlalchemy import Connection, Engine, case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql.dml import ReturningInsert
+from web3 import Web3
+from web3.contract import Contract
+from web3.exceptions import BlockNotFound, Web3RPCError
+from web3.types import BlockData
+
+from kraken_market.db.base import utcnow
+from kraken_market.db.engine import WRITE
+from kraken_market.ledger.contracts import CONTRACTS, artifact
+from kraken_market.ledger.deployment import Deployment
+from kraken_market.ledger.errors import ChainReorganised, ChainUnavailable, LedgerError, NotDeployed
+from kraken_market.ledger.model import Address, AvailabilityCode, ModeCode, Prices
+from kraken_market.ledger.models import (
+    AbiParams,
+    ChainCursor,
+    ChainEventRecord,
+    args_from_json,
+    args_to_json,
+    lookup_keys,
+)
+from kraken_market.ledger.transactions import EventDecoder
+from kraken_market.logs import get_logger
+from kraken_market.types import ProductId
+
+log = get_logger(__name__)
+INDEXED_CONTRACTS = ("Authority", "Registry", "Market", "Faucet")
+LOCATION = ("chain_id", "block_number", "log_index")
+
+
+# -- typed domain events -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """A contract event as a typed value; ``contract`` names the contract emitting it."""
+
+    contract: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class ProductPublished(DomainEvent):
+    contract: ClassVar[str] = "Registry"
+    product_id: ProductId
+    owner: Address
+    metadata_hash: str
+    policy_hash: str
+    mode: ModeCode
+    prices: Prices
+    parents: tuple[ProductId, ...]
+    stake: int
+
+
+@dataclass(frozen=True)
+class AvailabilityChanged(DomainEvent):
+    contract: ClassVar[str] = "Registry"
+    product_id: ProductId
+    availability: AvailabilityCode
+
+
+@dataclass(frozen=True)
+class OwnershipTransferred(DomainEvent):
+    contract: ClassVar[str] = "Registry"
+    product_id: ProductId
+    previous_owner: Address
+    owner: Address
+
+
+@dataclass(frozen=True)
+class UnionCreated(DomainEvent):
+    contract: ClassVar[str] = "Registry"
+    union_id: ProductId
+
+
+@dataclass(frozen=True)
+class Granted(DomainEvent):
+    contract: ClassVar[str] = "Market"
+    item: ProductId
+    buyer: Address
+    purpose: int
+    expiry: int
+
+
+@dataclass(frozen=True)
+class GrantRevoked(DomainEvent):
+    contract: ClassVar[str] = "Market"
+    item: ProductId
+    buyer: Address
+    purpose: int
+
+
+@dataclass(frozen=True)
+class AccessPurchased(DomainEvent):
+    """The payment notification of a batch product or union."""
+
+    contract: ClassVar[str] = "Market"
+    item: ProductId
+    buyer: Address
+    purchase_id: int
+    purpose: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Subscribed(DomainEvent):
+    """The payment notification of a stream: access until ``paid_until`` (unix time)."""
+
+    contract: ClassVar[str] = "Market"
+    item: ProductId
+    buyer: Address
+    purchase_id: int
+    purpose: int
+    seconds: int
+    paid_until: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class ComputationRequested(DomainEvent):
+    """The payment notification of an analytics request (held until attested)."""
+
+    contract: ClassVar[str] = "Market"
+    request_id: str
+    buyer: Address
+    purchase_id: int
+    function_id: str
+    items: tuple[ProductId, ...]
+    purpose: int
+    result_key_hash: str
+    amount: int
+    deadline: int
+
+
+@dataclass(frozen=True)
+class Attested(DomainEvent):
+    contract: ClassVar[str] = "Market"
+    request_id: str
+    node: Address
+    result_commitment: str
+
+
+@dataclass(frozen=True)
+class ComputationPaid(DomainEvent):
+    contract: ClassVar[str] = "Market"
+    request_id: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class ComputationReclaimed(DomainEvent):
+    contract: ClassVar[str] = "Market"
+    request_id: str
+    buyer: Address
+    amount: int
+
+
+@dataclass(frozen=True)
+class Approved(DomainEvent):
+    contract: ClassVar[str] = "Market"
+    product_id: ProductId
+    buyer: Address
+    purchase_id: int
+
+
+@dataclass(frozen=True)
+class StakeLocked(DomainEvent):
+    contract: ClassVar[str] = "Market"
+    product_id: ProductId
+    owner: Address
+    amount: int
+
+
+@dataclass(frozen=True)
+class StakeReleased(DomainEvent):
+    contract: ClassVar[str] = "Market"
+    product_id: ProductId
+    owner: Address
+    amount: int
+
+
+@dataclass(frozen=True)
+class ClaimFiled(DomainEvent):
+    contract: ClassVar[str] = "Market"
+    product_id: ProductId
+    claimant: Address
+    purchase_id: int
+    bond: int
+    evidence_hash: str
+
+
+@dataclass(frozen=True)
+class ClaimRuled(DomainEvent):
+    contract: ClassVar[str] = "Market"
+    product_id: ProductId
+    arbiter: Address
+    purchase_id: int
+    upheld: bool
+    refund: int
+    slashed: int
+
+
+DOMAIN_EVENTS: dict[str, type[DomainEvent]] = {
+    cls.__name__: cls
+    for cls in (
+        ProductPublished,
+        AvailabilityChanged,
+        OwnershipTransferred,
+        UnionCreated,
+        Granted,
+        GrantRevoked,
+        AccessPurchased,
+        Subscribed,
+        ComputationRequested,
+        Attested,
+        ComputationPaid,
+        ComputationReclaimed,
+        Approved,
+        StakeLocked,
+        StakeReleased,
+        ClaimFiled,
+        ClaimRuled,
+    )
+}
+"""Event name -> its typed form, for the events fulfilment and the catalog act on."""
+
+E = TypeVar("E", bound=DomainEvent)
+
+
+_HINTS: dict[type[DomainEvent], dict[str, Any]] = {}
+
+
+def _hints(cls: type[DomainEvent]) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _domain_value(hint: Any, value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, tuple):
+        return tuple(_domain_value(None, item) for item in value)
+    if hint is Prices:
+        return Prices(**value)
+    if isinstance(hint, type) and issubclass(hint, IntEnum):
+        return hint(value)
+    return value
+
+
+def _typed(cls: type[E], args: Mapping[str, Any]) -> E:
+    hints = _hints(cls)
+    return cls(**{f.name: _domain_value(hints[f.name], args[f.name]) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class IndexedEvent:
+    """One stored contract event, where and when it happened on chain."""
+
+    chain_id: int
+    block_number: int
+    log_index: int
+    block_time: datetime
+    tx_hash: str
+    address: str
+    contract: str
+    name: str
+    args: dict[str, Any]
+    """bytes, int, str (addresses checksummed), bool; tuples for arrays, dicts for structs."""
+
+    @property
+    def key(self) -> str:
+        """Stable across restarts and re-deliveries: ``chain_id:block:log_index``."""
+        return f"{self.chain_id}:{self.block_number}:{self.log_index}"
+
+    def typed(self) -> DomainEvent | None:
+        """The typed form of this event, if :data:`DOMAIN_EVENTS` has one."""
+        cls = DOMAIN_EVENTS.get(self.name)
+        if cls is None or cls.contract != self.contract:
+            return None
+        return _typed(cls, self.args)
+
+    def as_type(self, cls: type[E]) -> E:
+        """This event as ``cls``; a ``TypeError`` if it is another event."""
+        if (self.name, self.contract) != (cls.__name__, cls.contract):
+            raise TypeError(f"{self.contract}.{self.name} is not a {cls.__name__}")
+        return _typed(cls, self.args)
+
+
+Subscriber = Callable[[IndexedEvent], None]
+
+
+@dataclass(frozen=True, eq=False)  # each subscription is itself, even with equal fields
+class _Subscription:
+    callback: Subscriber
+    names: frozenset[str] | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The cursor: events through ``block`` are stored, through ``delivered_block`` delivered."""
+
+    block: int
+    block_hash: str | None
+    delivered_block: int
+
+
+@dataclass(frozen=True)
+class _Batch:
+    end: int
+    end_hash: str
+    rows: list[dict[str, Any]]
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+# -- the indexer ---------------------------------------------------------------------------
+
+
+class Indexer:
+    def __init__(
+        self,
+        w3: Web3,
+        deployment: Deployment,
+        engine: Engine,
+        *,
+        confirmations: int = 0,
+        batch_blocks: int = 2000,
+        contracts: Collection[str] = INDEXED_CONTRACTS,
+    ) -> None:
+        unknown = set(contracts) - set(CONTRACTS)
+        if unknown:
+            raise ValueError(f"no such contracts: {', '.join(sorted(unknown))}")
+        if confirmations < 0 or batch_blocks < 1:
+            raise ValueError("confirmations must be >= 0 and batch_blocks >= 1")
+        if engine.dialect.name not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"the indexer supports SQLite and PostgreSQL, not {engine.dialect.name}"
+            )
+        self.w3 = w3
+        self.deployment = deployment
+        self.engine = engine
+        self.confirmations = confirmations
+        self.batch_blocks = batch_blocks
+        addresses = deployment.addresses()
+        self.contracts: dict[str, Contract] = {
+            name: w3.eth.contract(
+                address=to_checksum_address(addresses[name]), abi=artifact(name).abi
+            )
+            for name in contracts
+            if name in addresses
+        }
+        self._decoder = EventDecoder(self.contracts)
+        self._inputs: dict[tuple[str, str], AbiParams] = {
+            (name, entry["name"]): entry["inputs"]
+            for name, contract in self.contracts.items()
+            for entry in contract.abi
+            if entry["type"] == "event"
+        }
+        self._key = (
+            ChainCursor.chain_id == deployment.chain_id,
+            ChainCursor.market == to_checksum_address(deployment.market),
+        )
+        self._write = engine.execution_options(**WRITE)
+        self._subscribers: list[_Subscription] = []
+        self._lock = threading.Lock()
+        self._chain_checked = False
+
+    # -- subscribers -----------------------------------------------------------------------
+
+    def subscribe(
+        self, callback: Subscriber, names: Iterable[str] | None = None
+    ) -> Callable[[], None]:
+        """Deliver every new event (or those named in ``names``) to ``callback``, in
+        chain order, after it is stored; returns a function that unsubscribes."""
+        subscription = _Subscription(callback, None if names is None else frozenset(names))
+        with self._lock:
+            self._subscribers.append(subscription)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if subscription in self._subscribers:
+                    self._subscribers.remove(subscription)
+
+        return unsubscribe
+
+    def _deliver(self, events: Sequence[IndexedEvent]) -> None:
+        with self._lock:
+            subscribers = tuple(self._subscribers)
+        for event in events:
+            for subscription in subscribers:
+                if subscription.names is not None and event.name not in subscription.names:
+                    continue
+                try:
+                    subscription.callback(event)
+                except Exception:  # one subscriber's bug must not starve the others
+                    log.exception(
+                        "indexer_subscriber_failed",
+                        name=event.name,
+                        key=event.key,
+                        subscriber=getattr(subscription.callback, "__qualname__", "?"),
+                    )
+
+    # -- polling ---------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event, interval: float = 2.0) -> None:
+        """Poll until ``stop`` is set; an unreachable chain or database is retried,
+        a reorganisation deeper than the confirmation depth stops the loop."""
+        while not stop.is_set():
+            try:
+                self.poll_once(stop)
+            except (ChainUnavailable, OperationalError) as exc:
+                log.warning("indexer_retrying", error=str(exc)[:300])
+            stop.wait(interval)
+
+    def poll_once(self, stop: threading.Event | None = None) -> int:
+        """Index every confirmed block after the cursor; the number of events stored."""
+        try:
+            return self._poll(stop)
+        except RequestsConnectionError as exc:
+            raise ChainUnavailable("the indexer's chain node does not answer") from exc
+
+    def _poll(self, stop: threading.Event | None) -> int:
+        self._check_chain()
+        progress = self.progress()
+        if progress.delivered_block < progress.block:  # the last process stopped in between
+            pending = self.history(after_block=progress.delivered_block, limit=None)
+            self._deliver([e for e in pending if e.block_number <= progress.block])
+            self._mark_delivered(progress.block)
+        target = int(self.w3.eth.block_number) - self.confirmations
+        stored = 0
+        self._verify(progress)
+        while progress.block < target and not (stop and stop.is_set()):
+            batch = self._read(progress, min(progress.block + self.batch_blocks, target))
+            if batch is None:
+                log.info("indexer_chain_moved", block=progress.block)
+                break  # the chain changed while we read: next poll
+            new = self._store(progress, batch)
+            if new is None:
+                log.warning("indexer_cursor_moved", detail="another indexer runs on this database")
+                progress = self.progress()
+                continue
+            if new:
+                self._deliver(new)
+                self._mark_delivered(batch.end)
+            stored += len(new)
+            progress = Progress(batch.end, batch.end_hash, batch.end)
+        return stored
+
+    def _check_chain(self) -> None:
+        if not self._chain_checked:
+            if int(self.w3.eth.chain_id) != self.deployment.chain_id:
+                raise NotDeployed(
+                    f"the deployment is for chain {self.deployment.chain_id}, "
+                    f"the node serves chain {self.w3.eth.chain_id}"
+                )
+            self._chain_checked = True
+
+    def _verify(self, progress: Progress) -> None:
+        """The cursor's block is still on the chain."""
+        if progress.block_hash is None:
+            return
+        try:
+            actual: str | None = _hex(self.w3.eth.get_block(progress.block)["hash"])
+        except BlockNotFound:
+            actual = None
+        if actual != progress.block_hash:
+            raise self._reorganised(progress, actual)
+
+    def _reorganised(self, progress: Progress, actual: str | None) -> ChainReorganised:
+        return ChainReorganised(
+            f"block {progress.block} was indexed with hash {progress.block_hash}, the chain "
+            f"now has {actual}: a reorganisation deeper than the confirmation depth "
+            f"({self.confirmations}). Raise the depth; Indexer.rewind re-indexes from a "
+            "block before the fork (subscribers already acted on the lost events)",
+            details={"block": progress.block, "stored": progress.block_hash, "chain": actual},
+        )
+
+    def _read(self, progress: Progress, end: int) -> _Batch | None:
+        """The blocks after the cursor through ``end`` (fewer if the node limits a
+        query), or None if a block changed while they were read. The first block
+        must extend the cursor's block: batches chain up as blocks do."""
+        start = progress.block + 1
+        while True:
+            try:
+                logs = self.w3.eth.get_logs(
+                    {
+                        "fromBlock": start,
+                        "toBlock": end,
+                        "address": [c.address for c in self.contracts.values()],
+                    }
+                )
+                break
+            except BlockNotFound:
+                return None
+            except Web3RPCError as exc:  # nodes cap a query's range or results: halve it
+                if end == start:
+                    raise LedgerError(f"the node refused the logs of block {start}: {exc}") from exc
+                end = start + (end - start) // 2
+        blocks: dict[int, BlockData] = {}
+
+        def block(number: int) -> BlockData:
+            if number not in blocks:
+                blocks[number] = self.w3.eth.get_block(number)
+            return blocks[number]
+
+        rows = []
+        try:
+            parent = _hex(block(start)["parentHash"])
+            if progress.block_hash is not None and parent != progress.block_hash:
+                raise self._reorganised(progress, parent)
+            for entry in sorted(logs, key=lambda e: (e["blockNumber"], e["logIndex"])):
+                header = block(int(entry["blockNumber"]))
+                if bytes(header["hash"]) != bytes(entry["blockHash"]):
+                    return None
+                event = self._decoder.decode(entry)
+                if event is not None:
+                    inputs = self._inputs[(event.contract, event.name)]
+                    rows.append(
+                        {
+                            "chain_id": self.deployment.chain_id,
+                            "block_number": event.block_number,
+                            "log_index": event.log_index,
+                            "block_time": datetime.fromtimestamp(header["timestamp"], UTC),
+                            "tx_hash": event.tx_hash,
+                            "address": to_checksum_address(entry["address"]),
+                            "contract": event.contract,
+                            "name": event.name,
+                            "args": args_to_json(inputs, event.args),
+                            **lookup_keys(inputs, event.args),
+                        }
+                    )
+            end_hash = _hex(block(end)["hash"])
+        except BlockNotFound:
+            return None
+        return _Batch(end, end_hash, rows)
+
+    def _store(self, progress: Progress, batch: _Batch) -> list[IndexedEvent] | None:
+        """Store a batch's events and move the cursor, atomically; the events that
+        were new, or None if another indexer moved the cursor first."""
+        with self._write.connect() as connection, connection.begin() as transaction:
+            moved = connection.execute(
+                update(ChainCursor)
+                .where(*self._key, ChainCursor.block == progress.block)
+                .values(block=batch.end, block_hash=batch.end_hash, updated_at=utcnow())
+            )
+            if moved.rowcount != 1:
+                transaction.rollback()
+                return None
+            inserted: set[tuple[int, int]] = set()
+            if batch.rows:
+                result = connection.execute(self._insert_new(), batch.rows)
+                inserted = {(block, index) for block, index in result}
+            if not inserted:  # nothing to deliver: delivered with the same commit
+                self._mark_delivered(batch.end, connection)
+        return [
+            self._event(row)
+            for row in batch.rows
+            if (row["block_number"], row["log_index"]) in inserted
+        ]
+
+    def _insert_new(self) -> ReturningInsert[int, int]:
+        """Insert rows not stored yet; returns the location of those inserted."""
+        insert: postgresql.Insert | sqlite.Insert
+        if self.engine.dialect.name == "postgresql":
+            insert = postgresql.insert(ChainEventRecord).on_conflict_do_nothing(
+                index_elements=list(LOCATION)
+            )
+        else:
+            insert = sqlite.insert(ChainEventRecord).on_conflict_do_nothing(
+                index_elements=list(LOCATION)
+            )
+        return insert.returning(ChainEventRecord.block_number, ChainEventRecord.log_index)
+
+    def _mark_delivered(self, block: int, connection: Connection | None = None) -> None:
+        statement = (
+            update(ChainCursor)
+            .where(*self._key, ChainCursor.delivered_block < block)
+            .values(delivered_block=block)
+        )
+        if connection is not None:
+            connection.execute(statement)
+            return
+        with self._write.begin() as own:
+            own.execute(statement)
+
+    # -- reading and repair ----------------------------------------------------------------
+
+    def progress(self) -> Progress:
+        """The cursor; created at the block before the deployment on first use."""
+        query = select(ChainCursor.block, ChainCursor.block_hash, ChainCursor.delivered_block)
+        with self.engine.connect() as connection:
+            row = connection.execute(query.where(*self._key)).one_or_none()
+        if row is not None:
+            return Progress(int(row.block), row.block_hash, int(row.delivered_block))
+        start = self.deployment.block - 1
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        values = {
+            "chain_id": self.deployment.chain_id,
+            "market": to_checksum_address(self.deployment.market),
+            "block": start,
+            "block_hash": None,
+            "delivered_block": start,
+            "updated_at": utcnow(),
+        }
+        with self._write.begin() as connection:
+            connection.execute(dialect.insert(ChainCursor).values(values).on_conflict_do_nothing())
+        return self.progress()
+
+    def history(
+        self,
+        *,
+        names: Iterable[str] | None = None,
+        item: str | None = None,
+        account: str | None = None,
+        purchase_id: int | None = None,
+        after_block: int | None = None,
+        limit: int | None = 1000,
+    ) -> list[IndexedEvent]:
+        """Stored events of this deployment in chain order, filtered."""
+        query = select(ChainEventRecord).where(
+            ChainEventRecord.chain_id == self.deployment.chain_id,
+            ChainEventRecord.address.in_([c.address for c in self.contracts.values()]),
+        )
+        if names is not None:
+            query = query.where(ChainEventRecord.name.in_(list(names)))
+        if item is not None:
+            query = query.where(ChainEventRecord.item == item.lower())
+        if account is not None:
+            query = query.where(ChainEventRecord.account == to_checksum_address(account))
+        if purchase_id is not None:
+            query = query.where(ChainEventRecord.purchase_id == purchase_id)
+        if after_block is not None:
+            query = query.where(ChainEventRecord.block_number > after_block)
+        query = query.order_by(ChainEventRecord.block_number, ChainEventRecord.log_index)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query).mappings().all()
+        return [self._event(row) for row in rows]
+
+    def _event(self, row: Mapping[Any, Any]) -> IndexedEvent:
+        inputs = self._inputs.get((row["contract"], row["name"]))
+        args = dict(row["args"]) if inputs is None else args_from_json(inputs, row["args"])
+        return IndexedEvent(
+            chain_id=int(row["chain_id"]),
+            block_number=int(row["block_number"]),
+            log_index=int(row["log_index"]),
+            block_time=row["block_time"],
+            tx_hash=row["tx_hash"],
+            address=row["address"],
+            contract=row["contract"],
+            name=row["name"],
+            args=args,
+        )
+
+    def rewind(self, block: int) -> int:
+        """Forget the stored events after ``block`` and index again from there (after
+        :class:`ChainReorganised`, once the fork is known); the number forgotten."""
+        block = max(block, self.deployment.block - 1)
+        block_hash = (
+            _hex(self.w3.eth.get_block(block)["hash"]) if block >= self.deployment.block else None
+        )
+        self.progress()
+        with self._write.begin() as connection:
+            deleted = connection.execute(
+                delete(ChainEventRecord).where(
+                    ChainEventRecord.chain_id == self.deployment.chain_id,
+                    ChainEventRecord.address.in_([c.address for c in self.contracts.values()]),
+                    ChainEventRecord.block_number > block,
+                )
+            ).rowcount
+            connection.execute(
+                update(ChainCursor)
+                .where(*self._key)
+                .values(
+                    block=block,
+                    block_hash=block_hash,
+                    delivered_block=case(
+                        (ChainCursor.delivered_block > block, block),
+                        else_=ChainCursor.delivered_block,
+                    ),
+                    updated_at=utcnow(),
+                )
+            )
+        log.warning("indexer_rewound", block=block, forgotten=deleted)
+        return int(deleted)
+
+
+__all__ = [
+    "DOMAIN_EVENTS",
+    "INDEXED_CONTRACTS",
+    "AccessPurchased",
+    "Approved",
+    "Attested",
+    "AvailabilityChanged",
+    "ClaimFiled",
+    "ClaimRuled",
+    "ComputationPaid",
+    "ComputationReclaimed",
+    "ComputationRequested",
+    "DomainEvent",
+    "GrantRevoked",
+    "Granted",
+    "IndexedEvent",
+    "Indexer",
+    "OwnershipTransferred",
+    "ProductPublished",
+    "Progress",
+    "StakeLocked",
+    "StakeReleased",
+    "Subscribed",
+    "Subscriber",
+    "UnionCreated",
+]

@@ -1,0 +1,329 @@
+"""The indexer on both chain backends and both databases.
+
+The chain is shared by the module (see ``conftest``): every indexer reads the
+deployment's whole history, so assertions compare against the chain's own
+logs or look at this module's product, never at absolute counts.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, func, select, update
+
+from kraken_market.catalog.ids import new_product_id
+from kraken_market.db.engine import make_engine
+from kraken_market.db.migrate import upgrade
+from kraken_market.ledger import indexer as indexer_module
+from kraken_market.ledger.client import Ledger, dev_account
+from kraken_market.ledger.contracts import artifact
+from kraken_market.ledger.errors import ChainReorganised
+from kraken_market.ledger.indexer import (
+    DOMAIN_EVENTS,
+    AccessPurchased,
+    Granted,
+    IndexedEvent,
+    Indexer,
+    ProductPublished,
+)
+from kraken_market.ledger.model import ModeCode, Prices
+from kraken_market.ledger.models import ChainCursor, ChainEventRecord, args_from_json, args_to_json
+from kraken_market.ledger.transactions import EventDecoder
+from kraken_market.types import UINT256_MAX
+from tests.conftest import Database
+from tests.ledger.conftest import DATA, Market
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    """``tests.conftest``'s databases, scoped to this module instead of the session, so
+    that pytest loops over the chains (a deployment costs seconds) outside the
+    databases (milliseconds) rather than deploying every chain once per database."""
+    if request.param == "sqlite":
+        template = tmp_path_factory.mktemp("template") / "kraken.db"
+        engine = make_engine(f"sqlite:///{template}")
+        upgrade(engine)
+        engine.dispose()
+        return Database("sqlite", f"sqlite:///{template}", template)
+    url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return Database("postgresql", url)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    product: str
+    purchase_id: int
+    buyer: str
+
+
+@pytest.fixture(scope="module")
+def scenario(market: Market) -> Scenario:
+    """A product published, granted and bought once on the module's chain."""
+    product = market.publish()
+    buyer = market.funded(market.buyer)
+    market.grant(buyer, product)
+    purchase_id, _ = buyer.buy_access(product, 0)
+    return Scenario(product, purchase_id, buyer.address)
+
+
+def chain_keys(market: Market, indexer: Indexer, through: int) -> list[str]:
+    """The keys of every decodable log of the indexed contracts, read directly."""
+    logs = market.w3.eth.get_logs(
+        {
+            "fromBlock": market.deployment.block,
+            "toBlock": through,
+            "address": [c.address for c in indexer.contracts.values()],
+        }
+    )
+    events = EventDecoder(indexer.contracts).decode_all(logs)
+    return [f"{market.deployment.chain_id}:{e.block_number}:{e.log_index}" for e in events]
+
+
+def stored_count(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(ChainEventRecord)).scalar_one()
+
+
+class Crash(BaseException):
+    """Stands for the process dying (not an Exception: nothing catches it)."""
+
+
+def test_events_appear_stored_exactly_and_typed(
+    market: Market, scenario: Scenario, engine: Engine
+) -> None:
+    indexer = Indexer(market.w3, market.deployment, engine)
+    assert indexer.poll_once() > 0
+    head = market.w3.eth.block_number
+    stored = indexer.history(limit=None)
+    assert [e.key for e in stored] == chain_keys(market, indexer, head)
+    assert indexer.progress().block == indexer.progress().delivered_block == head
+
+    mine = indexer.history(item=scenario.product)
+    names = [e.name for e in mine]
+    assert names[:2] == ["ProductPublished", "StakeLocked"]
+    assert {"Granted", "AccessPurchased", "Revenue"} <= set(names)
+    published = mine[0].as_type(ProductPublished)
+    assert published.product_id == scenario.product
+    assert published.mode is ModeCode.BATCH and published.prices == Prices(access=4 * DATA)
+
+    (paid,) = indexer.history(names={"AccessPurchased"}, purchase_id=scenario.purchase_id)
+    typed = paid.typed()
+    assert typed == AccessPurchased(
+        item=scenario.product,  # type: ignore[arg-type]
+        buyer=scenario.buyer,
+        purchase_id=scenario.purchase_id,
+        purpose=0,
+        amount=4 * DATA,
+    )
+    block = market.w3.eth.get_block(paid.block_number)
+    assert paid.block_time == datetime.fromtimestamp(block["timestamp"], UTC)
+    receipt = market.w3.eth.get_transaction_receipt(paid.tx_hash)  # type: ignore[arg-type]
+    assert receipt["blockNumber"] == paid.block_number
+    assert indexer.history(account=scenario.buyer, names={"AccessPurchased"}) == [paid]
+    with pytest.raises(TypeError, match="not a Granted"):
+        paid.as_type(Granted)
+
+    # again: nothing new, nothing twice
+    assert indexer.poll_once() == 0
+    assert stored_count(engine) == len(stored)
+
+
+def test_restart_after_a_crash_resumes_without_gaps_or_duplicates(
+    market: Market, scenario: Scenario, engine: Engine
+) -> None:
+    first = Indexer(market.w3, market.deployment, engine, batch_blocks=3)
+    seen_first: list[IndexedEvent] = []
+
+    def dies_at_the_fifth(event: IndexedEvent) -> None:
+        if len(seen_first) == 4:
+            raise Crash
+        seen_first.append(event)
+
+    first.subscribe(dies_at_the_fifth)
+    with pytest.raises(Crash):
+        first.poll_once()
+    crashed = first.progress()
+    assert crashed.delivered_block < crashed.block  # committed, not all delivered
+
+    second = Indexer(market.w3, market.deployment, engine)  # the restarted process
+    seen_second: list[IndexedEvent] = []
+    second.subscribe(seen_second.append)
+    second.poll_once()
+
+    head = market.w3.eth.block_number
+    expected = chain_keys(market, second, head)
+    assert [e.key for e in second.history(limit=None)] == expected
+    assert stored_count(engine) == len(expected)
+    # at least once: the crashed batch is delivered again, then everything after it
+    keys_first = [e.key for e in seen_first]
+    keys_second = [e.key for e in seen_second]
+    assert keys_second == [k for k in expected if int(k.split(":")[1]) > crashed.delivered_block]
+    assert sorted(set(keys_first) | set(keys_second), key=expected.index) == expected
+    assert second.progress().delivered_block == head
+
+
+def test_rerunning_stored_blocks_inserts_and_delivers_nothing(
+    market: Market, scenario: Scenario, engine: Engine
+) -> None:
+    indexer = Indexer(market.w3, market.deployment, engine, batch_blocks=5)
+    indexer.poll_once()
+    count = stored_count(engine)
+    start = market.deployment.block - 1
+    with engine.begin() as connection:  # as if the cursor were restored from an old backup
+        connection.execute(
+            update(ChainCursor).values(block=start, block_hash=None, delivered_block=start)
+        )
+    delivered: list[IndexedEvent] = []
+    indexer.subscribe(delivered.append)
+    assert indexer.poll_once() == 0
+    assert delivered == []
+    assert stored_count(engine) == count
+    assert indexer.progress().block == market.w3.eth.block_number
+
+
+def test_confirmation_depth_holds_back_the_newest_blocks(
+    local_market: Market, engine: Engine
+) -> None:
+    indexer = Indexer(local_market.w3, local_market.deployment, engine, confirmations=1)
+    indexer.poll_once()
+    assert indexer.progress().block == local_market.w3.eth.block_number - 1
+    item = new_product_id()
+    expiry = local_market.now() + 3600
+    local_market.verifier.grant(local_market.buyer.address, item, 1, expiry)
+    indexer.poll_once()
+    assert indexer.history(item=item) == []  # in the newest block: not confirmed yet
+    local_market.verifier.grant(local_market.buyer.address, item, 2, expiry)
+    indexer.poll_once()
+    (first,) = indexer.history(item=item)
+    assert first.as_type(Granted).purpose == 1
+    assert indexer.progress().block == local_market.w3.eth.block_number - 1
+
+
+def test_subscribers_get_events_in_chain_order_filtered_by_name(
+    market: Market, scenario: Scenario, engine: Engine
+) -> None:
+    indexer = Indexer(market.w3, market.deployment, engine, batch_blocks=4)
+    everything: list[IndexedEvent] = []
+    payments: list[IndexedEvent] = []
+    gone: list[IndexedEvent] = []
+    indexer.subscribe(everything.append)
+    indexer.subscribe(payments.append, {"AccessPurchased", "Granted"})
+    unsubscribe = indexer.subscribe(gone.append)
+    unsubscribe()
+    indexer.poll_once()
+    assert everything == indexer.history(limit=None)
+    locations = [(e.block_number, e.log_index) for e in everything]
+    assert locations == sorted(locations) and len(set(locations)) == len(locations)
+    assert payments == [e for e in everything if e.name in {"AccessPurchased", "Granted"}]
+    assert any(e.args.get("purchase_id") == scenario.purchase_id for e in payments)
+    assert gone == []
+
+
+def test_a_failing_subscriber_loses_nothing_for_the_others(
+    market: Market, scenario: Scenario, engine: Engine
+) -> None:
+    indexer = Indexer(market.w3, market.deployment, engine)
+    calls: list[str] = []
+    good: list[IndexedEvent] = []
+
+    def broken(event: IndexedEvent) -> None:
+        calls.append(event.key)
+        raise ValueError("a bug in one subscriber")
+
+    indexer.subscribe(broken)
+    indexer.subscribe(good.append)
+    indexer.poll_once()
+    assert [e.key for e in good] == calls == [e.key for e in indexer.history(limit=None)]
+    progress = indexer.progress()
+    assert progress.block == progress.delivered_block == market.w3.eth.block_number
+
+
+def test_run_polls_until_stopped(market: Market, scenario: Scenario, engine: Engine) -> None:
+    indexer = Indexer(market.w3, market.deployment, engine, batch_blocks=4)
+    stop = threading.Event()
+    paid: list[IndexedEvent] = []
+
+    def on_payment(event: IndexedEvent) -> None:
+        paid.append(event)
+        stop.set()
+
+    indexer.subscribe(on_payment, {"AccessPurchased"})
+    indexer.run(stop, interval=0.01)  # returns once the subscriber stops it
+    assert [e.as_type(AccessPurchased).purchase_id for e in paid] == [scenario.purchase_id]
+
+
+def test_a_deep_reorganisation_stops_the_indexer(local_market: Market, engine: Engine) -> None:
+    w3, deployment = local_market.w3, local_market.deployment
+    tester = w3.provider.ethereum_tester  # type: ignore[attr-defined]
+    verifier = Ledger(w3, deployment, dev_account(2))  # own nonce counter: the chain rewinds
+    buyer = dev_account(8).address
+    item, expiry = new_product_id(), local_market.now() + 3600
+    fork = w3.eth.block_number
+    snapshot = tester.take_snapshot()
+    verifier.grant(buyer, item, 1, expiry)
+    indexer = Indexer(w3, deployment, engine)
+    indexer.poll_once()
+    assert [e.args["purpose"] for e in indexer.history(item=item)] == [1]
+
+    tester.revert_to_snapshot(snapshot)  # the block of that grant leaves the chain
+    Ledger(w3, deployment, dev_account(2)).grant(buyer, item, 2, expiry)
+    with pytest.raises(ChainReorganised) as reorganised:
+        indexer.poll_once()
+    assert reorganised.value.details["block"] == fork + 1
+
+    assert indexer.rewind(fork) == 1
+    indexer.poll_once()
+    assert [e.args["purpose"] for e in indexer.history(item=item)] == [2]
+
+
+# -- pure parts ----------------------------------------------------------------------------
+
+
+def test_domain_events_match_the_contract_abis() -> None:
+    for name, cls in DOMAIN_EVENTS.items():
+        (entry,) = [e for e in artifact(cls.contract).abi if e.get("name") == name]
+        assert entry["type"] == "event"
+        assert [f.name for f in fields(cls)] == [i["name"] for i in entry["inputs"]], name
+
+
+def test_arguments_round_trip_through_json_exactly() -> None:
+    (entry,) = [e for e in artifact("Registry").abi if e.get("name") == "ProductPublished"]
+    args = {
+        "product_id": bytes(range(32)),
+        "owner": dev_account(7).address,
+        "metadata_hash": b"\xff" * 32,
+        "policy_hash": bytes(32),
+        "mode": 3,
+        "prices": {
+            "access": UINT256_MAX,
+            "subscription_per_second": 2**53 + 1,
+            "subscription_min_seconds": 0,
+            "computation": 1,
+        },
+        "parents": (b"\x01" * 32, b"\x02" * 32),
+        "stake": 10**30,
+    }
+    stored = json.loads(json.dumps(args_to_json(entry["inputs"], args)))
+    assert stored["prices"]["access"] == str(UINT256_MAX) and stored["mode"] == 3
+    assert stored["parents"] == ["0x" + "01" * 32, "0x" + "02" * 32]
+    assert args_from_json(entry["inputs"], stored) == args
+
+
+def test_all_names_every_public_class() -> None:
+    public = {
+        name
+        for name, value in vars(indexer_module).items()
+        if not name.startswith("_")
+        and isinstance(value, type)
+        and value.__module__ == indexer_module.__name__
+    }
+    assert public <= set(indexer_module.__all__)

@@ -17,7 +17,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import httpx2
 import pytest
@@ -26,9 +27,11 @@ from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
 
 from kraken_market.catalog.ids import new_product_id
+from kraken_market.ledger.chain.estimator import optimistic_gas_search
 from kraken_market.ledger.client import Ledger, connect, dev_account
 from kraken_market.ledger.deploy import Roles, deploy
 from kraken_market.ledger.deployment import Deployment
+from kraken_market.ledger.errors import Reverted
 from kraken_market.ledger.model import ModeCode, Parameters, Prices
 from tests.cli.test_cli import free_port
 
@@ -50,9 +53,39 @@ class Market:
     backend: str
     w3: Web3
     deployment: Deployment
+    ledgers: dict[int, Ledger] = field(default_factory=dict, repr=False)
 
     def as_(self, index: int) -> Ledger:
-        return Ledger(self.w3, self.deployment, dev_account(index), poll_latency=0.002)
+        """Dev account ``index``'s client, made once per deployment (one nonce counter)."""
+        if index not in self.ledgers:
+            self.ledgers[index] = Ledger(
+                self.w3, self.deployment, dev_account(index), poll_latency=0.002
+            )
+        return self.ledgers[index]
+
+    def estimate_in_two_runs(self) -> None:
+        """In process only: the embedded chain's two-run gas estimator instead of
+        py-evm's thirteen-run binary search, which dominates a transaction's cost.
+        The same refusals, a limit at which the transaction succeeded; opt-in."""
+        tester = self.w3.provider.ethereum_tester  # type: ignore[attr-defined]
+        tester.backend.chain.gas_estimator = optimistic_gas_search
+
+    def now(self) -> int:
+        """The latest block's timestamp: the chain's clock, not the wall clock."""
+        return int(self.w3.eth.get_block("latest")["timestamp"])
+
+    @staticmethod
+    @contextmanager
+    def refused(kind: type[Reverted], reason: str) -> Iterator[None]:
+        """Expect the block to be refused as ``kind`` with the contract's ``reason``."""
+        with pytest.raises(kind) as caught:
+            yield
+        assert caught.value.reason == reason
+
+    def assert_escrow_balanced(self) -> None:
+        """The Market holds exactly what it owes: stakes + bonds + held payments."""
+        totals = self.admin.escrow_totals()
+        assert totals["staked"] + totals["bonds"] + totals["held"] == totals["balance"], totals
 
     @property
     def admin(self) -> Ledger:

@@ -150,7 +150,9 @@ def approve(
     as_json: JsonOption = False,
 ) -> None:
     """Approve a product you bought: its stake is released to the seller."""
-    receipt = ledger(dev_account, key_file).approve_product(purchase, product_key(product))
+    receipt = ledger(dev_account, key_file, signs=True).approve_product(
+        purchase, product_key(product)
+    )
     _receipt(receipt, as_json, "approved")
 
 
@@ -171,7 +173,9 @@ def claim(
     if not evidence.is_file():
         raise InvalidRequest(f"no evidence file at {evidence}")
     digest = hashlib.sha256(evidence.read_bytes()).digest()
-    receipt = ledger(dev_account, key_file).file_claim(purchase, product_key(product), digest)
+    receipt = ledger(dev_account, key_file, signs=True).file_claim(
+        purchase, product_key(product), digest
+    )
     _receipt(receipt, as_json, f"claim filed (evidence sha256 {digest.hex()})")
 
 
@@ -192,7 +196,7 @@ def rule(
     as_json: JsonOption = False,
 ) -> None:
     """The arbiter's ruling on an open claim."""
-    receipt = ledger(dev_account, key_file).rule(purchase, uphold=uphold)
+    receipt = ledger(dev_account, key_file, signs=True).rule(purchase, uphold=uphold)
     _receipt(receipt, as_json, "claim upheld" if uphold else "claim rejected")
 
 
@@ -205,5 +209,5 @@ def faucet(
     as_json: JsonOption = False,
 ) -> None:
     """Mint DATA for yourself from the embedded development chain's faucet."""
-    receipt = ledger(dev_account, key_file).drip(parse_amount(amount))
+    receipt = ledger(dev_account, key_file, signs=True).drip(parse_amount(amount))
     _receipt(receipt, as_json, f"received {amount} DATA")

@@ -92,21 +92,24 @@ def signer(dev_account: int | None, key_file: Path | None) -> LocalAccount:
     return account
 
 
-def ledger(dev_account: int | None = None, key_file: Path | None = None) -> Ledger:
-    """A ledger client for the configured chain and deployment, signing as told (or
-    as the deployment's admin account for reads when no signer is given)."""
+def ledger(
+    dev_account: int | None = None, key_file: Path | None = None, *, signs: bool = False
+) -> Ledger:
+    """A ledger client for the configured chain and deployment, signing as told; for
+    reads (``signs=False``) without a signer, with a throwaway account that never signs."""
     from kraken_market.ledger.client import Ledger, connect
     from kraken_market.ledger.deployment import Deployment
 
     config = settings()
+    account = signer(dev_account, key_file) if signs else None
     deployment = Deployment.load(config.deployment_file)
     w3 = connect(config.resolved_chain_url)
-    if dev_account is None and key_file is None and config.chain_key_file is None:
+    if not signs and dev_account is None and key_file is None and config.chain_key_file is None:
         from eth_account import Account
 
         reader: LocalAccount = Account.create()  # reads only: never signs
         return Ledger(w3, deployment, reader)
-    return Ledger(w3, deployment, signer(dev_account, key_file))
+    return Ledger(w3, deployment, account or signer(dev_account, key_file))
 
 
 def product_key(value: str) -> bytes:

@@ -203,6 +203,10 @@ REASONS: dict[str, tuple[type[Reverted], str]] = {
         NotPermitted,
         "only a platform admin may grant or revoke roles",
     ),
+    "access_control: can only renounce roles for itself": (
+        NotPermitted,
+        "an account may renounce only its own roles",
+    ),
     "insufficient_gas_funds": (InsufficientFunds, "not enough ether to pay for gas"),
 }
 

@@ -16,8 +16,9 @@
           after the deadline the buyer may reclaim them instead.
         - Escrow: the stake locked at publication is released to the seller
           when a buyer who purchased approves, unless a claim is open. A
-          buyer may file one claim per purchase within the claim window,
-          posting the claim bond; the arbiter upholds (the claimant gets the
+          buyer may file one claim per purchase within the claim window
+          (for a computation, once its payment was paid out), posting the
+          claim bond; the arbiter upholds (the claimant gets the
           bond back and a refund up to the stake, the rest of the stake goes
           to the treasury, the product is delisted) or rejects (the bond goes
           to the seller).
@@ -224,6 +225,7 @@ approved: public(HashMap[uint256, HashMap[bytes32, bool]])
 claims: public(HashMap[uint256, Claim])
 computations: public(HashMap[bytes32, Computation])
 computation_amounts: HashMap[bytes32, DynArray[uint256, MAX_ITEMS]]
+computation_of: HashMap[uint256, bytes32]
 attestations: public(HashMap[bytes32, HashMap[address, bytes32]])
 
 total_staked: public(uint256)
@@ -352,6 +354,7 @@ def request_computation(
         status=HELD,
     )
     self.computation_amounts[request_id] = amounts
+    self.computation_of[purchase_id] = request_id
     self._pull(msg.sender, amount)
     self.total_held += amount
     log ComputationRequested(
@@ -444,6 +447,10 @@ def file_claim(purchase_id: uint256, product_id: bytes32, evidence_hash: bytes32
     self._only_buyer_of(purchase_id, product_id)
     assert self.claims[purchase_id].status == 0, "already_claimed"
     assert not self.approved[purchase_id][product_id], "already_approved"
+    # A computation payment still held or reclaimed never reached the seller:
+    # the buyer's remedy is `reclaim`; a claim on top would refund it twice.
+    if self.purchases[purchase_id].kind == COMPUTATION:
+        assert self.computations[self.computation_of[purchase_id]].status == PAID, "not_delivered"
     assert block.timestamp <= self.purchases[purchase_id].time + staticcall IAuthority(authority).claim_window(), "claim_window_closed"
     assert self.stakes[product_id].status == STAKE_LOCKED, "stake_not_locked"
     bond: uint256 = staticcall IAuthority(authority).claim_bond()

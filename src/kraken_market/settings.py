@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     )
     chain_host: str = "127.0.0.1"
     chain_port: int = Field(default=8545, ge=1, le=65535)
+    chain_block_interval: float = Field(
+        default=0.02,
+        ge=0,
+        le=10,
+        description="Group commit: the longest (s) a transaction waits for concurrent sends "
+        "to join its block; a lone sender's block is mined at once.",
+    )
     chain_url: str | None = Field(
         default=None,
         description="JSON-RPC URL of the chain; default: the embedded chain at chain_host:port.",

@@ -59,7 +59,12 @@ def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> N
         assert httpx2.get(f"{url}/docs").status_code == 200
         chain = f"http://127.0.0.1:{environment['KRAKEN_CHAIN_PORT']}"
         call = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
-        assert httpx2.post(chain, json=call).json()["result"] == "0x0"
+        blocks = int(httpx2.post(chain, json=call).json()["result"], 16)
+        assert blocks > 0  # the contracts were deployed on first start
+        deployment = json.loads(
+            (Path(environment["KRAKEN_DATA_DIR"]) / "deployment.json").read_text()
+        )
+        assert deployment["chain_id"] and deployment["market"].startswith("0x")
         cli(environment, "accounts", "create", "alice", "--save")
         created = json.loads(
             cli(
@@ -91,6 +96,10 @@ def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> N
     try:
         wait_ready(url, again)
         assert httpx2.get(f"{url}/api/v1/products/{created['id']}").json()["title"] == "Kept"
+        # the chain resumed and its contracts were reused, not deployed again
+        assert int(httpx2.post(chain, json=call).json()["result"], 16) == blocks
+        kept = json.loads((Path(environment["KRAKEN_DATA_DIR"]) / "deployment.json").read_text())
+        assert kept == deployment
     finally:
         again.send_signal(signal.SIGINT)
         again.communicate(timeout=30)

@@ -144,7 +144,9 @@ class Market:
         seller.publish(product_id, mode=mode, prices=prices, stake=stake, parents=parents)
         return product_id
 
-    def grant(self, buyer: Ledger, item: str, purpose: int = 0, seconds: int = 86400) -> None:
+    def grant(
+        self, buyer: Ledger, item: bytes | str, purpose: int = 0, seconds: int = 86400
+    ) -> None:
         now = int(self.w3.eth.get_block("latest")["timestamp"])
         self.verifier.grant(buyer.address, item, purpose, now + seconds)
 

@@ -41,8 +41,11 @@ def test_store_commits_and_rolls_back(tmp_path: Path) -> None:
     store.commit()
     store[b"b"] = b"2"
     assert store[b"b"] == b"2"  # visible before commit, to the chain itself
+    store[b"a"] = b"changed"
+    assert store[b"a"] == b"changed"
     store.rollback()
     assert b"a" in store and b"b" not in store
+    assert store[b"a"] == b"1"  # the committed value, not the one read before the rollback
     del store[b"a"]
     store.commit()
     assert store.is_empty()

@@ -186,6 +186,38 @@ def test_an_upheld_refund_is_capped_at_the_stake(local_market: Market, parties: 
     market.assert_escrow_balanced()
 
 
+def test_an_upheld_claim_refunds_only_what_was_paid_for_that_product(
+    local_market: Market, parties: Parties
+) -> None:
+    """A purchase may pay for several products (a computation over several, a
+    union): the claim on one refunds its part, never the others' (found by the
+    property test: a 1 DATA share once drew 10 DATA from the claimed stake)."""
+    market, buyer, arbiter = local_market, parties.buyer, parties.arbiter
+    cheap = market.publish(mode=ModeCode.ANALYTICS, prices=Prices(computation=1 * DATA))
+    dear = market.publish(mode=ModeCode.ANALYTICS, prices=Prices(computation=9 * DATA))
+    for product in (cheap, dear):
+        market.grant(buyer, product, seconds=LONG)
+    request = secrets.token_bytes(32)
+    purchase, _ = buyer.request_computation(request, b"\x01" * 32, [cheap, dear], 0, b"\x02" * 32)
+    for node in (4, 5):
+        market.as_(node).attest(request, b"\x03" * 32)
+    buyer.file_claim(purchase, cheap, EVIDENCE)
+    ruled = arbiter.rule(purchase, uphold=True).first("ClaimRuled").args
+    assert (ruled["refund"], ruled["slashed"]) == (1 * DATA, 19 * DATA)
+
+    # a union of weights 1 and 3 sold for 4 + 4 DATA: the first member's part is 2
+    other = market.funded(parties.other)
+    first, second = market.publish(), market.publish(other)
+    union, _ = market.seller.propose_union({first: 1, second: 3})
+    other.consent_union(union)
+    market.grant(buyer, union, seconds=LONG)
+    bought, _ = buyer.buy_access(union, 0)
+    buyer.file_claim(bought, first, EVIDENCE)
+    ruled = arbiter.rule(bought, uphold=True).first("ClaimRuled").args
+    assert (ruled["refund"], ruled["slashed"]) == (2 * DATA, 18 * DATA)
+    market.assert_escrow_balanced()
+
+
 def test_no_claim_on_a_computation_that_was_not_delivered(
     local_market: Market, parties: Parties
 ) -> None:

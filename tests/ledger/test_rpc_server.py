@@ -28,9 +28,10 @@ from tests.conftest import serving
 DEV_KEY = "0x" + "00" * 31 + "01"
 
 
-@pytest.fixture
-def node_url(tmp_path: Path) -> Iterator[str]:
-    with serving(create_rpc_app(ChainNode(DurableBackend(tmp_path / "chain.db")))) as url:
+@pytest.fixture(params=[True, False], ids=["group-commit", "block-per-transaction"])
+def node_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    node = ChainNode(DurableBackend(tmp_path / "chain.db"), group_commit=request.param)
+    with serving(create_rpc_app(node)) as url:
         yield url
 
 

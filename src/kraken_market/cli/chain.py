@@ -21,9 +21,19 @@ def serve(
     port: Annotated[
         int | None, typer.Option(help="Port (default: KRAKEN_CHAIN_PORT, 8545)")
     ] = None,
+    block_interval: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=10,
+            help="Longest wait (s) for concurrent sends to join a block "
+            "(default: KRAKEN_CHAIN_BLOCK_INTERVAL, 0.02)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the chain over Ethereum JSON-RPC; state lives in DATA_DIR/chain.db and every
-    acknowledged transaction is on disk. Dev accounts (eth-tester's well-known test keys)
+    acknowledged transaction is on disk. Transactions sent concurrently share a block and
+    its one disk commit (group commit). Dev accounts (eth-tester's well-known test keys)
     are funded at genesis: a development chain, never one that holds value."""
     # Imported here, not at the top: py-evm raises the process's recursion limit to
     # 100,000 (see kraken_market.jsondepth), which every other command (notably
@@ -33,7 +43,8 @@ def serve(
 
     config = settings()
     configure_logging(config)
-    node = ChainNode(DurableBackend(config.chain_file))
+    interval = config.chain_block_interval if block_interval is None else block_interval
+    node = ChainNode(DurableBackend(config.chain_file), block_interval=interval)
     bind_host, bind_port = host or config.chain_host, port or config.chain_port
     err.print(f"chain JSON-RPC on http://{bind_host}:{bind_port} (state: {config.chain_file})")
     uvicorn.run(

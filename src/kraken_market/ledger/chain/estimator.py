@@ -24,8 +24,10 @@ NESTING_ALLOWANCE = 4
 """Call depth the optimistic guess covers (each level keeps back 1/64 of the gas)."""
 
 
-def _run(state: StateAPI, transaction: SignedTransactionAPI, gas: int) -> tuple[VMError | None, int]:
-    trial = cast(SignedTransactionAPI, SpoofTransaction(transaction, gas=gas, gas_price=0))
+def _run(
+    state: StateAPI, transaction: SignedTransactionAPI, gas: int
+) -> tuple[VMError | None, int]:
+    trial = cast("SignedTransactionAPI", SpoofTransaction(transaction, gas=gas, gas_price=0))
     snapshot = state.snapshot()
     try:
         computation = state.apply_transaction(trial)
@@ -44,6 +46,8 @@ def optimistic_gas_search(state: StateAPI, transaction: SignedTransactionAPI) ->
     error, used = _run(state, transaction, ceiling)
     if error is not None:
         raise error
+    if used <= transaction.intrinsic_gas:  # a plain transfer: no code ran
+        return transaction.intrinsic_gas
     guess = used + 2300
     for _ in range(NESTING_ALLOWANCE):
         guess = guess * 64 // 63 + 1

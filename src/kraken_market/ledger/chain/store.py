@@ -7,6 +7,11 @@ transaction; :meth:`SqliteKeyValue.commit` makes them durable at once (WAL,
 ``synchronous=FULL``), so after a kill -9 the chain reopens at the last
 committed block, never half-written. Hand-written because no maintained
 package offers a py-evm database backend (py-evm 0.12 has no LevelDB either).
+
+Reads go through a bounded cache: executing a transaction walks the state
+trie from its root, reading the same nodes again and again. The cache holds
+what SQLite would answer, uncommitted writes included, and forgets those
+writes on rollback.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import threading
 from pathlib import Path
 
 from eth.db.backends.base import BaseDB
+
+CACHE_ENTRIES = 100_000  # trie nodes are ~100-600 bytes: tens of MB at most
 
 
 class SqliteKeyValue(BaseDB):
@@ -29,29 +36,46 @@ class SqliteKeyValue(BaseDB):
         )
         self._lock = threading.RLock()
         self._open = False
+        self._cache: dict[bytes, bytes] = {}
+        self._written: set[bytes] = set()  # keys written since the last commit
 
     def __getitem__(self, key: bytes) -> bytes:
         with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
             row = self._db.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
-        if row is None:
-            raise KeyError(key)
-        value: bytes = row[0]
-        return value
+            if row is None:
+                raise KeyError(key)
+            value: bytes = row[0]
+            self._remember(key, value)
+            return value
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         with self._lock:
             self._begin()
             self._db.execute("INSERT OR REPLACE INTO kv (k, v) VALUES (?, ?)", (key, value))
+            self._written.add(key)
+            self._remember(key, value)
 
     def __delitem__(self, key: bytes) -> None:
         with self._lock:
             self._begin()
+            self._written.add(key)
+            self._cache.pop(key, None)
             if self._db.execute("DELETE FROM kv WHERE k = ?", (key,)).rowcount == 0:
                 raise KeyError(key)
 
     def _exists(self, key: bytes) -> bool:
         with self._lock:
+            if key in self._cache:
+                return True
             return self._db.execute("SELECT 1 FROM kv WHERE k = ?", (key,)).fetchone() is not None
+
+    def _remember(self, key: bytes, value: bytes) -> None:
+        if len(self._cache) >= CACHE_ENTRIES:
+            del self._cache[next(iter(self._cache))]  # the oldest entry
+        self._cache[key] = value
 
     def _begin(self) -> None:
         if not self._open:
@@ -64,6 +88,7 @@ class SqliteKeyValue(BaseDB):
             if self._open:
                 self._db.execute("COMMIT")
                 self._open = False
+            self._written.clear()
 
     def rollback(self) -> None:
         """Forget every write since the last commit."""
@@ -71,6 +96,9 @@ class SqliteKeyValue(BaseDB):
             if self._open:
                 self._db.execute("ROLLBACK")
                 self._open = False
+            for key in self._written:
+                self._cache.pop(key, None)
+            self._written.clear()
 
     def is_empty(self) -> bool:
         with self._lock:

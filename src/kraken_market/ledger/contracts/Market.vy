@@ -42,6 +42,7 @@ interface IRegistry:
     def payees(item: bytes32) -> (DynArray[address, MAX_MEMBERS], DynArray[uint256, MAX_MEMBERS]): view
     def covers(item: bytes32, product_id: bytes32) -> bool: view
     def owner_of(product_id: bytes32) -> address: view
+    def members_of(union_id: bytes32) -> (DynArray[bytes32, MAX_MEMBERS], DynArray[uint256, MAX_MEMBERS]): view
     def delist(product_id: bytes32): nonpayable
 
 MAX_MEMBERS: constant(uint256) = 256
@@ -490,7 +491,7 @@ def rule(purchase_id: uint256, uphold: bool):
     if uphold:
         self.claims[purchase_id].status = CLAIM_UPHELD
         stake: uint256 = self.stakes[product_id].amount
-        refund = min(self.purchases[purchase_id].amount, stake)
+        refund = min(self._paid_for(purchase_id, product_id), stake)
         slashed = stake - refund
         if self.stakes[product_id].status == STAKE_LOCKED:
             self.stakes[product_id].status = STAKE_SLASHED
@@ -579,6 +580,35 @@ def _distribute(item: bytes32, amount: uint256, purchase_id: uint256):
         paid += share
         self._push(accounts[i], share)
         log Revenue(item=item, payee=accounts[i], purchase_id=purchase_id, amount=share)
+
+
+@internal
+@view
+def _paid_for(purchase_id: uint256, product_id: bytes32) -> uint256:
+    """
+    @notice What the buyer paid for `product_id` in `purchase_id`: the price of
+            the item itself, or the product's weighted share of a union's price.
+            An upheld claim refunds at most this, never what other products of
+            the purchase earned.
+    """
+    purchase: Purchase = self.purchases[purchase_id]
+    items: DynArray[bytes32, MAX_ITEMS] = self.purchase_items[purchase_id]
+    for i: uint256 in range(len(items), bound=MAX_ITEMS):
+        amount: uint256 = purchase.amount
+        if purchase.kind == COMPUTATION:
+            amount = self.computation_amounts[self.computation_of[purchase_id]][i]
+        if items[i] == product_id:
+            return amount
+        members: DynArray[bytes32, MAX_MEMBERS] = []
+        weights: DynArray[uint256, MAX_MEMBERS] = []
+        members, weights = staticcall IRegistry(registry).members_of(items[i])
+        total: uint256 = 0
+        for weight: uint256 in weights:
+            total += weight
+        for j: uint256 in range(len(members), bound=MAX_MEMBERS):
+            if members[j] == product_id:
+                return amount * weights[j] // total
+    return 0
 
 
 @internal

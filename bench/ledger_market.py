@@ -1,0 +1,192 @@
+"""Ledger benchmark, marketplace operations: publish, purchase and approve.
+
+The same workload runs, in alternating order, on two chains in their own
+processes behind the JSON-RPC server of ``chain serve``: eth-tester's
+in-memory chain mining one block per transaction (the baseline) and the
+durable embedded chain with group commit (``kraken-market chain serve``).
+``--clients`` threads, each a fresh account with its own
+:class:`~kraken_market.ledger.client.Ledger` (local signing, gas estimation,
+receipts), publish products with a stake, buy each other's products (the
+verifier grants first, not timed) and approve them. Printed per operation and
+chain: transactions per second (all clients, wall clock), p50/p95 latency of
+one call as the client sees it (estimate, send, receipt), and the ratio to the
+baseline (issue 3 target: >= 1.0x).
+
+    .venv/bin/python bench/ledger_market.py [--clients 4] [--per-client 8] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.table import Table
+
+from bench.ledger import BASELINE, GROUP_COMMIT, chain_process
+from kraken_market.catalog.ids import new_product_id
+from kraken_market.ledger.client import Ledger, connect, dev_account
+from kraken_market.ledger.deploy import Roles, deploy
+from kraken_market.ledger.model import ModeCode, Parameters, Prices
+
+DATA = 10**18
+OPERATIONS = ("publish", "purchase", "approve")
+
+
+def prepare(url: str, clients: int) -> tuple[list[Ledger], Ledger]:
+    """Deploy, then fund ``clients`` fresh accounts with ether and DATA (not timed)."""
+    w3 = connect(url)
+    deployment = deploy(
+        w3,
+        dev_account(0),
+        Parameters(treasury=dev_account(3).address, min_stake=DATA),
+        Roles(verifiers=(dev_account(2).address,), faucet=True),
+    )
+    admin = Ledger(w3, deployment, dev_account(0), poll_latency=0.002)
+    accounts: list[LocalAccount] = [Account.create() for _ in range(clients)]
+    funder = dev_account(1)
+    nonce = w3.eth.get_transaction_count(funder.address)
+    for i, account in enumerate(accounts):
+        signed = funder.sign_transaction(
+            {
+                "to": account.address,
+                "value": 10**20,
+                "gas": 21000,
+                "nonce": nonce + i,
+                "chainId": deployment.chain_id,
+                "maxFeePerGas": 10**10,
+                "maxPriorityFeePerGas": 10**9,
+            }
+        )
+        w3.eth.wait_for_transaction_receipt(
+            w3.eth.send_raw_transaction(signed.raw_transaction), poll_latency=0.01
+        )
+    ledgers = [admin.acting_as(account) for account in accounts]
+    for ledger in ledgers:
+        ledger.drip(10_000 * DATA)
+        ledger.ensure_allowance(1)
+    return ledgers, admin.acting_as(dev_account(2))
+
+
+def timed_in_parallel(
+    ledgers: list[Ledger], work: Callable[[int, Ledger, int], None], per_client: int
+) -> tuple[float, list[float]]:
+    """Run ``work(client, ledger, k)`` for k < per_client on every client at once."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(ledgers) + 1)
+
+    def client(index: int, ledger: Ledger) -> None:
+        start.wait()
+        for k in range(per_client):
+            began = time.perf_counter()
+            work(index, ledger, k)
+            with lock:
+                latencies.append((time.perf_counter() - began) * 1000)
+
+    threads = [threading.Thread(target=client, args=(i, led)) for i, led in enumerate(ledgers)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began, latencies
+
+
+def run_chain(url: str, clients: int, per_client: int) -> dict[str, dict[str, float]]:
+    ledgers, verifier = prepare(url, clients)
+    products: dict[tuple[int, int], str] = {}
+    purchases: dict[tuple[int, int], tuple[int, str]] = {}
+
+    def publish(index: int, ledger: Ledger, k: int) -> None:
+        product = new_product_id()
+        ledger.publish(product, mode=ModeCode.BATCH, prices=Prices(access=DATA), stake=2 * DATA)
+        products[index, k] = product
+
+    results: dict[str, dict[str, float]] = {}
+    results["publish"] = summary(*timed_in_parallel(ledgers, publish, per_client))
+    expiry = int(time.time()) + 86400 * 365
+    pending = [
+        verifier.sender.send(
+            verifier._fn("Market", "grant", buyer.address, bytes.fromhex(product[2:]), 0, expiry),
+            "grant",
+        )
+        for (seller, _), product in products.items()
+        for buyer in [ledgers[(seller + 1) % clients]]
+    ]
+    for tx_hash in pending:
+        verifier.sender.wait(tx_hash, None, "grant")
+
+    def purchase(index: int, ledger: Ledger, k: int) -> None:
+        product = products[(index - 1) % clients, k]
+        purchase_id, _ = ledger.buy_access(product, 0)
+        purchases[index, k] = (purchase_id, product)
+
+    def approve(index: int, ledger: Ledger, k: int) -> None:
+        purchase_id, product = purchases[index, k]
+        ledger.approve_product(purchase_id, product)
+
+    results["purchase"] = summary(*timed_in_parallel(ledgers, purchase, per_client))
+    results["approve"] = summary(*timed_in_parallel(ledgers, approve, per_client))
+    return results
+
+
+def summary(wall: float, latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "tx_per_s": len(ordered) / wall,
+        "p50_ms": statistics.median(ordered),
+        "p95_ms": ordered[int(0.95 * (len(ordered) - 1))],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--per-client", type=int, default=8)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in (BASELINE, GROUP_COMMIT):
+            with chain_process(name, Path(tmp)) as url:
+                results[name] = run_chain(url, args.clients, args.per_client)
+    results["ratios"] = {
+        op: results[GROUP_COMMIT][op]["tx_per_s"] / results[BASELINE][op]["tx_per_s"]
+        for op in OPERATIONS
+    }
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    title = f"publish / purchase / approve, {args.clients} clients x {args.per_client} each"
+    table = Table(title=title)
+    for column in ("operation", "chain", "tx/s", "p50 ms", "p95 ms", "ratio"):
+        table.add_column(column, justify="left" if column in {"operation", "chain"} else "right")
+    for op in OPERATIONS:
+        for name in (BASELINE, GROUP_COMMIT):
+            r = results[name][op]
+            ratio = f"{results['ratios'][op]:.2f}x" if name == GROUP_COMMIT else ""
+            table.add_row(
+                op, name, f"{r['tx_per_s']:.1f}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}", ratio
+            )
+    console = Console()
+    console.print(table)
+    worst = min(results["ratios"].values())
+    verdict = "PASS" if worst >= 1.0 else "MISS"
+    console.print(
+        f"group commit / baseline, worst operation: {worst:.2f}x (target >= 1.0x: {verdict})"
+    )
+
+
+if __name__ == "__main__":
+    main()

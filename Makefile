@@ -34,6 +34,7 @@ typecheck: $(READY)
 bench: $(READY)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/ledger_market.py
 
 ## contracts: recompile the Vyper contracts into the committed artifacts (ledger/contracts/artifacts)
 contracts: $(READY)

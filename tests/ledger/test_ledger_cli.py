@@ -91,6 +91,16 @@ def test_deploy_then_buy_and_claim_from_the_command_line(chain_cli: Path) -> Non
     ):
         assert expected in events
 
+    # The indexer stores them in the marketplace database, once.
+    code, out, err = run("ledger", "index", "--json")
+    assert code == 0, err
+    indexed = [json.loads(line) for line in out.splitlines() if line]
+    names = [event["name"] for event in indexed]
+    assert "AccessPurchased" in names and "ClaimRuled" in names
+    assert len({event["key"] for event in indexed}) == len(indexed)
+    code, out, _ = run("ledger", "index", "--json")
+    assert code == 0 and out.strip() == ""
+
 
 def test_bad_input_is_refused_with_a_clear_message(chain_cli: Path) -> None:
     code, _, err = run("ledger", "stake", "0x" + "ab" * 32)

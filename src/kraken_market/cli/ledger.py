@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from kraken_market.cli.common import JsonOption, fails_cleanly, out, print_json, table
+from kraken_market.cli.common import (
+    JsonOption,
+    err,
+    fails_cleanly,
+    out,
+    print_json,
+    settings,
+    table,
+)
 from kraken_market.cli.ledger_common import (
     DevAccountOption,
     KeyFileOption,
@@ -211,3 +221,57 @@ def faucet(
     """Mint DATA for yourself from the embedded development chain's faucet."""
     receipt = ledger(dev_account, key_file, signs=True).drip(parse_amount(amount))
     _receipt(receipt, as_json, f"received {amount} DATA")
+
+
+@app.command()
+@fails_cleanly
+def index(
+    follow: Annotated[
+        bool, typer.Option(help="Keep following new blocks (Ctrl-C stops) and print events")
+    ] = False,
+    interval: Annotated[float, typer.Option(min=0.05, help="Seconds between polls")] = 1.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Index the contracts' events into the marketplace database (from where the last
+    run stopped; KRAKEN_CHAIN_CONFIRMATIONS blocks behind the head) and print the new
+    ones. The API's fulfilment reads the same table."""
+    import threading
+
+    from kraken_market.db.engine import make_engine
+    from kraken_market.db.migrate import upgrade
+    from kraken_market.ledger.indexer import IndexedEvent, Indexer
+
+    config = settings()
+    chain = ledger()
+    engine = make_engine(config.resolved_database_url)
+    upgrade(engine)
+    indexer = Indexer(chain.w3, chain.deployment, engine, confirmations=config.chain_confirmations)
+
+    def show(event: IndexedEvent) -> None:
+        if as_json:  # one JSON object per line, for scripts that follow
+            line = {
+                "key": event.key,
+                "name": event.name,
+                "block": event.block_number,
+                "tx_hash": event.tx_hash,
+                "args": event.args,
+            }
+            sys.stdout.write(json.dumps(line, default=str) + "\n")
+            sys.stdout.flush()
+        else:
+            out.print(f"{event.block_number:>8}  {event.name:<22} {_summary(event.args)}")
+
+    indexer.subscribe(show)
+    stop = threading.Event()
+    try:
+        if follow:
+            indexer.run(stop, interval)
+        else:
+            indexer.poll_once()
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        engine.dispose()
+    progress = indexer.progress()
+    if not as_json:
+        err.print(f"indexed through block {progress.block}")

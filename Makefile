@@ -34,7 +34,7 @@ typecheck: $(READY)
 bench: $(READY)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/ledger.py
-	$(BIN)/python bench/ledger_market.py
+	$(BIN)/python -m bench.ledger_market
 
 ## contracts: recompile the Vyper contracts into the committed artifacts (ledger/contracts/artifacts)
 contracts: $(READY)

@@ -12,7 +12,7 @@ chain: transactions per second (all clients, wall clock), p50/p95 latency of
 one call as the client sees it (estimate, send, receipt), and the ratio to the
 baseline (issue 3 target: >= 1.0x).
 
-    .venv/bin/python bench/ledger_market.py [--clients 4] [--per-client 8] [--json]
+    .venv/bin/python -m bench.ledger_market [--clients 4] [--per-client 8] [--json]
 """
 
 from __future__ import annotations

@@ -125,6 +125,7 @@ REFUSALS: dict[str, type[Reverted]] = {
     "computation_not_held": ChainConflict,
     "deadline_not_passed": ChainConflict,
     "not_delivered": ChainConflict,
+    "free_purchase": ChainConflict,
     "stake_too_low": InvalidTransaction,
     "wrong_access_mode": InvalidTransaction,
     "subscription_too_short": InvalidTransaction,
@@ -865,6 +866,10 @@ class EscrowMachine(RuleBasedStateMachine):
                 reason = "already_claimed"
             elif self.products[product].open_claims:
                 reason = "claim_open"
+            elif purchase.amount == 0:
+                reason = "free_purchase"  # a seller could free-buy its way to its stake
+            elif purchase.request and not self._delivered(purchase.request):
+                reason = "not_delivered"  # nor reclaim its own computation and approve
         if reason:
             self._refused(reason, lambda: buyer.approve_product(purchase_id, product))
             if reason == "claim_open":  # 4.

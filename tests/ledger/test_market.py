@@ -288,7 +288,7 @@ def test_buying_needs_the_markets_allowance(market: Market, goods: Goods) -> Non
         before = buyer.balance()
         with market.refused(InsufficientFunds, "erc20: insufficient allowance"):
             # raw: the client's buy_access would approve the Market first
-            buyer.transact("buy access", "Market", "buy_access", goods.union, 0)
+            buyer.transact("buy access", "Market", "buy_access", goods.union, 0, 2**256 - 1)
         assert buyer.balance() == before
     finally:
         buyer.approve_spending(2**256 - 1)

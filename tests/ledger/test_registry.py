@@ -400,11 +400,12 @@ def test_a_union_exists_once_every_owner_consented(local_market: Market, catalog
     assert seller.terms(union) == (None, False, Prices())  # not for sale yet
     with Market.refused(ChainConflict, "union_exists"):
         seller.propose_union(dict.fromkeys(products, 9))  # same members: same id
-    for stranger in (seller, market.buyer):  # the proposer consented by proposing
-        with Market.refused(NotPermitted, "consent_not_expected"):
-            stranger.consent_union(union)
-    other.consent_union(union)
+    with Market.refused(ChainConflict, "already_consented"):
+        seller.consent_union(union)  # the proposer consented by proposing
     with Market.refused(NotPermitted, "consent_not_expected"):
+        market.buyer.consent_union(union)  # owns no member
+    other.consent_union(union)
+    with Market.refused(ChainConflict, "already_consented"):
         other.consent_union(union)  # once
     assert seller.union(union)["consents_missing"] == 1  # type: ignore[index]
     receipt = third.consent_union(union)

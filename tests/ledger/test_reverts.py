@@ -36,6 +36,7 @@ CONTRACT_TESTS = (
     "test_registry.py",
     "test_market.py",
     "test_escrow.py",
+    "test_security.py",
 )
 
 SNEKMATE_REASONS = {

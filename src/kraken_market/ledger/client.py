@@ -398,16 +398,28 @@ class Ledger:
 
     # -- Market: purchases --------------------------------------------------------------
 
-    def buy_access(self, item: bytes | str, purpose: int) -> tuple[int, Receipt]:
-        """Buy access to a batch product or union; the purchase id and receipt."""
-        self.ensure_allowance(lambda: self.terms(item)[2].access)
-        receipt = self.transact("buy access", "Market", "buy_access", as_bytes32(item), purpose)
+    def buy_access(
+        self, item: bytes | str, purpose: int, max_amount: int | None = None
+    ) -> tuple[int, Receipt]:
+        """Buy access to a batch product or union; the purchase id and receipt. The
+        contract charges at most ``max_amount`` (default: the price quoted now), so a
+        price raised in between refuses the purchase (``price_changed``)."""
+        price = self.terms(item)[2].access if max_amount is None else max_amount
+        self.ensure_allowance(price)
+        receipt = self.transact(
+            "buy access", "Market", "buy_access", as_bytes32(item), purpose, price
+        )
         return int(receipt.first("AccessPurchased").args["purchase_id"]), receipt
 
-    def subscribe(self, item: bytes | str, purpose: int, seconds: int) -> tuple[int, Receipt]:
-        self.ensure_allowance(lambda: self.terms(item)[2].subscription_per_second * seconds)
+    def subscribe(
+        self, item: bytes | str, purpose: int, seconds: int, max_amount: int | None = None
+    ) -> tuple[int, Receipt]:
+        """Buy ``seconds`` of a stream, charged at most ``max_amount`` (default: as quoted)."""
+        if max_amount is None:
+            max_amount = self.terms(item)[2].subscription_per_second * seconds
+        self.ensure_allowance(max_amount)
         receipt = self.transact(
-            "subscribe", "Market", "subscribe", as_bytes32(item), purpose, seconds
+            "subscribe", "Market", "subscribe", as_bytes32(item), purpose, seconds, max_amount
         )
         return int(receipt.first("Subscribed").args["purchase_id"]), receipt
 
@@ -421,8 +433,13 @@ class Ledger:
         items: Sequence[bytes | str],
         purpose: int,
         result_key_hash: bytes,
+        max_amount: int | None = None,
     ) -> tuple[int, Receipt]:
-        self.ensure_allowance(lambda: sum(self.terms(item)[2].computation for item in items))
+        """Pay for a computation (held until delivery), at most ``max_amount``
+        (default: the sum of the prices quoted now)."""
+        if max_amount is None:
+            max_amount = sum(self.terms(item)[2].computation for item in items)
+        self.ensure_allowance(max_amount)
         receipt = self.transact(
             "request computation",
             "Market",
@@ -432,6 +449,7 @@ class Ledger:
             [as_bytes32(item) for item in items],
             purpose,
             result_key_hash,
+            max_amount,
         )
         return int(receipt.first("ComputationRequested").args["purchase_id"]), receipt
 
@@ -494,7 +512,8 @@ class Ledger:
     def file_claim(
         self, purchase_id: int, product_id: bytes | str, evidence_hash: bytes
     ) -> Receipt:
-        self.ensure_allowance(lambda: int(self._call("Authority", "claim_bond")))
+        bond = int(self._call("Authority", "claim_bond"))
+        self.ensure_allowance(bond)
         return self.transact(
             "file claim",
             "Market",
@@ -502,6 +521,7 @@ class Ledger:
             purchase_id,
             as_bytes32(product_id),
             evidence_hash,
+            bond,
         )
 
     def rule(self, purchase_id: int, *, uphold: bool) -> Receipt:

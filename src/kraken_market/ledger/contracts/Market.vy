@@ -278,9 +278,15 @@ def has_grant(buyer: address, item: bytes32, purpose: uint8) -> bool:
 
 
 @external
-def buy_access(item: bytes32, purpose: uint8) -> uint256:
+def buy_access(item: bytes32, purpose: uint8, max_amount: uint256) -> uint256:
+    """
+    @notice `max_amount` is the price the buyer was quoted: a price raised in
+            between (front-running the purchase) refuses it instead of
+            charging more.
+    """
     self._not_paused()
     terms: Terms = self._purchasable(item, purpose, BATCH)
+    assert terms.prices.access <= max_amount, "price_changed"
     purchase_id: uint256 = self._record(ACCESS, purpose, terms.prices.access, [item])
     self._pull(msg.sender, terms.prices.access)
     self._distribute(item, terms.prices.access, purchase_id)
@@ -291,7 +297,7 @@ def buy_access(item: bytes32, purpose: uint8) -> uint256:
 
 
 @external
-def subscribe(item: bytes32, purpose: uint8, seconds: uint256) -> uint256:
+def subscribe(item: bytes32, purpose: uint8, seconds: uint256, max_amount: uint256) -> uint256:
     """
     @notice Adds `seconds` of stream access, from now or from the end of the
             time already paid, whichever is later.
@@ -300,6 +306,7 @@ def subscribe(item: bytes32, purpose: uint8, seconds: uint256) -> uint256:
     terms: Terms = self._purchasable(item, purpose, STREAM)
     assert seconds >= terms.prices.subscription_min_seconds, "subscription_too_short"
     amount: uint256 = terms.prices.subscription_per_second * seconds
+    assert amount <= max_amount, "price_changed"
     until: uint256 = max(block.timestamp, self.paid_until[msg.sender][item]) + seconds
     self.paid_until[msg.sender][item] = until
     purchase_id: uint256 = self._record(SUBSCRIPTION, purpose, amount, [item])
@@ -324,6 +331,7 @@ def request_computation(
     items: DynArray[bytes32, MAX_ITEMS],
     purpose: uint8,
     result_key_hash: bytes32,
+    max_amount: uint256,
 ) -> uint256:
     """
     @notice Pays for one computation over `items`; the payment is held here
@@ -342,6 +350,7 @@ def request_computation(
         terms: Terms = self._purchasable(items[i], purpose, ANALYTICS)
         amounts.append(terms.prices.computation)
         amount += terms.prices.computation
+    assert amount <= max_amount, "price_changed"
     purchase_id: uint256 = self._record(COMPUTATION, purpose, amount, items)
     deadline: uint256 = block.timestamp + staticcall IAuthority(authority).computation_deadline()
     self.computations[request_id] = Computation(
@@ -431,6 +440,11 @@ def approve(purchase_id: uint256, product_id: bytes32):
     assert self.claims[purchase_id].status == 0, "already_claimed"
     stake: Stake = self.stakes[product_id]
     assert stake.open_claims == 0, "claim_open"
+    # Only a paid, delivered purchase releases a stake: otherwise a seller could
+    # buy its own product for free (or reclaim the computation) and approve it.
+    assert self.purchases[purchase_id].amount > 0, "free_purchase"
+    if self.purchases[purchase_id].kind == COMPUTATION:
+        assert self.computations[self.computation_of[purchase_id]].status == PAID, "not_delivered"
     self.approved[purchase_id][product_id] = True
     log Approved(product_id=product_id, buyer=msg.sender, purchase_id=purchase_id)
     if stake.status == STAKE_LOCKED:
@@ -443,7 +457,7 @@ def approve(purchase_id: uint256, product_id: bytes32):
 
 
 @external
-def file_claim(purchase_id: uint256, product_id: bytes32, evidence_hash: bytes32):
+def file_claim(purchase_id: uint256, product_id: bytes32, evidence_hash: bytes32, max_bond: uint256):
     self._not_paused()
     self._only_buyer_of(purchase_id, product_id)
     assert self.claims[purchase_id].status == 0, "already_claimed"
@@ -455,6 +469,7 @@ def file_claim(purchase_id: uint256, product_id: bytes32, evidence_hash: bytes32
     assert block.timestamp <= self.purchases[purchase_id].time + staticcall IAuthority(authority).claim_window(), "claim_window_closed"
     assert self.stakes[product_id].status == STAKE_LOCKED, "stake_not_locked"
     bond: uint256 = staticcall IAuthority(authority).claim_bond()
+    assert bond <= max_bond, "bond_changed"
     self.claims[purchase_id] = Claim(
         product_id=product_id,
         claimant=msg.sender,

@@ -23,6 +23,7 @@ interface IMarket:
 
 MAX_PARENTS: constant(uint256) = 16
 MAX_MEMBERS: constant(uint256) = 256
+MAX_WEIGHT: constant(uint256) = 1_000_000  # as the catalog; no overflow in revenue splits
 BATCH: constant(uint8) = 1
 STREAM: constant(uint8) = 2
 ANALYTICS: constant(uint8) = 3
@@ -287,14 +288,15 @@ def propose_union(
         assert self._product_exists(member), "unknown_product"
         assert self.products[member].mode == mode, "mixed_modes"
         assert self.products[member].availability <= PAUSED, "product_closed"
-        assert weights[i] > 0, "bad_weight"
+        assert weights[i] > 0 and weights[i] <= MAX_WEIGHT, "bad_weight"
         owner: address = self.products[member].owner
         if self.consent[union_id][owner] == 0:
             if owner == msg.sender:
                 self.consent[union_id][owner] = CONSENT_GIVEN
             else:
                 self.consent[union_id][owner] = CONSENT_PENDING
-                missing += 1
+        if owner != msg.sender:
+            missing += 1
     assert self.consent[union_id][msg.sender] == CONSENT_GIVEN, "not_member_owner"
     self.unions[union_id] = Union(
         proposer=msg.sender, mode=mode, status=UNION_PENDING, consents_missing=missing
@@ -310,13 +312,25 @@ def propose_union(
 
 @external
 def consent_union(union_id: bytes32):
+    """
+    @notice Consent of a *current* owner of a member: a product sold while the
+            union is pending needs its new owner's consent, and a former
+            owner's consent no longer counts for it.
+    """
     self._not_paused()
     assert self.unions[union_id].status == UNION_PENDING, "union_not_pending"
-    assert self.consent[union_id][msg.sender] == CONSENT_PENDING, "consent_not_expected"
+    owns: bool = False
+    for member: bytes32 in self.members[union_id]:
+        if self.products[member].owner == msg.sender:
+            owns = True
+            break
+    assert owns, "consent_not_expected"
+    assert self.consent[union_id][msg.sender] != CONSENT_GIVEN, "already_consented"
     self.consent[union_id][msg.sender] = CONSENT_GIVEN
-    self.unions[union_id].consents_missing -= 1
+    missing: uint256 = self._missing_consents(union_id)
+    self.unions[union_id].consents_missing = missing
     log UnionConsented(union_id=union_id, owner=msg.sender)
-    if self.unions[union_id].consents_missing == 0:
+    if missing == 0:
         self._activate(union_id)
 
 
@@ -439,6 +453,19 @@ def _check_prices(mode: uint8, prices: Prices):
         assert prices.subscription_min_seconds > 0, "bad_prices"
     else:
         assert prices.access == 0 and prices.subscription_per_second == 0 and prices.subscription_min_seconds == 0, "bad_prices"
+
+
+@internal
+@view
+def _missing_consents(union_id: bytes32) -> uint256:
+    """
+    @notice Members whose current owner has not consented.
+    """
+    missing: uint256 = 0
+    for member: bytes32 in self.members[union_id]:
+        if self.consent[union_id][self.products[member].owner] != CONSENT_GIVEN:
+            missing += 1
+    return missing
 
 
 @internal

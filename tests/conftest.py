@@ -75,6 +75,14 @@ class Database:
     scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
 def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Database:
+    return prepare_database(request, tmp_path_factory)
+
+
+def prepare_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Database:
+    """A migrated database of ``request.param`` (a SQLite template file, or a
+    throwaway PostgreSQL database), for fixtures of any scope."""
     if request.param == "sqlite":
         template = tmp_path_factory.mktemp("template") / "kraken.db"
         engine = make_engine(f"sqlite:///{template}")

@@ -16,8 +16,6 @@ import pytest
 from sqlalchemy import Engine, func, select, update
 
 from kraken_market.catalog.ids import new_product_id
-from kraken_market.db.engine import make_engine
-from kraken_market.db.migrate import upgrade
 from kraken_market.ledger import indexer as indexer_module
 from kraken_market.ledger.client import Ledger, dev_account
 from kraken_market.ledger.contracts import artifact
@@ -34,7 +32,7 @@ from kraken_market.ledger.model import ModeCode, Prices
 from kraken_market.ledger.models import ChainCursor, ChainEventRecord, args_from_json, args_to_json
 from kraken_market.ledger.transactions import EventDecoder
 from kraken_market.types import UINT256_MAX
-from tests.conftest import Database
+from tests.conftest import Database, prepare_database
 from tests.ledger.conftest import DATA, Market
 
 
@@ -45,17 +43,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     """``tests.conftest``'s databases, scoped to this module instead of the session, so
     that pytest loops over the chains (a deployment costs seconds) outside the
     databases (milliseconds) rather than deploying every chain once per database."""
-    if request.param == "sqlite":
-        template = tmp_path_factory.mktemp("template") / "kraken.db"
-        engine = make_engine(f"sqlite:///{template}")
-        upgrade(engine)
-        engine.dispose()
-        return Database("sqlite", f"sqlite:///{template}", template)
-    url = request.getfixturevalue("postgres_url")
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return Database("postgresql", url)
+    return prepare_database(request, tmp_path_factory)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -27,12 +28,15 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from starlette.types import ASGIApp
 
-from kraken_market.accounts.service import AccountService, Principal
 from kraken_market.api.app import create_app
 from kraken_market.client import MarketClient
 from kraken_market.db.base import Base
-from kraken_market.db.engine import make_engine, make_session_factory, write_session
+from kraken_market.db.engine import make_engine
 from kraken_market.db.migrate import upgrade
+from kraken_market.identity import presentations
+from kraken_market.identity.credential_types import CredentialType
+from kraken_market.identity.keys import DidKey
+from kraken_market.identity.principal import Principal
 from kraken_market.settings import Settings
 
 ADMIN_URL = os.environ.get(
@@ -140,27 +144,78 @@ class Account:
     token: str
     headers: dict[str, str]
     api: MarketClient
+    key: DidKey
+    credentials: list[str]
 
 
-def _account(engine: Engine, app: FastAPI, name: str) -> Account:
-    session = write_session(make_session_factory(engine))
-    service = AccountService(session)
-    account, token = service.create(name)
-    session.commit()
-    session.close()
-    headers = {"Authorization": f"Bearer {token}"}
+def login(
+    app: FastAPI,
+    key: DidKey,
+    credentials: list[str],
+    act_for: str | None = None,
+) -> dict[str, Any]:
+    """Log ``key``'s holder in through the API with a presentation of ``credentials``."""
+    with TestClient(app) as client:
+        challenge = client.post("/api/v1/auth/challenge").json()
+        presentation = presentations.present(
+            key, credentials, audience=challenge["audience"], nonce=challenge["nonce"]
+        )
+        response = client.post(
+            "/api/v1/auth/login", json={"presentation": presentation, "act_for": act_for}
+        )
+        assert response.status_code == 200, response.text
+        session: dict[str, Any] = response.json()
+        return session
+
+
+def person(
+    app: FastAPI, name: str, *, roles: tuple[str, ...] = (), category: str | None = None
+) -> Account:
+    """A new person with a PersonCredential (and role/category credentials) from the app's
+    demo issuer, logged in."""
+    issuer = app.state.identity.demo_issuer
+    base = app.state.identity.base_url
+    key = DidKey.generate()
+    issued = [issuer.issue(CredentialType.PERSON, {"id": key.did, "name": name}, registry_url=base)]
+    for role in roles:
+        issued.append(
+            issuer.issue(
+                CredentialType.PLATFORM_ROLE, {"id": key.did, "role": role}, registry_url=base
+            )
+        )
+    if category is not None:
+        issued.append(
+            issuer.issue(
+                CredentialType.BUYER_CATEGORY,
+                {"id": key.did, "category": category},
+                registry_url=base,
+            )
+        )
+    session = login(app, key, issued)
+    headers = {"Authorization": f"Bearer {session['session_token']}"}
+    principal = Principal(
+        account=session["account"],
+        name=name,
+        did=key.did,
+        roles=frozenset(session["roles"]),
+    )
     client = TestClient(app, headers=headers)
-    return Account(Principal(account.id, account.name), token, headers, MarketClient(client))  # type: ignore[arg-type]
+    return Account(principal, session["session_token"], headers, MarketClient(client), key, issued)  # type: ignore[arg-type]
 
 
 @pytest.fixture
-def alice(engine: Engine, app: FastAPI) -> Account:
-    return _account(engine, app, "alice")
+def alice(app: FastAPI) -> Account:
+    return person(app, "alice")
 
 
 @pytest.fixture
-def bob(engine: Engine, app: FastAPI) -> Account:
-    return _account(engine, app, "bob")
+def bob(app: FastAPI) -> Account:
+    return person(app, "bob")
+
+
+@pytest.fixture
+def admin(app: FastAPI) -> Account:
+    return person(app, "ada", roles=("admin",))
 
 
 @contextmanager

@@ -9,6 +9,7 @@ Every error answer is raised as :class:`ApiError` with the server's stable
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 
@@ -123,6 +124,94 @@ class MarketClient:
         result: dict[str, Any] = self._call("POST", f"/api/v1/unions/{union_id}/consent")
         return result
 
+    # companies (KCIT)
+    @staticmethod
+    def _company_path(did: str, action: str = "") -> str:
+        # ':' may stay as it is in a path segment; '%' (did:web ports) must not.
+        return f"/api/v1/companies/{quote(did, safe=':')}" + (f"/{action}" if action else "")
+
+    def create_company(self, company: dict[str, Any]) -> dict[str, Any]:
+        """Enter a company (admins), or self-register one you represent (pending)."""
+        result: dict[str, Any] = self._call("POST", "/api/v1/companies", json=company)
+        return result
+
+    def company(self, did: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", self._company_path(did))
+        return result
+
+    def companies(self, **params: Any) -> dict[str, Any]:
+        clean = {k: v for k, v in params.items() if v not in (None, [], ())}
+        result: dict[str, Any] = self._call("GET", "/api/v1/companies", params=clean)
+        return result
+
+    def update_company(self, did: str, changes: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PATCH", self._company_path(did), json=changes)
+        return result
+
+    def approve_company(self, did: str, reason: str | None = None) -> dict[str, Any]:
+        body = {"reason": reason} if reason else {}
+        result: dict[str, Any] = self._call("POST", self._company_path(did, "approve"), json=body)
+        return result
+
+    def suspend_company(self, did: str, reason: str | None = None) -> dict[str, Any]:
+        body = {"reason": reason} if reason else {}
+        result: dict[str, Any] = self._call("POST", self._company_path(did, "suspend"), json=body)
+        return result
+
+    def delete_company(self, did: str, reason: str | None = None) -> None:
+        params = {"reason": reason} if reason else {}
+        self._call("DELETE", self._company_path(did), params=params)
+
+    def company_audit(self, did: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", self._company_path(did, "audit"))
+        return result
+
+    def company_identified(self, did: str) -> dict[str, Any]:
+        """``{"did", "identified", "status"}``: is this DID an identified company?"""
+        result: dict[str, Any] = self._call("GET", self._company_path(did, "identified"))
+        return result
+
     def me(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/api/v1/accounts/me")
+        result: dict[str, Any] = self._call("GET", "/api/v1/auth/me")
+        return result
+
+    # identity: login sessions, DID-account bindings, the status-list registry
+    # ('kraken-market login|logout|whoami', 'wallet bind', 'issuer'; me() is above)
+    def challenge(self) -> dict[str, Any]:
+        """``{nonce, audience, expires_at}``: what a login presentation must be bound to."""
+        result: dict[str, Any] = self._call("POST", "/api/v1/auth/challenge")
+        return result
+
+    def login(self, presentation: str, act_for: str | None = None) -> dict[str, Any]:
+        """Open a session with a vp+jwt; the answer holds the session and refresh tokens."""
+        body = {"presentation": presentation, "act_for": act_for}
+        result: dict[str, Any] = self._call("POST", "/api/v1/auth/login", json=body)
+        return result
+
+    def refresh(self, refresh_token: str) -> dict[str, Any]:
+        """A new token pair (a refresh token works once)."""
+        body = {"refresh_token": refresh_token}
+        result: dict[str, Any] = self._call("POST", "/api/v1/auth/refresh", json=body)
+        return result
+
+    def logout(self) -> None:
+        """End the session of the bearer token this client sends."""
+        self._call("POST", "/api/v1/auth/logout")
+
+    def bind(self, binding: str, account_signature: str) -> dict[str, Any]:
+        """Record the caller's DID-account binding (``identity.binding``)."""
+        body = {"binding": binding, "account_signature": account_signature}
+        result: dict[str, Any] = self._call("POST", "/api/v1/identity/bindings", json=body)
+        return result
+
+    def binding(self, did: str) -> dict[str, Any]:
+        path = f"/api/v1/identity/bindings/{quote(did, safe=':')}"
+        result: dict[str, Any] = self._call("GET", path)
+        return result
+
+    def publish_status_list(self, list_url: str, credential: str) -> dict[str, Any]:
+        """PUT an issuer-signed BitstringStatusListCredential to the registry at its URL."""
+        list_id = list_url.rstrip("/").rsplit("/", 1)[-1]
+        body = {"credential": credential}
+        result: dict[str, Any] = self._call("PUT", f"/api/v1/status-lists/{list_id}", json=body)
         return result

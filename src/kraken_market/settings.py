@@ -43,7 +43,15 @@ class Settings(BaseSettings):
         default=None, description="Base URL the CLI talks to; default: http://api_host:api_port."
     )
     api_token: SecretStr | None = Field(
-        default=None, description="Bearer token the CLI sends (else the one saved in data_dir)."
+        default=None,
+        description="Session token the CLI sends (else the session 'kraken-market login' saved).",
+    )
+    wallet: Path | None = Field(
+        default=None, description="The CLI's wallet file; default: wallet.json in data_dir."
+    )
+    wallet_passphrase: SecretStr | None = Field(
+        default=None,
+        description="Passphrase of the wallet's keys (else the CLI asks for it). For scripts.",
     )
     chain_host: str = "127.0.0.1"
     chain_port: int = Field(default=8545, ge=1, le=65535)
@@ -68,6 +76,34 @@ class Settings(BaseSettings):
     )
     chain_confirmations: int = Field(
         default=0, ge=0, le=1000, description="Blocks the indexer waits before trusting an event."
+    )
+    identity_trusted_issuers: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Credential type -> issuer DIDs trusted for it (PersonCredential, "
+        "PlatformRoleCredential, BuyerCategoryCredential, OrganisationCredential). "
+        "Outside production the demo issuer (data_dir/issuer) is trusted as well. "
+        "AttorneyCredentials are trusted from companies identified in KCIT.",
+    )
+    identity_session_seconds: int = Field(
+        default=900, ge=30, le=86_400, description="Lifetime of a session token."
+    )
+    identity_refresh_seconds: int = Field(
+        default=7 * 86_400, ge=60, le=90 * 86_400, description="Lifetime of a refresh token."
+    )
+    identity_nonce_seconds: int = Field(
+        default=300, ge=10, le=3600, description="How long a login nonce may be used."
+    )
+    identity_max_token_bytes: int = Field(
+        default=32_768, ge=2048, le=65_536, description="Largest presentation accepted (bytes)."
+    )
+    identity_status_max_age: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds a status list of another registry is cached; the platform's "
+        "own lists are read at every check, so its revocations apply at once.",
+    )
+    identity_did_web_cache: float = Field(
+        default=300.0, ge=0, description="Seconds a did:web document is cached."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
@@ -119,8 +155,18 @@ class Settings(BaseSettings):
 
     @property
     def token_file(self) -> Path:
-        """Where ``accounts create --save`` keeps the CLI's bearer token (mode 0600)."""
-        return self.data_dir / "cli-token"
+        """Where ``kraken-market login`` keeps the CLI's session (mode 0600)."""
+        return self.data_dir / "cli-session.json"
+
+    @property
+    def issuer_dir(self) -> Path:
+        """The demo identity issuer's key and status list (development only)."""
+        return self.data_dir / "issuer"
+
+    @property
+    def wallet_file(self) -> Path:
+        """The CLI's wallet (mode 0600)."""
+        return self.wallet or self.data_dir / "wallet.json"
 
 
 @lru_cache(maxsize=1)

@@ -25,9 +25,9 @@ def test_thirty_concurrent_creates_all_succeed(served: str, alice: Account) -> N
 def test_concurrent_consents_activate_the_union(
     served: str, alice: Account, bob: Account, engine: object, app: object
 ) -> None:
-    from tests.conftest import _account
+    from tests.conftest import person
 
-    carol = _account(engine, app, "carol")  # type: ignore[arg-type]
+    carol = person(app, "carol")  # type: ignore[arg-type]
     for round_ in range(4):
         ids = [
             who.api.create_product(product_body("analytics", title=f"R{round_}"))["id"]

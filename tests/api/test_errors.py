@@ -89,5 +89,7 @@ def test_health_and_readiness(http: TestClient) -> None:
 
 
 def test_me(http: TestClient, alice: Account) -> None:
-    assert alice.api.me() == {"account": "acct_alice", "name": "alice"}
-    assert http.get("/api/v1/accounts/me").status_code == 401
+    me = alice.api.me()
+    assert me["account"] == me["did"] == alice.key.did
+    assert me["name"] == "alice"
+    assert http.get("/api/v1/auth/me").status_code == 401

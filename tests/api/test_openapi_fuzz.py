@@ -36,7 +36,12 @@ from tests.conftest import Account
 from tests.factories import product_body
 
 EXAMPLES = int(os.environ.get("KRAKEN_FUZZ_EXAMPLES", "25"))
-NO_INPUT = {("GET", "/healthz"), ("GET", "/readyz")}  # nothing to make invalid
+NO_INPUT = {  # nothing to make invalid
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("POST", "/api/v1/auth/challenge"),
+    ("GET", "/api/v1/identity/issuers"),
+}
 OPERATIONS = [
     ("POST", "/api/v1/products"),
     ("GET", "/api/v1/products"),
@@ -49,7 +54,26 @@ OPERATIONS = [
     ("GET", "/api/v1/unions"),
     ("GET", "/api/v1/unions/{union_id}"),
     ("POST", "/api/v1/unions/{union_id}/consent"),
-    ("GET", "/api/v1/accounts/me"),
+    ("POST", "/api/v1/auth/challenge"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/auth/me"),
+    ("GET", "/api/v1/identity/issuers"),
+    ("GET", "/api/v1/identity/schemas/{name}.json"),
+    ("GET", "/api/v1/status-lists/{list_id}"),
+    ("PUT", "/api/v1/status-lists/{list_id}"),
+    ("POST", "/api/v1/identity/bindings"),
+    ("GET", "/api/v1/identity/bindings/{did}"),
+    ("POST", "/api/v1/companies"),
+    ("GET", "/api/v1/companies"),
+    ("GET", "/api/v1/companies/{did}"),
+    ("PATCH", "/api/v1/companies/{did}"),
+    ("DELETE", "/api/v1/companies/{did}"),
+    ("POST", "/api/v1/companies/{did}/approve"),
+    ("POST", "/api/v1/companies/{did}/suspend"),
+    ("GET", "/api/v1/companies/{did}/identified"),
+    ("GET", "/api/v1/companies/{did}/audit"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
 ]

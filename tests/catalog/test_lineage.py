@@ -53,7 +53,7 @@ def test_a_product_can_never_be_its_own_ancestor(http: TestClient, alice: Accoun
     assert http.get(f"{URL}/{a['id']}").json()["parents"] == []
     assert http.get(f"{URL}/{a['id']}").json()["version"] == 1
     assert alice.api.lineage(a["id"], direction="ancestors")["nodes"] == [
-        {"id": a["id"], "title": "A", "owner": "acct_alice", "availability": "listed", "depth": 0}
+        {"id": a["id"], "title": "A", "owner": alice.key.did, "availability": "listed", "depth": 0}
     ]
 
 

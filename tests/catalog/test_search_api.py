@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from kraken_market.api.app import create_app
 from kraken_market.db.engine import make_engine
 from kraken_market.settings import Settings
-from tests.conftest import Account, _account, truncate_all
+from tests.conftest import Account, person, truncate_all
 from tests.factories import product_body
 
 URL = "/api/v1/products"
@@ -238,7 +238,7 @@ def test_sqlite_and_postgresql_give_the_same_results(postgres_url: str, tmp_path
     try:
         for eng in (sqlite, pg):
             app = create_app(Settings(data_dir=tmp_path, environment="test"), engine=eng)
-            seller = _account(eng, app, f"seller{len(results)}")
+            seller = person(app, f"seller{len(results)}")
             seed(seller)
             for body in MORE:
                 seller.api.create_product(body)

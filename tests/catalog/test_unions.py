@@ -41,8 +41,8 @@ def test_union_needs_every_owner_to_consent(http: TestClient, alice: Account, bo
     assert union["schema"] == mine["schema"]
     assert [c["name"] for c in union["schema"]["columns"]] == [c["name"] for c in SCHEMA["columns"]]
     assert [(m["owner"], m["weight"], m["consented"]) for m in union["members"]] == [
-        ("acct_bob", 3, False),
-        ("acct_alice", 1, True),
+        (bob.principal.account, 3, False),
+        (alice.principal.account, 1, True),
     ]
     again = alice.api.consent(union["id"])  # alice consented by creating it: idempotent
     assert again["status"] == "pending"

@@ -1,7 +1,7 @@
 """The application factory: one FastAPI app with every domain's router under ``/api/v1``.
 
 ``create_app`` takes its collaborators as arguments (settings, engine,
-authenticator), so tests and the identity issue pass their own instead of
+authenticator, identity platform), so tests pass their own instead of
 patching. Migrations run before the app accepts a request.
 """
 
@@ -16,14 +16,16 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kraken_market import __version__
-from kraken_market.accounts.routes import router as accounts_router
-from kraken_market.api.auth import AccessTokenAuthenticator, Authenticator
+from kraken_market.api.auth import Authenticator
 from kraken_market.api.errors import error_response, install_error_handlers
 from kraken_market.api.health import router as health_router
 from kraken_market.catalog.routes import router as products_router
 from kraken_market.catalog.union_routes import router as unions_router
+from kraken_market.companies.routes import router as companies_router
 from kraken_market.db.engine import make_engine, make_session_factory
 from kraken_market.db.migrate import upgrade
+from kraken_market.identity.platform import IdentityPlatform
+from kraken_market.identity.routes import router as identity_router
 from kraken_market.logs import get_logger
 from kraken_market.settings import Settings
 
@@ -32,7 +34,12 @@ log = get_logger("kraken_market.api")
 
 DESCRIPTION = """\
 The Kraken Market API: a catalog of data products (files, streams and
-analytics-only products), Data Unions and lineage.
+analytics-only products), Data Unions and lineage; KCIT company
+identification; login with verifiable presentations; the revocation registry.
+
+Sign in: `POST /auth/challenge` for a nonce, then `POST /auth/login` with a
+presentation (vp+jwt) of your credentials signed by your DID key; send the
+session token as `Authorization: Bearer <token>`.
 
 Errors are JSON `{"code", "message", "details"}`; `code` is stable.
 Amounts are whole DATA base units (0 to 2^256-1): send an integer or a decimal
@@ -44,6 +51,7 @@ def create_app(
     settings: Settings,
     engine: Engine | None = None,
     authenticator: Authenticator | None = None,
+    identity: IdentityPlatform | None = None,
 ) -> FastAPI:
     engine = engine or make_engine(settings.resolved_database_url)
     upgrade(engine)
@@ -58,11 +66,14 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions
-    app.state.authenticator = authenticator or AccessTokenAuthenticator(sessions)
+    identity = identity or IdentityPlatform(settings, sessions)
+    identity.publish_demo_list()
+    app.state.identity = identity
+    app.state.authenticator = authenticator or identity
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
     app.include_router(health_router)
-    for router in (products_router, unions_router, accounts_router):
+    for router in (products_router, unions_router, companies_router, identity_router):
         app.include_router(router, prefix=API_PREFIX)
     return app
 

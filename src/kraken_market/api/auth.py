@@ -1,19 +1,17 @@
 """Who is calling: bearer-token authentication behind a replaceable interface.
 
-Routes depend only on ``CurrentPrincipal`` (``api.deps``). What turns a bearer
-token into a :class:`Principal` is the app's :class:`Authenticator`; the
-interim :class:`AccessTokenAuthenticator` looks tokens up in the database, and
-the identity issue installs one that checks verifiable-credential sessions,
-without touching any route.
+Routes depend only on ``CurrentPrincipal`` / ``FreshPrincipal`` (``api.deps``).
+What turns a bearer token into a :class:`Principal` is the app's
+:class:`Authenticator`: in the marketplace, the identity platform, whose
+tokens are sessions opened with verifiable presentations
+(``identity.platform.IdentityPlatform``); tests may pass their own.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from kraken_market.accounts.service import AccountService, Principal
+from kraken_market.identity.principal import Principal
 
 
 class Authenticator(Protocol):
@@ -21,13 +19,7 @@ class Authenticator(Protocol):
         """The principal behind ``token``; raises ``Unauthenticated`` if there is none."""
         ...
 
-
-class AccessTokenAuthenticator:
-    """Interim: opaque tokens created by ``kraken-market accounts create``."""
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
-
-    def authenticate(self, token: str) -> Principal:
-        with self.sessions() as session:
-            return AccountService(session).authenticate(token)
+    def recheck(self, principal: Principal) -> None:
+        """Before a sensitive action: raise if a credential behind the principal's session
+        has been revoked (or its company is no longer identified) since login."""
+        ...

@@ -9,13 +9,16 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from kraken_market.accounts.service import Principal
 from kraken_market.db.engine import write_session
 from kraken_market.errors import Unauthenticated
+from kraken_market.identity.principal import Principal
 from kraken_market.settings import Settings
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_bearer = HTTPBearer(auto_error=False, description="Token from `kraken-market accounts create`")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="Session token from `POST /api/v1/auth/login` (`kraken-market login`)",
+)
 
 
 async def get_settings(request: Request) -> Settings:
@@ -45,6 +48,17 @@ def get_principal(
     return principal
 
 
+def get_fresh_principal(
+    request: Request, principal: Annotated[Principal, Depends(get_principal)]
+) -> Principal:
+    """The principal, after re-checking every credential behind its session (publish,
+    buy, grant, rule): a credential revoked a moment ago is refused now."""
+    request.app.state.authenticator.recheck(principal)
+    return principal
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+FreshPrincipal = Annotated[Principal, Depends(get_fresh_principal)]
+"""For sensitive actions: credentials re-checked for revocation on this request."""

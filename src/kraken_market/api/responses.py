@@ -12,9 +12,12 @@ from kraken_market.api.errors import ErrorBody
 _TEXT = {
     400: "Malformed request (e.g. a cursor this API did not issue)",
     401: "No valid bearer token",
-    403: "Not allowed for this account (e.g. not the product's owner)",
-    404: "No such product or union",
-    409: "Conflicts with the current state (retired product, lineage cycle, existing union)",
+    403: "Not allowed for this account (e.g. not the product's owner, not a platform admin)",
+    404: "No such product, union or company",
+    409: (
+        "Conflicts with the current state (retired product, lineage cycle, existing union "
+        "or company, a company status change not allowed from its status)"
+    ),
     413: "Request body too large",
     422: "Invalid input; details list every problem",
 }

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kraken_market.accounts.service import Principal
 from kraken_market.catalog import lineage
 from kraken_market.catalog.errors import (
     NotProductOwner,
@@ -39,6 +38,7 @@ from kraken_market.catalog.schemas import (
 from kraken_market.catalog.search import index_text
 from kraken_market.catalog.vocabulary import AccessMode, Availability, mask_of
 from kraken_market.db.base import utcnow
+from kraken_market.identity.principal import Principal
 
 _UNTRACKED = {"version", "updated_at"}
 

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from kraken_market.accounts.service import Principal
 from kraken_market.catalog.errors import (
     DuplicateMember,
     MemberUnavailable,
@@ -33,6 +32,7 @@ from kraken_market.catalog.models import DataUnion, Product, UnionMember
 from kraken_market.catalog.schemas import UnionCreate, UnionMemberPublic, UnionPublic
 from kraken_market.catalog.vocabulary import AccessMode, Availability
 from kraken_market.db.base import utcnow
+from kraken_market.identity.principal import Principal
 from kraken_market.pagination import SortKey, after, decode_cursor, fingerprint, next_cursor
 from kraken_market.types import ProductId
 

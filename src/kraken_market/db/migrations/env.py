@@ -5,8 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-import kraken_market.accounts.models
-import kraken_market.catalog.models  # noqa: F401  (register tables on the metadata)
+import kraken_market.catalog.models
+import kraken_market.identity.models  # noqa: F401  (register tables on the metadata)
+from kraken_market.companies import models as _company_tables  # noqa: F401
 from kraken_market.db.base import Base
 from kraken_market.db.migrate import include_object
 from kraken_market.ledger import models as _ledger_tables  # noqa: F401

@@ -1,0 +1,171 @@
+"""HTTP routes of KCIT: parse, call :class:`CompanyService`, shape the answer.
+
+A DID in a path keeps its ':' as they are (``/companies/did:key:z6Mk…``); a
+``%`` inside a DID (did:web ports, ``%3A``) is sent as ``%25``. Reads are
+public; a bearer token, if sent, must be valid and lets admins and a company's
+representative see more.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi.security import HTTPAuthorizationCredentials
+
+from kraken_market.api.deps import (
+    CurrentPrincipal,
+    FreshPrincipal,
+    SessionDep,
+    SettingsDep,
+    get_principal,
+)
+from kraken_market.api.responses import WRITE, errors, json_body
+from kraken_market.companies.audit import entry
+from kraken_market.companies.schemas import (
+    AuditEntry,
+    CompanyCreate,
+    CompanyPage,
+    CompanyPublic,
+    CompanyUpdate,
+    IdentifiedAnswer,
+    StatusChange,
+)
+from kraken_market.companies.service import CompanyService
+from kraken_market.companies.views import public
+from kraken_market.companies.vocabulary import CompanyStatus
+from kraken_market.identity.principal import Principal
+
+router = APIRouter(prefix="/companies", tags=["companies"])
+
+
+def optional_principal(request: Request) -> Principal | None:
+    """No ``Authorization`` header: an anonymous reader. A token that is sent must be
+    valid (401 if not), so a mistyped token never silently shows less."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
+    return get_principal(request, credentials)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(optional_principal)]
+DidPath = Annotated[
+    str,
+    Path(
+        max_length=2048,
+        description="the company's DID",
+        examples=["did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"],
+    ),
+]
+PUBLIC_READ = errors(400, 401, 404, 422)
+OPTIONAL_AUTH: dict[str, Any] = {"security": [{}, {"HTTPBearer": []}]}
+"""In OpenAPI, an empty requirement beside the bearer one: the token is optional."""
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=WRITE)
+def create_company(
+    body: CompanyCreate, session: SessionDep, principal: FreshPrincipal
+) -> CompanyPublic:
+    """Enter a company. Admins enter any company (status default ``identified``); anyone
+    else self-registers a company they represent, which stays ``pending`` until approved."""
+    return public(CompanyService(session).create(principal, body), principal)
+
+
+@router.get(
+    "",
+    response_model=CompanyPage,
+    responses=errors(400, 401, 403, 422),
+    openapi_extra=OPTIONAL_AUTH,
+)
+def list_companies(
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: OptionalPrincipal,
+    status: Annotated[
+        list[CompanyStatus], Query(description="repeat; other than identified: admins only")
+    ] = [CompanyStatus.IDENTIFIED],  # noqa: B006
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response:
+    """Identified companies, newest first; follow ``next_cursor`` for more."""
+    statuses = tuple(dict.fromkeys(status))
+    companies, next_cursor = CompanyService(session).list(
+        viewer, statuses, limit or settings.page_size_default, cursor
+    )
+    page = CompanyPage(items=[public(c, viewer) for c in companies], next_cursor=next_cursor)
+    return json_body(page)
+
+
+@router.get(
+    "/{did}", response_model=CompanyPublic, responses=PUBLIC_READ, openapi_extra=OPTIONAL_AUTH
+)
+def read_company(did: DidPath, session: SessionDep, viewer: OptionalPrincipal) -> Response:
+    """An identified company; a pending or suspended one only for admins and its
+    representative (404 for anyone else)."""
+    return json_body(public(CompanyService(session).read(viewer, did), viewer))
+
+
+@router.get("/{did}/identified", responses=errors(422))
+def is_identified(did: DidPath, session: SessionDep) -> IdentifiedAnswer:
+    """Whether this DID is an identified company (ask before trusting what it issues)."""
+    company_status = CompanyService(session).identified(did)
+    return IdentifiedAnswer(
+        did=did, identified=company_status is CompanyStatus.IDENTIFIED, status=company_status
+    )
+
+
+@router.patch("/{did}", responses=WRITE)
+def update_company(
+    did: DidPath, body: CompanyUpdate, session: SessionDep, principal: FreshPrincipal
+) -> CompanyPublic:
+    """Correct a company's entry (admins). Only the fields given change."""
+    return public(CompanyService(session).update(principal, did, body), principal)
+
+
+@router.post("/{did}/approve", responses=WRITE)
+def approve_company(
+    did: DidPath,
+    session: SessionDep,
+    principal: FreshPrincipal,
+    body: StatusChange | None = None,
+) -> CompanyPublic:
+    """Identify a pending or suspended company (admins)."""
+    reason = body.reason if body else None
+    return public(CompanyService(session).approve(principal, did, reason), principal)
+
+
+@router.post("/{did}/suspend", responses=WRITE)
+def suspend_company(
+    did: DidPath,
+    session: SessionDep,
+    principal: FreshPrincipal,
+    body: StatusChange | None = None,
+) -> CompanyPublic:
+    """Suspend an identified company (admins): its DID is no longer trusted as a company."""
+    reason = body.reason if body else None
+    return public(CompanyService(session).suspend(principal, did, reason), principal)
+
+
+@router.delete("/{did}", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE)
+def delete_company(
+    did: DidPath,
+    session: SessionDep,
+    principal: FreshPrincipal,
+    reason: Annotated[
+        str | None,
+        Query(max_length=1000, pattern=r"^[^\x00]*$", description="kept in the audit log"),
+    ] = None,
+) -> Response:
+    """Remove a company from the register (admins); its audit log stays readable."""
+    CompanyService(session).delete(principal, did, reason)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{did}/audit", responses=errors(401, 403, 404, 422))
+def company_audit(
+    did: DidPath, session: SessionDep, principal: CurrentPrincipal
+) -> list[AuditEntry]:
+    """Every change to the company, oldest first: who, when, each field before/after (admins)."""
+    return [entry(row) for row in CompanyService(session).audit(principal, did)]

@@ -1,0 +1,95 @@
+"""The binding of a DID to a ledger account, signed by both keys.
+
+The DID key signs a ``kraken-binding+jwt`` naming the account (so the account
+cannot be claimed by someone else's DID), and the account signs that same JWS
+with an EIP-191 ``personal_sign`` message (so the DID cannot claim someone
+else's account). The marketplace records the pair; the verifier's grants and
+the ledger client use the bound account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import is_checksum_address, to_checksum_address
+from sqlalchemy.orm import Session
+
+from kraken_market.db.base import utcnow
+from kraken_market.errors import InvalidRequest
+from kraken_market.identity import jose
+from kraken_market.identity.dids import DidResolver
+from kraken_market.identity.errors import (
+    HolderMismatch,
+    InvalidSignature,
+    PresentationExpired,
+    WrongAudience,
+)
+from kraken_market.identity.keys import DidKey
+from kraken_market.identity.models import DidBinding
+
+BINDING_TYP = "kraken-binding+jwt"
+MAX_AGE_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class Binding:
+    did: str
+    account: str
+    jws: str
+    account_signature: str
+
+
+def bind(did_key: DidKey, account: LocalAccount, *, audience: str, now: datetime) -> Binding:
+    payload = {
+        "did": did_key.did,
+        "account": account.address,
+        "aud": audience,
+        "iat": int(now.timestamp()),
+    }
+    token = jose.sign(did_key, payload, BINDING_TYP)
+    signature = account.sign_message(encode_defunct(text=token)).signature
+    return Binding(did_key.did, account.address, token, "0x" + bytes(signature).hex())
+
+
+def verify(
+    jws: str, account_signature: str, resolver: DidResolver, *, audience: str, now: datetime
+) -> Binding:
+    checked = jose.verify(jws, resolver, BINDING_TYP, 4096)
+    payload = checked.payload
+    account = payload.get("account")
+    if payload.get("did") != checked.key.did or not isinstance(account, str):
+        raise InvalidSignature("the binding must be signed by the DID it names")
+    if not is_checksum_address(account):
+        raise InvalidRequest("the account must be a checksummed Ethereum address")
+    if payload.get("aud") != audience:
+        raise WrongAudience(f"this binding is for {payload.get('aud')!r}, not {audience!r}")
+    issued = payload.get("iat")
+    if not isinstance(issued, int) or abs(now.timestamp() - issued) > MAX_AGE_SECONDS:
+        raise PresentationExpired(f"a binding must be signed within {MAX_AGE_SECONDS} s of sending")
+    try:
+        recovered = Account.recover_message(encode_defunct(text=jws), signature=account_signature)
+    except Exception as exc:  # eth-account raises several types for malformed signatures
+        raise InvalidSignature("the account signature is malformed") from exc
+    if to_checksum_address(recovered) != account:
+        raise InvalidSignature("the account signature was not made by the account named")
+    return Binding(checked.key.did, account, jws, account_signature)
+
+
+def record(session: Session, binding: Binding, caller: str) -> DidBinding:
+    """Store ``binding`` (replacing an older one of the same DID); only its own DID may."""
+    if binding.did != caller:
+        raise HolderMismatch("you can only bind your own DID", details={"did": binding.did})
+    row = session.get(DidBinding, binding.did)
+    if row is None:
+        row = DidBinding(did=binding.did)
+        session.add(row)
+    row.account = binding.account
+    row.binding = binding.jws
+    row.account_signature = binding.account_signature
+    row.created_at = utcnow()
+    session.commit()
+    return row

@@ -1,0 +1,32 @@
+"""Who is calling, as every route and service sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kraken_market.types import AccountRef
+
+ADMIN = "admin"
+ARBITER = "arbiter"
+PLATFORM_ROLES = frozenset({ADMIN, ARBITER})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The party a request acts for.
+
+    ``account`` is what owner checks and history entries refer to: the company's
+    DID when a person acts for a company (with an attorney credential), else the
+    person's own DID. ``did`` is always the natural person who signed in.
+    ``roles`` are platform roles proven by ``PlatformRoleCredential``s.
+    """
+
+    account: AccountRef
+    name: str
+    did: str = ""
+    roles: frozenset[str] = field(default_factory=frozenset)
+    company: str | None = None
+    session: str | None = None
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles

@@ -1,0 +1,152 @@
+"""The platform's revocation and endorsement registry: status list credentials at
+stable URLs (W3C Bitstring Status List v1.0, §3 "Processes").
+
+An issuer publishes or updates its list by sending the new
+``BitstringStatusListCredential`` itself: the request *is* signed by the
+issuer's DID. A list's id is derived from the issuer's DID and a name the issuer
+picks, so nobody can take over another issuer's list; an update must keep every
+bit already set (revocation is final, and an old list replayed cannot
+un-revoke anyone).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kraken_market.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from kraken_market.identity import credentials
+from kraken_market.identity.credential_types import CredentialType
+from kraken_market.identity.dids import DidResolver
+from kraken_market.identity.errors import StatusUnavailable
+from kraken_market.identity.models import HostedStatusList
+from kraken_market.identity.status_list import Bitstring, StatusEntry
+
+STATUS_PATH = "/api/v1/status-lists/"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
+MAX_LIST_TOKEN_BYTES = 80_000
+
+
+def list_id(issuer: str, name: str) -> str:
+    """The registry id of ``issuer``'s list ``name``: ``<16 hex of SHA-256(DID)>-<name>``."""
+    if not _NAME.fullmatch(name):
+        raise InvalidRequest("a list name is 1-41 lowercase letters, digits or '-'")
+    return hashlib.sha256(issuer.encode()).hexdigest()[:16] + "-" + name
+
+
+def list_url(base_url: str, issuer: str, name: str) -> str:
+    return base_url.rstrip("/") + STATUS_PATH + list_id(issuer, name)
+
+
+class StatusRegistry:
+    def __init__(self, session: Session, resolver: DidResolver, base_url: str) -> None:
+        self.session = session
+        self.resolver = resolver
+        self.base_url = base_url.rstrip("/")
+
+    def get(self, id_: str) -> HostedStatusList:
+        row = self.session.get(HostedStatusList, id_)
+        if row is None:
+            raise NotFound(f"no status list {id_!r}", details={"list": id_})
+        return row
+
+    def publish(self, id_: str, token: str, now: datetime) -> HostedStatusList:
+        """Create or update list ``id_`` from the issuer-signed list credential ``token``."""
+        checked = credentials.verify(token, self.resolver, now, MAX_LIST_TOKEN_BYTES)
+        if checked.type is not CredentialType.STATUS_LIST:
+            raise InvalidRequest("send a BitstringStatusListCredential")
+        url = self.base_url + STATUS_PATH + id_
+        if checked.subject_id.split("#")[0] != url:
+            raise InvalidRequest(
+                f"the list credential's subject id must be {url}#list",
+                details={"expected": url, "got": checked.subject_id},
+            )
+        name = id_.partition("-")[2]
+        if list_id(checked.issuer, name) != id_:
+            raise Forbidden(
+                "this list id belongs to another issuer; use registry.list_id(your DID, name)",
+                details={"list": id_, "issuer": checked.issuer},
+            )
+        bits = Bitstring.decode(checked.subject["encodedList"])
+        purpose = str(checked.subject["statusPurpose"])
+        row = self.session.get(HostedStatusList, id_, with_for_update=True)
+        if row is None:
+            row = HostedStatusList(id=id_, issuer=checked.issuer, purpose=purpose, version=0)
+            self.session.add(row)
+        else:
+            old = Bitstring.decode(
+                credentials.verify(
+                    row.credential, self.resolver, now, MAX_LIST_TOKEN_BYTES
+                ).subject["encodedList"]
+            )
+            if row.purpose != purpose or not bits.covers(old):
+                raise Conflict(
+                    "a revocation list update must keep every bit already set "
+                    "(and the same size and purpose)",
+                    details={"list": id_},
+                )
+        row.credential = token
+        row.version += 1
+        row.revoked_count = sum(bin(b).count("1") for b in bits.bits)
+        row.updated_at = now
+        self.session.commit()
+        return row
+
+    def lists_of(self, issuer: str) -> list[HostedStatusList]:
+        return list(
+            self.session.scalars(
+                select(HostedStatusList)
+                .where(HostedStatusList.issuer == issuer)
+                .order_by(HostedStatusList.id)
+            )
+        )
+
+
+class LocalStatusLists:
+    """The registry's own lists as a status source: the version is read on every
+    check, decoded bits are cached per version (``identity.status_check``)."""
+
+    def __init__(self, sessions: sessionmaker[Session], resolver: DidResolver) -> None:
+        self.sessions = sessions
+        self.resolver = resolver
+        self._cache: dict[str, tuple[int, str, Bitstring]] = {}
+
+    def bits(self, entry: StatusEntry, issuer: str) -> Bitstring:
+        id_ = entry.list_url.rsplit("/", 1)[-1]
+        cached = self._cache.get(id_)
+        with self.sessions() as session:
+            version = session.scalar(
+                select(HostedStatusList.version).where(HostedStatusList.id == id_)
+            )
+            if version is None:
+                raise StatusUnavailable(
+                    f"the status list {entry.list_url} does not exist in this registry",
+                    details={"statusListCredential": entry.list_url},
+                )
+            if cached is not None and cached[0] == version:
+                row_issuer, bits = cached[1], cached[2]
+            else:
+                row = session.get(HostedStatusList, id_)
+                assert row is not None
+                bits = Bitstring.decode(_encoded_list(row.credential))
+                row_issuer = row.issuer
+                self._cache[id_] = (version, row_issuer, bits)
+        if row_issuer != issuer:
+            raise StatusUnavailable(
+                "the credential points at another issuer's status list",
+                details={"statusListCredential": entry.list_url},
+            )
+        return bits
+
+
+def _encoded_list(token: str) -> str:
+    """The list of a credential this registry verified when it stored it."""
+    payload = token.split(".")[1]
+    value = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return str(value["credentialSubject"]["encodedList"])

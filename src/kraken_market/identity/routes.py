@@ -1,0 +1,172 @@
+"""HTTP routes of login (``/auth``), the status-list registry, credential schemas and
+DID-account bindings. Thin: parse, call ``identity.service``/``registry``, shape."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response, status
+
+from kraken_market.api.deps import CurrentPrincipal, SessionDep
+from kraken_market.api.responses import errors
+from kraken_market.db.base import utcnow
+from kraken_market.errors import NotFound
+from kraken_market.identity import binding as bindings
+from kraken_market.identity.credential_types import CredentialType, schema_of
+from kraken_market.identity.models import AuthSession, DidBinding, HostedStatusList
+from kraken_market.identity.platform import IdentityPlatform
+from kraken_market.identity.registry import STATUS_PATH
+from kraken_market.identity.schemas import (
+    BindingPublic,
+    BindingRequest,
+    ChallengePublic,
+    LoginRequest,
+    MePublic,
+    RefreshRequest,
+    SessionPublic,
+    StatusListPublic,
+    StatusListUpdate,
+    TrustedIssuersPublic,
+)
+from kraken_market.identity.service import Opened
+
+router = APIRouter(tags=["identity"])
+DidPath = Annotated[str, Path(pattern=r"^did:[a-z0-9]+:\S+$", max_length=2048)]
+ListId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}-[a-z0-9][a-z0-9-]{0,40}$")]
+AUTH_ERRORS = errors(400, 401, 403, 413, 422)
+
+
+def _platform(request: Request) -> IdentityPlatform:
+    platform: IdentityPlatform = request.app.state.identity
+    return platform
+
+
+def _session_public(opened: Opened) -> SessionPublic:
+    row: AuthSession = opened.session
+    return SessionPublic(
+        session_token=opened.session_token,
+        refresh_token=opened.refresh_token,
+        expires_at=row.expires_at,
+        refresh_expires_at=row.refresh_expires_at,
+        did=row.did,
+        account=row.company or row.did,
+        company=row.company,
+        roles=row.roles,
+        buyer_categories=row.buyer_categories,
+    )
+
+
+@router.post("/auth/challenge", responses=errors(413))
+def challenge(request: Request, session: SessionDep) -> ChallengePublic:
+    """A one-time nonce and the audience to sign a login presentation for."""
+    issued = _platform(request).auth(session).challenge()
+    return ChallengePublic(
+        nonce=issued.nonce, audience=issued.audience, expires_at=issued.expires_at
+    )
+
+
+@router.post("/auth/login", responses=AUTH_ERRORS)
+def login(body: LoginRequest, request: Request, session: SessionDep) -> SessionPublic:
+    """Open a session with a verifiable presentation (PersonCredential required;
+    AttorneyCredential to act for a company; PlatformRoleCredential for admin/arbiter)."""
+    return _session_public(_platform(request).auth(session).login(body.presentation, body.act_for))
+
+
+@router.post("/auth/refresh", responses=AUTH_ERRORS)
+def refresh(body: RefreshRequest, request: Request, session: SessionDep) -> SessionPublic:
+    """A new session token and refresh token; the credentials are re-checked."""
+    return _session_public(_platform(request).auth(session).refresh(body.refresh_token))
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401))
+def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
+    if principal.session is not None:
+        _platform(request).auth(session).logout(principal.session)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/auth/me", responses=errors(401))
+def me(principal: CurrentPrincipal) -> MePublic:
+    """Who the session token belongs to, and whom it acts as (``account``)."""
+    return MePublic(
+        did=principal.did,
+        name=principal.name,
+        account=principal.account,
+        company=principal.company,
+        roles=sorted(principal.roles),
+    )
+
+
+@router.get("/identity/issuers")
+def trusted_issuers(request: Request) -> TrustedIssuersPublic:
+    """Which issuer DIDs this marketplace trusts, per credential type."""
+    trust = _platform(request).trust
+    return TrustedIssuersPublic(
+        issuers={
+            t.value: sorted(trust.issuers_of(t)) for t in CredentialType if trust.issuers_of(t)
+        }
+    )
+
+
+@router.get("/identity/schemas/{name}.json", responses=errors(404))
+def credential_schema(name: CredentialType) -> dict[str, Any]:
+    """The JSON Schema a credential type is validated with."""
+    return schema_of(name)
+
+
+def _list_public(request: Request, row: HostedStatusList) -> StatusListPublic:
+    return StatusListPublic(
+        id=row.id,
+        url=_platform(request).base_url + STATUS_PATH + row.id,
+        issuer=row.issuer,
+        purpose=row.purpose,
+        version=row.version,
+        revoked_count=row.revoked_count,
+        updated_at=row.updated_at,
+    )
+
+
+@router.get("/status-lists/{list_id}", responses=errors(404))
+def status_list(list_id: ListId, request: Request, session: SessionDep) -> Response:
+    """The BitstringStatusListCredential (``application/vc+jwt``) at its stable URL."""
+    row = _platform(request).registry(session).get(list_id)
+    return Response(
+        row.credential, media_type="application/vc+jwt", headers={"Cache-Control": "no-cache"}
+    )
+
+
+@router.put("/status-lists/{list_id}", responses=errors(400, 401, 403, 404, 409, 413, 422))
+def publish_status_list(
+    list_id: ListId, body: StatusListUpdate, request: Request, session: SessionDep
+) -> StatusListPublic:
+    """Create or update a list; the body is signed by the list's issuer, which is the
+    authorisation (no session needed). Set bits can never be cleared."""
+    row = _platform(request).registry(session).publish(list_id, body.credential, utcnow())
+    return _list_public(request, row)
+
+
+@router.post(
+    "/identity/bindings", status_code=status.HTTP_201_CREATED, responses=errors(400, 401, 413, 422)
+)
+def bind(
+    body: BindingRequest, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> BindingPublic:
+    """Record your DID's ledger account ('kraken-market wallet bind')."""
+    platform = _platform(request)
+    checked = bindings.verify(
+        body.binding,
+        body.account_signature,
+        platform.resolver,
+        audience=platform.base_url,
+        now=utcnow(),
+    )
+    row = bindings.record(session, checked, principal.did)
+    return BindingPublic(did=row.did, account=row.account, created_at=row.created_at)
+
+
+@router.get("/identity/bindings/{did}", responses=errors(404))
+def binding_of(did: DidPath, session: SessionDep) -> BindingPublic:
+    row = session.get(DidBinding, did)
+    if row is None:
+        raise NotFound(f"{did} has bound no ledger account", details={"did": did})
+    return BindingPublic(did=row.did, account=row.account, created_at=row.created_at)

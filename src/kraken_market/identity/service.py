@@ -1,0 +1,214 @@
+"""Marketplace login with verifiable presentations, and the sessions it opens.
+
+``challenge`` hands out a one-time nonce; ``login`` verifies a presentation
+bound to it (``identity.verifier``) and opens a session: a short-lived session
+token plus a refresh token, both returned once and stored only as digests.
+Every authenticated request resolves its session token (``authenticate``);
+sensitive actions (publish, buy, grant, rule) call ``recheck``, which reads
+the status of every credential behind the session again, so a revocation
+takes effect at the next such request (and ends the session). Refresh tokens
+rotate: each works once (OAuth 2.0 Security BCP, RFC 9700 §4.14) and refreshing
+re-checks the credentials too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from kraken_market.db.base import utcnow
+from kraken_market.identity.credential_types import CredentialType
+from kraken_market.identity.credentials import VerifiedCredential
+from kraken_market.identity.errors import (
+    CredentialRevoked,
+    NonceReused,
+    NonceUnknown,
+    SessionInvalid,
+)
+from kraken_market.identity.models import AuthNonce, AuthSession
+from kraken_market.identity.principal import Principal
+from kraken_market.identity.status_list import StatusEntry
+from kraken_market.identity.verifier import Identity, LoginVerifier
+from kraken_market.types import AccountRef
+
+SESSION_PREFIX = "kms_"
+REFRESH_PREFIX = "kmr_"
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Challenge:
+    nonce: str
+    audience: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A new session; the tokens are shown once."""
+
+    session: AuthSession
+    session_token: str
+    refresh_token: str
+
+
+@dataclass(frozen=True)
+class Lifetimes:
+    session: timedelta
+    refresh: timedelta
+    nonce: timedelta
+
+
+def principal_of(row: AuthSession) -> Principal:
+    return Principal(
+        account=AccountRef(row.company or row.did),
+        name=row.name,
+        did=row.did,
+        roles=frozenset(row.roles),
+        company=row.company,
+        session=row.id,
+    )
+
+
+def _credential_record(credential: VerifiedCredential) -> dict[str, Any]:
+    status = credential.status
+    return {
+        "id": credential.id,
+        "type": credential.type.value,
+        "issuer": credential.issuer,
+        "status": status.to_json() if status else None,
+    }
+
+
+class AuthService:
+    def __init__(self, session: Session, verifier: LoginVerifier, lifetimes: Lifetimes) -> None:
+        self.session = session
+        self.verifier = verifier
+        self.lifetimes = lifetimes
+
+    def challenge(self, now: datetime | None = None) -> Challenge:
+        now = now or utcnow()
+        nonce = secrets.token_urlsafe(24)
+        expires = now + self.lifetimes.nonce
+        self.session.add(AuthNonce(nonce=nonce, created_at=now, expires_at=expires))
+        self.session.commit()
+        return Challenge(nonce, self.verifier.audience, expires)
+
+    def consume_nonce(self, nonce: str, now: datetime) -> None:
+        """Mark ``nonce`` used, atomically (of two logins racing with it, one wins), and
+        commit at once: a login that fails later has still used its nonce up."""
+        if len(nonce) > 64:
+            raise NonceUnknown("this nonce was not issued by this marketplace")
+        used = self.session.execute(
+            update(AuthNonce)
+            .where(
+                AuthNonce.nonce == nonce, AuthNonce.used_at.is_(None), AuthNonce.expires_at > now
+            )
+            .values(used_at=now)
+        )
+        if getattr(used, "rowcount", 0) == 1:
+            self.session.commit()
+            return
+        row = self.session.get(AuthNonce, nonce)
+        if row is not None and row.used_at is not None:
+            raise NonceReused("this nonce was used already; ask for a new challenge")
+        raise NonceUnknown(
+            "this nonce was not issued by this marketplace or has expired; "
+            "ask POST /api/v1/auth/challenge for a new one"
+        )
+
+    def login(self, presentation: str, act_for: str | None = None) -> Opened:
+        now = utcnow()
+        identity = self.verifier.verify(
+            presentation,
+            now=now,
+            consume_nonce=lambda nonce: self.consume_nonce(nonce, now),
+            act_for=act_for,
+        )
+        return self._open(identity, now)
+
+    def _open(self, identity: Identity, now: datetime) -> Opened:
+        session_token = SESSION_PREFIX + secrets.token_urlsafe(32)
+        refresh_token = REFRESH_PREFIX + secrets.token_urlsafe(32)
+        row = AuthSession(
+            id=secrets.token_hex(16),
+            token_digest=digest(session_token),
+            refresh_digest=digest(refresh_token),
+            did=identity.did,
+            name=identity.name,
+            company=identity.company,
+            roles=sorted(identity.roles),
+            buyer_categories=sorted(identity.buyer_categories),
+            company_scope=sorted(identity.company_scope),
+            credentials=[_credential_record(c) for c in identity.credentials],
+            created_at=now,
+            expires_at=now + self.lifetimes.session,
+            refresh_expires_at=now + self.lifetimes.refresh,
+        )
+        self.session.add(row)
+        self.session.commit()
+        return Opened(row, session_token, refresh_token)
+
+    def authenticate(self, token: str, now: datetime | None = None) -> AuthSession:
+        now = now or utcnow()
+        row = self.session.query(AuthSession).filter_by(token_digest=digest(token)).one_or_none()
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            raise SessionInvalid(
+                "the session token is unknown, expired or logged out; "
+                "refresh it or log in again (kraken-market login)"
+            )
+        return row
+
+    def recheck(self, session_id: str, now: datetime | None = None) -> AuthSession:
+        """Re-check every credential behind a session; end it if one is revoked."""
+        row = self.session.get(AuthSession, session_id)
+        if row is None or row.revoked_at is not None:
+            raise SessionInvalid("the session has ended; log in again")
+        try:
+            for record in row.credentials:
+                if record["type"] == CredentialType.ATTORNEY.value:
+                    self.verifier.trust.check_company(record["issuer"])
+                if record["status"]:
+                    entry = StatusEntry.from_json(record["status"])
+                    self.verifier.status.check(entry, record["issuer"], record["type"])
+        except CredentialRevoked:
+            self._end(row, now or utcnow(), "credential_revoked")
+            raise
+        return row
+
+    def refresh(self, refresh_token: str) -> Opened:
+        now = utcnow()
+        row = (
+            self.session.query(AuthSession)
+            .filter_by(refresh_digest=digest(refresh_token))
+            .one_or_none()
+        )
+        if row is None or row.revoked_at is not None or row.refresh_expires_at <= now:
+            raise SessionInvalid("the refresh token is unknown, expired or already used")
+        self.recheck(row.id, now)
+        session_token = SESSION_PREFIX + secrets.token_urlsafe(32)
+        new_refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
+        row.token_digest = digest(session_token)
+        row.refresh_digest = digest(new_refresh)
+        row.expires_at = now + self.lifetimes.session
+        self.session.commit()
+        return Opened(row, session_token, new_refresh)
+
+    def logout(self, session_id: str) -> None:
+        row = self.session.get(AuthSession, session_id)
+        if row is not None and row.revoked_at is None:
+            self._end(row, utcnow(), "logout")
+
+    def _end(self, row: AuthSession, now: datetime, reason: str) -> None:
+        row.revoked_at = now
+        row.revoked_reason = reason
+        self.session.commit()

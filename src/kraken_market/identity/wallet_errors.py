@@ -1,0 +1,63 @@
+"""Wallet errors, each with a stable code the CLI prints and scripts branch on::
+
+KrakenError
+├── InvalidRequest
+│   ├── WalletInvalid                 wallet_invalid (not a wallet file, or tampered)
+│   ├── WeakPassphrase                weak_passphrase
+│   └── CredentialNotForWallet        credential_not_for_wallet (subject is another DID)
+├── Unauthenticated
+│   └── WrongPassphrase               wrong_passphrase (keystore MAC mismatch)
+├── Forbidden
+│   └── WalletLocked                  wallet_locked (unlock before signing)
+├── NotFound
+│   ├── WalletNotFound                wallet_not_found
+│   └── CredentialNotInWallet         credential_not_in_wallet
+└── Conflict
+    ├── WalletExists                  wallet_exists (never overwrite keys)
+    ├── CredentialDuplicate           credential_duplicate
+    └── NothingToPresent              nothing_to_present
+"""
+
+from __future__ import annotations
+
+from kraken_market.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unauthenticated
+
+
+class WalletInvalid(InvalidRequest):
+    code = "wallet_invalid"
+
+
+class WeakPassphrase(InvalidRequest):
+    code = "weak_passphrase"
+
+
+class CredentialNotForWallet(InvalidRequest):
+    code = "credential_not_for_wallet"
+
+
+class WrongPassphrase(Unauthenticated):
+    code = "wrong_passphrase"
+
+
+class WalletLocked(Forbidden):
+    code = "wallet_locked"
+
+
+class WalletNotFound(NotFound):
+    code = "wallet_not_found"
+
+
+class CredentialNotInWallet(NotFound):
+    code = "credential_not_in_wallet"
+
+
+class WalletExists(Conflict):
+    code = "wallet_exists"
+
+
+class CredentialDuplicate(Conflict):
+    code = "credential_duplicate"
+
+
+class NothingToPresent(Conflict):
+    code = "nothing_to_present"

@@ -5,16 +5,19 @@ from __future__ import annotations
 import typer
 
 from kraken_market import __version__
-from kraken_market.cli import accounts, api, chain, ledger, products, unions
+from kraken_market.cli import api, chain, companies, issuer, ledger, products, unions, wallet
 from kraken_market.cli.deploy import deploy
+from kraken_market.cli.session import login, logout, whoami
 from kraken_market.cli.up import up
 
 app = typer.Typer(
     name="kraken-market",
     help=(
         "Kraken Market: a marketplace for personal and institutional data.\n\n"
-        "Start everything with 'kraken-market up', create an account with "
-        "'kraken-market accounts create NAME --save', then publish with "
+        "Start everything with 'kraken-market up', create a wallet with "
+        "'kraken-market wallet create', get a PersonCredential from the demo issuer with "
+        "'kraken-market issuer issue person --name NAME --wallet PATH' (development), "
+        "log in with 'kraken-market login', then publish with "
         "'kraken-market products create'. Settings come from KRAKEN_* variables or the "
         "TOML file named by KRAKEN_CONFIG."
     ),
@@ -25,7 +28,12 @@ app.command(help="Start the whole platform locally; Ctrl-C stops it.")(up)
 app.add_typer(api.app, name="api")
 app.add_typer(products.app, name="products")
 app.add_typer(unions.app, name="unions")
-app.add_typer(accounts.app, name="accounts")
+app.add_typer(companies.app, name="companies")
+app.add_typer(wallet.app, name="wallet")
+app.add_typer(issuer.app, name="issuer")
+app.command()(login)
+app.command()(logout)
+app.command()(whoami)
 chain.app.command(name="deploy")(deploy)
 app.add_typer(chain.app, name="chain")
 app.add_typer(ledger.app, name="ledger")

@@ -145,7 +145,9 @@ def up(
             f"  chain    {chain} (JSON-RPC, embedded durable dev chain)\n"
             f"  contracts {config.deployment_file} (dev accounts: "
             "'kraken-market ledger --help')\n"
-            "Create an account: kraken-market accounts create alice --save\n"
+            "Get started: kraken-market wallet create; kraken-market issuer issue person "
+            "--name NAME --wallet "
+            f"{config.wallet_file}; kraken-market login\n"
             "Press Ctrl-C to stop."
         )
         while not stopping:

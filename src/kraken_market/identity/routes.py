@@ -81,7 +81,7 @@ def refresh(body: RefreshRequest, request: Request, session: SessionDep) -> Sess
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401))
 def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
     if principal.session is not None:
-        _platform(request).auth(session).logout(principal.session)
+        _platform(request).auth(session).end(principal.session)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

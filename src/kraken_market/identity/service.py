@@ -168,21 +168,18 @@ class AuthService:
             )
         return row
 
-    def recheck(self, session_id: str, now: datetime | None = None) -> AuthSession:
-        """Re-check every credential behind a session; end it if one is revoked."""
+    def recheck(self, session_id: str) -> AuthSession:
+        """Re-check every credential behind a session now (raises ``CredentialRevoked``,
+        ``CompanyNotIdentified``, ``StatusUnavailable``); reads only."""
         row = self.session.get(AuthSession, session_id)
         if row is None or row.revoked_at is not None:
             raise SessionInvalid("the session has ended; log in again")
-        try:
-            for record in row.credentials:
-                if record["type"] == CredentialType.ATTORNEY.value:
-                    self.verifier.trust.check_company(record["issuer"])
-                if record["status"]:
-                    entry = StatusEntry.from_json(record["status"])
-                    self.verifier.status.check(entry, record["issuer"], record["type"])
-        except CredentialRevoked:
-            self._end(row, now or utcnow(), "credential_revoked")
-            raise
+        for record in row.credentials:
+            if record["type"] == CredentialType.ATTORNEY.value:
+                self.verifier.trust.check_company(record["issuer"])
+            if record["status"]:
+                entry = StatusEntry.from_json(record["status"])
+                self.verifier.status.check(entry, record["issuer"], record["type"])
         return row
 
     def refresh(self, refresh_token: str) -> Opened:
@@ -194,7 +191,11 @@ class AuthService:
         )
         if row is None or row.revoked_at is not None or row.refresh_expires_at <= now:
             raise SessionInvalid("the refresh token is unknown, expired or already used")
-        self.recheck(row.id, now)
+        try:
+            self.recheck(row.id)
+        except CredentialRevoked:
+            self.end(row.id, "credential_revoked")
+            raise
         session_token = SESSION_PREFIX + secrets.token_urlsafe(32)
         new_refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
         row.token_digest = digest(session_token)
@@ -203,12 +204,10 @@ class AuthService:
         self.session.commit()
         return Opened(row, session_token, new_refresh)
 
-    def logout(self, session_id: str) -> None:
+    def end(self, session_id: str, reason: str = "logout") -> None:
+        """End a session (logout, or a credential behind it was revoked)."""
         row = self.session.get(AuthSession, session_id)
         if row is not None and row.revoked_at is None:
-            self._end(row, utcnow(), "logout")
-
-    def _end(self, row: AuthSession, now: datetime, reason: str) -> None:
-        row.revoked_at = now
-        row.revoked_reason = reason
-        self.session.commit()
+            row.revoked_at = utcnow()
+            row.revoked_reason = reason
+            self.session.commit()

@@ -50,7 +50,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import Executable
 
-from kraken_market.accounts.service import AccountService
 from kraken_market.api.app import API_PREFIX
 from kraken_market.catalog.models import Product, ProductTag
 from kraken_market.catalog.query import ProductQuery, Sort, search_products
@@ -59,6 +58,10 @@ from kraken_market.catalog.service import _apply_policy, _apply_prices, _apply_t
 from kraken_market.catalog.vocabulary import AccessMode, Availability, BuyerCategory, Purpose
 from kraken_market.db.engine import make_engine, make_session_factory, write_session
 from kraken_market.db.migrate import upgrade
+from kraken_market.identity import presentations
+from kraken_market.identity.credential_types import CredentialType
+from kraken_market.identity.issuer import Issuer
+from kraken_market.identity.keys import DidKey
 
 ADMIN_URL = os.environ.get(
     "KRAKEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -151,13 +154,10 @@ def make_product(
     return {key: getattr(product, key) for key in COLUMNS}, tags
 
 
-def seed(engine: Engine, n: int, console: Console) -> str:
-    """Bulk-insert ``n`` products (with their tag rows), ANALYZE; return a bearer token."""
+def seed(engine: Engine, n: int, console: Console, owner: str) -> None:
+    """Bulk-insert ``n`` products (with their tag rows; ``owner`` owns some), ANALYZE."""
     rng, sessions = random.Random(20_260_401), make_session_factory(engine)
-    with write_session(sessions) as session:
-        account, token = AccountService(session).create("bench")
-        session.commit()
-    owners = [account.id] + [f"acct_seller{i:03d}" for i in range(199)]
+    owners = [owner] + [f"did:key:bench-seller{i:03d}" for i in range(199)]
     policies = [
         Policy(
             purposes=rng.sample(list(Purpose), rng.randint(1, 3)),
@@ -187,7 +187,24 @@ def seed(engine: Engine, n: int, console: Console) -> str:
     else:
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
-    return token
+
+
+def login(base_url: str, data_dir: Path, key: DidKey) -> str:
+    """A session token for ``key``, with a PersonCredential from the server's demo issuer."""
+    issuer = Issuer.open(data_dir / "issuer")
+    with httpx2.Client(base_url=base_url, timeout=60) as client:
+        challenge = client.post("/api/v1/auth/challenge").raise_for_status().json()
+        credential = issuer.issue(
+            CredentialType.PERSON,
+            {"id": key.did, "name": "Bench Seller"},
+            registry_url=challenge["audience"],
+        )
+        presentation = presentations.present(
+            key, [credential], audience=challenge["audience"], nonce=challenge["nonce"]
+        )
+        answer = client.post("/api/v1/auth/login", json={"presentation": presentation})
+        token: str = answer.raise_for_status().json()["session_token"]
+        return token
 
 
 KINDS = {  # the query mix; limit 20 (ProductQuery's default), listed products only
@@ -391,13 +408,15 @@ def run_backend(backend: str, args: argparse.Namespace, console: Console) -> Any
         try:
             upgrade(engine)
             started = time.perf_counter()
-            token = seed(engine, args.products, console)
+            owner = DidKey.generate()
+            seed(engine, args.products, console, owner.did)
             seed_s = time.perf_counter() - started
-            headers = {"Authorization": f"Bearer {token}"}
             with (
                 serve(engine, Path(tmp) / "data") as base_url,
-                httpx2.Client(base_url=base_url, headers=headers, timeout=60) as client,
+                httpx2.Client(base_url=base_url, timeout=60) as client,
             ):
+                token = login(base_url, Path(tmp) / "data", owner)
+                client.headers["Authorization"] = f"Bearer {token}"
                 samples = measure(engine, client, args.queries, console)
             return report(backend, args.products, seed_s, samples, console)
         finally:

@@ -200,7 +200,7 @@ def person(
         roles=frozenset(session["roles"]),
     )
     client = TestClient(app, headers=headers)
-    return Account(principal, session["session_token"], headers, MarketClient(client), key, issued)  # type: ignore[arg-type]
+    return Account(principal, session["session_token"], headers, MarketClient(client), key, issued)
 
 
 @pytest.fixture

@@ -1,0 +1,175 @@
+"""Acting for a company: an AttorneyCredential from a company identified in KCIT."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from eth_account import Account
+
+from kraken_market.identity import binding, credentials
+from kraken_market.identity.issuer import Issuer
+from kraken_market.identity.keys import DidKey
+from tests.conftest import Account as Person
+from tests.factories import product_body
+from tests.identity.conftest import Platform
+from tests.identity.test_login_api import refusal
+
+
+def register(
+    platform: Platform, admin: Person, company: Issuer, status: str = "identified"
+) -> None:
+    """Enter the company in KCIT as a platform admin."""
+    body = {
+        "did": company.did,
+        "legal_name": "St. Olav Hospital",
+        "registration_number": "974749025",
+        "country": "NO",
+        "status": status,
+    }
+    answer = platform.http.post("/api/v1/companies", json=body, headers=admin.headers)
+    assert answer.status_code == 201, answer.text
+
+
+def test_an_employee_acts_for_an_identified_company(platform: Platform, admin: Person) -> None:
+    company = platform.company("olav")
+    register(platform, admin, company)
+    employee = DidKey.generate()
+    held = [platform.person_credential(employee, "Eve"), platform.attorney(company, employee)]
+    session = platform.login(platform.presentation(employee, held)).json()
+    assert (session["did"], session["account"], session["company"]) == (
+        employee.did,
+        company.did,
+        company.did,
+    )
+    headers = {"Authorization": f"Bearer {session['session_token']}"}
+    product = platform.http.post("/api/v1/products", json=product_body(), headers=headers).json()
+    assert product["owner"] == company.did
+
+
+def test_companies_that_are_not_identified_cannot_authorise(
+    platform: Platform, admin: Person
+) -> None:
+    employee = DidKey.generate()
+    person = platform.person_credential(employee)
+    unknown = platform.company("unknown")
+    pending = platform.company("pending")
+    register(platform, admin, pending, status="pending")
+    for company in (unknown, pending):
+        held = [person, platform.attorney(company, employee)]
+        answer = platform.login(platform.presentation(employee, held))
+        assert refusal(answer) == (403, "company_not_identified")
+
+
+def test_suspending_the_company_stops_its_employees_at_once(
+    platform: Platform, admin: Person
+) -> None:
+    company = platform.company("olav")
+    register(platform, admin, company)
+    employee = DidKey.generate()
+    held = [platform.person_credential(employee), platform.attorney(company, employee)]
+    session = platform.login(platform.presentation(employee, held)).json()
+    headers = {"Authorization": f"Bearer {session['session_token']}"}
+    suspended = platform.http.post(
+        f"/api/v1/companies/{company.did}/suspend", headers=admin.headers
+    )
+    assert suspended.status_code == 200, suspended.text
+    answer = platform.http.post("/api/v1/products", json=product_body(), headers=headers)
+    assert refusal(answer) == (403, "company_not_identified")
+
+
+def test_a_revoked_attorney_credential_is_refused_at_the_next_request(
+    platform: Platform, admin: Person
+) -> None:
+    company = platform.company("olav")
+    register(platform, admin, company)
+    employee = DidKey.generate()
+    attorney = platform.attorney(company, employee)
+    held = [platform.person_credential(employee), attorney]
+    session = platform.login(platform.presentation(employee, held)).json()
+    headers = {"Authorization": f"Bearer {session['session_token']}"}
+    checked = credentials.verify(attorney, platform.app.state.identity.resolver, datetime.now(UTC))
+    company.revoke(checked.id)
+    platform.publish(company)
+    answer = platform.http.post("/api/v1/products", json=product_body(), headers=headers)
+    assert refusal(answer) == (401, "credential_revoked")
+
+
+def test_an_attorney_credential_about_someone_else_is_refused(
+    platform: Platform, admin: Person
+) -> None:
+    company = platform.company("olav")
+    register(platform, admin, company)
+    employee, other = DidKey.generate(), DidKey.generate()
+    held = [platform.person_credential(other), platform.attorney(company, employee)]
+    assert refusal(platform.login(platform.presentation(other, held))) == (401, "holder_mismatch")
+
+
+def test_several_companies_need_act_for(platform: Platform, admin: Person) -> None:
+    first, second = platform.company("a"), platform.company("b")
+    register(platform, admin, first)
+    register(platform, admin, second)
+    employee = DidKey.generate()
+    held = [
+        platform.person_credential(employee),
+        platform.attorney(first, employee),
+        platform.attorney(second, employee),
+    ]
+    assert refusal(platform.login(platform.presentation(employee, held))) == (
+        401,
+        "credential_missing",
+    )
+    chosen = platform.login(platform.presentation(employee, held), act_for=second.did)
+    assert chosen.json()["account"] == second.did
+
+
+def test_status_lists_belong_to_their_issuer(platform: Platform) -> None:
+    company = platform.company("olav")
+    url = company.status_list_url(platform.base).removeprefix(platform.base)
+    served = platform.http.get(url)
+    assert served.headers["content-type"].startswith("application/vc+jwt")
+    mallory = Issuer.open(platform.tmp_path / "mallory")
+    hijack = mallory.status_list_credential(platform.base)
+    # mallory's list names mallory's URL; PUT it at the company's id:
+    answer = platform.http.put(url, json={"credential": hijack})
+    assert answer.status_code in (403, 422)
+    # Clearing a revocation is refused: revoke, publish, then replay the older list.
+    older = company.status_list_credential(platform.base)
+    token = platform.attorney(company, DidKey.generate())
+    company.revoke(
+        credentials.verify(token, platform.app.state.identity.resolver, datetime.now(UTC)).id
+    )
+    platform.publish(company)
+    assert refusal(platform.http.put(url, json={"credential": older})) == (409, "conflict")
+    assert platform.http.get("/api/v1/status-lists/0000000000000000-none").status_code == 404
+
+
+def test_a_did_is_bound_to_a_ledger_account_by_both_keys(platform: Platform, alice: Person) -> None:
+    account = Account.create()
+    made = binding.bind(alice.key, account, audience=platform.base, now=datetime.now(UTC))
+    body = {"binding": made.jws, "account_signature": made.account_signature}
+    answer = platform.http.post("/api/v1/identity/bindings", json=body, headers=alice.headers)
+    assert answer.status_code == 201, answer.text
+    assert (
+        platform.http.get(f"/api/v1/identity/bindings/{alice.key.did}").json()["account"]
+        == account.address
+    )
+    other = Account.create().sign_message(
+        __import__("eth_account.messages", fromlist=["encode_defunct"]).encode_defunct(
+            text=made.jws
+        )
+    )
+    forged = {"binding": made.jws, "account_signature": "0x" + bytes(other.signature).hex()}
+    assert refusal(
+        platform.http.post("/api/v1/identity/bindings", json=forged, headers=alice.headers)
+    ) == (
+        401,
+        "invalid_signature",
+    )
+    bobs = binding.bind(DidKey.generate(), account, audience=platform.base, now=datetime.now(UTC))
+    foreign = {"binding": bobs.jws, "account_signature": bobs.account_signature}
+    assert refusal(
+        platform.http.post("/api/v1/identity/bindings", json=foreign, headers=alice.headers)
+    ) == (
+        401,
+        "holder_mismatch",
+    )

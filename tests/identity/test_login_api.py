@@ -1,0 +1,173 @@
+"""Marketplace login over HTTP: sessions, and every refusal with its own code (issue 4,
+"Bad input"), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from kraken_market.identity import credentials
+from kraken_market.identity.credential_types import CredentialType
+from kraken_market.identity.keys import DidKey
+from kraken_market.identity.status_list import StatusEntry
+from tests.factories import product_body
+from tests.identity.conftest import Platform
+
+
+def refusal(answer: object) -> tuple[int, str]:
+    return answer.status_code, answer.json()["code"]  # type: ignore[attr-defined]
+
+
+def test_login_opens_a_session(platform: Platform) -> None:
+    key = DidKey.generate()
+    answer = platform.login(platform.presentation(key, [platform.person_credential(key)]))
+    assert answer.status_code == 200, answer.text
+    session = answer.json()
+    assert session["did"] == session["account"] == key.did
+    assert session["session_token"].startswith("kms_")
+    me = platform.http.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {session['session_token']}"}
+    )
+    assert me.json() == {
+        "did": key.did,
+        "name": "Alice",
+        "account": key.did,
+        "company": None,
+        "roles": [],
+    }
+
+
+def test_a_nonce_works_once(platform: Platform) -> None:
+    key = DidKey.generate()
+    presentation = platform.presentation(key, [platform.person_credential(key)])
+    assert platform.login(presentation).status_code == 200
+    assert refusal(platform.login(presentation)) == (401, "nonce_reused")
+    made_up = platform.presentation(key, [platform.person_credential(key)], nonce="invented")
+    assert refusal(platform.login(made_up)) == (401, "nonce_unknown")
+
+
+def test_a_presentation_for_another_audience_is_refused(platform: Platform) -> None:
+    key = DidKey.generate()
+    other = platform.presentation(
+        key, [platform.person_credential(key)], audience="https://other.example"
+    )
+    assert refusal(platform.login(other)) == (401, "wrong_audience")
+
+
+def test_a_presenter_who_is_not_the_subject_is_refused(platform: Platform) -> None:
+    alice, mallory = DidKey.generate(), DidKey.generate()
+    stolen = platform.person_credential(alice)
+    assert refusal(platform.login(platform.presentation(mallory, [stolen]))) == (
+        401,
+        "holder_mismatch",
+    )
+
+
+def test_self_issued_and_unknown_issuers_are_refused(platform: Platform) -> None:
+    key = DidKey.generate()
+    mine = credentials.issue(
+        key, CredentialType.PERSON, {"id": key.did, "name": "Me"}, valid_from=datetime.now(UTC)
+    )
+    assert refusal(platform.login(platform.presentation(key, [mine]))) == (401, "untrusted_issuer")
+    role = credentials.issue(
+        key,
+        CredentialType.PLATFORM_ROLE,
+        {"id": key.did, "role": "admin"},
+        valid_from=datetime.now(UTC),
+    )
+    both = [platform.person_credential(key), role]
+    assert refusal(platform.login(platform.presentation(key, both))) == (401, "untrusted_issuer")
+
+
+def test_a_person_credential_is_required(platform: Platform) -> None:
+    key = DidKey.generate()
+    role = platform.issuer.issue(
+        CredentialType.PLATFORM_ROLE, {"id": key.did, "role": "arbiter"}, registry_url=platform.base
+    )
+    assert refusal(platform.login(platform.presentation(key, [role]))) == (
+        401,
+        "credential_missing",
+    )
+    both = [platform.person_credential(key), role]
+    assert platform.login(platform.presentation(key, both)).json()["roles"] == ["arbiter"]
+
+
+def test_an_oversized_presentation_is_refused(platform: Platform) -> None:
+    key = DidKey.generate()
+    huge = platform.presentation(key, [platform.person_credential(key)], nonce="n" * 40_000)
+    assert refusal(platform.login(huge)) == (401, "token_too_large")
+
+
+def test_revocation_takes_effect_at_the_next_sensitive_request(platform: Platform) -> None:
+    key = DidKey.generate()
+    credential = platform.person_credential(key)
+    session = platform.login(platform.presentation(key, [credential])).json()
+    headers = {"Authorization": f"Bearer {session['session_token']}"}
+    assert (
+        platform.http.post("/api/v1/products", json=product_body(), headers=headers).status_code
+        == 201
+    )
+
+    checked = credentials.verify(
+        credential, platform.app.state.identity.resolver, datetime.now(UTC)
+    )
+    platform.issuer.revoke(checked.id)
+    listed = platform.publish(platform.issuer)
+    assert listed["revoked_count"] == 1
+
+    before = platform.http.get("/api/v1/products").json()["items"]
+    answer = platform.http.post(
+        "/api/v1/products", json=product_body(title="Later"), headers=headers
+    )
+    assert refusal(answer) == (401, "credential_revoked")
+    assert platform.http.get("/api/v1/products").json()["items"] == before  # nothing changed
+    assert refusal(platform.http.get("/api/v1/auth/me", headers=headers)) == (
+        401,
+        "session_invalid",
+    )
+    again = platform.login(platform.presentation(key, [credential]))
+    assert refusal(again) == (401, "credential_revoked")
+
+
+def test_a_status_list_that_cannot_be_read_fails_closed(platform: Platform) -> None:
+    key = DidKey.generate()
+    for url in (
+        "http://127.0.0.1:9/api/v1/status-lists/elsewhere",  # remote, unreachable
+        platform.base + "/api/v1/status-lists/0000000000000000-missing",  # ours, unknown
+    ):
+        credential = credentials.issue(
+            platform.issuer.key,
+            CredentialType.PERSON,
+            {"id": key.did, "name": "Alice"},
+            valid_from=datetime.now(UTC),
+            status=StatusEntry(url, 3),
+        )
+        answer = platform.login(platform.presentation(key, [credential]))
+        assert refusal(answer) == (503, "status_unavailable"), url
+
+
+def test_refresh_rotates_and_logout_ends_the_session(platform: Platform) -> None:
+    key = DidKey.generate()
+    first = platform.login(platform.presentation(key, [platform.person_credential(key)])).json()
+    second = platform.http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
+    assert second.status_code == 200
+    renewed = second.json()
+    assert renewed["session_token"] != first["session_token"]
+    again = platform.http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
+    )
+    assert refusal(again) == (401, "session_invalid")
+    old = {"Authorization": f"Bearer {first['session_token']}"}
+    assert refusal(platform.http.get("/api/v1/auth/me", headers=old)) == (401, "session_invalid")
+    headers = {"Authorization": f"Bearer {renewed['session_token']}"}
+    assert platform.http.get("/api/v1/auth/me", headers=headers).status_code == 200
+    assert platform.http.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    assert refusal(platform.http.get("/api/v1/auth/me", headers=headers)) == (
+        401,
+        "session_invalid",
+    )
+    refreshed = platform.http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": renewed["refresh_token"]}
+    )
+    assert refusal(refreshed) == (401, "session_invalid")

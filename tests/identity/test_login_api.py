@@ -171,3 +171,65 @@ def test_refresh_rotates_and_logout_ends_the_session(platform: Platform) -> None
         "/api/v1/auth/refresh", json={"refresh_token": renewed["refresh_token"]}
     )
     assert refusal(refreshed) == (401, "session_invalid")
+
+
+def _sessions(platform: Platform) -> int:
+    from sqlalchemy import func, select
+
+    from kraken_market.identity.models import AuthSession
+
+    with platform.app.state.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(AuthSession)) or 0)
+
+
+def _forge(token: str) -> str:
+    header, payload, signature = token.split(".")
+    return f"{header}.{payload}.{signature[::-1]}"
+
+
+def _b64(value: dict[str, object]) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+def test_every_bad_presentation_has_its_code_and_changes_nothing(platform: Platform) -> None:
+    from datetime import timedelta
+
+    key = DidKey.generate()
+    good = platform.person_credential(key)
+    now = datetime.now(UTC)
+
+    def issued(**when: datetime) -> str:
+        return credentials.issue(
+            platform.issuer.key,
+            CredentialType.PERSON,
+            {"id": key.did, "name": "Alice"},
+            valid_from=when.get("valid_from", now - timedelta(days=1)),
+            valid_until=when.get("valid_until"),
+        )
+
+    cases = {
+        "invalid_signature": platform.presentation(key, [_forge(good)]),
+        "credential_expired": platform.presentation(
+            key, [issued(valid_until=now - timedelta(hours=1))]
+        ),
+        "credential_not_yet_valid": platform.presentation(
+            key, [issued(valid_from=now + timedelta(hours=1))]
+        ),
+    }
+    payload = platform.presentation(key, [good]).split(".")[1]
+    cases["unsupported_algorithm"] = (
+        _b64({"alg": "none", "typ": "vp+jwt", "kid": key.kid}) + f".{payload}."
+    )
+    cases["invalid_did"] = (
+        _b64({"alg": "Ed25519", "typ": "vp+jwt", "kid": "did:key:zBAD#x"}) + f".{payload}.AAAA"
+    )
+    cases["malformed_token"] = "not.a-token"
+    before = _sessions(platform)
+    for code, presentation in cases.items():
+        answer = platform.login(presentation)
+        assert answer.json()["code"] == code, (code, answer.text)
+        assert answer.status_code in (401, 422)
+    assert _sessions(platform) == before

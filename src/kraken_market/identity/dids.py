@@ -16,6 +16,7 @@ Only Ed25519 verification methods are accepted (``Ed25519VerificationKey2020``
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -196,8 +197,6 @@ class DidResolver:
             return cached[1]
         url = self._url_of(did)
         try:
-            import json
-
             document = json.loads(self._fetch(url))
         except Exception as exc:
             raise DidUnavailable(

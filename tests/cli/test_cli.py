@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 import socket
 import stat
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from kraken_market.api.app import create_app
 from kraken_market.cli.main import app as cli
 from kraken_market.settings import Settings, get_settings
-from tests.conftest import serving
 
 runner = CliRunner()
+PASSPHRASE = "correct horse battery staple"
 
 
 def free_port() -> int:
@@ -26,31 +31,68 @@ def free_port() -> int:
         return port
 
 
+@contextmanager
+def serving_on(app: FastAPI, port: int) -> Iterator[str]:
+    """``app`` behind uvicorn in a thread on ``port``: the app must know its own URL
+    before it starts (it is the audience of login presentations and the base of
+    its status lists), so the port is chosen first."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 @pytest.fixture
 def live_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The API on a real server, with the CLI (same data directory, so the same demo
+    issuer) pointed at it; wallet passphrase from KRAKEN_WALLET_PASSPHRASE."""
+    port = free_port()
     monkeypatch.setenv("KRAKEN_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("KRAKEN_CONFIG", raising=False)
-    monkeypatch.delenv("KRAKEN_DATABASE_URL", raising=False)
-    monkeypatch.delenv("KRAKEN_API_TOKEN", raising=False)
+    monkeypatch.setenv("KRAKEN_API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("KRAKEN_WALLET_PASSPHRASE", PASSPHRASE)
+    for name in ("KRAKEN_CONFIG", "KRAKEN_DATABASE_URL", "KRAKEN_API_TOKEN", "KRAKEN_WALLET"):
+        monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
-    with serving(create_app(Settings())) as url:
-        monkeypatch.setenv("KRAKEN_API_URL", url)  # where the CLI finds this server
-        get_settings.cache_clear()
+    with serving_on(create_app(Settings()), port) as url:
         yield url
     get_settings.cache_clear()
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(cli, list(args))
+def run(
+    *args: str, env: dict[str, str | None] | None = None, stdin: str | None = None
+) -> tuple[int, str, str]:
+    get_settings.cache_clear()  # settings are read per command, as in a new process
+    result = runner.invoke(cli, list(args), env=env, input=stdin)
+    get_settings.cache_clear()
     return result.exit_code, result.stdout, result.stderr
 
 
+def sign_up(name: str, wallet: Path | None = None) -> dict[str, str]:
+    """wallet create -> demo issuer's PersonCredential into the wallet -> login."""
+    where = ["--wallet", str(wallet)] if wallet else []
+    code, out, err = run("wallet", "create", *where, "--json")
+    assert code == 0, err
+    created: dict[str, str] = json.loads(out)
+    code, _, err = run("issuer", "issue", "person", "--name", name, "--wallet", created["path"])
+    assert code == 0, err
+    code, _, err = run("login", *where)
+    assert code == 0, err
+    return created
+
+
 def test_seller_workflow_from_the_command_line(live_api: str, tmp_path: Path) -> None:
-    code, out, _ = run("accounts", "create", "alice", "--save", "--json")
-    assert code == 0, out
-    token_file = tmp_path / "data" / "cli-token"
-    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-    assert json.loads(out)["token"] == token_file.read_text().strip()
+    created = sign_up("alice")
+    session_file = tmp_path / "data" / "cli-session.json"
+    assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
+    assert json.loads(session_file.read_text())["did"] == created["did"]
 
     code, out, err = run(
         "products",
@@ -71,6 +113,7 @@ def test_seller_workflow_from_the_command_line(live_api: str, tmp_path: Path) ->
     )
     assert code == 0, err
     product = json.loads(out)
+    assert product["owner"] == created["did"]
     assert product["prices"]["access"] == "5000"
     assert product["policy"]["purposes"] == ["research", "education"]
 
@@ -143,7 +186,7 @@ def test_seller_workflow_from_the_command_line(live_api: str, tmp_path: Path) ->
 
 
 def test_errors_are_clear_and_exit_non_zero(live_api: str) -> None:
-    assert run("accounts", "create", "bob", "--save")[0] == 0
+    sign_up("bob")
     code, _, err = run(
         "products", "create", "--title", "x", "--mode", "batch", "--purpose", "research"
     )
@@ -168,10 +211,10 @@ def test_errors_are_clear_and_exit_non_zero(live_api: str) -> None:
         "unions", "create", "--title", "u", "--member", "0xab:heavy", "--member", "0xcd"
     )
     assert code == 2 and "PRODUCT_ID:WEIGHT" in err
-    code, _, err = run("accounts", "create", "Not Valid")
-    assert code == 1 and "[invalid_request]" in err
-    code, _, err = run("accounts", "create", "bob")
-    assert code == 1 and "[conflict]" in err
+    code, _, err = run("wallet", "create")
+    assert code == 1 and "[wallet_exists]" in err
+    code, _, err = run("issuer", "issue", "role", "--role", "boss", "--subject", "did:key:z6Mk")
+    assert code == 1 and "[credential_invalid]" in err
 
 
 def test_unreachable_api_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,6 +26,7 @@ def environment(tmp_path: Path) -> dict[str, str]:
         KRAKEN_DATA_DIR=str(tmp_path / "data"),
         KRAKEN_API_PORT=str(free_port()),
         KRAKEN_CHAIN_PORT=str(free_port()),
+        KRAKEN_WALLET_PASSPHRASE="correct horse battery staple",
     )
     return env
 
@@ -49,6 +50,17 @@ def cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
+def sign_up(env: dict[str, str], name: str) -> str:
+    """The new-user flow against the running API: a wallet, a PersonCredential from the
+    demo issuer (same data directory as the API), login. Returns the session token."""
+    wallet = json.loads(cli(env, "wallet", "create", "--json"))["path"]
+    cli(env, "issuer", "issue", "person", "--name", name, "--wallet", wallet)
+    cli(env, "login")
+    session = json.loads((Path(env["KRAKEN_DATA_DIR"]) / "cli-session.json").read_text())
+    token: str = session["session_token"]
+    return token
+
+
 def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> None:
     url = f"http://127.0.0.1:{environment['KRAKEN_API_PORT']}"
     up = subprocess.Popen(
@@ -65,7 +77,7 @@ def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> N
             (Path(environment["KRAKEN_DATA_DIR"]) / "deployment.json").read_text()
         )
         assert deployment["chain_id"] and deployment["market"].startswith("0x")
-        cli(environment, "accounts", "create", "alice", "--save")
+        sign_up(environment, "alice")
         created = json.loads(
             cli(
                 environment,
@@ -87,6 +99,7 @@ def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> N
         output, _ = up.communicate(timeout=30)
     assert up.returncode == 0, output
     assert f"{url}/docs" in output and "stopped" in output
+    assert "kraken-market wallet create" in output  # the getting-started hint
     with pytest.raises(httpx2.HTTPError):
         httpx2.get(f"{url}/healthz", timeout=1)
 
@@ -108,7 +121,6 @@ def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> N
 
 def test_acknowledged_writes_survive_kill_9(environment: dict[str, str]) -> None:
     url = f"http://127.0.0.1:{environment['KRAKEN_API_PORT']}"
-    token = json.loads(cli(environment, "accounts", "create", "alice", "--json"))["token"]
     api = subprocess.Popen(
         [*CLI, "api", "serve"],
         env=environment,
@@ -119,6 +131,7 @@ def test_acknowledged_writes_survive_kill_9(environment: dict[str, str]) -> None
     acknowledged = []
     try:
         wait_ready(url, api)
+        token = sign_up(environment, "alice")
         with httpx2.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
             for i in range(30):
                 answer = http.post("/api/v1/products", json=product_body(title=f"P{i}"))

@@ -19,7 +19,6 @@ import typer
 
 from kraken_market.cli.common import JsonOption, err, fails_cleanly, out, print_json, table
 from kraken_market.cli.common import settings as load_settings
-from kraken_market.cli.wallet import WalletOption
 from kraken_market.client import MarketClient
 from kraken_market.errors import Forbidden, InvalidRequest
 from kraken_market.identity.credential_types import CredentialType
@@ -37,6 +36,10 @@ issue_app = typer.Typer(
 )
 app.add_typer(issue_app, name="issue")
 
+WalletOption = Annotated[
+    Path | None,
+    typer.Option("--wallet", help="Add the credential to this wallet file (else print it)"),
+]
 SubjectOption = Annotated[
     str | None, typer.Option("--subject", help="The holder's DID (default: the --wallet's DID)")
 ]

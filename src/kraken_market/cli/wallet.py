@@ -28,7 +28,6 @@ from kraken_market.cli.common import (
 from kraken_market.db.base import utcnow
 from kraken_market.errors import Unauthenticated
 from kraken_market.files import read_private
-from kraken_market.identity import binding
 from kraken_market.identity.wallet import StoredCredential, Wallet
 from kraken_market.settings import Settings
 
@@ -215,6 +214,8 @@ def bind(wallet: WalletOption = None, as_json: JsonOption = False) -> None:
     config = settings()
     if saved_token(config) is None:
         raise Unauthenticated("binding needs a login session: run 'kraken-market login' first")
+    from kraken_market.identity import binding  # eth-account: see identity.wallet
+
     keys = unlocked(wallet).keys
     made = binding.bind(keys.did_key, keys.account, audience=config.resolved_api_url, now=utcnow())
     with client() as api:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from eth_account import Account
-from eth_account.messages import encode_defunct
-from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_checksum_address, to_checksum_address
 from sqlalchemy.orm import Session
 
@@ -31,6 +29,9 @@ from kraken_market.identity.errors import (
 from kraken_market.identity.keys import DidKey
 from kraken_market.identity.models import DidBinding
 
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
 BINDING_TYP = "kraken-binding+jwt"
 MAX_AGE_SECONDS = 600
 
@@ -44,6 +45,10 @@ class Binding:
 
 
 def bind(did_key: DidKey, account: LocalAccount, *, audience: str, now: datetime) -> Binding:
+    # eth-account is imported when used: importing it raises the process's recursion
+    # limit (py_ecc), which the API's JSON depth guard relies on (tests/test_jsondepth.py).
+    from eth_account.messages import encode_defunct
+
     payload = {
         "did": did_key.did,
         "account": account.address,
@@ -70,6 +75,9 @@ def verify(
     issued = payload.get("iat")
     if not isinstance(issued, int) or abs(now.timestamp() - issued) > MAX_AGE_SECONDS:
         raise PresentationExpired(f"a binding must be signed within {MAX_AGE_SECONDS} s of sending")
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
     try:
         recovered = Account.recover_message(encode_defunct(text=jws), signature=account_signature)
     except Exception as exc:  # eth-account raises several types for malformed signatures

@@ -15,14 +15,11 @@ and no ``repr`` shows key material.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import os
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
-from eth_keyfile.keyfile import create_keyfile_json, decode_keyfile_json
+from typing import TYPE_CHECKING, Any
 
 from kraken_market.db.base import utcnow
 from kraken_market.errors import KrakenError
@@ -44,11 +41,18 @@ from kraken_market.identity.wallet_errors import (
     WrongPassphrase,
 )
 
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+# eth-account and eth-keyfile are imported where keys are used, not at import: they
+# pull in py_ecc, which raises the recursion limit to 100,000 (tests/test_jsondepth.py).
+
 KIND = "kraken-market-wallet"
 VERSION = 1
 # scrypt n = 2**18, r = 8, p = 1: the Web3 Secret Storage "standard" parameters (geth).
 DEFAULT_WORK_FACTOR = 2**18
 MIN_PASSPHRASE = 8
+_FIELDS = {"did": str, "address": str, "did_key": dict, "account": dict, "credentials": list}
 
 
 @dataclass(frozen=True)
@@ -66,14 +70,7 @@ class StoredCredential:
         return self.valid_until is not None and vc.parse_time(self.valid_until) <= now
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": self.type,
-            "issuer": self.issuer,
-            "valid_until": self.valid_until,
-            "subject": self.subject,
-            "token": self.token,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -87,15 +84,41 @@ class WalletKeys:
         return f"WalletKeys({self.did_key.did}, {self.account.address})"
 
 
-def _check_passphrase(passphrase: str) -> bytes:
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise WeakPassphrase(f"a wallet passphrase has at least {MIN_PASSPHRASE} characters")
-    return passphrase.encode()
+def _document(
+    did_key: DidKey, account: LocalAccount, passphrase: str, work_factor: int
+) -> dict[str, Any]:
+    """The file's content: both keys in keystore v3 (scrypt), public parts in clear."""
+    from eth_account import Account
+    from eth_keyfile.keyfile import create_keyfile_json
+
+    secret = passphrase.encode()
+    did_store = create_keyfile_json(did_key.seed, secret, kdf="scrypt", iterations=work_factor)
+    did_store.pop("address", None)  # a secp256k1 address means nothing for an Ed25519 seed
+    return {
+        "kind": KIND,
+        "version": VERSION,
+        "did": did_key.did,
+        "address": account.address,
+        "did_key": did_store,
+        "account": Account.encrypt(account.key, passphrase, kdf="scrypt", iterations=work_factor),
+        "created_at": vc.timestamp(utcnow()),
+        "credentials": [],
+    }
+
+
+def _claim(path: Path) -> None:
+    """Create ``path`` empty and exclusively (O_EXCL): of two concurrent creates one
+    fails, so a wallet's keys are never overwritten."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError as exc:
+        raise WalletExists(f"{path} exists already; a wallet is never overwritten") from exc
 
 
 def _new_did_key() -> DidKey:
-    # keystore v3 stores at most the secp256k1 group order; a random seed is above it
-    # with probability ~2**-128, so drawing again is the whole remedy.
+    # keystore v3 refuses keys at or above the secp256k1 group order; a random seed is
+    # above this (slightly lower) bound with probability ~2**-127: draw again.
     while True:
         key = DidKey.generate()
         if 0 < int.from_bytes(key.seed, "big") < 2**256 - 2**129:
@@ -130,30 +153,22 @@ class Wallet:
         work_factor: int = DEFAULT_WORK_FACTOR,
     ) -> Wallet:
         """A new wallet with a fresh DID key and a new (or the given) Ethereum account."""
-        if path.exists():
-            raise WalletExists(f"{path} exists already; a wallet is never overwritten")
-        secret = _check_passphrase(passphrase)
-        did_key = _new_did_key()
+        from eth_account import Account
+
+        if len(passphrase) < MIN_PASSPHRASE:
+            raise WeakPassphrase(f"a wallet passphrase has at least {MIN_PASSPHRASE} characters")
         try:
             account = Account.from_key(eth_private_key) if eth_private_key else Account.create()
         except (ValueError, TypeError) as exc:
             raise WalletInvalid("the Ethereum private key is not 32 bytes of hex") from exc
-        did_store = create_keyfile_json(did_key.seed, secret, kdf="scrypt", iterations=work_factor)
-        did_store.pop("address", None)
-        data = {
-            "kind": KIND,
-            "version": VERSION,
-            "did": did_key.did,
-            "address": account.address,
-            "did_key": did_store,
-            "account": Account.encrypt(
-                account.key, passphrase, kdf="scrypt", iterations=work_factor
-            ),
-            "created_at": vc.timestamp(utcnow()),
-            "credentials": [],
-        }
-        wallet = cls(path, data)
-        wallet._save()
+        did_key = _new_did_key()
+        _claim(path)
+        try:
+            wallet = cls(path, _document(did_key, account, passphrase, work_factor))
+            wallet._save()  # replaces the claimed empty file atomically
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
         wallet._keys = WalletKeys(did_key, account)
         return wallet
 
@@ -167,19 +182,15 @@ class Wallet:
             )
         try:
             data = json.loads(read_private(path))
+        except KrakenError:  # e.g. readable by others
+            raise
         except ValueError as exc:
-            if isinstance(exc, KrakenError):
-                raise
             raise WalletInvalid(f"{path} is not JSON") from exc
-        if not isinstance(data, dict) or data.get("kind") != KIND:
-            raise WalletInvalid(f"{path} is not a Kraken Market wallet")
-        if data.get("version") != VERSION:
-            raise WalletInvalid(f"wallet version {data.get('version')!r} is not supported")
-        for name, type_ in (("did", str), ("address", str), ("did_key", dict), ("account", dict)):
+        if not isinstance(data, dict) or (data.get("kind"), data.get("version")) != (KIND, VERSION):
+            raise WalletInvalid(f"{path} is not a version {VERSION} Kraken Market wallet")
+        for name, type_ in _FIELDS.items():
             if not isinstance(data.get(name), type_):
                 raise WalletInvalid(f"the wallet has no valid '{name}'")
-        if not isinstance(data.get("credentials"), list):
-            raise WalletInvalid("the wallet has no credential list")
         return cls(path, data)
 
     def _save(self) -> None:
@@ -187,6 +198,9 @@ class Wallet:
 
     def unlock(self, passphrase: str) -> WalletKeys:
         """Decrypt both keystores (scrypt: about a second each, by design)."""
+        from eth_account import Account
+        from eth_keyfile.keyfile import decode_keyfile_json
+
         secret = passphrase.encode()
         try:
             seed = decode_keyfile_json(self._data["did_key"], secret)

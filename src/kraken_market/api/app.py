@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 
 import structlog
 from fastapi import FastAPI, HTTPException
@@ -89,9 +90,12 @@ class RequestGuard:
     whose per-request wrapping costs more than a fast catalog query.
     """
 
-    def __init__(self, app: ASGIApp, max_body: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body: int, redact: Callable[[str], str] | None = None
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.redact = redact or (lambda path: path)  # paths that carry secrets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,13 +128,13 @@ class RequestGuard:
                 else:
                     await self.app(scope, self._counted(receive), send_with_id)
             except Exception:
-                log.exception("unexpected_error", path=scope["path"])
+                log.exception("unexpected_error", path=self.redact(scope["path"]))
                 if not response_started:
                     await answer(500, "internal_error", "internal error; it has been logged")
             log.info(
                 "request",
                 method=scope["method"],
-                path=scope["path"],
+                path=self.redact(scope["path"]),
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 2),
             )

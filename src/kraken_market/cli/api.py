@@ -11,7 +11,10 @@ from kraken_market.api.app import create_app
 from kraken_market.cli.common import err, settings
 from kraken_market.logs import configure_logging
 
-app = typer.Typer(help="Run the marketplace API (catalog, unions, accounts).", no_args_is_help=True)
+app = typer.Typer(
+    help="Run the marketplace API (catalog, unions, KCIT, login, the revocation registry).",
+    no_args_is_help=True,
+)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from typing import Annotated, Any, ParamSpec, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -147,11 +148,13 @@ def print_json(data: Any) -> None:
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    view = Table(title=title, show_lines=False)
+    """A Rich table of user data: cells are escaped, so a title like ``[bold]`` or
+    ``[/x]`` is shown as typed instead of being read (or refused) as markup."""
+    view = Table(title=escape(title), show_lines=False)
     for column in columns:
         view.add_column(column, overflow="fold")
     for row in rows:
-        view.add_row(*("" if v is None else str(v) for v in row))
+        view.add_row(*("" if v is None else escape(str(v)) for v in row))
     out.print(view)
 
 

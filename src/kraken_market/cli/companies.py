@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from kraken_market.cli.common import JsonOption, client, fails_cleanly, out, print_json, table
 
@@ -44,13 +43,6 @@ def _say(text: str) -> None:
     out.print(text, soft_wrap=True, markup=False, highlight=False)
 
 
-def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    """A table whose cells are shown as they are: a legal name such as "ACME [Holding]"
-    must not be taken for Rich markup."""
-    cells = [[None if v is None else escape(str(v)) for v in row] for row in rows]
-    table(escape(title), columns, cells)
-
-
 def _show(company: dict[str, Any]) -> None:
     rows = [
         ["did", company["did"]],
@@ -64,7 +56,7 @@ def _show(company: dict[str, Any]) -> None:
         ["version", company["version"]],
         ["updated", company["updated_at"]],
     ]
-    _table(company["legal_name"], ["field", "value"], rows)
+    table(company["legal_name"], ["field", "value"], rows)
 
 
 def _body(
@@ -247,7 +239,7 @@ def list_(
         print_json({"items": items, "next_cursor": next_cursor})
         return
     rows = [[c["did"], c["legal_name"], c["country"], c["lei"], c["status"]] for c in items]
-    _table(f"{len(items)} companies", ["did", "legal name", "country", "LEI", "status"], rows)
+    table(f"{len(items)} companies", ["did", "legal name", "country", "LEI", "status"], rows)
     if next_cursor:
         _say(f"more: --cursor {next_cursor}")
 
@@ -265,4 +257,4 @@ def audit(did: Did, as_json: JsonOption = False) -> None:
         [e["version"], e["at"], e["actor"], e["action"], ", ".join(e["changes"]), e["reason"]]
         for e in entries
     ]
-    _table("audit", ["version", "at", "by", "action", "changed", "reason"], rows)
+    table("audit", ["version", "at", "by", "action", "changed", "reason"], rows)

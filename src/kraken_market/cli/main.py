@@ -5,7 +5,18 @@ from __future__ import annotations
 import typer
 
 from kraken_market import __version__
-from kraken_market.cli import api, chain, companies, issuer, ledger, products, unions, wallet
+from kraken_market.cli import (
+    analytics,
+    api,
+    chain,
+    companies,
+    depute,
+    issuer,
+    ledger,
+    products,
+    unions,
+    wallet,
+)
 from kraken_market.cli.deploy import deploy
 from kraken_market.cli.session import login, logout, whoami
 from kraken_market.cli.up import up
@@ -31,6 +42,8 @@ app.add_typer(unions.app, name="unions")
 app.add_typer(companies.app, name="companies")
 app.add_typer(wallet.app, name="wallet")
 app.add_typer(issuer.app, name="issuer")
+app.add_typer(depute.app, name="depute")
+app.add_typer(analytics.app, name="analytics")
 app.command()(login)
 app.command()(logout)
 app.command()(whoami)

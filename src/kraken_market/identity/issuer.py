@@ -54,17 +54,22 @@ class Issuer:
         return self.key.did
 
     @classmethod
+    def create(cls, directory: Path, key: DidKey | None = None) -> Issuer:
+        """A new issuer in ``directory`` with ``key`` (a fresh one if None)."""
+        key = key or DidKey.generate()
+        write_private(directory / "key", key.seed.hex() + "\n")
+        issuer = cls(directory, key, [])
+        issuer._save()
+        return issuer
+
+    @classmethod
     def open(cls, directory: Path, *, create: bool = True) -> Issuer:
         """The issuer kept in ``directory``; a new key is made there if ``create``."""
         key_file = directory / "key"
         if not key_file.exists():
             if not create:
                 raise NotFound(f"no issuer in {directory}")
-            key = DidKey.generate()
-            write_private(key_file, key.seed.hex() + "\n")
-            issuer = cls(directory, key, [])
-            issuer._save()
-            return issuer
+            return cls.create(directory)
         key = DidKey.from_seed(bytes.fromhex(read_private(key_file).strip()))
         state = json.loads(read_private(directory / "state.json"))
         return cls(directory, key, [IssuedRecord(**r) for r in state["issued"]])

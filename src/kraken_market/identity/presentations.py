@@ -33,12 +33,14 @@ def present(
     holder: DidKey,
     credentials: list[str],
     *,
-    audience: str,
+    audience: str | list[str],
     nonce: str,
     now: datetime | None = None,
     lifetime: timedelta = timedelta(minutes=2),
 ) -> str:
-    """The holder's signed presentation of ``credentials`` (vc+jwt tokens) to ``audience``."""
+    """The holder's signed presentation of ``credentials`` (vc+jwt tokens) to ``audience``
+    (one verifier, or several: ``aud`` may be an array, RFC 7519 §4.1.3 — a company
+    representative's login names the Depute tool and the marketplace)."""
     issued = now or datetime.now(UTC)
     payload: dict[str, Any] = {
         "@context": [VC_CONTEXT],

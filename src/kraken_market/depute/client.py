@@ -1,0 +1,128 @@
+"""What a wallet needs from a Depute tool: accept an invitation, log in as the
+company's representative, download one's attorney credentials.
+
+The HTTP client can be injected (``http=``); errors are the SDK's
+:class:`~kraken_market.client.ApiError` (the server's stable ``code``) and
+:class:`~kraken_market.client.ApiUnreachable`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx2
+
+from kraken_market.client import ApiError, ApiUnreachable
+from kraken_market.depute.config import INVITATION_PATH
+from kraken_market.errors import InvalidRequest
+from kraken_market.identity import credentials, presentations
+from kraken_market.identity.credential_types import CredentialType
+from kraken_market.identity.dids import DidResolver
+from kraken_market.identity.errors import CredentialInvalid
+from kraken_market.identity.keys import DidKey
+
+present = presentations.present
+"""Re-exported: wallets import the Depute client alone."""
+
+
+def _call(http: httpx2.Client, method: str, url: str, **kwargs: Any) -> Any:
+    try:
+        response = http.request(method, url, **kwargs)
+    except httpx2.HTTPError as exc:
+        raise ApiUnreachable(
+            f"cannot reach the Depute tool at {url} ({type(exc).__name__})"
+        ) from exc
+    if response.is_success:
+        return response.json() if response.content else None
+    try:
+        body = response.json()
+        code, message, details = body["code"], body["message"], body.get("details")
+    except (ValueError, KeyError, TypeError):
+        code, message, details = "http_error", response.text[:200], None
+    raise ApiError(response.status_code, code, message, details)
+
+
+def _split(url: str) -> tuple[str, str]:
+    base, found, secret = url.partition(INVITATION_PATH)
+    if not found or not secret or "/" in secret:
+        raise InvalidRequest(f"not a Depute invitation link: {url!r}")
+    return base.rstrip("/"), secret.split("?")[0]
+
+
+def accept_invitation(
+    url: str, holder_key: DidKey, person_credential: str, *, http: httpx2.Client | None = None
+) -> str:
+    """Accept the invitation at ``url`` with a presentation of ``person_credential``
+    bound to the invitation's nonce; the AttorneyCredential (vc+jwt) it returns is
+    checked (signed by the inviting company, about ``holder_key``) before it is
+    handed back for the wallet to store."""
+    base, secret = _split(url)
+    client = http or httpx2.Client(timeout=30.0)
+    try:
+        offer = _call(client, "GET", f"{base}/api{INVITATION_PATH}{secret}")
+        presentation = present(
+            holder_key, [person_credential], audience=offer["audience"], nonce=offer["nonce"]
+        )
+        issued = _call(
+            client,
+            "POST",
+            f"{base}/api{INVITATION_PATH}{secret}/accept",
+            json={"presentation": presentation},
+        )
+    finally:
+        if http is None:
+            client.close()
+    token = str(issued["credential"])
+    checked = credentials.verify(token, DidResolver(), datetime.now(UTC))
+    if (
+        checked.type is not CredentialType.ATTORNEY
+        or checked.issuer != offer["company"]
+        or checked.subject_id != holder_key.did
+    ):
+        raise CredentialInvalid(
+            "the Depute tool returned a credential that is not this invitation's "
+            "AttorneyCredential for you",
+            details={"issuer": checked.issuer, "subject": checked.subject_id},
+        )
+    return token
+
+
+def login(
+    base_url: str, holder: DidKey, tokens: list[str], *, http: httpx2.Client | None = None
+) -> dict[str, Any]:
+    """Log in to a Depute tool as the company's representative; its session answer."""
+    base = base_url.rstrip("/")
+    client = http or httpx2.Client(timeout=30.0)
+    try:
+        challenge = _call(client, "POST", f"{base}/api/auth/challenge")
+        presentation = present(
+            holder, tokens, audience=challenge["audience"], nonce=challenge["nonce"]
+        )
+        session: dict[str, Any] = _call(
+            client, "POST", f"{base}/api/auth/login", json={"presentation": presentation}
+        )
+        return session
+    finally:
+        if http is None:
+            client.close()
+
+
+def my_credentials(
+    base_url: str, holder: DidKey, tokens: list[str], *, http: httpx2.Client | None = None
+) -> list[dict[str, Any]]:
+    """Every AttorneyCredential the company issued to ``holder`` (for a wallet to store)."""
+    base = base_url.rstrip("/")
+    client = http or httpx2.Client(timeout=30.0)
+    try:
+        challenge = _call(client, "POST", f"{base}/api/credentials/challenge")
+        presentation = present(
+            holder, tokens, audience=challenge["audience"], nonce=challenge["nonce"]
+        )
+        found: list[dict[str, Any]] = _call(
+            client, "POST", f"{base}/api/credentials", json={"presentation": presentation}
+        )
+        return found
+    finally:
+        if http is None:
+            client.close()

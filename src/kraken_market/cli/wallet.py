@@ -26,7 +26,7 @@ from kraken_market.cli.common import (
     table,
 )
 from kraken_market.db.base import utcnow
-from kraken_market.errors import Unauthenticated
+from kraken_market.errors import InvalidRequest, Unauthenticated
 from kraken_market.files import read_private
 from kraken_market.identity.wallet import StoredCredential, Wallet
 from kraken_market.settings import Settings
@@ -224,3 +224,28 @@ def bind(wallet: WalletOption = None, as_json: JsonOption = False) -> None:
         print_json(recorded)
         return
     out.print(f"bound {recorded['did']} to {recorded['account']}")
+
+
+@app.command()
+@fails_cleanly
+def accept(
+    url: Annotated[str, typer.Argument(help="The invitation link your company's Depute tool sent")],
+    wallet: WalletOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Accept a Depute invitation: prove your DID with your PersonCredential, receive the
+    company's AttorneyCredential and keep it (log in again to act for the company)."""
+    from kraken_market.depute.client import accept_invitation
+
+    opened = unlocked(wallet)
+    persons = opened.credentials("PersonCredential")
+    if not persons:
+        raise InvalidRequest(
+            "the wallet holds no PersonCredential to prove who you are; add one first"
+        )
+    token = accept_invitation(url, opened.keys.did_key, persons[-1].token)
+    stored = opened.add_credential(token)
+    if as_json:
+        print_json(credential_row(stored))
+        return
+    out.print(f"added {stored.type} {stored.id} from {stored.issuer}")

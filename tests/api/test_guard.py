@@ -55,3 +55,20 @@ def test_a_500_is_logged_with_its_request_id_and_without_secrets(
         assert "plaintext-data-42" not in logged
     finally:
         logging.getLogger().handlers.clear()
+
+
+def test_deeply_nested_json_is_refused_before_parsing(http: TestClient) -> None:
+    """In a process whose recursion limit eth-account raised, json.loads of ~100,000
+    '[' would crash the server (kraken_market.jsondepth); the guard answers 400."""
+    import sys
+
+    import eth_account  # noqa: F401  (what a binding request imports in the API)
+
+    assert sys.getrecursionlimit() >= 100_000
+    for body in (b"[" * 100_000, b'{"presentation": ' + b"[" * 65 + b"]" * 65 + b"}"):
+        answer = http.post(
+            "/api/v1/auth/login", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert (answer.status_code, answer.json()["code"]) == (400, "json_too_deep")
+    shallow = http.post("/api/v1/auth/login", json={"presentation": [[[1]]]})
+    assert shallow.status_code == 422

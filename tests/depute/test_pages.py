@@ -29,7 +29,7 @@ def browse(rig: Rig, browser: httpx2.Client) -> None:
     signed = client.present(
         rita.key,
         [rita.credential],
-        audience=[rig.url, rig.app.state.identity.base_url],
+        audience=rig.url,
         nonce=nonce.group(1),
     )
     form = browser.post("/login", data={"presentation": signed}, headers={"Origin": rig.url})

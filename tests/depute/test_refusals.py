@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx2
 import pytest
 
 from kraken_market.client import ApiError
 from kraken_market.depute import client
 from kraken_market.identity import presentations
+from kraken_market.identity.errors import WrongAudience
 from kraken_market.identity.keys import DidKey
 from tests.depute.conftest import Rig, refusal
 from tests.factories import product_body
@@ -55,11 +57,23 @@ def test_login_presentations_are_bound_to_their_nonce_and_audience(rig: Rig) -> 
     rita = rig.person("Rita")
     rig.register(rita.did)
     challenge = rig.http.post("/api/auth/challenge").json()
-    assert challenge["audience"] == [rig.url, rig.app.state.identity.base_url]
+    assert challenge["audience"] == rig.url  # this tool only: nothing to relay anywhere
     signed = client.present(
         rita.key, [rita.credential], audience=challenge["audience"], nonce=challenge["nonce"]
     )
     assert rig.post("/api/auth/login", {"presentation": signed}, {}).status_code == 200
+    # A presentation made for the Depute tool opens no marketplace session...
+    market = rig.app.state.identity.base_url
+    theirs = httpx2.post(f"{market}/api/v1/auth/challenge").json()
+    for audience in (rig.url, [rig.url, market]):  # ...nor does one naming both
+        relayed = presentations.present(
+            rita.key,
+            [rita.credential],
+            audience=audience,  # type: ignore[arg-type]
+            nonce=theirs["nonce"],
+        )
+        answer = httpx2.post(f"{market}/api/v1/auth/login", json={"presentation": relayed})
+        assert refusal(answer) == (401, "wrong_audience")
     assert refusal(rig.post("/api/auth/login", {"presentation": signed}, {})) == (
         401,
         "nonce_reused",
@@ -200,3 +214,25 @@ def test_a_revocation_waits_for_an_unreachable_registry(rig: Rig) -> None:
     with market, pytest.raises(ApiError) as refused:
         market.create_product(product_body())
     assert (refused.value.status_code, refused.value.api_code) == (401, "credential_revoked")
+
+
+def test_a_wallet_signs_only_for_the_depute_tools_own_address(rig: Rig) -> None:
+    """A hostile invitation link whose server asks for a presentation to the
+    marketplace (to log in there as the victim) gets nothing signed."""
+    eve = rig.person("Eve")
+    market = rig.app.state.identity.base_url
+    signed: list[object] = []
+
+    def hostile(request: httpx2.Request) -> httpx2.Response:
+        if request.method == "GET":
+            offer = {"audience": market, "nonce": "n", "company": rig.company}
+            return httpx2.Response(200, json=offer)
+        signed.append(request.content)
+        return httpx2.Response(200, json={"credential": "x"})
+
+    fake = httpx2.Client(transport=httpx2.MockTransport(hostile))
+    with pytest.raises(WrongAudience):
+        client.accept_invitation(
+            "https://evil.example/invitations/abc", eve.key, eve.credential, http=fake
+        )
+    assert signed == []

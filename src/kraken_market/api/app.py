@@ -27,6 +27,7 @@ from kraken_market.db.engine import make_engine, make_session_factory
 from kraken_market.db.migrate import upgrade
 from kraken_market.identity.platform import IdentityPlatform
 from kraken_market.identity.routes import router as identity_router
+from kraken_market.jsondepth import MAX_DEPTH, too_deep
 from kraken_market.logs import get_logger
 from kraken_market.settings import Settings
 
@@ -125,6 +126,14 @@ class RequestGuard:
                     await answer(400, "bad_request", "Content-Length is not a number")
                 elif declared is not None and int(declared) > self.max_body:
                     await answer(413, "payload_too_large", self._too_large)
+                elif b"json" in headers.get(b"content-type", b""):
+                    body = await self._read(receive)
+                    if body is None:
+                        await answer(413, "payload_too_large", self._too_large)
+                    elif too_deep(body):
+                        await answer(400, "json_too_deep", self._too_deep)
+                    else:
+                        await self.app(scope, self._replay(body, receive), send_with_id)
                 else:
                     await self.app(scope, self._counted(receive), send_with_id)
             except Exception:
@@ -142,6 +151,39 @@ class RequestGuard:
     @property
     def _too_large(self) -> str:
         return f"request bodies are limited to {self.max_body} bytes"
+
+    _too_deep = f"JSON bodies may nest at most {MAX_DEPTH} levels"
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        """The whole body of a JSON request (None beyond ``max_body``). JSON is read
+        first and checked for depth (``kraken_market.jsondepth``): a process that has
+        imported eth-account or py-evm would otherwise crash on ~100,000 '['."""
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    @staticmethod
+    def _replay(body: bytes, receive: Receive) -> Receive:
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay
 
     def _counted(self, receive: Receive) -> Receive:
         received = 0

@@ -108,11 +108,29 @@ def read_company(did: DidPath, session: SessionDep, viewer: OptionalPrincipal) -
 
 
 @router.get("/{did}/identified", responses=errors(422))
-def is_identified(did: DidPath, session: SessionDep) -> IdentifiedAnswer:
-    """Whether this DID is an identified company (ask before trusting what it issues)."""
-    company_status = CompanyService(session).identified(did)
+def is_identified(
+    did: DidPath,
+    session: SessionDep,
+    representative: Annotated[
+        str | None,
+        Query(
+            max_length=2048,
+            description="also answer whether this DID is the company's representative",
+        ),
+    ] = None,
+) -> IdentifiedAnswer:
+    """Whether this DID is an identified company (ask before trusting what it issues), and
+    optionally whether a given DID represents it (yes/no only: what the company's Depute
+    tool asks when its representative logs in; the representative's DID stays private)."""
+    service = CompanyService(session)
+    company_status = service.identified(did)
     return IdentifiedAnswer(
-        did=did, identified=company_status is CompanyStatus.IDENTIFIED, status=company_status
+        did=did,
+        identified=company_status is CompanyStatus.IDENTIFIED,
+        status=company_status,
+        representative=None
+        if representative is None
+        else service.is_representative(did, representative),
     )
 
 

@@ -140,6 +140,9 @@ class IdentifiedAnswer(BaseModel):
     did: str
     identified: bool
     status: CompanyStatus | None = Field(description="null: no company has this DID")
+    representative: bool | None = Field(
+        default=None, description="whether ?representative= is the company's representative"
+    )
 
 
 class FieldChange(BaseModel):

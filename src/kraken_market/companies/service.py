@@ -60,6 +60,11 @@ class CompanyService:
         """:meth:`status_of` for callers that must send a syntactically valid DID."""
         return self.status_of(check_did(did))
 
+    def is_representative(self, did: str, representative: str) -> bool:
+        """Whether ``representative`` is the representative of the company ``did``."""
+        company = self._find(did)
+        return company is not None and company.representative_did == representative
+
     def _find(self, did: str, *, lock: bool = False) -> Company | None:
         statement = select(Company).where(Company.did == did)
         return self.session.scalar(statement.with_for_update() if lock else statement)

@@ -19,7 +19,7 @@ from kraken_market.errors import InvalidRequest
 from kraken_market.identity import credentials, presentations
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.dids import DidResolver
-from kraken_market.identity.errors import CredentialInvalid
+from kraken_market.identity.errors import CredentialInvalid, WrongAudience
 from kraken_market.identity.keys import DidKey
 
 present = presentations.present
@@ -50,6 +50,19 @@ def _split(url: str) -> tuple[str, str]:
     return base.rstrip("/"), secret.split("?")[0]
 
 
+def _own_audience(base: str, offered: Any) -> str:
+    """The audience to sign for, which must be the Depute tool's own address: a link
+    to a hostile server could otherwise ask for a presentation to the marketplace
+    (with a marketplace nonce) and log in there as the wallet's holder."""
+    if offered != base:
+        raise WrongAudience(
+            f"the server at {base} asks for a presentation to {offered!r}; refusing to sign "
+            "one for another verifier (a Depute tool's audience is its own URL)",
+            details={"server": base, "audience": offered if isinstance(offered, str) else None},
+        )
+    return base
+
+
 def accept_invitation(
     url: str, holder_key: DidKey, person_credential: str, *, http: httpx2.Client | None = None
 ) -> str:
@@ -62,7 +75,10 @@ def accept_invitation(
     try:
         offer = _call(client, "GET", f"{base}/api{INVITATION_PATH}{secret}")
         presentation = present(
-            holder_key, [person_credential], audience=offer["audience"], nonce=offer["nonce"]
+            holder_key,
+            [person_credential],
+            audience=_own_audience(base, offer["audience"]),
+            nonce=offer["nonce"],
         )
         issued = _call(
             client,
@@ -97,7 +113,10 @@ def login(
     try:
         challenge = _call(client, "POST", f"{base}/api/auth/challenge")
         presentation = present(
-            holder, tokens, audience=challenge["audience"], nonce=challenge["nonce"]
+            holder,
+            tokens,
+            audience=_own_audience(base, challenge["audience"]),
+            nonce=challenge["nonce"],
         )
         session: dict[str, Any] = _call(
             client, "POST", f"{base}/api/auth/login", json={"presentation": presentation}
@@ -117,7 +136,10 @@ def my_credentials(
     try:
         challenge = _call(client, "POST", f"{base}/api/credentials/challenge")
         presentation = present(
-            holder, tokens, audience=challenge["audience"], nonce=challenge["nonce"]
+            holder,
+            tokens,
+            audience=_own_audience(base, challenge["audience"]),
+            nonce=challenge["nonce"],
         )
         found: list[dict[str, Any]] = _call(
             client, "POST", f"{base}/api/credentials", json={"presentation": presentation}

@@ -17,7 +17,6 @@ HTTP client is injected so tests could hand in another transport.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 from urllib.parse import quote
 
@@ -104,27 +103,14 @@ class Marketplace:
         response = self._request("GET", f"{API}/companies/{_did_path(did)}")
         return str(response.json()["legal_name"]) if response.is_success else None
 
-    def challenge(self) -> dict[str, Any]:
-        """A login nonce of the marketplace, and the audience it expects."""
-        answer: dict[str, Any] = self._json("POST", f"{API}/auth/challenge")
-        return answer
-
-    def representative_of(self, company: str, presentation: str) -> str | None:
-        """The company's representative DID, read with the presenter's own session
-        (the relayed login described above); None if KCIT shows none to them."""
-        session = self._json("POST", f"{API}/auth/login", json={"presentation": presentation})
-        headers = {"Authorization": f"Bearer {session['session_token']}"}
-        try:
-            response = self._request(
-                "GET", f"{API}/companies/{_did_path(company)}", headers=headers
-            )
-        finally:
-            with contextlib.suppress(MarketplaceUnavailable):  # it expires soon anyway
-                self._request("POST", f"{API}/auth/logout", headers=headers)
-        if not response.is_success:
-            return None
-        representative = response.json().get("representative_did")
-        return None if representative is None else str(representative)
+    def is_representative(self, company: str, did: str) -> bool:
+        """Whether KCIT names ``did`` as the company's representative (yes/no only)."""
+        answer = self._json(
+            "GET",
+            f"{API}/companies/{_did_path(company)}/identified",
+            params={"representative": did},
+        )
+        return answer.get("representative") is True
 
     def publish_list(self, list_url: str, credential: str) -> dict[str, Any]:
         """PUT the issuer-signed status list credential at its registry URL."""

@@ -15,9 +15,8 @@ Did = Annotated[str, Field(max_length=2048, description="a DID, e.g. did:key:z6M
 
 class ChallengePublic(BaseModel):
     nonce: str = Field(description="Put it in the presentation's 'nonce' claim; usable once.")
-    audience: str | list[str] = Field(
-        description="Put it in the presentation's 'aud' claim (an array for a login: "
-        "this tool and the marketplace, which the login is relayed to once)."
+    audience: str = Field(
+        description="Put it in the presentation's 'aud' claim: this tool's own URL."
     )
     expires_at: datetime
 

@@ -1,11 +1,11 @@
 """Who may use the Depute tool: the company's representative, by presentation.
 
 Login follows the marketplace's protocol (a one-time nonce, a ``vp+jwt``
-bound to it and to this tool's URL, a PersonCredential from an issuer the
-marketplace trusts, every credential's status checked now). The nonce of a
-representative's login comes from the marketplace and the presentation names
-both audiences, so the tool can relay it once to read the company's
-representative in KCIT (``depute.marketplace``). The company must be
+bound to it and to this tool's URL alone, a PersonCredential from an issuer
+the marketplace trusts, every credential's status checked now). KCIT then
+answers whether the presenter is the company's representative (a yes/no
+question, ``depute.marketplace``): the presentation is never relayed, so
+this tool cannot log in anywhere as the representative. The company must be
 identified. A session is a random token (cookie for pages, bearer for the
 API) stored as its SHA-256 and short-lived: the representative's standing in
 KCIT is read at login only.
@@ -41,7 +41,7 @@ def digest(token: str) -> str:
 @dataclass(frozen=True)
 class Issued:
     nonce: str
-    audience: str | list[str]
+    audience: str
     expires_at: datetime
 
 
@@ -68,13 +68,11 @@ class Sessions:
         self.session.commit()
 
     def login_challenge(self) -> Issued:
-        """A nonce the marketplace issued (so the presentation can be relayed there), to
-        sign for both audiences: this tool and the marketplace."""
-        theirs = self.depute.marketplace.challenge()
-        ours = self.depute.now() + self.depute.config.challenge_lifetime
-        expires = min(ours, datetime.fromisoformat(str(theirs["expires_at"])))
-        self._challenge(str(theirs["nonce"]), LOGIN, expires)
-        return Issued(theirs["nonce"], [self.depute.config.audience, theirs["audience"]], expires)
+        """A nonce for the representative's presentation to this tool alone."""
+        nonce = secrets.token_urlsafe(24)
+        expires = self.depute.now() + self.depute.config.challenge_lifetime
+        self._challenge(nonce, LOGIN, expires)
+        return Issued(nonce, self.depute.config.audience, expires)
 
     def employee_challenge(self) -> Issued:
         """A nonce for a presentation to this tool alone (not relayable anywhere)."""
@@ -121,8 +119,7 @@ class Sessions:
         identity = self._identify(presentation, LOGIN)
         self.depute.require_identified()
         company = self.depute.company
-        representative = self.depute.marketplace.representative_of(company, presentation)
-        if representative != identity.did:
+        if not self.depute.marketplace.is_representative(company, identity.did):
             raise NotRepresentative(
                 f"{identity.did} is not the representative of {company} in KCIT",
                 details={"did": identity.did, "company": company},

@@ -16,7 +16,6 @@ Only Ed25519 verification methods are accepted (``Ed25519VerificationKey2020``
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ import httpx2 as httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from multiformats import multibase, multicodec
 
+from kraken_market import jsondepth
 from kraken_market.identity.errors import DidUnavailable, InvalidDid
 
 # W3C DID Core 1.0, section 3.1 (method names lowercase; idchar incl. pct-encoding).
@@ -197,7 +197,7 @@ class DidResolver:
             return cached[1]
         url = self._url_of(did)
         try:
-            document = json.loads(self._fetch(url))
+            document = jsondepth.loads(self._fetch(url))
         except Exception as exc:
             raise DidUnavailable(
                 f"could not resolve {did}: GET {url} failed ({type(exc).__name__}); "

@@ -20,6 +20,7 @@ from joserfc import jws
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import OKPKey
 
+from kraken_market import jsondepth
 from kraken_market.identity.dids import DidResolver, VerificationKey
 from kraken_market.identity.errors import (
     InvalidSignature,
@@ -64,7 +65,7 @@ _signing_keys: dict[bytes, OKPKey] = {}
 
 def _b64json(part: str, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        value = jsondepth.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedToken(f"the {what} is not base64url-encoded JSON") from exc
     if not isinstance(value, dict):
@@ -122,7 +123,7 @@ def verify(token: str, resolver: DidResolver, typ: str, max_bytes: int) -> Verif
     except JoseError as exc:
         raise MalformedToken(f"not a valid JWS ({exc.error})") from exc
     try:
-        payload = json.loads(result.payload)
+        payload = jsondepth.loads(result.payload)
     except ValueError as exc:
         raise MalformedToken("the payload is not JSON") from exc
     if not isinstance(payload, dict):

@@ -33,14 +33,13 @@ def present(
     holder: DidKey,
     credentials: list[str],
     *,
-    audience: str | list[str],
+    audience: str,
     nonce: str,
     now: datetime | None = None,
     lifetime: timedelta = timedelta(minutes=2),
 ) -> str:
-    """The holder's signed presentation of ``credentials`` (vc+jwt tokens) to ``audience``
-    (one verifier, or several: ``aud`` may be an array, RFC 7519 §4.1.3 — a company
-    representative's login names the Depute tool and the marketplace)."""
+    """The holder's signed presentation of ``credentials`` (vc+jwt tokens) to one
+    verifier, ``audience``."""
     issued = now or datetime.now(UTC)
     payload: dict[str, Any] = {
         "@context": [VC_CONTEXT],
@@ -95,7 +94,9 @@ def open_presentation(
             },
         )
     aud = payload.get("aud")
-    if aud != audience and not (isinstance(aud, list) and audience in aud):
+    # One audience only: a presentation naming several verifiers could be relayed by
+    # any of them to the others (RFC 7519 allows arrays; a login needs none).
+    if aud != audience and aud != [audience]:
         raise WrongAudience(
             f"this presentation is for {aud!r}, not for {audience!r}",
             details={"expected": audience},

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import re
 from datetime import datetime
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from kraken_market import jsondepth
 from kraken_market.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from kraken_market.identity import credentials
 from kraken_market.identity.credential_types import CredentialType
@@ -165,5 +165,5 @@ class LocalStatusLists:
 def _encoded_list(token: str) -> str:
     """The list of a credential this registry verified when it stored it."""
     payload = token.split(".")[1]
-    value = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    value = jsondepth.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     return str(value["credentialSubject"]["encodedList"])

@@ -6,11 +6,17 @@ each). Any t + 1 of them determine the result by Lagrange interpolation at 0
 (Shamir 1979); with more, the extra shares must agree with the same degree-t
 polynomials, so a faulty or tampered share is detected rather than silently
 used. Values are fixed-point ``SecFxp(64, 32)`` and decode to floats.
+
+A computation's result arrives as one encrypted result file per node
+(``smpc.results``); :func:`combine_results` checks that the nodes agree and that
+the result is for the computation paid for, recombines, and hands the exact
+values to the function's buyer-side step (``smpc.functions.finish``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
@@ -19,6 +25,9 @@ from numpy.typing import NDArray
 from kraken_market.smpc import fixedpoint, shamir
 from kraken_market.smpc.errors import ResultSharesInvalid
 from kraken_market.smpc.field import ELEMENT_BYTES, FieldArray
+from kraken_market.smpc.functions.finish import decode_outputs, finish
+from kraken_market.smpc.functions.spec import ComputationSpec
+from kraken_market.smpc.results import ResultShare
 
 
 def result_share_from_bytes(data: bytes, shape: tuple[int, ...]) -> FieldArray:
@@ -74,3 +83,43 @@ def result_frame(
             f"a result of shape {values.shape} does not fit {len(columns)} columns"
         )
     return pd.DataFrame(table, columns=list(columns), index=None if index is None else list(index))
+
+
+# -- computation results (compute nodes' encrypted result files) ----------------------
+
+
+@dataclass(frozen=True)
+class ComputationResult:
+    """A recombined computation: the table, or ``suppressed`` (too few matching rows:
+    the nodes revealed nothing but that)."""
+
+    spec: ComputationSpec
+    table: pd.DataFrame | None
+    nodes: tuple[int, ...]
+
+    @property
+    def suppressed(self) -> bool:
+        return self.table is None
+
+
+def combine_results(
+    spec: ComputationSpec, results: Mapping[int, ResultShare], t: int
+) -> ComputationResult:
+    """The result of ``spec`` from decrypted result shares (node index -> share): the
+    nodes must agree on everything but their share, which must be for ``spec`` (its
+    digest is what was paid for); any t + 1 recombine, more are cross-checked."""
+    if not results:
+        raise ResultSharesInvalid("no result shares")
+    headers = {index: share.header for index, share in results.items()}
+    first = next(iter(headers.values()))
+    if any(h.public_part() != first.public_part() for h in headers.values()):
+        raise ResultSharesInvalid("the nodes' result headers disagree", details=sorted(headers))
+    if first.digest != spec.digest().hex():
+        raise ResultSharesInvalid("the result is for another computation than the one requested")
+    nodes = tuple(sorted(results))
+    if first.suppressed:
+        return ComputationResult(spec, None, nodes)
+    shares = {i: r.share for i, r in results.items() if r.share is not None}
+    elements = recombine(shares, t)
+    values = decode_outputs(elements, first.outputs)
+    return ComputationResult(spec, finish(spec, first.columns, values), nodes)

@@ -71,6 +71,7 @@ class EnvelopeHeader:
     chunk_count: int
     plaintext_length: int
     enc: bytes
+    label: bytes = _INFO_LABEL
 
     @property
     def prefix(self) -> bytes:
@@ -82,7 +83,7 @@ class EnvelopeHeader:
 
     @property
     def info(self) -> bytes:
-        return _INFO_LABEL + self.prefix
+        return self.label + self.prefix
 
     def aad(self, index: int) -> bytes:
         return self.prefix + struct.pack("<I", index)
@@ -112,6 +113,8 @@ class EnvelopeWriter:
         node_index: int,
         plaintext_length: int,
         chunk_size: int = CHUNK_SIZE,
+        *,
+        label: bytes = _INFO_LABEL,
     ) -> None:
         if not 0 < chunk_size < 1 << 32:
             raise SharingInvalid("chunk size must be between 1 byte and 4 GiB")
@@ -119,7 +122,7 @@ class EnvelopeWriter:
         if count >= 1 << 32 or not 0 <= node_index < 1 << 16:
             raise SharingInvalid("at most 2**32 - 1 chunks and 65,536 nodes")
         header = EnvelopeHeader(
-            product_bytes(product_id), node_index, chunk_size, count, plaintext_length, b""
+            product_bytes(product_id), node_index, chunk_size, count, plaintext_length, b"", label
         )
         enc, context = SUITE.create_sender_context(
             SUITE.kem.deserialize_public_key(recipient.raw), info=header.info
@@ -177,12 +180,17 @@ def read_header(data: bytes | memoryview) -> EnvelopeHeader:
 
 
 def iter_open(
-    data: bytes | memoryview, key: NodeKeyPair, product_id: str, node_index: int
+    data: bytes | memoryview,
+    key: NodeKeyPair,
+    product_id: str,
+    node_index: int,
+    *,
+    label: bytes = _INFO_LABEL,
 ) -> Iterator[bytes]:
     """The plaintext chunks of an encrypted share file, each authenticated before it is
     yielded. Raises ``EnvelopeMisdirected``, ``EnvelopeTruncated``, ``EnvelopeTampered``."""
     view = memoryview(data)
-    header = read_header(view)
+    header = replace(read_header(view), label=label)
     if header.product != product_bytes(product_id):
         raise EnvelopeMisdirected(
             f"this share file is for product 0x{header.product.hex()}, not {product_id}"
@@ -225,7 +233,13 @@ def _recipient(header: EnvelopeHeader, key: NodeKeyPair) -> ContextInterface:
 
 
 def open_envelope(
-    data: bytes | memoryview, key: NodeKeyPair, product_id: str, node_index: int
+    data: bytes | memoryview,
+    key: NodeKeyPair,
+    product_id: str,
+    node_index: int,
+    *,
+    label: bytes = _INFO_LABEL,
 ) -> bytes:
-    """The whole plaintext of an encrypted share file, in memory (see :func:`iter_open`)."""
-    return b"".join(iter_open(data, key, product_id, node_index))
+    """The whole plaintext of an encrypted share file, in memory (see :func:`iter_open`).
+    ``label`` prefixes the HPKE info: result shares use their own (``smpc.results``)."""
+    return b"".join(iter_open(data, key, product_id, node_index, label=label))

@@ -1,0 +1,163 @@
+"""``kraken-market analytics request|status|result``: the buyer's side of a computation."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kraken_market.cli.common import JsonOption, err, fails_cleanly, out, print_json, table
+from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"cannot read the {what} JSON from {path}: {exc}") from exc
+
+
+JobsDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--jobs-dir", help="Where requests and result keys are kept (default: DATA_DIR/analytics)"
+    ),
+]
+
+
+def _jobs_dir(path: Path | None) -> Path:
+    from kraken_market.cli.common import settings
+
+    return path or settings().data_dir / "analytics"
+
+
+def _job(reference: str, jobs_dir: Path | None) -> dict[str, Any]:
+    path = Path(reference)
+    if not path.is_file():
+        path = _jobs_dir(jobs_dir) / f"{reference.lower()}.json"
+    if not path.is_file():
+        raise typer.BadParameter(f"no request {reference!r} (a job file or a request id)")
+    data: dict[str, Any] = json.loads(path.read_text())
+    data["key_file"] = str(path.with_suffix(".key"))
+    return data
+
+
+@fails_cleanly
+def request(
+    spec: Annotated[Path, typer.Option(help='The computation: JSON {"function": "mean@1", ...}')],
+    products: Annotated[
+        Path, typer.Option(help='JSON [{"product_id", "manifest", "owner"}, ...] (share sets)')
+    ],
+    nodes: Annotated[str, typer.Option(help="The compute nodes' URLs, comma-separated, in order")],
+    purpose: Annotated[str, typer.Option(help="Purpose of use (as granted)")] = "research",
+    items: Annotated[
+        list[str] | None, typer.Option("--item", help="Item paid for (default: the products)")
+    ] = None,
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+    jobs_dir: JobsDir = None,
+) -> None:
+    """Pay for a computation on chain and submit it to the compute nodes.
+
+    A fresh result key is made for it (kept next to the job file, mode 0600): the
+    nodes encrypt their result shares to it; its hash is in the paid request."""
+    from kraken_market.cli.ledger_common import ledger
+    from kraken_market.ledger.model import purpose_code
+    from kraken_market.smpc.client import AnalyticsClient, request_computation
+    from kraken_market.smpc.functions.spec import ComputationSpec
+    from kraken_market.smpc.keys import NodeKeyPair
+    from kraken_market.smpc.node.identity import write_private
+    from kraken_market.smpc.node.jobs import JobRequest
+    from kraken_market.smpc.node.worker import ProductInput
+
+    computation = ComputationSpec.model_validate(_read_json(spec, "computation"))
+    inputs = [ProductInput.model_validate(p) for p in _read_json(products, "products")]
+    endpoints = [n.strip() for n in nodes.split(",") if n.strip()]
+    key = NodeKeyPair.generate()
+    paid = items or [p.product_id for p in inputs]
+    chain = ledger(dev_account, key_file, signs=True)
+    rid = "0x" + secrets.token_hex(32)
+    folder = _jobs_dir(jobs_dir)
+    write_private(folder / f"{rid}.key", key.private_bytes.hex())  # before paying: never lost
+    job = {
+        "request_id": rid,
+        "computation": computation.model_dump(mode="json", by_alias=True),
+        "products": [p.model_dump() for p in inputs],
+        "nodes": endpoints,
+        "items": paid,
+    }
+    (folder / f"{rid}.json").write_text(json.dumps(job, indent=2) + "\n")
+    code = purpose_code(purpose)
+    request_computation(chain, computation, paid, code, key.public_key, request_id=rid)
+    with AnalyticsClient(endpoints) as client:
+        client.submit(
+            JobRequest(
+                request_id=rid,
+                computation=computation,
+                products=inputs,
+                result_public_key=key.public_key.raw.hex(),
+            )
+        )
+    out.print(f"paid and submitted {rid}; fetch with: kraken-market analytics result {rid}")
+
+
+@fails_cleanly
+def status(
+    job: Annotated[str, typer.Argument(help="Request id or job file")],
+    jobs_dir: JobsDir = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Each node's state of a computation."""
+    from kraken_market.smpc.client import AnalyticsClient
+
+    data = _job(job, jobs_dir)
+    with AnalyticsClient(data["nodes"]) as client:
+        statuses = client.status(data["request_id"])
+    if as_json:
+        print_json(statuses)
+        return
+    rows = [
+        [i, s["state"], (s.get("error") or {}).get("code", ""), s.get("attestation") or ""]
+        for i, s in statuses.items()
+    ]
+    table(f"computation {data['request_id']}", ["node", "state", "error", "attestation"], rows)
+
+
+@fails_cleanly
+def result(
+    job: Annotated[str, typer.Argument(help="Request id or job file")],
+    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write")],
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the nodes")] = 900,
+    jobs_dir: JobsDir = None,
+) -> None:
+    """Wait for the nodes, check each result file against its commitment on chain,
+    recombine any t+1 shares and write the result as CSV."""
+    from kraken_market.cli.ledger_common import ledger
+    from kraken_market.smpc.client import AnalyticsClient
+    from kraken_market.smpc.functions.spec import ComputationSpec
+    from kraken_market.smpc.node.authorise import LedgerChain
+    from kraken_market.smpc.node.identity import load_hpke
+
+    data = _job(job, jobs_dir)
+    spec = ComputationSpec.model_validate(data["computation"])
+    key = load_hpke(Path(data["key_file"]))
+    with AnalyticsClient(data["nodes"]) as client:
+        client.wait(data["request_id"], timeout=timeout)
+        t = int(client.info(0)["t"])
+        chain = LedgerChain(ledger())
+        outcome = client.result(data["request_id"], spec, key, t=t, chain=chain)
+    if outcome.table is None:
+        err.print(f"suppressed: fewer than {spec.min_cohort} rows match; nothing else is revealed")
+        raise typer.Exit(3)
+    outcome.table.to_csv(out_file)
+    out.print(f"{spec.function} from nodes {list(outcome.nodes)} written to {out_file}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the buyer's commands to the ``analytics`` group."""
+    app.command()(request)
+    app.command()(status)
+    app.command()(result)

@@ -1,0 +1,179 @@
+"""The buyer's SDK for computations: pay, submit to the nodes, follow, fetch, recombine.
+
+::
+
+    key = NodeKeyPair.generate()                       # the result key (X25519)
+    request_id = request_computation(ledger, spec, items, purpose, key.public_key)
+    nodes = AnalyticsClient(["http://node0:8800", ...])
+    nodes.submit(JobRequest(request_id=..., computation=spec, products=[...],
+                            result_public_key=key.public_key.raw.hex()))
+    nodes.wait(request_id, t=1)
+    result = nodes.result(request_id, spec, key, t=1, chain=LedgerChain(ledger))
+    result.table                                       # a pandas DataFrame (None: suppressed)
+
+The HTTP client is injected (``http=``), so tests pass the nodes' in-process
+apps. Each node's encrypted result file is checked against the commitment that
+node attested on chain (SHA-256 of the file) before it is used: a modified file
+is refused, naming the node. Any t + 1 attested shares recombine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+import httpx2
+
+from kraken_market.errors import KrakenError, ServiceUnavailable
+from kraken_market.ledger.client import Ledger
+from kraken_market.smpc.buyer import ComputationResult, combine_results
+from kraken_market.smpc.errors import ResultSharesInvalid
+from kraken_market.smpc.functions.spec import ComputationSpec
+from kraken_market.smpc.keys import NodeKeyPair, NodePublicKey
+from kraken_market.smpc.node.jobs import JobRequest
+from kraken_market.smpc.results import commitment, open_result
+
+ZERO = b"\x00" * 32
+DONE = ("delivered", "failed")
+
+
+class NodeError(KrakenError):
+    """An error answer from a compute node, with its ``code``."""
+
+    def __init__(self, node: int, status: int, code: str, message: str) -> None:
+        super().__init__(f"node {node}: {message}", details={"node": node, "code": code})
+        self.node, self.status_code, self.node_code = node, status, code
+
+    def roll_up(self) -> str:
+        return f"{self.node_code}: {self.message}"
+
+
+class NodeUnreachable(ServiceUnavailable):
+    code = "node_unreachable"
+
+
+class Attestations(Protocol):
+    def attestation(self, request_id: str, node_account: str) -> bytes: ...
+
+
+def request_computation(
+    ledger: Ledger,
+    spec: ComputationSpec,
+    items: Sequence[str],
+    purpose: int,
+    result_key: NodePublicKey,
+    *,
+    request_id: str | None = None,
+) -> str:
+    """Pay for ``spec`` over ``items`` (products or unions) on chain; the request id."""
+    rid = request_id or "0x" + secrets.token_hex(32)
+    key_hash = hashlib.sha256(result_key.raw).digest()
+    ledger.request_computation(rid, spec.digest(), list(items), purpose, key_hash)
+    return rid
+
+
+class AnalyticsClient:
+    def __init__(
+        self, endpoints: Sequence[str], *, http: httpx2.Client | None = None, timeout: float = 30
+    ) -> None:
+        self.endpoints = [e.rstrip("/") for e in endpoints]
+        self._owned = http is None
+        self.http = http or httpx2.Client(timeout=timeout)
+
+    def close(self) -> None:
+        if self._owned:
+            self.http.close()
+
+    def __enter__(self) -> AnalyticsClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _call(self, node: int, method: str, path: str, **kwargs: Any) -> httpx2.Response:
+        try:
+            response = self.http.request(method, self.endpoints[node] + path, **kwargs)
+        except httpx2.HTTPError as exc:
+            raise NodeUnreachable(f"node {node} at {self.endpoints[node]} does not answer") from exc
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+                code, message = str(body["code"]), str(body["message"])
+            except (ValueError, KeyError, TypeError):
+                code, message = "http_error", response.text[:200]
+            raise NodeError(node, response.status_code, code, message)
+        return response
+
+    def info(self, node: int) -> dict[str, Any]:
+        data: dict[str, Any] = self._call(node, "GET", "/node").json()
+        return data
+
+    def submit(self, request: JobRequest) -> list[dict[str, Any]]:
+        """Submit to every node; the first refusal is raised (nodes check the same chain)."""
+        body = request.model_dump(mode="json", by_alias=True)
+        return [
+            self._call(i, "POST", "/jobs", json=body).json() for i in range(len(self.endpoints))
+        ]
+
+    def status(self, request_id: str) -> dict[int, dict[str, Any]]:
+        return {
+            i: self._call(i, "GET", f"/jobs/{request_id}").json()
+            for i in range(len(self.endpoints))
+        }
+
+    def wait(
+        self,
+        request_id: str,
+        *,
+        timeout: float = 900,
+        poll: float = 0.5,
+        progress: Callable[[dict[int, dict[str, Any]]], None] | None = None,
+    ) -> dict[int, dict[str, Any]]:
+        """Statuses once every node has delivered or failed (``job_timeout`` otherwise)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            statuses = self.status(request_id)
+            if progress is not None:
+                progress(statuses)
+            if all(s["state"] in DONE for s in statuses.values()):
+                return statuses
+            if time.monotonic() > deadline:
+                raise NodeUnreachable(f"the nodes did not finish {request_id} in {timeout:g} s")
+            time.sleep(poll)
+
+    def result(
+        self,
+        request_id: str,
+        spec: ComputationSpec,
+        key: NodeKeyPair,
+        *,
+        t: int,
+        chain: Attestations | None,
+    ) -> ComputationResult:
+        """Fetch, verify (commitments on chain), decrypt and recombine the result shares."""
+        shares, unverified = {}, []
+        for i in range(len(self.endpoints)):
+            if self._call(i, "GET", f"/jobs/{request_id}").json()["state"] != "delivered":
+                continue
+            sealed = self._call(i, "GET", f"/jobs/{request_id}/result").content
+            if chain is not None:
+                committed = chain.attestation(request_id, self.info(i)["account"])
+                if committed == ZERO:
+                    unverified.append(i)
+                    continue
+                if committed != commitment(sealed):
+                    raise ResultSharesInvalid(
+                        f"node {i}'s result file does not match the commitment it attested on "
+                        "chain: it was modified after delivery",
+                        details={"node": i},
+                    )
+            shares[i] = open_result(sealed, key, request_id.lower(), i)
+        if len(shares) < t + 1:
+            raise ResultSharesInvalid(
+                f"{len(shares)} verified result shares, t + 1 = {t + 1} needed",
+                details={"verified": sorted(shares), "not_attested": unverified},
+            )
+        return combine_results(spec, shares, t)

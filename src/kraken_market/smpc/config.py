@@ -1,0 +1,109 @@
+"""A compute node's configuration, from explicit arguments (``node init`` writes it as
+``node.json`` in the node's data directory; ``Settings`` can build it later).
+
+Every node of a deployment lists the same ``parties`` in the same order (node
+i's MPC host and base port); a job's MPC ports are ``base + slot`` with a slot
+derived from the request id (``smpc.node.runner.job_slot``), so concurrent
+jobs use different ports without any negotiation.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from kraken_market.smpc.shamir import check_threshold, default_threshold
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    index: int
+    data_dir: Path
+    parties: tuple[str, ...]
+    """``host:base_port`` of every node's MPC endpoint, in node order."""
+    storage: Path
+    chain_url: str
+    deployment_file: Path
+    t: int | None = None
+    host: str = "127.0.0.1"
+    port: int = 8800
+    mpc_port_span: int = 1000
+    ssl: bool = True
+    join_timeout: float = 30.0
+    job_timeout: float = 900.0
+    min_cohort_floor: int = 10
+    max_concurrent_jobs: int = 2
+    python: str = field(default=sys.executable)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < len(self.parties):
+            raise ValueError(f"node index {self.index} is not in 0..{len(self.parties) - 1}")
+        check_threshold(self.m, self.threshold)
+        for party in self.parties:
+            host, _, port = party.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536 - self.mpc_port_span:
+                raise ValueError(f"{party!r}: a party is host:base_port with room for the span")
+
+    @property
+    def m(self) -> int:
+        return len(self.parties)
+
+    @property
+    def threshold(self) -> int:
+        return default_threshold(self.m) if self.t is None else self.t
+
+    @property
+    def mpc_dir(self) -> Path:
+        """MPyC's working directory: ``.config/`` holds this node's TLS files."""
+        return self.data_dir / "mpc"
+
+    @property
+    def jobs_dir(self) -> Path:
+        return self.data_dir / "jobs"
+
+    @property
+    def results_dir(self) -> Path:
+        return self.data_dir / "results"
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "jobs.sqlite"
+
+    @property
+    def hpke_key_file(self) -> Path:
+        return self.data_dir / "keys" / "hpke.key"
+
+    @property
+    def account_key_file(self) -> Path:
+        return self.data_dir / "keys" / "account.key"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for name in ("data_dir", "storage", "deployment_file"):
+            data[name] = str(data[name])
+        data["parties"] = list(self.parties)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> NodeConfig:
+        values = dict(data)
+        for name in ("data_dir", "storage", "deployment_file"):
+            values[name] = Path(values[name])
+        values["parties"] = tuple(values["parties"])
+        return cls(**values)
+
+    def save(self) -> Path:
+        path = self.data_dir / "node.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        partial.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, data_dir: Path) -> NodeConfig:
+        config = cls.from_json(json.loads((Path(data_dir) / "node.json").read_text()))
+        return replace(config, data_dir=Path(data_dir))

@@ -1,0 +1,119 @@
+"""The buyer's side of a function: exact decoding, divisions, the result table.
+
+The recombined field elements are decoded exactly (centred lift, then a
+:class:`~fractions.Fraction` over 2**32, or 2**64 for exact products), so the
+divisions by a count that the nodes leave to the buyer (mean, variance,
+covariance) are exact rational arithmetic; only the last step (a square root,
+a conversion to float) rounds. Which outputs are divided here is listed in
+``docs/smpc.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pandas as pd  # type: ignore[import-untyped]
+
+from kraken_market.smpc.field import FieldArray, P
+from kraken_market.smpc.functions.catalogue import Histogram, Quantiles, function_of
+from kraken_market.smpc.functions.plan import SCALES
+from kraken_market.smpc.functions.spec import ComputationSpec
+
+Values = dict[str, np.ndarray[Any, Any]]
+
+
+def lift(element: int) -> int:
+    """The centred representative of a field element (negative above (P - 1) / 2)."""
+    return element - P if element > (P - 1) // 2 else element
+
+
+def decode_outputs(elements: FieldArray, outputs: Sequence[tuple[str, tuple[int, ...]]]) -> Values:
+    """Each named output as an array of exact Fractions, in its shape."""
+    flat = elements.to_ints()
+    expected = sum(math.prod(shape) for _, shape in outputs)
+    if len(flat) != expected:
+        raise ValueError(f"{len(flat)} result values for outputs of {expected}")
+    values: Values = {}
+    offset = 0
+    for name, shape in outputs:
+        size = math.prod(shape)
+        scale = 1 << (32 * SCALES.get(name, 1))
+        part = [Fraction(lift(v), scale) for v in flat[offset : offset + size]]
+        values[name] = np.array(part, dtype=object).reshape(shape)
+        offset += size
+    return values
+
+
+def _floats(values: Any) -> np.ndarray[Any, Any]:
+    floats: np.ndarray[Any, Any] = np.vectorize(float, otypes=[float])(values)
+    return floats
+
+
+def _spread(values: Values, ddof: int) -> np.ndarray[Any, Any]:
+    n, s, ss = values["count"], values["sum"], values["sum_squares"]
+    return np.array(
+        [
+            (n[j] * ss[j] - s[j] ** 2) / (n[j] * (n[j] - ddof)) if n[j] > ddof else Fraction(0)
+            for j in range(len(n))
+        ],
+        dtype=object,
+    )
+
+
+def _covariance(values: Values, ddof: int) -> np.ndarray[Any, Any]:
+    n, s, c = values["count"][()], values["sum"], values["cross"]
+    d = len(s)
+    if n <= ddof:
+        return np.full((d, d), Fraction(0), dtype=object)
+    return np.array(
+        [[(n * c[i, j] - s[i] * s[j]) / (n * (n - ddof)) for j in range(d)] for i in range(d)],
+        dtype=object,
+    )
+
+
+def finish(spec: ComputationSpec, columns: Sequence[str], values: Values) -> pd.DataFrame:
+    """The result table the buyer sees for ``spec`` over ``columns``."""
+    function, params = function_of(spec)
+    name = function.id.split("@")[0]
+    cols = list(columns)
+    ddof = int(getattr(params, "ddof", 1))
+    if name == "count":
+        return pd.DataFrame({"count": [int(values["count"].item())]})
+    if name in ("sum", "min", "max"):
+        return pd.DataFrame([_floats(values[name])], index=[name], columns=cols)
+    if name == "mean":
+        n, s = values["count"], values["sum"]
+        return pd.DataFrame([_floats(s / n)], index=["mean"], columns=cols)
+    if name in ("variance", "std"):
+        spread = _floats(_spread(values, ddof))
+        return pd.DataFrame(
+            [spread if name == "variance" else np.sqrt(spread)], index=[name], columns=cols
+        )
+    if name == "histogram":
+        assert isinstance(params, Histogram)
+        counts = np.rint(_floats(values["counts"])).astype(int).T
+        frame = pd.DataFrame({"lower": params.edges[:-1], "upper": params.edges[1:]})
+        return pd.concat([frame, pd.DataFrame(counts, columns=cols)], axis=1)
+    if name in ("median", "quantiles"):
+        q = params.q if isinstance(params, Quantiles) else [0.5]
+        return pd.DataFrame(_floats(values["quantiles"]), index=pd.Index(q, name="q"), columns=cols)
+    if name in ("covariance", "correlation"):
+        cov = _floats(_covariance(values, ddof))
+        if name == "correlation":
+            sd = np.sqrt(np.diag(cov))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cov = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
+        return pd.DataFrame(cov, index=cols, columns=cols)
+    if name == "linear_regression":
+        intercept = bool(getattr(params, "intercept", True))
+        index = (["intercept"] if intercept else []) + cols[:-1]
+        return pd.DataFrame({"coefficient": _floats(values["coefficients"])}, index=index)
+    assert name == "kmeans"
+    frame = pd.DataFrame(_floats(values["centroids"]), columns=cols)
+    frame["size"] = np.rint(_floats(values["sizes"])).astype(int)
+    frame.index.name = "cluster"
+    return frame

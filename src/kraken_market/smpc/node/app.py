@@ -1,0 +1,72 @@
+"""The compute node's HTTP API (thin: parse, call the service, shape the answer).
+
+    GET  /healthz                     liveness
+    GET  /node                        index, m, t, ledger account, HPKE public key
+    GET  /functions                   the function catalogue (ids, parameter schemas)
+    POST /jobs                        submit a job (JobRequest) -> 202 and its status
+    GET  /jobs/{request_id}           status (state, error, suppressed, commitment, attestation)
+    GET  /jobs/{request_id}/result    the encrypted result file (application/octet-stream)
+
+Errors are ``{"code", "message", "details"}`` with the codes of
+``smpc.node.errors`` and the SMPC/ledger error trees. Submitting is open to
+anyone: a node computes only what the chain shows was paid for and granted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Response
+
+from kraken_market.api.errors import install_error_handlers
+from kraken_market.smpc.functions.catalogue import describe
+from kraken_market.smpc.node.jobs import JobRequest
+from kraken_market.smpc.node.service import NodeService
+
+
+def create_app(service: NodeService, *, manage: bool = True) -> FastAPI:
+    """The app over ``service``; with ``manage`` the app starts and closes it."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage:
+            service.start()
+        yield
+        if manage:
+            service.close()
+
+    app = FastAPI(title=f"Kraken Market compute node {service.config.index}", lifespan=lifespan)
+    install_error_handlers(app)
+    index = service.config.index
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/node")
+    def node() -> dict[str, Any]:
+        return service.info()
+
+    @app.get("/functions")
+    def functions() -> list[dict[str, object]]:
+        return describe()
+
+    @app.post("/jobs", status_code=202)
+    def submit(request: JobRequest) -> dict[str, Any]:
+        return service.submit(request).public(index)
+
+    @app.get("/jobs/{request_id}")
+    def status(request_id: str) -> dict[str, Any]:
+        return service.status(request_id).public(index)
+
+    @app.get("/jobs/{request_id}/result")
+    def result(request_id: str) -> Response:
+        record = service.status(request_id)
+        headers = {"X-Result-Commitment": record.commitment or ""}
+        return Response(
+            service.result(request_id), media_type="application/octet-stream", headers=headers
+        )
+
+    return app

@@ -1,0 +1,350 @@
+"""End to end: a chain serve process, three compute node processes (mutual TLS), an owner's
+shares, a verifier's grant, a buyer's paid requests, results recombined and checked.
+
+Accounts: 0 admin, 2 verifier, 4-6 nodes, 7 buyer, 8 seller (tests/smpc/market_setup.py).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2
+import numpy as np
+import pandas as pd  # type: ignore[import-untyped]
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
+
+from kraken_market.ledger.client import connect
+from kraken_market.ledger.model import PaymentStatus
+from kraken_market.smpc import fixedpoint, shamir
+from kraken_market.smpc.client import AnalyticsClient
+from kraken_market.smpc.envelope import open_envelope
+from kraken_market.smpc.errors import ResultSharesInvalid
+from kraken_market.smpc.field import FieldArray, add
+from kraken_market.smpc.functions.spec import ComputationSpec
+from kraken_market.smpc.keys import NodeKeyPair, NodePublicKey
+from kraken_market.smpc.manifest import verify_manifest
+from kraken_market.smpc.node.authorise import LedgerChain
+from kraken_market.smpc.node.jobs import JobRequest
+from kraken_market.smpc.node.worker import ProductInput
+from kraken_market.smpc.results import open_result
+from kraken_market.smpc.share_format import parse
+from kraken_market.smpc.storage import LocalDirectory
+from tests.cli.test_cli import free_port
+from tests.ledger.conftest import chain_serve  # noqa: F401 - the fixture
+from tests.smpc.market_setup import (
+    BUYER,
+    PRICE,
+    SELLER,
+    Market,
+    deploy_market,
+    share,
+    table,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+STD = ComputationSpec(
+    function="std@1", columns=["age", "income"], filter={"column": "sex", "op": "==", "value": "f"}
+)
+SUM = ComputationSpec(function="sum@1", columns=["income"])
+runner = CliRunner()
+
+
+@dataclass
+class Platform:
+    market: Market
+    nodes: list[subprocess.Popen[bytes]]
+    dirs: list[Path]
+    endpoints: list[str]
+    store: Path
+    data: pd.DataFrame
+    product: ProductInput
+    keys: list[NodeKeyPair]
+    clients: list[AnalyticsClient] = field(default_factory=list)
+
+    def start(self, i: int) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "kraken_market.cli.node",
+            "serve",
+            "--data-dir",
+            str(self.dirs[i]),
+        ]
+        with (self.dirs[i] / "serve.log").open("ab") as log:
+            self.nodes[i] = subprocess.Popen(command, cwd=ROOT, stderr=log, stdout=log)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx2.get(f"{self.endpoints[i]}/healthz", timeout=1).raise_for_status()
+                return
+            except httpx2.HTTPError:
+                assert self.nodes[i].poll() is None, (self.dirs[i] / "serve.log").read_text()
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+
+    def client(self) -> AnalyticsClient:
+        self.clients.append(AnalyticsClient(self.endpoints))
+        return self.clients[-1]
+
+    def request(self, spec: ComputationSpec) -> tuple[JobRequest, NodeKeyPair]:
+        key = NodeKeyPair.generate()
+        rid = self.market.pay(spec, [self.product.product_id], key.public_key)
+        job = JobRequest(
+            request_id=rid,
+            computation=spec,
+            products=[self.product],
+            result_public_key=key.public_key.raw.hex(),
+        )
+        return job, key
+
+
+def cli(*args: str) -> str:
+    from kraken_market.cli.node import app
+
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return str(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def platform(chain_serve: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:  # noqa: F811
+    root = tmp_path_factory.mktemp("platform")
+    market = Market(connect(chain_serve), deploy_market(connect(chain_serve)))
+    market.deployment.save(root / "deployment.json")
+    cli("certs", "--out", str(root / "certs"))
+    base = random.randrange(20000, 50000, 1000)
+    parties = ",".join(f"127.0.0.1:{base + 300 * i}" for i in range(3))
+    ports = [free_port() for _ in range(3)]
+    endpoints = [f"http://127.0.0.1:{p}" for p in ports]
+    dirs = [root / f"node-{i}" for i in range(3)]
+    for i in range(3):
+        cli(
+            "init",
+            "--index",
+            str(i),
+            "--data-dir",
+            str(dirs[i]),
+            "--parties",
+            parties,
+            "--certs",
+            str(root / "certs"),
+            "--storage",
+            str(root / "store"),
+            "--chain-url",
+            chain_serve,
+            "--deployment",
+            str(root / "deployment.json"),
+            "--port",
+            str(ports[i]),
+            "--join-timeout",
+            "4",
+            "--dev-account",
+            str(4 + i),
+        )
+        cli(
+            "register", "--data-dir", str(dirs[i]), "--endpoint", endpoints[i], "--dev-account", "0"
+        )
+    platform = Platform(market, [None] * 3, dirs, endpoints, root / "store", table(40), None, [])  # type: ignore[list-item,arg-type]
+    try:
+        for i in range(3):
+            platform.start(i)
+        with AnalyticsClient(endpoints) as nodes:
+            infos = [nodes.info(i) for i in range(3)]
+        keys = [NodePublicKey(bytes.fromhex(info["hpke_public_key"])) for info in infos]
+        platform.keys = [
+            NodeKeyPair(bytes.fromhex((d / "keys/hpke.key").read_text().strip())) for d in dirs
+        ]
+        product = market.publish()
+        market.grant(product)
+        platform.product = share(
+            platform.data, product, keys, root / "store", Ed25519PrivateKey.generate(), root
+        )
+        yield platform
+    finally:
+        for client in platform.clients:
+            client.close()
+        for process in platform.nodes:
+            if process is not None:
+                process.terminate()
+                process.wait(20)
+
+
+def test_paid_computations_run_concurrently_and_pay_the_seller(platform: Platform) -> None:
+    client = platform.client()
+    seller = platform.market.as_(SELLER)
+    before = seller.balance()
+    jobs = [platform.request(STD), platform.request(SUM)]
+    for job, _ in jobs:
+        assert {s["state"] for s in client.submit(job)} <= {"queued", "running"}
+    statuses = [client.wait(job.request_id, timeout=120) for job, _ in jobs]
+    for status in statuses:
+        assert all(s["state"] == "delivered" for s in status.values()), status
+        assert sorted(s["attestation"] for s in status.values()) == [
+            "attested",
+            "attested",
+            "not_needed",
+        ]
+    chain = LedgerChain(platform.market.as_(BUYER))
+    std = client.result(jobs[0][0].request_id, STD, jobs[0][1], t=1, chain=chain)
+    women = platform.data[platform.data.sex == "f"]
+    expected = [women.age.std(), women.income.std()]
+    assert std.table is not None
+    assert np.allclose(std.table.loc["std"], expected, rtol=1e-9), (std.table, expected)
+    total = client.result(jobs[1][0].request_id, SUM, jobs[1][1], t=1, chain=chain)
+    assert total.table is not None
+    assert abs(total.table.loc["sum", "income"] - platform.data.income.sum()) < 1e-6
+    assert len(total.nodes) == 2  # the t + 1 attested shares
+    for job, _ in jobs:
+        record = platform.market.as_(BUYER).computation(job.request_id)
+        assert record is not None and record.status == PaymentStatus.PAID
+        assert record.attestations == 2
+    assert seller.balance() - before == 2 * PRICE * (10_000 - 250) // 10_000
+
+
+def test_result_shares_are_rerandomised(platform: Platform) -> None:
+    """The buyer's polynomial is not the sum of the owner's: every node's result share of
+    a sum differs from the sum of its input shares, yet both recombine to the same value."""
+    client = platform.client()
+    job, key = platform.request(SUM)
+    client.submit(job)
+    client.wait(job.request_id, timeout=120)
+    storage = LocalDirectory(platform.store)
+    manifest = verify_manifest(
+        storage.read(platform.product.manifest).decode(), platform.product.owner
+    )
+    derived, returned = {}, {}
+    for i, node_key in enumerate(platform.keys):
+        data = storage.read(manifest.file_for(i).name)
+        shares = parse(open_envelope(data, node_key, platform.product.product_id, i))
+        column = shares.column("income")
+        total = FieldArray.zeros((1,))
+        for j in range(column.size):
+            total = add(total, column[j : j + 1])
+        derived[i] = total
+        sealed = httpx2.get(f"{platform.endpoints[i]}/jobs/{job.request_id}/result").content
+        share = open_result(sealed, key, job.request_id.lower(), i).share
+        assert share is not None
+        returned[i] = share
+    for i in range(3):
+        assert not derived[i].equals(returned[i])
+    same = shamir.recombine([(i + 1, derived[i]) for i in range(3)], 1)
+    again = shamir.recombine([(i + 1, returned[i]) for i in range(3)], 1)
+    assert same.equals(again)
+
+
+def test_a_tampered_result_file_is_refused(platform: Platform) -> None:
+    client = platform.client()
+    job, key = platform.request(SUM)
+    client.submit(job)
+    statuses = client.wait(job.request_id, timeout=120)
+    attested = [i for i, s in statuses.items() if s["attestation"] == "attested"]
+    path = platform.dirs[attested[0]] / "results" / f"{job.request_id.lower()}.kres"
+    original = path.read_bytes()
+    path.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
+    chain = LedgerChain(platform.market.as_(BUYER))
+    try:
+        with pytest.raises(ResultSharesInvalid, match=f"node {attested[0]}'s result file"):
+            client.result(job.request_id, SUM, key, t=1, chain=chain)
+    finally:
+        path.write_bytes(original)
+    assert client.result(job.request_id, SUM, key, t=1, chain=chain).table is not None
+
+
+def test_nodes_keep_no_input_data(platform: Platform) -> None:
+    storage = LocalDirectory(platform.store)
+    manifest = verify_manifest(
+        storage.read(platform.product.manifest).decode(), platform.product.owner
+    )
+    secrets = fixedpoint.encode(platform.data[["age", "income"]].to_numpy().ravel()).to_bytes()
+    needles = {secrets[k : k + 16] for k in range(0, len(secrets), 16)} - {b"\x00" * 16}
+    for i, node_key in enumerate(platform.keys):
+        data = storage.read(manifest.file_for(i).name)
+        plaintext = open_envelope(data, node_key, platform.product.product_id, i)
+        payload = plaintext[-len(platform.data) * 4 * 16 :]
+        mine = {payload[k : k + 16] for k in range(0, len(payload), 16)} | {data[98:162]}
+        for path in platform.dirs[i].rglob("*"):
+            if path.is_file():
+                content = path.read_bytes()
+                assert b"KRKNSHR" not in content, path
+                assert not any(n in content for n in needles | mine), path
+        assert not any((platform.dirs[i] / "jobs").iterdir())
+
+
+def test_a_peer_that_does_not_join_fails_the_job_within_the_timeout(platform: Platform) -> None:
+    job, _ = platform.request(SUM)
+    two = AnalyticsClient(platform.endpoints[:2])
+    platform.clients.append(two)
+    started = time.monotonic()
+    two.submit(job)
+    statuses = two.wait(job.request_id, timeout=60, poll=0.2)
+    assert time.monotonic() - started < 4 + 10
+    for status in statuses.values():
+        assert status["state"] == "failed"
+        assert status["error"]["code"] == "peer_unreachable", status
+
+
+def test_a_restarted_node_serves_what_it_delivered(platform: Platform) -> None:
+    client = platform.client()
+    job, key = platform.request(SUM)
+    client.submit(job)
+    client.wait(job.request_id, timeout=120)
+    platform.nodes[1].send_signal(9)
+    platform.nodes[1].wait(10)
+    platform.start(1)
+    assert client.status(job.request_id)[1]["state"] == "delivered"
+    result = client.result(
+        job.request_id, SUM, key, t=1, chain=LedgerChain(platform.market.as_(BUYER))
+    )
+    assert result.table is not None
+    assert abs(result.table.loc["sum", "income"] - platform.data.income.sum()) < 1e-6
+    assert os.path.exists(platform.dirs[1] / "jobs.sqlite")
+
+
+def test_the_buyer_cli_requests_and_writes_the_result(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import json
+
+    from kraken_market.cli.analytics import app
+    from kraken_market.settings import get_settings
+
+    monkeypatch.setenv("KRAKEN_DATA_DIR", str(platform.dirs[0].parent))
+    monkeypatch.setenv("KRAKEN_CHAIN_URL", platform.market.w3.provider.endpoint_uri)  # type: ignore[attr-defined]
+    monkeypatch.delenv("KRAKEN_CONFIG", raising=False)
+    get_settings.cache_clear()
+    (tmp_path / "spec.json").write_text(json.dumps({"function": "mean@1", "columns": ["age"]}))
+    (tmp_path / "products.json").write_text(json.dumps([platform.product.model_dump()]))
+    try:
+        result = runner.invoke(
+            app,
+            [
+                "request",
+                "--spec",
+                str(tmp_path / "spec.json"),
+                "--products",
+                str(tmp_path / "products.json"),
+                "--nodes",
+                ",".join(platform.endpoints),
+                "--dev-account",
+                str(BUYER),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        rid = result.stdout.split()[3].rstrip(";")
+        result = runner.invoke(app, ["result", rid, "--out", str(tmp_path / "mean.csv")])
+        assert result.exit_code == 0, result.output
+        result = runner.invoke(app, ["status", rid, "--json"])
+        assert {s["state"] for s in json.loads(result.stdout).values()} == {"delivered"}
+    finally:
+        get_settings.cache_clear()
+    table = pd.read_csv(tmp_path / "mean.csv", index_col=0)
+    assert abs(table.loc["mean", "age"] - platform.data.age.mean()) < 1e-9

@@ -1,0 +1,93 @@
+"""Compute-node parts without a network: TLS material, keys, config, job store, ports."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+
+from kraken_market.errors import InvalidRequest
+from kraken_market.smpc.config import NodeConfig
+from kraken_market.smpc.node import identity, runner, tls
+from kraken_market.smpc.node.errors import JobNotFound
+from kraken_market.smpc.node.jobs import JobRecord, JobStore
+
+
+def test_deployment_certificates_are_where_mpyc_looks(tmp_path: Path) -> None:
+    tls.make_deployment(tmp_path / "certs", 3)
+    for i in range(3):
+        work = tls.install(tmp_path / "certs", i, tmp_path / f"node-{i}")
+        assert tls.installed(work, i)
+        cert = x509.load_pem_x509_certificate((work / ".config" / f"party_{i}.crt").read_bytes())
+        assert cert.subject.rfc4514_string() == f"CN=MPyC party {i}"
+        key = work / ".config" / f"party_{i}.key"
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "certs" / "ca.key").stat().st_mode) == 0o600
+
+
+def test_node_keys_are_private_files(tmp_path: Path) -> None:
+    hpke, account = tmp_path / "k" / "hpke.key", tmp_path / "k" / "account.key"
+    identity.create_keys(hpke, account)
+    first = identity.load_hpke(hpke).public_key
+    identity.create_keys(hpke, account)  # never overwritten
+    assert identity.load_hpke(hpke).public_key == first
+    assert identity.load_account(account).address.startswith("0x")
+    account.chmod(0o644)
+    with pytest.raises(InvalidRequest, match="chmod 600"):
+        identity.load_account(account)
+
+
+def test_config_round_trips_and_checks_itself(tmp_path: Path) -> None:
+    config = NodeConfig(
+        index=1,
+        data_dir=tmp_path,
+        parties=("h:20000", "h:21000", "h:22000"),
+        storage=tmp_path / "s",
+        chain_url="http://c",
+        deployment_file=tmp_path / "d",
+    )
+    config.save()
+    assert NodeConfig.load(tmp_path) == config and config.threshold == 1
+    with pytest.raises(ValueError, match="index"):
+        NodeConfig(
+            index=3,
+            data_dir=tmp_path,
+            parties=config.parties,
+            storage=tmp_path,
+            chain_url="",
+            deployment_file=tmp_path,
+        )
+    with pytest.raises(ValueError, match="2t < m"):
+        NodeConfig(
+            index=0,
+            data_dir=tmp_path,
+            parties=config.parties,
+            storage=tmp_path,
+            chain_url="",
+            deployment_file=tmp_path,
+            t=2,
+        )
+
+
+def test_ports_depend_only_on_the_request(tmp_path: Path) -> None:
+    slots = {runner.job_slot(f"0x{i:064x}", 1000) for i in range(200)}
+    assert len(slots) > 150 and all(0 <= s < 1000 for s in slots)
+    assert runner.job_slot("0x" + "AB" * 32, 50) == runner.job_slot("0x" + "ab" * 32, 50)
+    assert runner.party_addresses(["a:100", "b:200"], 7) == ["a:107", "b:207"]
+
+
+def test_the_job_store_survives_a_reopen(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite")
+    store.put(JobRecord("0xab", {"computation": {"function": "sum@1"}}, "queued", 1.0, 1.0))
+    store.update("0xab", state="failed", error={"code": "peer_lost", "message": "m"})
+    store.close()
+    again = JobStore(tmp_path / "jobs.sqlite")
+    record = again.get("0xAB")
+    assert record.state == "failed" and record.error == {"code": "peer_lost", "message": "m"}
+    assert record.public(2)["function"] == "sum@1" and "request" not in record.public(2)
+    assert again.with_state("failed") == [record]
+    with pytest.raises(JobNotFound):
+        again.get("0xcd")
+    again.close()

@@ -64,7 +64,12 @@ def test_register_approve_suspend_from_the_command_line(
     code, out, _ = run(monkeypatch, None, "show", did)
     assert code == 0 and "identified" in out and "(not shown)" in out
     code, out, _ = run(monkeypatch, None, "identified", did, "--json")
-    assert json.loads(out) == {"did": did, "identified": True, "status": "identified"}
+    assert json.loads(out) == {
+        "did": did,
+        "identified": True,
+        "status": "identified",
+        "representative": None,
+    }
 
     code, out, _ = run(
         monkeypatch, admin, "update", did, "--name", "ACME AG", "--registration-number",

@@ -39,7 +39,12 @@ def test_self_registration_is_pending_until_an_admin_approves(
             reader.company(did)
         assert code_of(refused) == (404, "company_not_found")
     assert anyone.companies()["items"] == []
-    assert anyone.company_identified(did) == {"did": did, "identified": False, "status": "pending"}
+    assert anyone.company_identified(did) == {
+        "did": did,
+        "identified": False,
+        "status": "pending",
+        "representative": None,
+    }
 
     approved = admin.api.approve_company(did, reason="register extract checked")
     assert (approved["status"], approved["version"]) == ("identified", 2)
@@ -55,7 +60,12 @@ def test_self_registration_is_pending_until_an_admin_approves(
         "did": did,
         "identified": True,
         "status": "identified",
+        "representative": None,
     }
+    asked = http.get(f"{URL}/{did}/identified", params={"representative": rep.did}).json()
+    assert asked["representative"] is True  # a yes/no, for the company's Depute tool
+    asked = http.get(f"{URL}/{did}/identified", params={"representative": other.did}).json()
+    assert asked["representative"] is False
 
 
 def test_suspension_hides_the_company_until_approved_again(
@@ -131,7 +141,12 @@ def test_delete_removes_the_entry_and_keeps_its_audit(admin: Person, anyone: Mar
         with pytest.raises(ApiError) as gone:
             reader.company(did)
         assert code_of(gone) == (404, "company_not_found")
-    assert anyone.company_identified(did) == {"did": did, "identified": False, "status": None}
+    assert anyone.company_identified(did) == {
+        "did": did,
+        "identified": False,
+        "status": None,
+        "representative": None,
+    }
     audit = admin.api.company_audit(did)
     assert [e["action"] for e in audit] == ["created", "deleted"]
     assert audit[-1]["reason"] == "merged into its parent"

@@ -17,8 +17,14 @@ both timings.
 writes for a Parquet table (target <= 17), and that whole owner pipeline's
 throughput (read, validate, encode, split, encrypt, write, sign).
 
+(3) and (4), in ``bench/smpc_compute.py``: mean and standard deviation end to
+end on 3 local MPC processes as a ratio to numpy (target <= 100x), and secure
+comparisons per second in our min, max and median against MPyC's own
+(target >= 1.0x).
+
     .venv/bin/python -m bench.smpc [--values 1000000] [--rounds 3] [--rows 100000]
-        [--columns 10] [--json]
+        [--columns 10] [--e2e-rows 1000000] [--compare-rows 1024] [--median-rows 128]
+        [--only owner|compute] [--json]
 """
 
 from __future__ import annotations
@@ -174,20 +180,65 @@ def report(split: dict[str, Any], size: dict[str, Any]) -> None:
     console.print("bytes per value per node: target <= 17")
 
 
+def report_compute(e2e: dict[str, Any], compare: dict[str, Any]) -> None:
+    console = Console()
+    w = e2e["worker"]
+    console.print(
+        f"mean + std, {e2e['rows']:,} rows x {e2e['columns']} columns, end to end (3 MPC "
+        f"processes: start, fetch + verify + decrypt {w['fetch_decrypt']:.2f} s, compute "
+        f"{w['compute']:.2f} s, seal; buyer recombines): {e2e['seconds']:.2f} s; numpy "
+        f"{e2e['numpy_s'] * 1000:.0f} ms -> {e2e['ratio']:.0f}x (target <= 100x); pandas "
+        f"reading the Parquet file first {e2e['pandas_parquet_s'] * 1000:.0f} ms -> "
+        f"{e2e['ratio_vs_pandas_parquet']:.0f}x; max abs error {e2e['max_abs_error']:.1e}"
+    )
+    table = Table(title="secure comparisons per second (median of rounds, same session)")
+    for column in ("function", "rows", "comparisons", "ours/s", "MPyC/s", "ratio"):
+        table.add_column(column, justify="right")
+    for name in ("min", "max", "median"):
+        r = compare[name]
+        table.add_row(
+            name,
+            str(r["rows"]),
+            str(r["comparisons"]),
+            f"{r['per_s']:.0f}",
+            f"{r['mpyc_per_s']:.0f}",
+            f"{r['ratio']:.2f}x",
+        )
+    console.print(table)
+    console.print(
+        f"MPyC's own np_amin / np_amax / np_sort as the baseline (target >= 1.0x); one plain "
+        f"a < b over {compare['rows'] // 2} pairs: {compare['mpyc_np_less_per_s']:.0f}/s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--values", type=int, default=1_000_000, help="values split per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the share_file table")
     parser.add_argument("--columns", type=int, default=10)
+    parser.add_argument("--e2e-rows", type=int, default=1_000_000)
+    parser.add_argument("--compare-rows", type=int, default=1024)
+    parser.add_argument("--median-rows", type=int, default=128)
+    parser.add_argument("--only", choices=["owner", "compute"])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    split = throughput(args.values, args.rounds)
-    size = share_file_size(args.rows, args.columns)
+    results: dict[str, Any] = {}
+    if args.only != "compute":
+        results["split_encrypt"] = throughput(args.values, args.rounds)
+        results["share_file"] = share_file_size(args.rows, args.columns)
+    if args.only != "owner":
+        from bench.smpc_compute import comparisons, end_to_end
+
+        results["end_to_end"] = end_to_end(args.e2e_rows, args.columns)
+        results["comparisons"] = comparisons(args.compare_rows, args.median_rows, args.rounds)
     if args.json:
-        print(json.dumps({"split_encrypt": split, "share_file": size}, indent=2))
+        print(json.dumps(results, indent=2))
         return
-    report(split, size)
+    if "split_encrypt" in results:
+        report(results["split_encrypt"], results["share_file"])
+    if "end_to_end" in results:
+        report_compute(results["end_to_end"], results["comparisons"])
 
 
 if __name__ == "__main__":

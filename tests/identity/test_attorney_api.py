@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from eth_account import Account
 
 from kraken_market.identity import binding, credentials
+from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.issuer import Issuer
 from kraken_market.identity.keys import DidKey
 from tests.conftest import Account as Person
@@ -173,3 +174,83 @@ def test_a_did_is_bound_to_a_ledger_account_by_both_keys(platform: Platform, ali
         401,
         "holder_mismatch",
     )
+
+
+def test_an_attorney_acts_only_within_its_scope(platform: Platform, admin: Person) -> None:
+    company = platform.company("olav")
+    register(platform, admin, company)
+    buyer = DidKey.generate()
+    held = [platform.person_credential(buyer), platform.attorney(company, buyer, ["buy"])]
+    session = platform.login(platform.presentation(buyer, held)).json()
+    headers = {"Authorization": f"Bearer {session['session_token']}"}
+    answer = platform.http.post("/api/v1/products", json=product_body(), headers=headers)
+    assert refusal(answer) == (403, "scope_required")
+    assert platform.http.get("/api/v1/products").json()["items"] == []
+
+
+def test_an_expired_attorney_credential_ends_the_session(platform: Platform, admin: Person) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from kraken_market.identity.models import AuthSession
+
+    company = platform.company("olav")
+    register(platform, admin, company)
+    employee = DidKey.generate()
+    held = [platform.person_credential(employee), platform.attorney(company, employee)]
+    session = platform.login(platform.presentation(employee, held)).json()
+    headers = {"Authorization": f"Bearer {session['session_token']}"}
+    # Time passes: the attorney credential's validUntil is behind us (the session and
+    # refresh token would still live).
+    with platform.app.state.sessions() as db:
+        row = db.scalars(select(AuthSession).where(AuthSession.did == employee.did)).one()
+        records = [dict(r) for r in row.credentials]
+        for record in records:
+            if record["type"] == "AttorneyCredential":
+                record["valid_until"] = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        row.credentials = records
+        db.commit()
+    answer = platform.http.post("/api/v1/products", json=product_body(), headers=headers)
+    assert refusal(answer) == (401, "credential_expired")
+    refreshed = platform.http.post(
+        "/api/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}
+    )
+    assert refusal(refreshed) == (401, "session_invalid")
+
+
+def test_rights_need_a_revocable_credential(platform: Platform, admin: Person) -> None:
+    company = platform.company("olav")
+    register(platform, admin, company)
+    employee = DidKey.generate()
+    unrevocable = credentials.issue(
+        company.key,
+        CredentialType.ATTORNEY,
+        {"id": employee.did, "company": {"id": company.did}, "scope": ["publish"]},
+        valid_from=datetime.now(UTC),
+    )
+    held = [platform.person_credential(employee), unrevocable]
+    answer = platform.login(platform.presentation(employee, held))
+    assert refusal(answer) == (401, "credential_invalid")
+    role = credentials.issue(
+        platform.issuer.key,
+        CredentialType.PLATFORM_ROLE,
+        {"id": employee.did, "role": "admin"},
+        valid_from=datetime.now(UTC),
+    )
+    held = [platform.person_credential(employee), role]
+    assert refusal(platform.login(platform.presentation(employee, held))) == (
+        401,
+        "credential_invalid",
+    )
+
+
+def test_a_revoked_person_cannot_bind_an_account(platform: Platform, alice: Person) -> None:
+    resolver = platform.app.state.identity.resolver
+    person = credentials.verify(alice.credentials[0], resolver, datetime.now(UTC))
+    platform.issuer.revoke(person.id)
+    platform.publish(platform.issuer)
+    made = binding.bind(alice.key, Account.create(), audience=platform.base, now=datetime.now(UTC))
+    body = {"binding": made.jws, "account_signature": made.account_signature}
+    answer = platform.http.post("/api/v1/identity/bindings", json=body, headers=alice.headers)
+    assert refusal(answer) == (401, "credential_revoked")

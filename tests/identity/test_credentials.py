@@ -186,3 +186,22 @@ def test_a_presentation_round_trips_and_binds_audience_and_lifetime() -> None:
         lifetime=timedelta(hours=1),
     )
     assert code_of(long, "vp") == "presentation_expired"
+
+
+@pytest.mark.parametrize(
+    ("valid_from", "ok"),
+    [("2026-11-23t10:00:00z", True), ("2026-06-30T23:59:60Z", False), ("yesterday", False)],
+)
+def test_odd_but_signed_times_are_refused_cleanly(valid_from: str, ok: bool) -> None:
+    claims = json.loads(base64.urlsafe_b64decode(person().split(".")[1] + "=="))
+    claims["validFrom"] = valid_from
+    token = jws.serialize_compact(
+        {"alg": "Ed25519", "typ": "vc+jwt", "kid": ISSUER.kid},
+        json.dumps(claims).encode(),
+        OKPKey.import_key(ISSUER.private_key),
+        algorithms=["Ed25519"],
+    )
+    if ok:
+        assert credentials.verify(token, RESOLVER, NOW).valid_from.tzinfo is not None
+    else:
+        assert code_of(token) == "credential_invalid"

@@ -153,3 +153,17 @@ def test_a_did_web_document_for_another_did_is_refused() -> None:
 
     with pytest.raises(InvalidDid, match="does not match"):
         DidResolver(fetch).keys("did:web:hospital.example")
+
+
+def test_an_oversized_did_document_is_cut_off_while_reading() -> None:
+    from starlette.responses import Response
+
+    from kraken_market.identity.dids import https_fetch
+
+    async def huge(request: object) -> Response:
+        return Response(b" " * 5_000_000, media_type="application/json")
+
+    with serving(Starlette(routes=[Route("/did.json", huge)])) as base:
+        resolver = DidResolver(https_fetch(max_bytes=100_000), url_of=lambda d: f"{base}/did.json")
+        with pytest.raises(DidUnavailable):
+            resolver.keys("did:web:big.example")

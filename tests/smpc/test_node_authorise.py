@@ -45,7 +45,7 @@ class World:
         config = NodeConfig(
             index=0,
             data_dir=root / "node",
-            parties=("127.0.0.1:30000",) * 3,
+            parties=("127.0.0.1:30000", "127.0.0.1:31000", "127.0.0.1:32000"),
             storage=self.store,
             chain_url="in-process",
             deployment_file=root / "none.json",

@@ -59,6 +59,15 @@ def test_config_round_trips_and_checks_itself(tmp_path: Path) -> None:
             chain_url="",
             deployment_file=tmp_path,
         )
+    with pytest.raises(ValueError, match="overlap"):
+        NodeConfig(
+            index=0,
+            data_dir=tmp_path,
+            parties=("h:20000", "h:20500", "g:20000"),
+            storage=tmp_path,
+            chain_url="",
+            deployment_file=tmp_path,
+        )
     with pytest.raises(ValueError, match="2t < m"):
         NodeConfig(
             index=0,
@@ -91,3 +100,41 @@ def test_the_job_store_survives_a_reopen(tmp_path: Path) -> None:
     with pytest.raises(JobNotFound):
         again.get("0xcd")
     again.close()
+
+
+class FakeChain:
+    """Attestation outcomes in order; the computation's status after a refusal."""
+
+    account = "0x" + "00" * 20
+
+    def __init__(self, outcomes: list[object], paid: bool) -> None:
+        self.outcomes, self.paid, self.calls = outcomes, paid, 0
+
+    def attest(self, request_id: str, commitment: bytes) -> str:
+        self.calls += 1
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return str(outcome)
+
+    def computation(self, request_id: str):
+        from kraken_market.ledger.model import PaymentStatus
+
+        status = PaymentStatus.PAID if self.paid else PaymentStatus.RECLAIMED
+        return type("Record", (), {"status": status})()
+
+
+def test_attestation_retries_a_bare_revert_and_knows_when_it_is_not_needed() -> None:
+    import threading
+
+    from kraken_market.ledger.errors import Reverted
+    from kraken_market.smpc.node.attestation import attest
+
+    lock, c = threading.Lock(), "ab" * 32
+    chain = FakeChain([Reverted("out of gas", reason="reverted"), "0xtx"], paid=False)
+    assert attest(chain, lock, "0x01", c) == ("attested", "0xtx")  # type: ignore[arg-type]
+    late = FakeChain([Reverted("late", reason="computation_not_held")], paid=True)
+    assert attest(late, lock, "0x01", c) == ("not_needed", None)  # type: ignore[arg-type]
+    gone = FakeChain([Reverted("late", reason="computation_not_held")], paid=False)
+    assert attest(gone, lock, "0x01", c) == ("failed: computation_not_held", None)  # type: ignore[arg-type]
+    assert gone.calls == 1

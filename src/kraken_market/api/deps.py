@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kraken_market.db.engine import write_session
 from kraken_market.errors import Unauthenticated
+from kraken_market.identity.errors import ScopeRequired
 from kraken_market.identity.principal import Principal
 from kraken_market.settings import Settings
 
@@ -57,8 +58,21 @@ def get_fresh_principal(
     return principal
 
 
+def get_publisher(principal: Annotated[Principal, Depends(get_fresh_principal)]) -> Principal:
+    """A fresh principal allowed to publish for the account it acts as (an employee
+    needs 'publish' in the scope of their attorney credential)."""
+    if not principal.may("publish"):
+        raise ScopeRequired(
+            f"your attorney credential for {principal.company} does not include 'publish'",
+            details={"company": principal.company, "scope": sorted(principal.scope)},
+        )
+    return principal
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 FreshPrincipal = Annotated[Principal, Depends(get_fresh_principal)]
 """For sensitive actions: credentials re-checked for revocation on this request."""
+Publisher = Annotated[Principal, Depends(get_publisher)]
+"""Publishing and changing products and unions: fresh, and within an attorney's scope."""

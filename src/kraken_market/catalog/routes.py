@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from kraken_market.api.deps import FreshPrincipal, SessionDep, SettingsDep
+from kraken_market.api.deps import Publisher, SessionDep, SettingsDep
 from kraken_market.api.responses import READ, WRITE, json_body
 from kraken_market.catalog.fields import Amount, Tag
 from kraken_market.catalog.ids import ID_PATTERN
@@ -33,9 +33,7 @@ ProductIdPath = Annotated[
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=WRITE)
-def create_product(
-    body: ProductCreate, session: SessionDep, principal: FreshPrincipal
-) -> ProductPublic:
+def create_product(body: ProductCreate, session: SessionDep, principal: Publisher) -> ProductPublic:
     """Describe a new data product; it is listed at once and owned by the caller."""
     return public(ProductService(session).create(principal, body))
 
@@ -85,7 +83,7 @@ def read_product(product_id: ProductIdPath, session: SessionDep) -> Response:
 
 @router.patch("/{product_id}", responses=WRITE)
 def update_product(
-    product_id: ProductIdPath, body: ProductUpdate, session: SessionDep, principal: FreshPrincipal
+    product_id: ProductIdPath, body: ProductUpdate, session: SessionDep, principal: Publisher
 ) -> ProductPublic:
     """Change title, description, tags, prices, policy, availability, parents or links."""
     return public(ProductService(session).update(principal, product_id, body))
@@ -95,7 +93,7 @@ def update_product(
 def retire_product(
     product_id: ProductIdPath,
     session: SessionDep,
-    principal: FreshPrincipal,
+    principal: Publisher,
     body: RetireRequest | None = None,
 ) -> ProductPublic:
     """Retire the product for good (it stays readable, with its history)."""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from kraken_market.api.deps import FreshPrincipal, SessionDep
+from kraken_market.api.deps import Publisher, SessionDep
 from kraken_market.api.responses import READ, WRITE
 from kraken_market.catalog.ids import ID_PATTERN
 from kraken_market.catalog.schemas import UnionCreate, UnionPage, UnionPublic
@@ -20,7 +20,7 @@ UnionIdPath = Annotated[
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=WRITE)
-def create_union(body: UnionCreate, session: SessionDep, principal: FreshPrincipal) -> UnionPublic:
+def create_union(body: UnionCreate, session: SessionDep, principal: Publisher) -> UnionPublic:
     """Propose a union; it becomes active when every member's owner has consented."""
     service = UnionService(session)
     return service.public(service.create(principal, body))
@@ -48,7 +48,7 @@ def read_union(union_id: UnionIdPath, session: SessionDep) -> UnionPublic:
 
 @router.post("/{union_id}/consent", responses=WRITE)
 def consent_to_union(
-    union_id: UnionIdPath, session: SessionDep, principal: FreshPrincipal
+    union_id: UnionIdPath, session: SessionDep, principal: Publisher
 ) -> UnionPublic:
     """Consent, as owner of member products, to their joining the union."""
     service = UnionService(session)

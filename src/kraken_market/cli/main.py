@@ -13,6 +13,7 @@ from kraken_market.cli import (
     depute,
     issuer,
     ledger,
+    node,
     products,
     unions,
     wallet,
@@ -44,6 +45,7 @@ app.add_typer(wallet.app, name="wallet")
 app.add_typer(issuer.app, name="issuer")
 app.add_typer(depute.app, name="depute")
 app.add_typer(analytics.app, name="analytics")
+app.add_typer(node.app, name="node")
 app.command()(login)
 app.command()(logout)
 app.command()(whoami)

@@ -34,7 +34,12 @@ def timestamp(moment: datetime) -> str:
 
 
 def parse_time(value: str) -> datetime:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    """An RFC 3339 date-time (``T``/``Z`` in either case); anything Python cannot
+    represent, such as a leap second, is refused as ``credential_invalid``."""
+    try:
+        moment = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise CredentialInvalid(f"time {value[:40]!r} is not a usable RFC 3339 date-time") from exc
     if moment.tzinfo is None:
         raise CredentialInvalid(f"time {value!r} has no time zone")
     return moment

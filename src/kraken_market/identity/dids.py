@@ -125,16 +125,22 @@ def _keys_of_document(did: str, document: Any) -> list[VerificationKey]:
 Fetch = Callable[[str], bytes]
 
 
-def https_fetch(timeout: float = 5.0) -> Fetch:
-    """The default did:web fetcher: an HTTPS GET with a timeout and a size limit."""
+def https_fetch(timeout: float = 5.0, max_bytes: int = _DOCUMENT_MAX_BYTES) -> Fetch:
+    """The default fetcher (did:web documents, remote status lists): an HTTPS GET with a
+    timeout, no redirects, and a size limit enforced while reading."""
 
     def fetch(url: str) -> bytes:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            response = client.get(url, headers={"Accept": "application/did+json"})
+        with (
+            httpx.Client(timeout=timeout, follow_redirects=False) as client,
+            client.stream("GET", url, headers={"Accept": "application/did+json"}) as response,
+        ):
             response.raise_for_status()
-            if len(response.content) > _DOCUMENT_MAX_BYTES:
-                raise ValueError("DID document too large")
-            return response.content
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise ValueError(f"more than {max_bytes} bytes")
+            return bytes(body)
 
     return fetch
 

@@ -23,7 +23,8 @@ has its own stable code, so a wallet can tell its user exactly what to fix::
     │   └── SessionInvalid                    session_invalid (expired, logged out, unknown)
     ├── Forbidden (403)
     │   ├── CompanyNotIdentified              company_not_identified
-    │   └── RoleRequired                      role_required
+    │   ├── RoleRequired                      role_required
+    │   └── ScopeRequired                     scope_required (beyond an attorney's scope)
     └── ServiceUnavailable (503)
         ├── DidUnavailable                    did_unavailable (did:web fetch failed)
         └── StatusUnavailable                 status_unavailable (fail closed)
@@ -108,6 +109,10 @@ class CompanyNotIdentified(Forbidden):
 
 class RoleRequired(Forbidden):
     code = "role_required"
+
+
+class ScopeRequired(Forbidden):
+    code = "scope_required"
 
 
 class DidUnavailable(ServiceUnavailable):

@@ -44,7 +44,7 @@ class AuthSession(Base):
     """Per credential: ``type``, ``issuer``, ``id`` and its status entry (or null)."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    refresh_expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    refresh_expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(64))
 

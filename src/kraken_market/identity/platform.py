@@ -18,7 +18,7 @@ from kraken_market.db.base import utcnow
 from kraken_market.db.engine import write_session
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.dids import DidResolver, https_fetch
-from kraken_market.identity.errors import CredentialRevoked
+from kraken_market.identity.errors import CredentialExpired, CredentialRevoked
 from kraken_market.identity.issuer import Issuer
 from kraken_market.identity.models import HostedStatusList
 from kraken_market.identity.principal import Principal
@@ -124,7 +124,7 @@ class IdentityPlatform:
         try:
             with self.sessions() as session:
                 self.auth(session).recheck(principal.session)
-        except CredentialRevoked:
+        except (CredentialRevoked, CredentialExpired) as exc:
             with write_session(self.sessions) as session:
-                self.auth(session).end(principal.session, "credential_revoked")
+                self.auth(session).end(principal.session, exc.code)
             raise

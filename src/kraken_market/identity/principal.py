@@ -27,6 +27,13 @@ class Principal:
     roles: frozenset[str] = field(default_factory=frozenset)
     company: str | None = None
     session: str | None = None
+    scope: frozenset[str] = field(default_factory=frozenset)
+    """What the attorney credential allows for ``company``: publish, buy, manage."""
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+    def may(self, action: str) -> bool:
+        """Whether this principal may ``action`` (publish, buy, manage) as ``account``:
+        always for oneself, for a company only within the attorney credential's scope."""
+        return self.company is None or action in self.scope

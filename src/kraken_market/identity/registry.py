@@ -31,6 +31,7 @@ from kraken_market.identity.status_list import Bitstring, StatusEntry
 STATUS_PATH = "/api/v1/status-lists/"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 MAX_LIST_TOKEN_BYTES = 80_000
+MAX_LISTS_PER_ISSUER = 16
 
 
 def list_id(issuer: str, name: str) -> str:
@@ -77,6 +78,11 @@ class StatusRegistry:
         purpose = str(checked.subject["statusPurpose"])
         row = self.session.get(HostedStatusList, id_, with_for_update=True)
         if row is None:
+            if len(self.lists_of(checked.issuer)) >= MAX_LISTS_PER_ISSUER:
+                raise Conflict(
+                    f"an issuer may host at most {MAX_LISTS_PER_ISSUER} lists here",
+                    details={"issuer": checked.issuer},
+                )
             row = HostedStatusList(id=id_, issuer=checked.issuer, purpose=purpose, version=0)
             self.session.add(row)
         else:

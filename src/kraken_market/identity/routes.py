@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
 
-from kraken_market.api.deps import CurrentPrincipal, SessionDep
+from kraken_market.api.deps import CurrentPrincipal, FreshPrincipal, SessionDep
 from kraken_market.api.responses import errors
 from kraken_market.db.base import utcnow
 from kraken_market.errors import NotFound
@@ -149,7 +149,7 @@ def publish_status_list(
     "/identity/bindings", status_code=status.HTTP_201_CREATED, responses=errors(400, 401, 413, 422)
 )
 def bind(
-    body: BindingRequest, request: Request, session: SessionDep, principal: CurrentPrincipal
+    body: BindingRequest, request: Request, session: SessionDep, principal: FreshPrincipal
 ) -> BindingPublic:
     """Record your DID's ledger account ('kraken-market wallet bind')."""
     platform = _platform(request)

@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from kraken_market.db.base import utcnow
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.credentials import VerifiedCredential
 from kraken_market.identity.errors import (
+    CredentialExpired,
     CredentialRevoked,
     NonceReused,
     NonceUnknown,
@@ -37,6 +38,8 @@ from kraken_market.identity.status_list import StatusEntry
 from kraken_market.identity.verifier import Identity, LoginVerifier
 from kraken_market.types import AccountRef
 
+CLOCK_SKEW = timedelta(seconds=60)
+_KEEP = timedelta(days=1)
 SESSION_PREFIX = "kms_"
 REFRESH_PREFIX = "kmr_"
 
@@ -76,16 +79,19 @@ def principal_of(row: AuthSession) -> Principal:
         roles=frozenset(row.roles),
         company=row.company,
         session=row.id,
+        scope=frozenset(row.company_scope),
     )
 
 
 def _credential_record(credential: VerifiedCredential) -> dict[str, Any]:
     status = credential.status
+    until = credential.valid_until
     return {
         "id": credential.id,
         "type": credential.type.value,
         "issuer": credential.issuer,
         "status": status.to_json() if status else None,
+        "valid_until": until.isoformat() if until else None,
     }
 
 
@@ -99,6 +105,12 @@ class AuthService:
         now = now or utcnow()
         nonce = secrets.token_urlsafe(24)
         expires = now + self.lifetimes.nonce
+        # Nonces and sessions long past use go here (indexed deletes): a replay within a
+        # day still says "reused", and the tables do not grow with every challenge.
+        self.session.execute(delete(AuthNonce).where(AuthNonce.expires_at < now - _KEEP))
+        self.session.execute(
+            delete(AuthSession).where(AuthSession.refresh_expires_at < now - _KEEP)
+        )
         self.session.add(AuthNonce(nonce=nonce, created_at=now, expires_at=expires))
         self.session.commit()
         return Challenge(nonce, self.verifier.audience, expires)
@@ -174,7 +186,15 @@ class AuthService:
         row = self.session.get(AuthSession, session_id)
         if row is None or row.revoked_at is not None:
             raise SessionInvalid("the session has ended; log in again")
+        now = utcnow()
         for record in row.credentials:
+            until = record.get("valid_until")
+            if until and now - datetime.fromisoformat(until) > CLOCK_SKEW:
+                raise CredentialExpired(
+                    f"the {record['type']} behind this session expired at {until}; "
+                    "log in again with a valid one",
+                    details={"validUntil": until},
+                )
             if record["type"] == CredentialType.ATTORNEY.value:
                 self.verifier.trust.check_company(record["issuer"])
             if record["status"]:
@@ -193,8 +213,8 @@ class AuthService:
             raise SessionInvalid("the refresh token is unknown, expired or already used")
         try:
             self.recheck(row.id)
-        except CredentialRevoked:
-            self.end(row.id, "credential_revoked")
+        except (CredentialRevoked, CredentialExpired) as exc:
+            self.end(row.id, exc.code)
             raise
         session_token = SESSION_PREFIX + secrets.token_urlsafe(32)
         new_refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)

@@ -58,6 +58,7 @@ class RemoteStatusLists:
         self._max_age = max_age
         self._clock = clock
         self._cache: dict[str, tuple[float, str, Bitstring]] = {}
+        self._highest: dict[str, Bitstring] = {}  # the most revoked list seen per URL
 
     def bits(self, entry: StatusEntry, issuer: str) -> Bitstring:
         now = self._clock()
@@ -66,21 +67,28 @@ class RemoteStatusLists:
             return cached[2]
         try:
             token = self._fetch(entry.list_url).decode().strip()
-            list_credential = credentials.verify(token, self._resolver, datetime.now(UTC), 80_000)
+            listed = credentials.verify(token, self._resolver, datetime.now(UTC), 80_000)
+            if listed.type is not CredentialType.STATUS_LIST or listed.issuer != issuer:
+                raise ValueError("not a status list credential of the credential's issuer")
+            if listed.subject_id.split("#")[0] != entry.list_url:
+                raise ValueError("the list credential is for another URL")
+            bits = Bitstring.decode(listed.subject["encodedList"])
         except Exception as exc:
             raise StatusUnavailable(
                 f"the status list {entry.list_url} cannot be read or verified "
                 f"({type(exc).__name__}); refusing the credential until it can",
                 details={"statusListCredential": entry.list_url},
             ) from exc
-        if (
-            list_credential.type is not CredentialType.STATUS_LIST
-            or list_credential.issuer != issuer
-        ):
+        seen = self._highest.get(entry.list_url)
+        if seen is not None and not bits.covers(seen):
+            # An older list replayed (by whoever serves the URL) would un-revoke:
+            # revocation is final, so a list that clears a seen bit is refused.
             raise StatusUnavailable(
-                "the status list is not a status list credential of the credential's issuer",
+                f"the status list {entry.list_url} clears revocations seen before; refusing it",
                 details={"statusListCredential": entry.list_url},
             )
-        bits = Bitstring.decode(list_credential.subject["encodedList"])
+        self._highest[entry.list_url] = bits
+        if len(self._cache) > 10_000:
+            self._cache.clear()
         self._cache[entry.list_url] = (now, issuer, bits)
         return bits

@@ -17,9 +17,13 @@ from kraken_market.identity import credentials, presentations
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.credentials import VerifiedCredential
 from kraken_market.identity.dids import DidResolver
-from kraken_market.identity.errors import CredentialMissing, HolderMismatch
+from kraken_market.identity.errors import CredentialInvalid, CredentialMissing, HolderMismatch
 from kraken_market.identity.status_check import StatusChecker
 from kraken_market.identity.trust import TrustRegistry
+
+REVOCABLE = frozenset({CredentialType.ATTORNEY, CredentialType.PLATFORM_ROLE})
+"""Credentials that grant rights must be revocable: without a status entry a leaked
+issuer key could mint ones nobody can withdraw short of suspending the issuer."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,12 @@ class LoginVerifier:
                 details={"subject": credential.subject_id, "holder": holder},
             )
         self.trust.check(credential)
+        if credential.type in REVOCABLE and credential.status is None:
+            raise CredentialInvalid(
+                f"a {credential.type.value} must carry a credentialStatus: the marketplace "
+                "accepts only authorisations and roles that their issuer can revoke",
+                details={"issuer": credential.issuer},
+            )
         self.recheck(credential)
         return credential
 

@@ -10,6 +10,10 @@ result shares. ``docs/share-format.md`` specifies every byte.
 Modules: ``field`` (the prime, vectorised arithmetic), ``fixedpoint``,
 ``shamir``, ``columns`` (schema -> share columns), ``encoding`` (CSV/Parquet
 -> field elements), ``share_format``, ``keys`` and ``envelope`` (HPKE), ``manifest``,
-``storage``, ``owner`` (``share_file``), ``buyer``, ``errors``. Nothing is
-imported here, so the pure modules load without pandas or pyarrow.
+``storage``, ``owner`` (``share_file``), ``buyer``, ``errors``; computations:
+``functions`` (catalogue, plans, the MPC side, the buyer's finish), ``results``
+(result files and commitments), ``node`` (the compute node), ``config``
+(``NodeConfig``), ``client`` (the buyer's SDK), ``local`` (m local MPC
+processes for tests and benchmarks). ``docs/smpc.md`` describes them. Nothing
+is imported here, so the pure modules load without pandas or pyarrow.
 """

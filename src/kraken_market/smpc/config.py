@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict, dataclass, field, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,18 @@ class NodeConfig:
         if not 0 <= self.index < len(self.parties):
             raise ValueError(f"node index {self.index} is not in 0..{len(self.parties) - 1}")
         check_threshold(self.m, self.threshold)
+        ranges: dict[str, list[int]] = {}
         for party in self.parties:
             host, _, port = party.rpartition(":")
             if not host or not port.isdigit() or not 0 < int(port) < 65536 - self.mpc_port_span:
                 raise ValueError(f"{party!r}: a party is host:base_port with room for the span")
+            ranges.setdefault(host, []).append(int(port))
+        for host, bases in ranges.items():  # nodes sharing a host need disjoint port ranges
+            ordered = sorted(bases)
+            if any(b - a < self.mpc_port_span for a, b in pairwise(ordered)):
+                raise ValueError(
+                    f"MPC port ranges on {host} overlap: bases {self.mpc_port_span} apart"
+                )
 
     @property
     def m(self) -> int:

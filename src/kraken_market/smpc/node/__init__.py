@@ -1,3 +1,4 @@
 """A compute node: HTTP service (``app``, ``service``), chain checks (``authorise``),
-job store (``jobs``), MPC processes (``runner``, ``worker``), TLS (``tls``), keys
-(``identity``). MPyC is imported only by ``worker``, in its own process."""
+attestations (``attestation``), job store (``jobs``), MPC processes (``runner``,
+``worker``), TLS (``tls``), keys (``identity``). MPyC is imported only by
+``worker``, in its own process."""

@@ -22,14 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from kraken_market.errors import KrakenError
-from kraken_market.ledger.errors import LedgerError, Reverted
-from kraken_market.ledger.model import PaymentStatus
 from kraken_market.smpc.config import NodeConfig
 from kraken_market.smpc.errors import ManifestMismatch
 from kraken_market.smpc.functions.plan import plan
 from kraken_market.smpc.keys import NodeKeyPair
 from kraken_market.smpc.manifest import verify_manifest
 from kraken_market.smpc.node import runner
+from kraken_market.smpc.node.attestation import attest
 from kraken_market.smpc.node.authorise import ChainView, authorise
 from kraken_market.smpc.node.errors import JobConflict, ResultNotReady
 from kraken_market.smpc.node.jobs import JobRecord, JobRequest, JobStore
@@ -238,29 +237,8 @@ class NodeService:
         for request_id in request_ids:
             self._attest(request_id)
 
-    def _attest(self, request_id: str, tries: int = 3) -> None:
-        """Attest the result commitment. Another node's attestation may land between the
-        gas estimate and this transaction and make this one the payout (more gas): a
-        revert without a contract reason is therefore retried with a fresh estimate."""
+    def _attest(self, request_id: str) -> None:
         record = self.store.get(request_id)
         assert record.commitment is not None
-        for attempt in range(tries):
-            try:
-                with self._chain_lock:
-                    tx = self.chain.attest(request_id, bytes.fromhex(record.commitment))
-                self.store.update(request_id, attestation="attested", attest_tx=tx)
-                return
-            except Reverted as exc:
-                reason = exc.reason
-            except LedgerError as exc:
-                reason = exc.code
-            if reason == "computation_not_held":
-                with self._chain_lock:
-                    current = self.chain.computation(request_id)
-                if current is not None and current.status == PaymentStatus.PAID:
-                    self.store.update(request_id, attestation="not_needed")
-                    return
-            if reason in ("computation_not_held", "already_attested", "not_node"):
-                break
-            time.sleep(0.2 * (attempt + 1))
-        self.store.update(request_id, attestation=f"failed: {reason}")
+        state, tx = attest(self.chain, self._chain_lock, request_id, record.commitment)
+        self.store.update(request_id, attestation=state, attest_tx=tx)

@@ -52,6 +52,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("refresh_digest", name=op.f("uq_auth_sessions_refresh_digest")),
     )
     op.create_index(op.f("ix_auth_sessions_did"), "auth_sessions", ["did"])
+    op.create_index(
+        op.f("ix_auth_sessions_refresh_expires_at"), "auth_sessions", ["refresh_expires_at"]
+    )
     op.create_table(
         "status_lists",
         sa.Column("id", sa.String(length=100), nullable=False),

@@ -30,11 +30,13 @@ format: $(READY)
 typecheck: $(READY)
 	$(BIN)/mypy
 
-## bench: catalog search at 100k products (API vs raw, SQLite and PostgreSQL); ledger throughput
+## bench: catalog search, ledger throughput, login verification, SMPC (each against its baseline)
 bench: $(READY)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python -m bench.ledger_market
+	$(BIN)/python -m bench.identity
+	$(BIN)/python -m bench.smpc
 
 ## contracts: recompile the Vyper contracts into the committed artifacts (ledger/contracts/artifacts)
 contracts: $(READY)

@@ -18,7 +18,7 @@ from kraken_market.catalog.schemas import DataSchema
 from kraken_market.cli.common import JsonOption, err, fails_cleanly, out, print_json, table
 from kraken_market.smpc.keys import NodePublicKey
 from kraken_market.smpc.owner import share_file
-from kraken_market.smpc.storage import LocalDirectory
+from kraken_market.smpc.storage import LocalDirectory, open_storage
 
 app = typer.Typer(
     help=(
@@ -39,6 +39,10 @@ def analytics() -> None:
 NODES_HELP = """JSON file naming the compute nodes, in order, with their HPKE (X25519) public keys:
 {"t": 1, "nodes": [{"index": 0, "public_key": "<base64url or hex, 32 bytes>"}, ...]}
 ("t" is optional: the default is the largest t with 2t < number of nodes)."""
+
+OUT_HELP = """Storage the compute nodes read from: a directory, or an S3-compatible bucket
+s3://bucket or s3://bucket/prefix (add ?endpoint=https://host:port for MinIO, Ceph, ...;
+credentials from the AWS environment variables or ~/.aws, as for the aws CLI)."""
 
 OWNER_KEY_HELP = """Your Ed25519 signing key: a PEM file (PKCS#8) or a file holding the 32-byte
 seed as 64 hex digits. Its did:key must be the product owner's. Create one with
@@ -126,9 +130,7 @@ def share(
         Path, typer.Option(help='The product schema: JSON {"columns": [...]}, as in the catalog')
     ],
     nodes: Annotated[Path, typer.Option(help=NODES_HELP)],
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Storage directory the compute nodes read from")
-    ],
+    out_dir: Annotated[str, typer.Option("--out", help=OUT_HELP)],
     owner_key: Annotated[Path, typer.Option(help=OWNER_KEY_HELP)],
     as_json: JsonOption = False,
 ) -> None:
@@ -144,11 +146,13 @@ def share(
 
     kraken-market analytics share visits.csv --product 0x5c…e1
       --schema schema.json --nodes nodes.json --owner-key owner.pem --out ./shares
+
+    (or --out s3://bucket/shares?endpoint=https://minio.example:9000)
     """
     product_schema = _schema(schema)
     keys, t = _nodes(nodes)
     signing_key = _owner_key(owner_key)
-    storage = LocalDirectory(out_dir)
+    storage = open_storage(out_dir)
     columns = [
         TextColumn("sharing {task.description}"),
         BarColumn(),
@@ -169,9 +173,14 @@ def share(
             t=t,
         )
     manifest = signed.manifest
-    manifest_path = out_dir / manifest.files[0].name.rsplit("/", 1)[0] / "manifest.jws"
+    manifest_name = manifest.files[0].name.rsplit("/", 1)[0] + "/manifest.jws"
+    manifest_path = (
+        str(storage.root / manifest_name)
+        if isinstance(storage, LocalDirectory)
+        else storage.url(manifest_name)
+    )
     if as_json:
-        print_json({"manifest": manifest.to_json(), "jws": signed.jws, "path": str(manifest_path)})
+        print_json({"manifest": manifest.to_json(), "jws": signed.jws, "path": manifest_path})
         return
     out.print(
         f"shared [bold]{manifest.rows}[/bold] rows x {len(manifest.columns)} columns of "

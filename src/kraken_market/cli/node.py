@@ -48,7 +48,13 @@ def init(
     data_dir: DataDir,
     parties: Annotated[str, typer.Option(help="Every node's MPC host:base_port, comma-separated")],
     certs_dir: Annotated[Path, typer.Option("--certs", help="Directory from 'node certs'")],
-    storage: Annotated[Path, typer.Option(help="Share storage directory")],
+    storage: Annotated[
+        str,
+        typer.Option(
+            help="Share storage: a directory, or s3://bucket/prefix (add ?endpoint=URL for "
+            "MinIO, Ceph, ...; credentials from the AWS environment or ~/.aws)"
+        ),
+    ],
     chain_url: Annotated[str, typer.Option(help="JSON-RPC URL of the chain")],
     deployment: Annotated[Path, typer.Option(help="Deployment file of the contracts")],
     port: Annotated[int, typer.Option(help="HTTP port of this node's API")] = 8800,
@@ -68,7 +74,9 @@ def init(
     certificate and write DATA_DIR/node.json."""
     from kraken_market.smpc.config import NodeConfig
     from kraken_market.smpc.node import identity, tls
+    from kraken_market.smpc.storage import open_storage
 
+    open_storage(storage)  # refuses a malformed location now, not at the first job
     config = NodeConfig(
         index=index,
         data_dir=data_dir,

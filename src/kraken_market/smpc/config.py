@@ -25,7 +25,9 @@ class NodeConfig:
     data_dir: Path
     parties: tuple[str, ...]
     """``host:base_port`` of every node's MPC endpoint, in node order."""
-    storage: Path
+    storage: str | Path
+    """Where the share files are: a directory, or ``s3://bucket[/prefix][?endpoint=URL]``
+    (``smpc.storage.open_storage``); kept as a string."""
     chain_url: str
     deployment_file: Path
     t: int | None = None
@@ -40,6 +42,7 @@ class NodeConfig:
     python: str = field(default=sys.executable)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "storage", str(self.storage))  # a Path is a directory too
         if not 0 <= self.index < len(self.parties):
             raise ValueError(f"node index {self.index} is not in 0..{len(self.parties) - 1}")
         check_threshold(self.m, self.threshold)
@@ -92,14 +95,14 @@ class NodeConfig:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         for name in ("data_dir", "storage", "deployment_file"):
-            data[name] = str(data[name])
+            data[name] = str(data[name])  # node.json: plain strings
         data["parties"] = list(self.parties)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> NodeConfig:
         values = dict(data)
-        for name in ("data_dir", "storage", "deployment_file"):
+        for name in ("data_dir", "deployment_file"):
             values[name] = Path(values[name])
         values["parties"] = tuple(values["parties"])
         return cls(**values)

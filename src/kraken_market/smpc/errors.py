@@ -17,9 +17,15 @@
     ├── ManifestInvalid             manifest_invalid  (signature, signer, shape)
     │   └── ManifestMismatch        manifest_mismatch (a file's hash or size differs)
     ├── ResultSharesInvalid         result_shares_invalid (too few, inconsistent)
-    └── ObjectNameInvalid           object_name_invalid (storage names)
+    ├── ObjectNameInvalid           object_name_invalid (storage names)
+    └── StorageLocationInvalid      storage_location_invalid (not a path or s3:// URL)
+    Forbidden (403)
+    └── StorageAccessDenied         storage_access_denied (no or refused credentials)
     NotFound (404)
-    └── ObjectNotFound              object_not_found (storage)
+    ├── ObjectNotFound              object_not_found (storage)
+    └── BucketNotFound              bucket_not_found (S3)
+    ServiceUnavailable (503)
+    └── StorageUnavailable          storage_unavailable (endpoint unreachable, S3 failing)
 
 Data errors name the row (1-based, the first data row is row 1) and the column
 in the message and in ``details`` ({"row": 17, "column": "age"}), so the
@@ -30,7 +36,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kraken_market.errors import InvalidRequest, NotFound
+from kraken_market.errors import Forbidden, InvalidRequest, NotFound, ServiceUnavailable
 
 
 class DataInvalid(InvalidRequest):
@@ -115,3 +121,19 @@ class ObjectNameInvalid(InvalidRequest):
 
 class ObjectNotFound(NotFound):
     code = "object_not_found"
+
+
+class StorageLocationInvalid(InvalidRequest):
+    code = "storage_location_invalid"
+
+
+class StorageAccessDenied(Forbidden):
+    code = "storage_access_denied"
+
+
+class BucketNotFound(NotFound):
+    code = "bucket_not_found"
+
+
+class StorageUnavailable(ServiceUnavailable):
+    code = "storage_unavailable"

@@ -33,7 +33,7 @@ from kraken_market.smpc.node.authorise import ChainView, authorise
 from kraken_market.smpc.node.errors import JobConflict, ResultNotReady
 from kraken_market.smpc.node.jobs import JobRecord, JobRequest, JobStore
 from kraken_market.smpc.node.worker import WorkerJob
-from kraken_market.smpc.storage import LocalDirectory, ShareStorage
+from kraken_market.smpc.storage import ShareStorage, open_storage
 
 
 class NodeService:
@@ -46,7 +46,7 @@ class NodeService:
         storage: ShareStorage | None = None,
     ) -> None:
         self.config, self.chain, self.key = config, chain, key
-        self.storage = storage or LocalDirectory(config.storage)
+        self.storage = storage or open_storage(config.storage)
         self.store = JobStore(config.database)
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._chain_lock = threading.Lock()  # one nonce sequence, one web3 session

@@ -41,7 +41,7 @@ from kraken_market.smpc.keys import NodeKeyPair, NodePublicKey
 from kraken_market.smpc.manifest import check_share_file, verify_manifest
 from kraken_market.smpc.results import ResultHeader, commitment, seal_result
 from kraken_market.smpc.share_format import parse
-from kraken_market.smpc.storage import LocalDirectory
+from kraken_market.smpc.storage import open_storage
 
 
 class ProductInput(BaseModel):
@@ -60,6 +60,7 @@ class WorkerJob(BaseModel):
     m: int
     t: int
     storage: str
+    """A directory or an ``s3://`` URL (``smpc.storage.open_storage``)."""
     key_file: str
     products: list[ProductInput]
     computations: list[ComputationSpec]
@@ -76,7 +77,7 @@ class Failed(Exception):
 
 def load_tables(job: WorkerJob) -> tuple[list[ShareTable], list[tuple[Any, ...]]]:
     """Fetch, check and decrypt this node's share file of every product (in memory)."""
-    storage = LocalDirectory(Path(job.storage))
+    storage = open_storage(job.storage)
     key = NodeKeyPair(bytes.fromhex(Path(job.key_file).read_text().strip()))
     tables, shapes = [], []
     for product in job.products:

@@ -77,6 +77,15 @@ class Settings(BaseSettings):
     chain_confirmations: int = Field(
         default=0, ge=0, le=1000, description="Blocks the indexer waits before trusting an event."
     )
+    verifier_key_file: Path | None = Field(
+        default=None,
+        description="File (mode 0600) with the hex private key of the platform's verifier "
+        "(records grants on chain). Default outside production on the embedded chain: "
+        "dev account 2.",
+    )
+    grant_seconds: int = Field(
+        default=30 * 86_400, ge=60, description="How long a grant lets a buyer buy."
+    )
     identity_trusted_issuers: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Credential type -> issuer DIDs trusted for it (PersonCredential, "

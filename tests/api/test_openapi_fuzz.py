@@ -50,6 +50,7 @@ OPERATIONS = [
     ("POST", "/api/v1/products/{product_id}/retire"),
     ("GET", "/api/v1/products/{product_id}/history"),
     ("GET", "/api/v1/products/{product_id}/lineage"),
+    ("POST", "/api/v1/products/{product_id}/grants"),
     ("POST", "/api/v1/unions"),
     ("GET", "/api/v1/unions"),
     ("GET", "/api/v1/unions/{union_id}"),

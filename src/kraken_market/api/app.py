@@ -30,6 +30,9 @@ from kraken_market.identity.routes import router as identity_router
 from kraken_market.jsondepth import MAX_DEPTH, too_deep
 from kraken_market.logs import get_logger
 from kraken_market.settings import Settings
+from kraken_market.trade.grants import Verifier
+from kraken_market.trade.routes import router as trade_router
+from kraken_market.trade.verifier import verifier_from_settings
 
 API_PREFIX = "/api/v1"
 log = get_logger("kraken_market.api")
@@ -54,6 +57,7 @@ def create_app(
     engine: Engine | None = None,
     authenticator: Authenticator | None = None,
     identity: IdentityPlatform | None = None,
+    verifier: Verifier | None = None,
 ) -> FastAPI:
     engine = engine or make_engine(settings.resolved_database_url)
     upgrade(engine)
@@ -72,10 +76,17 @@ def create_app(
     identity.publish_demo_list()
     app.state.identity = identity
     app.state.authenticator = authenticator or identity
+    app.state.verifier = verifier or verifier_from_settings(settings)
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
     app.include_router(health_router)
-    for router in (products_router, unions_router, companies_router, identity_router):
+    for router in (
+        products_router,
+        unions_router,
+        companies_router,
+        identity_router,
+        trade_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     return app
 

@@ -20,6 +20,7 @@ _TEXT = {
     ),
     413: "Request body too large",
     422: "Invalid input; details list every problem",
+    503: "A service this needs is unavailable (chain, verifier, status list); retry later",
 }
 
 

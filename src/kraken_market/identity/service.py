@@ -92,6 +92,7 @@ def _credential_record(credential: VerifiedCredential) -> dict[str, Any]:
         "issuer": credential.issuer,
         "status": status.to_json() if status else None,
         "valid_until": until.isoformat() if until else None,
+        "country": credential.subject.get("country"),  # PersonCredential; for eligibility
     }
 
 

@@ -1,0 +1,1 @@
+"""Trade: eligibility and on-chain grants (the verifier), purchases, approvals, claims."""

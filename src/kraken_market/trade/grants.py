@@ -1,0 +1,101 @@
+"""Grants: the platform's verifier checks a buyer's credentials against a product's
+policy and records on chain that the buyer's bound account may buy the product for
+that purpose until an expiry (``Market.grant``, signed with the verifier's key).
+
+The buyer's account is the one bound to the person's DID (``wallet bind``): the
+verifier never takes an address from the request, so a grant cannot be made
+out to someone else's account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kraken_market.catalog.schemas import Policy
+from kraken_market.catalog.service import ProductService
+from kraken_market.catalog.vocabulary import Availability
+from kraken_market.companies.models import Company
+from kraken_market.identity.models import AuthSession, DidBinding
+from kraken_market.identity.principal import Principal
+from kraken_market.ledger.model import purpose_code
+from kraken_market.trade import eligibility
+from kraken_market.trade.errors import BindingRequired, ProductNotForSale, VerifierUnavailable
+
+
+class Verifier(Protocol):
+    """What the service needs of the ledger client signed with the verifier key."""
+
+    def grant(self, buyer: str, item: bytes | str, purpose: int, expiry: int) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Granted:
+    product: str
+    buyer: str
+    account: str
+    purpose: str
+    expiry: datetime
+    transaction: str
+
+
+def buyer_facts(session: Session, principal: Principal) -> eligibility.Buyer:
+    """What the verified credentials behind ``principal``'s session prove."""
+    row = session.get(AuthSession, principal.session) if principal.session else None
+    records = row.credentials if row is not None else []
+    categories = set(row.buyer_categories if row is not None else [])
+    categories.add("company" if principal.company else "individual")
+    country = next((r.get("country") for r in records if r["type"] == "PersonCredential"), None)
+    if principal.company is not None:  # an employee buys for the company: its country
+        company = session.scalar(select(Company).where(Company.did == principal.company))
+        country = company.country if company is not None else None
+    return eligibility.Buyer(
+        categories=frozenset(categories),
+        country=country,
+        credential_types=frozenset(r["type"] for r in records),
+    )
+
+
+class GrantService:
+    def __init__(self, session: Session, verifier: Verifier | None, lifetime: timedelta) -> None:
+        self.session = session
+        self.verifier = verifier
+        self.lifetime = lifetime
+
+    def grant(self, principal: Principal, product_id: str, purpose: str, now: datetime) -> Granted:
+        product = ProductService(self.session).get(product_id)
+        if product.availability != Availability.LISTED:
+            raise ProductNotForSale(
+                f"the product is {product.availability}: no new purchases",
+                details={"availability": product.availability},
+            )
+        policy = Policy.model_validate(product.policy)
+        eligibility.check(policy, buyer_facts(self.session, principal), purpose, now)
+        binding = self.session.get(DidBinding, principal.did)
+        if binding is None:
+            raise BindingRequired(
+                "bind your DID to your ledger account first: 'kraken-market wallet bind'",
+                details={"did": principal.did},
+            )
+        if self.verifier is None:
+            raise VerifierUnavailable(
+                "this marketplace has no verifier key configured (KRAKEN_VERIFIER_KEY_FILE)"
+            )
+        expiry = now + self.lifetime
+        if policy.expires_at is not None:
+            expiry = min(expiry, policy.expires_at)
+        receipt = self.verifier.grant(
+            binding.account, product_id, purpose_code(purpose), int(expiry.timestamp())
+        )
+        return Granted(
+            product=product_id,
+            buyer=principal.account,
+            account=binding.account,
+            purpose=purpose,
+            expiry=expiry,
+            transaction=str(getattr(receipt, "tx_hash", "")),
+        )

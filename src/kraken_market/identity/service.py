@@ -187,8 +187,12 @@ class AuthService:
         row = self.session.get(AuthSession, session_id)
         if row is None or row.revoked_at is not None:
             raise SessionInvalid("the session has ended; log in again")
+        records = [dict(record) for record in row.credentials]
+        # Give the connection back before the checks, which take their own (status
+        # lists, KCIT): holding two per request can exhaust the pool under load.
+        self.session.rollback()
         now = utcnow()
-        for record in row.credentials:
+        for record in records:
             until = record.get("valid_until")
             if until and now - datetime.fromisoformat(until) > CLOCK_SKEW:
                 raise CredentialExpired(
@@ -217,6 +221,11 @@ class AuthService:
         except (CredentialRevoked, CredentialExpired) as exc:
             self.end(row.id, exc.code)
             raise
+        # The re-check released the transaction: read the row again (under the write
+        # lock) so that of two refreshes racing with one token, only one rotates it.
+        row = self.session.get(AuthSession, row.id, populate_existing=True)
+        if row is None or row.refresh_digest != digest(refresh_token) or row.revoked_at:
+            raise SessionInvalid("the refresh token is unknown, expired or already used")
         session_token = SESSION_PREFIX + secrets.token_urlsafe(32)
         new_refresh = REFRESH_PREFIX + secrets.token_urlsafe(32)
         row.token_digest = digest(session_token)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -61,6 +63,18 @@ def sign_up(env: dict[str, str], name: str) -> str:
     return token
 
 
+def indexed_events(environment: dict[str, str], timeout: float = 30.0) -> int:
+    """How many contract events the indexer stored (waits for the first ones)."""
+    database = Path(environment["KRAKEN_DATA_DIR"]) / "kraken.db"
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.closing(sqlite3.connect(database)) as connection:
+            (count,) = connection.execute("SELECT count(*) FROM chain_events").fetchone()
+        if count or time.monotonic() > deadline:
+            return int(count)
+        time.sleep(0.3)
+
+
 def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> None:
     url = f"http://127.0.0.1:{environment['KRAKEN_API_PORT']}"
     up = subprocess.Popen(
@@ -77,6 +91,7 @@ def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> N
             (Path(environment["KRAKEN_DATA_DIR"]) / "deployment.json").read_text()
         )
         assert deployment["chain_id"] and deployment["market"].startswith("0x")
+        assert indexed_events(environment) > 0  # up's indexer read the deployment's events
         sign_up(environment, "alice")
         created = json.loads(
             cli(

@@ -3,8 +3,10 @@
 A small supervisor starts each process as a child, waits until each says it
 is ready, prints where to find it, and on Ctrl-C (or when any child dies)
 stops them all: SIGTERM first, SIGKILL after a grace period. For now the
-platform is the chain (with the contracts, deployed on first start) and the
-API; compute nodes and the Depute tool join here.
+platform is the chain (with the contracts, deployed on first start), the API
+and the event indexer (contract events into the API's database, where
+fulfilment will read its "payment notifications"); compute nodes and the
+Depute tool join here.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ GRACE_SECONDS = 10.0
 class Service:
     name: str
     argv: list[str]
-    ready_url: str
+    ready_url: str | None  # None: ready once it has run a moment without exiting
     process: subprocess.Popen[bytes] | None = None
 
 
@@ -45,10 +47,16 @@ def _port_free(host: str, port: int) -> bool:
 
 def _wait_ready(service: Service, timeout: float) -> None:
     deadline = time.monotonic() + timeout
+    settled = time.monotonic() + 2.0
     while time.monotonic() < deadline:
         assert service.process is not None
         if service.process.poll() is not None:
             raise RuntimeError(f"{service.name} exited with status {service.process.returncode}")
+        if service.ready_url is None:
+            if time.monotonic() >= settled:
+                return
+            time.sleep(0.2)
+            continue
         try:
             if httpx2.get(service.ready_url, timeout=1.0).status_code == 200:
                 return
@@ -124,6 +132,11 @@ def up(
             [*python, "api", "serve", "--host", config.api_host, "--port", str(config.api_port)],
             f"{api}/readyz",
         ),
+        Service(  # after the API: it has migrated the database the indexer writes to
+            "indexer",
+            [*python, "ledger", "index", "--follow", "--interval", "0.5"],
+            None,
+        ),
     ]
     stopping = False
 
@@ -143,6 +156,7 @@ def up(
             f"[bold green]Kraken Market is up[/bold green] (data: {config.data_dir.resolve()})\n"
             f"  API      {api}/api/v1\n  docs     {api}/docs\n  health   {api}/readyz\n"
             f"  chain    {chain} (JSON-RPC, embedded durable dev chain)\n"
+            "  indexer  contract events into the API's database (printed below)\n"
             f"  contracts {config.deployment_file} (dev accounts: "
             "'kraken-market ledger --help')\n"
             "Get started: kraken-market wallet create; kraken-market issuer issue person "

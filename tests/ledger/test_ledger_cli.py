@@ -130,3 +130,25 @@ def test_key_files_must_be_private(chain_cli: Path) -> None:
     code, out, err = run("ledger", "faucet", "1", "--key-file", str(key), "--json")
     assert code == 0, err
     assert "Dripped" in json.loads(out)["events"]
+
+
+def test_without_a_key_the_wallets_account_signs(
+    chain_cli: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kraken_market.identity.wallet import Wallet
+
+    assert run("chain", "deploy", "--dev-account", "0")[0] == 0
+    funded = "0x" + (10).to_bytes(32, "big").hex()  # dev account 9: has ether for gas
+    wallet = Wallet.create(chain_cli / "w.json", "wallet passphrase", funded, work_factor=2**10)
+    monkeypatch.setenv("KRAKEN_WALLET", str(chain_cli / "w.json"))
+    monkeypatch.setenv("KRAKEN_WALLET_PASSPHRASE", "wallet passphrase")
+    get_settings.cache_clear()
+    code, out, err = run("ledger", "faucet", "3", "--json")
+    assert code == 0, err
+    assert "Dripped" in json.loads(out)["events"]
+    code, out, _ = run("ledger", "balance", wallet.address, "--json")
+    assert json.loads(out)["data"] == str(3 * DATA)
+    monkeypatch.setenv("KRAKEN_WALLET_PASSPHRASE", "not the passphrase")
+    get_settings.cache_clear()
+    code, _, err = run("ledger", "faucet", "1")
+    assert code == 1 and "wrong_passphrase" in err

@@ -38,8 +38,8 @@ KeyFileOption = Annotated[
     Path | None,
     typer.Option(
         "--key-file",
-        help="File (mode 0600) with the hex private key to sign with "
-        "(default: KRAKEN_CHAIN_KEY_FILE).",
+        help="File (mode 0600) with the hex private key to sign with (default: "
+        "KRAKEN_CHAIN_KEY_FILE, else the account in your wallet, KRAKEN_WALLET).",
     ),
 ]
 
@@ -79,11 +79,19 @@ def signer(dev_account: int | None, key_file: Path | None) -> LocalAccount:
         raise InvalidRequest("give either --dev-account or --key-file, not both")
     if dev_account is not None:
         return dev(dev_account)
-    path = key_file or settings().chain_key_file
+    config = settings()
+    path = key_file or config.chain_key_file
+    if path is None and config.wallet_file.is_file():
+        # The person's own account, from their wallet (keystore v3): what they pay from
+        # and what their DID is bound to ('wallet bind').
+        from kraken_market.cli.wallet import unlocked
+
+        wallet_account: LocalAccount = unlocked(config.wallet_file).keys.account
+        return wallet_account
     if path is None:
         raise InvalidRequest(
-            "say who signs: --key-file PATH (or KRAKEN_CHAIN_KEY_FILE), "
-            "or --dev-account N on the embedded development chain"
+            "say who signs: your wallet (kraken-market wallet create), --key-file PATH "
+            "(or KRAKEN_CHAIN_KEY_FILE), or --dev-account N on the embedded development chain"
         )
     try:
         account: LocalAccount = Account.from_key(read_key_file(path))

@@ -11,7 +11,7 @@ UnionId = NewType("UnionId", str)
 """A Data Union's id: keccak-256 of its sorted member ids, same form as :data:`ProductId`."""
 
 AccountRef = NewType("AccountRef", str)
-"""An opaque reference to an account (interim ``acct_…`` ids; later a DID)."""
+"""Whom an owner check or history entry refers to: a person's or a company's DID."""
 
 UINT256_MAX = 2**256 - 1
 """Largest amount the ledger can hold: every price and stake fits a ``uint256``."""

@@ -137,3 +137,15 @@ def test_without_a_verifier_the_grant_is_unavailable(settings: Settings, engine:
         f"/api/v1/products/{product['id']}/grants", json={"purpose": "research"}, headers=headers
     )
     assert code(answer) == (503, "verifier_unavailable")
+
+
+def test_an_unreachable_chain_is_a_clear_503(settings: Settings, engine: Engine) -> None:
+    app = create_app(settings.model_copy(update={"chain_port": 9}), engine=engine)
+    seller = person(app, "sam")
+    product = seller.api.create_product(product_body())
+    headers, _ = buyer(app)
+    answer = TestClient(app).post(
+        f"/api/v1/products/{product['id']}/grants", json={"purpose": "research"}, headers=headers
+    )
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["code"] == "not_deployed"  # nothing deployed in this data dir

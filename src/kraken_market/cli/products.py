@@ -228,7 +228,9 @@ def list_(
     buyer_category: Annotated[
         str | None, typer.Option(help="Products open to this buyer category")
     ] = None,
-    owner: Annotated[str | None, typer.Option(help="Products of this account (acct_…)")] = None,
+    owner: Annotated[
+        str | None, typer.Option(help="Products of this owner (a DID: yours, or a company's)")
+    ] = None,
     availability: Availabilities = None,
     sort: Annotated[
         str | None, typer.Option(help="relevance|newest|oldest|updated|price_asc|price_desc|title")

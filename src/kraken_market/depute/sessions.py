@@ -16,7 +16,6 @@ Employees authenticate per request with a presentation to this tool only
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,14 +27,11 @@ from kraken_market.depute.core import Depute
 from kraken_market.depute.errors import NotRepresentative
 from kraken_market.depute.models import Challenge, WebSession
 from kraken_market.identity.errors import NonceReused, NonceUnknown, SessionInvalid
+from kraken_market.identity.service import digest
 from kraken_market.identity.verifier import Identity
 
 SESSION_PREFIX = "kdp_"
 LOGIN, EMPLOYEE = "login", "employee"
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -215,3 +215,65 @@ class MarketClient:
         body = {"credential": credential}
         result: dict[str, Any] = self._call("PUT", f"/api/v1/status-lists/{list_id}", json=body)
         return result
+
+    # trade
+    def chain_state(self, product_id: str) -> dict[str, Any]:
+        """What the chain says about a product (listed, stake, quality status)."""
+        result: dict[str, Any] = self._call("GET", f"/api/v1/products/{product_id}/chain")
+        return result
+
+    def grant(self, product_id: str, purpose: str) -> dict[str, Any]:
+        """Ask the verifier for a grant (your credentials against the product's policy)."""
+        body = {"purpose": purpose}
+        result: dict[str, Any] = self._call(
+            "POST", f"/api/v1/products/{product_id}/grants", json=body
+        )
+        return result
+
+    def submit_computation(self, job: dict[str, Any]) -> dict[str, Any]:
+        """Leave a computation with the backend; forwarded to the nodes once paid."""
+        result: dict[str, Any] = self._call("POST", "/api/v1/computations", json=job)
+        return result
+
+    def computation(self, request_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/api/v1/computations/{request_id}")
+        return result
+
+    def retry_computation(self, request_id: str) -> dict[str, Any]:
+        path = f"/api/v1/computations/{request_id}/retry"
+        result: dict[str, Any] = self._call("POST", path)
+        return result
+
+    def claim_evidence(self, purchase_id: int, product_id: str, statement: str) -> str:
+        """Store a claim's statement; the evidence hash to file on chain."""
+        body = {"purchase_id": purchase_id, "product_id": product_id, "statement": statement}
+        result: dict[str, Any] = self._call("POST", "/api/v1/claims/evidence", json=body)
+        return str(result["evidence_hash"])
+
+    def claims(self, product_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/api/v1/products/{product_id}/claims")
+        return result
+
+    def rule(self, purchase_id: int, *, uphold: bool) -> dict[str, Any]:
+        """The arbiter's ruling on the open claim of a purchase."""
+        path = f"/api/v1/claims/{purchase_id}/ruling"
+        result: dict[str, Any] = self._call("POST", path, json={"uphold": uphold})
+        return result
+
+    def insight(self, product_id: str, **params: Any) -> dict[str, Any]:
+        """How a product you own sells: views, purchases, revenue (``from``, ``to``,
+        ``bucket``)."""
+        path = f"/api/v1/products/{product_id}/insight"
+        result: dict[str, Any] = self._call("GET", path, params=params)
+        return result
+
+    def price_suggestion(self, product_id: str | None = None, **params: Any) -> dict[str, Any]:
+        """What comparable products sold for: for a product, or for ``access_mode``,
+        ``tags`` and ``columns``."""
+        path = (
+            f"/api/v1/products/{product_id}/price-suggestion"
+            if product_id
+            else "/api/v1/pricing/suggestion"
+        )
+        result: dict[str, Any] = self._call("GET", path, params=params)
+        return result

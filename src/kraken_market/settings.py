@@ -83,8 +83,30 @@ class Settings(BaseSettings):
         "(records grants on chain). Default outside production on the embedded chain: "
         "dev account 2.",
     )
+    arbiter_key_file: Path | None = Field(
+        default=None,
+        description="File (mode 0600) with the hex private key of the platform's arbiter "
+        "(the API rules on quality claims with it for logged-in arbiters). Default outside "
+        "production on the embedded chain: dev account 1.",
+    )
     grant_seconds: int = Field(
         default=30 * 86_400, ge=60, description="How long a grant lets a buyer buy."
+    )
+    stream_transport: Literal["relay", "nats"] = Field(
+        default="relay",
+        description="Carrier of stream frames: the API's embedded relay, or NATS JetStream.",
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222", description="NATS server (stream_transport=nats)."
+    )
+    stream_retention_messages: int = Field(
+        default=10_000, ge=1, le=10_000_000, description="Frames kept per stream (newest)."
+    )
+    stream_retention_seconds: int = Field(
+        default=7 * 86_400, ge=60, description="Frames older than this are dropped."
+    )
+    stream_max_frame_bytes: int = Field(
+        default=262_144, ge=1024, le=1_048_576, description="Largest frame a stream accepts."
     )
     identity_trusted_issuers: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -113,6 +135,34 @@ class Settings(BaseSettings):
     )
     identity_did_web_cache: float = Field(
         default=300.0, ge=0, description="Seconds a did:web document is cached."
+    )
+    nodes: int = Field(
+        default=3,
+        ge=3,
+        le=7,
+        description="Compute nodes 'kraken-market up' runs (threshold (m-1)//2); fixed at "
+        "the first start of a data directory (the nodes' certificates are made for m).",
+    )
+    node_base_port: int = Field(
+        default=8800, ge=1, le=65_000, description="'up': node i's HTTP API on port base+i."
+    )
+    node_mpc_base_port: int = Field(
+        default=18_000,
+        ge=1,
+        le=56_000,
+        description="'up': node i's MPC (TLS) ports are base+1000*i up to 999 above it.",
+    )
+    depute_port: int = Field(
+        default=8710, ge=1, le=65_535, description="'up': the demo company's Depute tool."
+    )
+    demo_company_name: str = Field(
+        default="Demo Hospital",
+        min_length=1,
+        max_length=200,
+        description="'up' (development): the demo company identified in KCIT at first start.",
+    )
+    demo_company_country: str = Field(
+        default="NL", pattern=r"^[A-Z]{2}$", description="The demo company's country."
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"

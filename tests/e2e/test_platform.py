@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,13 +23,36 @@ from tests.factories import product_body
 CLI = [sys.executable, "-m", "kraken_market"]
 
 
+def free_ports(count: int) -> int:
+    """A port with ``count - 1`` free ports after it (node i of 'up' listens on base+i)."""
+    for _ in range(50):
+        base = free_port()
+        if base + count < 65_536 and all(port_free(base + i) for i in range(1, count)):
+            return base
+    raise AssertionError(f"no {count} free ports in a row")
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 @pytest.fixture
 def environment(tmp_path: Path) -> dict[str, str]:
+    """Every port 'kraken-market up' listens on is free and this test's own, so a
+    platform already running on the defaults on this machine is no obstacle."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
     env.update(
         KRAKEN_DATA_DIR=str(tmp_path / "data"),
         KRAKEN_API_PORT=str(free_port()),
         KRAKEN_CHAIN_PORT=str(free_port()),
+        KRAKEN_DEPUTE_PORT=str(free_port()),
+        KRAKEN_NODE_BASE_PORT=str(free_ports(3)),
+        KRAKEN_NODE_MPC_BASE_PORT=str(random.randrange(20_000, 50_000, 1000)),
         KRAKEN_WALLET_PASSPHRASE="correct horse battery staple",
     )
     return env
@@ -44,6 +69,17 @@ def wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 60) ->
             pass
         time.sleep(0.1)
     raise AssertionError(f"{url} not ready")
+
+
+def wait_platform(env: dict[str, str], process: subprocess.Popen[str], timeout: float = 90) -> None:
+    """Until 'up' is ready as a whole: it writes platform.json then (its API answers
+    earlier, while the contracts may still be deploying)."""
+    path = Path(env["KRAKEN_DATA_DIR"]) / "platform.json"
+    deadline = time.monotonic() + timeout
+    while not path.is_file():
+        assert process.poll() is None, f"exited early with {process.returncode}"
+        assert time.monotonic() < deadline, "up not ready"
+        time.sleep(0.1)
 
 
 def cli(env: dict[str, str], *args: str) -> str:
@@ -81,7 +117,7 @@ def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> N
         [*CLI, "up"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        wait_ready(url, up)
+        wait_platform(environment, up)
         assert httpx2.get(f"{url}/docs").status_code == 200
         chain = f"http://127.0.0.1:{environment['KRAKEN_CHAIN_PORT']}"
         call = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
@@ -122,7 +158,7 @@ def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> N
         [*CLI, "up"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
-        wait_ready(url, again)
+        wait_platform(environment, again)
         assert httpx2.get(f"{url}/api/v1/products/{created['id']}").json()["title"] == "Kept"
         # the chain resumed and its contracts were reused, not deployed again
         assert int(httpx2.post(chain, json=call).json()["result"], 16) == blocks
@@ -172,8 +208,6 @@ def test_acknowledged_writes_survive_kill_9(environment: dict[str, str]) -> None
 
 
 def test_up_refuses_a_port_in_use(environment: dict[str, str]) -> None:
-    import socket
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", int(environment["KRAKEN_API_PORT"])))
         taken.listen()

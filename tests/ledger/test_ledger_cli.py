@@ -152,3 +152,20 @@ def test_without_a_key_the_wallets_account_signs(
     get_settings.cache_clear()
     code, _, err = run("ledger", "faucet", "1")
     assert code == 1 and "wrong_passphrase" in err
+
+
+def test_the_faucet_gives_a_new_account_gas_money_too(chain_cli: Path) -> None:
+    from eth_account import Account
+
+    assert run("chain", "deploy", "--dev-account", "0")[0] == 0
+    fresh = Account.create()  # no ether: it could not pay for its own drip
+    key = chain_cli / "fresh.key"
+    key.write_text(fresh.key.hex())
+    key.chmod(0o600)
+    code, out, err = run("ledger", "faucet", "2", "--key-file", str(key), "--json")
+    assert code == 0, err
+    code, out, _ = run("ledger", "balance", fresh.address, "--json")
+    shown = json.loads(out)
+    assert shown["data"] == str(2 * DATA) and int(shown["ether_wei"]) >= 10**18
+    code, out, err = run("ledger", "faucet", "1", "--key-file", str(key), "--json")
+    assert code == 0, err  # the second time no more ether is needed

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kraken_market import __version__
+from kraken_market.access.stream.routes import router as streams_router
 from kraken_market.api.auth import Authenticator
 from kraken_market.api.errors import error_response, install_error_handlers
 from kraken_market.api.health import router as health_router
@@ -30,9 +31,14 @@ from kraken_market.identity.routes import router as identity_router
 from kraken_market.jsondepth import MAX_DEPTH, too_deep
 from kraken_market.logs import get_logger
 from kraken_market.settings import Settings
+from kraken_market.trade.claims import Arbiter
+from kraken_market.trade.computations import Forwarder
+from kraken_market.trade.forwarder import NodeForwarder, nodes_from_chain
 from kraken_market.trade.grants import Verifier
+from kraken_market.trade.insight_routes import router as insight_router
+from kraken_market.trade.market_routes import router as market_router
 from kraken_market.trade.routes import router as trade_router
-from kraken_market.trade.verifier import verifier_from_settings
+from kraken_market.trade.verifier import arbiter_from_settings, verifier_from_settings
 
 API_PREFIX = "/api/v1"
 log = get_logger("kraken_market.api")
@@ -58,6 +64,8 @@ def create_app(
     authenticator: Authenticator | None = None,
     identity: IdentityPlatform | None = None,
     verifier: Verifier | None = None,
+    forwarder: Forwarder | None = None,
+    arbiter: Arbiter | None = None,
 ) -> FastAPI:
     engine = engine or make_engine(settings.resolved_database_url)
     upgrade(engine)
@@ -77,6 +85,8 @@ def create_app(
     app.state.identity = identity
     app.state.authenticator = authenticator or identity
     app.state.verifier = verifier or verifier_from_settings(settings)
+    app.state.arbiter = arbiter or arbiter_from_settings(settings)
+    app.state.forwarder = forwarder or NodeForwarder(nodes_from_chain(settings))
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
     app.include_router(health_router)
@@ -86,8 +96,11 @@ def create_app(
         companies_router,
         identity_router,
         trade_router,
+        market_router,
+        insight_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(streams_router, prefix=API_PREFIX)
     return app
 
 

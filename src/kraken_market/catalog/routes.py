@@ -24,6 +24,7 @@ from kraken_market.catalog.schemas import (
 )
 from kraken_market.catalog.service import ProductService, public
 from kraken_market.catalog.vocabulary import AccessMode, Availability, BuyerCategory, Purpose
+from kraken_market.trade.insight_routes import Viewer, record_view
 
 router = APIRouter(prefix="/products", tags=["products"])
 
@@ -77,8 +78,11 @@ def search_products(
 
 
 @router.get("/{product_id}", response_model=ProductPublic, responses=READ)
-def read_product(product_id: ProductIdPath, session: SessionDep) -> Response:
-    return json_body(public(ProductService(session).get(product_id)))
+def read_product(product_id: ProductIdPath, session: SessionDep, viewer: Viewer) -> Response:
+    """One product; the read counts as a view in its owner's insight (not the owner's own)."""
+    product = ProductService(session).get(product_id)
+    record_view(session, product, viewer)
+    return json_body(public(product))
 
 
 @router.patch("/{product_id}", responses=WRITE)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -29,6 +30,12 @@ from kraken_market.cli.ledger_common import (
     product_key,
 )
 from kraken_market.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from kraken_market.trade.fulfilment import Fulfilment
+
+GAS_TOP_UP = 10**18
+"""Gas money the development faucet sends with DATA (1 ETH)."""
 
 app = typer.Typer(
     help=(
@@ -218,9 +225,25 @@ def faucet(
     key_file: KeyFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Mint DATA for yourself from the embedded development chain's faucet."""
-    receipt = ledger(dev_account, key_file, signs=True).drip(parse_amount(amount))
-    _receipt(receipt, as_json, f"received {amount} DATA")
+    """Mint DATA for yourself from the embedded development chain's faucet, with gas
+    money (1 ETH) when your account has less than 0.1 ETH. Dev account 0 pays the
+    gas of both: a new wallet's account has none to pay with."""
+    recipient = ledger(dev_account, key_file, signs=True).address
+    keeper = ledger(dev_account=0)  # the embedded chain's admin: the faucet's minter
+    if keeper.ether_balance(recipient) < GAS_TOP_UP // 10:
+        keeper.send_ether(recipient, GAS_TOP_UP)
+    receipt = keeper.drip(parse_amount(amount), to=recipient)
+    _receipt(receipt, as_json, f"{recipient} received {amount} DATA")
+
+
+def _catch_up(fulfilment: Fulfilment, stop: threading.Event, every: float = 30.0) -> None:
+    """Forward what a crash left behind: at start, then every ``every`` seconds."""
+    while not stop.is_set():
+        try:
+            fulfilment.catch_up()
+        except Exception as exc:  # a database or node hiccup: try again later
+            err.print(f"fulfilment catch-up failed, retrying: {exc}")
+        stop.wait(every)
 
 
 @app.command()
@@ -230,16 +253,21 @@ def index(
         bool, typer.Option(help="Keep following new blocks (Ctrl-C stops) and print events")
     ] = False,
     interval: Annotated[float, typer.Option(min=0.05, help="Seconds between polls")] = 1.0,
+    fulfil: Annotated[
+        bool,
+        typer.Option(help="Act on payment notifications: forward paid computations to the nodes"),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Index the contracts' events into the marketplace database (from where the last
-    run stopped; KRAKEN_CHAIN_CONFIRMATIONS blocks behind the head) and print the new
-    ones. The API's fulfilment reads the same table."""
-    import threading
+    run stopped; KRAKEN_CHAIN_CONFIRMATIONS blocks behind the head), print the new
+    ones and drive fulfilment from them (paid computations go to the nodes)."""
 
-    from kraken_market.db.engine import make_engine
+    from kraken_market.db.engine import make_engine, make_session_factory
     from kraken_market.db.migrate import upgrade
     from kraken_market.ledger.indexer import IndexedEvent, Indexer
+    from kraken_market.trade.forwarder import NodeForwarder, nodes_from_chain
+    from kraken_market.trade.fulfilment import Fulfilment
 
     config = settings()
     chain = ledger()
@@ -262,12 +290,21 @@ def index(
             out.print(f"{event.block_number:>8}  {event.name:<22} {_summary(event.args)}")
 
     indexer.subscribe(show)
+    fulfilment = Fulfilment(make_session_factory(engine), NodeForwarder(nodes_from_chain(config)))
+    if fulfil:
+        indexer.subscribe(fulfilment, Fulfilment.EVENTS)
     stop = threading.Event()
     try:
         if follow:
+            if fulfil:
+                threading.Thread(
+                    target=_catch_up, args=(fulfilment, stop), daemon=True, name="catch-up"
+                ).start()
             indexer.run(stop, interval)
         else:
             indexer.poll_once()
+            if fulfil:
+                fulfilment.catch_up()
     except KeyboardInterrupt:
         stop.set()
     finally:

@@ -11,13 +11,17 @@ from kraken_market.cli import (
     chain,
     companies,
     depute,
+    files,
     issuer,
     ledger,
     node,
     products,
+    streams,
+    trade,
     unions,
     wallet,
 )
+from kraken_market.cli.demo import demo
 from kraken_market.cli.deploy import deploy
 from kraken_market.cli.session import login, logout, whoami
 from kraken_market.cli.up import up
@@ -46,6 +50,10 @@ app.add_typer(issuer.app, name="issuer")
 app.add_typer(depute.app, name="depute")
 app.add_typer(analytics.app, name="analytics")
 app.add_typer(node.app, name="node")
+app.add_typer(trade.app, name="trade")
+app.add_typer(files.app, name="files")
+app.add_typer(streams.app, name="streams")
+app.command(help="Run the whole story against a running 'up', printing each step.")(demo)
 app.command()(login)
 app.command()(logout)
 app.command()(whoami)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from kraken_market.cli.common import JsonOption, client, fails_cleanly, out, print_json, table
+from kraken_market.cli.insight import insight, price_suggestion
 
 app = typer.Typer(
     help="Describe, search, change and retire data products (talks to the API).",
@@ -338,3 +339,7 @@ def lineage(
         [n["depth"], n["id"], n["title"], n["owner"], n["availability"]] for n in graph["nodes"]
     ]
     table("lineage (depth < 0: ancestors)", ["depth", "id", "title", "owner", "availability"], rows)
+
+
+app.command()(insight)
+app.command(name="price-suggestion")(price_suggestion)

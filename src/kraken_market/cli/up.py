@@ -1,43 +1,51 @@
 """``kraken-market up``: the whole platform on one machine, with one data directory.
 
-A small supervisor starts each process as a child, waits until each says it
-is ready, prints where to find it, and on Ctrl-C (or when any child dies)
-stops them all: SIGTERM first, SIGKILL after a grace period. For now the
-platform is the chain (with the contracts, deployed on first start), the API
-and the event indexer (contract events into the API's database, where
-fulfilment will read its "payment notifications"); compute nodes and the
-Depute tool join here.
+It starts the embedded chain (deploying the contracts on the first start),
+the API (with KCIT and the revocation registry), the event indexer, the
+compute nodes (set up and registered on chain on the first start) and the
+demo company's Depute tool (the company identified in KCIT by the demo
+admin); waits until each answers; prints one table of URLs and accounts
+(``--json``: the same as JSON, also kept in ``<data_dir>/platform.json``).
+Ctrl-C, SIGTERM or SIGHUP stop every child in reverse start order; a child
+that dies is reported with its log (``<data_dir>/logs/<name>.log``) and the
+others are stopped, with exit status 1. A restart reuses every key,
+account, registration and database: it resumes with all state.
+
+It is a development platform (dev accounts with well-known keys, the demo
+issuer), so it refuses to run with ``KRAKEN_ENVIRONMENT=production``; a
+deployment runs each process on its own (``chain``, ``api``, ``node``,
+``depute`` commands).
 """
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from types import FrameType
+from typing import TYPE_CHECKING
 
-import httpx2
 import typer
 
-from kraken_market.cli.common import err, out, settings
+from kraken_market.cli.common import JsonOption, err, out, print_json, settings
+from kraken_market.errors import KrakenError
+from kraken_market.settings import Settings
+
+if TYPE_CHECKING:
+    from kraken_market.platform.supervisor import Supervisor
+
+# kraken_market.platform is imported in up() only: it imports web3, which raises the
+# recursion limit (kraken_market.jsondepth) of every process importing cli.main, the API
+# among them, and costs every other command most of a second.
 
 GRACE_SECONDS = 10.0
 
 
-@dataclass
-class Service:
-    name: str
-    argv: list[str]
-    ready_url: str | None  # None: ready once it has run a moment without exiting
-    process: subprocess.Popen[bytes] | None = None
-
-
 def _port_free(host: str, port: int) -> bool:
     with socket.socket() as probe:
+        # As the servers bind: connections of the last run in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:
@@ -45,135 +53,97 @@ def _port_free(host: str, port: int) -> bool:
     return True
 
 
-def _wait_ready(service: Service, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    settled = time.monotonic() + 2.0
-    while time.monotonic() < deadline:
-        assert service.process is not None
-        if service.process.poll() is not None:
-            raise RuntimeError(f"{service.name} exited with status {service.process.returncode}")
-        if service.ready_url is None:
-            if time.monotonic() >= settled:
-                return
-            time.sleep(0.2)
-            continue
-        try:
-            if httpx2.get(service.ready_url, timeout=1.0).status_code == 200:
-                return
-        except httpx2.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{service.name} not ready after {timeout:.0f} s ({service.ready_url})")
+def _ports(config: Settings, local: str) -> list[tuple[str, int, str]]:
+    """Every port ``up`` listens on, with the setting that moves it."""
+    ports = [
+        (config.chain_host, config.chain_port, "KRAKEN_CHAIN_PORT"),
+        (config.api_host, config.api_port, "KRAKEN_API_PORT"),
+        (local, config.depute_port, "KRAKEN_DEPUTE_PORT"),
+    ]
+    return ports + [
+        (local, config.node_base_port + i, "KRAKEN_NODE_BASE_PORT") for i in range(config.nodes)
+    ]
 
 
-def _stop(services: list[Service]) -> None:
-    running = [s for s in services if s.process and s.process.poll() is None]
-    for service in reversed(running):
-        assert service.process is not None
-        service.process.terminate()
-    deadline = time.monotonic() + GRACE_SECONDS
-    for service in running:
-        assert service.process is not None
-        try:
-            service.process.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            service.process.kill()
-            service.process.wait()
+def _refuse(message: str, status: int = 1) -> typer.Exit:
+    err.print(f"[red]error[/red]: {message}", highlight=False)
+    return typer.Exit(status)
 
 
-def _deploy_contracts(python: list[str], timeout: float) -> None:
-    """Deploy the contracts on the embedded chain on first start; reuse them after."""
-    command = [*python, "chain", "deploy", "--dev-account", "0"]
-    try:
-        done = subprocess.run(  # noqa: S603
-            command, env=os.environ.copy(), capture_output=True, text=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"deploying the contracts took over {timeout:.0f} s") from exc
-    if done.returncode != 0:
-        raise RuntimeError(f"deploying the contracts failed: {done.stderr.strip()[-500:]}")
+def _report_failure(exc: KrakenError, supervisor: Supervisor) -> None:
+    from kraken_market.platform.errors import ProcessFailed
+
+    err.print(f"error [{exc.code}]: {exc.message}", style="red", markup=False, highlight=False)
+    if isinstance(exc, ProcessFailed):
+        name = exc.details["name"]
+        child = next(c for c in supervisor.children if c.name == name)
+        for line in child.tail():
+            err.print(f"  {name} | {line}", markup=False, highlight=False)
 
 
 def up(
     ready_timeout: float = typer.Option(60.0, help="Seconds each process may take to be ready"),
+    as_json: JsonOption = False,
 ) -> None:
-    """Start the whole platform locally (embedded defaults), print its URLs; Ctrl-C stops it."""
+    """Start the whole platform locally (chain, API, indexer, compute nodes, the demo
+    company's Depute tool); print its URLs and accounts; Ctrl-C stops it."""
+    from kraken_market.platform.errors import StopRequested
+    from kraken_market.platform.launch import Launch
+    from kraken_market.platform.nodes import HOST
+    from kraken_market.platform.report import platform_file, print_platform, write_platform
+    from kraken_market.platform.supervisor import Supervisor
+
     config = settings()
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    for host, port, variable in (
-        (config.chain_host, config.chain_port, "KRAKEN_CHAIN_PORT"),
-        (config.api_host, config.api_port, "KRAKEN_API_PORT"),
-    ):
-        if not _port_free(host, port):
-            err.print(
-                f"[red]error[/red]: {host}:{port} is in use (another 'kraken-market up'?); "
-                f"stop it or set {variable}"
-            )
-            raise typer.Exit(1)
-    api = f"http://{config.api_host}:{config.api_port}"  # the servers started here
-    chain = f"http://{config.chain_host}:{config.chain_port}"
-    python = [sys.executable, "-m", "kraken_market"]
-    services = [
-        Service(
-            "chain",
-            [
-                *python,
-                "chain",
-                "serve",
-                "--host",
-                config.chain_host,
-                "--port",
-                str(config.chain_port),
-            ],
-            f"{chain}/healthz",
-        ),
-        Service(
-            "api",
-            [*python, "api", "serve", "--host", config.api_host, "--port", str(config.api_port)],
-            f"{api}/readyz",
-        ),
-        Service(  # after the API: it has migrated the database the indexer writes to
-            "indexer",
-            [*python, "ledger", "index", "--follow", "--interval", "0.5"],
-            None,
-        ),
-    ]
-    stopping = False
-
-    def _on_signal(signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
-    try:
-        for service in services:
-            service.process = subprocess.Popen(service.argv, env=os.environ.copy())  # noqa: S603
-            _wait_ready(service, ready_timeout)
-            if service.name == "chain":
-                _deploy_contracts(python, ready_timeout)
-        out.print(
-            f"[bold green]Kraken Market is up[/bold green] (data: {config.data_dir.resolve()})\n"
-            f"  API      {api}/api/v1\n  docs     {api}/docs\n  health   {api}/readyz\n"
-            f"  chain    {chain} (JSON-RPC, embedded durable dev chain)\n"
-            "  indexer  contract events into the API's database (printed below)\n"
-            f"  contracts {config.deployment_file} (dev accounts: "
-            "'kraken-market ledger --help')\n"
-            "Get started: kraken-market wallet create; kraken-market issuer issue person "
-            "--name NAME --wallet "
-            f"{config.wallet_file}; kraken-market login\n"
-            "Press Ctrl-C to stop."
+    if config.environment == "production":
+        raise _refuse(
+            "'kraken-market up' is the development platform (dev accounts, demo issuer); "
+            "in production run 'chain', 'api', 'node' and 'depute' serve on their own",
+            2,
         )
-        while not stopping:
-            for service in services:
-                assert service.process is not None
-                if service.process.poll() is not None:
-                    err.print(f"[red]{service.name} stopped (status {service.process.returncode})")
-                    stopping = True
-            time.sleep(0.5)
-    except RuntimeError as exc:
-        err.print(f"[red]error[/red]: {exc}")
-        _stop(services)
-        raise typer.Exit(1) from exc
-    _stop(services)
-    err.print("stopped")
+    for host, port, variable in _ports(config, HOST):
+        if not _port_free(host, port):
+            raise _refuse(
+                f"{host}:{port} is in use (another 'kraken-market up'?); stop it or set {variable}"
+            )
+    data_dir = config.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # A platform.json left by an 'up' killed with kill -9 would tell scripts (the demo)
+    # that a platform is ready: remove it until this one is.
+    platform_file(data_dir).unlink(missing_ok=True)
+    stop = threading.Event()
+
+    def _on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _on_signal)
+    supervisor = Supervisor(data_dir / "logs", stop, grace=GRACE_SECONDS)
+    launch = Launch(config, supervisor, ready_timeout)
+
+    def say(line: str) -> None:  # progress, on stderr: stdout is the table or the JSON
+        err.print(f"  {line}", markup=False, highlight=False)
+
+    supervisor.on_ready = lambda child: say(f"{child.name} ready ({launch.elapsed()})")
+    failed = False
+    err.print(f"starting Kraken Market in {data_dir} (logs in {supervisor.logs_dir})")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo") as pool:
+        try:
+            info = launch.run(pool, say)
+            write_platform(platform_file(data_dir), info)
+            if as_json:
+                print_json(info.model_dump(mode="json"))
+            else:
+                print_platform(out, info)
+            supervisor.watch()
+        except StopRequested:
+            pass
+        except KrakenError as exc:
+            _report_failure(exc, supervisor)
+            failed = True
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            supervisor.stop()
+            platform_file(data_dir).unlink(missing_ok=True)
+    err.print("stopped (some process failed: see above)" if failed else "stopped")
+    if failed:
+        raise typer.Exit(1)

@@ -115,6 +115,11 @@ class Ledger:
     def address(self) -> str:
         return self.sender.address
 
+    @property
+    def account(self) -> LocalAccount:
+        """The account this client signs with (for off-chain signatures by the same key)."""
+        return self.sender.account
+
     def acting_as(self, account: LocalAccount) -> Ledger:
         """The same connection and deployment, acting for another account."""
         return Ledger(
@@ -196,6 +201,10 @@ class Ledger:
             current = UNLIMITED
         # snekmate's ERC-20 never decreases an allowance of 2^256-1
         self._unlimited_allowance = current == UNLIMITED
+
+    def send_ether(self, to: str, wei: int) -> Receipt:
+        """Send gas money (the chain's own currency) to ``to``."""
+        return self.sender.send_value(to, wei)
 
     def drip(self, amount: int, to: str | None = None) -> Receipt:
         """Mint DATA from the faucet (embedded development chain only)."""

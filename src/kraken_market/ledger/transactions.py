@@ -189,6 +189,30 @@ class Sender:
                 return "0x" + bytes(tx_hash).hex()
         raise AssertionError("unreachable")
 
+    def send_value(self, to: str, wei: int) -> Receipt:
+        """Send ``wei`` of the chain's own currency (gas money) to ``to``."""
+        with self._lock:
+            params: TxParams = {
+                "from": self.address,
+                "to": to,
+                "value": wei,
+                "nonce": self._next_nonce(),
+                "gas": 21_000,
+                "chainId": self._chain(),
+                **self._fee_fields(),  # type: ignore[typeddict-item]
+            }
+            signed = self.account.sign_transaction(params)  # type: ignore[arg-type]
+            try:
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            except (Web3RPCError, ValueError, EvmValidationError) as exc:
+                self._nonce = None
+                raise self._refused(exc, "send ether") from exc
+            except RequestsConnectionError as exc:
+                self._nonce = None
+                raise ChainUnavailable("send ether: the chain node does not answer") from exc
+            self._nonce = int(params["nonce"]) + 1
+        return self.wait("0x" + bytes(tx_hash).hex(), None, "send ether")
+
     def wait(
         self, tx_hash: str, call: ContractFunction | ContractConstructor | None, action: str
     ) -> Receipt:

@@ -25,6 +25,7 @@ from kraken_market.identity.principal import Principal
 from kraken_market.ledger.model import purpose_code
 from kraken_market.trade import eligibility
 from kraken_market.trade.errors import BindingRequired, ProductNotForSale, VerifierUnavailable
+from kraken_market.trade.models import record_grant
 
 
 class Verifier(Protocol):
@@ -74,7 +75,8 @@ class GrantService:
                 details={"availability": product.availability},
             )
         policy = Policy.model_validate(product.policy)
-        eligibility.check(policy, buyer_facts(self.session, principal), purpose, now)
+        facts = buyer_facts(self.session, principal)
+        eligibility.check(policy, facts, purpose, now)
         binding = self.session.get(DidBinding, principal.did)
         if binding is None:
             raise BindingRequired(
@@ -91,11 +93,22 @@ class GrantService:
         receipt = self.verifier.grant(
             binding.account, product_id, purpose_code(purpose), int(expiry.timestamp())
         )
+        transaction = str(getattr(receipt, "tx_hash", ""))
+        record_grant(  # for seller insight: the buyer categories the chain does not hold
+            self.session,
+            item=product.id,
+            account=binding.account,
+            buyer_categories=facts.categories,
+            purpose=purpose,
+            granted_at=now,
+            expiry=expiry,
+            tx_hash=transaction,
+        )
         return Granted(
             product=product_id,
             buyer=principal.account,
             account=binding.account,
             purpose=purpose,
             expiry=expiry,
-            transaction=str(getattr(receipt, "tx_hash", "")),
+            transaction=transaction,
         )

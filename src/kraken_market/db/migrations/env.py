@@ -7,10 +7,13 @@ from sqlalchemy import Engine
 
 import kraken_market.catalog.models
 import kraken_market.identity.models  # noqa: F401  (register tables on the metadata)
+from kraken_market.access.stream import models as _stream_tables  # noqa: F401
 from kraken_market.companies import models as _company_tables  # noqa: F401
 from kraken_market.db.base import Base
 from kraken_market.db.migrate import include_object
 from kraken_market.ledger import models as _ledger_tables  # noqa: F401
+from kraken_market.trade import models as _trade_tables  # noqa: F401
+from kraken_market.trade import records as _trade_records  # noqa: F401
 
 engine = context.config.attributes.get("engine")
 if not isinstance(engine, Engine):

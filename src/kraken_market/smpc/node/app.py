@@ -6,6 +6,7 @@
     POST /jobs                        submit a job (JobRequest) -> 202 and its status
     GET  /jobs/{request_id}           status (state, error, suppressed, commitment, attestation)
     GET  /jobs/{request_id}/result    the encrypted result file (application/octet-stream)
+    POST /keys, POST /keys/release    key custody (``kraken_market.access.node_routes``)
 
 Errors are ``{"code", "message", "details"}`` with the codes of
 ``smpc.node.errors`` and the SMPC/ledger error trees. Submitting is open to
@@ -20,6 +21,7 @@ from typing import Any
 
 from fastapi import FastAPI, Response
 
+from kraken_market.access.node_routes import custody_router
 from kraken_market.api.errors import install_error_handlers
 from kraken_market.smpc.functions.catalogue import describe
 from kraken_market.smpc.node.jobs import JobRequest
@@ -69,4 +71,5 @@ def create_app(service: NodeService, *, manage: bool = True) -> FastAPI:
             service.result(request_id), media_type="application/octet-stream", headers=headers
         )
 
+    app.include_router(custody_router(service.custody))
     return app

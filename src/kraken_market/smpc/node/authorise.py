@@ -59,6 +59,10 @@ class ChainView(Protocol):
 
     def attestation(self, request_id: str, node_account: str) -> bytes: ...
 
+    def product_owner(self, item: bytes) -> str | None: ...
+
+    def paid_until(self, buyer: str, item: bytes) -> int: ...
+
 
 class LedgerChain:
     """:class:`ChainView` over the typed ledger client."""
@@ -93,6 +97,16 @@ class LedgerChain:
         market = self.ledger.contracts["Market"]
         value = market.functions.attestations(as_bytes32(request_id), node_account).call()
         return bytes(value)
+
+    def product_owner(self, item: bytes) -> str | None:
+        """The product's current owner (key custody: only it may deposit and have keys
+        released); None if no such product."""
+        product = self.ledger.product(item)
+        return None if product is None else product.owner
+
+    def paid_until(self, buyer: str, item: bytes) -> int:
+        """When the buyer's stream subscription to ``item`` ends (0: never subscribed)."""
+        return self.ledger.paid_until(buyer, item)
 
 
 @dataclass(frozen=True)

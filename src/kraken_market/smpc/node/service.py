@@ -21,6 +21,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from kraken_market.access.custody import KeyCustody
 from kraken_market.errors import KrakenError
 from kraken_market.smpc.config import NodeConfig
 from kraken_market.smpc.errors import ManifestMismatch
@@ -53,6 +54,10 @@ class NodeService:
         self._slots: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
         self._running: dict[str, runner.Running] = {}
         self._threads: list[threading.Thread] = []
+        # Key custody (owner-offline batch and stream access): its own SQLite file.
+        self.custody = KeyCustody(
+            config.data_dir / "custody.sqlite", key, chain, chain_lock=self._chain_lock
+        )
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -88,6 +93,7 @@ class NodeService:
         for thread in self._threads:
             thread.join(10)
         self.store.close()
+        self.custody.close()
 
     def info(self) -> dict[str, Any]:
         return {

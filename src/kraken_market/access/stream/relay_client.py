@@ -1,0 +1,103 @@
+"""The SDK's side of the embedded relay: a :class:`StreamTransport` over the API.
+
+The HTTP client is injected (an ``httpx2.AsyncClient`` with the session's
+bearer token and the API's base URL; tests pass one bound to the app in
+process). Reads long-poll ``GET /api/v1/streams/{id}/messages``. Error
+answers are raised as the stream's own errors when the code is one of them
+(``subscription_expired`` ...), else as :class:`~kraken_market.client.ApiError`
+with the server's code.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncGenerator
+from typing import Any
+
+import httpx2
+
+from kraken_market.access.stream import errors as stream_errors
+from kraken_market.access.stream.transport import StreamPosition
+from kraken_market.client import ApiError, ApiUnreachable
+from kraken_market.errors import KrakenError
+
+_KNOWN: dict[str, type[KrakenError]] = {
+    cls.code: cls
+    for cls in (getattr(stream_errors, name) for name in stream_errors.__all__)
+    if isinstance(cls, type) and issubclass(cls, KrakenError)
+}
+
+
+class RelayTransport:
+    """Frames over the marketplace API's relay. ``wait`` is each long-poll's length
+    (seconds, at most 25), ``batch`` the most frames per answer."""
+
+    def __init__(self, http: httpx2.AsyncClient, *, wait: float = 20.0, batch: int = 100) -> None:
+        self.http = http
+        self.wait = min(wait, 25.0)
+        self.batch = batch
+
+    @staticmethod
+    def _path(item: bytes) -> str:
+        return f"/api/v1/streams/0x{item.hex()}"
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = await self.http.request(method, path, **kwargs)
+        except httpx2.HTTPError as exc:
+            raise ApiUnreachable(
+                f"cannot reach the relay at {self.http.base_url} ({type(exc).__name__})"
+            ) from exc
+        if response.is_success:
+            return response.json()
+        try:
+            body = response.json()
+            code, message, details = body["code"], body["message"], body.get("details")
+        except (ValueError, KeyError, TypeError):
+            code, message, details = "http_error", response.text[:200], None
+        known = _KNOWN.get(code)
+        if known is not None:
+            raise known(message, details=details)
+        raise ApiError(response.status_code, code, message, details)
+
+    async def publish(self, item: bytes, frame: bytes) -> None:
+        await self._call(
+            "POST",
+            self._path(item) + "/messages",
+            content=frame,
+            headers={"Content-Type": "application/octet-stream"},
+        )
+
+    async def position(self, item: bytes) -> StreamPosition | None:
+        status = await self._call("GET", self._path(item))
+        if status["last_seq"] is None:
+            return None
+        return StreamPosition(int(status["last_seq"]), int(status["last_epoch"]))
+
+    async def subscribe(
+        self,
+        item: bytes,
+        *,
+        from_seq: int | None = None,
+        from_time: float | None = None,
+        follow: bool = True,
+    ) -> AsyncGenerator[bytes]:
+        params: dict[str, Any] = {"after": max((from_seq or 1) - 1, 0), "limit": self.batch}
+        if from_time is not None:
+            params["since"] = max(int(from_time * 1000), 0)
+        while True:
+            params["wait"] = self.wait if follow else 0
+            page = await self._call(
+                "GET",
+                self._path(item) + "/messages",
+                params=params,
+                timeout=self.wait + 10.0,
+            )
+            for frame in page["frames"]:
+                yield base64.b64decode(frame)
+            params["after"] = page["last_seq"]
+            if not page["frames"] and not follow:
+                return
+
+    async def close(self) -> None:
+        await self.http.aclose()

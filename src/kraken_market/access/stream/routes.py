@@ -1,0 +1,198 @@
+"""HTTP routes of the embedded stream relay: the owner appends frames, paying
+subscribers read them after a cursor (long-poll). Thin over ``service``.
+
+Reads hold no database connection while they wait: each look at the table is
+its own short session in the thread pool.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Path, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
+
+from kraken_market.access.stream.errors import RelayDisabled
+from kraken_market.access.stream.messages import FIELD_MAX
+from kraken_market.access.stream.relay import POLL_SLICE, RelayContext, relay_context
+from kraken_market.access.stream.service import (
+    Position,
+    StreamRelay,
+    paid_until,
+    reader_account,
+)
+from kraken_market.api.deps import CurrentPrincipal, Publisher, SessionDep
+from kraken_market.api.errors import ErrorBody
+from kraken_market.api.responses import errors
+from kraken_market.catalog.ids import ID_PATTERN
+from kraken_market.identity.principal import Principal
+
+router = APIRouter(prefix="/streams", tags=["streams"])
+
+ProductIdPath = Annotated[
+    str, Path(pattern=ID_PATTERN, description="0x + 64 hex digits", examples=["0x" + "ab" * 32])
+]
+_PAYMENT: dict[int | str, dict[str, Any]] = {
+    402: {"model": ErrorBody, "description": "No paid time on chain covers now"}
+}
+WRITE_ANSWERS: dict[int | str, dict[str, Any]] = errors(400, 401, 403, 404, 409, 413, 422)
+READ_ANSWERS: dict[int | str, dict[str, Any]] = {**errors(400, 401, 404, 409, 422, 503), **_PAYMENT}
+MAX_WAIT = 25.0
+
+
+class FrameAccepted(BaseModel):
+    product: str
+    seq: int
+    epoch: int
+    timestamp_ms: int
+
+
+class FramePage(BaseModel):
+    frames: list[str] = Field(description="Frames (base64), oldest first")
+    last_seq: int = Field(description="Cursor: pass it as 'after' for the next page")
+    paid_until: int | None = Field(description="Your paid time (unix s); null for the owner")
+
+
+class StreamStatus(BaseModel):
+    product: str
+    first_seq: int | None
+    last_seq: int | None
+    last_epoch: int | None
+    frames: int
+    paid_until: int | None
+    retention_messages: int
+    retention_seconds: int
+    max_frame_bytes: int
+
+
+def _enabled(request: Request) -> RelayContext:
+    context = relay_context(request.app)
+    if context.settings.stream_transport != "relay":
+        raise RelayDisabled("this marketplace carries streams over NATS, not its relay")
+    return context
+
+
+def _instant(context: RelayContext) -> datetime:
+    return datetime.fromtimestamp(context.clock(), UTC)
+
+
+@router.post("/{product_id}/messages", status_code=status.HTTP_201_CREATED, responses=WRITE_ANSWERS)
+def publish_frame(
+    product_id: ProductIdPath,
+    frame: Annotated[bytes, Body(media_type="application/octet-stream")],
+    request: Request,
+    session: SessionDep,
+    principal: Publisher,
+) -> FrameAccepted:
+    """Append one frame (the product's owner): ciphertext with its clear header, made by
+    the stream SDK. Its sequence number must follow the last stored one."""
+    context = _enabled(request)
+    relay = StreamRelay(session, context.retention)
+    header = relay.append(principal, product_id, frame, _instant(context))
+    context.signal.notify(product_id.lower())
+    return FrameAccepted(
+        product=product_id.lower(),
+        seq=header.seq,
+        epoch=header.epoch,
+        timestamp_ms=header.timestamp_ms,
+    )
+
+
+async def _reader(request: Request, principal: Principal, product_id: str) -> int | None:
+    """The reader's paid time (None for the owner), which must cover now."""
+    context = _enabled(request)
+    account = await run_in_threadpool(_account, request.app.state.sessions, principal, product_id)
+    if account is None:
+        return None
+    return await run_in_threadpool(paid_until, context.paid, account, product_id, context.clock())
+
+
+def _account(sessions: sessionmaker[Session], principal: Principal, product_id: str) -> str | None:
+    with sessions() as session:
+        return reader_account(session, principal, product_id)
+
+
+@router.get("/{product_id}/messages", responses=READ_ANSWERS)
+async def read_frames(
+    product_id: ProductIdPath,
+    request: Request,
+    principal: CurrentPrincipal,
+    after: Annotated[int, Query(ge=0, le=FIELD_MAX, description="Frames after this seq")] = 0,
+    since: Annotated[int | None, Query(ge=0, le=FIELD_MAX, description="Unix ms")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT, description="Long-poll seconds")] = 0,
+) -> FramePage:
+    """Frames after a cursor, for the owner or a subscriber whose paid time on chain
+    covers now; waits up to ``wait`` seconds for the first one. Frames sent after your
+    paid time are not served: the next read answers 402 ``subscription_expired``."""
+    until = await _reader(request, principal, product_id)
+    context = relay_context(request.app)
+    window = wait if until is None else min(wait, until - context.clock())
+    deadline = time.monotonic() + window
+    until_ms = None if until is None else until * 1000
+    while True:
+        rows = await run_in_threadpool(
+            _frames, request.app.state.sessions, context, product_id, after, since, until_ms, limit
+        )
+        remaining = deadline - time.monotonic()
+        if rows or remaining <= 0:
+            break
+        await context.signal.wait(product_id.lower(), min(remaining, POLL_SLICE))
+    return FramePage(
+        frames=[base64.b64encode(frame).decode("ascii") for _, frame in rows],
+        last_seq=rows[-1][0] if rows else after,
+        paid_until=until,
+    )
+
+
+def _frames(
+    sessions: sessionmaker[Session],
+    context: RelayContext,
+    product_id: str,
+    after: int,
+    since: int | None,
+    until_ms: int | None,
+    limit: int,
+) -> list[tuple[int, bytes]]:
+    with sessions() as session:
+        return StreamRelay(session, context.retention).frames(
+            product_id,
+            after=after,
+            since_ms=since,
+            until_ms=until_ms,
+            limit=limit,
+            now=_instant(context),
+        )
+
+
+@router.get("/{product_id}", responses=READ_ANSWERS)
+async def stream_status(
+    product_id: ProductIdPath, request: Request, principal: CurrentPrincipal
+) -> StreamStatus:
+    """Where the stream is (newest seq and epoch: a restarted publisher continues after
+    them) and your paid time; for the owner or a subscriber whose paid time covers now."""
+    until = await _reader(request, principal, product_id)
+    context = relay_context(request.app)
+    position = await run_in_threadpool(_position, request.app.state.sessions, context, product_id)
+    retention = context.retention
+    return StreamStatus(
+        product=product_id.lower(),
+        first_seq=position.first_seq,
+        last_seq=position.last_seq,
+        last_epoch=position.last_epoch,
+        frames=position.frames,
+        paid_until=until,
+        retention_messages=retention.messages,
+        retention_seconds=retention.seconds,
+        max_frame_bytes=retention.max_frame_bytes,
+    )
+
+
+def _position(sessions: sessionmaker[Session], context: RelayContext, product_id: str) -> Position:
+    with sessions() as session:
+        return StreamRelay(session, context.retention).position(product_id)

@@ -1,0 +1,119 @@
+"""``kraken-market files``: batch files, encrypted by their seller, opened by buyers.
+
+``publish`` encrypts a file with a fresh data key (AES-256-GCM, chunked), uploads
+the ciphertext and deposits the key's Shamir shares with the compute nodes
+registered on chain, each sealed to its node (HPKE); ``fetch`` asks the nodes
+for the key shares of a purchase, rebuilds the key and decrypts. The seller
+need not be online when someone buys. Formats and protocol: docs/access.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from kraken_market.cli.common import JsonOption, client, fails_cleanly, out, print_json, settings
+from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption, ledger, product_key
+from kraken_market.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from kraken_market.smpc.storage import ShareStorage
+
+app = typer.Typer(
+    help="Batch files: encrypt and publish (sellers), fetch and decrypt (buyers).",
+    no_args_is_help=True,
+)
+StorageOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Where ciphertexts are: a directory or s3://bucket/prefix (default: the "
+        "platform's storage, DATA_DIR/storage)"
+    ),
+]
+
+
+def _storage(location: str | None) -> ShareStorage:
+    from kraken_market.smpc.storage import open_storage
+
+    return open_storage(location or settings().data_dir / "storage")
+
+
+def object_name(product: str) -> str:
+    """Where a product's file is kept in the storage (its catalog storage link)."""
+    return f"{product.lower()}/data.kdata"
+
+
+@app.command()
+@fails_cleanly
+def publish(
+    data: Annotated[Path, typer.Argument(help="The file to sell")],
+    product: Annotated[str, typer.Option(help="Your batch product's id (published on chain)")],
+    storage: StorageOption = None,
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Encrypt DATA under a fresh key, upload it, and give the compute nodes the key's
+    shares: after a purchase, each node hands its share to the buyer only."""
+    from kraken_market.access.nodes import nodes_from_ledger
+    from kraken_market.access.seller import publish_file
+
+    product_key(product)
+    if not data.is_file():
+        raise InvalidRequest(f"no file at {data}")
+    chain = ledger(dev_account, key_file, signs=True)
+    published = publish_file(
+        data,
+        product,
+        _storage(storage),
+        nodes_from_ledger(chain),
+        chain.account,
+        object_name=object_name(product),
+    )
+    if as_json:
+        print_json(
+            {
+                "object_name": published.object_name,
+                "key_commitment": published.key_commitment,
+                "bytes": published.encrypted_length,
+                "nodes": list(published.accepted),
+                "failed": published.failed,
+            }
+        )
+        return
+    out.print(
+        f"encrypted {published.plaintext_length} bytes to {published.object_name}; the key "
+        f"is shared among nodes {list(published.accepted)} (any {published.t + 1} open it)"
+    )
+
+
+@app.command()
+@fails_cleanly
+def fetch(
+    product: Annotated[str, typer.Argument(help="The batch product you bought")],
+    purchase: Annotated[int, typer.Option(min=1, help="Your purchase id (trade buy prints it)")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the decrypted file")],
+    storage: StorageOption = None,
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Get the key's shares from the nodes (they check your purchase on chain), rebuild
+    the key, download and decrypt the file."""
+    from kraken_market.access.buyer import endpoints_from_ledger, fetch_file
+
+    product_key(product)
+    with client() as api:
+        links = api.product(product)["storage_links"]
+    chain = ledger(dev_account, key_file, signs=True)
+    fetched = fetch_file(
+        purchase,
+        product,
+        _storage(storage),
+        links[0] if links else object_name(product),
+        out_file,
+        chain.account,
+        endpoints_from_ledger(chain),
+    )
+    out.print(f"decrypted {fetched.path} ({fetched.path.stat().st_size} bytes)")

@@ -1,0 +1,275 @@
+"""``kraken-market trade``: publish on chain, buy, compute, approve, claim, rule.
+
+Each command signs with the account in your wallet (or ``--dev-account`` /
+``--key-file``) and talks to the API with the session ``kraken-market login``
+saved: the API checks your credentials (grants), the chain takes your payment.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kraken_market.cli.common import (
+    JsonOption,
+    client,
+    err,
+    fails_cleanly,
+    out,
+    print_json,
+    settings,
+    table,
+)
+from kraken_market.cli.ledger_common import (
+    DevAccountOption,
+    KeyFileOption,
+    format_amount,
+    ledger,
+    parse_amount,
+    product_key,
+)
+
+app = typer.Typer(
+    help="Trade: publish a product on chain with its stake, buy access, subscribe, "
+    "buy computations (results as CSV), approve, file claims, rule on them (arbiters).",
+    no_args_is_help=True,
+)
+Purpose = Annotated[str, typer.Option(help="Purpose of use, as the product's policy allows")]
+
+
+@app.command()
+@fails_cleanly
+def publish(
+    product: Annotated[str, typer.Argument(help="Your catalog product's id")],
+    stake: Annotated[
+        str | None, typer.Option(help="DATA to lock as quality stake (default: as described)")
+    ] = None,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for the listing")] = 30.0,
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish a product on chain from your account, locking its stake; it is listed
+    once the marketplace's indexer sees the publication."""
+    from kraken_market.trade.publish import publish_on_chain
+
+    product_key(product)
+    amount = None if stake is None else parse_amount(stake)
+    with client() as api:
+        done = publish_on_chain(
+            api, ledger(dev_account, key_file, signs=True), product, stake=amount, wait=wait
+        )
+    if as_json:
+        print_json(vars(done) | {"stake": str(done.stake)})
+        return
+    how = "already on chain" if done.transaction is None else f"tx {done.transaction}"
+    seen = "listed" if done.listed else "not indexed yet (see 'trade status')"
+    out.print(f"published {product} ({how}), stake {format_amount(done.stake)} DATA: {seen}")
+
+
+@app.command()
+@fails_cleanly
+def status(
+    product: Annotated[str, typer.Argument(help="Product id")], as_json: JsonOption = False
+) -> None:
+    """What the chain says about a product: listed, owner, stake, quality status."""
+    product_key(product)
+    with client() as api:
+        state = api.chain_state(product)
+    if as_json:
+        print_json(state)
+        return
+    if not state["published"]:
+        out.print(f"{product} is not published on chain (or not indexed yet)")
+        return
+    claims = state["claims"]
+    rows = [
+        ["owner", f"{state['owner']} ({state['owner_did'] or 'no DID bound'})"],
+        ["availability", state["availability"]],
+        ["quality", state["quality"]],
+        ["stake", f"{format_amount(int(state['stake']))} DATA"],
+        ["approvals", state["approvals"]],
+        [
+            "claims",
+            f"{claims['open']} open, {claims['upheld']} upheld, {claims['rejected']} rejected",
+        ],
+        ["catalog matches chain", state["metadata_matches"] and state["policy_matches"]],
+    ]
+    table(f"product {product} on chain", ["", ""], rows)
+
+
+@app.command()
+@fails_cleanly
+def buy(
+    product: Annotated[str, typer.Argument(help="Batch product (or union) id")],
+    purpose: Purpose = "research",
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Buy access to a batch file: the API checks your credentials and records a grant,
+    then you pay its price from your account."""
+    from kraken_market.trade.buy import buy_access
+
+    product_key(product)
+    with client() as api:
+        bought = buy_access(api, ledger(dev_account, key_file, signs=True), product, purpose)
+    _bought(bought, as_json, "bought access to")
+
+
+@app.command()
+@fails_cleanly
+def subscribe(
+    product: Annotated[str, typer.Argument(help="Stream product (or union) id")],
+    seconds: Annotated[int, typer.Option(min=1, help="Seconds of the stream to buy")],
+    purpose: Purpose = "research",
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Buy time on a stream (added to any paid time left)."""
+    from kraken_market.trade.buy import subscribe as pay
+
+    product_key(product)
+    with client() as api:
+        bought = pay(api, ledger(dev_account, key_file, signs=True), product, purpose, seconds)
+    _bought(bought, as_json, f"subscribed {seconds} s to")
+
+
+def _bought(bought: Any, as_json: bool, what: str) -> None:
+    if as_json:
+        print_json(vars(bought) | {"amount": str(bought.amount)})
+        return
+    out.print(
+        f"{what} {bought.item}: purchase {bought.purchase_id}, "
+        f"{format_amount(bought.amount)} DATA (tx {bought.transaction})"
+    )
+
+
+def _read_spec(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"cannot read the computation JSON from {path}: {exc}") from exc
+    return data
+
+
+@app.command()
+@fails_cleanly
+def compute(
+    spec: Annotated[Path, typer.Option(help='The computation: JSON {"function": "mean@1", ...}')],
+    product: Annotated[list[str], typer.Option("--product", help="Product id (repeat: union)")],
+    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write the result to")],
+    purpose: Purpose = "research",
+    request_id: Annotated[
+        str | None, typer.Option(help="Resume a request: the id printed before (never pays twice)")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the result")] = 900,
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Buy a computation over analytics products and write its result as CSV. The job
+    goes to the marketplace, your payment to the chain; the nodes compute once they
+    see it paid, and only you can open the result."""
+    from kraken_market.smpc.functions.spec import ComputationSpec
+    from kraken_market.trade.results import compute_via_market
+
+    computation = ComputationSpec.model_validate(_read_spec(spec))
+    for item in product:
+        product_key(item)
+    rid = request_id or "0x" + secrets.token_hex(32)
+    err.print(f"request {rid} (to resume: --request-id {rid})")
+    folder = settings().data_dir / "analytics"
+    with client() as api:
+        outcome = compute_via_market(
+            api,
+            ledger(dev_account, key_file, signs=True),
+            computation,
+            product,
+            purpose,
+            rid,
+            folder,
+            timeout=timeout,
+        )
+    if outcome.table is None:
+        err.print(
+            f"suppressed: fewer than {computation.min_cohort} rows match; nothing else is revealed"
+        )
+        raise typer.Exit(3)
+    outcome.table.to_csv(out_file)
+    out.print(f"{computation.function} written to {out_file} (nodes {list(outcome.nodes)})")
+
+
+@app.command()
+@fails_cleanly
+def approve(
+    purchase: Annotated[int, typer.Argument(min=1, help="Your purchase id")],
+    product: Annotated[str, typer.Argument(help="The product you approve")],
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Approve a product you bought: its stake is released to the seller."""
+    receipt = ledger(dev_account, key_file, signs=True).approve_product(
+        purchase, product_key(product)
+    )
+    out.print(f"approved {product} (tx {receipt.tx_hash})")
+
+
+@app.command()
+@fails_cleanly
+def claim(
+    purchase: Annotated[int, typer.Argument(min=1, help="Your purchase id")],
+    product: Annotated[str, typer.Argument(help="The product you claim against")],
+    statement: Annotated[str, typer.Option(help="What is wrong, for the arbiter")],
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """File a quality claim: your statement is stored with the marketplace, its hash
+    goes on chain with your claim bond."""
+    product_key(product)
+    with client() as api:
+        digest = api.claim_evidence(purchase, product, statement)
+    receipt = ledger(dev_account, key_file, signs=True).file_claim(
+        purchase, product, bytes.fromhex(digest[2:])
+    )
+    out.print(f"claim filed on purchase {purchase} (evidence {digest}, tx {receipt.tx_hash})")
+
+
+@app.command()
+@fails_cleanly
+def claims(
+    product: Annotated[str, typer.Argument(help="Product id")], as_json: JsonOption = False
+) -> None:
+    """The claims on a product, with evidence and status (its owner and arbiters)."""
+    product_key(product)
+    with client() as api:
+        found = api.claims(product)
+    if as_json:
+        print_json(found)
+        return
+    rows = [[c["purchase_id"], c["status"], c["claimant"], c["statement"] or "?"] for c in found]
+    table(f"claims on {product}", ["purchase", "status", "claimant", "statement"], rows)
+
+
+@app.command()
+@fails_cleanly
+def rule(
+    purchase: Annotated[int, typer.Argument(min=1, help="Purchase id of the claim")],
+    uphold: Annotated[
+        bool,
+        typer.Option(
+            "--uphold/--reject",
+            help="Uphold (stake slashed to the buyer, product delisted) or reject (the "
+            "bond goes to the seller)",
+        ),
+    ],
+) -> None:
+    """Rule on an open claim (arbiters; the platform's arbiter key signs)."""
+    with client() as api:
+        ruled = api.rule(purchase, uphold=uphold)
+    verdict = "upheld" if uphold else "rejected"
+    out.print(f"claim on purchase {purchase} {verdict} (tx {ruled['transaction']})")

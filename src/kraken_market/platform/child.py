@@ -1,0 +1,60 @@
+"""How ``up`` runs a child: ``python -m kraken_market.platform.child --parent PID GROUP ...``.
+
+``python -m kraken_market`` imports every command group (``cli.main``): about
+two seconds of imports, paid again by each of the platform's seven processes
+on a machine that may have two cores. A child needs one group, so this
+imports only that one; the commands and their options are the CLI's own.
+
+Children run in their own process groups (so that ``up`` alone decides the
+order of shutdown), which also means nothing stops them if ``up`` itself is
+killed (SIGKILL, a crash). So each child watches for ``up``, its parent, to
+go away and then stops itself as ``up`` would have (SIGTERM): no orphan
+keeps the platform's ports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import sys
+import threading
+import time
+
+import typer.main
+from typer.core import TyperGroup
+
+GROUPS = {
+    name: f"kraken_market.cli.{name}" for name in ("api", "chain", "depute", "ledger", "node")
+}
+USAGE = f"usage: python -m kraken_market.platform.child --parent PID {{{','.join(GROUPS)}}} ..."
+WATCH_SECONDS = 1.0
+
+
+def exit_with_parent(parent: int) -> None:
+    """SIGTERM this process once ``parent`` is no longer its parent (it died: the
+    process was re-parented). Polled: portable, unlike Linux's PR_SET_PDEATHSIG."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 3 or argv[0] != "--parent" or not argv[1].isdigit() or argv[2] not in GROUPS:
+        sys.exit(USAGE)
+    exit_with_parent(int(argv[1]))
+    group, *args = argv[2:]
+    command = typer.main.get_command(importlib.import_module(GROUPS[group]).app)
+    if not isinstance(command, TyperGroup) and args[:1] == [command.name]:
+        # Typer runs a one-command app as that command ('chain serve' is just 'chain'
+        # until cli.main adds 'chain deploy'); the name given here is the same command.
+        args = args[1:]
+    command.main(args=args, prog_name=f"kraken-market {group}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

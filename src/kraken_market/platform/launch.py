@@ -1,0 +1,193 @@
+"""Starting the local platform, in the order its parts need each other.
+
+    chain ─┬─ deploy (first start) ─ nodes set up, registered ─ node 0..m-1
+    API ───┴─ (ready) ─ indexer ─ demo company in KCIT ─ Depute tool
+    demo wallets and credentials (a thread: seconds of scrypt)
+
+The chain and the API start together (the API reads the deployment only
+when a request needs it); the nodes start while the API migrates its
+database; the indexer waits for that migration; the Depute tool for the
+company's entry in KCIT. Steps that are plain function calls (deploying,
+registering nodes, making wallets) run in this process instead of a
+``kraken-market`` child: each child costs a Python start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import UTC, datetime
+from pathlib import Path
+from time import monotonic
+
+from web3 import Web3
+
+from kraken_market.identity.issuer import Issuer
+from kraken_market.ledger.client import connect, dev_account
+from kraken_market.ledger.deploy import Roles, deploy_or_reuse
+from kraken_market.ledger.deployment import Deployment
+from kraken_market.ledger.model import Parameters
+from kraken_market.platform.demo import Demo, identify_company, prepare_demo
+from kraken_market.platform.nodes import HOST, LocalNode, prepare_nodes
+from kraken_market.platform.report import (
+    ApiInfo,
+    ChainInfo,
+    DeputeInfo,
+    DevAccount,
+    NodeInfo,
+    PlatformInfo,
+    WalletInfo,
+)
+from kraken_market.platform.supervisor import Supervisor
+from kraken_market.settings import Settings
+
+USER_DEV_ACCOUNTS = (7, 8, 9)
+Say = Callable[[str], None]
+
+
+def process_age() -> float:
+    """Seconds since this process started (Linux; 0 where unknown), so that the ready
+    time ``up`` prints includes its own start-up (the interpreter, the CLI's imports),
+    as the person who typed the command waited for it."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22, starttime
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return max(0.0, uptime - started)
+
+
+def deploy_dev(w3: Web3, settings: Settings) -> tuple[Deployment, bool]:
+    """The contracts as 'kraken-market chain deploy --dev-account 0' deploys them (dev
+    roles: 1 arbiter, 2 verifier, 3 treasury; faucet), or the deployment already there."""
+    roles = Roles(
+        arbiters=(dev_account(1).address,),
+        verifiers=(dev_account(2).address,),
+        token_address=settings.chain_token_address,
+        faucet=True,
+    )
+    parameters = Parameters(treasury=dev_account(3).address)
+    return deploy_or_reuse(w3, dev_account(0), parameters, settings.deployment_file, roles)
+
+
+class Launch:
+    """One start of the platform: its URLs, its children, what it found or made."""
+
+    def __init__(self, settings: Settings, supervisor: Supervisor, timeout: float) -> None:
+        self.settings = settings
+        self.supervisor = supervisor
+        self.timeout = timeout
+        self.started = monotonic() - process_age()
+        self.started_at = datetime.now(UTC)
+        self.python = [sys.executable, "-m", "kraken_market.platform.child"]
+        self.python += ["--parent", str(os.getpid())]
+        self.chain_url = f"http://{settings.chain_host}:{settings.chain_port}"
+        self.api_url = f"http://{settings.api_host}:{settings.api_port}"
+        self.depute_url = f"http://{HOST}:{settings.depute_port}"
+
+    def _start(self, name: str, args: list[str], ready_url: str | None) -> None:
+        self.supervisor.start(name, [*self.python, *args], ready_url)
+
+    def run(self, pool: Executor, say: Say) -> PlatformInfo:
+        settings = self.settings
+        # Made here, before the API opens it, so that exactly one process creates it.
+        issuer = Issuer.open(settings.issuer_dir)
+        demo_job = pool.submit(prepare_demo, settings, issuer)
+        chain_args = ["--host", settings.chain_host, "--port", str(settings.chain_port)]
+        self._start("chain", ["chain", "serve", *chain_args], f"{self.chain_url}/healthz")
+        api_args = ["--host", settings.api_host, "--port", str(settings.api_port)]
+        self._start("api", ["api", "serve", *api_args], f"{self.api_url}/readyz")
+        self.supervisor.wait_ready(self.timeout, ["chain"])
+        w3 = connect(self.chain_url)
+        deployment, reused = deploy_dev(w3, settings)
+        say(f"contracts {'reused' if reused else 'deployed'} ({self.elapsed()})")
+        nodes, registered = prepare_nodes(settings, w3, deployment, self.chain_url)
+        say(f"{len(nodes)} compute nodes set up, {registered} registered now ({self.elapsed()})")
+        for node in nodes:
+            data_dir = str(node.config.data_dir)
+            self._start(
+                f"node-{node.config.index}",
+                ["node", "serve", "--data-dir", data_dir],
+                f"{node.url}/healthz",
+            )
+        self.supervisor.wait_ready(self.timeout, ["api"])
+        # After the API: it has migrated the database the indexer writes to.
+        self._start("indexer", ["ledger", "index", "--follow", "--interval", "0.2"], None)
+        demo = demo_job.result(self.timeout)
+        entry = identify_company(settings, demo, self.api_url)
+        say(f"demo company {demo.company}: {entry} in KCIT ({self.elapsed()})")
+        self._start("depute", self._depute_args(demo), f"{self.depute_url}/api/health")
+        self.supervisor.wait_ready(self.timeout)
+        return self._describe(w3, deployment, reused, nodes, demo)
+
+    def _depute_args(self, demo: Demo) -> list[str]:
+        args = ["depute", "serve", "--company", demo.company, "--host", HOST]
+        args += ["--port", str(self.settings.depute_port), "--marketplace", self.api_url]
+        if self.settings.resolved_api_url != self.api_url:  # the API's public URL differs
+            args += ["--registry-url", self.settings.resolved_api_url]
+        return args
+
+    def elapsed(self) -> str:
+        return f"{monotonic() - self.started:.1f} s"
+
+    def _describe(
+        self,
+        w3: Web3,
+        deployment: Deployment,
+        reused: bool,
+        nodes: list[LocalNode],
+        demo: Demo,
+    ) -> PlatformInfo:
+        settings = self.settings
+        wallets = [
+            WalletInfo(role=role, path=str(w.path.resolve()), did=w.did, account=w.address)
+            for role, w in (("admin", demo.admin), ("representative", demo.representative))
+        ]
+        return PlatformInfo(
+            data_dir=str(settings.data_dir.resolve()),
+            pid=os.getpid(),
+            started_at=self.started_at,
+            ready_in_seconds=round(monotonic() - self.started, 2),
+            first_start=not reused,
+            chain=ChainInfo(
+                url=self.chain_url,
+                chain_id=int(w3.eth.chain_id),
+                deployment_file=str(settings.deployment_file.resolve()),
+                contracts=deployment.addresses(),
+                deployed_now=not reused,
+            ),
+            api=ApiInfo(
+                url=self.api_url,
+                api=f"{self.api_url}/api/v1",
+                docs=f"{self.api_url}/docs",
+                health=f"{self.api_url}/readyz",
+            ),
+            nodes=[
+                NodeInfo(
+                    index=n.config.index,
+                    url=n.url,
+                    account=n.account,
+                    hpke_public_key=n.hpke_public_key,
+                    data_dir=str(n.config.data_dir),
+                )
+                for n in nodes
+            ],
+            depute=DeputeInfo(
+                url=self.depute_url,
+                company=demo.company,
+                legal_name=settings.demo_company_name,
+                country=settings.demo_company_country,
+                directory=str(demo.company_dir.resolve()),
+            ),
+            wallets=wallets,
+            wallet_passphrase_file=str(demo.passphrase_file.resolve()),
+            dev_accounts=[
+                DevAccount(index=i, address=dev_account(i).address, role="buyer or seller")
+                for i in USER_DEV_ACCOUNTS
+            ],
+            logs={c.name: str(c.log) for c in self.supervisor.children},
+            processes={c.name: c.process.pid for c in self.supervisor.children},
+        )

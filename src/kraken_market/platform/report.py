@@ -1,0 +1,148 @@
+"""What the local platform runs and where: ``<data_dir>/platform.json`` and ``up``'s table.
+
+``platform.json`` is written (atomically) once every process is ready and
+removed when ``up`` stops, so a script (the demo) that finds it can rely on
+it; ``pid`` tells whether the ``up`` that wrote it still runs after a crash.
+Read it with ``PlatformInfo.model_validate_json``. No secret is in it: the
+wallets' passphrase is named by its file (mode 0600).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+FORMAT = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChainInfo(_Model):
+    url: str
+    chain_id: int
+    deployment_file: str
+    contracts: dict[str, str]
+    deployed_now: bool
+    """True on the first start (contracts deployed), False when reused."""
+
+
+class ApiInfo(_Model):
+    url: str
+    api: str
+    docs: str
+    health: str
+
+
+class NodeInfo(_Model):
+    index: int
+    url: str
+    account: str
+    hpke_public_key: str
+    data_dir: str
+
+
+class DeputeInfo(_Model):
+    url: str
+    company: str
+    legal_name: str
+    country: str
+    directory: str
+
+
+class WalletInfo(_Model):
+    role: str
+    path: str
+    did: str
+    account: str
+
+
+class DevAccount(_Model):
+    index: int
+    address: str
+    role: str
+
+
+class PlatformInfo(_Model):
+    format: int = FORMAT
+    data_dir: str
+    pid: int
+    started_at: datetime
+    ready_in_seconds: float
+    first_start: bool
+    chain: ChainInfo
+    api: ApiInfo
+    nodes: list[NodeInfo]
+    depute: DeputeInfo
+    wallets: list[WalletInfo]
+    wallet_passphrase_file: str
+    dev_accounts: list[DevAccount]
+    logs: dict[str, str]
+    processes: dict[str, int]
+    """Each child's pid, by name (the names of ``logs``)."""
+
+
+def platform_file(data_dir: Path) -> Path:
+    return data_dir / "platform.json"
+
+
+def write_platform(path: Path, info: PlatformInfo) -> None:
+    """Atomically: a reader sees the old file or the new one, never half of one."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(info.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _rows(info: PlatformInfo) -> list[tuple[str, str, str]]:
+    chain, api, depute = info.chain, info.api, info.depute
+    rows = [
+        ("chain", chain.url, f"JSON-RPC, embedded durable chain {chain.chain_id}"),
+        ("API", api.api, f"health {api.health}"),
+        ("API docs", api.docs, "OpenAPI; KCIT and the revocation registry are in it"),
+    ]
+    rows += [(f"node {n.index}", n.url, f"account {n.account}") for n in info.nodes]
+    rows.append(("Depute tool", depute.url, f"{depute.legal_name} ({depute.company})"))
+    rows += [(f"{w.role} wallet", w.path, f"{w.did}, account {w.account}") for w in info.wallets]
+    rows.append(("wallet passphrase", info.wallet_passphrase_file, "both wallets, mode 0600"))
+    rows += [
+        (f"dev account {a.index}", a.address, f"{a.role}: --dev-account {a.index}")
+        for a in info.dev_accounts
+    ]
+    rows.append(("logs", str(Path(info.data_dir) / "logs"), "one file per process"))
+    return rows
+
+
+def print_platform(console: Console, info: PlatformInfo) -> None:
+    """One table of URLs and accounts, then how to start; Ctrl-C stops."""
+    view = Table(title=f"Kraken Market ({escape(info.data_dir)})", show_lines=False)
+    for column in ("what", "where", "notes"):
+        view.add_column(column, overflow="fold")
+    for row in _rows(info):
+        view.add_row(*(escape(cell) for cell in row))
+    # Piped output keeps whole URLs on one line (Rich would fold them at 80 columns).
+    wide = console if console.is_terminal else Console(file=console.file, width=240, emoji=False)
+    wide.print(view)
+    admin = next(w for w in info.wallets if w.role == "admin")
+    console.print(
+        f"Act as the admin: KRAKEN_WALLET={admin.path} KRAKEN_WALLET_PASSPHRASE="
+        f'"$(cat {info.wallet_passphrase_file})" kraken-market login\n'
+        "Or get started yourself: kraken-market wallet create; kraken-market issuer issue "
+        "person --name NAME --wallet PATH; kraken-market login. DATA for a dev account: "
+        "kraken-market ledger faucet 1000 --dev-account 7",
+        soft_wrap=True,
+        markup=False,
+        highlight=False,
+    )
+    state = "first start" if info.first_start else "restart: state resumed"
+    console.print(
+        f"[bold green]ready in {info.ready_in_seconds:.1f} s[/bold green] ({state}); "
+        "press Ctrl-C to stop",
+        highlight=False,
+    )

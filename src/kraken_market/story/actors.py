@@ -1,0 +1,123 @@
+"""The people of the demo story: keys, credentials, an account with money, a session.
+
+Each actor is what a wallet holds (a did:key, an Ethereum account, credentials
+from the platform's demo issuer), kept in memory for the length of the story:
+the demo plays every part in one process, so its actors' keys never touch the
+platform's data directory. Gas money and DATA come from the embedded chain's
+admin and faucet (development only). Login is the marketplace's own
+challenge-response with a presentation; the DID is bound to the account the
+way ``kraken-market wallet bind`` does it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from kraken_market.client import MarketClient
+from kraken_market.identity import binding, presentations
+from kraken_market.identity.credential_types import CredentialType
+from kraken_market.identity.issuer import Issuer
+from kraken_market.identity.keys import DidKey
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from kraken_market.ledger.client import Ledger
+    from kraken_market.ledger.deployment import Deployment
+
+ETHER = 10**18
+DATA = 10**18
+
+
+@dataclass
+class Actor:
+    name: str
+    key: DidKey
+    account: LocalAccount
+    credentials: list[str]
+    api: MarketClient
+    ledger: Ledger
+    session: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def did(self) -> str:
+        return self.key.did
+
+
+class Cast:
+    """Makes actors against one running platform."""
+
+    def __init__(
+        self, api_url: str, chain_url: str, deployment: Deployment, issuer: Issuer
+    ) -> None:
+        from kraken_market.ledger.client import Ledger, connect, dev_account
+
+        self.api_url, self.issuer, self.deployment = api_url.rstrip("/"), issuer, deployment
+        self.w3 = connect(chain_url)
+        self.bank: Ledger = Ledger(self.w3, deployment, dev_account(0))
+        self.actors: list[Actor] = []
+        self.private_keys: list[str] = []
+        """Every actor's private keys (hex), for the privacy check of ``demo --secrets``."""
+
+    def credential(self, key: DidKey, type_: CredentialType, claims: dict[str, Any]) -> str:
+        return self.issuer.issue(type_, {"id": key.did, **claims}, registry_url=self.api_url)
+
+    def actor(
+        self,
+        name: str,
+        *,
+        country: str = "NL",
+        category: str | None = None,
+        roles: tuple[str, ...] = (),
+        funds: int = 1000 * DATA,
+        key: DidKey | None = None,
+        extra: tuple[str, ...] = (),
+        act_for: str | None = None,
+    ) -> Actor:
+        """A person with a PersonCredential (and category/role credentials), funded,
+        bound and logged in (``act_for``: a company, with an attorney credential in
+        ``extra``)."""
+        from eth_account import Account
+
+        from kraken_market.ledger.client import Ledger
+
+        key = key or DidKey.generate()
+        held = [self.credential(key, CredentialType.PERSON, {"name": name, "country": country})]
+        if category is not None:
+            held.append(self.credential(key, CredentialType.BUYER_CATEGORY, {"category": category}))
+        for role in roles:
+            held.append(self.credential(key, CredentialType.PLATFORM_ROLE, {"role": role}))
+        held.extend(extra)
+        account: LocalAccount = Account.create()
+        self.private_keys += [key.seed.hex(), bytes(account.key).hex()]
+        if funds:
+            self.bank.send_ether(account.address, ETHER)
+            self.bank.drip(funds, to=account.address)
+        ledger = Ledger(self.w3, self.deployment, account, poll_latency=0.01)
+        actor = Actor(name, key, account, held, MarketClient.connect(self.api_url), ledger)
+        self.actors.append(actor)
+        self.login(actor, act_for)
+        made = binding.bind(key, account, audience=self.api_url, now=datetime.now(UTC))
+        actor.api.bind(made.jws, made.account_signature)
+        return actor
+
+    def close(self) -> None:
+        """Close every actor's API client."""
+        for actor in self.actors:
+            actor.api.close()
+
+    def login(self, actor: Actor, act_for: str | None = None) -> None:
+        """(Re)open the actor's marketplace session with its current credentials."""
+        with MarketClient.connect(self.api_url) as anonymous:
+            challenge = anonymous.challenge()
+            presentation = presentations.present(
+                actor.key,
+                actor.credentials,
+                audience=challenge["audience"],
+                nonce=challenge["nonce"],
+            )
+            actor.session = anonymous.login(presentation, act_for)
+        actor.api.close()
+        actor.api = MarketClient.connect(self.api_url, actor.session["session_token"])

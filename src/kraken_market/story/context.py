@@ -1,0 +1,94 @@
+"""What every part of the demo story shares: the running platform, the cast, the
+admin's session, where outputs go, and how steps are told."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from kraken_market.client import MarketClient
+from kraken_market.identity.issuer import Issuer
+from kraken_market.identity.keys import DidKey
+from kraken_market.platform.report import PlatformInfo
+from kraken_market.settings import Settings
+from kraken_market.smpc.keys import NodePublicKey
+from kraken_market.smpc.owner import share_file
+from kraken_market.smpc.storage import LocalDirectory
+from kraken_market.story.actors import Cast
+
+
+class Story:
+    def __init__(
+        self, settings: Settings, platform: PlatformInfo, out_dir: Path, console: Console
+    ) -> None:
+        from kraken_market.ledger.deployment import Deployment
+
+        self.settings, self.platform, self.console = settings, platform, console
+        self.out_dir = out_dir
+        self.work_dir = out_dir / "work"  # the sellers' own files (never the platform's)
+        self.keys_dir = out_dir / "keys"  # the buyers' result keys (0600)
+        for folder in (self.out_dir, self.work_dir, self.keys_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        deployment = Deployment.load(Path(platform.chain.deployment_file))
+        issuer = Issuer.open(settings.issuer_dir, create=False)
+        self.cast = Cast(platform.api.url, platform.chain.url, deployment, issuer)
+        self.admin_api = MarketClient.connect(platform.api.url)
+        self.number = 0
+        self.steps: list[str] = []
+        self.data_keys: list[str] = []
+        """Data and epoch keys the sellers made (hex): never to be found on the platform."""
+        self.plaintexts: list[str] = []
+        """The sellers' plaintext files and messages."""
+
+    def close(self) -> None:
+        self.cast.close()
+        self.admin_api.close()
+
+    def secrets(self) -> dict[str, list[str]]:
+        return {
+            "private_keys": self.cast.private_keys,
+            "data_keys": self.data_keys,
+            "plaintexts": self.plaintexts,
+        }
+
+    def step(self, text: str, detail: str | None = None) -> None:
+        self.number += 1
+        self.steps.append(text)
+        self.console.print(f"[bold cyan]{self.number:>2}.[/] {text}", highlight=False)
+        if detail:
+            self.console.print(detail, highlight=False, markup=False)
+
+    @staticmethod
+    def request_id() -> str:
+        return "0x" + secrets.token_hex(32)
+
+    @property
+    def storage(self) -> LocalDirectory:
+        return LocalDirectory(Path(self.platform.data_dir) / "storage")
+
+    def share(self, data: Path, product: str, schema: Mapping[str, Any], owner: DidKey) -> str:
+        """Share ``data`` among the platform's nodes (their keys as registered); the
+        signed manifest's object name in the nodes' storage (the product's storage
+        link the nodes are sent)."""
+        from kraken_market.catalog.schemas import DataSchema
+
+        nodes = sorted(self.platform.nodes, key=lambda node: node.index)
+        keys = [NodePublicKey(bytes.fromhex(node.hpke_public_key)) for node in nodes]
+        storage = self.storage
+        signed = share_file(
+            data, product, DataSchema.model_validate(schema), keys, storage, owner.private_key
+        )
+        return signed.manifest.files[0].name.rsplit("/", 1)[0] + "/manifest.jws"
+
+    def wait_indexed(self, check: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Wait until the indexer has seen what ``check`` looks for."""
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the indexer did not see the change in time: is 'up' running?")
+            time.sleep(0.25)

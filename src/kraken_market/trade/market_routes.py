@@ -1,0 +1,175 @@
+"""HTTP routes of trade after the grant: a product's chain state, computations
+forwarded on payment, quality claims and rulings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, status
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from kraken_market.api.deps import CurrentPrincipal, FreshPrincipal, SessionDep
+from kraken_market.api.responses import errors
+from kraken_market.catalog.ids import ID_PATTERN
+from kraken_market.catalog.service import ProductService, public
+from kraken_market.identity.principal import Principal
+from kraken_market.ledger.errors import NotDeployed
+from kraken_market.smpc.functions.spec import ComputationSpec
+from kraken_market.trade.chain_state import chain_state
+from kraken_market.trade.claims import ClaimService, rule
+from kraken_market.trade.computations import ComputationService
+from kraken_market.trade.digests import metadata_hash, policy_hash
+from kraken_market.trade.records import ComputationJob
+from kraken_market.trade.routes import buyer
+
+router = APIRouter(tags=["trade"])
+Id = Annotated[str, Path(pattern=ID_PATTERN)]
+HexId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+
+
+def _contracts(request: Request) -> list[str]:
+    from kraken_market.ledger.deployment import Deployment
+
+    try:
+        deployment = Deployment.load(request.app.state.settings.deployment_file)
+    except NotDeployed:
+        return []
+    return [deployment.registry, deployment.market]
+
+
+@router.get("/products/{product_id}/chain", responses=errors(404, 422))
+def product_chain(product_id: Id, request: Request, session: SessionDep) -> dict[str, Any]:
+    """What the chain says about a product, as indexed: published (listed) or not, by
+    which account and bound DID, availability, prices, stake and quality status
+    (unstaked, staked, approved, disputed, slashed), and whether the catalog's
+    metadata and policy still match the hashes published."""
+    product = public(ProductService(session).get(product_id)).model_dump(mode="json", by_alias=True)
+    state = chain_state(session, product_id, _contracts(request)).as_json()
+    state["metadata_matches"] = state["published"] and state["metadata_hash"] == metadata_hash(
+        product
+    )
+    state["policy_matches"] = state["published"] and state["policy_hash"] == policy_hash(product)
+    return state
+
+
+class ComputationSubmit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: HexId
+    computation: ComputationSpec
+    products: Annotated[list[HexId], Field(min_length=1, max_length=16)]
+    result_public_key: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+class ComputationPublic(BaseModel):
+    request_id: str
+    state: str
+    nodes: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    forwarded_at: datetime | None
+
+
+def _computation(record: ComputationJob) -> ComputationPublic:
+    return ComputationPublic(
+        request_id=record.request_id,
+        state=record.state,
+        nodes=record.nodes,
+        attempts=record.attempts,
+        created_at=record.created_at,
+        forwarded_at=record.forwarded_at,
+    )
+
+
+@router.post(
+    "/computations",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=errors(400, 401, 403, 404, 409, 413, 422, 503),
+)
+def submit_computation(
+    body: ComputationSubmit,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(buyer)],
+) -> ComputationPublic:
+    """Hand the backend a computation under the request id you pay (or paid) for; it is
+    forwarded to the compute nodes when the payment is on chain."""
+    spec = body.computation.model_dump(mode="json", by_alias=True)
+    service = ComputationService(session, request.app.state.forwarder)
+    record = service.submit(principal, body.request_id, spec, body.products, body.result_public_key)
+    return _computation(record)
+
+
+@router.get("/computations/{request_id}", responses=errors(401, 404, 422))
+def get_computation(
+    request_id: Id, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> ComputationPublic:
+    """Your computation: awaiting_payment, forwarding, forwarded or refused, and each
+    node's answer."""
+    service = ComputationService(session, request.app.state.forwarder)
+    return _computation(service.get(principal, request_id))
+
+
+@router.post(
+    "/computations/{request_id}/retry", responses=errors(400, 401, 404, 409, 413, 422, 503)
+)
+def retry_computation(
+    request_id: Id, request: Request, session: SessionDep, principal: FreshPrincipal
+) -> ComputationPublic:
+    """Forward a paid computation again (after a node failed it); nothing is paid twice."""
+    service = ComputationService(session, request.app.state.forwarder)
+    return _computation(service.retry(principal, request_id))
+
+
+class EvidenceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purchase_id: Annotated[int, Field(ge=1)]
+    product_id: HexId
+    statement: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+
+
+@router.post(
+    "/claims/evidence",
+    status_code=status.HTTP_201_CREATED,
+    responses=errors(400, 401, 403, 404, 413, 422, 503),
+)
+def record_evidence(
+    body: EvidenceCreate, session: SessionDep, principal: FreshPrincipal
+) -> dict[str, Any]:
+    """Store the statement behind a claim; file the claim on chain with the returned
+    ``evidence_hash`` (``kraken-market ledger claim``)."""
+    record = ClaimService(session).record_evidence(
+        principal, body.purchase_id, body.product_id, body.statement
+    )
+    return {"evidence_hash": record.evidence_hash, "purchase_id": record.purchase_id}
+
+
+@router.get("/products/{product_id}/claims", responses=errors(401, 403, 404, 422))
+def product_claims(
+    product_id: Id, session: SessionDep, principal: CurrentPrincipal
+) -> list[dict[str, Any]]:
+    """The claims on a product with their evidence and status (owner, arbiters)."""
+    return [
+        vars(c) | {"bond": str(c.bond)} for c in ClaimService(session).claims(principal, product_id)
+    ]
+
+
+class Ruling(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    uphold: bool
+
+
+@router.post("/claims/{purchase_id}/ruling", responses=errors(400, 401, 403, 409, 413, 422, 503))
+def rule_claim(
+    purchase_id: Annotated[int, Path(ge=1)],
+    body: Ruling,
+    request: Request,
+    principal: FreshPrincipal,
+) -> dict[str, Any]:
+    """The arbiter's ruling: uphold (stake slashed to the claimant, product delisted)
+    or reject (the bond goes to the seller)."""
+    tx = rule(principal, request.app.state.arbiter, purchase_id, body.uphold)
+    return {"purchase_id": purchase_id, "upheld": body.uphold, "transaction": tx}

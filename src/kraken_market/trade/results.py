@@ -1,0 +1,105 @@
+"""A computation bought through the marketplace, from payment to the buyer's table.
+
+:func:`compute_via_market` is what ``kraken-market trade compute`` and the SDK
+run: a result key kept in the buyer's folder (mode 0600, written before
+paying, so a crash never loses the only key that opens a paid result), the job
+left with the backend, the payment (once per request id), the wait for the
+backend's forward, then the nodes' result shares: each checked against the
+commitment its node attested on chain, any t + 1 recombined. If every node
+failed the job (a node died mid-way), it is forwarded once more under the same
+request id: the payment on chain still covers it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kraken_market.client import MarketClient
+from kraken_market.errors import Conflict, ServiceUnavailable
+from kraken_market.ledger.client import Ledger
+from kraken_market.smpc.buyer import ComputationResult
+from kraken_market.smpc.client import AnalyticsClient
+from kraken_market.smpc.functions.spec import ComputationSpec
+from kraken_market.smpc.keys import NodeKeyPair
+from kraken_market.smpc.node.authorise import LedgerChain
+from kraken_market.smpc.node.identity import load_hpke, write_private
+from kraken_market.trade.buy import computation_job, pay_computation
+
+
+class ComputationRefused(Conflict):
+    code = "computation_refused"
+
+
+class NotForwarded(ServiceUnavailable):
+    code = "not_forwarded"
+
+
+def result_key(folder: Path, request_id: str) -> NodeKeyPair:
+    """The request's result key: made once, kept (0600) next to the buyer's jobs."""
+    path = folder / f"{request_id.lower()}.key"
+    if path.is_file():
+        return load_hpke(path)
+    key = NodeKeyPair.generate()
+    write_private(path, key.private_bytes.hex())
+    return key
+
+
+def _forwarded(api: MarketClient, request_id: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = api.computation(request_id)
+        if job["state"] == "forwarded":
+            return job
+        if job["state"] == "refused":
+            raise ComputationRefused(
+                f"the nodes refused {request_id}", details={"nodes": job["nodes"]}
+            )
+        if time.monotonic() > deadline:
+            raise NotForwarded(
+                f"{request_id} is {job['state']} after {timeout:g} s: is the indexer running "
+                "('kraken-market up' runs it)?"
+            )
+        time.sleep(0.2)
+
+
+def _in_node_order(endpoints: Sequence[str]) -> list[str]:
+    """Endpoints sorted by the index each node reports (result shares are per index)."""
+    with AnalyticsClient(list(endpoints)) as probe:
+        indexes = {endpoint: int(probe.info(i)["index"]) for i, endpoint in enumerate(endpoints)}
+    return sorted(endpoints, key=indexes.__getitem__)
+
+
+def compute_via_market(
+    api: MarketClient,
+    ledger: Ledger,
+    spec: ComputationSpec,
+    products: Sequence[str],
+    purpose: str,
+    request_id: str,
+    folder: Path,
+    *,
+    timeout: float = 900,
+) -> ComputationResult:
+    """Buy ``spec`` over ``products`` under ``request_id`` and return its result."""
+    key = result_key(folder, request_id)
+    body = spec.model_dump(mode="json", by_alias=True)
+    api.submit_computation(computation_job(request_id, body, products, key.public_key))
+    pay_computation(api, ledger, request_id, spec.digest(), products, purpose, key.public_key)
+    try:
+        job = _forwarded(api, request_id, timeout)
+    except ComputationRefused:  # e.g. refused while a node restarted: ask once more
+        api.retry_computation(request_id)
+        job = _forwarded(api, request_id, timeout)
+    endpoints = _in_node_order(list(job["nodes"]))
+    with AnalyticsClient(endpoints) as nodes:
+        t = int(nodes.info(0)["t"])
+        statuses = nodes.wait(request_id, timeout=timeout)
+        delivered = sum(s["state"] == "delivered" for s in statuses.values())
+        if delivered < t + 1:  # the job failed (a node died): forward again, pay nothing
+            api.retry_computation(request_id)
+            _forwarded(api, request_id, timeout)
+            nodes.wait(request_id, timeout=timeout)
+        return nodes.result(request_id, spec, key, t=t, chain=LedgerChain(ledger))

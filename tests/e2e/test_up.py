@@ -1,0 +1,194 @@
+"""``kraken-market up`` as a real process: the whole platform (chain, API with KCIT and
+the registry, indexer, three compute nodes, the demo company's Depute tool) comes up
+on a fresh data directory, stops on Ctrl-C leaving nothing behind, resumes with all
+its state, and stops with an error naming the log when one of its processes dies."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx2
+from eth_account import Account
+
+from kraken_market.client import MarketClient
+from kraken_market.identity.wallet import Wallet
+from kraken_market.ledger.client import Ledger, connect
+from kraken_market.ledger.deployment import Deployment
+from kraken_market.platform.report import PlatformInfo
+from tests.e2e.test_platform import CLI, environment  # noqa: F401 - the fixture
+
+NAMES = {"chain", "api", "indexer", "node-0", "node-1", "node-2", "depute"}
+
+
+def start(env: dict[str, str], timeout: float = 90) -> tuple[subprocess.Popen[str], PlatformInfo]:
+    """``up --json`` until it is ready, which is when it writes platform.json."""
+    path = Path(env["KRAKEN_DATA_DIR"]) / "platform.json"
+    process = subprocess.Popen(
+        [*CLI, "up", "--json"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + timeout
+    while not path.is_file():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            _, errors = process.communicate()
+            raise AssertionError(f"up not ready (status {process.returncode}): {errors}")
+        time.sleep(0.1)
+    return process, PlatformInfo.model_validate_json(path.read_text())
+
+
+def ports(env: dict[str, str]) -> list[int]:
+    base = int(env["KRAKEN_NODE_BASE_PORT"])
+    named = ("KRAKEN_CHAIN_PORT", "KRAKEN_API_PORT", "KRAKEN_DEPUTE_PORT")
+    return [int(env[n]) for n in named] + [base, base + 1, base + 2]
+
+
+def block_number(url: str) -> int:
+    call = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
+    return int(httpx2.post(url, json=call).json()["result"], 16)
+
+
+def check_running(info: PlatformInfo) -> None:
+    """Every process answers; the nodes are registered on chain; the company is in KCIT."""
+    assert block_number(info.chain.url) > 0
+    assert httpx2.get(f"{info.api.url}/healthz").status_code == 200
+    assert httpx2.get(info.api.docs).status_code == 200
+    nodes = [httpx2.get(f"{n.url}/node").json() for n in info.nodes]
+    assert sorted(n["index"] for n in nodes) == [0, 1, 2]
+    assert [n["account"] for n in nodes] == [n.account for n in info.nodes]
+    reader = Ledger(
+        connect(info.chain.url), Deployment.load(Path(info.chain.deployment_file)), Account.create()
+    )
+    on_chain = {(n.account, n.hpke_public_key.hex(), n.endpoint) for n in reader.nodes()}
+    assert on_chain == {(n.account, n.hpke_public_key, n.url) for n in info.nodes}
+    health = httpx2.get(f"{info.depute.url}/api/health").json()
+    assert health["company"] == info.depute.company
+    company = httpx2.get(f"{info.api.url}/api/v1/companies/{quote(info.depute.company, safe=':')}")
+    assert company.status_code == 200  # public read: no session
+    assert (company.json()["status"], company.json()["legal_name"]) == (
+        "identified",
+        "Demo Hospital",
+    )
+    assert set(info.logs) == set(info.processes) == NAMES
+
+
+def check_admin(info: PlatformInfo) -> None:
+    """The printed admin wallet logs in as a platform admin."""
+    admin = next(w for w in info.wallets if w.role == "admin")
+    for path in (Path(admin.path), Path(info.wallet_passphrase_file)):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    wallet = Wallet.open(Path(admin.path))
+    wallet.unlock(Path(info.wallet_passphrase_file).read_text().strip())
+    with MarketClient.connect(info.api.url) as api:
+        challenge = api.challenge()
+        session = api.login(wallet.present(challenge["audience"], challenge["nonce"]))
+    assert "admin" in session["roles"]
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def all_stopped(env: dict[str, str]) -> None:
+    assert not [port for port in ports(env) if listening(port)], "a process still listens"
+    assert not (Path(env["KRAKEN_DATA_DIR"]) / "platform.json").exists()
+
+
+def test_up_runs_the_platform_stops_cleanly_resumes_and_reports_a_dead_child(
+    environment: dict[str, str],  # noqa: F811 - the fixture
+) -> None:
+    up, first = start(environment)
+    try:
+        check_running(first)
+        check_admin(first)
+        blocks = block_number(first.chain.url)
+    finally:
+        up.send_signal(signal.SIGINT)
+        output, errors = up.communicate(timeout=60)
+    assert up.returncode == 0, errors
+    assert PlatformInfo.model_validate_json(output) == first  # --json printed the same
+    assert first.first_start and first.chain.deployed_now
+    assert "contracts deployed" in errors and "stopped" in errors
+    all_stopped(environment)
+
+    again, second = start(environment)
+    try:
+        check_running(second)
+        assert not second.first_start
+        assert second.nodes == first.nodes  # same keys, accounts, endpoints
+        assert (second.wallets, second.depute) == (first.wallets, first.depute)
+        assert second.chain.contracts == first.chain.contracts
+        assert block_number(second.chain.url) == blocks  # nothing deployed or registered again
+        os.kill(second.processes["node-1"], signal.SIGKILL)
+        _, errors = again.communicate(timeout=60)
+    finally:
+        if again.poll() is None:
+            again.send_signal(signal.SIGINT)
+            again.communicate(timeout=60)
+    assert again.returncode == 1
+    assert "node-1 exited" in errors and second.logs["node-1"] in errors
+    all_stopped(environment)
+    print(f"ready in {first.ready_in_seconds} s (first start), {second.ready_in_seconds} s")
+
+
+def test_a_process_failing_at_start_stops_up_naming_its_log(
+    environment: dict[str, str],  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    # The API cannot open its database (a directory), so it exits while starting.
+    environment["KRAKEN_DATABASE_URL"] = f"sqlite:///{tmp_path}"
+    done = subprocess.run([*CLI, "up"], env=environment, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 1
+    log = Path(environment["KRAKEN_DATA_DIR"]).resolve() / "logs" / "api.log"
+    assert f"api exited with status 1; its log: {log}" in done.stderr, done.stderr
+    assert "api |" in done.stderr  # the end of the log, printed
+    all_stopped(environment)
+    assert json.loads(Path(environment["KRAKEN_DATA_DIR"], "deployment.json").read_text())
+
+
+def test_a_child_stops_when_up_is_killed(environment: dict[str, str]) -> None:  # noqa: F811
+    """Children have their own process groups; a SIGKILLed 'up' still leaves no orphan."""
+    port = environment["KRAKEN_API_PORT"]
+    spawn = (
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-m', 'kraken_market.platform.child', "
+        f"'--parent', str(os.getpid()), 'api', 'serve', '--port', '{port}'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", spawn], env=environment, stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    deadline = time.monotonic() + 60
+    while not listening(int(port)):
+        assert time.monotonic() < deadline, "the API did not start"
+        time.sleep(0.1)
+    parent.kill()
+    parent.communicate(timeout=10)
+    deadline = time.monotonic() + 20
+    while listening(int(port)) or alive(child):
+        assert time.monotonic() < deadline, "the child outlived its parent"
+        time.sleep(0.1)
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting for an init that does not reap counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status

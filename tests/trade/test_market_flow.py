@@ -1,0 +1,259 @@
+"""Publish on chain, pay, fulfil from the payment notification, claim and rule: the API,
+the seller's and buyer's SDK and the indexer against one in-process chain."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from eth_tester import EthereumTester, PyEVMBackend
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from web3 import EthereumTesterProvider, Web3
+
+from kraken_market.api.app import create_app
+from kraken_market.client import ApiError
+from kraken_market.db.engine import make_session_factory
+from kraken_market.identity import binding
+from kraken_market.ledger.client import Ledger, dev_account
+from kraken_market.ledger.indexer import Indexer
+from kraken_market.settings import Settings
+from kraken_market.smpc.functions.spec import ComputationSpec
+from kraken_market.smpc.keys import NodeKeyPair
+from kraken_market.trade.buy import buy_access, computation_job, pay_computation
+from kraken_market.trade.claims import evidence_hash
+from kraken_market.trade.fulfilment import Fulfilment
+from kraken_market.trade.publish import publish_on_chain
+from tests.conftest import Account, person
+from tests.factories import product_body
+from tests.ledger.conftest import DATA, Market, _deploy
+
+SPEC = ComputationSpec(function="mean@1", columns=["age"])
+
+
+class RecordingForwarder:
+    """Stands in for the nodes' HTTP endpoints: records each job forwarded."""
+
+    def __init__(self) -> None:
+        self.jobs: list[dict[str, Any]] = []
+
+    def forward(self, job: Mapping[str, Any]) -> dict[str, Any]:
+        self.jobs.append(dict(job))
+        return {"http://node0": {"state": "queued"}}
+
+
+class Arbiter:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def rule(self, purchase_id: int, *, uphold: bool) -> str:
+        return self.ledger.rule(purchase_id, uphold=uphold).tx_hash
+
+
+@pytest.fixture(scope="module")
+def chain() -> Market:
+    return _deploy("in-process", Web3(EthereumTesterProvider(EthereumTester(PyEVMBackend()))))
+
+
+@pytest.fixture
+def forwarder() -> RecordingForwarder:
+    return RecordingForwarder()
+
+
+@pytest.fixture
+def market_app(
+    settings: Settings, engine: Engine, chain: Market, forwarder: RecordingForwarder
+) -> FastAPI:
+    return create_app(
+        settings,
+        engine=engine,
+        verifier=chain.as_(2),
+        forwarder=forwarder,
+        arbiter=Arbiter(chain.arbiter),
+    )
+
+
+@pytest.fixture
+def indexer(engine: Engine, chain: Market) -> Indexer:
+    return Indexer(chain.w3, chain.deployment, engine)
+
+
+def bound(app: FastAPI, chain: Market, name: str, index: int, **kw: Any) -> tuple[Account, Ledger]:
+    """A logged-in person whose DID is bound to dev account ``index`` (funded)."""
+    who = person(app, name, **kw)
+    made = binding.bind(
+        who.key, dev_account(index), audience=app.state.identity.base_url, now=datetime.now(UTC)
+    )
+    who.api.bind(made.jws, made.account_signature)
+    ledger = chain.as_(index)
+    if ledger.balance() < 100 * DATA:
+        chain.funded(ledger)
+    return who, ledger
+
+
+def analytics_product(seller: Account) -> dict[str, Any]:
+    body = product_body("analytics", storage_links=["s3://shares/p/manifest.jws"])
+    return seller.api.create_product(body)
+
+
+def test_a_product_is_listed_once_the_indexer_sees_its_publication(
+    market_app: FastAPI, chain: Market, indexer: Indexer
+) -> None:
+    seller, ledger = bound(market_app, chain, "sam", 7)
+    product = analytics_product(seller)
+    published = publish_on_chain(seller.api, ledger, product["id"], stake=20 * DATA, wait=0)
+    assert published.transaction is not None and not published.listed
+    assert seller.api.chain_state(product["id"])["published"] is False
+    indexer.poll_once()
+    state = seller.api.chain_state(product["id"])
+    assert state["published"] and state["owner"] == ledger.address
+    assert state["owner_did"] == seller.key.did
+    assert (state["quality"], state["stake"]) == ("staked", str(20 * DATA))
+    assert state["metadata_matches"] and state["policy_matches"]
+    again = publish_on_chain(seller.api, ledger, product["id"], wait=1)
+    assert again.transaction is None and again.listed  # a retry locks no second stake
+    seller.api.update_product(product["id"], {"title": "Resting heart rate, edited"})
+    assert seller.api.chain_state(product["id"])["metadata_matches"] is False
+
+
+def test_a_paid_computation_is_forwarded_once(
+    market_app: FastAPI,
+    chain: Market,
+    indexer: Indexer,
+    forwarder: RecordingForwarder,
+    engine: Engine,
+) -> None:
+    seller, seller_ledger = bound(market_app, chain, "sam", 7)
+    product = analytics_product(seller)
+    publish_on_chain(seller.api, seller_ledger, product["id"], stake=20 * DATA, wait=0)
+    indexer.poll_once()
+    buyer, ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
+    key = NodeKeyPair.generate().public_key
+    rid = "0x" + secrets.token_hex(32)
+    spec = SPEC.model_dump(mode="json", by_alias=True)
+    job = buyer.api.submit_computation(computation_job(rid, spec, [product["id"]], key))
+    assert job["state"] == "awaiting_payment" and not forwarder.jobs
+
+    paid = pay_computation(buyer.api, ledger, rid, SPEC.digest(), [product["id"]], "research", key)
+    balance = ledger.balance()
+    fulfilment = Fulfilment(make_session_factory(engine), forwarder)
+    indexer.subscribe(fulfilment, Fulfilment.EVENTS)
+    indexer.poll_once()
+    assert len(forwarder.jobs) == 1
+    sent = forwarder.jobs[0]
+    assert sent["products"] == [
+        {
+            "product_id": product["id"],
+            "manifest": "s3://shares/p/manifest.jws",
+            "owner": seller.key.did,
+        }
+    ]
+    assert buyer.api.computation(rid)["state"] == "forwarded"
+    for event in indexer.history(names=["ComputationRequested"]):  # redelivered: no resend
+        fulfilment(event)
+    assert fulfilment.catch_up() == 0 and len(forwarder.jobs) == 1
+    again = pay_computation(buyer.api, ledger, rid, SPEC.digest(), [product["id"]], "research", key)
+    assert again.transaction is None and again.purchase_id == paid.purchase_id
+    assert ledger.balance() == balance  # never charged twice
+    # the same job again is the same job; other content under the id is refused
+    assert buyer.api.submit_computation(computation_job(rid, spec, [product["id"]], key))
+    other = computation_job(rid, spec, [product["id"]], NodeKeyPair.generate().public_key)
+    with pytest.raises(ApiError) as refused:
+        buyer.api.submit_computation(other)
+    assert refused.value.api_code == "job_conflict"
+    stranger, _ = bound(market_app, chain, "una", 9)
+    with pytest.raises(ApiError) as hidden:
+        stranger.api.computation(rid)
+    assert hidden.value.api_code == "computation_not_found"
+
+
+def test_jobs_for_unpublished_products_are_refused(market_app: FastAPI, chain: Market) -> None:
+    seller, _ = bound(market_app, chain, "sam", 7)
+    product = analytics_product(seller)  # in the catalog, not on chain
+    buyer, _ = bound(market_app, chain, "rhea", 8, category="research-institution")
+    job = computation_job(
+        "0x" + secrets.token_hex(32),
+        SPEC.model_dump(mode="json", by_alias=True),
+        [product["id"]],
+        NodeKeyPair.generate().public_key,
+    )
+    with pytest.raises(ApiError) as refused:
+        buyer.api.submit_computation(job)
+    assert refused.value.api_code == "not_published"
+
+
+def test_a_paid_job_left_behind_by_a_crash_is_forwarded_by_catch_up(
+    market_app: FastAPI,
+    chain: Market,
+    indexer: Indexer,
+    forwarder: RecordingForwarder,
+    engine: Engine,
+) -> None:
+    seller, seller_ledger = bound(market_app, chain, "sam", 7)
+    product = analytics_product(seller)
+    publish_on_chain(seller.api, seller_ledger, product["id"], stake=20 * DATA, wait=0)
+    indexer.poll_once()
+    buyer, ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
+    key = NodeKeyPair.generate().public_key
+    rid = "0x" + secrets.token_hex(32)
+    buyer.api.submit_computation(
+        computation_job(rid, SPEC.model_dump(mode="json", by_alias=True), [product["id"]], key)
+    )
+    pay_computation(buyer.api, ledger, rid, SPEC.digest(), [product["id"]], "research", key)
+    indexer.poll_once()  # stored, but no fulfilment subscribed: the process "died"
+    assert not forwarder.jobs
+    assert Fulfilment(make_session_factory(engine), forwarder).catch_up() == 1
+    assert [j["request_id"] for j in forwarder.jobs] == [rid]
+
+
+def test_a_claim_is_filed_with_evidence_and_ruled_through_the_api(
+    market_app: FastAPI, chain: Market, indexer: Indexer
+) -> None:
+    seller, seller_ledger = bound(market_app, chain, "sam", 7)
+    product = seller.api.create_product(product_body("batch"))
+    publish_on_chain(seller.api, seller_ledger, product["id"], stake=20 * DATA, wait=0)
+    buyer, ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
+    bought = buy_access(buyer.api, ledger, product["id"], "research")
+    indexer.poll_once()
+    statement = "The file has 10 rows, not the 10,000 described."
+    digest = buyer.api.claim_evidence(bought.purchase_id, product["id"], statement)
+    assert digest == evidence_hash(bought.purchase_id, product["id"], statement)
+    stranger, _ = bound(market_app, chain, "una", 9)
+    with pytest.raises(ApiError) as not_theirs:
+        stranger.api.claim_evidence(bought.purchase_id, product["id"], "me too")
+    assert not_theirs.value.api_code == "not_buyer"
+    ledger.file_claim(bought.purchase_id, product["id"], bytes.fromhex(digest[2:]))
+    indexer.poll_once()
+    assert seller.api.chain_state(product["id"])["quality"] == "disputed"
+    [claim] = seller.api.claims(product["id"])
+    assert (claim["statement"], claim["status"]) == (statement, "open")
+
+    with pytest.raises(ApiError) as no_role:
+        seller.api.rule(bought.purchase_id, uphold=True)
+    assert no_role.value.api_code == "forbidden"
+    arbiter = person(market_app, "ada", roles=("arbiter",))
+    ruled = arbiter.api.rule(bought.purchase_id, uphold=False)
+    assert ruled["transaction"].startswith("0x")
+    indexer.poll_once()
+    assert seller.api.chain_state(product["id"])["quality"] == "staked"
+    assert [c["status"] for c in arbiter.api.claims(product["id"])] == ["rejected"]
+    second = buy_access(buyer.api, ledger, product["id"], "research")  # the grant is reused
+    assert second.purchase_id != bought.purchase_id
+    ledger.approve_product(second.purchase_id, product["id"])  # a claimed purchase cannot
+    indexer.poll_once()
+    state = seller.api.chain_state(product["id"])
+    assert (state["quality"], state["stake"], state["approvals"]) == ("approved", "0", 1)
+
+
+def test_claims_are_private_to_owner_and_arbiters(market_app: FastAPI, chain: Market) -> None:
+    seller, _ = bound(market_app, chain, "sam", 7)
+    product = seller.api.create_product(product_body("batch"))
+    nosy = person(market_app, "una")
+    answer = TestClient(market_app).get(
+        f"/api/v1/products/{product['id']}/claims", headers=nosy.headers
+    )
+    assert (answer.status_code, answer.json()["code"]) == (403, "forbidden")

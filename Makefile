@@ -30,13 +30,14 @@ format: $(READY)
 typecheck: $(READY)
 	$(BIN)/mypy
 
-## bench: catalog search, ledger throughput, login verification, SMPC (each against its baseline)
+## bench: catalog search, ledger throughput, login verification, SMPC, the paid computation end to end (each against its baseline)
 bench: $(READY)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python -m bench.ledger_market
 	$(BIN)/python -m bench.identity
 	$(BIN)/python -m bench.smpc
+	$(BIN)/python -m bench.e2e
 
 ## contracts: recompile the Vyper contracts into the committed artifacts (ledger/contracts/artifacts)
 contracts: $(READY)

@@ -97,11 +97,14 @@ class Marketplace:
         min_cohort: int = 10,
         purpose: str = "research",
         request_id: str | None = None,
+        union: str | None = None,
         timeout: float = 900,
     ) -> pd.DataFrame | None:
         """Buy ``function`` over ``products`` and return its result (None: fewer rows
-        than ``min_cohort`` matched, and nothing else is revealed). Pass the same
-        ``request_id`` to resume after an interruption: nothing is paid twice."""
+        than ``min_cohort`` matched, and nothing else is revealed). With ``union`` (a
+        Data Union's id) it runs over all the union's members, bought as one item:
+        pass ``products=[]``. Pass the same ``request_id`` to resume after an
+        interruption: nothing is paid twice."""
         from kraken_market.smpc.functions.spec import ComputationSpec
         from kraken_market.trade.results import compute_via_market
 
@@ -115,9 +118,13 @@ class Marketplace:
             }
         )
         rid = request_id or "0x" + secrets.token_hex(32)
+        items = [union] if union else None
+        if union:
+            products = [m["product_id"] for m in self.api.union(union)["members"]]
         outcome = compute_via_market(
-            self.api, self.ledger, spec, products, purpose, rid, self.jobs_dir, timeout=timeout
-        )
+            self.api, self.ledger, spec, products, purpose, rid, self.jobs_dir,
+            items=items, timeout=timeout,
+        )  # fmt: skip
         return outcome.table
 
     def buy_access(self, product: str, purpose: str = "research") -> Purchase:

@@ -257,3 +257,54 @@ def test_claims_are_private_to_owner_and_arbiters(market_app: FastAPI, chain: Ma
         f"/api/v1/products/{product['id']}/claims", headers=nosy.headers
     )
     assert (answer.status_code, answer.json()["code"]) == (403, "forbidden")
+
+
+def test_a_union_is_bought_as_one_item_and_computed_over_its_members(
+    market_app: FastAPI,
+    chain: Market,
+    indexer: Indexer,
+    forwarder: RecordingForwarder,
+    engine: Engine,
+) -> None:
+    first, first_ledger = bound(market_app, chain, "sam", 7)
+    second, second_ledger = bound(market_app, chain, "sol", 9)
+    members = []
+    for owner, ledger in ((first, first_ledger), (second, second_ledger)):
+        product = analytics_product(owner)
+        publish_on_chain(owner.api, ledger, product["id"], stake=20 * DATA, wait=0)
+        members.append(product["id"])
+    union, _ = first_ledger.propose_union({members[0]: 1, members[1]: 3})
+    second_ledger.consent_union(union)
+    listed = first.api.create_union(
+        {
+            "title": "Two cohorts",
+            "members": [
+                {"product_id": members[0], "weight": 1},
+                {"product_id": members[1], "weight": 3},
+            ],
+        }
+    )
+    assert listed["id"] == "0x" + union.hex()
+    early, _ = bound(market_app, chain, "una", 6, category="research-institution")
+    with pytest.raises(ApiError) as pending:  # not every member consented yet
+        early.api.grant(listed["id"], "research")
+    assert pending.value.api_code == "product_not_for_sale"
+    second.api.consent(listed["id"])
+    with pytest.raises(ApiError) as unlisted:
+        early.api.grant(listed["id"], "marketing")  # a purpose no member's policy allows
+    assert unlisted.value.api_code == "not_eligible"
+    indexer.subscribe(Fulfilment(make_session_factory(engine), forwarder), Fulfilment.EVENTS)
+    indexer.poll_once()
+    buyer, ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
+    key = NodeKeyPair.generate().public_key
+    rid = "0x" + secrets.token_hex(32)
+    spec = SPEC.model_dump(mode="json", by_alias=True)
+    buyer.api.submit_computation(computation_job(rid, spec, members, key))
+    union_id = "0x" + union.hex()
+    pay_computation(buyer.api, ledger, rid, SPEC.digest(), [union_id], "research", key)
+    indexer.poll_once()
+    [sent] = forwarder.jobs
+    assert [p["product_id"] for p in sent["products"]] == members
+    assert {p["owner"] for p in sent["products"]} == {first.key.did, second.key.did}
+    paid = chain.as_(8).computation(rid)
+    assert paid is not None and chain.as_(8).purchase(paid.purchase_id).items == (union,)  # type: ignore[union-attr]

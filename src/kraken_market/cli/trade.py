@@ -32,6 +32,7 @@ from kraken_market.cli.ledger_common import (
     parse_amount,
     product_key,
 )
+from kraken_market.errors import InvalidRequest
 
 app = typer.Typer(
     help="Trade: publish a product on chain with its stake, buy access, subscribe, "
@@ -162,8 +163,13 @@ def _read_spec(path: Path) -> dict[str, Any]:
 @fails_cleanly
 def compute(
     spec: Annotated[Path, typer.Option(help='The computation: JSON {"function": "mean@1", ...}')],
-    product: Annotated[list[str], typer.Option("--product", help="Product id (repeat: union)")],
     out_file: Annotated[Path, typer.Option("--out", help="CSV file to write the result to")],
+    product: Annotated[
+        list[str] | None, typer.Option("--product", help="Product id (repeat for several)")
+    ] = None,
+    union: Annotated[
+        str | None, typer.Option(help="A Data Union's id: compute over all its members")
+    ] = None,
     purpose: Purpose = "research",
     request_id: Annotated[
         str | None, typer.Option(help="Resume a request: the id printed before (never pays twice)")
@@ -179,20 +185,24 @@ def compute(
     from kraken_market.trade.results import compute_via_market
 
     computation = ComputationSpec.model_validate(_read_spec(spec))
-    for item in product:
+    if bool(product) == bool(union):
+        raise InvalidRequest("give the products (--product, repeatable) or one --union")
+    for item in [*(product or []), *([union] if union else [])]:
         product_key(item)
     rid = request_id or "0x" + secrets.token_hex(32)
     err.print(f"request {rid} (to resume: --request-id {rid})")
     folder = settings().data_dir / "analytics"
     with client() as api:
+        members = [m["product_id"] for m in api.union(union)["members"]] if union else None
         outcome = compute_via_market(
             api,
             ledger(dev_account, key_file, signs=True),
             computation,
-            product,
+            members or product or [],
             purpose,
             rid,
             folder,
+            items=[union] if union else None,
             timeout=timeout,
         )
     if outcome.table is None:

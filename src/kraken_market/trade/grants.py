@@ -16,8 +16,11 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kraken_market.catalog.errors import ProductNotFound, UnionNotFound
+from kraken_market.catalog.models import Product, UnionMember
 from kraken_market.catalog.schemas import Policy
 from kraken_market.catalog.service import ProductService
+from kraken_market.catalog.unions import UnionService
 from kraken_market.catalog.vocabulary import Availability
 from kraken_market.companies.models import Company
 from kraken_market.identity.models import AuthSession, DidBinding
@@ -67,16 +70,40 @@ class GrantService:
         self.verifier = verifier
         self.lifetime = lifetime
 
-    def grant(self, principal: Principal, product_id: str, purpose: str, now: datetime) -> Granted:
-        product = ProductService(self.session).get(product_id)
-        if product.availability != Availability.LISTED:
+    def _offer(self, item: str) -> list[Product]:
+        """The products an item sells: the product, or every member of a Data Union
+        (bought as one item, so the buyer must meet every member's policy)."""
+        try:
+            return [ProductService(self.session).get(item)]
+        except ProductNotFound:
+            pass
+        try:
+            union = UnionService(self.session).get(item)
+        except UnionNotFound:
+            raise ProductNotFound(f"no product or Data Union {item}") from None
+        if union.status != "active":
             raise ProductNotForSale(
-                f"the product is {product.availability}: no new purchases",
-                details={"availability": product.availability},
+                "the Data Union waits for its members' consent: no purchases yet",
+                details={"status": union.status},
             )
-        policy = Policy.model_validate(product.policy)
+        members = self.session.scalars(
+            select(UnionMember.product_id).where(UnionMember.union_id == union.id)
+        ).all()
+        return [ProductService(self.session).get(member) for member in members]
+
+    def grant(self, principal: Principal, product_id: str, purpose: str, now: datetime) -> Granted:
+        offer = self._offer(product_id)
         facts = buyer_facts(self.session, principal)
-        eligibility.check(policy, facts, purpose, now)
+        policies = []
+        for product in offer:
+            if product.availability != Availability.LISTED:
+                raise ProductNotForSale(
+                    f"product {product.id} is {product.availability}: no new purchases",
+                    details={"availability": product.availability, "product": product.id},
+                )
+            policy = Policy.model_validate(product.policy)
+            eligibility.check(policy, facts, purpose, now)
+            policies.append(policy)
         binding = self.session.get(DidBinding, principal.did)
         if binding is None:
             raise BindingRequired(
@@ -87,16 +114,16 @@ class GrantService:
             raise VerifierUnavailable(
                 "this marketplace has no verifier key configured (KRAKEN_VERIFIER_KEY_FILE)"
             )
-        expiry = now + self.lifetime
-        if policy.expires_at is not None:
-            expiry = min(expiry, policy.expires_at)
+        expiry = min(
+            [now + self.lifetime, *(p.expires_at for p in policies if p.expires_at is not None)]
+        )
         receipt = self.verifier.grant(
             binding.account, product_id, purpose_code(purpose), int(expiry.timestamp())
         )
         transaction = str(getattr(receipt, "tx_hash", ""))
         record_grant(  # for seller insight: the buyer categories the chain does not hold
             self.session,
-            item=product.id,
+            item=product_id.lower(),
             account=binding.account,
             buyer_categories=facts.categories,
             purpose=purpose,

@@ -81,13 +81,17 @@ def compute_via_market(
     request_id: str,
     folder: Path,
     *,
+    items: Sequence[str] | None = None,
     timeout: float = 900,
 ) -> ComputationResult:
-    """Buy ``spec`` over ``products`` under ``request_id`` and return its result."""
+    """Buy ``spec`` over ``products`` under ``request_id`` and return its result.
+    ``items`` are what is paid for (default: the products; a Data Union's id pays for
+    all its members, whose revenue the chain splits by weight)."""
     key = result_key(folder, request_id)
     body = spec.model_dump(mode="json", by_alias=True)
+    paid = list(items) if items else list(products)
     api.submit_computation(computation_job(request_id, body, products, key.public_key))
-    pay_computation(api, ledger, request_id, spec.digest(), products, purpose, key.public_key)
+    pay_computation(api, ledger, request_id, spec.digest(), paid, purpose, key.public_key)
     try:
         job = _forwarded(api, request_id, timeout)
     except ComputationRefused:  # e.g. refused while a node restarted: ask once more

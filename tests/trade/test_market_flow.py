@@ -308,3 +308,22 @@ def test_a_union_is_bought_as_one_item_and_computed_over_its_members(
     assert {p["owner"] for p in sent["products"]} == {first.key.did, second.key.did}
     paid = chain.as_(8).computation(rid)
     assert paid is not None and chain.as_(8).purchase(paid.purchase_id).items == (union,)  # type: ignore[union-attr]
+
+
+def test_a_derived_product_is_published_with_its_parents_and_its_lineage_is_on_chain(
+    market_app: FastAPI, chain: Market, indexer: Indexer
+) -> None:
+    from kraken_market.ledger.provenance import history
+
+    seller, ledger = bound(market_app, chain, "sam", 7)
+    parent = seller.api.create_product(product_body("batch"))
+    publish_on_chain(seller.api, ledger, parent["id"], stake=20 * DATA, wait=0)
+    curated = seller.api.create_product(
+        product_body("batch", title="Cleaned heart rate", parents=[parent["id"]])
+    )
+    publish_on_chain(seller.api, ledger, curated["id"], stake=20 * DATA, wait=0)
+    indexer.poll_once()
+    assert ledger.parents_of(curated["id"]) == [bytes.fromhex(parent["id"][2:])]
+    lineage = history(ledger, curated["id"]).as_dict()["lineage"]["edges"]
+    assert lineage == [{"child": curated["id"], "parent": parent["id"]}]
+    assert seller.api.chain_state(curated["id"])["metadata_matches"]  # parents are covered

@@ -222,6 +222,12 @@ class MarketClient:
         result: dict[str, Any] = self._call("GET", f"/api/v1/products/{product_id}/chain")
         return result
 
+    def register_publisher(self, product_id: str) -> dict[str, Any]:
+        """Name your bound account as the one this product is published on chain from."""
+        path = f"/api/v1/products/{product_id}/publisher"
+        result: dict[str, Any] = self._call("POST", path)
+        return result
+
     def grant(self, product_id: str, purpose: str) -> dict[str, Any]:
         """Ask the verifier for a grant (your credentials against the product's policy)."""
         body = {"purpose": purpose}

@@ -169,3 +169,21 @@ def test_a_seller_who_is_not_the_owner_is_told_before_anything_is_sold(
         world.down = set()
     assert incomplete.value.published.accepted == (2,)
     assert set(incomplete.value.published.failed) == {0, 1}
+
+
+def test_publishing_a_file_again_under_the_same_key_id_is_refused_and_keeps_the_first(
+    tmp_path: Path,
+) -> None:
+    from kraken_market.access.errors import FileExists
+    from kraken_market.access.seller import publish_file
+    from kraken_market.smpc.storage import LocalDirectory
+
+    storage = LocalDirectory(tmp_path / "store")
+    name = "0x" + "ab" * 32 + "/data.kdata"
+    with storage.writer(name) as sink:
+        sink.write(b"the first upload")
+    data = tmp_path / "v2.csv"
+    data.write_text("a,b\n1,2\n")
+    with pytest.raises(FileExists):
+        publish_file(data, "0x" + "ab" * 32, storage, [], None)  # type: ignore[arg-type]
+    assert storage.read(name) == b"the first upload"

@@ -52,6 +52,7 @@ OPERATIONS = [
     ("GET", "/api/v1/products/{product_id}/lineage"),
     ("POST", "/api/v1/products/{product_id}/grants"),
     ("GET", "/api/v1/products/{product_id}/chain"),
+    ("POST", "/api/v1/products/{product_id}/publisher"),
     ("GET", "/api/v1/products/{product_id}/claims"),
     ("GET", "/api/v1/products/{product_id}/insight"),
     ("GET", "/api/v1/products/{product_id}/price-suggestion"),

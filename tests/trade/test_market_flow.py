@@ -327,3 +327,62 @@ def test_a_derived_product_is_published_with_its_parents_and_its_lineage_is_on_c
     lineage = history(ledger, curated["id"]).as_dict()["lineage"]["edges"]
     assert lineage == [{"child": curated["id"], "parent": parent["id"]}]
     assert seller.api.chain_state(curated["id"])["metadata_matches"]  # parents are covered
+
+
+def test_a_pause_and_a_new_price_apply_to_the_next_purchase_even_with_a_grant(
+    market_app: FastAPI, chain: Market
+) -> None:
+    from kraken_market.ledger.errors import Reverted
+    from kraken_market.trade.buy import ensure_grant
+    from kraken_market.trade.publish import sync_on_chain
+
+    seller, seller_ledger = bound(market_app, chain, "sam", 7)
+    product = seller.api.create_product(product_body("batch"))
+    publish_on_chain(seller.api, seller_ledger, product["id"], stake=20 * DATA, wait=0)
+    buyer, ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
+    ensure_grant(buyer.api, ledger, product["id"], "research")  # granted before the pause
+    seller.api.update_product(product["id"], {"availability": "paused"})
+    assert sync_on_chain(seller.api, seller_ledger, product["id"]) == ["availability paused"]
+    balance = ledger.balance()
+    with pytest.raises(Reverted):
+        ledger.buy_access(product["id"], 0)
+    assert ledger.balance() == balance
+    seller.api.update_product(
+        product["id"], {"availability": "listed", "prices": {"access": "7000"}}
+    )
+    assert sync_on_chain(seller.api, seller_ledger, product["id"]) == [
+        "availability listed",
+        "prices",
+    ]
+    assert buy_access(buyer.api, ledger, product["id"], "research").amount == 7000
+    assert sync_on_chain(seller.api, seller_ledger, product["id"]) == []
+
+
+def test_a_product_published_on_chain_by_someone_else_is_neither_granted_nor_paid(
+    market_app: FastAPI, chain: Market, indexer: Indexer
+) -> None:
+    from kraken_market.ledger.model import ModeCode, Prices
+    from kraken_market.trade.buy import ensure_grant
+    from kraken_market.trade.publish import PublishedElsewhere
+    from kraken_market.trade.publishers import ChainOwnerUnverified
+
+    seller, seller_ledger = bound(market_app, chain, "sam", 7)
+    product = seller.api.create_product(product_body("batch"))
+    mallory, mallory_ledger = bound(market_app, chain, "mallory", 9)
+    mallory_ledger.publish(  # the catalog id is public: Mallory publishes it first
+        product["id"], mode=ModeCode.BATCH, prices=Prices(access=1), stake=20 * DATA
+    )
+    indexer.poll_once()
+    state = seller.api.chain_state(product["id"])
+    assert state["published"] and not state["verified"] and state["owner_did"] == mallory.key.did
+    buyer, ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
+    with pytest.raises(ApiError) as refused:
+        buyer.api.grant(product["id"], "research")
+    assert refused.value.api_code == "chain_owner_unverified"
+    with pytest.raises(ChainOwnerUnverified):
+        ensure_grant(buyer.api, ledger, product["id"], "research")
+    with pytest.raises(PublishedElsewhere):
+        publish_on_chain(seller.api, seller_ledger, product["id"], wait=0)
+    with pytest.raises(ApiError) as not_theirs:  # Mallory cannot register as its publisher
+        mallory.api.register_publisher(product["id"])
+    assert not_theirs.value.api_code == "not_owner"

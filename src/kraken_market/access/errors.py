@@ -31,7 +31,8 @@ is part of the public API::
     ├── PurchaseUnknown           purchase_unknown
     └── KeyUnknown                key_unknown             (this node holds no such key share)
     Conflict (409)
-    └── KeyExists                 key_exists              (another deposit for the item and key id)
+    ├── KeyExists                 key_exists              (another deposit for the item and key id)
+    └── FileExists                file_exists             (seller SDK: file published already)
     PayloadTooLarge (413)         payload_too_large
     ServiceUnavailable (503)
     └── KeyUnavailable            key_unavailable         (fewer than t + 1 nodes released a share)
@@ -61,6 +62,7 @@ __all__ = [
     "DataFileTruncated",
     "DataFileWrongKey",
     "DepositorNotOwner",
+    "FileExists",
     "GrantMissing",
     "KeyCommitmentMismatch",
     "KeyExists",
@@ -184,3 +186,10 @@ class PayloadTooLarge(KrakenError):
 
 class KeyUnavailable(ServiceUnavailable):
     code = "key_unavailable"
+
+
+class FileExists(Conflict):
+    """The seller's file is already in the storage under that name (and its key with the
+    nodes): publishing again would replace the file but not the key."""
+
+    code = "file_exists"

@@ -34,7 +34,7 @@ from kraken_market.access.datafile import (
     key_commitment,
     new_data_key,
 )
-from kraken_market.access.errors import KeyUnavailable
+from kraken_market.access.errors import FileExists, KeyUnavailable
 from kraken_market.access.keyshares import check_key_id, seal_share, split_key
 from kraken_market.access.nodes import NodeRef, check_nodes, post
 from kraken_market.access.wire import KeyDeposit, b64encode, sha256_hex, sign_text
@@ -165,6 +165,13 @@ def publish_file(
     """
     item = normalise(product_id)
     name = object_name or f"{item}/{check_key_id(key_id)}.kdata"
+    if storage.exists(name):
+        # Its key is with the nodes already (a key id is deposited once): writing a new
+        # file there would leave buyers a ciphertext no deposited key opens.
+        raise FileExists(
+            f"{name} is published already; publish a new version under another key id",
+            details={"object_name": name, "key_id": key_id},
+        )
     key = new_data_key()
     deposits = prepare_deposits(key, item, nodes, account, t=t, key_id=key_id)
     with path.open("rb") as source, storage.writer(name) as sink:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from kraken_market.cli.common import JsonOption, client, fails_cleanly, out, print_json, table
+from kraken_market.cli.common import JsonOption, client, err, fails_cleanly, out, print_json, table
 from kraken_market.cli.insight import insight, price_suggestion
 
 app = typer.Typer(
@@ -203,7 +203,12 @@ def update(
         raise typer.BadParameter("nothing to change: give at least one option")
     with client() as api:
         product = api.update_product(product_id, changes)
+        on_chain = api.chain_state(product_id)["published"]
     print_json(product) if as_json else _show(product)
+    if on_chain:  # the chain record is what purchases are checked against
+        err.print(
+            f"published on chain: apply it there with 'kraken-market trade sync {product_id}'"
+        )
 
 
 @app.command()

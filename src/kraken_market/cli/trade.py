@@ -74,6 +74,23 @@ def publish(
 
 @app.command()
 @fails_cleanly
+def sync(
+    product: Annotated[str, typer.Argument(help="Your published product's id")],
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Apply the catalog's availability, prices, metadata and policy to the chain record
+    (after 'products update'): a pause or a new price holds for the next purchase."""
+    from kraken_market.trade.publish import sync_on_chain
+
+    product_key(product)
+    with client() as api:
+        changed = sync_on_chain(api, ledger(dev_account, key_file, signs=True), product)
+    out.print(f"on chain: {', '.join(changed)}" if changed else "the chain already matches")
+
+
+@app.command()
+@fails_cleanly
 def status(
     product: Annotated[str, typer.Argument(help="Product id")], as_json: JsonOption = False
 ) -> None:

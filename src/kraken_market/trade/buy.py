@@ -20,11 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kraken_market.client import MarketClient
+from kraken_market.client import ApiError, MarketClient
 from kraken_market.errors import Conflict
 from kraken_market.ledger.client import Ledger
 from kraken_market.ledger.model import purpose_code
 from kraken_market.smpc.keys import NodePublicKey
+from kraken_market.trade.publishers import ChainOwnerUnverified
 
 
 class PaidByOther(Conflict):
@@ -39,8 +40,27 @@ class Purchase:
     transaction: str | None
 
 
+def check_seller(client: MarketClient, item: str) -> None:
+    """Refuse to pay for a product whose on-chain owner its seller did not register
+    (someone else published its id first): the payment would go to them."""
+    try:
+        state = client.chain_state(item)
+    except ApiError as exc:
+        if exc.api_code == "product_not_found":
+            return  # a Data Union: its members were checked when it was granted
+        raise
+    if state["published"] and not state["verified"]:
+        raise ChainOwnerUnverified(
+            f"{item} is on chain under {state['owner']}, an account its seller did not "
+            "register: not paying",
+            details={"owner": state["owner"]},
+        )
+
+
 def ensure_grant(client: MarketClient, ledger: Ledger, item: str, purpose: str) -> None:
-    """A valid grant for ``item`` and ``purpose`` on chain for ``ledger``'s account."""
+    """A valid grant for ``item`` and ``purpose`` on chain for ``ledger``'s account, and
+    a seller the marketplace vouches for."""
+    check_seller(client, item)
     if not ledger.has_grant(ledger.address, item, purpose_code(purpose)):
         client.grant(item, purpose)
 

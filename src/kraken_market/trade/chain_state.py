@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from kraken_market.identity.models import DidBinding
 from kraken_market.ledger.model import AvailabilityCode
 from kraken_market.ledger.models import ChainEventRecord
+from kraken_market.trade.publishers import verified
 
 Quality = Literal["unstaked", "staked", "approved", "disputed", "slashed"]
 
@@ -53,6 +54,8 @@ class ChainState:
     published: bool = False
     owner: str | None = None
     owner_did: str | None = None
+    verified: bool = False
+    """The on-chain owner is vouched for (``trade.publishers``)."""
     published_at: datetime | None = None
     block: int | None = None
     transaction: str | None = None
@@ -72,6 +75,7 @@ class ChainState:
             "published": self.published,
             "owner": self.owner,
             "owner_did": self.owner_did,
+            "verified": self.verified,
             "published_at": self.published_at.isoformat() if self.published_at else None,
             "block": self.block,
             "transaction": self.transaction,
@@ -177,4 +181,5 @@ def chain_state(session: Session, product_id: str, contracts: Sequence[str] = ()
         state.owner_did = session.scalar(
             select(DidBinding.did).where(func.lower(DidBinding.account) == state.owner.lower())
         )
+        state.verified = verified(session, product_id, state.owner, state.owner_did)
     return state

@@ -45,7 +45,8 @@ from kraken_market.trade.errors import BindingRequired
 from kraken_market.trade.records import ComputationJob
 
 FORWARD_GRACE = timedelta(seconds=60)
-"""A job left ``forwarding`` this long (its forwarder died) is forwarded again."""
+"""A job left ``forwarding`` this long (its forwarder died) is forwarded again: longer
+than a forward can take (m = 3 nodes, each answering within the forwarder's 10 s)."""
 
 
 class JobConflict(Conflict):
@@ -60,11 +61,22 @@ class NotPublished(Conflict):
     code = "not_published"
 
 
+class NotPaid(Conflict):
+    code = "not_paid"
+
+
 class Forwarder(Protocol):
     def forward(self, job: Mapping[str, Any]) -> dict[str, Any]:
         """Submit ``job`` (a node ``JobRequest`` as JSON) to every node; each node's
         answer by endpoint: ``{"state": ...}`` or ``{"error": code, "message": ...}``."""
         ...
+
+
+def _asked(job: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What the buyer chose in a job (the backend fills in manifests and owners, which
+    may change when a seller re-uploads: a resumed request must still match)."""
+    products = tuple(p["product_id"] for p in job["products"])
+    return job["computation"], products, job["result_public_key"]
 
 
 def _account_of(session: Session, did: str) -> str:
@@ -98,15 +110,26 @@ class ComputationService:
             "products": [self._input(p) for p in dict.fromkeys(p.lower() for p in products)],
             "result_public_key": result_public_key.lower(),
         }
+        account = _account_of(self.session, principal.did)
         existing = self.session.get(ComputationJob, rid)
+        squatted = (
+            existing is not None
+            and existing.state == "awaiting_payment"
+            and not self._paid(existing)
+            and self._payer(rid) == account.lower()
+        )
+        if squatted:  # someone else's unpaid claim on the id this account paid for
+            self.session.delete(existing)
+            self.session.flush()
+            existing = None
         if existing is not None:
-            if existing.buyer != principal.account or existing.job != job:
+            if existing.buyer != principal.account or _asked(existing.job) != _asked(job):
                 raise JobConflict(f"request {rid} exists with other content: use a new id")
             return self._forward_if_paid(existing)
         record = ComputationJob(
             request_id=rid,
             buyer=principal.account,
-            account=_account_of(self.session, principal.did),
+            account=account,
             job=job,
             state="awaiting_payment",
             nodes={},
@@ -152,14 +175,18 @@ class ComputationService:
         """Forward the job again (after a node failed it): the payment on chain still
         covers it, nothing is paid twice."""
         record = self.get(principal, request_id)
-        if not self._paid(record.request_id):
-            raise Conflict(f"request {request_id} is not paid yet", details={"code": "not_paid"})
-        self.session.execute(
+        if not self._paid(record):
+            raise NotPaid(f"request {request_id} is not paid (by your account) yet")
+        self.session.execute(  # not while a forward is under way
             update(ComputationJob)
-            .where(ComputationJob.request_id == record.request_id)
+            .where(
+                ComputationJob.request_id == record.request_id,
+                ComputationJob.state.in_(("forwarded", "refused")),
+            )
             .values(state="awaiting_payment")
         )
         self.session.commit()
+        self.session.refresh(record)
         return self._forward_if_paid(record)
 
     # -- the payment notification -----------------------------------------------------
@@ -190,26 +217,31 @@ class ComputationService:
             if record.state == "forwarding":
                 record.state = "awaiting_payment"
                 self.session.commit()
-            if self._paid(record.request_id):
+            if self._paid(record):
                 self._forward(record)
                 count += 1
         return count
 
     # -- forwarding --------------------------------------------------------------------
 
-    def _paid(self, request_id: str) -> bool:
-        found = self.session.scalar(
-            select(ChainEventRecord.id)
+    def _payer(self, request_id: str) -> str | None:
+        """The account that paid ``request_id``, as indexed (lowercase), if any."""
+        payer = self.session.scalar(
+            select(ChainEventRecord.account)
             .where(
-                ChainEventRecord.item == request_id.lower(),
+                ChainEventRecord.item == request_id,
                 ChainEventRecord.name == "ComputationRequested",
             )
             .limit(1)
         )
-        return found is not None
+        return None if payer is None else payer.lower()
+
+    def _paid(self, record: ComputationJob) -> bool:
+        """Whether the indexer saw the job's payment, made by the job's buyer account."""
+        return self._payer(record.request_id) == record.account.lower()
 
     def _forward_if_paid(self, record: ComputationJob) -> ComputationJob:
-        return self._forward(record) if self._paid(record.request_id) else record
+        return self._forward(record) if self._paid(record) else record
 
     def _forward(self, record: ComputationJob) -> ComputationJob:
         if self.forwarder is None:

@@ -19,6 +19,7 @@ import httpx2
 from kraken_market.settings import Settings
 
 NODES_TTL = 30.0
+"""Seconds the registered nodes' endpoints are reused before the chain is read again."""
 
 
 def nodes_from_chain(settings: Settings) -> Callable[[], list[str]]:
@@ -43,7 +44,7 @@ class NodeForwarder:
         endpoints: Callable[[], Sequence[str]],
         *,
         http: httpx2.Client | None = None,
-        timeout: float = 30.0,
+        timeout: float = 10.0,
     ) -> None:
         self._endpoints = endpoints
         self._cached: tuple[float, list[str]] | None = None

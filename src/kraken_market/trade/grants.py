@@ -27,8 +27,10 @@ from kraken_market.identity.models import AuthSession, DidBinding
 from kraken_market.identity.principal import Principal
 from kraken_market.ledger.model import purpose_code
 from kraken_market.trade import eligibility
+from kraken_market.trade.chain_state import chain_state
 from kraken_market.trade.errors import BindingRequired, ProductNotForSale, VerifierUnavailable
 from kraken_market.trade.models import record_grant
+from kraken_market.trade.publishers import ChainOwnerUnverified
 
 
 class Verifier(Protocol):
@@ -104,6 +106,13 @@ class GrantService:
             policy = Policy.model_validate(product.policy)
             eligibility.check(policy, facts, purpose, now)
             policies.append(policy)
+            on_chain = chain_state(self.session, product.id)
+            if on_chain.published and not on_chain.verified:
+                raise ChainOwnerUnverified(
+                    f"product {product.id} is on chain under {on_chain.owner}, an account "
+                    "its seller did not register: it is not granted",
+                    details={"product": product.id, "owner": on_chain.owner},
+                )
         binding = self.session.get(DidBinding, principal.did)
         if binding is None:
             raise BindingRequired(

@@ -9,13 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from kraken_market.api.deps import CurrentPrincipal, FreshPrincipal, SessionDep
+from kraken_market.api.deps import CurrentPrincipal, FreshPrincipal, Publisher, SessionDep
 from kraken_market.api.responses import errors
 from kraken_market.catalog.ids import ID_PATTERN
 from kraken_market.catalog.service import ProductService, public
 from kraken_market.identity.principal import Principal
 from kraken_market.ledger.errors import NotDeployed
 from kraken_market.smpc.functions.spec import ComputationSpec
+from kraken_market.trade import publishers
 from kraken_market.trade.chain_state import chain_state
 from kraken_market.trade.claims import ClaimService, rule
 from kraken_market.trade.computations import ComputationService
@@ -24,6 +25,7 @@ from kraken_market.trade.records import ComputationJob
 from kraken_market.trade.routes import buyer
 
 router = APIRouter(tags=["trade"])
+UINT256_MAX = 2**256 - 1
 Id = Annotated[str, Path(pattern=ID_PATTERN)]
 HexId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
@@ -51,6 +53,18 @@ def product_chain(product_id: Id, request: Request, session: SessionDep) -> dict
     )
     state["policy_matches"] = state["published"] and state["policy_hash"] == policy_hash(product)
     return state
+
+
+@router.post(
+    "/products/{product_id}/publisher",
+    responses=errors(400, 401, 403, 404, 409, 413, 422, 503),
+)
+def register_publisher(product_id: Id, session: SessionDep, principal: Publisher) -> dict[str, str]:
+    """Name the ledger account you will publish this product from (the one bound to
+    your DID): only a product on chain under its registered account (or the owner's own)
+    is granted to buyers. 'kraken-market trade publish' does this first."""
+    row = publishers.register(session, principal, product_id)
+    return {"product": row.product_id, "account": row.account, "did": row.did}
 
 
 class ComputationSubmit(BaseModel):
@@ -125,7 +139,7 @@ def retry_computation(
 class EvidenceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    purchase_id: Annotated[int, Field(ge=1)]
+    purchase_id: Annotated[int, Field(ge=1, le=UINT256_MAX)]
     product_id: HexId
     statement: Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
 
@@ -164,7 +178,7 @@ class Ruling(BaseModel):
 
 @router.post("/claims/{purchase_id}/ruling", responses=errors(400, 401, 403, 409, 413, 422, 503))
 def rule_claim(
-    purchase_id: Annotated[int, Path(ge=1)],
+    purchase_id: Annotated[int, Path(ge=1, le=UINT256_MAX)],
     body: Ruling,
     request: Request,
     principal: FreshPrincipal,

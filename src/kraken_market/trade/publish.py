@@ -22,7 +22,7 @@ from kraken_market.catalog.vocabulary import AccessMode, Availability
 from kraken_market.client import MarketClient
 from kraken_market.errors import Conflict, InvalidRequest
 from kraken_market.ledger.client import Ledger
-from kraken_market.ledger.model import ModeCode, Prices
+from kraken_market.ledger.model import AvailabilityCode, ModeCode, Prices
 from kraken_market.trade.digests import metadata_hash, policy_hash
 
 
@@ -82,6 +82,7 @@ def publish_on_chain(
                 details={"owner": existing.owner},
             )
     else:
+        client.register_publisher(product_id)  # before the chain: nobody else can claim it
         receipt = ledger.publish(
             product_id,
             mode=ModeCode.of(AccessMode(product["access_mode"])),
@@ -104,3 +105,31 @@ def _wait_listed(client: MarketClient, product_id: str, wait: float) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.2)
+
+
+def sync_on_chain(client: MarketClient, ledger: Ledger, product_id: str) -> list[str]:
+    """Bring the chain record of a published product in line with its catalog entry
+    (availability, prices, metadata and policy hashes), from the owner's account: a
+    pause, a relisting or a new price applies to the next purchase at once, also for
+    buyers who hold a grant already. The names of what changed."""
+    product = client.product(product_id)
+    current = ledger.product(product_id)
+    if current is None:
+        raise InvalidRequest(f"{product_id} is not on chain: publish it first ('trade publish')")
+    changed: list[str] = []
+    availability = AvailabilityCode.of(Availability(product["availability"]))
+    if availability != current.availability:
+        ledger.set_availability(product_id, availability)
+        changed.append(f"availability {availability.name.lower()}")
+    prices = chain_prices(product)
+    if prices != current.prices:
+        ledger.set_prices(product_id, prices)
+        changed.append("prices")
+    for name, digest, wanted, update in (
+        ("metadata", current.metadata_hash, metadata_hash(product), ledger.set_metadata),
+        ("policy", current.policy_hash, policy_hash(product), ledger.set_policy),
+    ):
+        if "0x" + digest.hex() != wanted:
+            update(product_id, bytes.fromhex(wanted[2:]))
+            changed.append(name)
+    return changed

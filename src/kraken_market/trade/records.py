@@ -5,7 +5,8 @@ A ``computation_jobs`` row is what a buyer asked the nodes to compute, stored
 before (or after) they pay; the payment notification (the indexer's
 ``ComputationRequested`` event) makes the backend forward it, exactly once in
 effect (nodes accept a request id once; a forward that fails is retried).
-``claim_evidence`` holds the buyer's statement for a claim whose SHA-256 is in
+``product_publishers`` names the account a product may be published on chain
+from; ``claim_evidence`` holds the buyer's statement for a claim whose SHA-256 is in
 the claim on chain, so the arbiter reads what the chain committed to.
 """
 
@@ -46,4 +47,17 @@ class ClaimEvidence(Base):
     product_id: Mapped[str] = mapped_column(HASH)
     claimant: Mapped[str] = mapped_column(DID)
     statement: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ProductPublisher(Base):
+    """Who may publish a catalog product on chain: the account bound to the person who
+    registered as its publisher (its owner, or an employee acting for the owning
+    company). A product on chain under any other account is not vouched for."""
+
+    __tablename__ = "product_publishers"
+
+    product_id: Mapped[str] = mapped_column(HASH, primary_key=True)
+    account: Mapped[str] = mapped_column(String(42))
+    did: Mapped[str] = mapped_column(DID)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -12,21 +12,25 @@ request id: the payment on chain still covers it.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from kraken_market.client import MarketClient
-from kraken_market.errors import Conflict, ServiceUnavailable
+from kraken_market.errors import Conflict, InvalidRequest, ServiceUnavailable
+from kraken_market.files import write_private
 from kraken_market.ledger.client import Ledger
 from kraken_market.smpc.buyer import ComputationResult
 from kraken_market.smpc.client import AnalyticsClient
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair
 from kraken_market.smpc.node.authorise import LedgerChain
-from kraken_market.smpc.node.identity import load_hpke, write_private
+from kraken_market.smpc.node.identity import load_hpke
 from kraken_market.trade.buy import computation_job, pay_computation
+
+REQUEST_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 class ComputationRefused(Conflict):
@@ -38,12 +42,15 @@ class NotForwarded(ServiceUnavailable):
 
 
 def result_key(folder: Path, request_id: str) -> NodeKeyPair:
-    """The request's result key: made once, kept (0600) next to the buyer's jobs."""
+    """The request's result key: made once, kept (0600, written atomically and synced
+    before anything is paid) next to the buyer's jobs."""
+    if not REQUEST_ID.fullmatch(request_id):
+        raise InvalidRequest(f"{request_id!r} is not a request id: 0x and 64 hex digits")
     path = folder / f"{request_id.lower()}.key"
     if path.is_file():
         return load_hpke(path)
     key = NodeKeyPair.generate()
-    write_private(path, key.private_bytes.hex())
+    write_private(path, key.private_bytes.hex() + "\n")
     return key
 
 

@@ -1,4 +1,5 @@
-"""Trade: computation jobs forwarded to the nodes on payment; claim evidence.
+"""Trade: computation jobs forwarded to the nodes on payment; claim evidence; the
+registered publisher account of each product.
 
 Revision ID: 0006
 Revises: 0005
@@ -47,8 +48,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("evidence_hash", name=op.f("pk_claim_evidence")),
     )
     op.create_index(op.f("ix_claim_evidence_purchase_id"), "claim_evidence", ["purchase_id"])
+    op.create_table(
+        "product_publishers",
+        sa.Column("product_id", HASH, nullable=False),
+        sa.Column("account", sa.String(length=42), nullable=False),
+        sa.Column("did", DID, nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("product_id", name=op.f("pk_product_publishers")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("product_publishers")
     op.drop_table("claim_evidence")
     op.drop_table("computation_jobs")

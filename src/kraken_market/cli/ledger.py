@@ -30,6 +30,7 @@ from kraken_market.cli.ledger_common import (
     product_key,
 )
 from kraken_market.errors import InvalidRequest
+from kraken_market.ledger.errors import NotDeployed
 
 if TYPE_CHECKING:
     from kraken_market.trade.fulfilment import Fulfilment
@@ -230,6 +231,8 @@ def faucet(
     gas of both: a new wallet's account has none to pay with."""
     recipient = ledger(dev_account, key_file, signs=True).address
     keeper = ledger(dev_account=0)  # the embedded chain's admin: the faucet's minter
+    if "Faucet" not in keeper.contracts:
+        raise NotDeployed("this chain has no faucet: it exists on the embedded chain only")
     if keeper.ether_balance(recipient) < GAS_TOP_UP // 10:
         keeper.send_ether(recipient, GAS_TOP_UP)
     receipt = keeper.drip(parse_amount(amount), to=recipient)

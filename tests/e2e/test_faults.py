@@ -55,6 +55,12 @@ class Platform:
             assert time.monotonic() < deadline, "the platform's processes outlived it"
             time.sleep(0.2)
 
+    def logs(self) -> str:
+        """The tail of every process's log and of the nodes' MPC workers' (on failure)."""
+        data = Path(self.env["KRAKEN_DATA_DIR"])
+        files = sorted((data / "logs").glob("*.log")) + sorted(data.glob("nodes/*/jobs/*/*.log"))
+        return "\n".join(f"== {f}\n{f.read_text(errors='replace')[-1500:]}" for f in files)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
@@ -175,9 +181,13 @@ def test_a_node_killed_mid_job_fails_it_and_the_buyer_retries_without_paying(
     failed = httpx2.get(f"{platform.info.nodes[1].url}/jobs/{rid}", timeout=5).json()
     assert failed["state"] == "failed" and failed["error"]["code"] == "node_restarted"
     story.cast.login(buyer)
-    outcome = compute_via_market(
-        buyer.api, buyer.ledger, SPEC, [product], "research", rid, story.keys_dir, timeout=180
-    )
+    try:
+        outcome = compute_via_market(
+            buyer.api, buyer.ledger, SPEC, [product], "research", rid, story.keys_dir, timeout=180
+        )
+    except Exception as exc:
+        jobs = [httpx2.get(f"{n.url}/jobs/{rid}", timeout=5).text for n in platform.info.nodes]
+        raise AssertionError(f"{exc}\n{jobs}\n{platform.logs()}") from exc
     assert outcome.table is not None
     assert outcome.table.loc["mean", "heart_rate"] == pytest.approx(
         expected_mean()["heart_rate"], abs=1e-6

@@ -17,17 +17,24 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.cli.test_cli import free_port
 from tests.factories import product_body
 
 CLI = [sys.executable, "-m", "kraken_market"]
 
 
+LISTEN_PORTS = (29_000, 32_700)
+"""Where the platform's servers listen in these tests: below the kernel's ephemeral
+range (32768-60999 by default), which outgoing connections draw from. A port found
+free there (bind to 0) can be taken by a client connection before the server binds
+it: once seen in CI, a node failing to start with 'address in use'."""
+
+
 def free_ports(count: int) -> int:
-    """A port with ``count - 1`` free ports after it (node i of 'up' listens on base+i)."""
-    for _ in range(50):
-        base = free_port()
-        if base + count < 65_536 and all(port_free(base + i) for i in range(1, count)):
+    """A free port with ``count - 1`` free ports after it, outside the ephemeral range
+    (node i of 'up' listens on base+i)."""
+    for _ in range(200):
+        base = random.randrange(*LISTEN_PORTS)
+        if all(port_free(base + i) for i in range(count)):
             return base
     raise AssertionError(f"no {count} free ports in a row")
 
@@ -46,13 +53,15 @@ def environment(tmp_path: Path) -> dict[str, str]:
     """Every port 'kraken-market up' listens on is free and this test's own, so a
     platform already running on the defaults on this machine is no obstacle."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
+    base = free_ports(6)  # API, chain, Depute tool, 3 nodes
     env.update(
         KRAKEN_DATA_DIR=str(tmp_path / "data"),
-        KRAKEN_API_PORT=str(free_port()),
-        KRAKEN_CHAIN_PORT=str(free_port()),
-        KRAKEN_DEPUTE_PORT=str(free_port()),
-        KRAKEN_NODE_BASE_PORT=str(free_ports(3)),
-        KRAKEN_NODE_MPC_BASE_PORT=str(random.randrange(20_000, 50_000, 1000)),
+        KRAKEN_API_PORT=str(base),
+        KRAKEN_CHAIN_PORT=str(base + 1),
+        KRAKEN_DEPUTE_PORT=str(base + 2),
+        KRAKEN_NODE_BASE_PORT=str(base + 3),
+        # below the ephemeral range too: node i uses base + 1000 i + (0..999)
+        KRAKEN_NODE_MPC_BASE_PORT=str(random.randrange(10_000, 26_000, 1000)),
         KRAKEN_WALLET_PASSPHRASE="correct horse battery staple",
     )
     return env

@@ -25,6 +25,7 @@ import asyncio
 import json
 import os
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -176,7 +177,24 @@ def _write(out: Path, data: dict[str, Any]) -> None:
     partial.replace(out / "outcome.json")
 
 
+def _exit_with_node(out: Path, node: int) -> None:
+    """End this MPC party when its node process is gone (killed with kill -9: nothing
+    stopped the child), so that no orphan keeps the job's ports or its peers waiting
+    when the node comes back and the job is run again."""
+
+    def watch() -> None:
+        while os.getppid() == node:
+            time.sleep(0.5)
+        try:  # the node's job folder may be gone already: exit all the same
+            _write(out, {"error": {"code": "node_gone", "message": "the node process ended"}})
+        finally:
+            os._exit(4)
+
+    threading.Thread(target=watch, name="node-watch", daemon=True).start()
+
+
 def main() -> None:
+    _exit_with_node(Path(sys.argv[1]).parent, os.getppid())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from mpyc.runtime import mpc  # type: ignore[import-untyped]  # parses -P/-I/-T/--ssl

@@ -187,7 +187,11 @@ def test_a_node_killed_mid_job_fails_it_and_the_buyer_retries_without_paying(
         )
     except Exception as exc:
         jobs = [httpx2.get(f"{n.url}/jobs/{rid}", timeout=5).text for n in platform.info.nodes]
-        raise AssertionError(f"{exc}\n{jobs}\n{platform.logs()}") from exc
+        workers = subprocess.run(
+            ["ps", "-eo", "pid,ppid,etime,args"], capture_output=True, text=True
+        ).stdout
+        running = [line for line in workers.splitlines() if "node.worker" in line]
+        raise AssertionError(f"{exc}\n{jobs}\n{running}\n{platform.logs()}") from exc
     assert outcome.table is not None
     assert outcome.table.loc["mean", "heart_rate"] == pytest.approx(
         expected_mean()["heart_rate"], abs=1e-6

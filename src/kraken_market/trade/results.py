@@ -31,6 +31,10 @@ from kraken_market.smpc.node.identity import load_hpke
 from kraken_market.trade.buy import computation_job, pay_computation
 
 REQUEST_ID = re.compile(r"0x[0-9a-fA-F]{64}")
+RETRIES = 2
+"""How often a failed job is forwarded again (after a node restart a first retry can
+meet the failed run's last moments)."""
+RETRY_PAUSE = 2.0
 
 
 class ComputationRefused(Conflict):
@@ -107,10 +111,12 @@ def compute_via_market(
     endpoints = _in_node_order(list(job["nodes"]))
     with AnalyticsClient(endpoints) as nodes:
         t = int(nodes.info(0)["t"])
-        statuses = nodes.wait(request_id, timeout=timeout)
-        delivered = sum(s["state"] == "delivered" for s in statuses.values())
-        if delivered < t + 1:  # the job failed (a node died): forward again, pay nothing
-            api.retry_computation(request_id)
-            _forwarded(api, request_id, timeout)
-            nodes.wait(request_id, timeout=timeout)
+        for attempt in range(RETRIES + 1):
+            statuses = nodes.wait(request_id, timeout=timeout)
+            if sum(s["state"] == "delivered" for s in statuses.values()) >= t + 1:
+                break
+            if attempt < RETRIES:  # the job failed (a node died): again, paying nothing
+                time.sleep(RETRY_PAUSE * (attempt + 1))
+                api.retry_computation(request_id)
+                _forwarded(api, request_id, timeout)
         return nodes.result(request_id, spec, key, t=t, chain=LedgerChain(ledger))

@@ -13,6 +13,7 @@ and pending attestations are retried.
 
 from __future__ import annotations
 
+import os
 import queue
 import shutil
 import threading
@@ -219,6 +220,7 @@ class NodeService:
             result_key=request.result_public_key,
             out_dir=str(config.jobs_dir / request.key),
             join_timeout=config.join_timeout,
+            node_pid=os.getpid(),
         )
         parties = runner.party_addresses(config.parties, slot)
         running = runner.launch(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import sys
 import threading
 import time
@@ -68,6 +69,8 @@ class WorkerJob(BaseModel):
     result_key: str
     out_dir: str
     join_timeout: float = 30.0
+    node_pid: int = 0
+    """The node process that started this worker (0: its parent when it starts)."""
 
 
 class Failed(Exception):
@@ -193,13 +196,40 @@ def _exit_with_node(out: Path, node: int) -> None:
     threading.Thread(target=watch, name="node-watch", daemon=True).start()
 
 
+def _wait_for_port(job: WorkerJob, arguments: list[str], seconds: float = 10.0) -> None:
+    """Wait until this party's MPC port can be listened on. After a node restarts, the
+    same job (same request id, same ports) may run again while a socket of the failed
+    run still holds the port for a moment; MPyC would fail at once instead."""
+    parties = [arguments[i + 1] for i, arg in enumerate(arguments[:-1]) if arg == "-P"]
+    if len(parties) <= job.node_index:
+        return
+    port = int(parties[job.node_index].rpartition(":")[2])
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            for family, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):  # noqa: S104 - as MPyC will
+                with socket.socket(family, socket.SOCK_STREAM) as probe:
+                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    if family == socket.AF_INET6:
+                        probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                    probe.bind((host, port))
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                return  # MPyC reports it
+            time.sleep(0.2)
+
+
 def main() -> None:
-    _exit_with_node(Path(sys.argv[1]).parent, os.getppid())
+    job = WorkerJob.model_validate_json(Path(sys.argv[1]).read_text())
+    # The node's pid from the job, not getppid(): a node killed while this process was
+    # still starting has already left it to init.
+    _exit_with_node(Path(job.out_dir), job.node_pid or os.getppid())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from mpyc.runtime import mpc  # type: ignore[import-untyped]  # parses -P/-I/-T/--ssl
 
-    job = WorkerJob.model_validate_json(Path(sys.argv[1]).read_text())
+    _wait_for_port(job, sys.argv)
     out = Path(job.out_dir)
     timings: dict[str, float] = {}
     try:

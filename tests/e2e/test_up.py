@@ -5,7 +5,6 @@ its state, and stops with an error naming the log when one of its processes dies
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -154,8 +153,7 @@ def test_a_process_failing_at_start_stops_up_naming_its_log(
     log = Path(environment["KRAKEN_DATA_DIR"]).resolve() / "logs" / "api.log"
     assert f"api exited with status 1; its log: {log}" in done.stderr, done.stderr
     assert "api |" in done.stderr  # the end of the log, printed
-    all_stopped(environment)
-    assert json.loads(Path(environment["KRAKEN_DATA_DIR"], "deployment.json").read_text())
+    all_stopped(environment)  # (the contracts may or may not be deployed by then: a race)
 
 
 def test_a_child_stops_when_up_is_killed(environment: dict[str, str]) -> None:  # noqa: F811

@@ -386,3 +386,35 @@ def test_a_product_published_on_chain_by_someone_else_is_neither_granted_nor_pai
     with pytest.raises(ApiError) as not_theirs:  # Mallory cannot register as its publisher
         mallory.api.register_publisher(product["id"])
     assert not_theirs.value.api_code == "not_owner"
+
+
+class FlakyForwarder(RecordingForwarder):
+    """Node 2 does not answer the first time (it was restarting)."""
+
+    def forward(self, job: Mapping[str, Any]) -> dict[str, Any]:
+        self.jobs.append(dict(job))
+        late = {"error": "node_unreachable", "message": "ConnectError"}
+        node2 = late if len(self.jobs) == 1 else {"state": "queued"}
+        return {"http://node0": {"state": "queued"}, "http://node2": node2}
+
+
+def test_a_job_a_node_missed_is_forwarded_again(
+    market_app: FastAPI, chain: Market, indexer: Indexer, engine: Engine
+) -> None:
+    seller, seller_ledger = bound(market_app, chain, "sam", 7)
+    product = analytics_product(seller)
+    publish_on_chain(seller.api, seller_ledger, product["id"], stake=20 * DATA, wait=0)
+    indexer.poll_once()
+    buyer, ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
+    key = NodeKeyPair.generate().public_key
+    rid = "0x" + secrets.token_hex(32)
+    spec = SPEC.model_dump(mode="json", by_alias=True)
+    buyer.api.submit_computation(computation_job(rid, spec, [product["id"]], key))
+    pay_computation(buyer.api, ledger, rid, SPEC.digest(), [product["id"]], "research", key)
+    flaky = FlakyForwarder()
+    fulfilment = Fulfilment(make_session_factory(engine), flaky)
+    indexer.subscribe(fulfilment, Fulfilment.EVENTS)
+    indexer.poll_once()
+    assert buyer.api.computation(rid)["state"] == "awaiting_payment"  # not every node has it
+    assert fulfilment.catch_up() == 1
+    assert buyer.api.computation(rid)["state"] == "forwarded" and len(flaky.jobs) == 2

@@ -259,11 +259,18 @@ class ComputationService:
             self.session.refresh(record)
             return record  # someone else forwards (or did)
         outcome = self.forwarder.forward(record.job)
-        accepted = any("state" in answer for answer in outcome.values())
-        unreachable = all(a.get("error") == "node_unreachable" for a in outcome.values())
+        answers = list(outcome.values())
+        refused = any(a.get("error") not in (None, "node_unreachable") for a in answers)
         record.nodes = outcome
-        # No node answered (restarting, network): the catch-up forwards it again later.
-        # Refusals are the nodes' word on the chain: the buyer decides (retry, reclaim).
-        record.state = "forwarded" if accepted else "awaiting_payment" if unreachable else "refused"
+        # Every node must run the job (MPC needs all m). A node that did not answer
+        # (restarting, network) gets it from the catch-up or the buyer's retry (nodes
+        # take a request id once); refusals are the nodes' word on the chain: the buyer
+        # decides (retry, reclaim).
+        if refused:
+            record.state = "refused"
+        elif answers and all("state" in a for a in answers):
+            record.state = "forwarded"
+        else:
+            record.state = "awaiting_payment"
         self.session.commit()
         return record

@@ -18,12 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kraken_market.client import MarketClient
+from kraken_market.client import ApiError, MarketClient
 from kraken_market.errors import Conflict, InvalidRequest, ServiceUnavailable
 from kraken_market.files import write_private
 from kraken_market.ledger.client import Ledger
 from kraken_market.smpc.buyer import ComputationResult
-from kraken_market.smpc.client import AnalyticsClient
+from kraken_market.smpc.client import AnalyticsClient, NodeError
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair
 from kraken_market.smpc.node.authorise import LedgerChain
@@ -35,6 +35,7 @@ RETRIES = 2
 """How often a failed job is forwarded again (after a node restart a first retry can
 meet the failed run's last moments)."""
 RETRY_PAUSE = 2.0
+NUDGE_SECONDS = 3.0
 
 
 class ComputationRefused(Conflict):
@@ -60,10 +61,20 @@ def result_key(folder: Path, request_id: str) -> NodeKeyPair:
 
 def _forwarded(api: MarketClient, request_id: str, timeout: float) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
+    nudge = time.monotonic() + NUDGE_SECONDS
     while True:
         job = api.computation(request_id)
         if job["state"] == "forwarded":
             return job
+        if job["state"] == "awaiting_payment" and time.monotonic() > nudge:
+            # paid, but a node did not take it (it was restarting): ask again now rather
+            # than wait for the backend's periodic catch-up
+            nudge = time.monotonic() + NUDGE_SECONDS
+            try:
+                api.retry_computation(request_id)
+            except ApiError as exc:
+                if exc.api_code != "not_paid":  # not indexed yet: keep waiting
+                    raise
         if job["state"] == "refused":
             raise ComputationRefused(
                 f"the nodes refused {request_id}", details={"nodes": job["nodes"]}
@@ -112,7 +123,10 @@ def compute_via_market(
     with AnalyticsClient(endpoints) as nodes:
         t = int(nodes.info(0)["t"])
         for attempt in range(RETRIES + 1):
-            statuses = nodes.wait(request_id, timeout=timeout)
+            try:
+                statuses = nodes.wait(request_id, timeout=timeout)
+            except NodeError:  # a node lost the job (it was restarting): forward again
+                statuses = {}
             if sum(s["state"] == "delivered" for s in statuses.values()) >= t + 1:
                 break
             if attempt < RETRIES:  # the job failed (a node died): again, paying nothing

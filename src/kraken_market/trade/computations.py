@@ -42,6 +42,7 @@ from kraken_market.identity.principal import Principal
 from kraken_market.ledger.models import ChainEventRecord
 from kraken_market.trade.chain_state import chain_state
 from kraken_market.trade.errors import BindingRequired
+from kraken_market.trade.publishers import ChainOwnerUnverified
 from kraken_market.trade.records import ComputationJob
 
 FORWARD_GRACE = timedelta(seconds=60)
@@ -158,6 +159,12 @@ class ComputationService:
             raise NotPublished(
                 f"product {product_id} is not published on chain by a bound account yet",
                 details={"product": product_id, "published": state.published},
+            )
+        if not state.verified:
+            raise ChainOwnerUnverified(
+                f"product {product_id} is on chain under an account its seller did not "
+                "register: not computed over",
+                details={"product": product_id, "owner": state.owner},
             )
         return {
             "product_id": product_id,

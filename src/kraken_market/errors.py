@@ -14,6 +14,7 @@ for the whole tree (``kraken_market.api.errors``)::
     ├── Forbidden                     403 forbidden
     ├── NotFound                      404 not_found
     ├── Conflict                      409 conflict
+    ├── PayloadTooLarge               413 payload_too_large
     └── ServiceUnavailable            503 unavailable
 
 Services raise these and never ``HTTPException``; the CLI prints ``message``
@@ -83,6 +84,11 @@ class NotFound(KrakenError, LookupError):
 class Conflict(KrakenError):
     code = "conflict"
     status = 409
+
+
+class PayloadTooLarge(KrakenError):
+    code = "payload_too_large"
+    status = 413
 
 
 class ServiceUnavailable(KrakenError):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,7 +86,10 @@ def test_a_file_is_sold_and_bought_through_the_cli(running: dict[str, str], tmp_
     )
     assert out.read_bytes() == data.read_bytes()
     run(buyer, "trade", "approve", str(bought["purchase_id"]), product)
-    assert json.loads(run(buyer, "trade", "status", product, "--json").stdout)["stake"] in (
-        "0",
-        str(10 * 10**18),  # the indexer may not have seen the approval yet
-    )
+    deadline = time.monotonic() + 30
+    while True:  # the indexer sees the approval: the stake went to the seller
+        status = json.loads(run(buyer, "trade", "status", product, "--json").stdout)
+        if status["quality"] == "approved" or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert (status["quality"], status["stake"], status["approvals"]) == ("approved", "0", 1)

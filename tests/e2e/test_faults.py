@@ -118,14 +118,9 @@ def listed_product(story: Story) -> tuple[Actor, str]:
     return seller, str(product["id"])
 
 
-def expected_mean() -> pd.Series:
-    return patients(60)[["age", "heart_rate"]].mean()
-
-
-def test_a_payment_survives_kill_9_of_the_platform_and_is_taken_once(
-    platform: Platform, story: Story
-) -> None:
-    _, product = listed_product(story)
+def paid_job(story: Story, product: str) -> tuple[Actor, str, int, int]:
+    """A buyer who left a mean with the marketplace and paid it: (buyer, request id,
+    balance before paying, amount paid)."""
     buyer = story.cast.actor("Rhea", category="research-institution")
     rid = story.request_id()
     key = result_key(story.keys_dir, rid)
@@ -135,6 +130,18 @@ def test_a_payment_survives_kill_9_of_the_platform_and_is_taken_once(
     paid = pay_computation(
         buyer.api, buyer.ledger, rid, SPEC.digest(), [product], "research", key.public_key
     )
+    return buyer, rid, before, paid.amount
+
+
+def expected_mean() -> pd.Series:
+    return patients(60)[["age", "heart_rate"]].mean()
+
+
+def test_a_payment_survives_kill_9_of_the_platform_and_is_taken_once(
+    platform: Platform, story: Story
+) -> None:
+    _, product = listed_product(story)
+    buyer, rid, before, paid = paid_job(story, product)
     os.kill(platform.process.pid, signal.SIGKILL)  # the API, indexer and nodes go with it
     platform.process.communicate()
     platform.wait_gone()
@@ -146,7 +153,7 @@ def test_a_payment_survives_kill_9_of_the_platform_and_is_taken_once(
     )
     assert outcome.table is not None
     assert outcome.table.loc["mean", "age"] == pytest.approx(expected_mean()["age"], abs=1e-6)
-    assert buyer.ledger.balance() == before - paid.amount  # paid once, resumed without paying
+    assert buyer.ledger.balance() == before - paid  # paid once, resumed without paying
     record = buyer.ledger.computation(rid)
     assert record is not None and record.status == PaymentStatus.PAID  # the nodes attested
 
@@ -155,15 +162,7 @@ def test_a_node_killed_mid_job_fails_it_and_the_buyer_retries_without_paying(
     platform: Platform, story: Story
 ) -> None:
     _, product = listed_product(story)
-    buyer = story.cast.actor("Rhea", category="research-institution")
-    rid = story.request_id()
-    key = result_key(story.keys_dir, rid)
-    body = SPEC.model_dump(mode="json", by_alias=True)
-    buyer.api.submit_computation(computation_job(rid, body, [product], key.public_key))
-    before = buyer.ledger.balance()
-    paid = pay_computation(
-        buyer.api, buyer.ledger, rid, SPEC.digest(), [product], "research", key.public_key
-    )
+    buyer, rid, before, paid = paid_job(story, product)
     node = platform.info.nodes[1]
     deadline = time.monotonic() + 60
     while True:  # kill node 1 while the job runs there
@@ -196,4 +195,4 @@ def test_a_node_killed_mid_job_fails_it_and_the_buyer_retries_without_paying(
     assert outcome.table.loc["mean", "heart_rate"] == pytest.approx(
         expected_mean()["heart_rate"], abs=1e-6
     )
-    assert buyer.ledger.balance() == before - paid.amount
+    assert buyer.ledger.balance() == before - paid

@@ -100,6 +100,17 @@ def analytics_product(seller: Account) -> dict[str, Any]:
     return seller.api.create_product(body)
 
 
+def listed_analytics(
+    app: FastAPI, chain: Market, indexer: Indexer
+) -> tuple[Account, Ledger, dict[str, Any]]:
+    """Sam's analytics product, published on chain with a stake and indexed."""
+    seller, ledger = bound(app, chain, "sam", 7)
+    product = analytics_product(seller)
+    publish_on_chain(seller.api, ledger, product["id"], stake=20 * DATA, wait=0)
+    indexer.poll_once()
+    return seller, ledger, product
+
+
 def test_a_product_is_listed_once_the_indexer_sees_its_publication(
     market_app: FastAPI, chain: Market, indexer: Indexer
 ) -> None:
@@ -127,10 +138,7 @@ def test_a_paid_computation_is_forwarded_once(
     forwarder: RecordingForwarder,
     engine: Engine,
 ) -> None:
-    seller, seller_ledger = bound(market_app, chain, "sam", 7)
-    product = analytics_product(seller)
-    publish_on_chain(seller.api, seller_ledger, product["id"], stake=20 * DATA, wait=0)
-    indexer.poll_once()
+    seller, _seller_ledger, product = listed_analytics(market_app, chain, indexer)
     buyer, ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
     key = NodeKeyPair.generate().public_key
     rid = "0x" + secrets.token_hex(32)
@@ -193,10 +201,7 @@ def test_a_paid_job_left_behind_by_a_crash_is_forwarded_by_catch_up(
     forwarder: RecordingForwarder,
     engine: Engine,
 ) -> None:
-    seller, seller_ledger = bound(market_app, chain, "sam", 7)
-    product = analytics_product(seller)
-    publish_on_chain(seller.api, seller_ledger, product["id"], stake=20 * DATA, wait=0)
-    indexer.poll_once()
+    _seller, _seller_ledger, product = listed_analytics(market_app, chain, indexer)
     buyer, ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
     key = NodeKeyPair.generate().public_key
     rid = "0x" + secrets.token_hex(32)
@@ -401,10 +406,7 @@ class FlakyForwarder(RecordingForwarder):
 def test_a_job_a_node_missed_is_forwarded_again(
     market_app: FastAPI, chain: Market, indexer: Indexer, engine: Engine
 ) -> None:
-    seller, seller_ledger = bound(market_app, chain, "sam", 7)
-    product = analytics_product(seller)
-    publish_on_chain(seller.api, seller_ledger, product["id"], stake=20 * DATA, wait=0)
-    indexer.poll_once()
+    _seller, _seller_ledger, product = listed_analytics(market_app, chain, indexer)
     buyer, ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
     key = NodeKeyPair.generate().public_key
     rid = "0x" + secrets.token_hex(32)

@@ -3,37 +3,32 @@
 Deposits are stored as received: the share in them is still HPKE-sealed to
 this node's key, so the file holds no key material in clear (encryption at
 rest is the deposit format itself). Each write is committed before it is
-acknowledged (WAL, ``synchronous=FULL``), as the node's job store does: an
+acknowledged (``smpc.node.local_db``, as for the node's jobs): an
 acknowledged deposit survives kill -9. Releases are kept as an audit trail
 (who received which share, under which purchase), never to decide anything.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
 from kraken_market.access.wire import KeyDeposit, KeyRelease
+from kraken_market.smpc.node.local_db import open_local
 
 
 class CustodyStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(
+        self._db = open_local(
+            path,
             "CREATE TABLE IF NOT EXISTS key_deposits (item TEXT NOT NULL, key_id TEXT NOT NULL,"
             " deposit TEXT NOT NULL, depositor TEXT NOT NULL, stored REAL NOT NULL,"
-            " PRIMARY KEY (item, key_id))"
-        )
-        self._db.execute(
+            " PRIMARY KEY (item, key_id))",
             "CREATE TABLE IF NOT EXISTS key_releases (id INTEGER PRIMARY KEY, item TEXT NOT NULL,"
             " key_id TEXT NOT NULL, buyer TEXT NOT NULL, purchase_id TEXT NOT NULL,"
-            " buyer_key TEXT NOT NULL, released REAL NOT NULL)"
+            " buyer_key TEXT NOT NULL, released REAL NOT NULL)",
         )
 
     def close(self) -> None:

@@ -44,8 +44,8 @@ from kraken_market.errors import (
     Conflict,
     Forbidden,
     InvalidRequest,
-    KrakenError,
     NotFound,
+    PayloadTooLarge,
     ServiceUnavailable,
     Unauthenticated,
 )
@@ -177,11 +177,6 @@ class KeyUnknown(NotFound):
 
 class KeyExists(Conflict):
     code = "key_exists"
-
-
-class PayloadTooLarge(KrakenError):
-    code = "payload_too_large"
-    status = 413
 
 
 class KeyUnavailable(ServiceUnavailable):

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx2
 
+from kraken_market.ledger.configured import ConfiguredLedger
 from kraken_market.settings import Settings
 
 NODES_TTL = 30.0
@@ -24,16 +25,10 @@ NODES_TTL = 30.0
 
 def nodes_from_chain(settings: Settings) -> Callable[[], list[str]]:
     """A function listing the registered nodes' endpoints, in registration order."""
+    reader = ConfiguredLedger(settings)
 
     def endpoints() -> list[str]:
-        from eth_account import Account
-
-        from kraken_market.ledger.client import Ledger, connect
-        from kraken_market.ledger.deployment import Deployment
-
-        deployment = Deployment.load(settings.deployment_file)
-        reader = Ledger(connect(settings.resolved_chain_url), deployment, Account.create())
-        return [node.endpoint.rstrip("/") for node in reader.nodes()]
+        return [node.endpoint.rstrip("/") for node in reader.get().nodes()]
 
     return endpoints
 

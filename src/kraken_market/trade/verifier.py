@@ -10,50 +10,37 @@ production on the embedded chain, the dev account ``chain deploy --dev-account
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from kraken_market.files import read_private
+from kraken_market.ledger.configured import ConfiguredLedger
 from kraken_market.settings import Settings
 
 if TYPE_CHECKING:
-    from kraken_market.ledger.client import Ledger
+    from eth_account.signers.local import LocalAccount
 
 DEV_VERIFIER = 2
 DEV_ARBITER = 1
-T = TypeVar("T")
 
 
-class PlatformKey:
+class PlatformKey(ConfiguredLedger):
     """A ledger client signing with one platform key, connected on first use; calls
     are serialised (one nonce sequence)."""
 
     def __init__(self, settings: Settings, key_file: Path | None, dev_index: int) -> None:
-        self.settings, self.key_file, self.dev_index = settings, key_file, dev_index
-        self._ledger: Ledger | None = None
-        self._lock = threading.Lock()
+        super().__init__(settings, lambda: _account(key_file, dev_index))
 
-    def _connect(self) -> Ledger:
-        from eth_account import Account
 
-        from kraken_market.ledger.client import Ledger, connect, dev_account
-        from kraken_market.ledger.deployment import Deployment
+def _account(key_file: Path | None, dev_index: int) -> LocalAccount:
+    from eth_account import Account
 
-        config = self.settings
-        if self.key_file is not None:
-            account = Account.from_key(read_private(self.key_file).strip())
-        else:
-            account = dev_account(self.dev_index)
-        deployment = Deployment.load(config.deployment_file)
-        return Ledger(connect(config.resolved_chain_url), deployment, account)
+    from kraken_market.ledger.client import dev_account
 
-    def run(self, action: Callable[[Ledger], T]) -> T:
-        with self._lock:
-            if self._ledger is None:
-                self._ledger = self._connect()
-            return action(self._ledger)
+    if key_file is not None:
+        account: LocalAccount = Account.from_key(read_private(key_file).strip())
+        return account
+    return dev_account(dev_index)
 
 
 class LazyVerifier(PlatformKey):

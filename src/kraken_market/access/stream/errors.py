@@ -39,8 +39,8 @@ from kraken_market.errors import (
     Conflict,
     Forbidden,
     InvalidRequest,
-    KrakenError,
     NotFound,
+    PayloadTooLarge,
     ServiceUnavailable,
 )
 from kraken_market.smpc.node.errors import PaymentRequired
@@ -99,9 +99,8 @@ class EpochScheduleInvalid(InvalidRequest):
     code = "epoch_schedule_invalid"
 
 
-class FrameTooLarge(KrakenError):
+class FrameTooLarge(PayloadTooLarge):
     code = "frame_too_large"
-    status = 413
 
 
 class SubscriptionRequired(PaymentRequired):

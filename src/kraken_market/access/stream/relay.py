@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 
 from kraken_market.access.stream.service import PaidTime, Retention
+from kraken_market.ledger.configured import ConfiguredLedger
 from kraken_market.settings import Settings
 
 POLL_SLICE = 1.0
@@ -67,25 +68,10 @@ class LazyPaidTime:
     imported then, not when the API starts). It only reads: its account never signs."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._ledger: PaidTime | None = None
-        self._lock = threading.Lock()
-
-    def _connect(self) -> PaidTime:
-        from eth_account import Account
-
-        from kraken_market.ledger.client import Ledger, connect
-        from kraken_market.ledger.deployment import Deployment
-
-        deployment = Deployment.load(self.settings.deployment_file)
-        return Ledger(connect(self.settings.resolved_chain_url), deployment, Account.create())
+        self.reader = ConfiguredLedger(settings)
 
     def paid_until(self, buyer: str, item: bytes | str) -> int:
-        with self._lock:
-            if self._ledger is None:
-                self._ledger = self._connect()
-            ledger = self._ledger
-        return ledger.paid_until(buyer, item)
+        return self.reader.get().paid_until(buyer, item)
 
 
 @dataclass

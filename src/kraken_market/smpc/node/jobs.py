@@ -12,7 +12,6 @@ restarted node serves what it delivered and resumes what was queued.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.node.errors import JobNotFound
+from kraken_market.smpc.node.local_db import open_local
 from kraken_market.smpc.node.worker import ProductInput
 
 RequestId = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$")]
@@ -87,15 +87,12 @@ _JSON = {"request", "error", "timings"}
 
 class JobStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(
+        self._db = open_local(
+            path,
             "CREATE TABLE IF NOT EXISTS jobs (request_id TEXT PRIMARY KEY, request TEXT NOT NULL,"
             " state TEXT NOT NULL, created REAL, updated REAL, error TEXT, suppressed INTEGER,"
-            " commitment TEXT, attestation TEXT, attest_tx TEXT, timings TEXT)"
+            " commitment TEXT, attestation TEXT, attest_tx TEXT, timings TEXT)",
         )
 
     def close(self) -> None:

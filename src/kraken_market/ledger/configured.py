@@ -1,0 +1,55 @@
+"""A ledger client for the chain and deployment that the settings name, made on first use.
+
+The API's platform keys (verifier, arbiter), the stream relay's paid-time reads and
+the job forwarder's node list all need one; web3 is imported when it is first used,
+not when the API starts (importing it raises the recursion limit: see
+``kraken_market.jsondepth``). Without a signer the client gets a throwaway account,
+which never signs: it only reads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from kraken_market.settings import Settings
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from kraken_market.ledger.client import Ledger
+
+T = TypeVar("T")
+
+
+class ConfiguredLedger:
+    def __init__(
+        self, settings: Settings, signer: Callable[[], LocalAccount] | None = None
+    ) -> None:
+        self.settings, self.signer = settings, signer
+        self._ledger: Ledger | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Ledger:
+        """The client, connected on the first call."""
+        with self._lock:
+            if self._ledger is None:
+                self._ledger = self._connect()
+            return self._ledger
+
+    def run(self, action: Callable[[Ledger], T]) -> T:
+        """``action`` on the client, one at a time (one nonce sequence for a signer)."""
+        ledger = self.get()
+        with self._lock:
+            return action(ledger)
+
+    def _connect(self) -> Ledger:
+        from eth_account import Account
+
+        from kraken_market.ledger.client import Ledger, connect
+        from kraken_market.ledger.deployment import Deployment
+
+        account = self.signer() if self.signer is not None else Account.create()
+        deployment = Deployment.load(self.settings.deployment_file)
+        return Ledger(connect(self.settings.resolved_chain_url), deployment, account)

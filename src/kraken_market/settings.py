@@ -80,14 +80,14 @@ class Settings(BaseSettings):
     verifier_key_file: Path | None = Field(
         default=None,
         description="File (mode 0600) with the hex private key of the platform's verifier "
-        "(records grants on chain). Default outside production on the embedded chain: "
-        "dev account 2.",
+        "(records grants on chain). Default: data_dir/keys/verifier.key when it exists "
+        "(made by 'up').",
     )
     arbiter_key_file: Path | None = Field(
         default=None,
         description="File (mode 0600) with the hex private key of the platform's arbiter "
-        "(the API rules on quality claims with it for logged-in arbiters). Default outside "
-        "production on the embedded chain: dev account 1.",
+        "(the API rules on quality claims with it for logged-in arbiters). Default: "
+        "data_dir/keys/arbiter.key when it exists (made by 'up').",
     )
     grant_seconds: int = Field(
         default=30 * 86_400, ge=60, description="How long a grant lets a buyer buy."
@@ -221,6 +221,20 @@ class Settings(BaseSettings):
     def issuer_dir(self) -> Path:
         """The demo identity issuer's key and status list (development only)."""
         return self.data_dir / "issuer"
+
+    @property
+    def platform_keys_dir(self) -> Path:
+        """The platform's own keys, made by ``up`` (one file per role, mode 0600)."""
+        return self.data_dir / "keys"
+
+    def platform_key_file(self, role: str) -> Path | None:
+        """The key file of the platform's ``role`` (``verifier``, ``arbiter``): the
+        setting, else the one ``up`` made, else None (that role is not served)."""
+        configured = {"verifier": self.verifier_key_file, "arbiter": self.arbiter_key_file}
+        if configured.get(role) is not None:
+            return configured[role]
+        made = self.platform_keys_dir / f"{role}.key"
+        return made if made.is_file() else None
 
     @property
     def wallet_file(self) -> Path:

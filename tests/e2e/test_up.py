@@ -79,6 +79,50 @@ def check_running(info: PlatformInfo) -> None:
     assert set(info.logs) == set(info.processes) == NAMES
 
 
+WELL_KNOWN = {
+    Account.from_key(f"0x{index:064x}").address for index in range(1, 11)
+}  # eth-tester's dev keys
+WELL_KNOWN |= {
+    Account.from_key(key).address
+    for key in (  # Hardhat's and anvil's first default accounts, the other public test keys
+        "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+        "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+        "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    )
+}
+
+
+def check_secure_defaults(info: PlatformInfo) -> None:
+    """No platform role is a well-known key; the chain signs for no one and cannot be
+    rewritten; the keys are the owner's files only."""
+    deployment = Deployment.load(Path(info.chain.deployment_file))
+    reader = Ledger(connect(info.chain.url), deployment, Account.create())
+    roles = reader.contracts["Authority"]
+    accounts = {deployment.admin, *info.chain.roles.values(), *(n.account for n in info.nodes)}
+    assert not accounts & WELL_KNOWN
+    arbiter_role = roles.functions.ARBITER_ROLE().call()
+    verifier_role = roles.functions.VERIFIER_ROLE().call()
+    assert roles.functions.hasRole(arbiter_role, info.chain.roles["arbiter"]).call()
+    assert roles.functions.hasRole(verifier_role, info.chain.roles["verifier"]).call()
+    for known in WELL_KNOWN:
+        assert not roles.functions.hasRole(arbiter_role, known).call()
+        assert not roles.functions.hasRole(verifier_role, known).call()
+    for key in Path(info.chain.keys_dir).iterdir():
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    height = block_number(info.chain.url)
+    for method, params in [
+        (
+            "eth_sendTransaction",
+            [{"from": info.chain.roles["admin"], "to": info.chain.roles["admin"]}],
+        ),
+        ("evm_snapshot", []),
+        ("testing_timeTravel", [2_000_000_000]),
+    ]:
+        call = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        assert httpx2.post(info.chain.url, json=call).json()["error"]["code"] == -32601
+    assert block_number(info.chain.url) == height
+
+
 def check_admin(info: PlatformInfo) -> None:
     """The printed admin wallet logs in as a platform admin."""
     admin = next(w for w in info.wallets if w.role == "admin")
@@ -105,12 +149,13 @@ def all_stopped(env: dict[str, str]) -> None:
     assert not (Path(env["KRAKEN_DATA_DIR"]) / "platform.json").exists()
 
 
-def test_up_runs_the_platform_stops_cleanly_resumes_and_reports_a_dead_child(
+def test_up_runs_the_platform_stops_cleanly_resumes_and_restarts_a_dead_child(
     environment: dict[str, str],  # noqa: F811 - the fixture
 ) -> None:
     up, first = start(environment)
     try:
         check_running(first)
+        check_secure_defaults(first)
         check_admin(first)
         blocks = block_number(first.chain.url)
     finally:
@@ -130,14 +175,27 @@ def test_up_runs_the_platform_stops_cleanly_resumes_and_reports_a_dead_child(
         assert (second.wallets, second.depute) == (first.wallets, first.depute)
         assert second.chain.contracts == first.chain.contracts
         assert block_number(second.chain.url) == blocks  # nothing deployed or registered again
-        os.kill(second.processes["node-1"], signal.SIGKILL)
-        _, errors = again.communicate(timeout=60)
+        killed = second.processes["node-1"]
+        os.kill(killed, signal.SIGKILL)  # the others go on; up restarts it
+        path = Path(environment["KRAKEN_DATA_DIR"]) / "platform.json"
+        deadline = time.monotonic() + 60
+        while PlatformInfo.model_validate_json(path.read_text()).processes["node-1"] == killed:
+            assert again.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        while True:
+            try:
+                assert httpx2.get(f"{second.nodes[1].url}/node").json()["index"] == 1
+                break
+            except httpx2.HTTPError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        check_running(second)  # (the API and the chain never stopped)
     finally:
-        if again.poll() is None:
-            again.send_signal(signal.SIGINT)
-            again.communicate(timeout=60)
-    assert again.returncode == 1
-    assert "node-1 exited" in errors and second.logs["node-1"] in errors
+        again.send_signal(signal.SIGINT)
+        _, errors = again.communicate(timeout=60)
+    assert again.returncode == 0, errors
+    assert "node-1 exited with status -9; restarted" in errors
+    assert second.logs["node-1"] in errors
     all_stopped(environment)
     print(f"ready in {first.ready_in_seconds} s (first start), {second.ready_in_seconds} s")
 

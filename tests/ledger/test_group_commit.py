@@ -275,3 +275,38 @@ def test_acknowledged_transactions_survive_kill_9_during_concurrent_sends(tmp_pa
     finally:
         again.terminate()
         again.wait(10)
+
+
+TWO_LOGS = bytes.fromhex("60006000a060006000a000")
+"""Init code that emits two empty LOG0s and deploys nothing (PUSH1 0 PUSH1 0 LOG0, twice)."""
+
+
+def test_logs_of_a_block_are_numbered_across_its_transactions(tmp_path: Path) -> None:
+    backend = DurableBackend(tmp_path / "chain.db")
+    w3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
+    creations = []
+    for sender in (dev(0), dev(1), dev(2)):
+        transaction: dict[str, Any] = {
+            "data": TWO_LOGS,
+            "value": 0,
+            "gas": 100_000,
+            "nonce": 0,
+            "chainId": CHAIN_ID,
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 10**9,
+        }
+        raw = sender.sign_transaction(transaction).raw_transaction
+        creations.append(HexBytes(backend.send_raw_transaction(bytes(raw))))
+    backend.mine_blocks(1)  # one block, three transactions, six logs
+    receipts = [w3.eth.get_transaction_receipt(tx) for tx in creations]
+    assert [[log["logIndex"] for log in r["logs"]] for r in receipts] == [[0, 1], [2, 3], [4, 5]]
+    logs = w3.eth.get_logs({"fromBlock": 1, "toBlock": 1})
+    assert [(log["transactionIndex"], log["logIndex"]) for log in logs] == [
+        (0, 0),
+        (0, 1),
+        (1, 2),
+        (1, 3),
+        (2, 4),
+        (2, 5),
+    ]
+    backend.close()

@@ -11,15 +11,22 @@ import json
 import threading
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, update
+from eth_account import Account
+from eth_tester import EthereumTester
+from eth_typing import HexStr
+from sqlalchemy import Engine, delete, func, select, update
+from web3 import EthereumTesterProvider, Web3
+from web3.types import Nonce, TxParams, Wei
 
 from kraken_market.catalog.ids import new_product_id
 from kraken_market.ledger import indexer as indexer_module
+from kraken_market.ledger.chain.embedded import DurableBackend
 from kraken_market.ledger.client import Ledger, dev_account
 from kraken_market.ledger.contracts import artifact
-from kraken_market.ledger.errors import ChainReorganised
+from kraken_market.ledger.errors import ChainReorganised, EventConflict
 from kraken_market.ledger.indexer import (
     DOMAIN_EVENTS,
     AccessPurchased,
@@ -33,7 +40,7 @@ from kraken_market.ledger.models import ChainCursor, ChainEventRecord, args_from
 from kraken_market.ledger.transactions import EventDecoder
 from kraken_market.types import UINT256_MAX
 from tests.conftest import Database, prepare_database
-from tests.ledger.conftest import DATA, Market
+from tests.ledger.conftest import DATA, Market, _deploy
 
 
 @pytest.fixture(
@@ -315,3 +322,89 @@ def test_all_names_every_public_class() -> None:
         and value.__module__ == indexer_module.__name__
     }
     assert public <= set(indexer_module.__all__)
+
+
+def test_every_event_of_a_block_shared_by_many_transactions_is_stored(
+    tmp_path: Path, engine: Engine
+) -> None:
+    """Group commit puts concurrent senders' transactions in one block: each of their
+    logs has its own index in the block, so none is lost to another's location."""
+    backend = DurableBackend(tmp_path / "chain.db")
+    market = _deploy("durable", Web3(EthereumTesterProvider(EthereumTester(backend))))
+    senders = [Account.create() for _ in range(6)]
+    for sender in senders:
+        market.admin.send_ether(sender.address, 10**18)
+    faucet = market.admin.contracts["Faucet"]
+    hashes: list[HexStr] = []
+    for sender in senders:  # into one pending block, as the server's group commit does
+        params: TxParams = {
+            "from": sender.address,
+            "nonce": Nonce(0),
+            "chainId": market.w3.eth.chain_id,
+            "gas": 200_000,
+            "maxFeePerGas": Wei(10**10),
+            "maxPriorityFeePerGas": Wei(10**9),
+        }
+        transaction = faucet.functions.drip(sender.address, DATA).build_transaction(params)
+        raw = bytes(sender.sign_transaction(transaction).raw_transaction)
+        hashes.append(HexStr("0x" + backend.send_raw_transaction(raw).hex()))
+    backend.mine_blocks(1)
+    blocks = {market.w3.eth.get_transaction_receipt(tx)["blockNumber"] for tx in hashes}
+    assert len(blocks) == 1
+    indexer = Indexer(market.w3, market.deployment, engine)
+    indexer.poll_once()
+    dripped = [e for e in indexer.history(names=["Dripped"]) if e.tx_hash in hashes]
+    assert sorted(e.tx_hash for e in dripped) == sorted(hashes)
+    assert len({e.key for e in dripped}) == len(senders)
+    backend.close()
+
+
+def test_a_different_event_at_a_stored_location_is_refused_and_repaired(
+    local_market: Market, engine: Engine
+) -> None:
+    indexer = Indexer(local_market.w3, local_market.deployment, engine)
+    item = new_product_id()
+    local_market.verifier.grant(local_market.buyer.address, item, 1, local_market.now() + 3600)
+    indexer.poll_once()
+    (granted,) = indexer.history(item=item)
+    forged = "0x" + "ab" * 32
+    with engine.begin() as connection:  # a database that lost or merged an event
+        connection.execute(
+            update(ChainEventRecord)
+            .where(ChainEventRecord.tx_hash == granted.tx_hash)
+            .values(tx_hash=forged)
+        )
+    check = indexer.check(granted.block_number, granted.block_number)
+    assert check.missing == check.unexpected == ((granted.block_number, granted.log_index),)
+    cursor = indexer.progress()
+    with engine.begin() as connection:  # reading that block again meets the other event
+        connection.execute(
+            update(ChainCursor).values(
+                block=granted.block_number - 1,
+                block_hash=None,
+                delivered_block=granted.block_number - 1,
+            )
+        )
+    with pytest.raises(EventConflict, match="ledger reindex"):
+        indexer.poll_once()
+    assert indexer.progress().block == granted.block_number - 1  # nothing moved
+    indexer.repair(check)
+    assert indexer.check(granted.block_number, cursor.block).consistent
+    assert [e.tx_hash for e in indexer.history(item=item)] == [granted.tx_hash]
+
+
+def test_reindex_rebuilds_what_a_database_lost(local_market: Market, engine: Engine) -> None:
+    indexer = Indexer(local_market.w3, local_market.deployment, engine)
+    indexer.poll_once()
+    count = stored_count(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            delete(ChainEventRecord).where(
+                ChainEventRecord.id.in_(select(ChainEventRecord.id).limit(3).scalar_subquery())
+            )
+        )
+    whole = indexer.check(local_market.deployment.block, indexer.progress().block)
+    assert len(whole.missing) == 3 and not whole.unexpected
+    forgotten, stored = indexer.reindex()
+    assert (forgotten, stored) == (count - 3, count)
+    assert stored_count(engine) == count

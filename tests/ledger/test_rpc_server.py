@@ -15,8 +15,9 @@ import httpx2
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_tester import EthereumTester
 from eth_typing import HexStr
-from web3 import HTTPProvider, Web3
+from web3 import EthereumTesterProvider, HTTPProvider, Web3
 from web3.types import Wei
 
 from kraken_market.ledger.chain.embedded import DurableBackend
@@ -129,3 +130,65 @@ def wait_for(url: str, process: subprocess.Popen[bytes]) -> Web3:
         except Exception:
             time.sleep(0.1)
     raise AssertionError("chain serve did not start")
+
+
+@pytest.mark.parametrize(
+    ("method", "params"),
+    [
+        ("evm_snapshot", []),
+        ("evm_revert", ["0x1"]),
+        ("evm_mine", []),
+        ("testing_timeTravel", [2_000_000_000]),
+        ("eth_sendTransaction", [{"from": "0x" + "7e5f4552091a69125d5dfcb7b8c2659029395bdf"}]),
+        ("eth_sign", ["0x7e5f4552091a69125d5dfcb7b8c2659029395bdf", "0x00"]),
+        ("eth_newFilter", [{}]),
+        ("personal_unlockAccount", []),
+    ],
+)
+def test_the_served_chain_cannot_be_rewritten_nor_sign_for_anyone(
+    node_url: str, method: str, params: list[Any]
+) -> None:
+    w3 = Web3(HTTPProvider(node_url))
+    height = w3.eth.block_number
+    answer = httpx2.post(
+        node_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    )
+    assert answer.json()["error"]["code"] == -32601
+    assert "does not exist" in answer.json()["error"]["message"]
+    assert w3.eth.block_number == height
+    assert list(w3.eth.accounts) == []  # no unlocked account to send from
+
+
+def test_development_methods_only_on_a_development_node(tmp_path: Path) -> None:
+    node = ChainNode(DurableBackend(tmp_path / "chain.db"), development=True)
+    snapshot = node.handle({"jsonrpc": "2.0", "id": 1, "method": "evm_snapshot", "params": []})
+    assert "result" in snapshot
+    node.close()
+
+
+def test_platform_accounts_are_funded_at_genesis_only(tmp_path: Path) -> None:
+    platform = Account.create().address
+    backend = DurableBackend(tmp_path / "chain.db", funded=[platform])
+    w3 = Web3(EthereumTesterProvider(EthereumTester(backend)))
+    assert w3.eth.get_balance(platform) == 10**24
+    backend.close()
+    later = Account.create().address  # a chain is funded once, when it is made
+    again = DurableBackend(tmp_path / "chain.db", funded=[later])
+    w3 = Web3(EthereumTesterProvider(EthereumTester(again)))
+    assert (w3.eth.get_balance(platform), w3.eth.get_balance(later)) == (10**24, 0)
+    again.close()
+
+
+def test_chain_serve_refuses_development_methods_off_loopback(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from kraken_market.cli.main import app
+
+    result = CliRunner().invoke(
+        app,
+        ["chain", "serve", "--host", "0.0.0.0", "--development"],
+        env={"KRAKEN_DATA_DIR": str(tmp_path)},
+    )
+    assert result.exit_code == 2
+    assert "127.0.0.1" in result.output
+    assert not (tmp_path / "chain.db").exists()

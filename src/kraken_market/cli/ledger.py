@@ -315,3 +315,56 @@ def index(
     progress = indexer.progress()
     if not as_json:
         err.print(f"indexed through block {progress.block}")
+
+
+@app.command()
+@fails_cleanly
+def reindex(
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Only compare the database with the chain")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare the indexed events with the chain and rebuild them from it when they
+    differ (a database written by an indexer that lost events). Events are stored
+    again, not re-delivered: nothing is forwarded twice. Stop 'ledger index --follow'
+    first; it would re-read the blocks too."""
+    from kraken_market.db.engine import make_engine
+    from kraken_market.db.migrate import upgrade
+    from kraken_market.ledger.indexer import Indexer
+
+    config = settings()
+    chain = ledger()
+    engine = make_engine(config.resolved_database_url)
+    try:
+        upgrade(engine)
+        indexer = Indexer(
+            chain.w3, chain.deployment, engine, confirmations=config.chain_confirmations
+        )
+        cursor = indexer.progress().block
+        check = indexer.check(chain.deployment.block, cursor)
+        forgotten = stored = 0
+        if not check.consistent and not check_only:
+            forgotten, stored = indexer.reindex()
+    finally:
+        engine.dispose()
+    report = {
+        "through_block": cursor,
+        "missing": len(check.missing),
+        "unexpected": len(check.unexpected),
+        "repaired": not check.consistent and not check_only,
+        "forgotten": forgotten,
+        "stored": stored,
+    }
+    if as_json:
+        out.print_json(data=report)
+    elif check.consistent:
+        out.print(f"the indexed events match the chain through block {cursor}")
+    else:
+        out.print(
+            f"{len(check.missing)} events missing and {len(check.unexpected)} unexpected "
+            f"through block {cursor}"
+            + (f": re-indexed, {stored} events stored" if report["repaired"] else "")
+        )
+        if check_only:
+            raise typer.Exit(1)

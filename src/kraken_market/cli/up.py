@@ -33,7 +33,7 @@ from kraken_market.errors import KrakenError
 from kraken_market.settings import Settings
 
 if TYPE_CHECKING:
-    from kraken_market.platform.supervisor import Supervisor
+    from kraken_market.platform.supervisor import Child, Supervisor
 
 # kraken_market.platform is imported in up() only: it imports web3, which raises the
 # recursion limit (kraken_market.jsondepth) of every process importing cli.main, the API
@@ -134,7 +134,13 @@ def up(
                 print_json(info.model_dump(mode="json"))
             else:
                 print_platform(out, info)
-            supervisor.watch()
+
+            def restarted(old: Child, new: Child, status: int) -> None:
+                say(f"{old.name} exited with status {status}; restarted (its log: {old.log})")
+                info.processes[new.name] = new.process.pid
+                write_platform(platform_file(data_dir), info)
+
+            supervisor.watch(on_restart=restarted)
         except StopRequested:
             pass
         except KrakenError as exc:

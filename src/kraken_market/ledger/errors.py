@@ -11,6 +11,7 @@ A contract reverts with a short, stable reason (``"not_owner"``,
     ├── TransactionTimeout     504 chain_timeout (sent, no receipt in time)
     ├── NotDeployed            503 not_deployed (no deployment file / no code)
     ├── ChainReorganised       503 chain_reorganised (indexed blocks left the chain)
+    ├── EventConflict          503 event_conflict (two logs at one place, or stored twice)
     └── Reverted               409 reverted (a contract refused the transaction)
         ├── NotPermitted       403 chain_forbidden
         ├── GrantRequired      403 grant_required
@@ -60,6 +61,15 @@ class ChainReorganised(LedgerError, ServiceUnavailable):
     deeper than the confirmation depth. Stored events may be from the lost branch."""
 
     code = "chain_reorganised"
+    status = 503
+
+
+class EventConflict(LedgerError, ServiceUnavailable):
+    """The indexer met two different logs at one location (chain, block, log index),
+    or a log already stored after its cursor: storing it would merge or lose an event,
+    so the batch is refused and the cursor stays."""
+
+    code = "event_conflict"
     status = 503
 
 

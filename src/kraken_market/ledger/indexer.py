@@ -9,8 +9,16 @@ block and that block's hash; only then does it hand the new events to
 subscribers. So:
 
 - a crash never skips nor duplicates an event: a new indexer on the same
-  database resumes at the cursor, and rows are unique by their location
-  (chain id, block, log index), so reading blocks again inserts nothing twice;
+  database resumes at the cursor (the events and the cursor move in one
+  transaction). Rows are unique by their location (chain id, block, log index,
+  the log's position in its block as JSON-RPC numbers it), so reading blocks
+  again inserts nothing twice; but a batch with two logs at one location, or a
+  log whose location is stored with another event, is refused with
+  :class:`~kraken_market.ledger.errors.EventConflict`, never merged or skipped;
+- :meth:`Indexer.check` compares what is stored with the chain's logs, and
+  :meth:`Indexer.run` does so periodically over the blocks indexed since its
+  last check: a difference is logged and those blocks are indexed again;
+  :meth:`Indexer.reindex` rebuilds the whole table from the chain;
 - delivery is **at least once**: the cursor also records the last block whose
   events were delivered, and events committed but not yet delivered when the
   process stopped are delivered again by the next indexer's first poll.
@@ -41,6 +49,7 @@ frozen dataclass of :data:`DOMAIN_EVENTS` for the events fulfilment acts on
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,7 +70,13 @@ from kraken_market.db.base import utcnow
 from kraken_market.db.engine import WRITE
 from kraken_market.ledger.contracts import CONTRACTS, artifact
 from kraken_market.ledger.deployment import Deployment
-from kraken_market.ledger.errors import ChainReorganised, ChainUnavailable, LedgerError, NotDeployed
+from kraken_market.ledger.errors import (
+    ChainReorganised,
+    ChainUnavailable,
+    EventConflict,
+    LedgerError,
+    NotDeployed,
+)
 from kraken_market.ledger.events import (  # re-exported: the indexer's public types
     DOMAIN_EVENTS,
     AccessPurchased,
@@ -98,7 +113,6 @@ from kraken_market.logs import get_logger
 
 log = get_logger(__name__)
 INDEXED_CONTRACTS = ("Authority", "Registry", "Market", "Faucet")
-LOCATION = ("chain_id", "block_number", "log_index")
 
 
 @dataclass(frozen=True)
@@ -154,10 +168,42 @@ class Progress:
 
 
 @dataclass(frozen=True)
+class Check:
+    """What :meth:`Indexer.check` found: (block, log index) locations missing from the
+    database, or stored but not on the chain (or stored with another transaction)."""
+
+    from_block: int
+    to_block: int
+    missing: tuple[tuple[int, int], ...]
+    unexpected: tuple[tuple[int, int], ...]
+
+    @property
+    def consistent(self) -> bool:
+        return not self.missing and not self.unexpected
+
+
+@dataclass(frozen=True)
 class _Batch:
     end: int
     end_hash: str
     rows: list[dict[str, Any]]
+
+
+def _refuse_collisions(rows: Sequence[Mapping[str, Any]]) -> None:
+    """Two logs of a batch at one location: a node numbering logs per transaction
+    instead of per block (the JSON-RPC ``logIndex``). Storing both is impossible and
+    keeping one would lose the other without a word."""
+    seen: dict[tuple[int, int], str] = {}
+    for row in rows:
+        location = (row["block_number"], row["log_index"])
+        if location in seen:
+            raise EventConflict(
+                f"the chain node gave two logs of block {location[0]} the index "
+                f"{location[1]} (transactions {seen[location]} and {row['tx_hash']}): "
+                "log indexes must count within the block; nothing was stored",
+                details={"block": location[0], "log_index": location[1]},
+            )
+        seen[location] = row["tx_hash"]
 
 
 def _hex(value: bytes) -> str:
@@ -253,12 +299,21 @@ class Indexer:
 
     # -- polling ---------------------------------------------------------------------------
 
-    def run(self, stop: threading.Event, interval: float = 2.0) -> None:
+    def run(self, stop: threading.Event, interval: float = 2.0, check_every: float = 60.0) -> None:
         """Poll until ``stop`` is set; an unreachable chain or database is retried,
-        a reorganisation deeper than the confirmation depth stops the loop."""
+        a reorganisation deeper than the confirmation depth stops the loop. Every
+        ``check_every`` seconds the blocks indexed since the last check are compared
+        with the chain (:meth:`check`) and indexed again if they differ."""
+        checked = self.progress().block
+        next_check = time.monotonic() + check_every
         while not stop.is_set():
             try:
                 self.poll_once(stop)
+                if time.monotonic() >= next_check:
+                    cursor = self.progress().block
+                    start = max(checked + 1, cursor - self.batch_blocks + 1)
+                    self.repair(self.check(start, cursor))
+                    checked, next_check = cursor, time.monotonic() + check_every
             except (ChainUnavailable, OperationalError) as exc:
                 log.warning("indexer_retrying", error=str(exc)[:300])
             stop.wait(interval)
@@ -383,6 +438,7 @@ class Indexer:
             end_hash = _hex(block(end)["hash"])
         except BlockNotFound:
             return None
+        _refuse_collisions(rows)
         return _Batch(end, end_hash, rows)
 
     def _store(self, progress: Progress, batch: _Batch) -> list[IndexedEvent] | None:
@@ -401,6 +457,7 @@ class Indexer:
             if batch.rows:
                 result = connection.execute(self._insert_new(), batch.rows)
                 inserted = {(block, index) for block, index in result}
+                self._same_as_stored(connection, progress, batch, inserted)
             if not inserted:  # nothing to deliver: delivered with the same commit
                 self._mark_delivered(batch.end, connection)
         return [
@@ -410,17 +467,54 @@ class Indexer:
         ]
 
     def _insert_new(self) -> ReturningInsert[int, int]:
-        """Insert rows not stored yet; returns the location of those inserted."""
+        """Insert rows whose location is free; returns the locations inserted."""
         insert: postgresql.Insert | sqlite.Insert
-        if self.engine.dialect.name == "postgresql":
-            insert = postgresql.insert(ChainEventRecord).on_conflict_do_nothing(
-                index_elements=list(LOCATION)
-            )
-        else:
-            insert = sqlite.insert(ChainEventRecord).on_conflict_do_nothing(
-                index_elements=list(LOCATION)
-            )
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(ChainEventRecord).on_conflict_do_nothing(
+            index_elements=["chain_id", "block_number", "log_index"]
+        )
         return insert.returning(ChainEventRecord.block_number, ChainEventRecord.log_index)
+
+    def _same_as_stored(
+        self,
+        connection: Connection,
+        progress: Progress,
+        batch: _Batch,
+        inserted: set[tuple[int, int]],
+    ) -> None:
+        """A row not inserted must be the very log stored there (blocks read again, as
+        after restoring an old cursor); a different log at its location is refused
+        with :class:`EventConflict`, and leaving the transaction with it rolls the
+        cursor back too: merging two logs would lose one."""
+        skipped = [r for r in batch.rows if (r["block_number"], r["log_index"]) not in inserted]
+        if not skipped:
+            return
+        blocks = {r["block_number"] for r in skipped}
+        stored = {
+            (int(row.block_number), int(row.log_index)): (row.tx_hash, row.contract, row.name)
+            for row in connection.execute(
+                select(
+                    ChainEventRecord.block_number,
+                    ChainEventRecord.log_index,
+                    ChainEventRecord.tx_hash,
+                    ChainEventRecord.contract,
+                    ChainEventRecord.name,
+                ).where(
+                    ChainEventRecord.chain_id == self.deployment.chain_id,
+                    ChainEventRecord.block_number.in_(blocks),
+                )
+            )
+        }
+        for row in skipped:
+            location = (row["block_number"], row["log_index"])
+            if stored.get(location) != (row["tx_hash"], row["contract"], row["name"]):
+                raise EventConflict(
+                    f"block {location[0]} log {location[1]} is stored as another event "
+                    f"({stored.get(location)}) than the chain's {row['name']} of transaction "
+                    f"{row['tx_hash']}: nothing was stored; 'kraken-market ledger reindex' "
+                    "rebuilds the events from the chain",
+                    details={"block": location[0], "log_index": location[1]},
+                )
 
     def _mark_delivered(self, block: int, connection: Connection | None = None) -> None:
         statement = (
@@ -504,6 +598,58 @@ class Indexer:
             args=args,
         )
 
+    def check(self, from_block: int, to_block: int) -> Check:
+        """Compare the stored events of blocks ``from_block``..``to_block`` (at most the
+        cursor) with the chain's logs there: what is missing and what is stored but
+        not on the chain, by location."""
+        to_block = min(to_block, self.progress().block)
+        if to_block < from_block:
+            return Check(from_block, to_block, (), ())
+        batch = self._read(Progress(from_block - 1, None, from_block - 1), to_block)
+        if batch is None:  # the chain moved while it was read: nothing to conclude yet
+            return Check(from_block, to_block, (), ())
+        on_chain = {(r["block_number"], r["log_index"]): r["tx_hash"] for r in batch.rows}
+        with self.engine.connect() as connection:
+            stored = {
+                (int(block), int(index)): str(tx)
+                for block, index, tx in connection.execute(
+                    select(
+                        ChainEventRecord.block_number,
+                        ChainEventRecord.log_index,
+                        ChainEventRecord.tx_hash,
+                    ).where(
+                        ChainEventRecord.chain_id == self.deployment.chain_id,
+                        ChainEventRecord.address.in_([c.address for c in self.contracts.values()]),
+                        ChainEventRecord.block_number.between(from_block, batch.end),
+                    )
+                )
+            }
+        missing = tuple(sorted(k for k, tx in on_chain.items() if stored.get(k) != tx))
+        unexpected = tuple(sorted(k for k, tx in stored.items() if on_chain.get(k) != tx))
+        return Check(from_block, batch.end, missing, unexpected)
+
+    def repair(self, check: Check) -> int:
+        """Index again from the first block ``check`` found different; events stored."""
+        wrong = [block for block, _ in (*check.missing, *check.unexpected)]
+        if not wrong:
+            return 0
+        log.error(
+            "indexer_check_failed",
+            from_block=check.from_block,
+            to_block=check.to_block,
+            missing=len(check.missing),
+            unexpected=len(check.unexpected),
+        )
+        self.rewind(min(wrong) - 1)
+        return self.poll_once()
+
+    def reindex(self) -> tuple[int, int]:
+        """Forget every stored event of the deployment and index the chain again (the
+        repair of a database written by an indexer that lost events); (forgotten, stored).
+        Events are delivered again to this indexer's subscribers (at least once)."""
+        forgotten = self.rewind(self.deployment.block - 1)
+        return forgotten, self.poll_once()
+
     def rewind(self, block: int) -> int:
         """Forget the stored events after ``block`` and index again from there (after
         :class:`ChainReorganised`, once the fork is known); the number forgotten."""
@@ -544,6 +690,7 @@ __all__ = [
     "Approved",
     "Attested",
     "AvailabilityChanged",
+    "Check",
     "ClaimFiled",
     "ClaimRuled",
     "ComputationPaid",

@@ -2,19 +2,19 @@
 
 Under ``<data_dir>/demo/`` (files mode 0600):
 
-- ``admin-wallet.json``: the platform admin. Its ledger account is dev account 0
-  (the contracts' admin), so the same wallet signs on chain and logs in to the
-  API; it holds a PersonCredential and a PlatformRoleCredential (admin) from
-  the demo issuer (``settings.issuer_dir``, which the API trusts outside
-  production).
+- ``admin-wallet.json``: the platform admin. Its ledger account is the platform's
+  admin key (``platform.keys``: the contracts' admin), so the same wallet signs
+  on chain and logs in to the API; it holds a PersonCredential and a
+  PlatformRoleCredential (admin) from the demo issuer (``settings.issuer_dir``,
+  which the API trusts outside production).
 - ``representative-wallet.json``: the demo company's representative (a
   PersonCredential), who logs in to the company's Depute tool.
 - ``passphrase``: the passphrase of both wallets, random; it is a local demo,
   so it sits beside them instead of in someone's head. Hence their keystores
   use a light scrypt work factor (``DEMO_WORK_FACTOR``): whoever can read a
-  wallet here can read its passphrase, and the admin's key is a dev key known
-  to all, so the default factor's seconds per wallet would protect nothing and
-  delay every first start.
+  wallet here can read its passphrase (and the admin's key file beside it), so
+  the default factor's seconds per wallet would protect nothing and delay every
+  first start.
 - ``company.json``: the demo company's DID; its Depute tool (the company's
   issuer key) is in ``<data_dir>/depute/``.
 
@@ -40,7 +40,7 @@ from kraken_market.identity.errors import WrongAudience
 from kraken_market.identity.issuer import Issuer
 from kraken_market.identity.wallet import Wallet
 from kraken_market.identity.wallet_errors import WalletLocked
-from kraken_market.ledger.client import dev_account
+from kraken_market.platform.keys import PlatformKeys
 from kraken_market.settings import Settings
 
 ADMIN_NAME = "Platform Admin"
@@ -104,14 +104,14 @@ def _company(settings: Settings, directory: Path) -> str:
     return did
 
 
-def prepare_demo(settings: Settings, issuer: Issuer) -> Demo:
+def prepare_demo(settings: Settings, issuer: Issuer, keys: PlatformKeys) -> Demo:
     """The wallets, their credentials and the company's key: everything that needs no
     server, so ``up`` does it while its servers start."""
     directory = demo_dir(settings.data_dir)
     passphrase_file = directory / "passphrase"
     passphrase = _passphrase(passphrase_file)
     issuing = Issuing(issuer, settings.resolved_api_url)
-    admin = _wallet(directory / "admin-wallet.json", passphrase, bytes(dev_account(0).key))
+    admin = _wallet(directory / "admin-wallet.json", passphrase, bytes(keys.account("admin").key))
     issuing.ensure(admin, CredentialType.PERSON, {"name": ADMIN_NAME})
     issuing.ensure(admin, CredentialType.PLATFORM_ROLE, {"role": "admin"})
     representative = _wallet(directory / "representative-wallet.json", passphrase)

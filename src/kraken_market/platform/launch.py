@@ -30,7 +30,14 @@ from kraken_market.ledger.deploy import Roles, deploy_or_reuse
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.model import Parameters
 from kraken_market.platform.demo import Demo, identify_company, prepare_demo
-from kraken_market.platform.nodes import HOST, LocalNode, prepare_nodes
+from kraken_market.platform.keys import PlatformKeys, platform_keys, refuse_public_keys
+from kraken_market.platform.nodes import (
+    HOST,
+    LocalNode,
+    fund_if_empty,
+    prepare_nodes,
+    register_nodes,
+)
 from kraken_market.platform.report import (
     ApiInfo,
     ChainInfo,
@@ -44,6 +51,7 @@ from kraken_market.platform.supervisor import Supervisor
 from kraken_market.settings import Settings
 
 USER_DEV_ACCOUNTS = (7, 8, 9)
+"""Dev accounts shown for trying the CLI: public keys, they hold no platform role."""
 Say = Callable[[str], None]
 
 
@@ -60,17 +68,21 @@ def process_age() -> float:
     return max(0.0, uptime - started)
 
 
-def deploy_dev(w3: Web3, settings: Settings) -> tuple[Deployment, bool]:
-    """The contracts as 'kraken-market chain deploy --dev-account 0' deploys them (dev
-    roles: 1 arbiter, 2 verifier, 3 treasury; faucet), or the deployment already there."""
+def deploy_platform(w3: Web3, settings: Settings, keys: PlatformKeys) -> tuple[Deployment, bool]:
+    """The contracts with the platform's own keys in every role (and the development
+    faucet), or the deployment already there."""
     roles = Roles(
-        arbiters=(dev_account(1).address,),
-        verifiers=(dev_account(2).address,),
+        arbiters=(keys.account("arbiter").address,),
+        verifiers=(keys.account("verifier").address,),
         token_address=settings.chain_token_address,
         faucet=True,
     )
-    parameters = Parameters(treasury=dev_account(3).address)
-    return deploy_or_reuse(w3, dev_account(0), parameters, settings.deployment_file, roles)
+    parameters = Parameters(treasury=keys.account("treasury").address)
+    admin = keys.account("admin")
+    deployment, reused = deploy_or_reuse(w3, admin, parameters, settings.deployment_file, roles)
+    if reused:
+        refuse_public_keys([deployment.admin], f"the deployment in {settings.deployment_file}")
+    return deployment, reused
 
 
 class Launch:
@@ -95,16 +107,21 @@ class Launch:
         settings = self.settings
         # Made here, before the API opens it, so that exactly one process creates it.
         issuer = Issuer.open(settings.issuer_dir)
-        demo_job = pool.submit(prepare_demo, settings, issuer)
+        keys = platform_keys(settings.data_dir)
+        demo_job = pool.submit(prepare_demo, settings, issuer, keys)
+        nodes = prepare_nodes(settings, self.chain_url)
+        accounts = [*keys.addresses().values(), *(n.account for n in nodes)]
         chain_args = ["--host", settings.chain_host, "--port", str(settings.chain_port)]
+        chain_args += [arg for account in accounts for arg in ("--fund", account)]
         self._start("chain", ["chain", "serve", *chain_args], f"{self.chain_url}/healthz")
         api_args = ["--host", settings.api_host, "--port", str(settings.api_port)]
         self._start("api", ["api", "serve", *api_args], f"{self.api_url}/readyz")
         self.supervisor.wait_ready(self.timeout, ["chain"])
         w3 = connect(self.chain_url)
-        deployment, reused = deploy_dev(w3, settings)
+        fund_if_empty(w3, accounts)
+        deployment, reused = deploy_platform(w3, settings, keys)
         say(f"contracts {'reused' if reused else 'deployed'} ({self.elapsed()})")
-        nodes, registered = prepare_nodes(settings, w3, deployment, self.chain_url)
+        registered = register_nodes(w3, deployment, keys.account("admin"), nodes)
         say(f"{len(nodes)} compute nodes set up, {registered} registered now ({self.elapsed()})")
         for node in nodes:
             data_dir = str(node.config.data_dir)
@@ -121,7 +138,7 @@ class Launch:
         say(f"demo company {demo.company}: {entry} in KCIT ({self.elapsed()})")
         self._start("depute", self._depute_args(demo), f"{self.depute_url}/api/health")
         self.supervisor.wait_ready(self.timeout)
-        return self._describe(w3, deployment, reused, nodes, demo)
+        return self._describe(w3, deployment, reused, nodes, demo, keys)
 
     def _depute_args(self, demo: Demo) -> list[str]:
         args = ["depute", "serve", "--company", demo.company, "--host", HOST]
@@ -140,6 +157,7 @@ class Launch:
         reused: bool,
         nodes: list[LocalNode],
         demo: Demo,
+        keys: PlatformKeys,
     ) -> PlatformInfo:
         settings = self.settings
         wallets = [
@@ -158,6 +176,8 @@ class Launch:
                 deployment_file=str(settings.deployment_file.resolve()),
                 contracts=deployment.addresses(),
                 deployed_now=not reused,
+                roles=keys.addresses(),
+                keys_dir=str(keys.directory),
             ),
             api=ApiInfo(
                 url=self.api_url,
@@ -185,7 +205,7 @@ class Launch:
             wallets=wallets,
             wallet_passphrase_file=str(demo.passphrase_file.resolve()),
             dev_accounts=[
-                DevAccount(index=i, address=dev_account(i).address, role="buyer or seller")
+                DevAccount(index=i, address=dev_account(i).address, role="public key, no role")
                 for i in USER_DEV_ACCOUNTS
             ],
             logs={c.name: str(c.log) for c in self.supervisor.children},

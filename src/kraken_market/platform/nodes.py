@@ -3,9 +3,11 @@
 Under ``<data_dir>/nodes/``: ``certs/`` (the deployment's TLS CA and one
 certificate per node, ``node certs``) and ``<i>/`` per node (``node init``:
 its keys, ``node.json``, MPyC's TLS files). All nodes read and write share
-files in one local directory, ``<data_dir>/storage``. Node i signs with dev
-account 4+i of the embedded chain (funded at genesis); a node beyond the
-third gets a new account, given gas money by the admin (dev account 0).
+files in one local directory, ``<data_dir>/storage``. Each node signs with an
+account key of its own, made here on its first start (never a well-known key:
+a node's attestations release held payments), and funded at genesis by
+``up`` (or, on a chain made before the node, by the development faucet's gas
+payer).
 
 Each start rewrites the parts of ``node.json`` that follow the platform's
 settings (ports, chain, storage) and keeps the rest (an operator's
@@ -26,16 +28,16 @@ from web3 import Web3
 from kraken_market.ledger.client import Ledger, dev_account
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.platform.errors import SetupMismatch
+from kraken_market.platform.keys import refuse_public_keys
 from kraken_market.settings import Settings
 from kraken_market.smpc.config import NodeConfig
 from kraken_market.smpc.node import identity, tls
 
 HOST = "127.0.0.1"
-FIRST_NODE_DEV_ACCOUNT = 4
-DEV_NODE_ACCOUNTS = 3
-"""Dev accounts 4-6 are the nodes'; 7-9 belong to users."""
 GAS_MONEY = 10**20
-"""100 ETH for a node account that is not a dev account (its attestations cost gas)."""
+"""100 ETH for a platform account the genesis did not fund (attestations cost gas)."""
+FAUCET_GAS_PAYER = 0
+"""The dev account (a public key: it holds no role) that pays development gas money."""
 
 
 @dataclass(frozen=True)
@@ -90,11 +92,8 @@ def _config(settings: Settings, index: int, chain_url: str, parties: tuple[str, 
 
 
 def _init(config: NodeConfig, certs: Path) -> LocalNode:
+    identity.create_keys(config.hpke_key_file, config.account_key_file)
     index = config.index
-    key = None
-    if index < DEV_NODE_ACCOUNTS:
-        key = dev_account(FIRST_NODE_DEV_ACCOUNT + index).key.hex()
-    identity.create_keys(config.hpke_key_file, config.account_key_file, key)
     if not tls.installed(config.mpc_dir, index):
         tls.install(certs, index, config.mpc_dir)
     config.save()
@@ -106,10 +105,16 @@ def _init(config: NodeConfig, certs: Path) -> LocalNode:
     )
 
 
+def fund_if_empty(w3: Web3, accounts: list[str]) -> int:
+    """Gas money for platform accounts that the genesis did not fund (a chain made
+    before them); how many were funded."""
+    empty = [a for a in accounts if w3.eth.get_balance(w3.to_checksum_address(a)) == 0]
+    for account in empty:
+        _fund(w3, dev_account(FAUCET_GAS_PAYER), account)
+    return len(empty)
+
+
 def _fund(w3: Web3, payer: LocalAccount, account: str) -> None:
-    """Gas money for a node account the genesis did not fund."""
-    if w3.eth.get_balance(w3.to_checksum_address(account)) > 0:
-        return
     base = int(w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
     tip = int(w3.eth.max_priority_fee)
     signed = payer.sign_transaction(
@@ -126,27 +131,25 @@ def _fund(w3: Web3, payer: LocalAccount, account: str) -> None:
     w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
 
 
-def _register(w3: Web3, deployment: Deployment, nodes: list[LocalNode]) -> int:
+def register_nodes(
+    w3: Web3, deployment: Deployment, admin: LocalAccount, nodes: list[LocalNode]
+) -> int:
     """Register the nodes the chain does not show as they are; returns how many."""
-    admin = dev_account(0)
     ledger = Ledger(w3, deployment, admin)
     shown = {n.account.lower(): (n.hpke_public_key.hex(), n.endpoint) for n in ledger.nodes()}
+    refuse_public_keys(shown, "the chain's node registry")
     sent = 0
     for node in nodes:
         if shown.get(node.account.lower()) == (node.hpke_public_key, node.url):
             continue
-        if node.config.index >= DEV_NODE_ACCOUNTS:
-            _fund(w3, admin, node.account)
         ledger.register_node(node.account, bytes.fromhex(node.hpke_public_key), node.url)
         sent += 1
     return sent
 
 
-def prepare_nodes(
-    settings: Settings, w3: Web3, deployment: Deployment, chain_url: str
-) -> tuple[list[LocalNode], int]:
-    """Every node ready to serve and registered on chain; and how many registrations
-    this start sent (0 on a restart with unchanged ports)."""
+def prepare_nodes(settings: Settings, chain_url: str) -> list[LocalNode]:
+    """Every node's keys, certificates and configuration, ready to serve (nothing on
+    chain yet: their accounts are funded when the chain is made)."""
     m = settings.nodes
     root = nodes_dir(settings.data_dir.resolve())
     certs = _certificates(root, m)
@@ -154,4 +157,5 @@ def prepare_nodes(
     parties = tuple(f"{HOST}:{settings.node_mpc_base_port + span * i}" for i in range(m))
     (settings.data_dir.resolve() / "storage").mkdir(parents=True, exist_ok=True)
     nodes = [_init(_config(settings, i, chain_url, parties), certs) for i in range(m)]
-    return nodes, _register(w3, deployment, nodes)
+    refuse_public_keys([n.account for n in nodes], f"the compute nodes' keys in {root}")
+    return nodes

@@ -32,6 +32,10 @@ class ChainInfo(_Model):
     contracts: dict[str, str]
     deployed_now: bool
     """True on the first start (contracts deployed), False when reused."""
+    roles: dict[str, str]
+    """The platform's accounts by role (admin, arbiter, verifier, treasury, relayer)."""
+    keys_dir: str
+    """Where their keys are (mode 0600; never printed)."""
 
 
 class ApiInfo(_Model):
@@ -115,6 +119,8 @@ def _rows(info: PlatformInfo) -> list[tuple[str, str, str]]:
         (f"dev account {a.index}", a.address, f"{a.role}: --dev-account {a.index}")
         for a in info.dev_accounts
     ]
+    roles = ", ".join(f"{role} {address}" for role, address in info.chain.roles.items())
+    rows.append(("platform keys", info.chain.keys_dir, f"mode 0600: {roles}"))
     rows.append(("logs", str(Path(info.data_dir) / "logs"), "one file per process"))
     return rows
 

@@ -7,6 +7,13 @@ last, so nothing loses a peer while it is still working). Stopping a child is
 SIGTERM, a grace period, then SIGKILL. Its stdout and stderr go to
 ``logs/<name>.log`` (appended: a restart keeps the history), which is what
 an error names when a child dies.
+
+Once the platform is up, a child that dies (a crash, a kill) is restarted
+alone, after a pause that doubles with each exit, and reported; the others go
+on (the API, the nodes and the indexer each retry a peer that is away for a
+moment). A child that exits :data:`RESTARTS` times within
+:data:`RESTART_WINDOW` seconds is not restarted again: ``up`` stops, naming its
+log. While the platform starts, any exit stops ``up`` at once.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +35,9 @@ from kraken_market.platform.errors import ProcessFailed, ProcessNotReady, StopRe
 SETTLE_SECONDS = 2.0
 """A child without a probe (the indexer) is ready once it has run this long."""
 POLL_SECONDS = 0.1
+RESTARTS = 5
+RESTART_WINDOW = 120.0
+FIRST_PAUSE = 0.5
 
 
 @dataclass
@@ -39,6 +49,8 @@ class Child:
     process: subprocess.Popen[bytes]
     started: float
     ready: bool = False
+    exits: list[float] = field(default_factory=list)
+    """When it exited before (monotonic), for the restart limit."""
 
     def tail(self, lines: int = 12) -> list[str]:
         """The end of the child's log: usually the reason it died."""
@@ -128,10 +140,35 @@ class Supervisor:
         except httpx2.HTTPError:
             return False
 
-    def watch(self, interval: float = 0.5) -> None:
-        """Until a stop is requested; a child that exits meanwhile raises ProcessFailed."""
+    def watch(
+        self,
+        interval: float = 0.5,
+        on_restart: Callable[[Child, Child, int], None] | None = None,
+    ) -> None:
+        """Until a stop is requested. A child that exits is restarted (then
+        ``on_restart(old, new, status)``); one that keeps exiting raises ProcessFailed."""
         while not self.stop_requested.wait(interval):
-            self.check()
+            for position, child in enumerate(self.children):
+                status = child.process.poll()
+                if status is None:
+                    continue
+                now = time.monotonic()
+                exits = [t for t in child.exits if t > now - RESTART_WINDOW] + [now]
+                if len(exits) >= RESTARTS:
+                    raise ProcessFailed(
+                        f"{child.name} exited {len(exits)} times in {RESTART_WINDOW:.0f} s "
+                        f"(last status {status}); its log: {child.log}",
+                        details={"name": child.name, "status": status, "log": str(child.log)},
+                    )
+                if self.stop_requested.wait(FIRST_PAUSE * 2 ** (len(exits) - 1)):
+                    return
+                self.children.remove(child)
+                fresh = self.start(child.name, child.argv, child.ready_url)
+                self.children.remove(fresh)
+                self.children.insert(position, fresh)  # the shutdown order stays
+                fresh.exits, fresh.ready = exits, True
+                if on_restart is not None:
+                    on_restart(child, fresh, status)
 
     def stop(self) -> None:
         """Stop every child, newest first; each gets ``grace`` seconds after SIGTERM."""

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,7 @@ from eth_tester.backends.pyevm.serializers import (
 )
 from eth_tester.constants import BLOB_TX_TYPE
 from eth_tester.exceptions import TransactionFailed, TransactionNotFound
+from eth_utils.address import to_canonical_address
 from eth_utils.decorators import replace_exceptions
 
 from kraken_market.ledger.chain.estimator import optimistic_gas_search
@@ -65,6 +67,9 @@ from kraken_market.logs import get_logger
 log = get_logger(__name__)
 DEV_ACCOUNTS = 10
 ZERO_ADDRESS = bytes(20)
+GENESIS_FUNDS = 10**24
+"""Gas money (1,000,000 ETH) for each account ``funded`` at genesis, as eth-tester gives its
+dev accounts."""
 
 
 class PendingBlockFull(Exception):
@@ -205,12 +210,26 @@ class DurableBackend(PyEVMBackend):  # type: ignore[misc]
     """eth-tester's py-evm backend on a SQLite store, building blocks with :class:`PendingBlock`."""
 
     def __init__(
-        self, path: Path, accounts: int = DEV_ACCOUNTS, *, store: SqliteKeyValue | None = None
+        self,
+        path: Path,
+        accounts: int = DEV_ACCOUNTS,
+        *,
+        store: SqliteKeyValue | None = None,
+        funded: Sequence[str] = (),
     ) -> None:
-        """``store`` replaces the SQLite file at ``path`` (tests pass a failing disk)."""
+        """``store`` replaces the SQLite file at ``path`` (tests pass a failing disk);
+        ``funded``: addresses given :data:`GENESIS_FUNDS` when the chain is created (the
+        platform's own accounts, so that no well-known key needs to pay their gas)."""
         self.store = store if store is not None else SqliteKeyValue(path)
         self.mined_transactions: frozenset[bytes] = frozenset()  # by the last mine_blocks
         genesis_state = PyEVMBackend.generate_genesis_state(num_accounts=accounts)
+        for address in funded:
+            genesis_state[to_canonical_address(address)] = {
+                "balance": GENESIS_FUNDS,
+                "nonce": 0,
+                "code": b"",
+                "storage": {},
+            }
         super().__init__(genesis_state=genesis_state)
 
     def reset_to_genesis(
@@ -308,12 +327,24 @@ class DurableBackend(PyEVMBackend):  # type: ignore[misc]
         return serialize_transaction(block, transaction, index, pending)
 
     def get_transaction_receipt(self, transaction_hash: bytes) -> Any:
-        """As eth-tester's: a pending transaction's receipt has no block (web3: null)."""
+        """As eth-tester's: a pending transaction's receipt has no block (web3: null).
+
+        Its logs are numbered by their position in the block, as the JSON-RPC
+        specification's ``logIndex`` is (eth-tester numbers them within the
+        transaction, so two transactions of one block gave logs the same index, and
+        whoever keyed logs by block and index, as the indexer does, lost some).
+        ``eth_getLogs`` and log filters read their logs from here.
+        """
         block, transaction, index, pending = self._find_transaction(transaction_hash)
         receipts = block.get_receipts(self.chain.chaindb)
-        return serialize_transaction_receipt(
+        serialized = serialize_transaction_receipt(
             block, receipts, transaction, index, pending, self.chain.get_vm()
         )
+        before = sum(len(receipt.logs) for receipt in receipts[:index])
+        if before:
+            logs = [{**log, "log_index": log["log_index"] + before} for log in serialized["logs"]]
+            serialized = {**serialized, "logs": logs}
+        return serialized
 
     def _find_transaction(
         self, transaction_hash: bytes

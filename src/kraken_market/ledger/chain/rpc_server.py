@@ -9,6 +9,19 @@ requests get JSON-RPC error objects (-32700 parse error, including non-UTF-8;
 than 64 levels; -32601 unknown method; 3 revert, with its revert data as geth
 sends it; -32000 other execution errors), never a crash.
 
+**Only the standard methods a wallet and a client need** (``PUBLIC_METHODS``):
+reading state, blocks, transactions, receipts and logs, gas and fees, and
+``eth_sendRawTransaction`` of a transaction signed by its sender. The node holds
+no unlocked account: ``eth_accounts`` is empty and ``eth_sendTransaction``,
+``eth_sign*`` do not exist. eth-tester's development methods (``evm_snapshot``,
+``evm_revert``, ``evm_mine``, ``testing_timeTravel``) would let anyone undo
+purchases after decrypting what they bought or make every grant expire; they
+exist only on a node made with ``development=True`` (``chain serve
+--development``, loopback only), which ``kraken-market up`` never makes. Tests
+move time through the in-process chain. Log filters (``eth_newFilter``…) are
+left out too: each is state kept per caller and scanned at every block; clients
+poll ``eth_getLogs`` instead.
+
 A transaction is answered only once its block is committed to disk, so an
 acknowledged transaction survives a kill -9. Two ways to get there:
 
@@ -62,6 +75,44 @@ MAX_BATCH = 100
 ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string), Solidity's and Vyper's revert
 MAX_BODY = 4 * 1024 * 1024  # far above any contract deployment; bounds memory per request
 SEND_METHODS = frozenset({"eth_sendRawTransaction", "eth_sendTransaction"})
+PUBLIC_METHODS = frozenset(
+    {
+        "web3_clientVersion",
+        "web3_sha3",
+        "net_version",
+        "net_listening",
+        "net_peerCount",
+        "eth_protocolVersion",
+        "eth_syncing",
+        "eth_chainId",
+        "eth_blockNumber",
+        "eth_gasPrice",
+        "eth_maxPriorityFeePerGas",
+        "eth_feeHistory",
+        "eth_blobBaseFee",
+        "eth_getBalance",
+        "eth_getStorageAt",
+        "eth_getTransactionCount",
+        "eth_getCode",
+        "eth_call",
+        "eth_estimateGas",
+        "eth_getBlockByHash",
+        "eth_getBlockByNumber",
+        "eth_getBlockTransactionCountByHash",
+        "eth_getBlockTransactionCountByNumber",
+        "eth_getUncleCountByBlockHash",
+        "eth_getUncleCountByBlockNumber",
+        "eth_getTransactionByHash",
+        "eth_getTransactionByBlockHashAndIndex",
+        "eth_getTransactionByBlockNumberAndIndex",
+        "eth_getTransactionReceipt",
+        "eth_getLogs",
+        "eth_sendRawTransaction",
+    }
+)
+"""What the chain answers to anyone: standard Ethereum JSON-RPC, nothing that signs
+for an account, rewrites history or moves the clock."""
+NO_ACCOUNTS = frozenset({"eth_accounts"})  # answered with an empty list: none is unlocked
 MINING_METHODS = frozenset({"evm_mine", "testing_timeTravel"})  # they seal the pending block
 ACK_TIMEOUT = 60.0  # a safety net: the miner answers every waiting send long before
 
@@ -175,14 +226,22 @@ class ChainNode:
     """One durable chain answering JSON-RPC calls, one at a time, mining by group commit."""
 
     def __init__(
-        self, backend: PyEVMBackend, *, group_commit: bool = True, block_interval: float = 0.02
+        self,
+        backend: PyEVMBackend,
+        *,
+        group_commit: bool = True,
+        block_interval: float = 0.02,
+        development: bool = False,
     ) -> None:
-        """``backend``: a :class:`DurableBackend`; any eth-tester backend without group commit."""
+        """``backend``: a :class:`DurableBackend`; any eth-tester backend without group
+        commit. ``development``: also answer eth-tester's development methods and sign
+        for its unlocked dev accounts (tests and local experiments only)."""
         if group_commit and not isinstance(backend, DurableBackend):
             raise TypeError("group commit builds blocks with DurableBackend")
         self.backend = backend
         self.group_commit = group_commit
         self.block_interval = block_interval
+        self.development = development
         self._tester = _DeferredTester(backend) if group_commit else EthereumTester(backend)
         provider = EthereumTesterProvider(self._tester)
         w3 = Web3(provider, middleware=[])
@@ -209,6 +268,11 @@ class ChainNode:
         id_, method, params = call.get("id"), call.get("method"), call.get("params", [])
         if not isinstance(method, str) or not isinstance(params, list):
             return _error(id_, -32600, "invalid request: method must be a string, params a list")
+        if not self.development:
+            if method in NO_ACCOUNTS:
+                return {"jsonrpc": "2.0", "id": id_, "result": []}
+            if method not in PUBLIC_METHODS:
+                return _error(id_, -32601, f"the method {method[:64]} does not exist on this chain")
         if self.group_commit and method in SEND_METHODS:
             return self._send(id_, method, params)
         with self._lock:

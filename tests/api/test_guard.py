@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from kraken_market.logs import configure_logging
 from tests.conftest import Account
+from tests.crash_bodies import assert_no_body_crashes
 
 
 def test_streamed_body_over_the_limit_is_413(
@@ -72,3 +73,11 @@ def test_deeply_nested_json_is_refused_before_parsing(http: TestClient) -> None:
         assert (answer.status_code, answer.json()["code"]) == (400, "json_too_deep")
     shallow = http.post("/api/v1/auth/login", json={"presentation": [[[1]]]})
     assert shallow.status_code == 422
+
+
+def test_no_body_crashes_the_api_whatever_its_content_type(
+    http: TestClient, alice: Account, app: FastAPI
+) -> None:
+    sent = assert_no_body_crashes(http, app.state.settings.max_request_bytes, alice.headers)
+    assert sent > 300  # every body-taking route, each crash body
+    assert http.get("/healthz").status_code == 200

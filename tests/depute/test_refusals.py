@@ -12,6 +12,7 @@ from kraken_market.depute import client
 from kraken_market.identity import presentations
 from kraken_market.identity.errors import WrongAudience
 from kraken_market.identity.keys import DidKey
+from tests.crash_bodies import assert_no_body_crashes
 from tests.depute.conftest import Rig, refusal
 from tests.factories import product_body
 
@@ -236,3 +237,15 @@ def test_a_wallet_signs_only_for_the_depute_tools_own_address(rig: Rig) -> None:
             "https://evil.example/invitations/abc", eve.key, eve.credential, http=fake
         )
     assert signed == []
+
+
+def test_no_body_crashes_the_depute_tool(rig: Rig) -> None:
+    from fastapi.testclient import TestClient
+
+    from kraken_market.depute.app import MAX_BODY, create_depute_app
+
+    tool = TestClient(create_depute_app(rig.depute))
+    forms = ("/login", "/logout", "/authorise", "/invite", "/publish", "/authorisations/1/revoke")
+    sent = assert_no_body_crashes(tool, MAX_BODY, extra_paths=tuple(("POST", f) for f in forms))
+    assert sent > 50
+    assert rig.http.get("/api/health").status_code == 200

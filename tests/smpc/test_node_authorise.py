@@ -25,6 +25,7 @@ from kraken_market.smpc.node.authorise import LedgerChain
 from kraken_market.smpc.node.jobs import JobRequest
 from kraken_market.smpc.node.service import NodeService
 from kraken_market.smpc.node.worker import ProductInput
+from tests.crash_bodies import assert_no_body_crashes
 from tests.smpc.market_setup import BUYER, NODE_ACCOUNTS, Market, deploy_market, node_keys, share
 from tests.smpc.market_setup import table as make_table
 
@@ -172,3 +173,11 @@ def test_expired_and_reclaimed_payments_are_refused(world: World) -> None:
     world.market.as_(BUYER).reclaim(request.request_id)
     status, body = world.submit(request)
     assert (status, body["code"]) == (402, "payment_not_held")
+
+
+def test_no_body_crashes_a_node(tmp_path: Path) -> None:
+    from kraken_market.smpc.node.app import MAX_BODY
+
+    world = World(tmp_path)
+    assert assert_no_body_crashes(world.http, MAX_BODY) > 20
+    assert world.http.get("/healthz").status_code == 200

@@ -17,8 +17,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kraken_market import __version__
-from kraken_market.api.app import RequestGuard
 from kraken_market.api.errors import error_response, install_error_handlers
+from kraken_market.api.guard import RequestGuard
 from kraken_market.depute import invitation_routes, pages, routes
 from kraken_market.depute.core import Depute
 from kraken_market.errors import KrakenError

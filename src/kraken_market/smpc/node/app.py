@@ -11,6 +11,9 @@
 Errors are ``{"code", "message", "details"}`` with the codes of
 ``smpc.node.errors`` and the SMPC/ledger error trees. Submitting is open to
 anyone: a node computes only what the chain shows was paid for and granted.
+Every request passes the platform's ``RequestGuard`` first: bodies of at most
+``MAX_BODY`` bytes, JSON nested at most 64 levels (this process imports
+py-evm: a deep body would crash it), unexpected errors answered as JSON 500s.
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ from fastapi import FastAPI, Response
 
 from kraken_market.access.node_routes import custody_router
 from kraken_market.api.errors import install_error_handlers
+from kraken_market.api.guard import RequestGuard
 from kraken_market.smpc.functions.catalogue import describe
 from kraken_market.smpc.node.jobs import JobRequest
 from kraken_market.smpc.node.service import NodeService
+
+MAX_BODY = 1024 * 1024
+"""A job names its products, function and parameters: far below this."""
 
 
 def create_app(service: NodeService, *, manage: bool = True) -> FastAPI:
@@ -41,6 +48,7 @@ def create_app(service: NodeService, *, manage: bool = True) -> FastAPI:
 
     app = FastAPI(title=f"Kraken Market compute node {service.config.index}", lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, max_body=MAX_BODY)
     index = service.config.index
 
     @app.get("/healthz")

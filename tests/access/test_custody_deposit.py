@@ -64,7 +64,7 @@ def test_malformed_and_oversized_deposits_are_refused(custody_world: World) -> N
     )
     assert (big.status_code, big.json()["code"]) == (413, "payload_too_large")
     deep = world.apps[0].post("/keys", content=b"[" * 5000 + b"]" * 5000)
-    assert (deep.status_code, deep.json()["code"]) == (422, "invalid_request")
+    assert (deep.status_code, deep.json()["code"]) == (400, "json_too_deep")  # the guard
     assert world.services[0].custody.store.find(product, "data") is None
 
 

@@ -89,6 +89,7 @@ OPERATIONS = [
     ("POST", "/api/v1/companies/{did}/suspend"),
     ("GET", "/api/v1/companies/{did}/identified"),
     ("GET", "/api/v1/companies/{did}/audit"),
+    ("PUT", "/api/v1/companies/{did}/account"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
 ]

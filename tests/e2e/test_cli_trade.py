@@ -87,9 +87,13 @@ def test_a_file_is_sold_and_bought_through_the_cli(running: dict[str, str], tmp_
     assert out.read_bytes() == data.read_bytes()
     run(buyer, "trade", "approve", str(bought["purchase_id"]), product)
     deadline = time.monotonic() + 30
-    while True:  # the indexer sees the approval: the stake went to the seller
+    while True:  # the indexer sees the approval: the stake goes out one claim window later
         status = json.loads(run(buyer, "trade", "status", product, "--json").stdout)
-        if status["quality"] == "approved" or time.monotonic() > deadline:
+        if status["quality"] == "approving" or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    assert (status["quality"], status["stake"], status["approvals"]) == ("approved", "0", 1)
+    assert (status["quality"], status["approvals"]) == ("approving", 1)
+    assert status["stake"] == str(10 * 10**18) and status["release_at"] is not None
+    refused = run(seller, "trade", "release", product, ok=False)
+    assert refused.returncode == 1 and "release_not_due" in refused.stderr
+    assert "one claim window after the first approval" in refused.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from eth_account import Account
 
@@ -254,3 +255,41 @@ def test_a_revoked_person_cannot_bind_an_account(platform: Platform, alice: Pers
     body = {"binding": made.jws, "account_signature": made.account_signature}
     answer = platform.http.post("/api/v1/identity/bindings", json=body, headers=alice.headers)
     assert refusal(answer) == (401, "credential_revoked")
+
+
+def test_a_company_publishes_from_its_own_account_never_an_employees(
+    platform: Platform, admin: Person
+) -> None:
+    company = platform.company("olav")
+    register(platform, admin, company, status="pending")
+    account = Account.create()
+    path = f"/api/v1/companies/{company.did}/account"
+
+    def signed(key: DidKey, **extra: Any) -> dict[str, str]:
+        made = binding.bind(key, account, audience=platform.base, now=datetime.now(UTC), **extra)
+        return {"binding": made.jws, "account_signature": made.account_signature}
+
+    desk = "https://depute.olav.example"
+    assert refusal(platform.http.put(path, json=signed(company.key, service=desk))) == (
+        409,
+        "company_status_conflict",
+    )  # pending: not yet
+    platform.http.post(f"/api/v1/companies/{company.did}/approve", headers=admin.headers)
+    employee = DidKey.generate()
+    assert refusal(platform.http.put(path, json=signed(employee))) == (401, "holder_mismatch")
+    bound = platform.http.put(path, json=signed(company.key, service=desk))
+    assert bound.status_code == 200, bound.text
+    read = platform.http.get(f"/api/v1/companies/{company.did}").json()  # public
+    assert (read["account"], read["depute_url"]) == (account.address, desk)
+    audit = platform.http.get(f"/api/v1/companies/{company.did}/audit", headers=admin.headers)
+    assert audit.json()[-1]["action"] == "account"
+
+    held = [platform.person_credential(employee, "Eve"), platform.attorney(company, employee)]
+    session = platform.login(platform.presentation(employee, held)).json()
+    headers = {"Authorization": f"Bearer {session['session_token']}"}
+    own = binding.bind(employee, Account.create(), audience=platform.base, now=datetime.now(UTC))
+    body = {"binding": own.jws, "account_signature": own.account_signature}
+    assert platform.http.post("/api/v1/identity/bindings", json=body, headers=headers).is_success
+    product = platform.http.post("/api/v1/products", json=product_body(), headers=headers).json()
+    answer = platform.http.post(f"/api/v1/products/{product['id']}/publisher", headers=headers)
+    assert refusal(answer) == (409, "company_account_required")

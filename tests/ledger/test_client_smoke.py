@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kraken_market.ledger.errors import GrantRequired
+from kraken_market.ledger.errors import ChainConflict, GrantRequired
 from kraken_market.ledger.model import StakeStatus
 from tests.ledger.conftest import DATA, Market
 
@@ -21,6 +21,9 @@ def test_publish_buy_approve(market: Market) -> None:
     assert "AccessPurchased" in [event.name for event in receipt.events]
     # 4 DATA, 2.5 % fee to the treasury
     assert market.seller.balance() - seller_before == 4 * DATA * 9750 // 10000
-    buyer.approve_product(purchase, product)
-    assert market.seller.stake(product).status is StakeStatus.RELEASED
-    assert market.seller.balance() - seller_before == 4 * DATA * 9750 // 10000 + 20 * DATA
+    receipt = buyer.approve_product(purchase, product)
+    due = receipt.first("StakeReleaseScheduled").args["release_at"]
+    stake = market.seller.stake(product)
+    assert (stake.status, stake.release_at) == (StakeStatus.LOCKED, due)
+    with market.refused(ChainConflict, "release_not_due"):  # one claim window later
+        market.seller.release_stake(product)

@@ -74,7 +74,9 @@ def sold(
     return product, purchases
 
 
-def test_approval_releases_the_stake_once(local_market: Market, parties: Parties) -> None:
+def test_approval_releases_the_stake_one_claim_window_later(
+    local_market: Market, parties: Parties
+) -> None:
     seller, buyer, other = parties.seller, parties.buyer, parties.other
     product, (mine, theirs) = sold(local_market, buyer, other)
     with Market.refused(NotOnChain, "unknown_purchase"):
@@ -83,11 +85,16 @@ def test_approval_releases_the_stake_once(local_market: Market, parties: Parties
         other.approve_product(mine, product)
     with Market.refused(NotPermitted, "not_purchased"):
         buyer.approve_product(mine, secrets.token_bytes(32))
+    with Market.refused(ChainConflict, "not_approved"):
+        seller.release_stake(product)
     before = seller.balance()
     receipt = buyer.approve_product(mine, product)
-    assert receipt.first("StakeReleased").args["amount"] == 20 * DATA
-    assert seller.balance() - before == 20 * DATA
-    assert seller.stake(product) == Stake(0, StakeStatus.RELEASED, 0)
+    due = receipt.first("StakeReleaseScheduled").args["release_at"]
+    assert due == local_market.now() + PARAMETERS["claim_window"]
+    assert seller.balance() == before  # other buyers may still object
+    assert seller.stake(product) == Stake(20 * DATA, StakeStatus.LOCKED, 0, 4 * DATA, due)
+    with Market.refused(ChainConflict, "release_not_due"):
+        other.release_stake(product)
     approved = buyer.contracts["Market"].functions.approved
     assert approved(mine, as_bytes32(product)).call()
     assert not approved(theirs, as_bytes32(product)).call()
@@ -95,13 +102,52 @@ def test_approval_releases_the_stake_once(local_market: Market, parties: Parties
         buyer.approve_product(mine, product)
     with Market.refused(ChainConflict, "already_approved"):
         buyer.file_claim(mine, product, EVIDENCE)
-    # a later claim finds no stake to claim on; a later approval releases nothing more
-    with Market.refused(ChainConflict, "stake_not_locked"):
-        other.file_claim(theirs, product, EVIDENCE)
-    receipt = other.approve_product(theirs, product)
+    receipt = other.approve_product(theirs, product)  # a second approval moves nothing
     assert [event.name for event in receipt.events] == ["Approved"]
+    time_travel(local_market, PARAMETERS["claim_window"])
+    receipt = other.release_stake(product)  # anyone may send it: it pays the owner
+    assert receipt.first("StakeReleased").args["amount"] == 20 * DATA
     assert seller.balance() - before == 20 * DATA
+    assert seller.stake(product) == Stake(0, StakeStatus.RELEASED, 0, 4 * DATA, due)
+    with Market.refused(ChainConflict, "stake_not_locked"):
+        seller.release_stake(product)
     local_market.assert_escrow_balanced()
+
+
+def test_only_a_real_purchase_approves(local_market: Market, parties: Parties) -> None:
+    """A seller cutting its price to 1 wei to buy and approve its product, or buying it
+    at full price from its own account, gets no stake back."""
+    market, seller, buyer = local_market, parties.seller, parties.buyer
+    product, _ = sold(market)
+    seller.set_prices(product, Prices(access=1))
+    market.grant(buyer, product, seconds=LONG)
+    cheap, _ = buyer.buy_access(product, 0)
+    with Market.refused(ChainConflict, "below_floor"):
+        buyer.approve_product(cheap, product)
+    seller.set_prices(product, Prices(access=4 * DATA))
+    market.grant(seller, product, seconds=LONG)
+    own, _ = seller.buy_access(product, 0)
+    with Market.refused(ChainConflict, "own_product"):
+        seller.approve_product(own, product)
+    assert seller.stake(product).release_at == 0
+    market.assert_escrow_balanced()
+
+
+def test_a_claim_after_an_approval_holds_and_can_slash_the_stake(
+    local_market: Market, parties: Parties
+) -> None:
+    market, seller, buyer, other = local_market, parties.seller, parties.buyer, parties.other
+    product, (mine, theirs) = sold(market, buyer, other)
+    buyer.approve_product(mine, product)
+    other.file_claim(theirs, product, EVIDENCE)  # within the window: the stake is held
+    time_travel(market, PARAMETERS["claim_window"])
+    with Market.refused(ChainConflict, "claim_open"):
+        seller.release_stake(product)
+    parties.arbiter.rule(theirs, uphold=True)
+    assert seller.stake(product).status is StakeStatus.SLASHED
+    with Market.refused(ChainConflict, "stake_not_locked"):
+        seller.release_stake(product)
+    market.assert_escrow_balanced()
 
 
 def test_an_open_claim_holds_the_stake(local_market: Market, parties: Parties) -> None:
@@ -119,7 +165,7 @@ def test_an_open_claim_holds_the_stake(local_market: Market, parties: Parties) -
     }
     assert before - buyer.balance() == BOND  # the bond is pulled
     assert buyer.escrow_totals()["bonds"] - bonds == BOND
-    assert buyer.stake(product) == Stake(20 * DATA, StakeStatus.LOCKED, 1)
+    assert buyer.stake(product) == Stake(20 * DATA, StakeStatus.LOCKED, 1, 4 * DATA, 0)
     with Market.refused(ChainConflict, "already_claimed"):  # one claim per purchase
         buyer.approve_product(mine, product)
     with Market.refused(ChainConflict, "claim_open"):  # nobody releases the stake meanwhile
@@ -139,7 +185,9 @@ def test_an_open_claim_holds_the_stake(local_market: Market, parties: Parties) -
     assert buyer.claim(mine).status is ClaimStatus.REJECTED  # type: ignore[union-attr]
     with Market.refused(ChainConflict, "already_claimed"):
         buyer.approve_product(mine, product)  # still: this purchase had its claim
-    other.approve_product(theirs, product)  # the claim is closed: the stake goes out
+    other.approve_product(theirs, product)  # the claim is closed: the release is scheduled
+    time_travel(market, PARAMETERS["claim_window"])
+    new_owner.release_stake(product)
     assert new_owner.balance() - owner_before == BOND + 20 * DATA
     market.assert_escrow_balanced()
 
@@ -171,7 +219,7 @@ def test_an_upheld_refund_is_capped_at_the_stake(local_market: Market, parties: 
     ruled = receipt.first("ClaimRuled").args
     assert (ruled["refund"], ruled["slashed"]) == (10 * DATA, 0)
     assert [buyer.balance(), buyer.balance(treasury)] == [before[0] + BOND + 10 * DATA, before[1]]
-    assert buyer.stake(product) == Stake(0, StakeStatus.SLASHED, 1)
+    assert buyer.stake(product) == Stake(0, StakeStatus.SLASHED, 1, 30 * DATA)
     # the second claim finds the stake gone: the bond comes back, nothing more
     arbiter.rule(second, uphold=True)
     assert buyer.balance() == before[0] + 2 * BOND + 10 * DATA

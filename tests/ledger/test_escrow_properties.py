@@ -4,7 +4,8 @@ A hypothesis state machine drives the in-process chain the way the
 marketplace does, at random: sellers publish products with random stakes,
 the verifier grants, buyers buy access, subscribe and request computations,
 compute nodes attest, buyers reclaim, approve and file claims (inside or past
-the window), the arbiter upholds or rejects, owners change availability and
+the window), anyone releases an approved stake (before or after its claim
+window), the arbiter upholds or rejects, owners change availability and
 transfer products, the admin pauses, and the clock jumps past deadlines.
 Calls the contracts must refuse are attempted too: each must fail with the
 expected :class:`~kraken_market.ledger.errors.Reverted` subclass and reason,
@@ -19,7 +20,10 @@ step the chain must agree with it:
    each stake, ruling and held payment is settled by at most one event (and,
    read at the end of each example, is in the model's state);
 4. while a claim on a product is open, approving it fails with ``claim_open``
-   and its stake stays locked.
+   and its stake stays locked;
+5. a stake goes to its owner only from a real approval (a purchase that paid at
+   least the list price the product was published at, not by its owner), and
+   only one claim window later, with no claim open then.
 
 The marketplace is deployed once per module and a fixed opening is played on
 it (products of each mode, purchases, an open claim, a half-attested
@@ -126,6 +130,10 @@ REFUSALS: dict[str, type[Reverted]] = {
     "deadline_not_passed": ChainConflict,
     "not_delivered": ChainConflict,
     "free_purchase": ChainConflict,
+    "below_floor": ChainConflict,
+    "own_product": ChainConflict,
+    "not_approved": ChainConflict,
+    "release_not_due": ChainConflict,
     "stake_too_low": InvalidTransaction,
     "wrong_access_mode": InvalidTransaction,
     "subscription_too_short": InvalidTransaction,
@@ -157,7 +165,9 @@ class Product:
     prices: Prices
     owner: int
     stake: int  # still locked in the escrow
+    price_floor: int  # what an approving purchase must have paid: the list price then
     stake_status: StakeStatus = StakeStatus.LOCKED
+    release_at: int = 0  # set by the first real approval
     open_claims: int = 0
     availability: AvailabilityCode = AvailabilityCode.LISTED
     pending_owner: int | None = None
@@ -216,6 +226,8 @@ struct Stake:
     amount: uint256
     status: uint8
     open_claims: uint256
+    price_floor: uint256
+    release_at: uint256
 
 struct Claim:
     product_id: bytes32
@@ -594,7 +606,13 @@ class EscrowMachine(RuleBasedStateMachine):
         ledger = self._client(seller)
         product_id = self.market.publish(ledger, mode=mode, prices=prices, stake=stake)
         self._move(ADDRESS[seller], self.vault, stake)
-        self.products[product_id] = Product(mode=mode, prices=prices, owner=seller, stake=stake)
+        self.products[product_id] = Product(
+            mode=mode,
+            prices=prices,
+            owner=seller,
+            stake=stake,
+            price_floor=_list_price(mode, prices),
+        )
         return product_id
 
     def _grant(self, buyer: int, item: str, purpose: int, seconds: int) -> None:
@@ -850,7 +868,13 @@ class EscrowMachine(RuleBasedStateMachine):
     def _stake_stays_locked(self, item: str) -> None:
         product = self.products[item]
         on_chain = self._client(ARBITER).stake(item)
-        assert on_chain == Stake(product.stake, StakeStatus.LOCKED, product.open_claims)
+        assert on_chain == Stake(
+            product.stake,
+            StakeStatus.LOCKED,
+            product.open_claims,
+            product.price_floor,
+            product.release_at,
+        )
 
     @precondition(lambda self: bool(self._unsettled()))
     @rule(data=st.data())
@@ -870,18 +894,54 @@ class EscrowMachine(RuleBasedStateMachine):
                 reason = "free_purchase"  # a seller could free-buy its way to its stake
             elif purchase.request and not self._delivered(purchase.request):
                 reason = "not_delivered"  # nor reclaim its own computation and approve
+            elif purchase.amount < self.products[product].price_floor:
+                reason = "below_floor"  # nor cut its price to 1 wei, buy and approve (5.)
+            elif caller == self.products[product].owner:
+                reason = "own_product"  # nor approve what it bought from itself (5.)
         if reason:
             self._refused(reason, lambda: buyer.approve_product(purchase_id, product))
-            if reason == "claim_open":  # 4.
-                self._stake_stays_locked(product)
+            locked = self.products[product].stake_status is StakeStatus.LOCKED
+            if reason == "claim_open" or (locked and reason in ("below_floor", "own_product")):
+                self._stake_stays_locked(product)  # 4., 5.
             return
         assert purchase is not None
-        self._settled(buyer.approve_product(purchase_id, product))
+        receipt = buyer.approve_product(purchase_id, product)
+        self._settled(receipt)
         purchase.approved.add(product)
         approved = self.products[product]
-        if approved.stake_status is StakeStatus.LOCKED:  # to its owner now
-            self._move(self.vault, ADDRESS[approved.owner], approved.stake)
-            approved.stake, approved.stake_status = 0, StakeStatus.RELEASED
+        scheduled = [e for e in receipt.events if e.name == "StakeReleaseScheduled"]
+        if approved.stake_status is StakeStatus.LOCKED and not approved.release_at:  # 5.
+            (event,) = scheduled
+            assert event.args["release_at"] >= self._latest() + CLAIM_WINDOW
+            approved.release_at = event.args["release_at"]
+        else:
+            assert not scheduled
+
+    @precondition(lambda self: any(p.release_at for p in self.products.values()))
+    @rule(data=st.data())
+    def release_stake(self, data: st.DataObject) -> None:
+        """Anyone may send it; before its time, under a claim, or twice, it fails."""
+        approved = [key for key, p in self.products.items() if p.release_at]
+        item = data.draw(st.sampled_from(approved), label="product")
+        product = self.products[item]
+        sender = self._client(self._trader(data, "sender"))
+        reason = None
+        if self.paused:
+            reason = "paused"
+        elif product.stake_status is not StakeStatus.LOCKED:
+            reason = "stake_not_locked"
+        elif self._by(product.release_at - 1):  # (too close to call: assumed away there)
+            reason = "release_not_due"
+        elif product.open_claims:
+            reason = "claim_open"
+        if reason:
+            self._refused(reason, lambda: sender.release_stake(item))
+            if reason in ("release_not_due", "claim_open"):
+                self._stake_stays_locked(item)
+            return
+        self._settled(sender.release_stake(item))
+        self._move(self.vault, ADDRESS[product.owner], product.stake)
+        product.stake, product.stake_status = 0, StakeStatus.RELEASED
 
     @precondition(
         lambda self: not self.paused and any(p.open_claims for p in self.products.values())
@@ -1095,6 +1155,15 @@ class EscrowMachine(RuleBasedStateMachine):
         assert books.computations == {
             key: (c.status, len(c.attesters)) for key, c in self.computations.items()
         }
+
+
+def _list_price(mode: ModeCode, prices: Prices) -> int:
+    """The Registry's: what a buyer pays for the mode (the minimum subscription)."""
+    if mode is ModeCode.BATCH:
+        return prices.access
+    if mode is ModeCode.ANALYTICS:
+        return prices.computation
+    return prices.subscription_per_second * prices.subscription_min_seconds
 
 
 def _evidence(purchase_id: int) -> bytes:

@@ -131,7 +131,7 @@ def test_products_union_and_lineage_as_published(market: Market, goods: Goods) -
         AvailabilityCode.LISTED,
     )
     assert analytics.parents == (as_bytes32(goods.batch), as_bytes32(goods.batch_other))
-    assert seller.stake(goods.analytics) == Stake(20 * DATA, StakeStatus.LOCKED, 0)
+    assert seller.stake(goods.analytics) == Stake(20 * DATA, StakeStatus.LOCKED, 0, 3 * DATA)
     union = seller.union(goods.union)
     assert union is not None
     assert union["status"] == "active"
@@ -246,7 +246,7 @@ def test_an_upheld_claim_refunds_from_the_stake(market: Market, goods: Goods) ->
     claim = buyer.claim(purchase)
     assert claim is not None
     assert (claim.claimant, claim.bond, claim.status) == (buyer.address, bond, ClaimStatus.OPEN)
-    assert buyer.stake(product) == Stake(20 * DATA, StakeStatus.LOCKED, 1)
+    assert buyer.stake(product) == Stake(20 * DATA, StakeStatus.LOCKED, 1, 4 * DATA)
     market.assert_escrow_balanced()
     before = balances(buyer, buyer.address, seller.address, treasury)
     # bond back, the price paid (4) refunded out of the stake (20), the rest of the
@@ -259,7 +259,7 @@ def test_an_upheld_claim_refunds_from_the_stake(market: Market, goods: Goods) ->
         before[1],
         before[2] + 16 * DATA,
     ]
-    assert buyer.stake(product) == Stake(0, StakeStatus.SLASHED, 0)
+    assert buyer.stake(product) == Stake(0, StakeStatus.SLASHED, 0, 4 * DATA)
     assert buyer.product(product).availability is AvailabilityCode.DELISTED  # type: ignore[union-attr]
     assert buyer.claim(purchase).status is ClaimStatus.UPHELD  # type: ignore[union-attr]
     with market.refused(NotOnChain, "no_open_claim"):
@@ -512,4 +512,4 @@ def test_a_paid_computation_cannot_be_reclaimed(local_market: Market, shop: Shop
 def test_only_the_registry_locks_stakes(local_market: Market) -> None:
     seller, product = local_market.seller, secrets.token_bytes(32)
     with local_market.refused(NotPermitted, "not_registry"):
-        seller.transact("lock stake", "Market", "lock_stake", product, seller.address, DATA)
+        seller.transact("lock stake", "Market", "lock_stake", product, seller.address, DATA, 0)

@@ -25,7 +25,7 @@ def test_history_tells_a_products_whole_life_in_order(market: Market) -> None:
     names = [entry.event.name for entry in provenance.entries]
     assert names[:2] == ["ProductPublished", "StakeLocked"]
     assert names.index("UnionCreated") < names.index("AccessPurchased") < names.index("Approved")
-    assert names[-1] == "StakeReleased"
+    assert names[-1] == "StakeReleaseScheduled"  # one claim window after the approval
     assert names.count("AccessPurchased") == 2  # directly and through the union
     via_union = [e for e in provenance.entries if e.via and e.via.startswith("union")]
     assert {e.event.name for e in via_union} >= {"UnionProposed", "UnionCreated", "Revenue"}

@@ -27,7 +27,7 @@ from kraken_market.ledger.errors import (
 )
 from kraken_market.ledger.model import AvailabilityCode, ModeCode, Prices, Stake, StakeStatus
 from kraken_market.types import ProductId
-from tests.ledger.conftest import DATA, PARAMETERS, Market
+from tests.ledger.conftest import DATA, PARAMETERS, Market, time_travel
 
 LONG = 400 * 86400
 BATCH_PRICES = Prices(access=4 * DATA)
@@ -110,7 +110,12 @@ def test_publish_records_product_lineage_and_stake(local_market: Market, catalog
     assert (product.mode, product.availability) == (ModeCode.STREAM, AvailabilityCode.LISTED)
     assert (product.prices, product.parents) == (STREAM_PRICES, parents)
     assert seller.terms(child) == (ModeCode.STREAM, True, STREAM_PRICES)
-    assert seller.stake(child) == Stake(15 * DATA, StakeStatus.LOCKED, 0)
+    assert seller.stake(child) == Stake(
+        15 * DATA,
+        StakeStatus.LOCKED,
+        0,
+        STREAM_PRICES.subscription_per_second * STREAM_PRICES.subscription_min_seconds,
+    )
     assert before - seller.balance() == 15 * DATA
     # a grandchild: the lineage is a graph of published products
     grandchild = local_market.publish(parents=(child.hex(),))
@@ -345,6 +350,8 @@ def test_two_step_transfer_hands_over_revenue_and_stake(local_market: Market) ->
     seller_before, other_before = seller.balance(), other.balance()
     purchase, _ = buyer.buy_access(product, 0)
     buyer.approve_product(purchase, product)
+    time_travel(market, PARAMETERS["claim_window"])
+    seller.release_stake(product)  # anyone may send it; the owner is paid
     assert other.balance() - other_before == 4 * DATA * 9750 // 10000 + 20 * DATA
     assert seller.balance() == seller_before
     market.assert_escrow_balanced()

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from web3 import EthereumTesterProvider, Web3
 
 from kraken_market.api.app import create_app
+from kraken_market.files import write_private
 from kraken_market.identity import binding
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.keys import DidKey
@@ -110,6 +111,11 @@ def test_refusals_record_nothing(market_app: FastAPI, chain: Market, tmp_path: P
         "product_not_for_sale",
     )
     assert code(http.post(url, json={"purpose": "research"})) == (401, "unauthenticated")
+    seller.api.update_product(product["id"], {"availability": "listed"})
+    assert code(http.post(url, json={"purpose": "research"}, headers=seller.headers)) == (
+        409,
+        "own_product",  # a sale to oneself only lets a seller approve its own stake
+    )
     for who in (account, abroad_account):
         assert not chain.as_(2).has_grant(who, product["id"], purpose_code("research"))
 
@@ -140,6 +146,8 @@ def test_without_a_verifier_the_grant_is_unavailable(settings: Settings, engine:
 
 
 def test_an_unreachable_chain_is_a_clear_503(settings: Settings, engine: Engine) -> None:
+    key_file = settings.data_dir / "keys" / "verifier.key"  # as 'up' makes it
+    write_private(key_file, bytes(Account.create().key).hex())
     app = create_app(settings.model_copy(update={"chain_port": 9}), engine=engine)
     seller = person(app, "sam")
     product = seller.api.create_product(product_body())

@@ -30,7 +30,7 @@ from kraken_market.trade.fulfilment import Fulfilment
 from kraken_market.trade.publish import publish_on_chain
 from tests.conftest import Account, person
 from tests.factories import product_body
-from tests.ledger.conftest import DATA, Market, _deploy
+from tests.ledger.conftest import DATA, PARAMETERS, Market, _deploy, time_travel
 
 SPEC = ComputationSpec(function="mean@1", columns=["age"])
 
@@ -249,6 +249,16 @@ def test_a_claim_is_filed_with_evidence_and_ruled_through_the_api(
     second = buy_access(buyer.api, ledger, product["id"], "research")  # the grant is reused
     assert second.purchase_id != bought.purchase_id
     ledger.approve_product(second.purchase_id, product["id"])  # a claimed purchase cannot
+    indexer.poll_once()
+    state = seller.api.chain_state(product["id"])
+    assert (state["quality"], state["stake"], state["approvals"]) == (
+        "approving",
+        str(20 * DATA),
+        1,
+    )
+    assert state["release_at"] is not None  # other buyers may object for one claim window
+    time_travel(chain, PARAMETERS["claim_window"])
+    ledger.release_stake(product["id"])  # anyone may send it: the seller is paid
     indexer.poll_once()
     state = seller.api.chain_state(product["id"])
     assert (state["quality"], state["stake"], state["approvals"]) == ("approved", "0", 1)

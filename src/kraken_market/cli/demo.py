@@ -73,7 +73,7 @@ def demo(
         hospital.claim_then_approve(story, researcher, product, purchase)
         files.batch_file(story)
         files.stream(story)
-        hospital.revoke(story, employee, authorisation, representative)
+        hospital.revoke(story, employee, authorisation, representative, product)
     finally:
         story.close()
     if secrets is not None:

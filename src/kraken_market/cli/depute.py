@@ -45,14 +45,19 @@ def _config(
     public_url: str | None = None,
     registry_url: str | None = None,
 ) -> DeputeConfig:
+    """The tool's configuration; its chain desk uses the chain and deployment of the
+    settings (KRAKEN_CHAIN_URL, DATA_DIR/deployment.json) when that file exists."""
     config = settings()
     market = (marketplace or config.resolved_api_url).rstrip("/")
+    deployed = config.deployment_file.is_file()
     return DeputeConfig(
         company=company,
         directory=company_dir(config.data_dir, company),
         public_url=public_url or f"http://127.0.0.1:{DEFAULT_PORT}",
         marketplace_url=market,
         registry_url=registry_url,
+        chain_url=config.resolved_chain_url if deployed else None,
+        deployment_file=config.deployment_file.resolve() if deployed else None,
     )
 
 
@@ -111,7 +116,9 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Run the Depute tool for one company (pages at /, JSON API at /api, docs /api/docs)."""
+    """Run the Depute tool for one company (pages at /, JSON API at /api, docs /api/docs).
+    It holds the company's ledger account and publishes the company's products from it
+    for employees authorised to publish (on the chain of DATA_DIR/deployment.json)."""
     base = settings()
     configure_logging(base)
     config = _config(company, marketplace, public_url or f"http://{host}:{port}", registry_url)

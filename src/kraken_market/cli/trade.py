@@ -32,6 +32,7 @@ from kraken_market.cli.ledger_common import (
     parse_amount,
     product_key,
 )
+from kraken_market.client import MarketClient
 from kraken_market.errors import InvalidRequest
 
 app = typer.Typer(
@@ -55,15 +56,28 @@ def publish(
     as_json: JsonOption = False,
 ) -> None:
     """Publish a product on chain from your account, locking its stake; it is listed
-    once the marketplace's indexer sees the publication."""
-    from kraken_market.trade.publish import publish_on_chain
+    once the marketplace's indexer sees the publication. A company's product is
+    published by the company's Depute tool from the company's own account (you must be
+    authorised to publish for it; the stake comes from the company)."""
+    from kraken_market.trade.publish import Publication, publish_on_chain
 
     product_key(product)
     amount = None if stake is None else parse_amount(stake)
     with client() as api:
-        done = publish_on_chain(
-            api, ledger(dev_account, key_file, signs=True), product, stake=amount, wait=wait
-        )
+        desk = _company_desk(api, product)
+        if desk is not None:
+            answer = _ask_desk(desk, "publish", product, stake=amount, wait=wait)
+            done = Publication(
+                product,
+                answer["account"],
+                answer["transaction"],
+                int(answer["stake"]),
+                answer["listed"],
+            )
+        else:
+            done = publish_on_chain(
+                api, ledger(dev_account, key_file, signs=True), product, stake=amount, wait=wait
+            )
     if as_json:
         print_json(vars(done) | {"stake": str(done.stake)})
         return
@@ -85,8 +99,41 @@ def sync(
 
     product_key(product)
     with client() as api:
-        changed = sync_on_chain(api, ledger(dev_account, key_file, signs=True), product)
+        desk = _company_desk(api, product)
+        if desk is not None:
+            changed = list(_ask_desk(desk, "sync", product)["changed"])
+        else:
+            changed = sync_on_chain(api, ledger(dev_account, key_file, signs=True), product)
     out.print(f"on chain: {', '.join(changed)}" if changed else "the chain already matches")
+
+
+def _company_desk(api: MarketClient, product: str) -> str | None:
+    """The Depute tool of the company that owns ``product``, or None if a person owns
+    it (who publishes it from their own account)."""
+    owner = str(api.product(product)["owner"])
+    if api.me()["did"] == owner:
+        return None
+    company = api.company(owner)
+    if not company.get("depute_url"):
+        raise InvalidRequest(
+            f"{company['legal_name']} has not bound its ledger account through its Depute "
+            "tool yet: ask its representative to start the tool",
+            details={"company": owner},
+        )
+    return str(company["depute_url"])
+
+
+def _ask_desk(desk: str, action: str, product: str, **body: Any) -> dict[str, Any]:
+    """Ask the company's Depute tool, proving who you are with your wallet."""
+    from kraken_market.cli.wallet import unlocked
+    from kraken_market.depute.client import publish_for_company, sync_for_company
+
+    wallet = unlocked(None)
+    persons = [c.token for c in wallet.credentials("PersonCredential")]
+    key = wallet.keys.did_key
+    if action == "publish":
+        return publish_for_company(desk, key, persons, product, **body)
+    return sync_for_company(desk, key, persons, product)
 
 
 @app.command()

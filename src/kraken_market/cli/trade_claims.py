@@ -1,13 +1,20 @@
-"""``kraken-market trade approve|claim|claims|rule``: quality after a purchase."""
+"""``kraken-market trade approve|release|claim|claims|rule``: quality after a purchase."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from kraken_market.cli.common import JsonOption, client, fails_cleanly, out, print_json, table
-from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption, ledger, product_key
+from kraken_market.cli.ledger_common import (
+    DevAccountOption,
+    KeyFileOption,
+    format_amount,
+    ledger,
+    product_key,
+)
 
 
 @fails_cleanly
@@ -17,11 +24,31 @@ def approve(
     dev_account: DevAccountOption = None,
     key_file: KeyFileOption = None,
 ) -> None:
-    """Approve a product you bought: its stake is released to the seller."""
-    receipt = ledger(dev_account, key_file, signs=True).approve_product(
-        purchase, product_key(product)
+    """Approve a product you bought (a purchase that paid at least its published price):
+    its stake goes to the seller one claim window later, if no buyer objects meanwhile
+    ('trade release')."""
+    chain = ledger(dev_account, key_file, signs=True)
+    receipt = chain.approve_product(purchase, product_key(product))
+    due = datetime.fromtimestamp(chain.stake(product).release_at, UTC)
+    when = f"; its stake can be released from {due:%Y-%m-%d %H:%M} UTC" if due.timestamp() else ""
+    out.print(f"approved {product} (tx {receipt.tx_hash}){when}")
+
+
+@fails_cleanly
+def release(
+    product: Annotated[str, typer.Argument(help="The approved product")],
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+) -> None:
+    """Pay an approved product's stake out to its owner, once the claim window after its
+    first approval has passed with no claim open (anyone may send it; it pays the owner)."""
+    chain = ledger(dev_account, key_file, signs=True)
+    stake = chain.stake(product_key(product))
+    receipt = chain.release_stake(product)
+    out.print(
+        f"released the stake of {product} ({format_amount(stake.amount)} DATA) to its owner "
+        f"(tx {receipt.tx_hash})"
     )
-    out.print(f"approved {product} (tx {receipt.tx_hash})")
 
 
 @fails_cleanly
@@ -79,5 +106,5 @@ def rule(
 
 def register(app: typer.Typer) -> None:
     """Add the quality commands to the ``trade`` group."""
-    for command in (approve, claim, claims, rule):
+    for command in (approve, release, claim, claims, rule):
         app.command()(command)

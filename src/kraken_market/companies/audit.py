@@ -24,6 +24,7 @@ TRACKED = (
     "lei",
     "country",
     "representative_did",
+    "depute_url",
     "status",
     "level_of_assurance",
 )

@@ -31,6 +31,9 @@ class Company(Base):
     country: Mapped[str] = mapped_column(String(2))
     representative_did: Mapped[str] = mapped_column(DID)
     status: Mapped[str] = mapped_column(String(16))
+    depute_url: Mapped[str | None] = mapped_column(String(300), default=None)
+    """The company's Depute tool, set by the company itself with its account binding:
+    where its employees' chain requests go (it holds the company's ledger account)."""
     level_of_assurance: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)

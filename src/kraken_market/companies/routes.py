@@ -34,7 +34,10 @@ from kraken_market.companies.schemas import (
 from kraken_market.companies.service import CompanyService
 from kraken_market.companies.views import public
 from kraken_market.companies.vocabulary import CompanyStatus
+from kraken_market.db.base import utcnow
+from kraken_market.identity import binding as bindings
 from kraken_market.identity.principal import Principal
+from kraken_market.identity.schemas import BindingRequest
 
 router = APIRouter(prefix="/companies", tags=["companies"])
 
@@ -104,7 +107,30 @@ def list_companies(
 def read_company(did: DidPath, session: SessionDep, viewer: OptionalPrincipal) -> Response:
     """An identified company; a pending or suspended one only for admins and its
     representative (404 for anyone else)."""
-    return json_body(public(CompanyService(session).read(viewer, did), viewer))
+    service = CompanyService(session)
+    company = service.read(viewer, did)
+    return json_body(public(company, viewer, service.account(company.did)))
+
+
+@router.put("/{did}/account", responses=errors(400, 401, 404, 409, 413, 422))
+def bind_company_account(
+    did: DidPath, body: BindingRequest, request: Request, session: SessionDep
+) -> CompanyPublic:
+    """The company binds its own ledger account (and names its Depute tool as the
+    binding's ``service``): a binding signed by the company's DID key and by the
+    account, which is the authorisation (no session: only the company holds its DID
+    key). Its products are then owned on chain by this account."""
+    platform = request.app.state.identity
+    checked = bindings.verify(
+        body.binding,
+        body.account_signature,
+        platform.resolver,
+        audience=platform.base_url,
+        now=utcnow(),
+    )
+    service = CompanyService(session)
+    company = service.bind_account(did, checked)
+    return public(company, None, service.account(company.did))
 
 
 @router.get("/{did}/identified", responses=errors(422))

@@ -121,6 +121,16 @@ class CompanyPublic(BaseModel):
     )
     status: CompanyStatus
     level_of_assurance: LevelOfAssurance
+    account: str | None = Field(
+        default=None,
+        description="the company's own ledger account (bound by the company): its products "
+        "are owned on chain by it and their revenue goes to it",
+    )
+    depute_url: str | None = Field(
+        default=None,
+        description="the company's Depute tool, where employees ask for chain actions "
+        "(publishing, prices, availability) on the company's products",
+    )
     version: int
     created_at: datetime
     updated_at: datetime

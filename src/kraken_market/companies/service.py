@@ -38,9 +38,14 @@ from kraken_market.companies.vocabulary import (
 )
 from kraken_market.db.base import utcnow
 from kraken_market.errors import ValidationFailed
+from kraken_market.identity import binding as bindings
+from kraken_market.identity.binding import Binding
 from kraken_market.identity.dids import check_did
+from kraken_market.identity.errors import HolderMismatch
+from kraken_market.identity.models import DidBinding
 from kraken_market.identity.principal import Principal
 from kraken_market.pagination import SortKey, after, decode_cursor, fingerprint, next_cursor
+from kraken_market.types import AccountRef
 
 
 class CompanyService:
@@ -229,6 +234,46 @@ class CompanyService:
         at = company.updated_at
         audit_log.record(
             self.session, company, action, principal, before, after, reason=reason, at=at
+        )
+        self.session.commit()
+        return company
+
+    def account(self, did: str) -> str | None:
+        """The ledger account the company bound (``bind_account``), if any."""
+        return self.session.scalar(select(DidBinding.account).where(DidBinding.did == did))
+
+    def bind_account(self, did: str, binding: Binding) -> Company:
+        """Record the company's own ledger account (and its Depute tool's URL) from a
+        binding signed by the company's DID key and by the account: the signatures are
+        the authority, as only the company (its Depute tool) holds that DID key. The
+        company must be identified: its products are then owned on chain by this
+        account, and only it is vouched for (``trade.publishers.verified``)."""
+        company = self._get(check_did(did), lock=True)
+        if binding.did != company.did:
+            raise HolderMismatch(
+                "a company binds its account with a binding signed by its own DID",
+                details={"did": company.did, "signed_by": binding.did},
+            )
+        if company.status != CompanyStatus.IDENTIFIED:
+            raise CompanyStatusConflict(
+                f"a {company.status} company cannot bind an account: it must be identified",
+                details={"did": company.did, "status": company.status},
+            )
+        before = audit_log.snapshot(company)
+        bindings.record(self.session, binding, company.did, commit=False)
+        company.depute_url = binding.service
+        actor = Principal(AccountRef(company.did), company.legal_name, did=company.did)
+        after = audit_log.snapshot(company)
+        company.version += before != after
+        audit_log.record(
+            self.session,
+            company,
+            AuditAction.ACCOUNT,
+            actor,
+            before,
+            after,
+            reason=f"ledger account {binding.account}",
+            at=utcnow(),
         )
         self.session.commit()
         return company

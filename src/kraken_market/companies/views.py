@@ -33,8 +33,9 @@ def may_see_private(viewer: Principal | None, company: Company) -> bool:
     return is_admin(viewer) or is_representative(viewer, company)
 
 
-def public(company: Company, viewer: Principal | None) -> CompanyPublic:
-    """The API view of a company row as ``viewer`` may see it."""
+def public(company: Company, viewer: Principal | None, account: str | None = None) -> CompanyPublic:
+    """The API view of a company row as ``viewer`` may see it (``account``: the ledger
+    account the company bound, if the caller looked it up)."""
     private = may_see_private(viewer, company)
     return CompanyPublic(
         did=company.did,
@@ -46,6 +47,8 @@ def public(company: Company, viewer: Principal | None) -> CompanyPublic:
         representative_did=company.representative_did if private else None,
         status=CompanyStatus(company.status),
         level_of_assurance=LevelOfAssurance(company.level_of_assurance),
+        account=account,
+        depute_url=company.depute_url,
         version=company.version,
         created_at=company.created_at,
         updated_at=company.updated_at,

@@ -32,6 +32,7 @@ class AuditAction(StrEnum):
     APPROVED = "approved"
     SUSPENDED = "suspended"
     DELETED = "deleted"
+    ACCOUNT = "account"  # the company bound its ledger account (and named its Depute tool)
 
 
 APPROVABLE = frozenset({CompanyStatus.PENDING, CompanyStatus.SUSPENDED})

@@ -19,8 +19,9 @@ from starlette.concurrency import run_in_threadpool
 from kraken_market import __version__
 from kraken_market.api.errors import error_response, install_error_handlers
 from kraken_market.api.guard import RequestGuard
-from kraken_market.depute import invitation_routes, pages, routes
+from kraken_market.depute import desk_routes, invitation_routes, pages, routes
 from kraken_market.depute.core import Depute
+from kraken_market.depute.desk import CompanyAccount
 from kraken_market.errors import KrakenError
 from kraken_market.logs import get_logger
 
@@ -56,6 +57,11 @@ def create_depute_app(depute: Depute) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         publication = await run_in_threadpool(depute.publisher.publish, force=True)
         log.info("depute_started", company=depute.company, publication=publication.status)
+        if depute.config.chain_url is not None:
+            try:
+                await run_in_threadpool(account.bind)
+            except KrakenError as exc:  # the first chain request binds it then
+                log.warning("company_account_not_bound", code=exc.code, error=exc.message)
         yield
 
     app = FastAPI(
@@ -68,9 +74,12 @@ def create_depute_app(depute: Depute) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.depute = depute
+    account = CompanyAccount(depute)
+    app.state.company_account = account
     install_error_handlers(app)
     _install_page_errors(app)
     app.add_middleware(RequestGuard, max_body=MAX_BODY, redact=redact_invitation)
-    for router in (routes.router, invitation_routes.router, pages.router, pages.forms):
+    routers = (routes.router, invitation_routes.router, desk_routes.router)
+    for router in (*routers, pages.router, pages.forms):
         app.include_router(router)
     return app

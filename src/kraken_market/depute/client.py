@@ -21,6 +21,7 @@ from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.dids import DidResolver
 from kraken_market.identity.errors import CredentialInvalid, WrongAudience
 from kraken_market.identity.keys import DidKey
+from kraken_market.smpc.manifest import Manifest, SignedManifest
 
 present = presentations.present
 """Re-exported: wallets import the Depute client alone."""
@@ -148,3 +149,87 @@ def my_credentials(
     finally:
         if http is None:
             client.close()
+
+
+def ask_chain_desk(
+    base_url: str,
+    holder: DidKey,
+    tokens: list[str],
+    path: str,
+    body: dict[str, Any],
+    *,
+    timeout: float = 120.0,
+    http: httpx2.Client | None = None,
+) -> dict[str, Any]:
+    """Ask the company's chain desk (``depute.desk``) for a chain action on one of the
+    company's products, proving who asks with a presentation to that tool alone."""
+    base = base_url.rstrip("/")
+    client = http or httpx2.Client(timeout=timeout)
+    try:
+        challenge = _call(client, "POST", f"{base}/api/chain/challenge")
+        presentation = present(
+            holder,
+            tokens,
+            audience=_own_audience(base, challenge["audience"]),
+            nonce=challenge["nonce"],
+        )
+        answer: dict[str, Any] = _call(
+            client, "POST", f"{base}/api{path}", json={**body, "presentation": presentation}
+        )
+        return answer
+    finally:
+        if http is None:
+            client.close()
+
+
+def publish_for_company(
+    base_url: str,
+    holder: DidKey,
+    tokens: list[str],
+    product: str,
+    *,
+    stake: int | None = None,
+    wait: float = 30.0,
+) -> dict[str, Any]:
+    """Have the company's Depute tool publish its product from the company's account."""
+    body: dict[str, Any] = {"wait": wait}
+    if stake is not None:
+        body["stake"] = str(stake)
+    return ask_chain_desk(
+        base_url, holder, tokens, f"/products/{product}/publish", body, timeout=wait + 90
+    )
+
+
+def sync_for_company(
+    base_url: str, holder: DidKey, tokens: list[str], product: str
+) -> dict[str, Any]:
+    """Have the company's Depute tool apply the product's catalog entry on chain."""
+    return ask_chain_desk(base_url, holder, tokens, f"/products/{product}/sync", {})
+
+
+class DeskSigner:
+    """Signs share manifests of a company's product through the company's Depute tool
+    (``smpc.manifest.ManifestSigner``): the employee shares the data on their machine,
+    the company's key, which never leaves the tool, signs the manifest."""
+
+    def __init__(self, base_url: str, holder: DidKey, tokens: list[str], company: str) -> None:
+        self.base_url, self.holder, self.tokens, self.company = base_url, holder, tokens, company
+
+    @property
+    def owner(self) -> str:
+        return self.company
+
+    def sign(self, manifest: Manifest) -> SignedManifest:
+        from kraken_market.smpc.manifest import verify_manifest
+
+        answer = ask_chain_desk(
+            self.base_url,
+            self.holder,
+            self.tokens,
+            f"/products/{manifest.product_id}/manifest",
+            {"manifest": manifest.to_json()},
+        )
+        token = str(answer["jws"])
+        if verify_manifest(token, self.company, manifest.product_id) != manifest:
+            raise CredentialInvalid("the Depute tool signed another manifest than the one sent")
+        return SignedManifest(manifest, token)

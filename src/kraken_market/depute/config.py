@@ -3,9 +3,12 @@
 Everything lives in one directory per company,
 ``<data_dir>/depute/<first 16 hex of SHA-256(company DID)>/``: the company's
 issuer key and revocation list state (``key``, ``state.json``, mode 0600,
-through :class:`~kraken_market.identity.issuer.Issuer`) and the tool's own
-SQLite database (``depute.db``: sessions, invitations, authorisations). It is
-a separate application from the marketplace and shares no database with it.
+through :class:`~kraken_market.identity.issuer.Issuer`), the company's own
+ledger account (``account.key``, mode 0600: its products are owned on chain by
+it, and the tool publishes them from it for authorised employees) and the
+tool's own SQLite database (``depute.db``: sessions, invitations,
+authorisations). It is a separate application from the marketplace and shares
+no database with it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 
 from kraken_market.depute.errors import DeputeExists
 from kraken_market.errors import InvalidRequest, NotFound
-from kraken_market.files import read_private
+from kraken_market.files import read_private, write_private
 from kraken_market.identity.dids import check_did
 from kraken_market.identity.issuer import Issuer
 from kraken_market.identity.keys import DidKey
@@ -45,6 +48,19 @@ def init_company(data_dir: Path, key: DidKey | None = None) -> Issuer:
             details={"company": key.did, "directory": str(directory)},
         )
     return Issuer.create(directory, key)
+
+
+ACCOUNT_FILE = "account.key"
+
+
+def account_file(directory: Path) -> Path:
+    """The company's ledger account key (hex, mode 0600), made on first use."""
+    path = directory / ACCOUNT_FILE
+    if not path.is_file():
+        from eth_account import Account
+
+        write_private(path, bytes(Account.create().key).hex() + "\n")
+    return path
 
 
 def open_company(directory: Path, company: str) -> Issuer:
@@ -97,6 +113,10 @@ class DeputeConfig:
     retry_interval: timedelta = timedelta(seconds=10)
     http_timeout: float = 10.0
     max_token_bytes: int = 16_384
+    chain_url: str | None = None
+    """The chain the company's products are published on (None: no chain desk)."""
+    deployment_file: Path | None = None
+    """The contracts' addresses there (``deployment.json``)."""
 
     @property
     def registry(self) -> str:

@@ -10,6 +10,8 @@ errors it reuses (``company_not_identified``, ``holder_mismatch``, ``nonce_reuse
     │   ├── InvitationNotForYou            invitation_not_for_you
     │   ├── MarketplaceRefused             marketplace_refused (the relayed login)
     │   ├── CrossSiteRequest               cross_site_request (a form posted from elsewhere)
+    │   ├── AuthorisationRequired          authorisation_required (no active publish scope)
+    │   ├── NotCompanyProduct              not_company_product (the chain desk)
     │   └── CompanyNotIdentified           company_not_identified (identity.errors)
     ├── NotFound (404)
     │   ├── AuthorisationNotFound          authorisation_not_found
@@ -42,6 +44,14 @@ class MarketplaceRefused(Forbidden):
 
 class CrossSiteRequest(Forbidden):
     code = "cross_site_request"
+
+
+class AuthorisationRequired(Forbidden):
+    code = "authorisation_required"
+
+
+class NotCompanyProduct(Forbidden):
+    code = "not_company_product"
 
 
 class AuthorisationNotFound(NotFound):

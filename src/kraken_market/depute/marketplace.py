@@ -112,6 +112,16 @@ class Marketplace:
         )
         return answer.get("representative") is True
 
+    def bind_account(self, company: str, jws: str, account_signature: str) -> dict[str, Any]:
+        """The company's ledger account, bound to its DID (the signed binding is the
+        authorisation); KCIT's public view of the company after it."""
+        answer: dict[str, Any] = self._json(
+            "PUT",
+            f"{API}/companies/{_did_path(company)}/account",
+            json={"binding": jws, "account_signature": account_signature},
+        )
+        return answer
+
     def publish_list(self, list_url: str, credential: str) -> dict[str, Any]:
         """PUT the issuer-signed status list credential at its registry URL."""
         path = list_url.removeprefix(self.registry_url)

@@ -42,9 +42,19 @@ class Binding:
     account: str
     jws: str
     account_signature: str
+    service: str | None = None
+    """Where the DID's holder takes requests, signed with the binding (a company's
+    Depute tool, which publishes the company's products from this account)."""
 
 
-def bind(did_key: DidKey, account: LocalAccount, *, audience: str, now: datetime) -> Binding:
+def bind(
+    did_key: DidKey,
+    account: LocalAccount,
+    *,
+    audience: str,
+    now: datetime,
+    service: str | None = None,
+) -> Binding:
     # eth-account is imported when used: importing it raises the process's recursion
     # limit (py_ecc), which the API's JSON depth guard relies on (tests/test_jsondepth.py).
     from eth_account.messages import encode_defunct
@@ -55,9 +65,11 @@ def bind(did_key: DidKey, account: LocalAccount, *, audience: str, now: datetime
         "aud": audience,
         "iat": int(now.timestamp()),
     }
+    if service is not None:
+        payload["service"] = service
     token = jose.sign(did_key, payload, BINDING_TYP)
     signature = account.sign_message(encode_defunct(text=token)).signature
-    return Binding(did_key.did, account.address, token, "0x" + bytes(signature).hex())
+    return Binding(did_key.did, account.address, token, "0x" + bytes(signature).hex(), service)
 
 
 def verify(
@@ -84,10 +96,17 @@ def verify(
         raise InvalidSignature("the account signature is malformed") from exc
     if to_checksum_address(recovered) != account:
         raise InvalidSignature("the account signature was not made by the account named")
-    return Binding(checked.key.did, account, jws, account_signature)
+    service = payload.get("service")
+    if service is not None and (
+        not isinstance(service, str)
+        or len(service) > 300
+        or not service.startswith(("https://", "http://"))
+    ):
+        raise InvalidRequest("the binding's service must be an http(s) URL")
+    return Binding(checked.key.did, account, jws, account_signature, service)
 
 
-def record(session: Session, binding: Binding, caller: str) -> DidBinding:
+def record(session: Session, binding: Binding, caller: str, *, commit: bool = True) -> DidBinding:
     """Store ``binding`` (replacing an older one of the same DID); only its own DID may."""
     if binding.did != caller:
         raise HolderMismatch("you can only bind your own DID", details={"did": binding.did})
@@ -99,5 +118,6 @@ def record(session: Session, binding: Binding, caller: str) -> DidBinding:
     row.binding = binding.jws
     row.account_signature = binding.account_signature
     row.created_at = utcnow()
-    session.commit()
+    if commit:
+        session.commit()
     return row

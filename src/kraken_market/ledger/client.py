@@ -510,8 +510,21 @@ class Ledger:
     # -- Market: escrow -----------------------------------------------------------------
 
     def stake(self, product_id: bytes | str) -> Stake:
-        amount, status, open_claims = self._call("Market", "stakes", as_bytes32(product_id))
-        return Stake(amount=int(amount), status=StakeStatus(status), open_claims=int(open_claims))
+        amount, status, open_claims, price_floor, release_at = self._call(
+            "Market", "stakes", as_bytes32(product_id)
+        )
+        return Stake(
+            amount=int(amount),
+            status=StakeStatus(status),
+            open_claims=int(open_claims),
+            price_floor=int(price_floor),
+            release_at=int(release_at),
+        )
+
+    def release_stake(self, product_id: bytes | str) -> Receipt:
+        """Pay an approved product's stake out to its owner (anyone may, once the claim
+        window after the first approval has passed with no claim open)."""
+        return self.transact("release stake", "Market", "release_stake", as_bytes32(product_id))
 
     def approve_product(self, purchase_id: int, product_id: bytes | str) -> Receipt:
         return self.transact(

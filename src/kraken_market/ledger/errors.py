@@ -156,6 +156,17 @@ REASONS: dict[str, tuple[type[Reverted], str]] = {
     ),
     "bond_changed": (ChainConflict, "the claim bond changed; check it and file again"),
     "free_purchase": (ChainConflict, "a free purchase cannot release a stake"),
+    "below_floor": (
+        ChainConflict,
+        "this purchase paid less than the price the product was published at: it cannot "
+        "approve the product",
+    ),
+    "own_product": (ChainConflict, "a product's owner cannot approve its own product"),
+    "not_approved": (ChainConflict, "no buyer has approved this product yet"),
+    "release_not_due": (
+        ChainConflict,
+        "the stake is released one claim window after the first approval; try again then",
+    ),
     "already_consented": (ChainConflict, "this account already consented to the union"),
     "already_approved": (ChainConflict, "this purchase already approved the product"),
     "already_claimed": (ChainConflict, "this purchase already has a claim"),

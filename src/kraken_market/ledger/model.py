@@ -123,6 +123,12 @@ class Stake:
     amount: int
     status: StakeStatus
     open_claims: int
+    price_floor: int = 0
+    """The least a purchase must have paid to approve the product (its list price when
+    it was published)."""
+    release_at: int = 0
+    """0 until the first real approval; then the chain time from which the stake may
+    be released to the owner (``release_stake``), unless a claim is open."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ Under ``<data_dir>/demo/`` (files mode 0600):
   the default factor's seconds per wallet would protect nothing and delay every
   first start.
 - ``company.json``: the demo company's DID; its Depute tool (the company's
-  issuer key) is in ``<data_dir>/depute/``.
+  issuer key and its own ledger account, funded at genesis) is in
+  ``<data_dir>/depute/``.
 
 The company is entered in KCIT through the API by the admin, as an admin
 would; a restart only checks, with KCIT's public read, that it is still
@@ -33,7 +34,7 @@ from typing import Any
 
 from kraken_market.client import MarketClient
 from kraken_market.db.base import utcnow
-from kraken_market.depute.config import company_dir, init_company
+from kraken_market.depute.config import account_file, company_dir, init_company
 from kraken_market.files import read_private, write_private
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.errors import WrongAudience
@@ -92,8 +93,17 @@ class Issuing:
         wallet.add_credential(self.issuer.issue(type_, subject, registry_url=self.registry_url))
 
 
+def demo_company(settings: Settings) -> tuple[str, str]:
+    """The demo company's DID, its Depute tool set up (once), and the company's own
+    ledger account (the owner on chain of the products its employees publish)."""
+    from eth_account import Account
+
+    did = _company(settings, demo_dir(settings.data_dir))
+    key = read_private(account_file(company_dir(settings.data_dir, did))).strip()
+    return did, Account.from_key(key).address
+
+
 def _company(settings: Settings, directory: Path) -> str:
-    """The demo company's DID, its Depute tool set up (once)."""
     state = directory / "company.json"
     if state.is_file():
         did = str(json.loads(read_private(state))["did"])
@@ -104,7 +114,7 @@ def _company(settings: Settings, directory: Path) -> str:
     return did
 
 
-def prepare_demo(settings: Settings, issuer: Issuer, keys: PlatformKeys) -> Demo:
+def prepare_demo(settings: Settings, issuer: Issuer, keys: PlatformKeys, company: str) -> Demo:
     """The wallets, their credentials and the company's key: everything that needs no
     server, so ``up`` does it while its servers start."""
     directory = demo_dir(settings.data_dir)
@@ -117,7 +127,6 @@ def prepare_demo(settings: Settings, issuer: Issuer, keys: PlatformKeys) -> Demo
     representative = _wallet(directory / "representative-wallet.json", passphrase)
     claims = {"name": REPRESENTATIVE_NAME, "country": settings.demo_company_country}
     issuing.ensure(representative, CredentialType.PERSON, claims)
-    company = _company(settings, directory)
     return Demo(
         directory,
         passphrase_file,

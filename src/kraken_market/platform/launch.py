@@ -29,7 +29,7 @@ from kraken_market.ledger.client import connect, dev_account
 from kraken_market.ledger.deploy import Roles, deploy_or_reuse
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.model import Parameters
-from kraken_market.platform.demo import Demo, identify_company, prepare_demo
+from kraken_market.platform.demo import Demo, demo_company, identify_company, prepare_demo
 from kraken_market.platform.keys import PlatformKeys, platform_keys, refuse_public_keys
 from kraken_market.platform.nodes import (
     HOST,
@@ -99,6 +99,7 @@ class Launch:
         self.chain_url = f"http://{settings.chain_host}:{settings.chain_port}"
         self.api_url = f"http://{settings.api_host}:{settings.api_port}"
         self.depute_url = f"http://{HOST}:{settings.depute_port}"
+        self.company_account = ""
 
     def _start(self, name: str, args: list[str], ready_url: str | None) -> None:
         self.supervisor.start(name, [*self.python, *args], ready_url)
@@ -108,9 +109,10 @@ class Launch:
         # Made here, before the API opens it, so that exactly one process creates it.
         issuer = Issuer.open(settings.issuer_dir)
         keys = platform_keys(settings.data_dir)
-        demo_job = pool.submit(prepare_demo, settings, issuer, keys)
+        company, self.company_account = demo_company(settings)
+        demo_job = pool.submit(prepare_demo, settings, issuer, keys, company)
         nodes = prepare_nodes(settings, self.chain_url)
-        accounts = [*keys.addresses().values(), *(n.account for n in nodes)]
+        accounts = [*keys.addresses().values(), *(n.account for n in nodes), self.company_account]
         chain_args = ["--host", settings.chain_host, "--port", str(settings.chain_port)]
         chain_args += [arg for account in accounts for arg in ("--fund", account)]
         self._start("chain", ["chain", "serve", *chain_args], f"{self.chain_url}/healthz")
@@ -201,6 +203,7 @@ class Launch:
                 legal_name=settings.demo_company_name,
                 country=settings.demo_company_country,
                 directory=str(demo.company_dir.resolve()),
+                account=self.company_account,
             ),
             wallets=wallets,
             wallet_passphrase_file=str(demo.passphrase_file.resolve()),

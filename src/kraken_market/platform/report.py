@@ -59,6 +59,8 @@ class DeputeInfo(_Model):
     legal_name: str
     country: str
     directory: str
+    account: str
+    """The company's own ledger account: its products' owner on chain."""
 
 
 class WalletInfo(_Model):
@@ -113,6 +115,7 @@ def _rows(info: PlatformInfo) -> list[tuple[str, str, str]]:
     ]
     rows += [(f"node {n.index}", n.url, f"account {n.account}") for n in info.nodes]
     rows.append(("Depute tool", depute.url, f"{depute.legal_name} ({depute.company})"))
+    rows.append(("company account", depute.account, f"owns {depute.legal_name}'s products"))
     rows += [(f"{w.role} wallet", w.path, f"{w.did}, account {w.account}") for w in info.wallets]
     rows.append(("wallet passphrase", info.wallet_passphrase_file, "both wallets, mode 0600"))
     rows += [

@@ -21,7 +21,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jws
@@ -135,6 +135,31 @@ def sign_manifest(manifest: Manifest, owner_key: Ed25519PrivateKey) -> SignedMan
         header, canonical_json(manifest.to_json()), OKPKey.import_key(owner_key), [ALG]
     )
     return SignedManifest(manifest, token)
+
+
+class ManifestSigner(Protocol):
+    """Who signs a manifest as the product's owner: a key the owner holds here
+    (:class:`KeySigner`), or a company's Depute tool, which signs with the company's
+    key for an employee it authorised (``depute.client.DeskSigner``)."""
+
+    @property
+    def owner(self) -> str:
+        """The DID the manifest names as its owner."""
+        ...
+
+    def sign(self, manifest: Manifest) -> SignedManifest: ...
+
+
+@dataclass(frozen=True)
+class KeySigner:
+    key: Ed25519PrivateKey
+
+    @property
+    def owner(self) -> str:
+        return owner_did(self.key)
+
+    def sign(self, manifest: Manifest) -> SignedManifest:
+        return sign_manifest(manifest, self.key)
 
 
 def verify_manifest(token: str, owner: str, product_id: str | None = None) -> Manifest:

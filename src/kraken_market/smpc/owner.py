@@ -30,11 +30,11 @@ from kraken_market.smpc.field import RandomBytes
 from kraken_market.smpc.ids import normalise
 from kraken_market.smpc.keys import NodePublicKey
 from kraken_market.smpc.manifest import (
+    KeySigner,
     Manifest,
+    ManifestSigner,
     ShareFileEntry,
     SignedManifest,
-    owner_did,
-    sign_manifest,
 )
 from kraken_market.smpc.share_format import BLOCK_ROWS, ShareHeader, encode_block
 from kraken_market.smpc.storage import ShareStorage
@@ -67,7 +67,7 @@ def share_file(
     schema: DataSchema,
     node_public_keys: Sequence[NodePublicKey],
     storage: ShareStorage,
-    owner_key: Ed25519PrivateKey,
+    owner_key: Ed25519PrivateKey | ManifestSigner,
     progress: Progress | None = None,
     *,
     t: int | None = None,
@@ -75,7 +75,10 @@ def share_file(
     randbytes: RandomBytes = os.urandom,
 ) -> SignedManifest:
     """Share ``path`` (CSV or Parquet) among the nodes whose keys are given, in order
-    (node i gets evaluation point i + 1); ``t`` defaults to the largest with 2t < m."""
+    (node i gets evaluation point i + 1); ``t`` defaults to the largest with 2t < m.
+    ``owner_key`` signs the manifest: the owner's key, or a signer for an owner whose
+    key is elsewhere (a company's, held by its Depute tool)."""
+    signer = KeySigner(owner_key) if isinstance(owner_key, Ed25519PrivateKey) else owner_key
     product = normalise(product_id)
     m = len(node_public_keys)
     t = shamir.default_threshold(m) if t is None else t
@@ -125,7 +128,7 @@ def share_file(
     manifest = Manifest(
         product_id=product,
         share_set=share_set,
-        owner=owner_did(owner_key),
+        owner=signer.owner,
         m=m,
         t=t,
         rows=rows,
@@ -134,7 +137,7 @@ def share_file(
         files=entries,
         issued_at=int(time.time()),
     )
-    signed = sign_manifest(manifest, owner_key)
+    signed = signer.sign(manifest)
     with storage.writer(manifest_name) as stream:
         stream.write(signed.jws.encode())
     return signed

@@ -19,7 +19,6 @@ from kraken_market.identity.wallet import Wallet
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.story.actors import DATA, Actor
 from kraken_market.story.context import Story
-from kraken_market.trade.publish import publish_on_chain
 from kraken_market.trade.results import compute_via_market
 
 SCHEMA: dict[str, Any] = {
@@ -93,13 +92,20 @@ def publish_analytics(story: Story, employee: Actor) -> str:
     data = story.work_dir / "patients.csv"
     patients().to_csv(data, index=False)
     story.plaintexts.append(str(data))
-    manifest = story.share(data, product["id"], SCHEMA, employee.key)
+    company = story.platform.depute
+    # Erin shares the data on her machine; the hospital's key signs the manifest.
+    signer = depute.DeskSigner(company.url, employee.key, employee.credentials, company.company)
+    manifest = story.share(data, product["id"], SCHEMA, signer)
     employee.api.update_product(product["id"], {"storage_links": [manifest]})
-    published = publish_on_chain(employee.api, employee.ledger, product["id"], wait=30)
+    story.cast.bank.drip(100 * DATA, to=company.account)  # the hospital's own DATA (faucet)
+    published = depute.publish_for_company(
+        company.url, employee.key, employee.credentials, product["id"], wait=30
+    )
+    assert published["account"] == company.account
     story.step(
-        f"Erin shared {len(patients())} rows among {len(story.platform.nodes)} nodes and "
-        f"published {product['id'][:12]}… with a 50 DATA stake "
-        f"({'listed' if published.listed else 'not indexed yet'})"
+        f"Erin shared {len(patients())} rows among {len(story.platform.nodes)} nodes; the "
+        f"hospital's Depute tool published {product['id'][:12]}… from the hospital's own "
+        f"account with a 50 DATA stake ({'listed' if published['listed'] else 'not indexed yet'})"
     )
     return str(product["id"])
 
@@ -149,15 +155,29 @@ def claim_then_approve(story: Story, researcher: Actor, product: str, purchase: 
     story.wait_indexed(lambda: story.admin_api.chain_state(product)["quality"] == "staked")
     story.step("the arbiter rejected the claim through the API: Bruno's bond went to the seller")
     researcher.ledger.approve_product(purchase, product)
-    story.wait_indexed(lambda: story.admin_api.chain_state(product)["quality"] == "approved")
-    story.step(f"{researcher.name} approved: the stake went to the seller (quality: approved)")
+    story.wait_indexed(lambda: story.admin_api.chain_state(product)["quality"] == "approving")
+    due = story.admin_api.chain_state(product)["release_at"]
+    story.step(
+        f"{researcher.name} approved (quality: approving): the stake goes to the hospital "
+        f"from {due}, once the claim window has let other buyers object"
+    )
 
 
-def revoke(story: Story, employee: Actor, authorisation: str, headers: dict[str, str]) -> None:
+def revoke(
+    story: Story, employee: Actor, authorisation: str, headers: dict[str, str], product: str
+) -> None:
     url = story.platform.depute.url
     with httpx2.Client(base_url=url, timeout=30) as http:
         http.post(f"/api/authorisations/{authorisation}/revoke", headers=headers).raise_for_status()
     story.step("the representative revoked Erin's attorney credential")
+    try:
+        depute.sync_for_company(url, employee.key, employee.credentials, product)
+    except ApiError as refused:
+        story.step(
+            f"the hospital's Depute tool refused Erin's next chain request: {refused.api_code}"
+        )
+    else:
+        raise AssertionError("a revoked employee could still act on the company's products")
     try:
         employee.api.create_product({**_minimal(), "title": "After revocation"})
     except ApiError as refused:

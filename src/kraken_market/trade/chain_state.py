@@ -9,7 +9,10 @@ staking events in chain order:
 
 - ``unstaked``: published without a stake (nothing at risk);
 - ``staked``: the stake is locked in escrow;
-- ``approved``: a buyer approved it (the stake, if any, went to the seller);
+- ``approving``: a buyer who paid at least its published price approved it; the
+  stake goes to the seller once one claim window has passed without an open
+  claim (``release_at``), so that other buyers can still object;
+- ``approved``: approved, and the stake (if any) went to the seller;
 - ``disputed``: at least one claim is open (no release meanwhile);
 - ``slashed``: the arbiter upheld a claim (stake to the claimant, delisted).
 
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select
@@ -32,7 +35,7 @@ from kraken_market.ledger.model import AvailabilityCode
 from kraken_market.ledger.models import ChainEventRecord
 from kraken_market.trade.publishers import verified
 
-Quality = Literal["unstaked", "staked", "approved", "disputed", "slashed"]
+Quality = Literal["unstaked", "staked", "approving", "approved", "disputed", "slashed"]
 
 STATE_EVENTS = (
     "ProductPublished",
@@ -43,6 +46,7 @@ STATE_EVENTS = (
     "PricesChanged",
     "StakeLocked",
     "StakeReleased",
+    "StakeReleaseScheduled",
     "Approved",
     "ClaimFiled",
     "ClaimRuled",
@@ -69,6 +73,8 @@ class ChainState:
     open_claims: int = 0
     upheld_claims: int = 0
     rejected_claims: int = 0
+    release_at: datetime | None = None
+    """When the stake of an approved product may go to the seller."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +92,7 @@ class ChainState:
             "stake": str(self.stake),
             "quality": self.quality,
             "approvals": self.approvals,
+            "release_at": self.release_at.isoformat() if self.release_at else None,
             "claims": {
                 "open": self.open_claims,
                 "upheld": self.upheld_claims,
@@ -133,6 +140,8 @@ def fold(events: Sequence[tuple[str, dict[str, Any], int, datetime, str]]) -> Ch
             state.stake = int(args["amount"])
         elif name == "StakeReleased":
             state.stake, released = 0, True
+        elif name == "StakeReleaseScheduled":
+            state.release_at = datetime.fromtimestamp(int(args["release_at"]), UTC)
         elif name == "Approved":
             state.approvals += 1
         elif name == "ClaimFiled":
@@ -153,8 +162,10 @@ def _quality(state: ChainState, released: bool) -> Quality:
         return "slashed"
     if state.open_claims:
         return "disputed"
-    if state.approvals or released:
+    if released or (state.approvals and not state.stake):
         return "approved"
+    if state.approvals:
+        return "approving"
     return "staked" if state.stake else "unstaked"
 
 

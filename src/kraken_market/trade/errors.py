@@ -26,5 +26,9 @@ class BindingRequired(Conflict):
     code = "binding_required"
 
 
+class OwnProduct(Conflict):
+    code = "own_product"
+
+
 class VerifierUnavailable(ServiceUnavailable):
     code = "verifier_unavailable"

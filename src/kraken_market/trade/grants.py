@@ -28,7 +28,12 @@ from kraken_market.identity.principal import Principal
 from kraken_market.ledger.model import purpose_code
 from kraken_market.trade import eligibility
 from kraken_market.trade.chain_state import chain_state
-from kraken_market.trade.errors import BindingRequired, ProductNotForSale, VerifierUnavailable
+from kraken_market.trade.errors import (
+    BindingRequired,
+    OwnProduct,
+    ProductNotForSale,
+    VerifierUnavailable,
+)
 from kraken_market.trade.models import record_grant
 from kraken_market.trade.publishers import ChainOwnerUnverified
 
@@ -98,6 +103,13 @@ class GrantService:
         facts = buyer_facts(self.session, principal)
         policies = []
         for product in offer:
+            if product.owner in (principal.did, principal.account):
+                # A purchase from oneself moves nothing but the fee, and would let a
+                # seller approve its own product (the stake: trade.md).
+                raise OwnProduct(
+                    f"product {product.id} is yours (or your company's): it is not sold to you",
+                    details={"product": product.id, "owner": product.owner},
+                )
             if product.availability != Availability.LISTED:
                 raise ProductNotForSale(
                     f"product {product.id} is {product.availability}: no new purchases",

@@ -63,10 +63,13 @@ def publish_on_chain(
     *,
     stake: int | None = None,
     wait: float = 30.0,
+    register: bool = True,
 ) -> Publication:
     """Publish ``product_id`` (a catalog product you own) from ``ledger``'s account,
     locking ``stake`` (default: the stake the catalog entry declares); then wait up to
-    ``wait`` seconds for the API to see it on chain."""
+    ``wait`` seconds for the API to see it on chain. ``register``: first name that
+    account as the product's publisher (``client`` is then the owner's session); a
+    company's Depute tool does not, its account being bound to the company."""
     product = client.product(product_id)
     if product["availability"] != Availability.LISTED:
         raise InvalidRequest(
@@ -82,7 +85,8 @@ def publish_on_chain(
                 details={"owner": existing.owner},
             )
     else:
-        client.register_publisher(product_id)  # before the chain: nobody else can claim it
+        if register:  # before the chain: nobody else can claim it
+            client.register_publisher(product_id)
         receipt = ledger.publish(
             product_id,
             mode=ModeCode.of(AccessMode(product["access_mode"])),

@@ -2,13 +2,17 @@
 
 A product id is public before it is published, and ``Registry.publish`` accepts any
 unused id from anyone: without a check, someone could publish another seller's
-product first and collect its buyers' payments. So the seller registers, through
-the API, the ledger account they will publish from (the account bound to their
-DID: an individual owner, or an employee acting for the owning company with
-``publish`` in their attorney credential). A product is *verified* on chain when
-its on-chain owner is that registered account, or is bound to the catalog owner's
-own DID. The verifier grants only verified products; the buyer's SDK pays only
-verified products.
+product first and collect its buyers' payments. So a product is *verified* on
+chain only when its on-chain owner is the account bound to the catalog owner's
+own DID, or an account the owner registered through the API as the one they
+publish from. The verifier grants only verified products; the buyer's SDK pays
+only verified products.
+
+A company's products are owned on chain by the company's own account (bound by
+the company: ``companies.service.bind_account``), which its Depute tool holds
+and publishes from when an authorised employee asks. An employee's personal
+account is never vouched for: a company keeps its products, their revenue and
+their prices when it revokes an employee.
 """
 
 from __future__ import annotations
@@ -30,12 +34,22 @@ class ChainOwnerUnverified(Conflict):
     code = "chain_owner_unverified"
 
 
+class CompanyAccountRequired(Conflict):
+    code = "company_account_required"
+
+
 def register(session: Session, principal: Principal, product_id: str) -> ProductPublisher:
-    """Name the caller's bound account as the product's publisher (owner or employee
-    with the publish scope, checked by the route); replaces an earlier one."""
+    """Name the caller's bound account as the product's publisher (its owner only);
+    replaces an earlier one."""
     product = ProductService(session).get(product_id)
     if product.owner != principal.account:
         raise NotProductOwner("only the product's owner names its publisher")
+    if principal.did != product.owner:
+        raise CompanyAccountRequired(
+            f"{product.owner}'s products are published from the company's own account by "
+            "its Depute tool: 'kraken-market trade publish' asks it for you",
+            details={"company": product.owner},
+        )
     account = session.scalar(select(DidBinding.account).where(DidBinding.did == principal.did))
     if account is None:
         raise BindingRequired(
@@ -59,6 +73,7 @@ def verified(session: Session, product_id: str, chain_owner: str, owner_did: str
         select(ProductPublisher.account).where(
             ProductPublisher.product_id == product_id.lower(),
             func.lower(ProductPublisher.account) == chain_owner.lower(),
+            ProductPublisher.did == catalog_owner,  # never an employee's own account
         )
     )
     return registered is not None

@@ -84,6 +84,8 @@ struct Stake:
     amount: uint256
     status: uint8
     open_claims: uint256
+    price_floor: uint256  # the least an approving purchase paid: the list price at publication
+    release_at: uint256  # 0 until a real approval; then when the stake may go to the owner
 
 
 struct Purchase:
@@ -122,6 +124,10 @@ event StakeReleased:
     product_id: indexed(bytes32)
     owner: indexed(address)
     amount: uint256
+
+event StakeReleaseScheduled:
+    product_id: indexed(bytes32)
+    release_at: uint256
 
 event Granted:
     item: indexed(bytes32)
@@ -242,13 +248,17 @@ def __init__(authority_: address, registry_: address, token_: address):
 
 
 @external
-def lock_stake(product_id: bytes32, owner: address, amount: uint256):
+def lock_stake(product_id: bytes32, owner: address, amount: uint256, price_floor: uint256):
     """
-    @notice Called by the Registry while it publishes `product_id`.
+    @notice Called by the Registry while it publishes `product_id`; `price_floor` is
+            the product's list price then, the least a purchase that approves
+            it must have paid (a later price cut does not lower it).
     """
     assert msg.sender == registry, "not_registry"
     self._pull(owner, amount)
-    self.stakes[product_id] = Stake(amount=amount, status=STAKE_LOCKED, open_claims=0)
+    self.stakes[product_id] = Stake(
+        amount=amount, status=STAKE_LOCKED, open_claims=0, price_floor=price_floor, release_at=0
+    )
     self.total_staked += amount
     log StakeLocked(product_id=product_id, owner=owner, amount=amount)
 
@@ -431,8 +441,10 @@ def reclaim(request_id: bytes32):
 @external
 def approve(purchase_id: uint256, product_id: bytes32):
     """
-    @notice The buyer of `purchase_id` approves a product it bought; the
-            stake, if still locked and no claim is open, goes to the seller.
+    @notice The buyer of `purchase_id` approves a product it bought. The first
+            real approval schedules the stake's release to the owner one claim
+            window later (`release_stake`), so that other buyers can still
+            object: a claim filed meanwhile holds it, an upheld one slashes it.
     """
     self._not_paused()
     self._only_buyer_of(purchase_id, product_id)
@@ -440,20 +452,40 @@ def approve(purchase_id: uint256, product_id: bytes32):
     assert self.claims[purchase_id].status == 0, "already_claimed"
     stake: Stake = self.stakes[product_id]
     assert stake.open_claims == 0, "claim_open"
-    # Only a paid, delivered purchase releases a stake: otherwise a seller could
-    # buy its own product for free (or reclaim the computation) and approve it.
+    # Only a real purchase counts: paid, delivered, at least the price the product
+    # was published at (a seller cutting its price to 1 wei to buy and approve it
+    # would otherwise take its stake back), by someone other than its owner.
     assert self.purchases[purchase_id].amount > 0, "free_purchase"
     if self.purchases[purchase_id].kind == COMPUTATION:
         assert self.computations[self.computation_of[purchase_id]].status == PAID, "not_delivered"
+    assert self.purchases[purchase_id].amount >= stake.price_floor, "below_floor"
+    assert msg.sender != staticcall IRegistry(registry).owner_of(product_id), "own_product"
     self.approved[purchase_id][product_id] = True
     log Approved(product_id=product_id, buyer=msg.sender, purchase_id=purchase_id)
-    if stake.status == STAKE_LOCKED:
-        self.stakes[product_id].status = STAKE_RELEASED
-        self.stakes[product_id].amount = 0
-        self.total_staked -= stake.amount
-        owner: address = staticcall IRegistry(registry).owner_of(product_id)
-        self._push(owner, stake.amount)
-        log StakeReleased(product_id=product_id, owner=owner, amount=stake.amount)
+    if stake.status == STAKE_LOCKED and stake.release_at == 0:
+        release_at: uint256 = block.timestamp + staticcall IAuthority(authority).claim_window()
+        self.stakes[product_id].release_at = release_at
+        log StakeReleaseScheduled(product_id=product_id, release_at=release_at)
+
+
+@external
+def release_stake(product_id: bytes32):
+    """
+    @notice Anyone may pay out an approved product's stake to its owner once the
+            claim window after its first approval has passed with no claim open.
+    """
+    self._not_paused()
+    stake: Stake = self.stakes[product_id]
+    assert stake.status == STAKE_LOCKED, "stake_not_locked"
+    assert stake.release_at != 0, "not_approved"
+    assert block.timestamp >= stake.release_at, "release_not_due"
+    assert stake.open_claims == 0, "claim_open"
+    self.stakes[product_id].status = STAKE_RELEASED
+    self.stakes[product_id].amount = 0
+    self.total_staked -= stake.amount
+    owner: address = staticcall IRegistry(registry).owner_of(product_id)
+    self._push(owner, stake.amount)
+    log StakeReleased(product_id=product_id, owner=owner, amount=stake.amount)
 
 
 @external

@@ -19,7 +19,7 @@ interface IAuthority:
     def min_stake() -> uint256: view
 
 interface IMarket:
-    def lock_stake(product_id: bytes32, owner: address, amount: uint256): nonpayable
+    def lock_stake(product_id: bytes32, owner: address, amount: uint256, price_floor: uint256): nonpayable
 
 MAX_PARENTS: constant(uint256) = 16
 MAX_MEMBERS: constant(uint256) = 256
@@ -189,7 +189,22 @@ def publish(
         parents=parents,
         stake=stake,
     )
-    extcall IMarket(self.market).lock_stake(product_id, msg.sender, stake)
+    extcall IMarket(self.market).lock_stake(product_id, msg.sender, stake, self._list_price(mode, prices))
+
+
+@internal
+@pure
+def _list_price(mode: uint8, prices: Prices) -> uint256:
+    """The price a buyer pays for the product's mode: access, the minimum
+    subscription (saturating: the product exceeds 2^256 only for absurd prices),
+    or one computation."""
+    if mode == BATCH:
+        return prices.access
+    if mode == ANALYTICS:
+        return prices.computation
+    if prices.subscription_min_seconds != 0 and prices.subscription_per_second > max_value(uint256) // prices.subscription_min_seconds:
+        return max_value(uint256)
+    return prices.subscription_per_second * prices.subscription_min_seconds
 
 
 @external

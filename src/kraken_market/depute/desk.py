@@ -1,0 +1,201 @@
+"""The company's chain desk: its products are published and kept in line on chain from
+the company's own ledger account, for employees the company authorised.
+
+Runs in the Depute tool, the one process that holds the company's keys. A company's
+products are owned on chain by the company's account, never by the employee who
+listed them: their revenue goes to the company, and revoking the employee here stops
+him at once, since he never held any right on chain (he cannot reprice, pause,
+transfer or withdraw what the company owns).
+
+An employee asks with a presentation to this tool alone (a nonce of this tool,
+``depute.sessions``); the tool checks its own record of what it authorised: an
+active authorisation of that DID with ``publish`` in its scope. The catalog entry
+is read from the marketplace (it must be owned by this company); the chain
+transactions are the ones ``kraken-market trade publish|sync`` sends for an
+individual (``trade.publish``). The stake comes from the company's account. The
+tool also signs, with the company's key, the manifests of the secret shares an
+employee made of a company product (the nodes check the owner's signature).
+
+At start the tool binds the company's account to the company's DID at the
+marketplace (``PUT /companies/{did}/account``, signed by both keys), naming
+itself as the binding's ``service``: employees' wallets find the desk there.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from kraken_market.client import MarketClient
+from kraken_market.depute.authorisations import Authorisations
+from kraken_market.depute.config import account_file
+from kraken_market.depute.core import Depute
+from kraken_market.depute.errors import AuthorisationRequired, NotCompanyProduct
+from kraken_market.depute.sessions import Sessions
+from kraken_market.errors import ServiceUnavailable
+from kraken_market.files import read_private
+from kraken_market.identity import binding as bindings
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from kraken_market.ledger.client import Ledger
+
+PUBLISH = "publish"
+
+
+class ChainDeskUnavailable(ServiceUnavailable):
+    code = "chain_desk_unavailable"
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Who asked (their DID, proven by the presentation) under which authorisation."""
+
+    employee: str
+    authorisation: str
+
+
+class CompanyAccount:
+    """The company's ledger account and a client signing with it, made on first use;
+    one transaction at a time (one nonce sequence)."""
+
+    def __init__(self, depute: Depute) -> None:
+        self.depute = depute
+        self._ledger: Ledger | None = None
+        self.lock = threading.Lock()
+        self.bound = False
+
+    def account(self) -> LocalAccount:
+        from eth_account import Account
+
+        key = read_private(account_file(self.depute.config.directory)).strip()
+        account: LocalAccount = Account.from_key(key)
+        return account
+
+    def ledger(self) -> Ledger:
+        config = self.depute.config
+        if config.chain_url is None or config.deployment_file is None:
+            raise ChainDeskUnavailable(
+                "this Depute tool has no chain: start it with --chain-url and --deployment "
+                "('kraken-market up' does)"
+            )
+        if self._ledger is None:
+            from kraken_market.ledger.client import Ledger, connect
+            from kraken_market.ledger.deployment import Deployment
+
+            deployment = Deployment.load(config.deployment_file)
+            self._ledger = Ledger(connect(config.chain_url), deployment, self.account())
+        return self._ledger
+
+    def ensure_bound(self) -> None:
+        """Bind at the first chain request if the start could not (marketplace away)."""
+        if not self.bound:
+            self.bind()
+
+    def bind(self) -> dict[str, Any]:
+        """Bind the account to the company's DID at the marketplace (again: idempotent)."""
+        from kraken_market.db.base import utcnow
+
+        made = bindings.bind(
+            self.depute.issuer.key,
+            self.account(),
+            audience=self.depute.marketplace.registry_url,
+            now=utcnow(),
+            service=self.depute.config.audience,
+        )
+        answer = self.depute.marketplace.bind_account(
+            self.depute.company, made.jws, made.account_signature
+        )
+        self.bound = True
+        return answer
+
+
+class Desk:
+    def __init__(self, depute: Depute, session: Session, account: CompanyAccount) -> None:
+        self.depute = depute
+        self.session = session
+        self.account = account
+
+    def _asker(self, presentation: str) -> Asked:
+        identity = Sessions(self.depute, self.session).identify_employee(presentation)
+        for row in Authorisations(self.depute, self.session).list("active", identity.did):
+            if PUBLISH in row.scope:
+                self.session.rollback()  # no lock held while the chain works
+                return Asked(identity.did, row.id)
+        raise AuthorisationRequired(
+            f"{identity.did} holds no active authorisation of {self.depute.company} to "
+            "publish: ask the company's representative (it may have been revoked)",
+            details={"did": identity.did, "company": self.depute.company},
+        )
+
+    def _company_product(self, market: MarketClient, product_id: str) -> None:
+        product = market.product(product_id)
+        if product["owner"] != self.depute.company:
+            raise NotCompanyProduct(
+                f"product {product_id} belongs to {product['owner']}, not to "
+                f"{self.depute.company}: its own owner publishes it",
+                details={"product": product_id, "owner": product["owner"]},
+            )
+
+    def publish(
+        self, presentation: str, product_id: str, stake: int | None, wait: float
+    ) -> dict[str, Any]:
+        """Publish the company's product from its account, locking ``stake`` (default:
+        the catalog's) from the company's DATA."""
+        from kraken_market.trade.publish import publish_on_chain
+
+        asked = self._asker(presentation)
+        with MarketClient.connect(self.depute.config.marketplace_url) as market:
+            self._company_product(market, product_id)
+            with self.account.lock:
+                self.account.ensure_bound()
+                ledger = self.account.ledger()
+                done = publish_on_chain(
+                    market, ledger, product_id, stake=stake, wait=wait, register=False
+                )
+        return {
+            "product": done.product_id,
+            "account": done.owner,
+            "transaction": done.transaction,
+            "stake": str(done.stake),
+            "listed": done.listed,
+            "asked_by": asked.employee,
+        }
+
+    def sign_manifest(
+        self, presentation: str, product_id: str, manifest: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Sign, with the company's key, the manifest of shares an authorised employee
+        made of the company's product (the nodes compute only over manifests signed by
+        the product's owner). The tool sees the share files' names and commitments,
+        never their contents."""
+        from kraken_market.smpc.manifest import Manifest, sign_manifest
+
+        asked = self._asker(presentation)
+        parsed = Manifest.from_json(manifest)
+        if parsed.product_id != product_id or parsed.owner != self.depute.company:
+            raise NotCompanyProduct(
+                f"this manifest is for {parsed.product_id} owned by {parsed.owner}: the "
+                f"tool signs manifests of {self.depute.company}'s products only",
+                details={"product": parsed.product_id, "owner": parsed.owner},
+            )
+        with MarketClient.connect(self.depute.config.marketplace_url) as market:
+            self._company_product(market, product_id)
+        signed = sign_manifest(parsed, self.depute.issuer.key.private_key)
+        return {"product": product_id, "jws": signed.jws, "asked_by": asked.employee}
+
+    def sync(self, presentation: str, product_id: str) -> dict[str, Any]:
+        """Apply the catalog's availability, prices, metadata and policy on chain."""
+        from kraken_market.trade.publish import sync_on_chain
+
+        asked = self._asker(presentation)
+        with MarketClient.connect(self.depute.config.marketplace_url) as market:
+            self._company_product(market, product_id)
+            with self.account.lock:
+                self.account.ensure_bound()
+                changed = sync_on_chain(market, self.account.ledger(), product_id)
+        return {"product": product_id, "changed": changed, "asked_by": asked.employee}

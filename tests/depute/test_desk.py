@@ -1,0 +1,109 @@
+"""The company's chain desk: a company's products are owned on chain by the company's
+own account, published from it for authorised employees only; revoking an employee
+stops him at once."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from kraken_market.db.engine import write_session
+from kraken_market.depute.desk import CompanyAccount, Desk
+from kraken_market.depute.sessions import Sessions
+from kraken_market.errors import KrakenError
+from kraken_market.identity import presentations
+from kraken_market.ledger.chain.embedded import DurableBackend
+from kraken_market.ledger.chain.rpc_server import ChainNode, create_rpc_app
+from kraken_market.ledger.client import connect
+from kraken_market.smpc.manifest import Manifest, ShareFileEntry, verify_manifest
+from tests.conftest import serving
+from tests.depute.conftest import Person, Rig
+from tests.factories import product_body
+from tests.ledger.conftest import DATA, Market, _deploy
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Iterator[tuple[str, Market]]:
+    """A served development chain (a test may sign for dev accounts) with the contracts."""
+    node = ChainNode(DurableBackend(tmp_path / "chain.db"), development=True)
+    with serving(create_rpc_app(node)) as url:
+        yield url, _deploy("chain-serve", connect(url))
+
+
+def ask(desk: Desk, rig: Rig, who: Person) -> str:
+    """A presentation of ``who`` to the Depute tool, on a nonce of its own."""
+    issued = Sessions(rig.depute, desk.session).employee_challenge()
+    return presentations.present(
+        who.key, [who.credential], audience=issued.audience, nonce=issued.nonce
+    )
+
+
+def test_a_company_product_is_owned_by_the_company_and_revocation_stops_the_employee(
+    rig: Rig, chain: tuple[str, Market], tmp_path: Path
+) -> None:
+    url, market = chain
+    deployment_file = tmp_path / "deployment.json"
+    market.deployment.save(deployment_file)
+    config = dataclasses.replace(rig.depute.config, chain_url=url, deployment_file=deployment_file)
+    depute = dataclasses.replace(rig.depute, config=config)
+    _, headers = rig.representative()
+    erin, bruno = rig.person("Erin"), rig.person("Bruno")
+    made = {}
+    for who, scope in ((erin, ["publish"]), (bruno, ["buy"])):
+        answer = rig.post("/api/authorisations", {"employee_did": who.did, "scope": scope}, headers)
+        assert answer.status_code == 201, answer.text
+        made[who.name] = answer.json()
+    company = CompanyAccount(depute)
+    bound = company.bind()
+    assert bound["account"] == company.account().address
+    market.admin.send_ether(company.account().address, 10**18)
+    market.admin.drip(100 * DATA, to=company.account().address)
+
+    with rig.act_for_company(erin, made["Erin"]["credential"]) as erin_market:
+        product = erin_market.create_product(product_body())["id"]
+    manifest = Manifest(
+        product_id=product,
+        share_set="s1",
+        owner=rig.company,
+        m=3,
+        t=1,
+        rows=12,
+        schema={"columns": []},
+        columns=(),
+        files=tuple(
+            ShareFileEntry(i, f"{product}/s1/node-{i}.kshare", "ab" * 32, 1000, "cd" * 32)
+            for i in range(3)
+        ),
+        issued_at=1,
+    )
+    with write_session(depute.sessions) as session:
+        desk = Desk(depute, session, company)
+        with pytest.raises(KrakenError) as refused:  # Bruno may buy, not publish
+            desk.publish(ask(desk, rig, bruno), product, None, 0)
+        assert refused.value.code == "authorisation_required"
+        published = desk.publish(ask(desk, rig, erin), product, 10 * DATA, 0)
+        signed = desk.sign_manifest(ask(desk, rig, erin), product, manifest.to_json())
+        assert verify_manifest(signed["jws"], rig.company, product) == manifest
+        foreign = {**manifest.to_json(), "owner": erin.did}
+        with pytest.raises(KrakenError) as refused:  # only the company's own manifests
+            desk.sign_manifest(ask(desk, rig, erin), product, foreign)
+        assert refused.value.code == "not_company_product"
+    on_chain = market.admin.product(product)
+    assert on_chain is not None
+    assert Web3.to_checksum_address(on_chain.owner) == company.account().address
+    assert published["account"] == company.account().address
+    assert market.admin.stake(product).amount == 10 * DATA  # from the company's DATA
+
+    revoked = rig.post(
+        f"/api/authorisations/{made['Erin']['authorisation']['id']}/revoke", None, headers
+    )
+    assert revoked.status_code == 200, revoked.text
+    with write_session(depute.sessions) as session:
+        desk = Desk(depute, session, company)
+        with pytest.raises(KrakenError) as refused:
+            desk.sync(ask(desk, rig, erin), product)
+        assert refused.value.code == "authorisation_required"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from eth_account import Account
 
 from kraken_market.identity import binding, credentials
@@ -145,6 +146,21 @@ def test_status_lists_belong_to_their_issuer(platform: Platform) -> None:
     assert platform.http.get("/api/v1/status-lists/0000000000000000-none").status_code == 404
 
 
+def test_unvouched_issuers_share_a_bounded_room_in_the_registry(
+    platform: Platform, admin: Person, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kraken_market.identity import registry
+
+    platform.company("first")  # the registry now hosts the demo issuer's list and this one
+    monkeypatch.setattr(registry, "MAX_UNVOUCHED_LISTS", 2)
+    stranger = Issuer.open(platform.tmp_path / "stranger")
+    url = stranger.status_list_url(platform.base).removeprefix(platform.base)
+    body = {"credential": stranger.status_list_credential(platform.base)}
+    assert refusal(platform.http.put(url, json=body)) == (409, "registry_full")
+    register(platform, admin, stranger)  # an identified company is never refused
+    assert platform.http.put(url, json=body).status_code == 200
+
+
 def test_a_did_is_bound_to_a_ledger_account_by_both_keys(platform: Platform, alice: Person) -> None:
     account = Account.create()
     made = binding.bind(alice.key, account, audience=platform.base, now=datetime.now(UTC))
@@ -187,6 +203,17 @@ def test_an_attorney_acts_only_within_its_scope(platform: Platform, admin: Perso
     answer = platform.http.post("/api/v1/products", json=product_body(), headers=headers)
     assert refusal(answer) == (403, "scope_required")
     assert platform.http.get("/api/v1/products").json()["items"] == []
+    seller = DidKey.generate()  # a colleague who may publish lists a product
+    held = [platform.person_credential(seller), platform.attorney(company, seller)]
+    publishing = platform.login(platform.presentation(seller, held)).json()
+    product = platform.http.post(
+        "/api/v1/products",
+        json=product_body(),
+        headers={"Authorization": f"Bearer {publishing['session_token']}"},
+    ).json()
+    for read in ("claims", "insight"):  # seller-side reads need the seller's scope too
+        answer = platform.http.get(f"/api/v1/products/{product['id']}/{read}", headers=headers)
+        assert refusal(answer) == (403, "scope_required"), read
 
 
 def test_an_expired_attorney_credential_ends_the_session(platform: Platform, admin: Person) -> None:

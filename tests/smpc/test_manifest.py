@@ -107,9 +107,11 @@ def test_wrong_product_and_bad_tokens(owner) -> None:
     signed = sign_manifest(manifest_of(owner), owner)
     with pytest.raises(ManifestInvalid, match="not 0x"):
         verify_manifest(signed.jws, owner_did(owner), "0x" + "00" * 32)
-    for token in ["", "a.b", "x.y.z", signed.jws + ".more"]:
-        with pytest.raises(ManifestInvalid):
+    tokens: list[str | bytes] = ["", "a.b", "x.y.z", signed.jws + ".more", b"\xff\xfe.x.y"]
+    for token in tokens:
+        with pytest.raises(ManifestInvalid):  # a stored file that is not text too: no 500
             verify_manifest(token, owner_did(owner))
+    assert verify_manifest(signed.jws.encode(), owner_did(owner)) == signed.manifest
     _, payload, signature = parts(signed.jws)
     for bad_header in ({"alg": "none", "typ": "kraken-share-manifest+jws"}, {"alg": "HS256"}):
         with pytest.raises(ManifestInvalid, match="alg 'Ed25519'"):

@@ -60,7 +60,9 @@ def get_fresh_principal(
 
 def get_publisher(principal: Annotated[Principal, Depends(get_fresh_principal)]) -> Principal:
     """A fresh principal allowed to publish for the account it acts as (an employee
-    needs 'publish' in the scope of their attorney credential)."""
+    needs 'publish' in the scope of their attorney credential). Seller-side reads of a
+    company's products (claims, insight) take it too: an employee who may only buy
+    for the company reads none of them, and a revoked one is refused at once."""
     if not principal.may("publish"):
         raise ScopeRequired(
             f"your attorney credential for {principal.company} does not include 'publish'",

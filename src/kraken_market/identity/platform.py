@@ -96,7 +96,7 @@ class IdentityPlatform:
         return AuthService(session, self.verifier, self.lifetimes)
 
     def registry(self, session: Session) -> StatusRegistry:
-        return StatusRegistry(session, self.resolver, self.base_url)
+        return StatusRegistry(session, self.resolver, self.base_url, self.trust.vouched)
 
     def publish_demo_list(self) -> None:
         """Host the demo issuer's list if the registry lacks it (development only)."""

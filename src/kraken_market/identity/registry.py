@@ -14,9 +14,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kraken_market import jsondepth
@@ -32,6 +33,11 @@ STATUS_PATH = "/api/v1/status-lists/"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}$")
 MAX_LIST_TOKEN_BYTES = 80_000
 MAX_LISTS_PER_ISSUER = 16
+MAX_UNVOUCHED_LISTS = 2_000
+"""Lists hosted in all before an issuer neither trusted nor identified in KCIT may add
+one: anyone can make a DID and upload lists, so their room is bounded (at most
+~160 MB of list credentials); trusted issuers and identified companies are never
+refused for it."""
 
 
 def list_id(issuer: str, name: str) -> str:
@@ -45,11 +51,22 @@ def list_url(base_url: str, issuer: str, name: str) -> str:
     return base_url.rstrip("/") + STATUS_PATH + list_id(issuer, name)
 
 
+class RegistryFull(Conflict):
+    code = "registry_full"
+
+
 class StatusRegistry:
-    def __init__(self, session: Session, resolver: DidResolver, base_url: str) -> None:
+    def __init__(
+        self,
+        session: Session,
+        resolver: DidResolver,
+        base_url: str,
+        vouched: Callable[[str], bool] = lambda _issuer: False,
+    ) -> None:
         self.session = session
         self.resolver = resolver
         self.base_url = base_url.rstrip("/")
+        self.vouched = vouched
 
     def get(self, id_: str) -> HostedStatusList:
         row = self.session.get(HostedStatusList, id_)
@@ -81,6 +98,13 @@ class StatusRegistry:
             if len(self.lists_of(checked.issuer)) >= MAX_LISTS_PER_ISSUER:
                 raise Conflict(
                     f"an issuer may host at most {MAX_LISTS_PER_ISSUER} lists here",
+                    details={"issuer": checked.issuer},
+                )
+            hosted = self.session.scalar(select(func.count()).select_from(HostedStatusList))
+            if (hosted or 0) >= MAX_UNVOUCHED_LISTS and not self.vouched(checked.issuer):
+                raise RegistryFull(
+                    "the registry hosts new lists only for trusted issuers and companies "
+                    "identified in KCIT now: have your company identified first",
                     details={"issuer": checked.issuer},
                 )
             row = HostedStatusList(id=id_, issuer=checked.issuer, purpose=purpose, version=0)

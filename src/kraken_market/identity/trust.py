@@ -31,6 +31,13 @@ class TrustRegistry:
     def issuers_of(self, type_: CredentialType) -> frozenset[str]:
         return self.trusted.get(type_, frozenset())
 
+    def vouched(self, issuer: str) -> bool:
+        """Whether ``issuer`` is trusted for some credential type, or is a company
+        identified in KCIT (whose Depute tool issues attorney credentials)."""
+        if any(issuer in dids for dids in self.trusted.values()):
+            return True
+        return self.company_status(issuer) == "identified"
+
     def check(self, credential: VerifiedCredential) -> None:
         """Raise unless ``credential``'s issuer is trusted for its type."""
         if credential.type is CredentialType.ATTORNEY:

@@ -162,9 +162,15 @@ class KeySigner:
         return sign_manifest(manifest, self.key)
 
 
-def verify_manifest(token: str, owner: str, product_id: str | None = None) -> Manifest:
+def verify_manifest(token: str | bytes, owner: str, product_id: str | None = None) -> Manifest:
     """The manifest in ``token`` if the product owner ``owner`` (a did:key) signed it
-    (and it is for ``product_id``, if given); ``ManifestInvalid`` otherwise."""
+    (and it is for ``product_id``, if given); ``ManifestInvalid`` otherwise (also for
+    a stored manifest that is not text at all)."""
+    if isinstance(token, bytes):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            raise ManifestInvalid("the stored manifest is not a compact JWS (not text)") from None
     if not isinstance(token, str) or len(token) > MAX_BYTES or token.count(".") != 2:
         raise ManifestInvalid("a signed manifest is a compact JWS (header.payload.signature)")
     header = _header(token)

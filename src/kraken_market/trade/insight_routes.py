@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from kraken_market.api.deps import CurrentPrincipal, SessionDep
+from kraken_market.api.deps import CurrentPrincipal, Publisher, SessionDep
 from kraken_market.api.responses import errors, json_body
 from kraken_market.catalog.ids import ID_PATTERN
 from kraken_market.catalog.models import Product
@@ -70,12 +70,12 @@ def record_view(session: Session, product: Product, viewer: Principal | None) ->
 @router.get(
     "/products/{product_id}/insight",
     response_model=Insight,
-    responses=errors(400, 401, 403, 404, 422),
+    responses=errors(400, 401, 403, 404, 422, 503),
 )
 def product_insight(
     product_id: ProductIdPath,
     session: SessionDep,
-    principal: CurrentPrincipal,
+    principal: Publisher,
     start: Annotated[Day | None, Query(alias="from")] = None,
     end: Annotated[Day | None, Query(alias="to")] = None,
     bucket: Bucket = Bucket.DAY,

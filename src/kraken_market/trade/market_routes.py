@@ -160,11 +160,12 @@ def record_evidence(
     return {"evidence_hash": record.evidence_hash, "purchase_id": record.purchase_id}
 
 
-@router.get("/products/{product_id}/claims", responses=errors(401, 403, 404, 422))
+@router.get("/products/{product_id}/claims", responses=errors(401, 403, 404, 422, 503))
 def product_claims(
-    product_id: Id, session: SessionDep, principal: CurrentPrincipal
+    product_id: Id, session: SessionDep, principal: Publisher
 ) -> list[dict[str, Any]]:
-    """The claims on a product with their evidence and status (owner, arbiters)."""
+    """The claims on a product with their evidence and status (its owner, an employee
+    who may publish for it, arbiters)."""
     return [
         vars(c) | {"bond": str(c.bond)} for c in ClaimService(session).claims(principal, product_id)
     ]

@@ -152,7 +152,7 @@ class NodeService:
         shapes = []
         for product in request.products:
             manifest = verify_manifest(
-                self.storage.read(product.manifest).decode(), product.owner, product.product_id
+                self.storage.read(product.manifest), product.owner, product.product_id
             )
             entry = manifest.file_for(self.config.index)
             if (manifest.m, manifest.t) != (self.config.m, self.config.threshold):

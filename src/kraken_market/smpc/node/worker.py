@@ -86,7 +86,7 @@ def load_tables(job: WorkerJob) -> tuple[list[ShareTable], list[tuple[Any, ...]]
     tables, shapes = [], []
     for product in job.products:
         manifest = verify_manifest(
-            storage.read(product.manifest).decode(), product.owner, product.product_id
+            storage.read(product.manifest), product.owner, product.product_id
         )
         if (manifest.m, manifest.t) != (job.m, job.t):
             raise Failed(

@@ -90,6 +90,7 @@ OPERATIONS = [
     ("GET", "/api/v1/companies/{did}/identified"),
     ("GET", "/api/v1/companies/{did}/audit"),
     ("PUT", "/api/v1/companies/{did}/account"),
+    ("POST", "/api/v1/companies/{did}/representative"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
 ]

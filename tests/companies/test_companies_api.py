@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from kraken_market.client import ApiError, MarketClient
+from kraken_market.companies import questions
+from kraken_market.identity.keys import DidKey
 from tests.companies.conftest import (
     LEI,
     FakeAuthenticator,
@@ -62,10 +68,47 @@ def test_self_registration_is_pending_until_an_admin_approves(
         "status": "identified",
         "representative": None,
     }
-    asked = http.get(f"{URL}/{did}/identified", params={"representative": rep.did}).json()
-    assert asked["representative"] is True  # a yes/no, for the company's Depute tool
-    asked = http.get(f"{URL}/{did}/identified", params={"representative": other.did}).json()
-    assert asked["representative"] is False
+    # Who represents it is told to that person alone (and to the company, signed).
+    asked = http.get(f"{URL}/{did}/identified", params={"representative": rep.did})
+    assert (asked.status_code, asked.json()["code"]) == (403, "representative_private")
+    nosy = http.get(
+        f"{URL}/{did}/identified", params={"representative": rep.did}, headers=other.headers
+    )
+    assert (nosy.status_code, nosy.json()["code"]) == (403, "representative_private")
+    own = http.get(
+        f"{URL}/{did}/identified", params={"representative": rep.did}, headers=rep.headers
+    )
+    assert own.json()["representative"] is True
+    mine = http.get(
+        f"{URL}/{did}/identified", params={"representative": other.did}, headers=other.headers
+    )
+    assert mine.json()["representative"] is False
+
+
+def test_only_the_company_asks_who_represents_it(
+    admin: Person, rep: Person, http: TestClient, app: FastAPI
+) -> None:
+    company, stranger = DidKey.generate(), DidKey.generate()
+    admin.api.create_company(company_body(company.did, representative_did=rep.did))
+    base = app.state.identity.base_url
+    url = f"{URL}/{company.did}/representative"
+
+    def ask(key: DidKey, about: str, **changes: Any) -> Any:
+        fields: dict[str, Any] = {"audience": base, "now": datetime.now(UTC), **changes}
+        return http.post(url, json={"question": questions.ask(key, about, **fields)})
+
+    answer = ask(company, rep.did)
+    assert answer.json()["representative"] is True
+    assert ask(company, admin.principal.did).json()["representative"] is False
+    for refused, expected in (
+        (ask(stranger, rep.did), (401, "holder_mismatch")),
+        (ask(company, rep.did, audience="https://elsewhere.example"), (401, "wrong_audience")),
+        (
+            ask(company, rep.did, now=datetime.now(UTC) - timedelta(hours=1)),
+            (401, "presentation_expired"),
+        ),
+    ):
+        assert (refused.status_code, refused.json()["code"]) == expected
 
 
 def test_suspension_hides_the_company_until_approved_again(

@@ -18,6 +18,7 @@ def test_each_error_has_its_documented_code_and_status() -> None:
         "company_identifier_required": 422,
         "admin_required": 403,
         "not_representative": 403,
+        "representative_private": 403,
         "company_not_found": 404,
         "company_exists": 409,
         "company_status_conflict": 409,

@@ -7,7 +7,8 @@
     │   └── IdentifierRequired            company_identifier_required
     ├── Forbidden (403)
     │   ├── AdminRequired                 admin_required
-    │   └── NotRepresentative             not_representative
+    │   ├── NotRepresentative             not_representative
+    │   └── RepresentativePrivate         representative_private (asked by someone else)
     ├── NotFound (404)
     │   └── CompanyNotFound               company_not_found
     └── Conflict (409)
@@ -44,6 +45,12 @@ class NotRepresentative(Forbidden):
     """Without the admin role one registers only companies one represents oneself."""
 
     code = "not_representative"
+
+
+class RepresentativePrivate(Forbidden):
+    """Who represents a company is told only to that person and to the company."""
+
+    code = "representative_private"
 
 
 class CompanyNotFound(NotFound):

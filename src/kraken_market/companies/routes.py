@@ -21,7 +21,9 @@ from kraken_market.api.deps import (
     get_principal,
 )
 from kraken_market.api.responses import WRITE, errors, json_body
+from kraken_market.companies import questions
 from kraken_market.companies.audit import entry
+from kraken_market.companies.errors import RepresentativePrivate
 from kraken_market.companies.schemas import (
     AuditEntry,
     CompanyCreate,
@@ -29,6 +31,7 @@ from kraken_market.companies.schemas import (
     CompanyPublic,
     CompanyUpdate,
     IdentifiedAnswer,
+    RepresentativeQuestion,
     StatusChange,
 )
 from kraken_market.companies.service import CompanyService
@@ -133,22 +136,29 @@ def bind_company_account(
     return public(company, None, service.account(company.did))
 
 
-@router.get("/{did}/identified", responses=errors(422))
+@router.get("/{did}/identified", responses=errors(403, 422))
 def is_identified(
     did: DidPath,
     session: SessionDep,
+    viewer: OptionalPrincipal,
     representative: Annotated[
         str | None,
         Query(
             max_length=2048,
-            description="also answer whether this DID is the company's representative",
+            description="also answer whether this DID is the company's representative: "
+            "only to that person's own session (the company asks with a signed question, "
+            "POST /companies/{did}/representative)",
         ),
     ] = None,
 ) -> IdentifiedAnswer:
-    """Whether this DID is an identified company (ask before trusting what it issues), and
-    optionally whether a given DID represents it (yes/no only: what the company's Depute
-    tool asks when its representative logs in; the representative's DID stays private)."""
+    """Whether this DID is an identified company (ask before trusting what it issues)."""
     service = CompanyService(session)
+    if representative is not None and (viewer is None or viewer.did != representative):
+        raise RepresentativePrivate(
+            "who represents a company is told only to that person (with their session) and "
+            "to the company itself (a signed question: POST /companies/{did}/representative)",
+            details={"did": did},
+        )
     company_status = service.identified(did)
     return IdentifiedAnswer(
         did=did,
@@ -157,6 +167,25 @@ def is_identified(
         representative=None
         if representative is None
         else service.is_representative(did, representative),
+    )
+
+
+@router.post("/{did}/representative", responses=errors(400, 401, 413, 422))
+def ask_representative(
+    did: DidPath, body: RepresentativeQuestion, request: Request, session: SessionDep
+) -> IdentifiedAnswer:
+    """The company asks whether a DID is its representative (what its Depute tool asks
+    when someone logs in there): a question signed by the company's own DID key, so
+    nobody else learns who represents it (the representative is a natural person)."""
+    platform = request.app.state.identity
+    asked = questions.verify(body.question, platform.resolver, did, platform.base_url, utcnow())
+    service = CompanyService(session)
+    company_status = service.identified(did)
+    return IdentifiedAnswer(
+        did=did,
+        identified=company_status is CompanyStatus.IDENTIFIED,
+        status=company_status,
+        representative=service.is_representative(did, asked),
     )
 
 

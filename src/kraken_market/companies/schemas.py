@@ -143,6 +143,17 @@ class CompanyPage(BaseModel):
     )
 
 
+class RepresentativeQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(
+        min_length=1,
+        max_length=8192,
+        description="a kraken-question+jwt signed by the company's DID: "
+        "{company, representative, aud, iat}",
+    )
+
+
 class IdentifiedAnswer(BaseModel):
     """Whether a DID is an identified company: what a relying party asks before it
     accepts a credential issued by that DID."""

@@ -3,12 +3,10 @@
 What it asks: which issuers the marketplace trusts (``/identity/issuers``),
 whether a company is identified (``/companies/{did}/identified``), and who
 represents it. KCIT shows a company's ``representative_did`` only to admins
-and to the representative (it is a natural person's DID), so the tool learns
-it the way the representative would: the representative's login presentation
-names both the tool and the marketplace as audience (``aud`` is an array,
-RFC 7519 §4.1.3) and carries a nonce the marketplace issued; the tool relays
-it to ``/auth/login``, reads the company with that session and logs it out at
-once. Revocation lists go to the registry with ``PUT /status-lists/{id}``
+and to the representative (it is a natural person's DID), and tells whether a
+DID represents a company only to that person or to the company: the tool asks
+with a question signed by the company's key (``companies.questions``).
+Revocation lists go to the registry with ``PUT /status-lists/{id}``
 (the issuer-signed list is its own authorisation).
 
 Transport failures and 5xx answers are :class:`MarketplaceUnavailable`; the
@@ -25,6 +23,7 @@ import httpx2
 from kraken_market.depute.errors import MarketplaceRefused, MarketplaceUnavailable
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.dids import DidResolver, https_fetch
+from kraken_market.identity.keys import DidKey
 from kraken_market.identity.status_check import RemoteStatusLists, StatusChecker
 from kraken_market.identity.trust import TrustRegistry
 from kraken_market.identity.verifier import LoginVerifier
@@ -103,12 +102,18 @@ class Marketplace:
         response = self._request("GET", f"{API}/companies/{_did_path(did)}")
         return str(response.json()["legal_name"]) if response.is_success else None
 
-    def is_representative(self, company: str, did: str) -> bool:
-        """Whether KCIT names ``did`` as the company's representative (yes/no only)."""
+    def is_representative(self, company: DidKey, did: str) -> bool:
+        """Whether KCIT names ``did`` as the company's representative (yes/no only),
+        asked with a question signed by the company's key (``companies.questions``):
+        KCIT tells no one else who represents a company."""
+        from kraken_market.companies import questions
+        from kraken_market.db.base import utcnow
+
+        question = questions.ask(company, did, audience=self.registry_url, now=utcnow())
         answer = self._json(
-            "GET",
-            f"{API}/companies/{_did_path(company)}/identified",
-            params={"representative": did},
+            "POST",
+            f"{API}/companies/{_did_path(company.did)}/representative",
+            json={"question": question},
         )
         return answer.get("representative") is True
 

@@ -115,7 +115,7 @@ class Sessions:
         identity = self._identify(presentation, LOGIN)
         self.depute.require_identified()
         company = self.depute.company
-        if not self.depute.marketplace.is_representative(company, identity.did):
+        if not self.depute.marketplace.is_representative(self.depute.issuer.key, identity.did):
             raise NotRepresentative(
                 f"{identity.did} is not the representative of {company} in KCIT",
                 details={"did": identity.did, "company": company},

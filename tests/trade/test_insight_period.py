@@ -6,11 +6,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from kraken_market.trade.models import GrantIndex, category_of, count_view, record_grant
+from kraken_market.trade.models import GrantIndex, ProductView, category_of, record_grant
 from kraken_market.trade.schemas import MAX_BUCKETS, Bucket, InvalidPeriod, Period, PeriodTooLong
+from kraken_market.trade.views import ViewCounter
 from tests.conftest import Account
 from tests.factories import product_body
 from tests.trade.test_insight_history import account, insight
@@ -81,9 +82,18 @@ def test_the_most_specific_category_of_the_latest_grant_before_the_purchase(
 
 def test_views_are_one_counter_per_day(app: FastAPI, engine: Engine, alice: Account) -> None:
     product = alice.api.create_product(product_body())["id"]
-    with Session(engine) as session:
-        for day in (date(2026, 3, 1), date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 9)):
-            count_view(session, product, day)
+    counter = ViewCounter(engine, flush_every=3600)
+    for viewer, day in (
+        ("bob", date(2026, 3, 1)),
+        ("carol", date(2026, 3, 1)),
+        ("bob", date(2026, 3, 1)),  # again the same day: not counted
+        ("bob", date(2026, 3, 2)),
+        ("bob", date(2026, 3, 9)),
+    ):
+        counter.note(product, viewer, day)
+    with Session(engine) as session:  # no write per read
+        assert session.scalar(select(func.count()).select_from(ProductView)) == 0
+    counter.flush()
     report = insight(alice, product, **{"from": "2026-02-23", "to": "2026-03-15", "bucket": "week"})
     assert [b["views"] for b in report["buckets"]] == [2, 1, 1]
     assert report["totals"]["views"] == 4

@@ -33,6 +33,7 @@ from kraken_market.trade.insight_routes import router as insight_router
 from kraken_market.trade.market_routes import router as market_router
 from kraken_market.trade.routes import router as trade_router
 from kraken_market.trade.verifier import arbiter_from_settings, verifier_from_settings
+from kraken_market.trade.views import ViewCounter
 
 API_PREFIX = "/api/v1"
 log = get_logger("kraken_market.api")
@@ -81,6 +82,7 @@ def create_app(
     app.state.verifier = verifier or verifier_from_settings(settings)
     app.state.arbiter = arbiter or arbiter_from_settings(settings)
     app.state.forwarder = forwarder or NodeForwarder(nodes_from_chain(settings))
+    app.state.views = ViewCounter(engine)
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
     app.include_router(health_router)

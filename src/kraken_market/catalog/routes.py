@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from kraken_market.api.deps import Publisher, SessionDep, SettingsDep
 from kraken_market.api.responses import READ, WRITE, json_body
@@ -78,10 +78,13 @@ def search_products(
 
 
 @router.get("/{product_id}", response_model=ProductPublic, responses=READ)
-def read_product(product_id: ProductIdPath, session: SessionDep, viewer: Viewer) -> Response:
-    """One product; the read counts as a view in its owner's insight (not the owner's own)."""
+def read_product(
+    product_id: ProductIdPath, request: Request, session: SessionDep, viewer: Viewer
+) -> Response:
+    """One product; the read counts as a view in its owner's insight (once per viewer
+    and day, not the owner's own)."""
     product = ProductService(session).get(product_id)
-    record_view(session, product, viewer)
+    record_view(request, product, viewer)
     return json_body(public(product))
 
 

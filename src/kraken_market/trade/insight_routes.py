@@ -12,9 +12,8 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 
-from kraken_market.api.deps import CurrentPrincipal, Publisher, SessionDep
+from kraken_market.api.deps import CurrentPrincipal, FreshPrincipal, SessionDep
 from kraken_market.api.responses import errors, json_body
 from kraken_market.catalog.ids import ID_PATTERN
 from kraken_market.catalog.models import Product
@@ -24,7 +23,6 @@ from kraken_market.db.base import utcnow
 from kraken_market.errors import KrakenError
 from kraken_market.identity.principal import Principal
 from kraken_market.trade import insight, pricing
-from kraken_market.trade.models import count_view
 from kraken_market.trade.schemas import (
     Bucket,
     Computations,
@@ -37,6 +35,7 @@ from kraken_market.trade.schemas import (
     Slice,
     UnionShare,
 )
+from kraken_market.trade.views import ViewCounter, anonymous_viewer
 
 router = APIRouter(tags=["insight"])
 
@@ -61,10 +60,17 @@ def viewer(request: Request) -> Principal | None:
 Viewer = Annotated[Principal | None, Depends(viewer)]
 
 
-def record_view(session: Session, product: Product, viewer: Principal | None) -> None:
-    """Count a read of the product page, unless its owner is reading it."""
-    if viewer is None or viewer.account != product.owner:
-        count_view(session, product.id, utcnow().date())
+def record_view(request: Request, product: Product, viewer: Principal | None) -> None:
+    """Count a read of the product page (once per viewer and day: ``trade.views``),
+    unless its owner is reading it."""
+    counter: ViewCounter = request.app.state.views
+    if viewer is not None:
+        if viewer.account != product.owner:
+            counter.note(product.id, viewer.did or viewer.account)
+        return
+    client = request.client.host if request.client is not None else ""
+    agent = request.headers.get("user-agent", "")[:256]
+    counter.note(product.id, anonymous_viewer(counter.salt, client, agent))
 
 
 @router.get(
@@ -74,8 +80,9 @@ def record_view(session: Session, product: Product, viewer: Principal | None) ->
 )
 def product_insight(
     product_id: ProductIdPath,
+    request: Request,
     session: SessionDep,
-    principal: Publisher,
+    principal: FreshPrincipal,
     start: Annotated[Day | None, Query(alias="from")] = None,
     end: Annotated[Day | None, Query(alias="to")] = None,
     bucket: Bucket = Bucket.DAY,
@@ -84,6 +91,7 @@ def product_insight(
     or month (UTC; from/to inclusive, default the last 30 days, 12 weeks or 12
     months), by buyer category and purpose."""
     period = Period.of(start, end, bucket, utcnow().date())
+    request.app.state.views.flush()  # every view counted so far
     return json_body(_public(insight.report(session, principal, product_id, period)))
 
 

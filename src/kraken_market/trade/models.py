@@ -25,19 +25,16 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Date,
-    Engine,
     ForeignKey,
     Index,
     Integer,
     String,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kraken_market.db.base import Base, UtcDateTime
-from kraken_market.db.engine import WRITE
 from kraken_market.ledger.models import ChainEventRecord
 from kraken_market.logs import get_logger
 
@@ -72,34 +69,6 @@ class GrantRecord(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
     __table_args__ = (Index("ix_grant_records_item_account", "item", "account"),)
-
-
-def count_view(session: Session, product_id: str, day: date) -> None:
-    """Add one view of ``product_id`` on ``day``.
-
-    Called from a read request: its read transaction is ended first, so the
-    request holds one connection at a time, and the upsert runs in its own short
-    write transaction (on SQLite, ``BEGIN IMMEDIATE``: a deferred transaction
-    that starts writing after another writer committed would fail at once). A
-    busy or unreachable database loses the view, never the product's answer.
-    """
-    session.commit()
-    engine = session.get_bind()
-    assert isinstance(engine, Engine), "sessions are bound to the engine"
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(ProductView)
-        .values(product_id=product_id, day=day, views=1)
-        .on_conflict_do_update(
-            index_elements=[ProductView.product_id, ProductView.day],
-            set_={"views": ProductView.views + 1},
-        )
-    )
-    try:
-        with engine.execution_options(**WRITE).connect() as connection, connection.begin():
-            connection.execute(statement)
-    except OperationalError as exc:
-        log.warning("view_not_counted", product=product_id, error=type(exc.orig).__name__)
 
 
 def record_grant(

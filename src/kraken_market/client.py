@@ -3,11 +3,14 @@
 The HTTP client is injected (``MarketClient(http=...)``), so tests hand in
 the app's in-process test client and scripts a configured ``httpx2.Client``.
 Every error answer is raised as :class:`ApiError` with the server's stable
-``code``; transport failures as :class:`ApiUnreachable`.
+``code``; transport failures as :class:`ApiUnreachable`. When the API pushes back
+(429 ``rate_limited`` or 503 with ``Retry-After``), a call waits as told and sends
+again, a few times, before it gives up with that answer.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +35,23 @@ class ApiUnreachable(ServiceUnavailable):
     code = "api_unreachable"
 
 
+PUSHBACK_RETRIES = 4
+"""Sends of one call while the API answers 429/503 with a Retry-After it can wait for."""
+MAX_WAIT = 30.0
+
+
+def _retry_after(response: httpx2.Response) -> float | None:
+    """Seconds to wait before sending again, if the API pushed back and said when
+    (RFC 9110 §10.2.3, delay-seconds); None: take the answer as it is."""
+    if response.status_code not in (429, 503):
+        return None
+    try:
+        seconds = float(response.headers.get("retry-after", ""))
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= MAX_WAIT else None
+
+
 class MarketClient:
     def __init__(self, http: httpx2.Client) -> None:
         self.http = http
@@ -53,13 +73,12 @@ class MarketClient:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = self.http.request(method, path, **kwargs)
-        except httpx2.HTTPError as exc:
-            raise ApiUnreachable(
-                f"cannot reach the API at {self.http.base_url} ({type(exc).__name__}); "
-                "is it running? start it with 'kraken-market up' or set KRAKEN_API_URL"
-            ) from exc
+        for _attempt in range(PUSHBACK_RETRIES):
+            response = self._send(method, path, **kwargs)
+            wait = _retry_after(response)
+            if wait is None:
+                break
+            time.sleep(wait)  # the API pushed back (429/503 with Retry-After): wait, retry
         if response.is_success:
             return response.json() if response.content else None
         try:
@@ -68,6 +87,15 @@ class MarketClient:
         except (ValueError, KeyError, TypeError):
             code, message, details = "http_error", response.text[:200], None
         raise ApiError(response.status_code, code, message, details)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
+        try:
+            return self.http.request(method, path, **kwargs)
+        except httpx2.HTTPError as exc:
+            raise ApiUnreachable(
+                f"cannot reach the API at {self.http.base_url} ({type(exc).__name__}); "
+                "is it running? start it with 'kraken-market up' or set KRAKEN_API_URL"
+            ) from exc
 
     # products
     def create_product(self, product: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ for the whole tree (``kraken_market.api.errors``)::
     ├── NotFound                      404 not_found
     ├── Conflict                      409 conflict
     ├── PayloadTooLarge               413 payload_too_large
+    ├── TooManyRequests               429 rate_limited (with Retry-After)
     └── ServiceUnavailable            503 unavailable
 
 Services raise these and never ``HTTPException``; the CLI prints ``message``
@@ -89,6 +90,18 @@ class Conflict(KrakenError):
 class PayloadTooLarge(KrakenError):
     code = "payload_too_large"
     status = 413
+
+
+class TooManyRequests(KrakenError):
+    """Pushback: the caller sends faster than its limit. ``retry_after`` (seconds) is
+    sent as the ``Retry-After`` header (RFC 9110 §10.2.3); the SDK waits and retries."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after: float, details: Any = None) -> None:
+        super().__init__(message, details={"retry_after": retry_after, **(details or {})})
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(KrakenError):

@@ -167,6 +167,22 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
     max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    write_rate: float = Field(
+        default=2.0,
+        gt=0,
+        description="Writes per second each signed-in identity may send to the API after "
+        "its burst (then 429 with Retry-After).",
+    )
+    write_burst: int = Field(default=60, ge=1, description="Writes an identity may send at once.")
+    anonymous_write_rate: float = Field(
+        default=5.0,
+        gt=0,
+        description="Writes per second from one client address without a session (login, "
+        "status lists, company bindings).",
+    )
+    anonymous_write_burst: int = Field(
+        default=60, ge=1, description="Writes without a session one address may send at once."
+    )
     page_size_default: int = Field(default=20, ge=1, le=100)
 
     @classmethod

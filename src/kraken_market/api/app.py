@@ -16,6 +16,7 @@ from kraken_market.api.auth import Authenticator
 from kraken_market.api.errors import install_error_handlers
 from kraken_market.api.guard import RequestGuard
 from kraken_market.api.health import router as health_router
+from kraken_market.api.limits import RateLimiter
 from kraken_market.catalog.routes import router as products_router
 from kraken_market.catalog.union_routes import router as unions_router
 from kraken_market.companies.routes import router as companies_router
@@ -84,7 +85,13 @@ def create_app(
     app.state.forwarder = forwarder or NodeForwarder(nodes_from_chain(settings))
     app.state.views = ViewCounter(engine)
     install_error_handlers(app)
-    app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
+    app.state.write_limits = RateLimiter(settings.write_rate, settings.write_burst)
+    anonymous = RateLimiter(
+        settings.anonymous_write_rate, settings.anonymous_write_burst, what="requests"
+    )
+    app.add_middleware(
+        RequestGuard, max_body=settings.max_request_bytes, anonymous_writes=anonymous
+    )
     app.include_router(health_router)
     for router in (
         products_router,

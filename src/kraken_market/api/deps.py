@@ -44,8 +44,13 @@ def get_principal(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated("send 'Authorization: Bearer <token>'")
+        raise Unauthenticated(
+            "you are not logged in: run 'kraken-market login' (or send 'Authorization: "
+            "Bearer <token>' from POST /api/v1/auth/login)"
+        )
     principal: Principal = request.app.state.authenticator.authenticate(credentials.credentials)
+    if request.method not in _READ_METHODS:  # writes: a bucket per identity (api.limits)
+        request.app.state.write_limits.check(principal.did or principal.account)
     return principal
 
 

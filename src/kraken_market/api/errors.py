@@ -1,12 +1,13 @@
 """One mapping from the error tree to HTTP: ``{"code", "message", "details"}``.
 
 Every failure leaves as that JSON with a stable ``code``. An unexpected
-exception becomes a bare 500 ``internal_error`` in ``api.app.RequestGuard``
+exception becomes a bare 500 ``internal_error`` in ``api.guard.RequestGuard``
 (logged with its request id, never sent to the client).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -22,6 +23,7 @@ from kraken_market.errors import (
     InvalidRequest,
     KrakenError,
     ServiceUnavailable,
+    TooManyRequests,
     ValidationFailed,
 )
 from kraken_market.logs import get_logger
@@ -47,9 +49,17 @@ class ErrorBody(BaseModel):
     details: Any = None
 
 
-def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     return JSONResponse(
-        status_code=status, content={"code": code, "message": message, "details": details}
+        status_code=status,
+        content={"code": code, "message": message, "details": details},
+        headers=headers,
     )
 
 
@@ -69,6 +79,8 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(exc.status, exc.code, exc.message, exc.details)
         if exc.status == 401:  # RFC 6750: say which scheme to use
             response.headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, TooManyRequests):  # RFC 9110 §10.2.3
+            response.headers["Retry-After"] = str(math.ceil(exc.retry_after))
         return response
 
     @app.exception_handler(RequestValidationError)

@@ -16,6 +16,7 @@ would otherwise look nested.
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Callable
@@ -25,10 +26,12 @@ from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kraken_market.api.errors import error_response
+from kraken_market.api.limits import RateLimiter
 from kraken_market.jsondepth import MAX_DEPTH, too_deep
 from kraken_market.logs import get_logger
 
 log = get_logger(__name__)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 OPAQUE_TYPES = frozenset(
     {"application/octet-stream", "multipart/form-data", "application/x-www-form-urlencoded"}
 )
@@ -51,11 +54,18 @@ class RequestGuard:
     """
 
     def __init__(
-        self, app: ASGIApp, max_body: int, redact: Callable[[str], str] | None = None
+        self,
+        app: ASGIApp,
+        max_body: int,
+        redact: Callable[[str], str] | None = None,
+        anonymous_writes: RateLimiter | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.redact = redact or (lambda path: path)  # paths that carry secrets
+        self.anonymous_writes = anonymous_writes
+        """Writes without a session, by client address (429 with Retry-After); signed-in
+        writes are limited per identity once authenticated (``api.deps``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,13 +85,21 @@ class RequestGuard:
                 message["headers"] = [*message.get("headers", []), id_header]
             await send(message)
 
-        async def answer(code: int, error: str, message: str) -> None:
-            await error_response(code, error, message)(scope, receive, send_with_id)
+        async def answer(
+            code: int, error: str, message: str, headers: dict[str, str] | None = None
+        ) -> None:
+            response = error_response(code, error, message, headers=headers)
+            await response(scope, receive, send_with_id)
 
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             declared = headers.get(b"content-length")
+            wait = self._anonymous_wait(scope, headers)
             try:
-                if declared is not None and not declared.isdigit():
+                if wait:
+                    seconds = math.ceil(wait)
+                    message = f"too many requests from your address; retry in {seconds} s"
+                    await answer(429, "rate_limited", message, {"Retry-After": str(seconds)})
+                elif declared is not None and not declared.isdigit():
                     await answer(400, "bad_request", "Content-Length is not a number")
                 elif declared is not None and int(declared) > self.max_body:
                     await answer(413, "payload_too_large", self._too_large)
@@ -106,6 +124,17 @@ class RequestGuard:
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 2),
             )
+
+    def _anonymous_wait(self, scope: Scope, headers: dict[bytes, bytes]) -> float:
+        """Seconds a write without a session must wait (0: it goes on now)."""
+        if (
+            self.anonymous_writes is None
+            or scope["method"] in READ_METHODS
+            or b"authorization" in headers
+        ):
+            return 0.0
+        client = scope.get("client")
+        return self.anonymous_writes.wait_for(str(client[0]) if client else "")
 
     @property
     def _too_large(self) -> str:

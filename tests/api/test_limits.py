@@ -1,0 +1,69 @@
+"""Write limits: a bucket per identity and per anonymous address, 429 with Retry-After,
+and an SDK that waits as told."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from kraken_market.api.app import create_app
+from kraken_market.api.limits import RateLimiter
+from kraken_market.client import MarketClient
+from kraken_market.settings import Settings
+from tests.conftest import person
+from tests.factories import product_body
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_bucket_allows_its_burst_then_its_rate() -> None:
+    clock = Clock()
+    limiter = RateLimiter(rate=2.0, burst=3, clock=clock)
+    assert [limiter.wait_for("alice") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.wait_for("alice") == 0.5  # empty: one token refills in half a second
+    assert limiter.wait_for("bob") == 0.0  # everyone has their own
+    clock.now = 0.5
+    assert limiter.wait_for("alice") == 0.0
+    assert limiter.wait_for("alice") > 0
+    clock.now = 100.0  # refills up to the burst, no more
+    assert [limiter.wait_for("alice") for _ in range(4)][-1] > 0
+
+
+def limited(settings: Settings, engine: Engine) -> FastAPI:
+    update = {"write_burst": 3, "write_rate": 1.0, "anonymous_write_burst": 2}
+    return create_app(settings.model_copy(update=update), engine=engine)
+
+
+def test_writes_beyond_the_limit_are_429_with_retry_after(
+    settings: Settings, engine: Engine
+) -> None:
+    app = limited(settings, engine)
+    alice = person(app, "alice")
+    http = TestClient(app)
+    for _ in range(3):
+        answer = http.post("/api/v1/products", json=product_body(), headers=alice.headers)
+        assert answer.status_code == 201, answer.text
+    refused = http.post("/api/v1/products", json=product_body(), headers=alice.headers)
+    assert (refused.status_code, refused.json()["code"]) == (429, "rate_limited")
+    assert refused.headers["Retry-After"] == "1"
+    assert http.get("/api/v1/products", headers=alice.headers).status_code == 200  # reads go on
+    assert len(alice.api.search_products()["items"]) == 3  # the refused one changed nothing
+    # The SDK waits as told and gets through.
+    sdk = MarketClient(TestClient(app, headers=alice.headers))
+    assert sdk.create_product(product_body())["owner"] == alice.principal.did
+
+
+def test_anonymous_writes_are_limited_by_address(settings: Settings, engine: Engine) -> None:
+    http = TestClient(limited(settings, engine))
+    assert http.post("/api/v1/auth/challenge").status_code == 200
+    assert http.post("/api/v1/auth/challenge").status_code == 200
+    refused = http.post("/api/v1/auth/challenge")
+    assert (refused.status_code, refused.json()["code"]) == (429, "rate_limited")
+    assert int(refused.headers["Retry-After"]) >= 1

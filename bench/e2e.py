@@ -121,7 +121,7 @@ def direct(
         ],
         result_public_key=key.public_key.raw.hex(),
     )
-    with AnalyticsClient(endpoints) as nodes:
+    with AnalyticsClient(endpoints, buyer=buyer.ledger.account) as nodes:
         t0 = time.perf_counter()
         request_computation(
             buyer.ledger, SPEC, [product["id"]], 0, key.public_key, request_id=job.request_id
@@ -144,7 +144,7 @@ def marketplace(
     rid = story.request_id()
     body = SPEC.model_dump(mode="json", by_alias=True)
     buyer.api.submit_computation(computation_job(rid, body, [product["id"]], key.public_key))
-    with AnalyticsClient(endpoints) as nodes:
+    with AnalyticsClient(endpoints, buyer=buyer.ledger.account) as nodes:
         t0 = time.perf_counter()
         pay_computation(
             buyer.api, buyer.ledger, rid, SPEC.digest(), [product["id"]], "research", key.public_key

@@ -19,6 +19,7 @@ from rich.console import Console
 from kraken_market.ledger.model import PaymentStatus
 from kraken_market.platform.report import PlatformInfo
 from kraken_market.settings import Settings
+from kraken_market.smpc import job_auth
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.story.actors import Actor
 from kraken_market.story.context import Story
@@ -182,9 +183,14 @@ def test_a_node_killed_mid_job_is_restarted_and_the_buyer_retries_without_paying
     _, product = listed_product(story)
     buyer, rid, before, paid = paid_job(story, product)
     node = platform.info.nodes[1]
+
+    def job_at(url: str, account: str) -> httpx2.Response:  # as its buyer: nobody else sees it
+        signed = job_auth.sign(buyer.account, rid, account)
+        return httpx2.get(f"{url}/jobs/{rid}", headers=signed, timeout=5)
+
     deadline = time.monotonic() + 60
     while True:  # kill node 1 while the job runs there
-        answer = httpx2.get(f"{node.url}/jobs/{rid}", timeout=5)
+        answer = job_at(node.url, node.account)
         if answer.status_code == 200 and answer.json()["state"] == "running":
             break
         assert time.monotonic() < deadline, answer.text
@@ -192,7 +198,7 @@ def test_a_node_killed_mid_job_is_restarted_and_the_buyer_retries_without_paying
     killed = platform.info.processes["node-1"]
     os.kill(killed, signal.SIGKILL)  # up restarts it; the API, the chain and the others go on
     platform.wait_restarted("node-1", killed, f"{node.url}/healthz")
-    failed = httpx2.get(f"{platform.info.nodes[1].url}/jobs/{rid}", timeout=5).json()
+    failed = job_at(node.url, node.account).json()
     assert failed["state"] == "failed" and failed["error"]["code"] == "node_restarted"
     story.cast.login(buyer)
     try:
@@ -200,7 +206,7 @@ def test_a_node_killed_mid_job_is_restarted_and_the_buyer_retries_without_paying
             buyer.api, buyer.ledger, SPEC, [product], "research", rid, story.keys_dir, timeout=180
         )
     except Exception as exc:
-        jobs = [httpx2.get(f"{n.url}/jobs/{rid}", timeout=5).text for n in platform.info.nodes]
+        jobs = [job_at(n.url, n.account).text for n in platform.info.nodes]
         workers = subprocess.run(
             ["ps", "-eo", "pid,ppid,etime,args"], capture_output=True, text=True
         ).stdout

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from web3 import EthereumTesterProvider, Web3
 
 from kraken_market.ledger.client import dev_account
+from kraken_market.smpc import job_auth
 from kraken_market.smpc.config import NodeConfig
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair
@@ -98,9 +99,22 @@ def test_a_paid_and_granted_job_is_accepted_and_queued(world: World) -> None:
     assert status == 202, body
     assert body["state"] == "queued" and body["node_index"] == 0
     assert world.submit(request) == (202, body)  # idempotent
-    assert world.http.get(f"/jobs/{request.request_id}").json()["state"] == "queued"
-    result = world.http.get(f"/jobs/{request.request_id}/result")
+    rid, node = request.request_id, world.service.chain.account
+    buyer = job_auth.sign(dev_account(BUYER), rid, node)
+    assert world.http.get(f"/jobs/{rid}", headers=buyer).json()["state"] == "queued"
+    result = world.http.get(f"/jobs/{rid}/result", headers=buyer)
     assert result.status_code == 409 and result.json()["code"] == "result_not_ready"
+    # The request id is public (on chain): the job is shown to its buyer only.
+    for path in (f"/jobs/{rid}", f"/jobs/{rid}/result"):
+        anonymous = world.http.get(path)
+        assert (anonymous.status_code, anonymous.json()["code"]) == (
+            401,
+            "buyer_signature_required",
+        )
+        stranger = world.http.get(path, headers=job_auth.sign(dev_account(9), rid, node))
+        assert (stranger.status_code, stranger.json()["code"]) == (403, "not_job_buyer")
+        elsewhere = job_auth.sign(dev_account(BUYER), rid, dev_account(5).address)
+        assert world.http.get(path, headers=elsewhere).status_code == 403  # another node's
     other = request.model_copy(update={"computation": ComputationSpec(function="sum@1")})
     assert world.submit(other)[1]["code"] == "job_conflict"
 

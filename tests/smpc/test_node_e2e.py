@@ -22,9 +22,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
-from kraken_market.ledger.client import connect
+from kraken_market.ledger.client import connect, dev_account
 from kraken_market.ledger.model import PaymentStatus
-from kraken_market.smpc import fixedpoint, shamir
+from kraken_market.smpc import fixedpoint, job_auth, shamir
 from kraken_market.smpc.client import AnalyticsClient
 from kraken_market.smpc.envelope import open_envelope
 from kraken_market.smpc.errors import ResultSharesInvalid
@@ -92,7 +92,7 @@ class Platform:
                 time.sleep(0.1)
 
     def client(self) -> AnalyticsClient:
-        self.clients.append(AnalyticsClient(self.endpoints))
+        self.clients.append(AnalyticsClient(self.endpoints, buyer=dev_account(BUYER)))
         return self.clients[-1]
 
     def request(self, spec: ComputationSpec) -> tuple[JobRequest, NodeKeyPair]:
@@ -231,7 +231,11 @@ def test_result_shares_are_rerandomised(platform: Platform) -> None:
         for j in range(column.size):
             total = add(total, column[j : j + 1])
         derived[i] = total
-        sealed = httpx2.get(f"{platform.endpoints[i]}/jobs/{job.request_id}/result").content
+        node = httpx2.get(f"{platform.endpoints[i]}/node").json()["account"]
+        signed = job_auth.sign(dev_account(BUYER), job.request_id, node)
+        sealed = httpx2.get(
+            f"{platform.endpoints[i]}/jobs/{job.request_id}/result", headers=signed
+        ).content
         share = open_result(sealed, key, job.request_id.lower(), i).share
         assert share is not None
         returned[i] = share
@@ -282,7 +286,7 @@ def test_nodes_keep_no_input_data(platform: Platform) -> None:
 
 def test_a_peer_that_does_not_join_fails_the_job_within_the_timeout(platform: Platform) -> None:
     job, _ = platform.request(SUM)
-    two = AnalyticsClient(platform.endpoints[:2])
+    two = AnalyticsClient(platform.endpoints[:2], buyer=dev_account(BUYER))
     platform.clients.append(two)
     started = time.monotonic()
     two.submit(job)
@@ -341,9 +345,10 @@ def test_the_buyer_cli_requests_and_writes_the_result(
         )
         assert result.exit_code == 0, result.output
         rid = result.stdout.split()[3].rstrip(";")
-        result = runner.invoke(app, ["result", rid, "--out", str(tmp_path / "mean.csv")])
+        buyer = ["--dev-account", str(BUYER)]
+        result = runner.invoke(app, ["result", rid, "--out", str(tmp_path / "mean.csv"), *buyer])
         assert result.exit_code == 0, result.output
-        result = runner.invoke(app, ["status", rid, "--json"])
+        result = runner.invoke(app, ["status", rid, "--json", *buyer])
         assert {s["state"] for s in json.loads(result.stdout).values()} == {"delivered"}
     finally:
         get_settings.cache_clear()

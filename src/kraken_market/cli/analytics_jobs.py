@@ -108,13 +108,18 @@ def request(
 def status(
     job: Annotated[str, typer.Argument(help="Request id or job file")],
     jobs_dir: JobsDir = None,
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Each node's state of a computation."""
+    """Each node's state of a computation (signed with your account: the nodes show a
+    job to the account that paid for it)."""
+    from kraken_market.cli.ledger_common import ledger
     from kraken_market.smpc.client import AnalyticsClient
 
     data = _job(job, jobs_dir)
-    with AnalyticsClient(data["nodes"]) as client:
+    buyer = ledger(dev_account, key_file, signs=True).account
+    with AnalyticsClient(data["nodes"], buyer=buyer) as client:
         statuses = client.status(data["request_id"])
     if as_json:
         print_json(statuses)
@@ -132,9 +137,12 @@ def result(
     out_file: Annotated[Path, typer.Option("--out", help="CSV file to write")],
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the nodes")] = 900,
     jobs_dir: JobsDir = None,
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
 ) -> None:
     """Wait for the nodes, check each result file against its commitment on chain,
-    recombine any t+1 shares and write the result as CSV."""
+    recombine any t+1 shares and write the result as CSV (signed with the account that
+    paid: the nodes show a job to it alone)."""
     from kraken_market.cli.ledger_common import ledger
     from kraken_market.smpc.client import AnalyticsClient
     from kraken_market.smpc.functions.spec import ComputationSpec
@@ -144,10 +152,11 @@ def result(
     data = _job(job, jobs_dir)
     spec = ComputationSpec.model_validate(data["computation"])
     key = load_hpke(Path(data["key_file"]))
-    with AnalyticsClient(data["nodes"]) as client:
+    buyer = ledger(dev_account, key_file, signs=True)  # the nodes show a job to its buyer
+    with AnalyticsClient(data["nodes"], buyer=buyer.account) as client:
         client.wait(data["request_id"], timeout=timeout)
         t = int(client.info(0)["t"])
-        chain = LedgerChain(ledger())
+        chain = LedgerChain(buyer)
         outcome = client.result(data["request_id"], spec, key, t=t, chain=chain)
     if outcome.table is None:
         err.print(f"suppressed: fewer than {spec.min_cohort} rows match; nothing else is revealed")

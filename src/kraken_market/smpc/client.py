@@ -23,18 +23,22 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
 
 from kraken_market.errors import KrakenError, ServiceUnavailable
 from kraken_market.ledger.client import Ledger
+from kraken_market.smpc import job_auth
 from kraken_market.smpc.buyer import ComputationResult, combine_results
 from kraken_market.smpc.errors import ResultSharesInvalid
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair, NodePublicKey
 from kraken_market.smpc.node.jobs import JobRequest
 from kraken_market.smpc.results import commitment, open_result
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 ZERO = b"\x00" * 32
 DONE = ("delivered", "failed")
@@ -77,9 +81,18 @@ def request_computation(
 
 class AnalyticsClient:
     def __init__(
-        self, endpoints: Sequence[str], *, http: httpx2.Client | None = None, timeout: float = 30
+        self,
+        endpoints: Sequence[str],
+        *,
+        buyer: LocalAccount | None = None,
+        http: httpx2.Client | None = None,
+        timeout: float = 30,
     ) -> None:
+        """``buyer``: the account that paid; a node shows a job's status and result to
+        it alone (``smpc.job_auth``), so reading them needs it."""
         self.endpoints = [e.rstrip("/") for e in endpoints]
+        self.buyer = buyer
+        self._accounts: dict[int, str] = {}
         self._owned = http is None
         self.http = http or httpx2.Client(timeout=timeout)
 
@@ -109,6 +122,23 @@ class AnalyticsClient:
 
     def info(self, node: int) -> dict[str, Any]:
         data: dict[str, Any] = self._call(node, "GET", "/node").json()
+        self._accounts[node] = str(data["account"])
+        return data
+
+    def _as_buyer(self, node: int, request_id: str) -> dict[str, str]:
+        """Headers proving the buyer asks (none without a buyer: the node then refuses)."""
+        if self.buyer is None:
+            return {}
+        if node not in self._accounts:
+            self.info(node)
+        return job_auth.sign(self.buyer, request_id, self._accounts[node])
+
+    def job(self, node: int, request_id: str) -> dict[str, Any]:
+        """One node's status of the job."""
+        headers = self._as_buyer(node, request_id)
+        data: dict[str, Any] = self._call(
+            node, "GET", f"/jobs/{request_id}", headers=headers
+        ).json()
         return data
 
     def submit(self, request: JobRequest) -> list[dict[str, Any]]:
@@ -119,10 +149,7 @@ class AnalyticsClient:
         ]
 
     def status(self, request_id: str) -> dict[int, dict[str, Any]]:
-        return {
-            i: self._call(i, "GET", f"/jobs/{request_id}").json()
-            for i in range(len(self.endpoints))
-        }
+        return {i: self.job(i, request_id) for i in range(len(self.endpoints))}
 
     def wait(
         self,
@@ -156,9 +183,10 @@ class AnalyticsClient:
         """Fetch, verify (commitments on chain), decrypt and recombine the result shares."""
         shares, unverified = {}, []
         for i in range(len(self.endpoints)):
-            if self._call(i, "GET", f"/jobs/{request_id}").json()["state"] != "delivered":
+            if self.job(i, request_id)["state"] != "delivered":
                 continue
-            sealed = self._call(i, "GET", f"/jobs/{request_id}/result").content
+            headers = self._as_buyer(i, request_id)
+            sealed = self._call(i, "GET", f"/jobs/{request_id}/result", headers=headers).content
             if chain is not None:
                 committed = chain.attestation(request_id, self.info(i)["account"])
                 if committed == ZERO:

@@ -6,6 +6,7 @@
     POST /jobs                        submit a job (JobRequest) -> 202 and its status
     GET  /jobs/{request_id}           status (state, error, suppressed, commitment, attestation)
     GET  /jobs/{request_id}/result    the encrypted result file (application/octet-stream)
+                                      (both to the job's buyer only: ``smpc.job_auth``)
     POST /keys, POST /keys/release    key custody (``kraken_market.access.node_routes``)
 
 Errors are ``{"code", "message", "details"}`` with the codes of
@@ -22,11 +23,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 
 from kraken_market.access.node_routes import custody_router
 from kraken_market.api.errors import install_error_handlers
 from kraken_market.api.guard import RequestGuard
+from kraken_market.smpc import job_auth
 from kraken_market.smpc.functions.catalogue import describe
 from kraken_market.smpc.node.jobs import JobRequest
 from kraken_market.smpc.node.service import NodeService
@@ -68,15 +70,25 @@ def create_app(service: NodeService, *, manage: bool = True) -> FastAPI:
         return service.submit(request).public(index)
 
     @app.get("/jobs/{request_id}")
-    def status(request_id: str) -> dict[str, Any]:
+    def status(request_id: str, request: Request) -> dict[str, Any]:
+        _buyer_only(request, request_id)
         return service.status(request_id).public(index)
 
     @app.get("/jobs/{request_id}/result")
-    def result(request_id: str) -> Response:
+    def result(request_id: str, request: Request) -> Response:
+        _buyer_only(request, request_id)
         record = service.status(request_id)
         headers = {"X-Result-Commitment": record.commitment or ""}
         return Response(
             service.result(request_id), media_type="application/octet-stream", headers=headers
+        )
+
+    def _buyer_only(request: Request, request_id: str) -> None:
+        headers = request.headers
+        service.require_buyer(
+            request_id,
+            headers.get(job_auth.SIGNATURE_HEADER),
+            headers.get(job_auth.TIME_HEADER),
         )
 
     app.include_router(custody_router(service.custody))

@@ -24,6 +24,7 @@ from typing import Any
 
 from kraken_market.access.custody import KeyCustody
 from kraken_market.errors import KrakenError
+from kraken_market.smpc import job_auth
 from kraken_market.smpc.config import NodeConfig
 from kraken_market.smpc.errors import ManifestMismatch
 from kraken_market.smpc.functions.plan import plan
@@ -52,6 +53,7 @@ class NodeService:
         self.store = JobStore(config.database)
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._chain_lock = threading.Lock()  # one nonce sequence, one web3 session
+        self._buyers: dict[str, str] = {}  # request id -> the buyer's account, from the chain
         self._slots: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
         self._running: dict[str, runner.Running] = {}
         self._threads: list[threading.Thread] = []
@@ -126,6 +128,23 @@ class NodeService:
 
     def status(self, request_id: str) -> JobRecord:
         return self.store.get(request_id)
+
+    def require_buyer(self, request_id: str, signature: str | None, signed_at: str | None) -> None:
+        """Refuse to show a job to anyone but its buyer (``smpc.job_auth``): the account
+        that signed must be the one the chain records as having paid for it."""
+        self.store.get(request_id)  # job_not_found first: nothing to show anyway
+        signer = job_auth.signer_of(signature, signed_at, request_id, self.chain.account)
+        buyer = self._buyers.get(request_id)
+        if buyer is None:
+            with self._chain_lock:
+                record = self.chain.computation(request_id)
+            buyer = "" if record is None else str(record.buyer)
+            self._buyers[request_id] = buyer
+        if signer.lower() != buyer.lower():
+            raise job_auth.NotJobBuyer(
+                f"job {request_id} is shown to its buyer only, not to {signer}",
+                details={"request_id": request_id},
+            )
 
     def result(self, request_id: str) -> bytes:
         record = self.store.get(request_id)

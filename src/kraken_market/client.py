@@ -152,6 +152,9 @@ class MarketClient:
         result: dict[str, Any] = self._call("POST", f"/api/v1/unions/{union_id}/consent")
         return result
 
+    def reject_union(self, union_id: str) -> None:
+        self._call("POST", f"/api/v1/unions/{union_id}/reject")
+
     # companies (KCIT)
     @staticmethod
     def _company_path(did: str, action: str = "") -> str:

@@ -69,6 +69,7 @@ OPERATIONS = [
     ("GET", "/api/v1/unions"),
     ("GET", "/api/v1/unions/{union_id}"),
     ("POST", "/api/v1/unions/{union_id}/consent"),
+    ("POST", "/api/v1/unions/{union_id}/reject"),
     ("POST", "/api/v1/auth/challenge"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/refresh"),

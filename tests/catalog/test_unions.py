@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from eth_hash.auto import keccak
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
 
 from kraken_market.catalog.ids import new_product_id, union_id
+from kraken_market.catalog.models import DataUnion
+from kraken_market.client import ApiError
 from kraken_market.types import ProductId
-from tests.conftest import Account
+from tests.conftest import Account, person
 from tests.factories import SCHEMA, product_body
 
 URL = "/api/v1/unions"
@@ -50,6 +57,40 @@ def test_union_needs_every_owner_to_consent(http: TestClient, alice: Account, bo
     assert consented["status"] == "active"
     assert http.get(f"{URL}/{union['id']}").json() == consented
     assert http.get(URL, params={"member": mine["id"]}).json()["items"] == [consented]
+
+
+def test_a_pending_union_is_withdrawn_or_lapses(
+    http: TestClient, app: FastAPI, alice: Account, bob: Account, engine: Engine
+) -> None:
+    carol = person(app, "carol")
+    mine = alice.api.create_product(product_body("batch", title="A"))["id"]
+    theirs = bob.api.create_product(product_body("batch", title="B"))["id"]
+
+    def propose(who: Account, weights: tuple[int, int]) -> dict[str, Any]:
+        members = [
+            {"product_id": p, "weight": w} for p, w in zip((mine, theirs), weights, strict=True)
+        ]
+        return who.api.create_union({"title": "Pool", "members": members})
+
+    union = propose(alice, (9, 1))["id"]  # alice takes the lion's share; bob says no
+    nosy = http.post(f"{URL}/{union}/reject", headers=carol.headers)
+    assert (nosy.status_code, nosy.json()["code"]) == (403, "not_member_owner")
+    assert http.post(f"{URL}/{union}/reject", headers=bob.headers).status_code == 204
+    assert http.get(f"{URL}/{union}").status_code == 404
+    assert propose(bob, (1, 1))["id"] == union  # the same members, fair weights
+    with pytest.raises(ApiError) as taken:
+        propose(alice, (9, 1))
+    assert taken.value.api_code == "union_exists"
+    with engine.begin() as connection:  # 31 days later, still unconsented
+        connection.execute(
+            update(DataUnion).values(created_at=datetime.now(UTC) - timedelta(days=31))
+        )
+    relisted = propose(alice, (2, 1))  # lapsed: replaced
+    assert [m["weight"] for m in relisted["members"]] == [2, 1]
+    active = bob.api.consent(union)
+    assert active["status"] == "active"
+    refused = http.post(f"{URL}/{union}/reject", headers=bob.headers)
+    assert (refused.status_code, refused.json()["code"]) == (409, "union_not_pending")
 
 
 def test_bad_unions_are_refused_and_nothing_is_created(

@@ -439,12 +439,41 @@ def test_a_union_exists_once_every_owner_consented(local_market: Market, catalog
     assert registry.covers(union, as_bytes32(products[2])).call()
     assert not registry.covers(union, as_bytes32(catalog.stream)).call()
     assert registry.owner_of(as_bytes32(products[3])).call() == third.address
-    assert registry.consent(union, third.address).call() == 2  # given
+    assert registry.consent_of(union, third.address).call() == 2  # given
     assert registry.product_exists(as_bytes32(products[0])).call()
     assert not registry.product_exists(union).call()  # a union is not a product
     # any member not listed: the union is not listed
     third.set_availability(products[3], AvailabilityCode.PAUSED)
     assert seller.terms(union) == (ModeCode.BATCH, False, Prices(access=13 * DATA))
+
+
+def test_a_pending_union_can_be_rejected_or_lapses(local_market: Market) -> None:
+    """A first proposal of some members with its weights does not take them forever:
+    a member's owner rejects it, or it lapses after 30 days unconsented; consents
+    given to it never count for the next proposal."""
+    market = local_market
+    seller, other, stranger = market.seller, market.funded(market.other), market.buyer
+    mine, theirs = market.publish(), market.publish(other)
+    union, _ = seller.propose_union({mine: 9, theirs: 1})
+    with Market.refused(NotPermitted, "not_member_owner"):
+        stranger.reject_union(union)
+    receipt = other.reject_union(union)
+    assert receipt.first("UnionRejected").args["by"] == other.address
+    assert seller.union(union) is None
+    with Market.refused(ChainConflict, "union_not_pending"):
+        other.reject_union(union)
+    again, _ = other.propose_union({mine: 1, theirs: 1})  # the same members, fair weights
+    assert again == union
+    registry = seller.contracts["Registry"].functions
+    assert registry.consent_of(union, seller.address).call() == 1  # the old one lapsed
+    time_travel(market, 30 * 86400 + 1)  # unconsented for 30 days: anyone's members again
+    seller.propose_union({mine: 2, theirs: 1})
+    assert registry.consent_of(union, other.address).call() == 1
+    other.consent_union(union)
+    active = seller.union(union)
+    assert active is not None and active["status"] == "active"
+    with Market.refused(ChainConflict, "union_not_pending"):
+        other.reject_union(union)  # an active union is not withdrawn
 
 
 def test_a_union_of_streams_takes_the_longest_shortest_subscription(

@@ -67,5 +67,9 @@ class UnionExists(Conflict):
     code = "union_exists"
 
 
+class UnionNotPending(Conflict):
+    code = "union_not_pending"
+
+
 class NotUnionMemberOwner(Forbidden):
     code = "not_member_owner"

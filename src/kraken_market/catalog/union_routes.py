@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from kraken_market.api.deps import Publisher, SessionDep
 from kraken_market.api.responses import READ, WRITE
@@ -44,6 +44,15 @@ def list_unions(
 def read_union(union_id: UnionIdPath, session: SessionDep) -> UnionPublic:
     service = UnionService(session)
     return service.public(service.get(union_id))
+
+
+@router.post("/{union_id}/reject", status_code=status.HTTP_204_NO_CONTENT, responses=WRITE)
+def reject_union(union_id: UnionIdPath, session: SessionDep, principal: Publisher) -> Response:
+    """Withdraw a pending union, as owner of one of its members: it is removed and its
+    members may be proposed again (a union left unconsented for 30 days is replaced by
+    the next proposal of the same members anyway)."""
+    UnionService(session).reject(principal, union_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{union_id}/consent", responses=WRITE)

@@ -5,15 +5,20 @@ so one set of products makes exactly one union, here and on the ledger. A
 union needs the consent of every member's owner: members owned by the
 creator consent by creating it, other owners consent with
 ``POST /unions/{id}/consent``; until then it is ``pending`` and cannot be
-sold. Members share one access mode; analytics members share one schema,
-since a computation over the union reads every member's shares as one table.
+sold. A pending union does not hold its members forever: any member's owner
+withdraws it (``POST /unions/{id}/reject``), and after ``PENDING_DAYS`` without
+every consent a new proposal of the same members replaces it (the chain's
+``Registry`` follows the same rules). Members share one access mode; analytics
+members share one schema, since a computation over the union reads every
+member's shares as one table.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +29,7 @@ from kraken_market.catalog.errors import (
     UnionExists,
     UnionModeMismatch,
     UnionNotFound,
+    UnionNotPending,
     UnionSchemaMismatch,
     UnknownMember,
 )
@@ -35,6 +41,10 @@ from kraken_market.db.base import utcnow
 from kraken_market.identity.principal import Principal
 from kraken_market.pagination import SortKey, after, decode_cursor, fingerprint, next_cursor
 from kraken_market.types import ProductId
+
+PENDING_DAYS = 30
+PENDING = timedelta(days=PENDING_DAYS)
+"""How long a proposal holds its members without every owner's consent."""
 
 
 def _schema_key(schema: dict[str, Any] | None) -> Any:
@@ -98,9 +108,12 @@ class UnionService:
                 details={"differs_from_first": [i for i in ids if schemas[i] != first]},
             )
         uid = union_id([ProductId(i) for i in ids])
-        if self.session.scalar(select(DataUnion.id).where(DataUnion.id == uid)) is not None:
-            raise UnionExists("a union of exactly these products exists", details={"id": uid})
         now = utcnow()
+        existing = self.session.scalar(select(DataUnion).where(DataUnion.id == uid))
+        if existing is not None:
+            if existing.status != "pending" or existing.created_at > now - PENDING:
+                raise UnionExists("a union of exactly these products exists", details={"id": uid})
+            self._drop(existing)  # lapsed unconsented: the members are free again
         union = DataUnion(
             id=uid,
             title=data.title,
@@ -161,6 +174,31 @@ class UnionService:
         self._activate_if_complete(union)
         self.session.commit()
         return union
+
+    def reject(self, principal: Principal, id_: str) -> None:
+        """Withdraw a pending union as the owner of one of its members: it is gone, and
+        its members may be proposed again (with other weights)."""
+        union = self.session.scalar(
+            select(DataUnion).where(DataUnion.id == id_.lower()).with_for_update()
+        )
+        if union is None:
+            raise UnionNotFound(f"no union {id_}", details={"id": id_})
+        if not any(owner == principal.account for _, owner in self._members_with_owners(union)):
+            raise NotUnionMemberOwner(
+                "only owners of member products reject a union", details={"id": union.id}
+            )
+        if union.status != "pending":
+            raise UnionNotPending(
+                "an active union is not withdrawn; its members' owners can retire them",
+                details={"id": union.id},
+            )
+        self._drop(union)
+        self.session.commit()
+
+    def _drop(self, union: DataUnion) -> None:
+        self.session.execute(delete(UnionMember).where(UnionMember.union_id == union.id))
+        self.session.delete(union)
+        self.session.flush()
 
     def _activate_if_complete(self, union: DataUnion) -> None:
         pending = self.session.scalar(

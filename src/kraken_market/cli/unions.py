@@ -55,6 +55,16 @@ def consent(union_id: str, as_json: JsonOption = False) -> None:
 
 @app.command()
 @fails_cleanly
+def reject(union_id: str) -> None:
+    """Withdraw a pending union as the owner of one of its members (its members may then
+    be proposed again, with other weights)."""
+    with client() as api:
+        api.reject_union(union_id)
+    out.print(f"union {union_id} withdrawn")
+
+
+@app.command()
+@fails_cleanly
 def show(union_id: str, as_json: JsonOption = False) -> None:
     """Show a union and its members."""
     with client() as api:

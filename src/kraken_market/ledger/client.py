@@ -350,6 +350,11 @@ class Ledger:
     def consent_union(self, union_id: bytes | str) -> Receipt:
         return self.transact("consent to union", "Registry", "consent_union", as_bytes32(union_id))
 
+    def reject_union(self, union_id: bytes | str) -> Receipt:
+        """Withdraw a pending union as the owner of a member (or its proposer): its
+        consents lapse and the same members may be proposed again."""
+        return self.transact("reject union", "Registry", "reject_union", as_bytes32(union_id))
+
     def product(self, product_id: bytes | str) -> ProductOnChain | None:
         key = as_bytes32(product_id)
         owner, pending, metadata, policy, mode, availability, prices, published = self._call(
@@ -375,7 +380,7 @@ class Ledger:
 
     def union(self, union_id: bytes | str) -> dict[str, Any] | None:
         key = as_bytes32(union_id)
-        proposer, mode, status, missing = self._call("Registry", "unions", key)
+        proposer, mode, status, missing, proposed_at = self._call("Registry", "unions", key)
         if status == 0:
             return None
         members, weights = self._call("Registry", "members_of", key)
@@ -385,6 +390,7 @@ class Ledger:
             "mode": ModeCode(mode),
             "status": "active" if status == 2 else "pending",
             "consents_missing": int(missing),
+            "proposed_at": int(proposed_at),
             "members": {bytes(m): int(w) for m, w in zip(members, weights, strict=True)},
         }
 

@@ -31,6 +31,7 @@ LISTED: constant(uint8) = 1
 PAUSED: constant(uint8) = 2
 RETIRED: constant(uint8) = 3
 DELISTED: constant(uint8) = 4
+UNION_CONSENT_WINDOW: constant(uint256) = 30 * 86400  # a pending proposal's lifetime
 UNION_PENDING: constant(uint8) = 1
 UNION_ACTIVE: constant(uint8) = 2
 CONSENT_PENDING: constant(uint8) = 1
@@ -60,6 +61,7 @@ struct Union:
     mode: uint8
     status: uint8
     consents_missing: uint256
+    proposed_at: uint256
 
 
 struct Terms:
@@ -117,6 +119,10 @@ event UnionConsented:
 event UnionCreated:
     union_id: indexed(bytes32)
 
+event UnionRejected:
+    union_id: indexed(bytes32)
+    by: indexed(address)
+
 event UnionMemberAdded:
     product_id: indexed(bytes32)
     union_id: indexed(bytes32)
@@ -130,7 +136,10 @@ parents: HashMap[bytes32, DynArray[bytes32, MAX_PARENTS]]
 unions: public(HashMap[bytes32, Union])
 members: HashMap[bytes32, DynArray[bytes32, MAX_MEMBERS]]
 weights: HashMap[bytes32, DynArray[uint256, MAX_MEMBERS]]
-consent: public(HashMap[bytes32, HashMap[address, uint8]])
+# Consents are kept per proposal round: a rejected or expired proposal's consents
+# never count for the next proposal of the same members (maybe other weights).
+consent: HashMap[bytes32, HashMap[address, uint8]]  # keyed by _round_key(union_id)
+union_round: public(HashMap[bytes32, uint256])
 
 
 @deploy
@@ -291,7 +300,11 @@ def propose_union(
     assert len(members) >= 2, "too_few_members"
     assert len(weights) == len(members), "weights_mismatch"
     union_id: bytes32 = keccak256(slice(abi_encode(members), 64, 32 * len(members)))
+    pending: Union = self.unions[union_id]
+    if pending.status == UNION_PENDING and block.timestamp > pending.proposed_at + UNION_CONSENT_WINDOW:
+        self._withdraw(union_id)  # expired unconsented: the members may be proposed again
     assert self.unions[union_id].status == 0, "union_exists"
+    key: bytes32 = self._round_key(union_id)
     assert not self._product_exists(union_id), "union_exists"
     mode: uint8 = self.products[members[0]].mode
     missing: uint256 = 0
@@ -305,16 +318,20 @@ def propose_union(
         assert self.products[member].availability <= PAUSED, "product_closed"
         assert weights[i] > 0 and weights[i] <= MAX_WEIGHT, "bad_weight"
         owner: address = self.products[member].owner
-        if self.consent[union_id][owner] == 0:
+        if self.consent[key][owner] == 0:
             if owner == msg.sender:
-                self.consent[union_id][owner] = CONSENT_GIVEN
+                self.consent[key][owner] = CONSENT_GIVEN
             else:
-                self.consent[union_id][owner] = CONSENT_PENDING
+                self.consent[key][owner] = CONSENT_PENDING
         if owner != msg.sender:
             missing += 1
-    assert self.consent[union_id][msg.sender] == CONSENT_GIVEN, "not_member_owner"
+    assert self.consent[key][msg.sender] == CONSENT_GIVEN, "not_member_owner"
     self.unions[union_id] = Union(
-        proposer=msg.sender, mode=mode, status=UNION_PENDING, consents_missing=missing
+        proposer=msg.sender,
+        mode=mode,
+        status=UNION_PENDING,
+        consents_missing=missing,
+        proposed_at=block.timestamp,
     )
     self.members[union_id] = members
     self.weights[union_id] = weights
@@ -340,13 +357,41 @@ def consent_union(union_id: bytes32):
             owns = True
             break
     assert owns, "consent_not_expected"
-    assert self.consent[union_id][msg.sender] != CONSENT_GIVEN, "already_consented"
-    self.consent[union_id][msg.sender] = CONSENT_GIVEN
+    key: bytes32 = self._round_key(union_id)
+    assert self.consent[key][msg.sender] != CONSENT_GIVEN, "already_consented"
+    self.consent[key][msg.sender] = CONSENT_GIVEN
     missing: uint256 = self._missing_consents(union_id)
     self.unions[union_id].consents_missing = missing
     log UnionConsented(union_id=union_id, owner=msg.sender)
     if missing == 0:
         self._activate(union_id)
+
+
+@external
+def reject_union(union_id: bytes32):
+    """
+    @notice The current owner of a member (the proposer too) withdraws a pending
+            union: its consents lapse and the same members may be proposed again.
+    """
+    self._not_paused()
+    assert self.unions[union_id].status == UNION_PENDING, "union_not_pending"
+    owns: bool = False
+    for member: bytes32 in self.members[union_id]:
+        if self.products[member].owner == msg.sender:
+            owns = True
+            break
+    assert owns, "not_member_owner"
+    self._withdraw(union_id)
+    log UnionRejected(union_id=union_id, by=msg.sender)
+
+
+@external
+@view
+def consent_of(union_id: bytes32, owner: address) -> uint8:
+    """
+    @notice 0 none, 1 pending, 2 given: `owner`'s consent to the current proposal.
+    """
+    return self.consent[self._round_key(union_id)][owner]
 
 
 @external
@@ -478,9 +523,24 @@ def _missing_consents(union_id: bytes32) -> uint256:
     """
     missing: uint256 = 0
     for member: bytes32 in self.members[union_id]:
-        if self.consent[union_id][self.products[member].owner] != CONSENT_GIVEN:
+        if self.consent[self._round_key(union_id)][self.products[member].owner] != CONSENT_GIVEN:
             missing += 1
     return missing
+
+
+@internal
+@view
+def _round_key(union_id: bytes32) -> bytes32:
+    return keccak256(concat(union_id, convert(self.union_round[union_id], bytes32)))
+
+
+@internal
+def _withdraw(union_id: bytes32):
+    """A pending proposal ends: a new round of consents, the members free again."""
+    self.union_round[union_id] += 1
+    self.unions[union_id] = empty(Union)
+    self.members[union_id] = []
+    self.weights[union_id] = []
 
 
 @internal

@@ -42,3 +42,12 @@ def test_bad_configuration_is_refused(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("KRAKEN_API_PORT", "99999")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_mpc_ports_in_the_ephemeral_range_are_refused(tmp_path: Path) -> None:
+    from kraken_market.ports import ephemeral_ports
+
+    low, _high = ephemeral_ports()
+    with pytest.raises(ValidationError, match="ephemeral port range"):
+        Settings(data_dir=tmp_path, node_mpc_base_port=low + 1000)
+    assert Settings(data_dir=tmp_path, node_mpc_base_port=low - 3000).node_mpc_base_port > 0

@@ -13,13 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from kraken_market.ports import check_mpc_ports
 
 Environment = Literal["development", "test", "production"]
 
@@ -203,6 +205,11 @@ class Settings(BaseSettings):
                 raise FileNotFoundError(f"KRAKEN_CONFIG names {path}, which is not a file")
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _mpc_ports_outside_the_ephemeral_range(self) -> Settings:
+        check_mpc_ports(self.node_mpc_base_port, 1000 * self.nodes, "node_mpc_base_port")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -43,7 +43,7 @@ from tests.smpc.market_setup import (
 )
 
 OTHER_BUYER, OTHER_SELLER = 9, 1
-PARTIES = ("127.0.0.1:30000", "127.0.0.1:31000", "127.0.0.1:32000")
+PARTIES = ("127.0.0.1:27000", "127.0.0.1:28000", "127.0.0.1:29000")
 
 
 class World:

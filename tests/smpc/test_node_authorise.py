@@ -47,7 +47,7 @@ class World:
         config = NodeConfig(
             index=0,
             data_dir=root / "node",
-            parties=("127.0.0.1:30000", "127.0.0.1:31000", "127.0.0.1:32000"),
+            parties=("127.0.0.1:27000", "127.0.0.1:28000", "127.0.0.1:29000"),
             storage=self.store,
             chain_url="in-process",
             deployment_file=root / "none.json",

@@ -16,6 +16,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from kraken_market.ports import check_mpc_ports
 from kraken_market.smpc.shamir import check_threshold, default_threshold
 
 
@@ -51,6 +52,7 @@ class NodeConfig:
             host, _, port = party.rpartition(":")
             if not host or not port.isdigit() or not 0 < int(port) < 65536 - self.mpc_port_span:
                 raise ValueError(f"{party!r}: a party is host:base_port with room for the span")
+            check_mpc_ports(int(port), self.mpc_port_span, f"party {party}")
             ranges.setdefault(host, []).append(int(port))
         for host, bases in ranges.items():  # nodes sharing a host need disjoint port ranges
             ordered = sorted(bases)

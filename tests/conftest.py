@@ -124,7 +124,14 @@ def truncate_all(eng: Engine) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", environment="test")
+    """Write limits far above what a test sends: every TestClient request comes from one
+    address and a test writes faster than a person (tests/api/test_limits.py tests them)."""
+    return Settings(
+        data_dir=tmp_path / "data",
+        environment="test",
+        write_burst=100_000,
+        anonymous_write_burst=100_000,
+    )
 
 
 @pytest.fixture

@@ -99,8 +99,10 @@ class TooManyRequests(KrakenError):
     code = "rate_limited"
     status = 429
 
-    def __init__(self, message: str, retry_after: float, details: Any = None) -> None:
-        super().__init__(message, details={"retry_after": retry_after, **(details or {})})
+    def __init__(self, message: str, *, details: Any = None, retry_after: float = 1.0) -> None:
+        super().__init__(
+            message, details={"retry_after": retry_after} if details is None else details
+        )
         self.retry_after = retry_after
 
 

@@ -37,7 +37,12 @@ def test_a_bucket_allows_its_burst_then_its_rate() -> None:
 
 
 def limited(settings: Settings, engine: Engine) -> FastAPI:
-    update = {"write_burst": 3, "write_rate": 1.0, "anonymous_write_burst": 2}
+    update = {
+        "write_burst": 3,
+        "write_rate": 1.0,
+        "anonymous_write_burst": 2,
+        "anonymous_write_rate": 0.1,
+    }
     return create_app(settings.model_copy(update=update), engine=engine)
 
 
@@ -60,10 +65,16 @@ def test_writes_beyond_the_limit_are_429_with_retry_after(
     assert sdk.create_product(product_body())["owner"] == alice.principal.did
 
 
-def test_anonymous_writes_are_limited_by_address(settings: Settings, engine: Engine) -> None:
-    http = TestClient(limited(settings, engine))
-    assert http.post("/api/v1/auth/challenge").status_code == 200
-    assert http.post("/api/v1/auth/challenge").status_code == 200
+def test_writes_without_a_valid_session_are_limited_by_address(
+    settings: Settings, engine: Engine
+) -> None:
+    app = limited(settings, engine)
+    http = TestClient(app)
+    junk = {"Authorization": "Bearer junk"}  # no way around it with a made-up header
+    assert http.post("/api/v1/auth/challenge", headers=junk).status_code == 200
+    assert http.post("/api/v1/products", json=product_body(), headers=junk).status_code == 401
     refused = http.post("/api/v1/auth/challenge")
     assert (refused.status_code, refused.json()["code"]) == (429, "rate_limited")
     assert int(refused.headers["Retry-After"]) >= 1
+    again = http.post("/api/v1/products", json=product_body(), headers=junk)
+    assert again.status_code == 429  # a failed authentication counts too

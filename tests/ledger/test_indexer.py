@@ -408,3 +408,18 @@ def test_reindex_rebuilds_what_a_database_lost(local_market: Market, engine: Eng
     forgotten, stored = indexer.reindex()
     assert (forgotten, stored) == (count - 3, count)
     assert stored_count(engine) == count
+
+
+def test_the_self_check_goes_through_every_block_since_the_last_one(
+    local_market: Market, engine: Engine
+) -> None:
+    indexer = Indexer(local_market.w3, local_market.deployment, engine, batch_blocks=3)
+    indexer.poll_once()
+    count, cursor = stored_count(engine), indexer.progress().block
+    with engine.begin() as connection:  # an event lost far behind the cursor
+        first = connection.execute(select(func.min(ChainEventRecord.id))).scalar_one()
+        connection.execute(delete(ChainEventRecord).where(ChainEventRecord.id == first))
+    since = local_market.deployment.block - 1
+    repaired_from = indexer._self_check(since)  # what run() does every check_every seconds
+    assert stored_count(engine) == count
+    assert indexer._self_check(repaired_from) == cursor  # then all the way to the cursor

@@ -121,7 +121,7 @@ def platform(chain_serve: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     market = Market(connect(chain_serve), deploy_market(connect(chain_serve)))
     market.deployment.save(root / "deployment.json")
     cli("certs", "--out", str(root / "certs"))
-    base = random.randrange(20000, 40000, 1000)
+    base = random.randrange(20000, 29000, 1000)  # below the kernel's ephemeral ports
     parties = ",".join(f"127.0.0.1:{base + 1000 * i}" for i in range(3))
     ports = [free_port() for _ in range(3)]
     endpoints = [f"http://127.0.0.1:{p}" for p in ports]

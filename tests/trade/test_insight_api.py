@@ -67,7 +67,10 @@ def test_views_count_everyone_but_the_owner(app: FastAPI) -> None:
     for _ in range(5):  # an anonymous loop counts once a day
         assert http.get(path).status_code == 200
     assert http.get(path, headers={"Authorization": "Bearer stale"}).status_code == 200
-    assert http.get(path, headers={"User-Agent": "another browser"}).status_code == 200
+    for agent in ("another browser", "a third one"):  # headers are the client's to choose
+        assert http.get(path, headers={"User-Agent": agent}).status_code == 200
+    other_address = TestClient(app, client=("203.0.113.9", 50000))
+    assert other_address.get(path).status_code == 200
     for _ in range(2):
         assert http.get(path, headers=bob.headers).status_code == 200
     for _ in range(3):

@@ -86,12 +86,10 @@ def create_app(
     app.state.views = ViewCounter(engine)
     install_error_handlers(app)
     app.state.write_limits = RateLimiter(settings.write_rate, settings.write_burst)
-    anonymous = RateLimiter(
+    app.state.address_limits = RateLimiter(
         settings.anonymous_write_rate, settings.anonymous_write_burst, what="requests"
     )
-    app.add_middleware(
-        RequestGuard, max_body=settings.max_request_bytes, anonymous_writes=anonymous
-    )
+    app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
     app.include_router(health_router)
     for router in (
         products_router,

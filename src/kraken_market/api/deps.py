@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from kraken_market.db.engine import write_session
-from kraken_market.errors import Unauthenticated
+from kraken_market.errors import KrakenError, Unauthenticated
 from kraken_market.identity.errors import ScopeRequired
 from kraken_market.identity.principal import Principal
 from kraken_market.settings import Settings
@@ -43,15 +43,31 @@ def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthenticated(
-            "you are not logged in: run 'kraken-market login' (or send 'Authorization: "
-            "Bearer <token>' from POST /api/v1/auth/login)"
-        )
-    principal: Principal = request.app.state.authenticator.authenticate(credentials.credentials)
-    if request.method not in _READ_METHODS:  # writes: a bucket per identity (api.limits)
+    writes = request.method not in _READ_METHODS
+    try:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise Unauthenticated(
+                "you are not logged in: run 'kraken-market login' (or send 'Authorization: "
+                "Bearer <token>' from POST /api/v1/auth/login)"
+            )
+        principal: Principal = request.app.state.authenticator.authenticate(credentials.credentials)
+    except KrakenError:
+        if writes:  # a write without a valid session counts against its address
+            limit_address(request)
+        raise
+    if writes:  # a bucket per identity (api.limits)
         request.app.state.write_limits.check(principal.did or principal.account)
     return principal
+
+
+def limit_address(request: Request) -> None:
+    """Writes that need no session (login, status lists, a company's signed requests)
+    are limited per client address: 429 with Retry-After (``api.limits``)."""
+    client = request.client.host if request.client is not None else ""
+    request.app.state.address_limits.check(client)
+
+
+AddressLimited = Depends(limit_address)
 
 
 def get_fresh_principal(

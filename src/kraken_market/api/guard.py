@@ -11,12 +11,12 @@ stack holds). Which bodies FastAPI parses as JSON depends on a Content-Type it
 reads case-insensitively, or on none at all, so the guard does not try to guess
 from it: it checks every body except the types no route parses as JSON
 (``OPAQUE_TYPES``: binary frames and files, HTML forms), whose random bytes
-would otherwise look nested.
+would otherwise look nested; and a request with several Content-Type headers is
+refused, since the guard and a parser could read different ones.
 """
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from collections.abc import Callable
@@ -26,12 +26,10 @@ from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kraken_market.api.errors import error_response
-from kraken_market.api.limits import RateLimiter
 from kraken_market.jsondepth import MAX_DEPTH, too_deep
 from kraken_market.logs import get_logger
 
 log = get_logger(__name__)
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 OPAQUE_TYPES = frozenset(
     {"application/octet-stream", "multipart/form-data", "application/x-www-form-urlencoded"}
 )
@@ -58,14 +56,10 @@ class RequestGuard:
         app: ASGIApp,
         max_body: int,
         redact: Callable[[str], str] | None = None,
-        anonymous_writes: RateLimiter | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.redact = redact or (lambda path: path)  # paths that carry secrets
-        self.anonymous_writes = anonymous_writes
-        """Writes without a session, by client address (429 with Retry-After); signed-in
-        writes are limited per identity once authenticated (``api.deps``)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,20 +79,15 @@ class RequestGuard:
                 message["headers"] = [*message.get("headers", []), id_header]
             await send(message)
 
-        async def answer(
-            code: int, error: str, message: str, headers: dict[str, str] | None = None
-        ) -> None:
-            response = error_response(code, error, message, headers=headers)
-            await response(scope, receive, send_with_id)
+        async def answer(code: int, error: str, message: str) -> None:
+            await error_response(code, error, message)(scope, receive, send_with_id)
 
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             declared = headers.get(b"content-length")
-            wait = self._anonymous_wait(scope, headers)
+            types = [value for name, value in scope["headers"] if name == b"content-type"]
             try:
-                if wait:
-                    seconds = math.ceil(wait)
-                    message = f"too many requests from your address; retry in {seconds} s"
-                    await answer(429, "rate_limited", message, {"Retry-After": str(seconds)})
+                if len(types) > 1:  # which one a parser reads is not ours to guess
+                    await answer(400, "bad_request", "send one Content-Type header, not several")
                 elif declared is not None and not declared.isdigit():
                     await answer(400, "bad_request", "Content-Length is not a number")
                 elif declared is not None and int(declared) > self.max_body:
@@ -124,17 +113,6 @@ class RequestGuard:
                 status=status,
                 ms=round((time.perf_counter() - started) * 1000, 2),
             )
-
-    def _anonymous_wait(self, scope: Scope, headers: dict[bytes, bytes]) -> float:
-        """Seconds a write without a session must wait (0: it goes on now)."""
-        if (
-            self.anonymous_writes is None
-            or scope["method"] in READ_METHODS
-            or b"authorization" in headers
-        ):
-            return 0.0
-        client = scope.get("client")
-        return self.anonymous_writes.wait_for(str(client[0]) if client else "")
 
     @property
     def _too_large(self) -> str:

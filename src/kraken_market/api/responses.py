@@ -20,6 +20,7 @@ _TEXT = {
     ),
     413: "Request body too large",
     422: "Invalid input; details list every problem",
+    429: "Too many writes; wait the Retry-After seconds (the SDK does)",
     503: "A service this needs is unavailable (chain, verifier, status list); retry later",
 }
 
@@ -29,7 +30,7 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 READ = errors(400, 404, 422)
-WRITE = errors(400, 401, 403, 404, 409, 413, 422)
+WRITE = errors(400, 401, 403, 404, 409, 413, 422, 429)
 
 
 def json_body(model: BaseModel, status: int = 200) -> Response:

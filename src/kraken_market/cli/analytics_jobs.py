@@ -118,8 +118,9 @@ def status(
     from kraken_market.smpc.client import AnalyticsClient
 
     data = _job(job, jobs_dir)
-    buyer = ledger(dev_account, key_file, signs=True).account
-    with AnalyticsClient(data["nodes"], buyer=buyer) as client:
+    chain = ledger(dev_account, key_file, signs=True)
+    registered = {node.endpoint: node.account for node in chain.nodes()}
+    with AnalyticsClient(data["nodes"], buyer=chain.account, node_accounts=registered) as client:
         statuses = client.status(data["request_id"])
     if as_json:
         print_json(statuses)
@@ -153,7 +154,8 @@ def result(
     spec = ComputationSpec.model_validate(data["computation"])
     key = load_hpke(Path(data["key_file"]))
     buyer = ledger(dev_account, key_file, signs=True)  # the nodes show a job to its buyer
-    with AnalyticsClient(data["nodes"], buyer=buyer.account) as client:
+    registered = {node.endpoint: node.account for node in buyer.nodes()}
+    with AnalyticsClient(data["nodes"], buyer=buyer.account, node_accounts=registered) as client:
         client.wait(data["request_id"], timeout=timeout)
         t = int(client.info(0)["t"])
         chain = LedgerChain(buyer)

@@ -77,21 +77,24 @@ def init(
     from kraken_market.smpc.storage import open_storage
 
     open_storage(storage)  # refuses a malformed location now, not at the first job
-    config = NodeConfig(
-        index=index,
-        data_dir=data_dir,
-        parties=tuple(p.strip() for p in parties.split(",")),
-        storage=storage,
-        chain_url=chain_url,
-        deployment_file=deployment,
-        t=threshold,
-        host=host,
-        port=port,
-        join_timeout=join_timeout,
-        job_timeout=job_timeout,
-        min_cohort_floor=min_cohort,
-        ssl=ssl,
-    )
+    try:
+        config = NodeConfig(
+            index=index,
+            data_dir=data_dir,
+            parties=tuple(p.strip() for p in parties.split(",")),
+            storage=storage,
+            chain_url=chain_url,
+            deployment_file=deployment,
+            t=threshold,
+            host=host,
+            port=port,
+            join_timeout=join_timeout,
+            job_timeout=job_timeout,
+            min_cohort_floor=min_cohort,
+            ssl=ssl,
+        )
+    except ValueError as exc:  # parties, threshold, ports: say which
+        raise typer.BadParameter(str(exc), param_hint="--parties/--threshold") from exc
     account_key = None
     if dev_account is not None:
         account_key = signer(dev_account, None).key.hex()

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials
 
 from kraken_market.api.deps import (
+    AddressLimited,
     CurrentPrincipal,
     FreshPrincipal,
     SessionDep,
@@ -115,7 +116,11 @@ def read_company(did: DidPath, session: SessionDep, viewer: OptionalPrincipal) -
     return json_body(public(company, viewer, service.account(company.did)))
 
 
-@router.put("/{did}/account", responses=errors(400, 401, 404, 409, 413, 422))
+@router.put(
+    "/{did}/account",
+    responses=errors(400, 401, 404, 409, 413, 422, 429),
+    dependencies=[AddressLimited],
+)
 def bind_company_account(
     did: DidPath, body: BindingRequest, request: Request, session: SessionDep
 ) -> CompanyPublic:
@@ -170,7 +175,11 @@ def is_identified(
     )
 
 
-@router.post("/{did}/representative", responses=errors(400, 401, 413, 422))
+@router.post(
+    "/{did}/representative",
+    responses=errors(400, 401, 413, 422, 429),
+    dependencies=[AddressLimited],
+)
 def ask_representative(
     did: DidPath, body: RepresentativeQuestion, request: Request, session: SessionDep
 ) -> IdentifiedAnswer:

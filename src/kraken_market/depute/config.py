@@ -14,6 +14,8 @@ no database with it.
 from __future__ import annotations
 
 import hashlib
+import os
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -54,12 +56,20 @@ ACCOUNT_FILE = "account.key"
 
 
 def account_file(directory: Path) -> Path:
-    """The company's ledger account key (hex, mode 0600), made on first use."""
+    """The company's ledger account key (hex, mode 0600), made on first use; two first
+    uses at once keep one key (the file is linked into place only if absent)."""
     path = directory / ACCOUNT_FILE
     if not path.is_file():
         from eth_account import Account
 
-        write_private(path, bytes(Account.create().key).hex() + "\n")
+        made = directory / f"{ACCOUNT_FILE}.{secrets.token_hex(4)}.new"
+        write_private(made, bytes(Account.create().key).hex() + "\n")
+        try:
+            os.link(made, path)  # atomic, and refused if another key got there first
+        except FileExistsError:
+            pass
+        finally:
+            made.unlink()
     return path
 
 

@@ -9,6 +9,7 @@ the ledger client use the bound account.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -16,8 +17,9 @@ from typing import TYPE_CHECKING
 from eth_utils.address import is_checksum_address, to_checksum_address
 from sqlalchemy.orm import Session
 
+from kraken_market import jsondepth
 from kraken_market.db.base import utcnow
-from kraken_market.errors import InvalidRequest
+from kraken_market.errors import Conflict, InvalidRequest
 from kraken_market.identity import jose
 from kraken_market.identity.dids import DidResolver
 from kraken_market.identity.errors import (
@@ -33,6 +35,12 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
 BINDING_TYP = "kraken-binding+jwt"
+
+
+class BindingReplayed(Conflict):
+    code = "binding_replayed"
+
+
 MAX_AGE_SECONDS = 600
 
 
@@ -45,6 +53,8 @@ class Binding:
     service: str | None = None
     """Where the DID's holder takes requests, signed with the binding (a company's
     Depute tool, which publishes the company's products from this account)."""
+    issued_at: int = 0
+    """Its ``iat``: a binding older than the one recorded is a replay."""
 
 
 def bind(
@@ -103,7 +113,18 @@ def verify(
         or not service.startswith(("https://", "http://"))
     ):
         raise InvalidRequest("the binding's service must be an http(s) URL")
-    return Binding(checked.key.did, account, jws, account_signature, service)
+    return Binding(checked.key.did, account, jws, account_signature, service, issued)
+
+
+def issued_at(jws: str) -> int:
+    """The ``iat`` of a binding this marketplace verified and stored (0 if unreadable)."""
+    part = jws.split(".")[1] if jws.count(".") == 2 else ""
+    try:
+        payload = jsondepth.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return 0
+    value = payload.get("iat") if isinstance(payload, dict) else None
+    return value if isinstance(value, int) else 0
 
 
 def record(session: Session, binding: Binding, caller: str, *, commit: bool = True) -> DidBinding:
@@ -114,6 +135,11 @@ def record(session: Session, binding: Binding, caller: str, *, commit: bool = Tr
     if row is None:
         row = DidBinding(did=binding.did)
         session.add(row)
+    elif binding.issued_at and binding.issued_at < issued_at(row.binding):
+        raise BindingReplayed(
+            "this binding is older than the one recorded (a replay?): sign a new one",
+            details={"did": binding.did},
+        )
     row.account = binding.account
     row.binding = binding.jws
     row.account_signature = binding.account_signature

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
 
-from kraken_market.api.deps import CurrentPrincipal, FreshPrincipal, SessionDep
+from kraken_market.api.deps import AddressLimited, CurrentPrincipal, FreshPrincipal, SessionDep
 from kraken_market.api.responses import errors
 from kraken_market.db.base import utcnow
 from kraken_market.errors import NotFound
@@ -33,7 +33,7 @@ from kraken_market.identity.service import Opened
 router = APIRouter(tags=["identity"])
 DidPath = Annotated[str, Path(pattern=r"^did:[a-z0-9]+:\S+$", max_length=2048)]
 ListId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}-[a-z0-9][a-z0-9-]{0,40}$")]
-AUTH_ERRORS = errors(400, 401, 403, 413, 422)
+AUTH_ERRORS = errors(400, 401, 403, 413, 422, 429)
 
 
 def _platform(request: Request) -> IdentityPlatform:
@@ -56,7 +56,7 @@ def _session_public(opened: Opened) -> SessionPublic:
     )
 
 
-@router.post("/auth/challenge", responses=errors(413))
+@router.post("/auth/challenge", responses=errors(413, 429), dependencies=[AddressLimited])
 def challenge(request: Request, session: SessionDep) -> ChallengePublic:
     """A one-time nonce and the audience to sign a login presentation for."""
     issued = _platform(request).auth(session).challenge()
@@ -65,14 +65,14 @@ def challenge(request: Request, session: SessionDep) -> ChallengePublic:
     )
 
 
-@router.post("/auth/login", responses=AUTH_ERRORS)
+@router.post("/auth/login", responses=AUTH_ERRORS, dependencies=[AddressLimited])
 def login(body: LoginRequest, request: Request, session: SessionDep) -> SessionPublic:
     """Open a session with a verifiable presentation (PersonCredential required;
     AttorneyCredential to act for a company; PlatformRoleCredential for admin/arbiter)."""
     return _session_public(_platform(request).auth(session).login(body.presentation, body.act_for))
 
 
-@router.post("/auth/refresh", responses=AUTH_ERRORS)
+@router.post("/auth/refresh", responses=AUTH_ERRORS, dependencies=[AddressLimited])
 def refresh(body: RefreshRequest, request: Request, session: SessionDep) -> SessionPublic:
     """A new session token and refresh token; the credentials are re-checked."""
     return _session_public(_platform(request).auth(session).refresh(body.refresh_token))
@@ -135,7 +135,11 @@ def status_list(list_id: ListId, request: Request, session: SessionDep) -> Respo
     )
 
 
-@router.put("/status-lists/{list_id}", responses=errors(400, 401, 403, 404, 409, 413, 422))
+@router.put(
+    "/status-lists/{list_id}",
+    responses=errors(400, 401, 403, 404, 409, 413, 422, 429),
+    dependencies=[AddressLimited],
+)
 def publish_status_list(
     list_id: ListId, body: StatusListUpdate, request: Request, session: SessionDep
 ) -> StatusListPublic:

@@ -310,10 +310,8 @@ class Indexer:
             try:
                 self.poll_once(stop)
                 if time.monotonic() >= next_check:
-                    cursor = self.progress().block
-                    start = max(checked + 1, cursor - self.batch_blocks + 1)
-                    self.repair(self.check(start, cursor))
-                    checked, next_check = cursor, time.monotonic() + check_every
+                    checked = self._self_check(checked)
+                    next_check = time.monotonic() + check_every
             except (ChainUnavailable, OperationalError) as exc:
                 log.warning("indexer_retrying", error=str(exc)[:300])
             stop.wait(interval)
@@ -606,8 +604,8 @@ class Indexer:
         if to_block < from_block:
             return Check(from_block, to_block, (), ())
         batch = self._read(Progress(from_block - 1, None, from_block - 1), to_block)
-        if batch is None:  # the chain moved while it was read: nothing to conclude yet
-            return Check(from_block, to_block, (), ())
+        if batch is None:  # the chain moved while it was read: nothing checked
+            return Check(from_block, from_block - 1, (), ())
         on_chain = {(r["block_number"], r["log_index"]): r["tx_hash"] for r in batch.rows}
         with self.engine.connect() as connection:
             stored = {
@@ -628,8 +626,25 @@ class Indexer:
         unexpected = tuple(sorted(k for k, tx in stored.items() if on_chain.get(k) != tx))
         return Check(from_block, batch.end, missing, unexpected)
 
+    def _self_check(self, since: int) -> int:
+        """Compare every block after ``since`` through the cursor with the chain, batch
+        by batch, and repair the first batch that differs; the last block found right
+        (the next self-check goes on from there)."""
+        cursor = self.progress().block
+        start = since + 1
+        while start <= cursor:
+            found = self.check(start, min(start + self.batch_blocks - 1, cursor))
+            if found.to_block < found.from_block:
+                break  # the chain moved while it was read: next time
+            if not found.consistent:
+                self.repair(found)
+                return found.from_block - 1
+            start = found.to_block + 1
+        return start - 1
+
     def repair(self, check: Check) -> int:
-        """Index again from the first block ``check`` found different; events stored."""
+        """Index again from the first block ``check`` found different; events stored.
+        Events after that block are delivered again to subscribers (at least once)."""
         wrong = [block for block, _ in (*check.missing, *check.unexpected)]
         if not wrong:
             return 0

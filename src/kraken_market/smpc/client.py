@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
@@ -85,14 +85,21 @@ class AnalyticsClient:
         endpoints: Sequence[str],
         *,
         buyer: LocalAccount | None = None,
+        node_accounts: Mapping[str, str] | None = None,
         http: httpx2.Client | None = None,
         timeout: float = 30,
     ) -> None:
         """``buyer``: the account that paid; a node shows a job's status and result to
-        it alone (``smpc.job_auth``), so reading them needs it."""
+        it alone (``smpc.job_auth``), so reading them needs it. ``node_accounts``:
+        each endpoint's account as the chain registers it, so that the buyer's
+        signature names the node the chain knows, not whatever a node says it is (a
+        node could otherwise ask for a signature valid at another)."""
         self.endpoints = [e.rstrip("/") for e in endpoints]
         self.buyer = buyer
-        self._accounts: dict[int, str] = {}
+        known = {url.rstrip("/"): account for url, account in (node_accounts or {}).items()}
+        self._accounts: dict[int, str] = {
+            i: known[url] for i, url in enumerate(self.endpoints) if url in known
+        }
         self._owned = http is None
         self.http = http or httpx2.Client(timeout=timeout)
 
@@ -122,7 +129,7 @@ class AnalyticsClient:
 
     def info(self, node: int) -> dict[str, Any]:
         data: dict[str, Any] = self._call(node, "GET", "/node").json()
-        self._accounts[node] = str(data["account"])
+        self._accounts.setdefault(node, str(data["account"]))
         return data
 
     def _as_buyer(self, node: int, request_id: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ Used on the buyer's machine (``smpc.client``) and in the compute node
 
 from __future__ import annotations
 
+import re
 import time
 from typing import TYPE_CHECKING
 
@@ -56,7 +57,7 @@ def signer_of(
     from eth_account.messages import encode_defunct
 
     hint = "sign the request with the account that paid for the job (the SDK and CLI do)"
-    if not signature or not signed_at or not signed_at.isdigit():
+    if not signature or not signed_at or not re.fullmatch(r"[0-9]{1,12}", signed_at):
         raise BuyerSignatureRequired(f"a job's status and result are its buyer's: {hint}")
     at = int(signed_at)
     if abs(time.time() - at) > MAX_SKEW:

@@ -28,6 +28,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
 
+from kraken_market import jsondepth
 from kraken_market.identity.dids import did_key, key_of_did_key
 from kraken_market.smpc.columns import ShareColumn
 from kraken_market.smpc.errors import ManifestInvalid, ManifestMismatch
@@ -37,6 +38,7 @@ from kraken_market.smpc.share_format import VERSION as SHARE_FORMAT_VERSION
 TYP: Final = "kraken-share-manifest+jws"
 ALG: Final = "Ed25519"
 MAX_BYTES: Final = 4_000_000
+MAX_NODES: Final = 64
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,12 @@ class Manifest:
                 issued_at=int(data["issued_at"]),
                 format_version=int(data["format_version"]),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ManifestInvalid(f"the manifest is malformed ({exc})") from exc
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise ManifestInvalid(f"the manifest is malformed ({str(exc)[:200]})") from exc
+        if not (1 <= manifest.m <= MAX_NODES and 0 <= manifest.t < manifest.m):
+            raise ManifestInvalid(f"a manifest is for 1 to {MAX_NODES} nodes, with t < m")
+        if not 0 <= manifest.rows < 2**48:
+            raise ManifestInvalid("the manifest's row count is out of range")
         if manifest.format_version != SHARE_FORMAT_VERSION:
             raise ManifestInvalid(f"share format version {manifest.format_version} not supported")
         if sorted(e.node_index for e in manifest.files) != list(range(manifest.m)):
@@ -184,7 +190,7 @@ def verify_manifest(token: str | bytes, owner: str, product_id: str | None = Non
         x = base64.urlsafe_b64encode(public).rstrip(b"=").decode()
         key = OKPKey.import_key({"kty": "OKP", "crv": "Ed25519", "x": x})
         payload = jws.deserialize_compact(token, key, algorithms=[ALG]).payload
-        manifest = Manifest.from_json(json.loads(payload))
+        manifest = Manifest.from_json(jsondepth.loads(payload))
     except (JoseError, ValueError) as exc:  # our InvalidDid and ManifestInvalid are ValueErrors
         if isinstance(exc, ManifestInvalid):
             raise
@@ -201,8 +207,8 @@ def verify_manifest(token: str | bytes, owner: str, product_id: str | None = Non
 def _header(token: str) -> dict[str, Any]:
     part = token.split(".")[0]
     try:
-        header = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-    except (ValueError, UnicodeDecodeError) as exc:
+        header = jsondepth.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ManifestInvalid("the JWS header is not base64url JSON") from exc
     if not isinstance(header, dict):
         raise ManifestInvalid("the JWS header is not a JSON object")

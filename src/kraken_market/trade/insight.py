@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kraken_market.catalog.errors import NotProductOwner
+from kraken_market.catalog.models import Product
 from kraken_market.catalog.service import ProductService
 from kraken_market.identity.errors import ScopeRequired
 from kraken_market.identity.principal import Principal
@@ -193,9 +194,10 @@ class Report:
     unions: dict[str, Membership]
 
 
-def report(session: Session, principal: Principal, product_id: str, period: Period) -> Report:
-    """The insight of a product for its owner (the catalog's ownership rule; someone
-    acting for a company needs 'publish' or 'manage' in their attorney credential)."""
+def owned(session: Session, principal: Principal, product_id: str) -> Product:
+    """The product, if ``principal`` may see its insight (the catalog's ownership rule;
+    someone acting for a company needs 'publish' or 'manage' in their attorney
+    credential)."""
     product = ProductService(session).get(product_id)
     if product.owner != principal.account:
         raise NotProductOwner(
@@ -207,6 +209,12 @@ def report(session: Session, principal: Principal, product_id: str, period: Peri
             "nor 'manage'",
             details={"company": principal.company, "scope": sorted(principal.scope)},
         )
+    return product
+
+
+def report(session: Session, principal: Principal, product_id: str, period: Period) -> Report:
+    """The insight of a product for its owner (see :func:`owned`)."""
+    product = owned(session, principal, product_id)
     unions = memberships(session, product.id)
     items = [product.id, *unions]
     until = datetime.combine(period.end + timedelta(days=1), time(), UTC)

@@ -69,8 +69,7 @@ def record_view(request: Request, product: Product, viewer: Principal | None) ->
             counter.note(product.id, viewer.did or viewer.account)
         return
     client = request.client.host if request.client is not None else ""
-    agent = request.headers.get("user-agent", "")[:256]
-    counter.note(product.id, anonymous_viewer(counter.salt, client, agent))
+    counter.note(product.id, anonymous_viewer(counter.salt, client))
 
 
 @router.get(
@@ -91,6 +90,8 @@ def product_insight(
     or month (UTC; from/to inclusive, default the last 30 days, 12 weeks or 12
     months), by buyer category and purpose."""
     period = Period.of(start, end, bucket, utcnow().date())
+    insight.owned(session, principal, product_id)  # before anything else is done for it
+    session.rollback()  # end this read's snapshot: the report must see the flushed views
     request.app.state.views.flush()  # every view counted so far
     return json_body(_public(insight.report(session, principal, product_id, period)))
 

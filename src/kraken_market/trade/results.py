@@ -120,7 +120,8 @@ def compute_via_market(
         api.retry_computation(request_id)
         job = _forwarded(api, request_id, timeout)
     endpoints = _in_node_order(list(job["nodes"]))
-    with AnalyticsClient(endpoints, buyer=ledger.account) as nodes:
+    registered = {node.endpoint: node.account for node in ledger.nodes()}
+    with AnalyticsClient(endpoints, buyer=ledger.account, node_accounts=registered) as nodes:
         t = int(nodes.info(0)["t"])
         for attempt in range(RETRIES + 1):
             try:

@@ -2,10 +2,11 @@
 no database write per read.
 
 Runs in the API. A read notes (product, day, viewer) in memory; a viewer is the
-reader's DID when signed in, else a digest of the client's address and user agent
-under a random salt that lives in this process's memory only (so the database
-never holds anything about anonymous readers, and a loop of anonymous reads from one
-client counts once a day, not once per read). Pending counts go to
+reader's DID when signed in, else a digest of the client's address under a random
+salt that lives in this process's memory only (so the database never holds
+anything about anonymous readers, and a loop of anonymous reads from one address
+counts once a day, not once per read, whatever headers it sends; readers behind
+one address count as one). Pending counts go to
 ``product_views`` in one transaction at most every ``flush_every`` seconds (in the
 request that notes a view then) and before the owner reads the insight, so the
 owner sees every view counted so far. What a process had not flushed when it was
@@ -39,8 +40,8 @@ MAX_SEEN = 1_000_000
 counted until the day changes (bounded memory under a flood)."""
 
 
-def anonymous_viewer(salt: bytes, client: str, user_agent: str) -> str:
-    return hashlib.sha256(salt + client.encode() + b"\0" + user_agent.encode()).hexdigest()
+def anonymous_viewer(salt: bytes, client: str) -> str:
+    return hashlib.sha256(salt + client.encode()).hexdigest()
 
 
 class ViewCounter:
@@ -58,13 +59,18 @@ class ViewCounter:
         self._seen: set[tuple[str, date, str]] = set()
         self._pending: Counter[tuple[str, date]] = Counter()
         self._last_flush = clock()
+        self._day = utcnow().date()
         self._lock = threading.Lock()
 
     def note(self, product_id: str, viewer: str, day: date | None = None) -> None:
         """One read of ``product_id`` by ``viewer`` (a DID or ``anonymous_viewer``)."""
-        day = day or utcnow().date()
+        today = utcnow().date()
+        day = day or today
         key = (product_id, day, viewer)
         with self._lock:
+            if today != self._day:  # a new day: yesterday's viewers are not needed
+                self._day = today
+                self._seen = {seen for seen in self._seen if seen[1] >= today}
             if key in self._seen or len(self._seen) >= self.max_seen:
                 due = False
             else:
@@ -75,12 +81,10 @@ class ViewCounter:
             self.flush()
 
     def flush(self) -> None:
-        """Write the pending counts (one transaction); forget viewers of past days."""
-        today = utcnow().date()
+        """Write the pending counts (one transaction)."""
         with self._lock:
             batch, self._pending = self._pending, Counter()
             self._last_flush = self.clock()
-            self._seen = {key for key in self._seen if key[1] >= today}
         if not batch:
             return
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite

@@ -105,6 +105,17 @@ def accept_invitation(
     return token
 
 
+def _presented(
+    client: httpx2.Client, base: str, challenge: str, holder: DidKey, tokens: list[str]
+) -> str:
+    """A presentation of ``tokens`` to the Depute tool at ``base`` alone, on a nonce it
+    issued at ``challenge`` (its own audience only: ``_own_audience``)."""
+    issued = _call(client, "POST", f"{base}{challenge}")
+    return present(
+        holder, tokens, audience=_own_audience(base, issued["audience"]), nonce=issued["nonce"]
+    )
+
+
 def login(
     base_url: str, holder: DidKey, tokens: list[str], *, http: httpx2.Client | None = None
 ) -> dict[str, Any]:
@@ -112,13 +123,7 @@ def login(
     base = base_url.rstrip("/")
     client = http or httpx2.Client(timeout=30.0)
     try:
-        challenge = _call(client, "POST", f"{base}/api/auth/challenge")
-        presentation = present(
-            holder,
-            tokens,
-            audience=_own_audience(base, challenge["audience"]),
-            nonce=challenge["nonce"],
-        )
+        presentation = _presented(client, base, "/api/auth/challenge", holder, tokens)
         session: dict[str, Any] = _call(
             client, "POST", f"{base}/api/auth/login", json={"presentation": presentation}
         )
@@ -135,13 +140,7 @@ def my_credentials(
     base = base_url.rstrip("/")
     client = http or httpx2.Client(timeout=30.0)
     try:
-        challenge = _call(client, "POST", f"{base}/api/credentials/challenge")
-        presentation = present(
-            holder,
-            tokens,
-            audience=_own_audience(base, challenge["audience"]),
-            nonce=challenge["nonce"],
-        )
+        presentation = _presented(client, base, "/api/credentials/challenge", holder, tokens)
         found: list[dict[str, Any]] = _call(
             client, "POST", f"{base}/api/credentials", json={"presentation": presentation}
         )
@@ -166,13 +165,7 @@ def ask_chain_desk(
     base = base_url.rstrip("/")
     client = http or httpx2.Client(timeout=timeout)
     try:
-        challenge = _call(client, "POST", f"{base}/api/chain/challenge")
-        presentation = present(
-            holder,
-            tokens,
-            audience=_own_audience(base, challenge["audience"]),
-            nonce=challenge["nonce"],
-        )
+        presentation = _presented(client, base, "/api/chain/challenge", holder, tokens)
         answer: dict[str, Any] = _call(
             client, "POST", f"{base}/api{path}", json={**body, "presentation": presentation}
         )

@@ -8,6 +8,7 @@ POST /api/products/{id}/sync               apply its catalog entry on chain
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kraken_market.api.responses import errors
 from kraken_market.db.engine import write_session
+from kraken_market.depute.core import Depute
 from kraken_market.depute.deps import DeputeDep, SessionDep
 from kraken_market.depute.desk import CompanyAccount, Desk
 from kraken_market.depute.routes import challenge_public
@@ -57,6 +59,20 @@ def company_account(request: Request) -> CompanyAccount:
     return account
 
 
+async def at_desk(
+    request: Request, depute: Depute, action: Callable[[Desk], dict[str, Any]]
+) -> dict[str, Any]:
+    """``action`` on the company's desk, in the thread pool (it waits for the chain),
+    with a database session that takes the write lock (it uses up a nonce)."""
+    account = company_account(request)
+
+    def run() -> dict[str, Any]:
+        with write_session(depute.sessions) as session:
+            return action(Desk(depute, session, account))
+
+    return await run_in_threadpool(run)
+
+
 @router.get("/account", responses=errors(503))
 def account(request: Request, depute: DeputeDep) -> dict[str, Any]:
     """The company's own ledger account: its products' owner on chain."""
@@ -78,15 +94,10 @@ async def publish(
     stake = None if body.stake is None else int(body.stake)
     if stake is not None and stake > UINT256_MAX:
         raise InvalidRequest("a stake is at most 2^256-1 DATA base units")
-    desk_account = company_account(request)
-
-    def run() -> dict[str, Any]:
-        with write_session(depute.sessions) as session:
-            return Desk(depute, session, desk_account).publish(
-                body.presentation, product_id.lower(), stake, body.wait
-            )
-
-    return await run_in_threadpool(run)
+    product = product_id.lower()
+    return await at_desk(
+        request, depute, lambda desk: desk.publish(body.presentation, product, stake, body.wait)
+    )
 
 
 @router.post("/products/{product_id}/sync", responses=DESK_ERRORS)
@@ -94,13 +105,8 @@ async def sync(
     product_id: ProductPath, body: SyncBody, request: Request, depute: DeputeDep
 ) -> dict[str, Any]:
     """Apply the catalog's availability, prices, metadata and policy on chain."""
-    desk_account = company_account(request)
-
-    def run() -> dict[str, Any]:
-        with write_session(depute.sessions) as session:
-            return Desk(depute, session, desk_account).sync(body.presentation, product_id.lower())
-
-    return await run_in_threadpool(run)
+    product = product_id.lower()
+    return await at_desk(request, depute, lambda desk: desk.sync(body.presentation, product))
 
 
 @router.post("/products/{product_id}/manifest", responses=DESK_ERRORS)
@@ -108,12 +114,9 @@ async def manifest(
     product_id: ProductPath, body: ManifestBody, request: Request, depute: DeputeDep
 ) -> dict[str, Any]:
     """Sign the share manifest of a company product with the company's key."""
-    desk_account = company_account(request)
-
-    def run() -> dict[str, Any]:
-        with write_session(depute.sessions) as session:
-            return Desk(depute, session, desk_account).sign_manifest(
-                body.presentation, product_id.lower(), body.manifest
-            )
-
-    return await run_in_threadpool(run)
+    product = product_id.lower()
+    return await at_desk(
+        request,
+        depute,
+        lambda desk: desk.sign_manifest(body.presentation, product, body.manifest),
+    )

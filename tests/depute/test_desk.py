@@ -5,12 +5,16 @@ stops him at once."""
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from web3 import Web3
 
+from kraken_market.access.nodes import NodeRef
+from kraken_market.access.seller import prepare_deposits
+from kraken_market.access.wire import KeyDeposit, check_signer
 from kraken_market.db.engine import write_session
 from kraken_market.depute.desk import CompanyAccount, Desk
 from kraken_market.depute.sessions import Sessions
@@ -19,6 +23,7 @@ from kraken_market.identity import presentations
 from kraken_market.ledger.chain.embedded import DurableBackend
 from kraken_market.ledger.chain.rpc_server import ChainNode, create_rpc_app
 from kraken_market.ledger.client import connect
+from kraken_market.smpc.keys import NodeKeyPair
 from kraken_market.smpc.manifest import Manifest, ShareFileEntry, verify_manifest
 from tests.conftest import serving
 from tests.depute.conftest import Person, Rig
@@ -92,6 +97,20 @@ def test_a_company_product_is_owned_by_the_company_and_revocation_stops_the_empl
         with pytest.raises(KrakenError) as refused:  # only the company's own manifests
             desk.sign_manifest(ask(desk, rig, erin), product, foreign)
         assert refused.value.code == "not_company_product"
+
+        class AtTheDesk:  # what depute.client.DeskSigner does over HTTP
+            address = company.account().address
+
+            def sign_deposit(self, deposit: KeyDeposit) -> str:
+                answer = desk.sign_deposit(ask(desk, rig, erin), product, deposit.model_dump())
+                return str(answer["signature"])
+
+        nodes = [NodeRef(i, f"http://node{i}", NodeKeyPair.generate().public_key) for i in range(3)]
+        deposits = prepare_deposits(secrets.token_bytes(32), product, nodes, AtTheDesk())
+        first = deposits[0]
+        assert check_signer(first.message(), first.signature, first.depositor) == (
+            company.account().address  # the product's owner on chain: the nodes take it
+        )
     on_chain = market.admin.product(product)
     assert on_chain is not None
     assert Web3.to_checksum_address(on_chain.owner) == company.account().address

@@ -37,7 +37,13 @@ from kraken_market.access.datafile import (
 from kraken_market.access.errors import FileExists, KeyUnavailable
 from kraken_market.access.keyshares import check_key_id, seal_share, split_key
 from kraken_market.access.nodes import NodeRef, check_nodes, post
-from kraken_market.access.wire import KeyDeposit, b64encode, sha256_hex, sign_text
+from kraken_market.access.wire import (
+    AccountSigner,
+    DepositSigner,
+    KeyDeposit,
+    b64encode,
+    sha256_hex,
+)
 from kraken_market.errors import KrakenError
 from kraken_market.smpc.client import NodeError
 from kraken_market.smpc.ids import normalise
@@ -82,13 +88,16 @@ def prepare_deposits(
     key: bytes,
     product_id: str,
     nodes: Sequence[NodeRef],
-    account: LocalAccount,
+    account: LocalAccount | DepositSigner,
     *,
     t: int | None = None,
     key_id: str = "data",
     not_before: int = 0,
 ) -> list[KeyDeposit]:
-    """Split ``key``, seal share i to node i, sign the deposit once; one body per node."""
+    """Split ``key``, seal share i to node i, sign the deposit once; one body per node.
+    ``account`` signs as the product's on-chain owner (a company's Depute tool for a
+    company's product: ``depute.client.DeskSigner``)."""
+    signer = account if hasattr(account, "sign_deposit") else AccountSigner(account)
     ordered = check_nodes(nodes)
     m = len(ordered)
     t = default_threshold(m) if t is None else t
@@ -107,10 +116,10 @@ def prepare_deposits(
         threshold=t,
         key_commitment="0x" + commitment.hex(),
         not_before=not_before,
-        depositor=account.address,
+        depositor=signer.address,
         signature=_UNSIGNED,
     )
-    signature = sign_text(account, unsigned.message())
+    signature = signer.sign_deposit(unsigned)
     return [
         unsigned.model_copy(
             update={"node_index": i, "sealed_share": b64encode(s), "signature": signature}
@@ -147,7 +156,7 @@ def publish_file(
     product_id: str,
     storage: ShareStorage,
     nodes: Sequence[NodeRef],
-    account: LocalAccount,
+    account: LocalAccount | DepositSigner,
     *,
     t: int | None = None,
     key_id: str = "data",

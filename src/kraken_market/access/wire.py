@@ -35,7 +35,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 from eth_utils.address import to_checksum_address
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -182,6 +182,31 @@ class ReleasedShare(_Body):
 
 def sha256_hex(data: bytes) -> str:
     return "0x" + hashlib.sha256(data).hexdigest()
+
+
+class DepositSigner(Protocol):
+    """Who signs a key deposit as the product's on-chain owner: the owner's account here
+    (:class:`AccountSigner`), or a company's Depute tool, which signs with the
+    company's account for an employee it authorised (``depute.client.DeskSigner``)."""
+
+    @property
+    def address(self) -> str: ...
+
+    def sign_deposit(self, deposit: KeyDeposit) -> str:
+        """The EIP-191 signature of ``deposit.message()``."""
+        ...
+
+
+class AccountSigner:
+    def __init__(self, account: LocalAccount) -> None:
+        self.account = account
+
+    @property
+    def address(self) -> str:
+        return str(self.account.address)
+
+    def sign_deposit(self, deposit: KeyDeposit) -> str:
+        return sign_text(self.account, deposit.message())
 
 
 def sign_text(account: LocalAccount, text: str) -> str:

@@ -56,20 +56,25 @@ def publish(
     as_json: JsonOption = False,
 ) -> None:
     """Encrypt DATA under a fresh key, upload it, and give the compute nodes the key's
-    shares: after a purchase, each node hands its share to the buyer only."""
+    shares: after a purchase, each node hands its share to the buyer only. For a
+    company's product the company's Depute tool signs the deposit with the company's
+    account (the product's owner on chain); the key never leaves your machine."""
     from kraken_market.access.nodes import nodes_from_ledger
     from kraken_market.access.seller import publish_file
+    from kraken_market.cli.desk import company_desk
 
     product_key(product)
     if not data.is_file():
         raise InvalidRequest(f"no file at {data}")
     chain = ledger(dev_account, key_file, signs=True)
+    with client() as api:
+        desk = company_desk(api, product)
     published = publish_file(
         data,
         product,
         _storage(storage),
         nodes_from_ledger(chain),
-        chain.account,
+        chain.account if desk is None else desk.signer(),
         object_name=object_name(product),
     )
     if as_json:

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from kraken_market.cli.common import err, fails_cleanly, saved_token, settings
+from kraken_market.cli.common import client, err, fails_cleanly, saved_token, settings
 from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption, ledger, product_key
 
 app = typer.Typer(help="Streams: publish messages (sellers), read them (subscribers).")
@@ -38,22 +38,27 @@ def publish(
     dev_account: DevAccountOption = None,
     key_file: KeyFileOption = None,
 ) -> None:
-    """Publish each input line as one encrypted message."""
+    """Publish each input line as one encrypted message (a company's stream: its epoch
+    keys' deposits are signed by the company's Depute tool)."""
     from kraken_market.access.nodes import nodes_from_ledger
     from kraken_market.access.stream.epochs import EpochSchedule
     from kraken_market.access.stream.node_keys import NodeEpochCustody
     from kraken_market.access.stream.publisher import StreamPublisher
     from kraken_market.access.stream.transport import transport_from_settings
+    from kraken_market.cli.desk import company_desk
 
     product_key(product)
     config = settings()
     chain = ledger(dev_account, key_file, signs=True)
+    with client() as api:
+        desk = company_desk(api, product)
+    signer = chain.account if desk is None else desk.signer()
     lines = source.open("rb") if source else sys.stdin.buffer
 
     async def run() -> int:
         publisher = StreamPublisher(
             transport_from_settings(config, token=saved_token(config)),
-            NodeEpochCustody(nodes_from_ledger(chain), chain.account),
+            NodeEpochCustody(nodes_from_ledger(chain), signer),
             product,
             schedule=EpochSchedule(seconds=epoch_seconds, messages=epoch_messages),
         )

@@ -24,6 +24,7 @@ from kraken_market.cli.common import (
     settings,
     table,
 )
+from kraken_market.cli.desk import company_desk
 from kraken_market.cli.ledger_common import (
     DevAccountOption,
     KeyFileOption,
@@ -32,7 +33,6 @@ from kraken_market.cli.ledger_common import (
     parse_amount,
     product_key,
 )
-from kraken_market.client import MarketClient
 from kraken_market.errors import InvalidRequest
 
 app = typer.Typer(
@@ -64,9 +64,9 @@ def publish(
     product_key(product)
     amount = None if stake is None else parse_amount(stake)
     with client() as api:
-        desk = _company_desk(api, product)
+        desk = company_desk(api, product)
         if desk is not None:
-            answer = _ask_desk(desk, "publish", product, stake=amount, wait=wait)
+            answer = desk.publish(product, stake=amount, wait=wait)
             done = Publication(
                 product,
                 answer["account"],
@@ -99,41 +99,12 @@ def sync(
 
     product_key(product)
     with client() as api:
-        desk = _company_desk(api, product)
+        desk = company_desk(api, product)
         if desk is not None:
-            changed = list(_ask_desk(desk, "sync", product)["changed"])
+            changed = list(desk.sync(product)["changed"])
         else:
             changed = sync_on_chain(api, ledger(dev_account, key_file, signs=True), product)
     out.print(f"on chain: {', '.join(changed)}" if changed else "the chain already matches")
-
-
-def _company_desk(api: MarketClient, product: str) -> str | None:
-    """The Depute tool of the company that owns ``product``, or None if a person owns
-    it (who publishes it from their own account)."""
-    owner = str(api.product(product)["owner"])
-    if api.me()["did"] == owner:
-        return None
-    company = api.company(owner)
-    if not company.get("depute_url"):
-        raise InvalidRequest(
-            f"{company['legal_name']} has not bound its ledger account through its Depute "
-            "tool yet: ask its representative to start the tool",
-            details={"company": owner},
-        )
-    return str(company["depute_url"])
-
-
-def _ask_desk(desk: str, action: str, product: str, **body: Any) -> dict[str, Any]:
-    """Ask the company's Depute tool, proving who you are with your wallet."""
-    from kraken_market.cli.wallet import unlocked
-    from kraken_market.depute.client import publish_for_company, sync_for_company
-
-    wallet = unlocked(None)
-    persons = [c.token for c in wallet.credentials("PersonCredential")]
-    key = wallet.keys.did_key
-    if action == "publish":
-        return publish_for_company(desk, key, persons, product, **body)
-    return sync_for_company(desk, key, persons, product)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx2
 
+from kraken_market.access.wire import KeyDeposit
 from kraken_market.client import ApiError, ApiUnreachable
 from kraken_market.depute.config import INVITATION_PATH
 from kraken_market.errors import InvalidRequest
@@ -201,16 +202,41 @@ def sync_for_company(
 
 
 class DeskSigner:
-    """Signs share manifests of a company's product through the company's Depute tool
-    (``smpc.manifest.ManifestSigner``): the employee shares the data on their machine,
-    the company's key, which never leaves the tool, signs the manifest."""
+    """Signs for a company's product through the company's Depute tool: share manifests
+    with the company's key (``smpc.manifest.ManifestSigner``) and key deposits with the
+    company's account (``access.wire.DepositSigner``). The employee encrypts and shares
+    the data on their machine; the company's keys never leave the tool."""
 
     def __init__(self, base_url: str, holder: DidKey, tokens: list[str], company: str) -> None:
         self.base_url, self.holder, self.tokens, self.company = base_url, holder, tokens, company
+        self._address: str | None = None
 
     @property
     def owner(self) -> str:
         return self.company
+
+    @property
+    def address(self) -> str:
+        """The company's ledger account (the owner on chain of its products)."""
+        if self._address is None:
+            with httpx2.Client(timeout=30.0) as client:
+                found = _call(client, "GET", f"{self.base_url.rstrip('/')}/api/account")
+            self._address = str(found["account"])
+        return self._address
+
+    def sign_deposit(self, deposit: KeyDeposit) -> str:
+        from kraken_market.access.wire import check_signer
+
+        answer = ask_chain_desk(
+            self.base_url,
+            self.holder,
+            self.tokens,
+            f"/products/{deposit.item.lower()}/deposit",
+            {"deposit": deposit.model_dump(mode="json")},
+        )
+        signature = str(answer["signature"])
+        check_signer(deposit.message(), signature, self.address)  # signed what was sent
+        return signature
 
     def sign(self, manifest: Manifest) -> SignedManifest:
         from kraken_market.smpc.manifest import verify_manifest

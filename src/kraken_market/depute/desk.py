@@ -188,6 +188,29 @@ class Desk:
         signed = sign_manifest(parsed, self.depute.issuer.key.private_key)
         return {"product": product_id, "jws": signed.jws, "asked_by": asked.employee}
 
+    def sign_deposit(
+        self, presentation: str, product_id: str, deposit: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Sign, with the company's account (the product's owner on chain), the deposit
+        of a company file's or stream's key shares that an authorised employee prepared
+        (the nodes take key shares only from the owner). The shares in it are sealed to
+        the nodes: the tool sees their digests, never the key."""
+        from kraken_market.access.wire import KeyDeposit, sign_text
+
+        asked = self._asker(presentation)
+        parsed = KeyDeposit.model_validate(deposit)
+        account = self.account.account()
+        if parsed.item.lower() != product_id or parsed.depositor.lower() != account.address.lower():
+            raise NotCompanyProduct(
+                f"this deposit is for {parsed.item} from {parsed.depositor}: the tool signs "
+                f"deposits of {self.depute.company}'s products from its account only",
+                details={"product": parsed.item, "depositor": parsed.depositor},
+            )
+        with MarketClient.connect(self.depute.config.marketplace_url) as market:
+            self._company_product(market, product_id)
+        signature = sign_text(account, parsed.message())
+        return {"product": product_id, "signature": signature, "asked_by": asked.employee}
+
     def sync(self, presentation: str, product_id: str) -> dict[str, Any]:
         """Apply the catalog's availability, prices, metadata and policy on chain."""
         from kraken_market.trade.publish import sync_on_chain

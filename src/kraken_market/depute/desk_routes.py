@@ -48,6 +48,13 @@ class ManifestBody(BaseModel):
     manifest: dict[str, Any] = Field(description="the unsigned share manifest (smpc.manifest)")
 
 
+class DepositBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    presentation: str = Field(min_length=1, max_length=65_536, description="a vp+jwt")
+    deposit: dict[str, Any] = Field(description="the key deposit to sign (access.wire)")
+
+
 class SyncBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -119,4 +126,15 @@ async def manifest(
         request,
         depute,
         lambda desk: desk.sign_manifest(body.presentation, product, body.manifest),
+    )
+
+
+@router.post("/products/{product_id}/deposit", responses=DESK_ERRORS)
+async def deposit(
+    product_id: ProductPath, body: DepositBody, request: Request, depute: DeputeDep
+) -> dict[str, Any]:
+    """Sign a key deposit of a company product with the company's account."""
+    product = product_id.lower()
+    return await at_desk(
+        request, depute, lambda desk: desk.sign_deposit(body.presentation, product, body.deposit)
     )

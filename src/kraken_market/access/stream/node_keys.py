@@ -20,6 +20,7 @@ from kraken_market.access.buyer import fetch_key
 from kraken_market.access.errors import KeyUnavailable
 from kraken_market.access.nodes import NodeRef
 from kraken_market.access.seller import deposit_shares, prepare_deposits
+from kraken_market.access.wire import DepositSigner
 from kraken_market.smpc.shamir import default_threshold
 
 if TYPE_CHECKING:
@@ -36,10 +37,12 @@ class NodeEpochCustody:
     def __init__(
         self,
         nodes: Sequence[NodeRef],
-        account: LocalAccount,
+        account: LocalAccount | DepositSigner,
         *,
         http: httpx2.Client | None = None,
     ) -> None:
+        """``account`` signs the deposits as the stream's owner on chain (a company's
+        Depute tool for a company's stream: ``depute.client.DeskSigner``)."""
         self.nodes, self.account, self.http = list(nodes), account, http
 
     def deposit(self, item: bytes, epoch: int, key: bytes, not_before: int) -> None:

@@ -29,6 +29,10 @@ def test_streamed_body_over_the_limit_is_413(
         "/api/v1/products", content=b"{}", headers={**alice.headers, "Content-Length": "x"}
     )
     assert answer.status_code == 400
+    huge = http.post(  # more digits than int() takes: still a clean 413
+        "/api/v1/products", content=b"{}", headers={**alice.headers, "Content-Length": "9" * 5000}
+    )
+    assert (huge.status_code, huge.json()["code"]) == (413, "payload_too_large")
 
 
 def test_a_500_is_logged_with_its_request_id_and_without_secrets(

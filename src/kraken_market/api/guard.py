@@ -90,7 +90,7 @@ class RequestGuard:
                     await answer(400, "bad_request", "send one Content-Type header, not several")
                 elif declared is not None and not declared.isdigit():
                     await answer(400, "bad_request", "Content-Length is not a number")
-                elif declared is not None and int(declared) > self.max_body:
+                elif declared is not None and (len(declared) > 18 or int(declared) > self.max_body):
                     await answer(413, "payload_too_large", self._too_large)
                 elif media_type(headers.get(b"content-type", b"")) not in OPAQUE_TYPES:
                     body = await self._read(receive)

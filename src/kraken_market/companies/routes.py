@@ -39,7 +39,6 @@ from kraken_market.companies.service import CompanyService
 from kraken_market.companies.views import public
 from kraken_market.companies.vocabulary import CompanyStatus
 from kraken_market.db.base import utcnow
-from kraken_market.identity import binding as bindings
 from kraken_market.identity.principal import Principal
 from kraken_market.identity.schemas import BindingRequest
 
@@ -128,14 +127,7 @@ def bind_company_account(
     binding's ``service``): a binding signed by the company's DID key and by the
     account, which is the authorisation (no session: only the company holds its DID
     key). Its products are then owned on chain by this account."""
-    platform = request.app.state.identity
-    checked = bindings.verify(
-        body.binding,
-        body.account_signature,
-        platform.resolver,
-        audience=platform.base_url,
-        now=utcnow(),
-    )
+    checked = request.app.state.identity.verify_binding(body.binding, body.account_signature)
     service = CompanyService(session)
     company = service.bind_account(did, checked)
     return public(company, None, service.account(company.did))

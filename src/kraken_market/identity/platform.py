@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from kraken_market.companies.service import CompanyService
 from kraken_market.db.base import utcnow
 from kraken_market.db.engine import write_session
+from kraken_market.identity import binding
+from kraken_market.identity.binding import Binding
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.dids import DidResolver, https_fetch
 from kraken_market.identity.errors import CredentialExpired, CredentialRevoked
@@ -94,6 +96,12 @@ class IdentityPlatform:
 
     def auth(self, session: Session) -> AuthService:
         return AuthService(session, self.verifier, self.lifetimes)
+
+    def verify_binding(self, jws: str, account_signature: str) -> Binding:
+        """A DID-account binding signed for this marketplace, now (``identity.binding``)."""
+        return binding.verify(
+            jws, account_signature, self.resolver, audience=self.base_url, now=utcnow()
+        )
 
     def registry(self, session: Session) -> StatusRegistry:
         return StatusRegistry(session, self.resolver, self.base_url, self.trust.vouched)

@@ -156,14 +156,7 @@ def bind(
     body: BindingRequest, request: Request, session: SessionDep, principal: FreshPrincipal
 ) -> BindingPublic:
     """Record your DID's ledger account ('kraken-market wallet bind')."""
-    platform = _platform(request)
-    checked = bindings.verify(
-        body.binding,
-        body.account_signature,
-        platform.resolver,
-        audience=platform.base_url,
-        now=utcnow(),
-    )
+    checked = _platform(request).verify_binding(body.binding, body.account_signature)
     row = bindings.record(session, checked, principal.did)
     return BindingPublic(did=row.did, account=row.account, created_at=row.created_at)
 

@@ -285,7 +285,7 @@ def test_nodes_keep_no_input_data(platform: Platform) -> None:
 
 
 def test_a_peer_that_does_not_join_fails_the_job_within_the_timeout(platform: Platform) -> None:
-    job, _ = platform.request(SUM)
+    job, key = platform.request(SUM)
     two = AnalyticsClient(platform.endpoints[:2], buyer=dev_account(BUYER))
     platform.clients.append(two)
     started = time.monotonic()
@@ -295,6 +295,8 @@ def test_a_peer_that_does_not_join_fails_the_job_within_the_timeout(platform: Pl
     for status in statuses.values():
         assert status["state"] == "failed"
         assert status["error"]["code"] == "peer_unreachable", status
+    with pytest.raises(ResultSharesInvalid, match="node 0 failed: peer_unreachable"):
+        two.result(job.request_id, SUM, key, t=1, chain=None)  # the failure names its cause
 
 
 def test_a_restarted_node_serves_what_it_delivered(platform: Platform) -> None:

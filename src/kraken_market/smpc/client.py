@@ -188,9 +188,16 @@ class AnalyticsClient:
         chain: Attestations | None,
     ) -> ComputationResult:
         """Fetch, verify (commitments on chain), decrypt and recombine the result shares."""
-        shares, unverified = {}, []
+        shares, unverified, missing = {}, [], {}
         for i in range(len(self.endpoints)):
-            if self.job(i, request_id)["state"] != "delivered":
+            status = self.job(i, request_id)
+            if status["state"] != "delivered":
+                error = status.get("error") or {}
+                missing[i] = (
+                    f"{status['state']}: {error.get('code')} ({error.get('message', '')[:200]})"
+                    if error
+                    else str(status["state"])
+                )
                 continue
             headers = self._as_buyer(i, request_id)
             sealed = self._call(i, "GET", f"/jobs/{request_id}/result", headers=headers).content
@@ -207,8 +214,11 @@ class AnalyticsClient:
                     )
             shares[i] = open_result(sealed, key, request_id.lower(), i)
         if len(shares) < t + 1:
+            causes = [f"node {i} {why}" for i, why in missing.items()]
+            causes += [f"node {i} delivered but has not attested on chain" for i in unverified]
             raise ResultSharesInvalid(
-                f"{len(shares)} verified result shares, t + 1 = {t + 1} needed",
-                details={"verified": sorted(shares), "not_attested": unverified},
+                f"{len(shares)} verified result shares, t + 1 = {t + 1} needed: "
+                + ("; ".join(causes) or "no node delivered"),
+                details={"verified": sorted(shares), "not_attested": unverified, "nodes": missing},
             )
         return combine_results(spec, shares, t)

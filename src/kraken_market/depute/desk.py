@@ -27,15 +27,21 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from kraken_market.client import MarketClient
+from kraken_market.client import ApiError, ApiUnreachable, MarketClient
 from kraken_market.depute.authorisations import Authorisations
 from kraken_market.depute.config import account_file
 from kraken_market.depute.core import Depute
-from kraken_market.depute.errors import AuthorisationRequired, NotCompanyProduct
+from kraken_market.depute.errors import (
+    AuthorisationRequired,
+    MarketplaceRefused,
+    MarketplaceUnavailable,
+    NotCompanyProduct,
+)
 from kraken_market.depute.sessions import Sessions
-from kraken_market.errors import ServiceUnavailable
+from kraken_market.errors import NotFound, ServiceUnavailable, ValidationFailed
 from kraken_market.files import read_private
 from kraken_market.identity import binding as bindings
 
@@ -132,8 +138,20 @@ class Desk:
             details={"did": identity.did, "company": self.depute.company},
         )
 
-    def _company_product(self, market: MarketClient, product_id: str) -> None:
-        product = market.product(product_id)
+    def _company_product(self, product_id: str) -> None:
+        """Refuse unless the catalog names this company as the product's owner."""
+        with MarketClient.connect(self.depute.config.marketplace_url) as market:
+            try:
+                product = market.product(product_id)
+            except ApiUnreachable as exc:
+                raise MarketplaceUnavailable(exc.message) from exc
+            except ApiError as exc:
+                if exc.status_code == 404:
+                    raise NotFound(
+                        f"the marketplace has no product {product_id}",
+                        details={"product": product_id},
+                    ) from exc
+                raise MarketplaceRefused(exc.message, details={"code": exc.api_code}) from exc
         if product["owner"] != self.depute.company:
             raise NotCompanyProduct(
                 f"product {product_id} belongs to {product['owner']}, not to "
@@ -149,14 +167,14 @@ class Desk:
         from kraken_market.trade.publish import publish_on_chain
 
         asked = self._asker(presentation)
-        with MarketClient.connect(self.depute.config.marketplace_url) as market:
-            self._company_product(market, product_id)
-            with self.account.lock:
-                self.account.ensure_bound()
-                ledger = self.account.ledger()
-                done = publish_on_chain(
-                    market, ledger, product_id, stake=stake, wait=wait, register=False
-                )
+        self._company_product(product_id)
+        url = self.depute.config.marketplace_url
+        with MarketClient.connect(url) as market, self.account.lock:
+            self.account.ensure_bound()
+            ledger = self.account.ledger()
+            done = publish_on_chain(
+                market, ledger, product_id, stake=stake, wait=wait, register=False
+            )
         return {
             "product": done.product_id,
             "account": done.owner,
@@ -183,8 +201,7 @@ class Desk:
                 f"tool signs manifests of {self.depute.company}'s products only",
                 details={"product": parsed.product_id, "owner": parsed.owner},
             )
-        with MarketClient.connect(self.depute.config.marketplace_url) as market:
-            self._company_product(market, product_id)
+        self._company_product(product_id)
         signed = sign_manifest(parsed, self.depute.issuer.key.private_key)
         return {"product": product_id, "jws": signed.jws, "asked_by": asked.employee}
 
@@ -198,7 +215,12 @@ class Desk:
         from kraken_market.access.wire import KeyDeposit, sign_text
 
         asked = self._asker(presentation)
-        parsed = KeyDeposit.model_validate(deposit)
+        try:
+            parsed = KeyDeposit.model_validate(deposit)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ValidationFailed(f"deposit.{where}: {first['msg']}") from exc
         account = self.account.account()
         if parsed.item.lower() != product_id or parsed.depositor.lower() != account.address.lower():
             raise NotCompanyProduct(
@@ -206,8 +228,7 @@ class Desk:
                 f"deposits of {self.depute.company}'s products from its account only",
                 details={"product": parsed.item, "depositor": parsed.depositor},
             )
-        with MarketClient.connect(self.depute.config.marketplace_url) as market:
-            self._company_product(market, product_id)
+        self._company_product(product_id)
         signature = sign_text(account, parsed.message())
         return {"product": product_id, "signature": signature, "asked_by": asked.employee}
 
@@ -216,9 +237,9 @@ class Desk:
         from kraken_market.trade.publish import sync_on_chain
 
         asked = self._asker(presentation)
-        with MarketClient.connect(self.depute.config.marketplace_url) as market:
-            self._company_product(market, product_id)
-            with self.account.lock:
-                self.account.ensure_bound()
-                changed = sync_on_chain(market, self.account.ledger(), product_id)
+        self._company_product(product_id)
+        url = self.depute.config.marketplace_url
+        with MarketClient.connect(url) as market, self.account.lock:
+            self.account.ensure_bound()
+            changed = sync_on_chain(market, self.account.ledger(), product_id)
         return {"product": product_id, "changed": changed, "asked_by": asked.employee}

@@ -17,6 +17,7 @@ for the whole tree (``kraken_market.api.errors``)::
     ├── PayloadTooLarge               413 payload_too_large
     ├── TooManyRequests               429 rate_limited (with Retry-After)
     └── ServiceUnavailable            503 unavailable
+        └── Overloaded                503 overloaded (at an admission limit; Retry-After)
 
 Services raise these and never ``HTTPException``; the CLI prints ``message``
 and exits non-zero.
@@ -109,3 +110,17 @@ class TooManyRequests(KrakenError):
 class ServiceUnavailable(KrakenError):
     code = "unavailable"
     status = 503
+
+
+class Overloaded(ServiceUnavailable):
+    """Pushback: this process is at its admission limit for this kind of work (jobs,
+    logins, long-polls). ``retry_after`` is sent as ``Retry-After`` (RFC 9110
+    §10.2.3) and the SDK waits and retries, as for :class:`TooManyRequests`."""
+
+    code = "overloaded"
+
+    def __init__(self, message: str, *, details: Any = None, retry_after: float = 1.0) -> None:
+        super().__init__(
+            message, details={"retry_after": retry_after} if details is None else details
+        )
+        self.retry_after = retry_after

@@ -80,11 +80,30 @@ def test_config_round_trips_and_checks_itself(tmp_path: Path) -> None:
         )
 
 
-def test_ports_depend_only_on_the_request(tmp_path: Path) -> None:
-    slots = {runner.job_slot(f"0x{i:064x}", 1000) for i in range(200)}
-    assert len(slots) > 150 and all(0 <= s < 1000 for s in slots)
-    assert runner.job_slot("0x" + "AB" * 32, 50) == runner.job_slot("0x" + "ab" * 32, 50)
-    assert runner.party_addresses(["a:100", "b:200"], 7) == ["a:107", "b:207"]
+def test_each_node_names_its_own_port_for_a_job() -> None:
+    assert runner.party_addresses(["a:100", "b:200"], [150, 201]) == ["a:150", "b:201"]
+    with pytest.raises(ValueError, match="1 ports for 2 nodes"):
+        runner.party_addresses(["a:100", "b:200"], [150])
+
+
+def test_a_port_is_leased_to_one_job_and_a_taken_port_is_never_leased() -> None:
+    import socket
+
+    from kraken_market.smpc.node.ports import NoFreePort, PortLeases
+
+    with socket.socket() as holder:  # another program listens on a port in the range
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        leases = PortLeases(taken, 2, tries=40)
+        first = leases.lease("a")
+        assert first == taken + 1  # the only free one
+        assert leases.lease("a") == first  # the same while held
+        with pytest.raises(NoFreePort, match="no free MPC port"):
+            leases.lease("b")
+        leases.release("a")
+        assert leases.lease("b") == taken + 1
+        assert leases.held() == {"b": taken + 1}
 
 
 def test_the_job_store_survives_a_reopen(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from kraken_market.errors import (
     Conflict,
     InvalidRequest,
     KrakenError,
+    Overloaded,
     ServiceUnavailable,
     TooManyRequests,
     ValidationFailed,
@@ -79,7 +80,7 @@ def install_error_handlers(app: FastAPI) -> None:
         response = error_response(exc.status, exc.code, exc.message, exc.details)
         if exc.status == 401:  # RFC 6750: say which scheme to use
             response.headers["WWW-Authenticate"] = "Bearer"
-        if isinstance(exc, TooManyRequests):  # RFC 9110 §10.2.3
+        if isinstance(exc, TooManyRequests | Overloaded):  # RFC 9110 §10.2.3
             response.headers["Retry-After"] = str(math.ceil(exc.retry_after))
         return response
 

@@ -2,9 +2,10 @@
 ``node.json`` in the node's data directory; ``Settings`` can build it later).
 
 Every node of a deployment lists the same ``parties`` in the same order (node
-i's MPC host and base port); a job's MPC ports are ``base + slot`` with a slot
-derived from the request id (``smpc.node.runner.job_slot``), so concurrent
-jobs use different ports without any negotiation.
+i's MPC host and base port). A job's MPC port at node i is one of
+``base .. base + mpc_port_span - 1`` that the node leases and checks free for
+that run (``smpc.node.ports``); the lead node hands all nodes' ports to every
+node when it starts the job (``smpc.node.schedule``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ class NodeConfig:
     job_timeout: float = 900.0
     min_cohort_floor: int = 10
     max_concurrent_jobs: int = 2
+    max_queued_jobs: int = 64
+    """Jobs waiting here beyond which a submission is answered 503 ``node_busy``."""
     python: str = field(default=sys.executable)
 
     def __post_init__(self) -> None:

@@ -7,6 +7,11 @@
     GET  /jobs/{request_id}           status (state, error, suppressed, commitment, attestation)
     GET  /jobs/{request_id}/result    the encrypted result file (application/octet-stream)
                                       (both to the job's buyer only: ``smpc.job_auth``)
+    POST /jobs/{request_id}/prepare   lease this node's MPC port for the job -> {"port"}
+    POST /jobs/{request_id}/start     {"ports": [...]}: run it with every node's port
+    POST /jobs/{request_id}/release   give the port back (the job waits again)
+                                      (these three from another registered node only,
+                                      signed: ``smpc.node.peers``; ``smpc.node.schedule``)
     POST /keys, POST /keys/release    key custody (``kraken_market.access.node_routes``)
 
 Errors are ``{"code", "message", "details"}`` with the codes of
@@ -24,17 +29,29 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from kraken_market.access.node_routes import custody_router
 from kraken_market.api.errors import install_error_handlers
 from kraken_market.api.guard import RequestGuard
 from kraken_market.smpc import job_auth
 from kraken_market.smpc.functions.catalogue import describe
+from kraken_market.smpc.node import peers
 from kraken_market.smpc.node.jobs import JobRequest
 from kraken_market.smpc.node.service import NodeService
 
 MAX_BODY = 1024 * 1024
 """A job names its products, function and parameters: far below this."""
+
+
+class StartBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ports: list[int] = Field(min_length=1, max_length=64)
+
+
+class EmptyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
 def create_app(service: NodeService, *, manage: bool = True) -> FastAPI:
@@ -43,7 +60,7 @@ def create_app(service: NodeService, *, manage: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if manage:
-            service.start()
+            service.start_service()
         yield
         if manage:
             service.close()
@@ -67,12 +84,36 @@ def create_app(service: NodeService, *, manage: bool = True) -> FastAPI:
 
     @app.post("/jobs", status_code=202)
     def submit(request: JobRequest) -> dict[str, Any]:
-        return service.submit(request).public(index)
+        return service.public(service.submit(request).request_id)
 
     @app.get("/jobs/{request_id}")
     def status(request_id: str, request: Request) -> dict[str, Any]:
         _buyer_only(request, request_id)
-        return service.status(request_id).public(index)
+        return service.public(request_id)
+
+    @app.post("/jobs/{request_id}/prepare")
+    def prepare(request_id: str, request: Request, _: EmptyBody | None = None) -> dict[str, Any]:
+        _node_only(request, "prepare", request_id)
+        return {"port": service.prepare(request_id)}
+
+    @app.post("/jobs/{request_id}/start")
+    def start(request_id: str, body: StartBody, request: Request) -> dict[str, Any]:
+        _node_only(request, "start", request_id, peers.ports_text(body.ports))
+        return service.start(request_id, body.ports).public(index)
+
+    @app.post("/jobs/{request_id}/release")
+    def release(request_id: str, request: Request, _: EmptyBody | None = None) -> dict[str, str]:
+        _node_only(request, "release", request_id)
+        service.release(request_id)
+        return {"state": service.status(request_id).state}
+
+    def _node_only(request: Request, action: str, request_id: str, extra: str = "") -> None:
+        own = service.chain.account
+        service.peers.verify(
+            request.headers.get(peers.SIGNATURE_HEADER),
+            request.headers.get(peers.TIME_HEADER),
+            lambda at: peers.statement(action, request_id, own, at, extra),
+        )
 
     @app.get("/jobs/{request_id}/result")
     def result(request_id: str, request: Request) -> Response:

@@ -63,6 +63,14 @@ class ChainView(Protocol):
 
     def paid_until(self, buyer: str, item: bytes) -> int: ...
 
+    def registered_nodes(self) -> list[tuple[str, str]]:
+        """(account, endpoint) of every compute node an admin registered."""
+        ...
+
+    def sign(self, text: str) -> str:
+        """This node's EIP-191 signature of ``text`` (hex), for the other nodes."""
+        ...
+
 
 class LedgerChain:
     """:class:`ChainView` over the typed ledger client."""
@@ -107,6 +115,15 @@ class LedgerChain:
     def paid_until(self, buyer: str, item: bytes) -> int:
         """When the buyer's stream subscription to ``item`` ends (0: never subscribed)."""
         return self.ledger.paid_until(buyer, item)
+
+    def registered_nodes(self) -> list[tuple[str, str]]:
+        return [(node.account, node.endpoint) for node in self.ledger.nodes()]
+
+    def sign(self, text: str) -> str:
+        from eth_account.messages import encode_defunct
+
+        signed = self.ledger.account.sign_message(encode_defunct(text=text))
+        return "0x" + bytes(signed.signature).hex()
 
 
 @dataclass(frozen=True)

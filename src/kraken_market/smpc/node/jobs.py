@@ -1,12 +1,14 @@
 """Jobs a compute node accepted: the submission model and a small SQLite store.
 
-States: ``queued`` -> ``running`` -> ``delivered`` (the result file is ready;
-``suppressed`` says whether it holds a result or only "too few rows") or
-``failed`` (``error`` has a code and a message). ``attestation`` is
-``pending``, ``attested`` (with the transaction), ``not_needed`` (enough other
-nodes attested first and the payment was released) or ``failed``. Every change
-is committed before it is acknowledged (SQLite, WAL, synchronous=FULL), so a
-restarted node serves what it delivered and resumes what was queued.
+States: ``queued`` -> ``starting`` (this node holds an MPC port for it,
+announced as ``port``, and waits for the lead node's start) -> ``running`` ->
+``delivered`` (the result file is ready; ``suppressed`` says whether it holds a
+result or only "too few rows") or ``failed`` (``error`` has a code and a
+message). ``attestation`` is ``pending``, ``attested`` (with the
+transaction), ``not_needed`` (enough other nodes attested first and the
+payment was released) or ``failed``. Every change is committed before it is
+acknowledged (SQLite, WAL, synchronous=FULL), so a restarted node serves what
+it delivered and resumes what was queued.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from kraken_market.smpc.node.local_db import open_local
 from kraken_market.smpc.node.worker import ProductInput
 
 RequestId = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$")]
-State = Literal["queued", "running", "delivered", "failed"]
+State = Literal["queued", "starting", "running", "delivered", "failed"]
 MAX_PRODUCTS = 32
 
 
@@ -59,12 +61,16 @@ class JobRecord:
     attestation: str | None = None
     attest_tx: str | None = None
     timings: dict[str, Any] = field(default_factory=dict)
+    port: int | None = None
+    """This node's MPC port for the job's current run (announced to the peers)."""
 
-    def public(self, node_index: int) -> dict[str, Any]:
-        """The status as the API shows it (no paths, nothing about the data)."""
+    def public(self, node_index: int, queue: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The status as the API shows it (no paths, nothing about the data); ``queue``:
+        the job's place in the lead node's queue while it waits."""
         data = asdict(self)
         data["node_index"] = node_index
         data["function"] = self.request["computation"]["function"]
+        data["queue"] = queue
         del data["request"]
         return data
 
@@ -81,8 +87,10 @@ _COLUMNS = (
     "attestation",
     "attest_tx",
     "timings",
+    "port",
 )
 _JSON = {"request", "error", "timings"}
+_SELECT = ", ".join(_COLUMNS)
 
 
 class JobStore:
@@ -92,8 +100,11 @@ class JobStore:
             path,
             "CREATE TABLE IF NOT EXISTS jobs (request_id TEXT PRIMARY KEY, request TEXT NOT NULL,"
             " state TEXT NOT NULL, created REAL, updated REAL, error TEXT, suppressed INTEGER,"
-            " commitment TEXT, attestation TEXT, attest_tx TEXT, timings TEXT)",
+            " commitment TEXT, attestation TEXT, attest_tx TEXT, timings TEXT, port INTEGER)",
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        if "port" not in columns:  # a node's job store from before ports were leased
+            self._db.execute("ALTER TABLE jobs ADD COLUMN port INTEGER")
 
     def close(self) -> None:
         with self._lock:
@@ -107,7 +118,11 @@ class JobStore:
         ]
         marks = ", ".join("?" for _ in _COLUMNS)
         with self._lock:
-            self._db.execute(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", values)  # noqa: S608
+            names = ", ".join(_COLUMNS)
+            self._db.execute(
+                f"INSERT OR REPLACE INTO jobs ({names}) VALUES ({marks})",  # noqa: S608
+                values,
+            )
         return record
 
     def update(self, request_id: str, **changes: Any) -> JobRecord:
@@ -116,7 +131,8 @@ class JobStore:
     def find(self, request_id: str) -> JobRecord | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT * FROM jobs WHERE request_id = ?", (request_id.lower(),)
+                f"SELECT {_SELECT} FROM jobs WHERE request_id = ?",  # noqa: S608
+                (request_id.lower(),),
             ).fetchone()
         return None if row is None else _record(row)
 
@@ -130,14 +146,14 @@ class JobStore:
         marks = ", ".join("?" for _ in states)
         with self._lock:
             rows = self._db.execute(
-                f"SELECT * FROM jobs WHERE state IN ({marks}) ORDER BY created",  # noqa: S608
+                f"SELECT {_SELECT} FROM jobs WHERE state IN ({marks}) ORDER BY created",  # noqa: S608
                 states,
             ).fetchall()
         return [_record(row) for row in rows]
 
     def all(self) -> list[JobRecord]:
         with self._lock:
-            rows = self._db.execute("SELECT * FROM jobs ORDER BY created").fetchall()
+            rows = self._db.execute(f"SELECT {_SELECT} FROM jobs ORDER BY created").fetchall()  # noqa: S608
         return [_record(row) for row in rows]
 
 

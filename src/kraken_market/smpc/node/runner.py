@@ -11,7 +11,6 @@ never hold data, are kept in the job's log).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -24,20 +23,14 @@ from typing import Any
 from kraken_market.smpc.node.worker import WorkerJob
 
 
-def job_slot(request_id: str, span: int) -> int:
-    """The port offset of a job, the same at every node: ports need no negotiation and
-    concurrent jobs use different ports unless their slots collide (then they queue)."""
-    digest = hashlib.sha256(b"kraken-market mpc port\x00" + request_id.lower().encode()).digest()
-    return int.from_bytes(digest[:4], "big") % span
-
-
-def party_addresses(bases: Sequence[str], slot: int) -> list[str]:
-    """``host:port`` of every node for a slot, from each node's ``host:base_port``."""
-    addresses = []
-    for base in bases:
-        host, _, port = base.rpartition(":")
-        addresses.append(f"{host}:{int(port) + slot}")
-    return addresses
+def party_addresses(parties: Sequence[str], ports: Sequence[int]) -> list[str]:
+    """``host:port`` of every node for a job: each node's host (``NodeConfig.parties``)
+    with the port it leased for the job (``smpc.node.ports``), in node order."""
+    if len(ports) != len(parties):
+        raise ValueError(f"{len(ports)} ports for {len(parties)} nodes")
+    return [
+        f"{party.rpartition(':')[0]}:{port}" for party, port in zip(parties, ports, strict=True)
+    ]
 
 
 @dataclass

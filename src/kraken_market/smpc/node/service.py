@@ -2,11 +2,14 @@
 
 ``submit`` checks the chain (``authorise``) and the products' signed manifests
 (the computation must plan against their columns) before a job is accepted,
-so a refusal is immediate and nothing is fetched. Accepted jobs run on
-``max_concurrent_jobs`` threads, each supervising one MPC process
-(``runner``); jobs whose port slots collide wait for each other. After a
-delivery the node attests the result commitment on chain. Every state change is
-in the job store first; on start, queued jobs are resumed, jobs that were
+so a refusal is immediate and nothing is fetched; a node with
+``max_queued_jobs`` waiting answers ``node_busy`` (503, ``Retry-After``)
+instead. Accepted jobs wait until the lead node starts them on every node at
+once (``schedule``): ``prepare`` leases this node's MPC port (``ports``),
+``start`` runs the job's MPC process (``runner``) on one thread, at most
+``max_concurrent_jobs`` at a time. After a delivery the node attests the result
+commitment on chain. Every state change is in the job store first; on start,
+queued jobs are resumed, prepared ones go back to the queue, jobs that were
 running fail with ``node_restarted`` (their peers have moved on; submit again)
 and pending attestations are retried.
 """
@@ -14,16 +17,16 @@ and pending attestations are retried.
 from __future__ import annotations
 
 import os
-import queue
 import shutil
 import threading
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import httpx2
+
 from kraken_market.access.custody import KeyCustody
-from kraken_market.errors import KrakenError
+from kraken_market.errors import Conflict, KrakenError, Overloaded
 from kraken_market.smpc import job_auth
 from kraken_market.smpc.config import NodeConfig
 from kraken_market.smpc.errors import ManifestMismatch
@@ -35,8 +38,27 @@ from kraken_market.smpc.node.attestation import attest
 from kraken_market.smpc.node.authorise import ChainView, authorise
 from kraken_market.smpc.node.errors import JobConflict, ResultNotReady
 from kraken_market.smpc.node.jobs import JobRecord, JobRequest, JobStore
+from kraken_market.smpc.node.peers import Peers
+from kraken_market.smpc.node.ports import PortLeases
+from kraken_market.smpc.node.schedule import LeadScheduler
 from kraken_market.smpc.node.worker import WorkerJob
 from kraken_market.smpc.storage import ShareStorage, open_storage
+
+STALE_CHECK = 300.0
+"""Seconds between re-checks, on chain, of jobs queued here that nobody started (their
+payment may have been reclaimed): such a job fails instead of waiting for ever."""
+
+
+class NodeBusy(Overloaded):
+    code = "node_busy"
+
+
+class JobNotQueued(Conflict):
+    code = "job_not_queued"
+
+
+class PortMismatch(Conflict):
+    code = "port_mismatch"
 
 
 class NodeService:
@@ -47,16 +69,22 @@ class NodeService:
         key: NodeKeyPair,
         *,
         storage: ShareStorage | None = None,
+        http: httpx2.Client | None = None,
     ) -> None:
+        """``http``: how this node reaches the other nodes (tests pass in-process apps)."""
         self.config, self.chain, self.key = config, chain, key
         self.storage = storage or open_storage(config.storage)
         self.store = JobStore(config.database)
-        self._queue: queue.Queue[str | None] = queue.Queue()
         self._chain_lock = threading.Lock()  # one nonce sequence, one web3 session
         self._buyers: dict[str, str] = {}  # request id -> the buyer's account, from the chain
-        self._slots: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
         self._running: dict[str, runner.Running] = {}
         self._threads: list[threading.Thread] = []
+        self._jobs_lock = threading.Lock()  # state moves between queued/starting/running
+        base = config.parties[config.index].rpartition(":")[2]
+        self.ports = PortLeases(int(base), config.mpc_port_span)
+        self.peers = Peers(config.index, chain.account, self._registered, chain.sign, http=http)
+        self.scheduler = LeadScheduler(self)
+        self._stale_check = time.monotonic()
         # Key custody (owner-offline batch and stream access): its own SQLite file.
         self.custody = KeyCustody(
             config.data_dir / "custody.sqlite", key, chain, chain_lock=self._chain_lock
@@ -64,39 +92,47 @@ class NodeService:
 
     # -- lifecycle ----------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start_service(self) -> None:
+        """Resume after a restart and start the scheduler thread."""
+        for record in self.store.with_state("starting"):
+            self.store.update(record.request_id, state="queued", port=None)
         for record in self.store.with_state("running"):
             if record.commitment is not None and self._result_file(record.request_id).is_file():
                 self.store.update(record.request_id, state="delivered")  # attested below
                 continue
-            self._fail(
+            self.fail(
                 record.request_id,
                 "node_restarted",
                 "the node restarted during the computation; submit the job again",
             )
-        for record in self.store.with_state("queued"):
-            self._queue.put(record.request_id)
         pending = [
             r.request_id
             for r in self.store.with_state("delivered")
             if (r.attestation or "").startswith(("pending", "failed"))
         ]
-        for _ in range(self.config.max_concurrent_jobs):
-            thread = threading.Thread(target=self._work, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        thread = threading.Thread(target=self.scheduler.run, name="scheduler", daemon=True)
+        thread.start()
+        self._threads.append(thread)
         if pending:
             threading.Thread(target=self._attest_all, args=(pending,), daemon=True).start()
 
     def close(self) -> None:
-        for _ in self._threads:
-            self._queue.put(None)
+        self.scheduler.stop()
         for running in list(self._running.values()):
             runner.stop(running)
         for thread in self._threads:
             thread.join(10)
         self.store.close()
         self.custody.close()
+
+    @property
+    def lead(self) -> bool:
+        """Node 0 starts every job on all nodes (``schedule``)."""
+        return self.config.index == 0
+
+    def _registered(self) -> list[tuple[str, str]]:
+        with self._chain_lock:
+            return self.chain.registered_nodes()
 
     def info(self) -> dict[str, Any]:
         return {
@@ -107,7 +143,29 @@ class NodeService:
             "hpke_public_key": self.key.public_key.raw.hex(),
             "min_cohort_floor": self.config.min_cohort_floor,
             "tls": self.config.ssl,
+            "load": self.load(),
         }
+
+    def load(self) -> dict[str, Any]:
+        """How busy this node is, for a buyer deciding whether to pay now: jobs waiting
+        and running, the limits, and (at the lead) the wait a new job would have."""
+        waiting = len(self.store.with_state("queued", "starting"))
+        running = self.active()
+        capacity = self.config.max_concurrent_jobs
+        load: dict[str, Any] = {
+            "queued": waiting,
+            "running": running,
+            "max_concurrent_jobs": capacity,
+            "max_queued_jobs": self.config.max_queued_jobs,
+        }
+        if self.lead:
+            rounds = (waiting + running) // capacity
+            load["estimated_wait_seconds"] = round(rounds * self.scheduler.mean_duration(), 1)
+        return load
+
+    def active(self) -> int:
+        """Jobs holding a slot here: prepared (a port leased) or running."""
+        return len(self.ports.held())
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -120,14 +178,104 @@ class NodeService:
             raise JobConflict(f"job {request.request_id} exists with other content")
         if existing is not None and existing.state != "failed":
             return existing
+        waiting = len(self.store.with_state("queued", "starting"))
+        if waiting >= self.config.max_queued_jobs:
+            wait = max(1.0, self.scheduler.mean_duration())
+            raise NodeBusy(
+                f"node {self.config.index} has {waiting} jobs waiting, its limit: "
+                f"submit again in {wait:.0f} s (the payment stays held until the deadline)",
+                retry_after=wait,
+            )
         self._check(request)
         now = time.time()
         record = self.store.put(JobRecord(request.key, data, "queued", now, now))
-        self._queue.put(request.key)
+        self.scheduler.wake()
         return record
 
     def status(self, request_id: str) -> JobRecord:
         return self.store.get(request_id)
+
+    def public(self, request_id: str) -> dict[str, Any]:
+        """The job's status as shown to its buyer (with its place in the queue at the lead)."""
+        record = self.store.get(request_id)
+        queue = self.scheduler.queue(record.request_id) if self.lead else None
+        return record.public(self.config.index, queue)
+
+    # -- starting a job on every node at once (``schedule``) -----------------------------------
+
+    def check_paid(self, request_id: str) -> None:
+        """The chain still holds the payment for the job (else the refusal)."""
+        self._authorise(JobRequest.model_validate(self.store.get(request_id).request))
+
+    def prepare(self, request_id: str) -> int:
+        """Lease this node's MPC port for the job (idempotent); the job is ``starting``."""
+        with self._jobs_lock:
+            record = self.store.get(request_id)
+            if record.state == "starting" and record.port is not None:
+                return record.port
+            if record.state != "queued":
+                raise JobNotQueued(
+                    f"job {request_id} is {record.state} at node {self.config.index}",
+                    details={"state": record.state, "error": record.error},
+                )
+            if self.active() >= self.config.max_concurrent_jobs:
+                raise NodeBusy(
+                    f"node {self.config.index} runs {self.active()} jobs, its limit",
+                    retry_after=max(1.0, self.scheduler.mean_duration()),
+                )
+            port = self.ports.lease(record.request_id)
+            self.store.update(record.request_id, state="starting", port=port)
+            return port
+
+    def release(self, request_id: str) -> None:
+        """Give the port back: the job waits in the queue again."""
+        with self._jobs_lock:
+            record = self.store.find(request_id)
+            if record is not None and record.state == "starting":
+                self.store.update(record.request_id, state="queued", port=None)
+            if record is None or record.state != "running":
+                self.ports.release(request_id.lower())
+        self.scheduler.wake()
+
+    def expire_leases(self, ttl: float) -> None:
+        """Give back ports of jobs prepared ``ttl`` seconds ago and never started (their
+        lead died or gave up); re-check on chain jobs queued for long (see STALE_CHECK)."""
+        now = time.time()
+        for record in self.store.with_state("starting"):
+            if now - record.updated > ttl:
+                self.release(record.request_id)
+        if time.monotonic() - self._stale_check < STALE_CHECK:
+            return
+        self._stale_check = time.monotonic()
+        for record in self.store.with_state("queued"):
+            if now - record.created > STALE_CHECK:
+                try:
+                    self.check_paid(record.request_id)
+                except KrakenError as exc:
+                    self.fail(record.request_id, exc.code, exc.message)
+
+    def start(self, request_id: str, ports: list[int]) -> JobRecord:
+        """Run the prepared job with every node's port (from the lead)."""
+        with self._jobs_lock:
+            record = self.store.get(request_id)
+            if record.state == "running":
+                return record
+            if record.state != "starting" or record.port is None:
+                raise JobNotQueued(
+                    f"job {request_id} is {record.state} at node {self.config.index}, not prepared",
+                    details={"state": record.state},
+                )
+            if len(ports) != self.config.m or ports[self.config.index] != record.port:
+                raise PortMismatch(
+                    f"the start names ports {ports} for {self.config.m} nodes; node "
+                    f"{self.config.index} leased {record.port}"
+                )
+            record = self.store.update(record.request_id, state="running")
+        thread = threading.Thread(
+            target=self._execute, args=(record.request_id, list(ports)), daemon=True
+        )
+        thread.start()
+        return record
 
     def require_buyer(self, request_id: str, signature: str | None, signed_at: str | None) -> None:
         """Refuse to show a job to anyone but its buyer (``smpc.job_auth``): the account
@@ -181,29 +329,26 @@ class NodeService:
             shapes.append((manifest.columns, manifest.schema, manifest.rows))
         plan(request.computation, shapes)
 
-    def _work(self) -> None:
-        while (request_id := self._queue.get()) is not None:
-            try:
-                self._run(request_id)
-            except Exception as exc:  # never lose a job silently
-                self._fail(request_id, "node_error", f"{type(exc).__name__}: {exc}"[:300])
+    def _execute(self, request_id: str, ports: list[int]) -> None:
+        started = time.monotonic()
+        try:
+            self._run(request_id, ports)
+        except Exception as exc:  # never lose a job silently
+            self.fail(request_id, "node_error", f"{type(exc).__name__}: {exc}"[:300])
+        finally:
+            self.ports.release(request_id)
+            self.scheduler.finished(time.monotonic() - started)
 
-    def _run(self, request_id: str) -> None:
-        record = self.store.get(request_id)
-        if record.state != "queued":
+    def _run(self, request_id: str, ports: list[int]) -> None:
+        request = JobRequest.model_validate(self.store.get(request_id).request)
+        try:
+            self._authorise(request)  # the payment may have been reclaimed meanwhile
+        except KrakenError as exc:
+            self.fail(request_id, exc.code, exc.message)
             return
-        request = JobRequest.model_validate(record.request)
-        slot = runner.job_slot(request_id, self.config.mpc_port_span)
-        with self._slots[slot]:
-            try:
-                self._authorise(request)  # the payment may have been reclaimed meanwhile
-            except KrakenError as exc:
-                self._fail(request_id, exc.code, exc.message)
-                return
-            self.store.update(request_id, state="running")
-            outcome = self._compute(request, slot)
+        outcome = self._compute(request, ports)
         if "error" in outcome:
-            self._fail(request_id, outcome["error"]["code"], outcome["error"]["message"])
+            self.fail(request_id, outcome["error"]["code"], outcome["error"]["message"])
             return
         result = outcome["results"][0]
         self.config.results_dir.mkdir(parents=True, exist_ok=True)
@@ -222,10 +367,12 @@ class NodeService:
             attestation="pending",
             timings=timings,
         )
+        self.ports.release(request_id)  # the slot is free; attesting is chain I/O only
+        self.scheduler.wake()
         self._attest(request_id)  # "delivered" once the commitment is on chain (or tried)
         self.store.update(request_id, state="delivered")
 
-    def _compute(self, request: JobRequest, slot: int) -> dict[str, Any]:
+    def _compute(self, request: JobRequest, ports: list[int]) -> dict[str, Any]:
         config = self.config
         job = WorkerJob(
             request_id=request.key,
@@ -241,7 +388,7 @@ class NodeService:
             join_timeout=config.join_timeout,
             node_pid=os.getpid(),
         )
-        parties = runner.party_addresses(config.parties, slot)
+        parties = runner.party_addresses(config.parties, ports)
         running = runner.launch(
             job,
             parties,
@@ -256,9 +403,12 @@ class NodeService:
         finally:
             self._running.pop(request.key, None)
 
-    def _fail(self, request_id: str, code: str, message: str) -> None:
+    def fail(self, request_id: str, code: str, message: str) -> None:
         shutil.rmtree(self.config.jobs_dir / request_id, ignore_errors=True)
-        self.store.update(request_id, state="failed", error={"code": code, "message": message})
+        self.ports.release(request_id.lower())
+        self.store.update(
+            request_id, state="failed", error={"code": code, "message": message}, port=None
+        )
 
     def _attest_all(self, request_ids: list[str]) -> None:
         for request_id in request_ids:

@@ -40,7 +40,7 @@ PUSHBACK_RETRIES = 4
 MAX_WAIT = 30.0
 
 
-def _retry_after(response: httpx2.Response) -> float | None:
+def retry_after(response: httpx2.Response) -> float | None:
     """Seconds to wait before sending again, if the API pushed back and said when
     (RFC 9110 §10.2.3, delay-seconds); None: take the answer as it is."""
     if response.status_code not in (429, 503):
@@ -75,7 +75,7 @@ class MarketClient:
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         for _attempt in range(PUSHBACK_RETRIES):
             response = self._send(method, path, **kwargs)
-            wait = _retry_after(response)
+            wait = retry_after(response)
             if wait is None:
                 break
             time.sleep(wait)  # the API pushed back (429/503 with Retry-After): wait, retry

@@ -186,6 +186,24 @@ class Settings(BaseSettings):
         default=60, ge=1, description="Writes without a session one address may send at once."
     )
     page_size_default: int = Field(default=20, ge=1, le=100)
+    max_concurrent_logins: int = Field(
+        default=8,
+        ge=1,
+        description="Logins one API worker verifies at once (then 503 overloaded with "
+        "Retry-After): presentations cost CPU.",
+    )
+    max_long_polls: int = Field(
+        default=512,
+        ge=1,
+        description="Stream long-polls one API worker holds open at once (then 503).",
+    )
+    api_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="API worker processes. Several need PostgreSQL (SQLite serialises "
+        "writers); 'api serve --workers' overrides it.",
+    )
 
     @classmethod
     def settings_customise_sources(

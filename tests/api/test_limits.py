@@ -78,3 +78,38 @@ def test_writes_without_a_valid_session_are_limited_by_address(
     assert int(refused.headers["Retry-After"]) >= 1
     again = http.post("/api/v1/products", json=product_body(), headers=junk)
     assert again.status_code == 429  # a failed authentication counts too
+
+
+def test_logins_beyond_the_workers_limit_are_503_and_the_sdk_waits(
+    settings: Settings, engine: Engine
+) -> None:
+    import threading
+
+    from kraken_market.identity import presentations
+    from kraken_market.identity.credential_types import CredentialType
+    from kraken_market.identity.keys import DidKey
+
+    app = create_app(settings.model_copy(update={"max_concurrent_logins": 1}), engine=engine)
+    key = DidKey.generate()
+    issued = app.state.identity.demo_issuer.issue(
+        CredentialType.PERSON,
+        {"id": key.did, "name": "lea"},
+        registry_url=app.state.identity.base_url,
+    )
+    sdk = MarketClient(TestClient(app))
+
+    def presentation() -> str:
+        challenge = sdk.challenge()
+        return presentations.present(
+            key, [issued], audience=challenge["audience"], nonce=challenge["nonce"]
+        )
+
+    busy = app.state.logins.enter()
+    busy.__enter__()  # another login is being verified
+    refused = TestClient(app).post("/api/v1/auth/login", json={"presentation": presentation()})
+    assert (refused.status_code, refused.json()["code"]) == (503, "overloaded")
+    assert refused.headers["Retry-After"] == "1"
+    threading.Timer(0.3, busy.__exit__, (None, None, None)).start()
+    session = sdk.login(presentation())  # waits as told, then gets in
+    assert session["account"] == key.did
+    assert app.state.logins.inside == 0 and app.state.logins.refused == 2

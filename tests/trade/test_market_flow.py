@@ -4,6 +4,7 @@ the seller's and buyer's SDK and the indexer against one in-process chain."""
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -40,10 +41,14 @@ class RecordingForwarder:
 
     def __init__(self) -> None:
         self.jobs: list[dict[str, Any]] = []
+        self.full: list[tuple[str, float]] = []  # what busy() answers next, then None
 
     def forward(self, job: Mapping[str, Any]) -> dict[str, Any]:
         self.jobs.append(dict(job))
         return {"http://node0": {"state": "queued"}}
+
+    def busy(self) -> tuple[str, float] | None:
+        return self.full.pop(0) if self.full else None
 
 
 class Arbiter:
@@ -177,6 +182,29 @@ def test_a_paid_computation_is_forwarded_once(
     with pytest.raises(ApiError) as hidden:
         stranger.api.computation(rid)
     assert hidden.value.api_code == "computation_not_found"
+
+
+def test_a_job_is_refused_before_payment_while_the_nodes_are_full_and_the_sdk_waits(
+    market_app: FastAPI, chain: Market, indexer: Indexer, forwarder: RecordingForwarder
+) -> None:
+    _seller, _seller_ledger, product = listed_analytics(market_app, chain, indexer)
+    buyer, _ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
+    spec = SPEC.model_dump(mode="json", by_alias=True)
+    job = computation_job(
+        "0x" + secrets.token_hex(32), spec, [product["id"]], NodeKeyPair.generate().public_key
+    )
+    forwarder.full = [("the compute node at http://node0 has 64 jobs waiting", 1.0)]
+    refused = TestClient(market_app, headers=buyer.headers).post("/api/v1/computations", json=job)
+    assert (refused.status_code, refused.json()["code"]) == (503, "nodes_busy")
+    assert refused.headers["Retry-After"] == "1"
+    assert "nothing is paid" in refused.json()["message"]
+    with pytest.raises(ApiError) as absent:  # nothing was stored
+        buyer.api.computation(job["request_id"])
+    assert absent.value.api_code == "computation_not_found"
+    forwarder.full = [("the compute node at http://node0 has 64 jobs waiting", 1.0)]
+    started = time.monotonic()
+    accepted = buyer.api.submit_computation(job)  # the SDK waits as told, then gets in
+    assert accepted["state"] == "awaiting_payment" and time.monotonic() - started >= 1.0
 
 
 def test_jobs_for_unpublished_products_are_refused(market_app: FastAPI, chain: Market) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from kraken_market import __version__
 from kraken_market.access.stream.routes import router as streams_router
+from kraken_market.api.admission import Admission
 from kraken_market.api.auth import Authenticator
 from kraken_market.api.errors import install_error_handlers
 from kraken_market.api.guard import RequestGuard
@@ -89,6 +90,8 @@ def create_app(
     app.state.address_limits = RateLimiter(
         settings.anonymous_write_rate, settings.anonymous_write_burst, what="requests"
     )
+    app.state.logins = Admission(settings.max_concurrent_logins, "logins")
+    app.state.long_polls = Admission(settings.max_long_polls, "stream long-polls")
     app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
     app.include_router(health_router)
     for router in (

@@ -33,7 +33,7 @@ from kraken_market.identity.service import Opened
 router = APIRouter(tags=["identity"])
 DidPath = Annotated[str, Path(pattern=r"^did:[a-z0-9]+:\S+$", max_length=2048)]
 ListId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}-[a-z0-9][a-z0-9-]{0,40}$")]
-AUTH_ERRORS = errors(400, 401, 403, 413, 422, 429)
+AUTH_ERRORS = errors(400, 401, 403, 413, 422, 429, 503)
 
 
 def _platform(request: Request) -> IdentityPlatform:
@@ -68,8 +68,12 @@ def challenge(request: Request, session: SessionDep) -> ChallengePublic:
 @router.post("/auth/login", responses=AUTH_ERRORS, dependencies=[AddressLimited])
 def login(body: LoginRequest, request: Request, session: SessionDep) -> SessionPublic:
     """Open a session with a verifiable presentation (PersonCredential required;
-    AttorneyCredential to act for a company; PlatformRoleCredential for admin/arbiter)."""
-    return _session_public(_platform(request).auth(session).login(body.presentation, body.act_for))
+    AttorneyCredential to act for a company; PlatformRoleCredential for admin/arbiter).
+    A worker verifies at most ``max_concurrent_logins`` at once (then 503 ``overloaded``
+    with Retry-After: the SDK waits and sends again)."""
+    with request.app.state.logins.enter():
+        auth = _platform(request).auth(session)
+        return _session_public(auth.login(body.presentation, body.act_for))
 
 
 @router.post("/auth/refresh", responses=AUTH_ERRORS, dependencies=[AddressLimited])

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
 
+from kraken_market.client import PUSHBACK_RETRIES, retry_after
 from kraken_market.errors import KrakenError, ServiceUnavailable
 from kraken_market.ledger.client import Ledger
 from kraken_market.smpc import job_auth
@@ -114,10 +115,16 @@ class AnalyticsClient:
         self.close()
 
     def _call(self, node: int, method: str, path: str, **kwargs: Any) -> httpx2.Response:
-        try:
-            response = self.http.request(method, self.endpoints[node] + path, **kwargs)
-        except httpx2.HTTPError as exc:
-            raise NodeUnreachable(f"node {node} at {self.endpoints[node]} does not answer") from exc
+        for _attempt in range(PUSHBACK_RETRIES):
+            try:
+                response = self.http.request(method, self.endpoints[node] + path, **kwargs)
+            except httpx2.HTTPError as exc:
+                where = self.endpoints[node]
+                raise NodeUnreachable(f"node {node} at {where} does not answer") from exc
+            wait = retry_after(response)
+            if wait is None:
+                break
+            time.sleep(wait)  # the node pushed back (503 node_busy, Retry-After): wait, retry
         if response.status_code >= 400:
             try:
                 body = response.json()

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from kraken_market.catalog.service import ProductService
 from kraken_market.catalog.vocabulary import AccessMode
 from kraken_market.db.base import utcnow
-from kraken_market.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from kraken_market.errors import Conflict, Forbidden, InvalidRequest, NotFound, Overloaded
 from kraken_market.identity.models import DidBinding
 from kraken_market.identity.principal import Principal
 from kraken_market.ledger.models import ChainEventRecord
@@ -71,6 +71,14 @@ class Forwarder(Protocol):
         """Submit ``job`` (a node ``JobRequest`` as JSON) to every node; each node's
         answer by endpoint: ``{"state": ...}`` or ``{"error": code, "message": ...}``."""
         ...
+
+    def busy(self) -> tuple[str, float] | None:
+        """Why the nodes cannot take a new job now and when to ask again, or None."""
+        ...
+
+
+class NodesBusy(Overloaded):
+    code = "nodes_busy"
 
 
 def _asked(job: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -127,6 +135,14 @@ class ComputationService:
             if existing.buyer != principal.account or _asked(existing.job) != _asked(job):
                 raise JobConflict(f"request {rid} exists with other content: use a new id")
             return self._forward_if_paid(existing)
+        busy = None if self.forwarder is None or self._payer(rid) else self.forwarder.busy()
+        if busy is not None:  # before the buyer pays: nobody pays for what cannot run now
+            why, wait = busy
+            raise NodesBusy(
+                f"{why}: nothing was stored and nothing is paid; submit again in "
+                f"{wait:.0f} s (the SDK and CLI wait and retry)",
+                retry_after=max(1.0, wait),
+            )
         record = ComputationJob(
             request_id=rid,
             buyer=principal.account,

@@ -21,6 +21,8 @@ from kraken_market.settings import Settings
 
 NODES_TTL = 30.0
 """Seconds the registered nodes' endpoints are reused before the chain is read again."""
+BUSY_TTL = 1.0
+"""Seconds the nodes' load is reused before they are asked again."""
 
 
 def nodes_from_chain(settings: Settings) -> Callable[[], list[str]]:
@@ -43,6 +45,7 @@ class NodeForwarder:
     ) -> None:
         self._endpoints = endpoints
         self._cached: tuple[float, list[str]] | None = None
+        self._busy: tuple[float, tuple[str, float] | None] | None = None
         self._lock = threading.Lock()
         self.http = http or httpx2.Client(timeout=timeout)
 
@@ -72,3 +75,28 @@ class NodeForwarder:
                     "message": str(body.get("message", response.text[:200])),
                 }
         return answers
+
+    def busy(self) -> tuple[str, float] | None:
+        """Why the nodes cannot take a new job now, and in how many seconds to ask again
+        (None: they can). Asked before the buyer pays (``ComputationService.submit``):
+        a node that does not answer or whose queue is full would leave the payment held
+        for nothing. Answers are reused for ``BUSY_TTL`` seconds."""
+        with self._lock:
+            if self._busy is not None and time.monotonic() - self._busy[0] < BUSY_TTL:
+                return self._busy[1]
+        verdict: tuple[str, float] | None = None
+        for endpoint in self.endpoints():
+            try:
+                response = self.http.get(f"{endpoint}/node", timeout=3.0)
+                load = response.json()["load"]
+                queued, limit = int(load["queued"]), int(load["max_queued_jobs"])
+            except (httpx2.HTTPError, ValueError, KeyError, TypeError):
+                verdict = (f"the compute node at {endpoint} does not answer", 5.0)
+                break
+            if queued >= limit:
+                wait = float(load.get("estimated_wait_seconds") or 10.0)
+                verdict = (f"the compute node at {endpoint} has {queued} jobs waiting", wait)
+                break
+        with self._lock:
+            self._busy = (time.monotonic(), verdict)
+        return verdict

@@ -107,7 +107,7 @@ async def test_a_long_poll_returns_as_soon_as_a_frame_is_stored(
     sam = person(app, "sam")
     product = stream_product(sam)
     buyer, account = subscriber(app)
-    app.state.stream_relay.paid.until[account.lower()] = int(Clock().now) + 3600
+    app.state.stream_relay.paid.inner.until[account.lower()] = int(Clock().now) + 3600
     url = f"/api/v1/streams/{product}/messages"
     async with httpx2.AsyncClient(
         transport=httpx2.ASGITransport(app=app), base_url="http://relay", timeout=30

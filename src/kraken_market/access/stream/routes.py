@@ -1,14 +1,17 @@
 """HTTP routes of the embedded stream relay: the owner appends frames, paying
 subscribers read them after a cursor (long-poll). Thin over ``service``.
 
-Reads hold no database connection while they wait: each look at the table is
-its own short session in the thread pool.
+Reads hold no database connection while they wait, and waiting readers share
+the process's view of each stream's newest frames (``tails``): a new frame is
+read from the database once, for all of them. Each API worker holds at most
+``max_long_polls`` long-polls at once (then 503 ``overloaded``, Retry-After).
 """
 
 from __future__ import annotations
 
 import base64
 import time
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -94,6 +97,7 @@ def publish_frame(
     context = _enabled(request)
     relay = StreamRelay(session, context.retention)
     header = relay.append(principal, product_id, frame, _instant(context))
+    context.tails.stored(product_id)
     context.signal.notify(product_id.lower())
     return FrameAccepted(
         product=product_id.lower(),
@@ -106,7 +110,13 @@ def publish_frame(
 async def _reader(request: Request, principal: Principal, product_id: str) -> int | None:
     """The reader's paid time (None for the owner), which must cover now."""
     context = _enabled(request)
-    account = await run_in_threadpool(_account, request.app.state.sessions, principal, product_id)
+    known = context.reader(principal.did, principal.account, product_id)
+    if known is None:
+        sessions = request.app.state.sessions
+        account = await run_in_threadpool(_account, sessions, principal, product_id)
+        context.remember_reader(principal.did, principal.account, product_id, account)
+    else:
+        account = known[0]
     if account is None:
         return None
     return await run_in_threadpool(paid_until, context.paid, account, product_id, context.clock())
@@ -135,14 +145,16 @@ async def read_frames(
     window = wait if until is None else min(wait, until - context.clock())
     deadline = time.monotonic() + window
     until_ms = None if until is None else until * 1000
-    while True:
-        rows = await run_in_threadpool(
-            _frames, request.app.state.sessions, context, product_id, after, since, until_ms, limit
-        )
-        remaining = deadline - time.monotonic()
-        if rows or remaining <= 0:
-            break
-        await context.signal.wait(product_id.lower(), min(remaining, POLL_SLICE))
+    with request.app.state.long_polls.enter() if window > 0 else nullcontext():
+        while True:
+            rows = await run_in_threadpool(
+                _frames, request.app.state.sessions, context, product_id, after, since,
+                until_ms, limit,
+            )  # fmt: skip
+            remaining = deadline - time.monotonic()
+            if rows or remaining <= 0:
+                break
+            await context.signal.wait(product_id.lower(), min(remaining, POLL_SLICE))
     return FramePage(
         frames=[base64.b64encode(frame).decode("ascii") for _, frame in rows],
         last_seq=rows[-1][0] if rows else after,
@@ -159,7 +171,13 @@ def _frames(
     until_ms: int | None,
     limit: int,
 ) -> list[tuple[int, bytes]]:
-    with sessions() as session:
+    now = _instant(context)
+    cached = context.tails.frames(
+        product_id, after=after, since_ms=since, until_ms=until_ms, limit=limit, now=now
+    )
+    if cached is not None:
+        return cached
+    with sessions() as session:  # a cursor older than the frames this process keeps
         return StreamRelay(session, context.retention).frames(
             product_id,
             after=after,

@@ -197,12 +197,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Stream long-polls one API worker holds open at once (then 503).",
     )
-    api_workers: int = Field(
-        default=1,
+    api_workers: int | None = Field(
+        default=None,
         ge=1,
         le=64,
-        description="API worker processes. Several need PostgreSQL (SQLite serialises "
-        "writers); 'api serve --workers' overrides it.",
+        description="API worker processes (default: one per core with PostgreSQL, one "
+        "with SQLite, which serialises writers); 'api serve --workers' overrides it.",
     )
 
     @classmethod
@@ -234,6 +234,15 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'kraken.db').resolve()}"
+
+    @property
+    def resolved_api_workers(self) -> int:
+        """Worker processes for the API: as many as cores where the database allows it."""
+        if self.api_workers is not None:
+            return self.api_workers
+        if self.resolved_database_url.startswith("sqlite"):
+            return 1
+        return max(1, len(os.sched_getaffinity(0)))
 
     @property
     def resolved_api_url(self) -> str:

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2
@@ -225,3 +226,50 @@ def test_up_refuses_a_port_in_use(environment: dict[str, str]) -> None:
         )
     assert done.returncode == 1
     assert "is in use" in done.stderr
+
+
+@pytest.mark.postgres
+def test_the_api_serves_with_one_worker_per_core_on_postgresql(
+    environment: dict[str, str], postgres_url: str
+) -> None:
+    """Two worker processes share the port and the database: writes through either are
+    all there; with SQLite, several workers are refused with what to do instead."""
+    sqlite = subprocess.run(
+        [*CLI, "api", "serve", "--workers", "2"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert sqlite.returncode == 2 and "need PostgreSQL" in sqlite.stderr
+    env = {**environment, "KRAKEN_DATABASE_URL": postgres_url, "KRAKEN_API_WORKERS": "2"}
+    url = f"http://127.0.0.1:{env['KRAKEN_API_PORT']}"
+    api = subprocess.Popen(
+        [*CLI, "api", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        wait_ready(url, api)
+        workers = subprocess.run(
+            ["ps", "--ppid", str(api.pid), "-o", "args="], capture_output=True, text=True
+        ).stdout.splitlines()
+        assert sum("spawn_main" in line for line in workers) == 2, workers
+        token = sign_up(env, "alice")
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def create(i: int) -> str:
+            with httpx2.Client(base_url=url, headers=headers) as http:  # a connection each
+                answer = http.post("/api/v1/products", json=product_body(title=f"P{i}"))
+                assert answer.status_code == 201, answer.text
+                return str(answer.json()["id"])
+
+        with ThreadPoolExecutor(8) as pool:
+            made = set(pool.map(create, range(24)))
+        found = httpx2.get(f"{url}/api/v1/products", params={"limit": 100}).json()["items"]
+        assert {p["id"] for p in found} == made
+    finally:
+        api.send_signal(signal.SIGINT)
+        api.wait(30)

@@ -106,3 +106,14 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(streams_router, prefix=API_PREFIX)
     return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app of one API worker process (``api serve --workers N``), from the settings
+    of the environment."""
+    from kraken_market.logs import configure_logging
+    from kraken_market.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -23,11 +23,40 @@ def serve(
         str | None, typer.Option(help="Interface to bind (default: KRAKEN_API_HOST, 127.0.0.1)")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: KRAKEN_API_PORT, 8700)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes (default: KRAKEN_API_WORKERS, else one per core with "
+            "PostgreSQL and one with SQLite)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API (OpenAPI docs at /docs); migrations are applied first."""
     config = settings()
     configure_logging(config)
-    application = create_app(config)
+    count = workers or config.resolved_api_workers
+    if count > 1 and config.resolved_database_url.startswith("sqlite"):
+        err.print(
+            f"[red]error[/red] {count} API workers need PostgreSQL: SQLite lets one writer "
+            "at a time. Set KRAKEN_DATABASE_URL to a PostgreSQL database, or use --workers 1."
+        )
+        raise typer.Exit(2)
+    application = create_app(config)  # migrates, once, before any worker starts
     bind_host, bind_port = host or config.api_host, port or config.api_port
-    err.print(f"API on http://{bind_host}:{bind_port}  (docs: /docs)")
-    uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False)
+    err.print(f"API on http://{bind_host}:{bind_port}  (docs: /docs, {count} worker(s))")
+    if count == 1:
+        uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False)
+        return
+    # uvicorn forks the workers; each builds its own app from the same settings (the
+    # environment and the settings file), so no state is shared but the database.
+    uvicorn.run(
+        "kraken_market.api.app:app_from_settings",
+        factory=True,
+        workers=count,
+        host=bind_host,
+        port=bind_port,
+        log_config=None,
+        access_log=False,
+    )

@@ -256,7 +256,7 @@ def test_the_api_serves_with_one_worker_per_core_on_postgresql(
         workers = subprocess.run(
             ["ps", "--ppid", str(api.pid), "-o", "args="], capture_output=True, text=True
         ).stdout.splitlines()
-        assert sum("spawn_main" in line for line in workers) == 2, workers
+        assert sum("kraken_market.api.serving" in line for line in workers) == 2, workers
         token = sign_up(env, "alice")
         headers = {"Authorization": f"Bearer {token}"}
 

@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from kraken_market.api.app import create_app
+from kraken_market.api.serving import port_free, serve_workers
 from kraken_market.cli.common import err, settings
 from kraken_market.logs import configure_logging
 
@@ -49,14 +50,8 @@ def serve(
     if count == 1:
         uvicorn.run(application, host=bind_host, port=bind_port, log_config=None, access_log=False)
         return
-    # uvicorn forks the workers; each builds its own app from the same settings (the
-    # environment and the settings file), so no state is shared but the database.
-    uvicorn.run(
-        "kraken_market.api.app:app_from_settings",
-        factory=True,
-        workers=count,
-        host=bind_host,
-        port=bind_port,
-        log_config=None,
-        access_log=False,
-    )
+    if not port_free(bind_host, bind_port):
+        err.print(f"[red]error[/red] port {bind_port} on {bind_host} is in use: choose another")
+        raise typer.Exit(1)
+    del application  # each worker builds its own, from the same settings
+    raise typer.Exit(serve_workers(bind_host, bind_port, count, err.print))

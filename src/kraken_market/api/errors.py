@@ -75,7 +75,7 @@ def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KrakenError)
     async def _kraken(request: Request, exc: KrakenError) -> JSONResponse:
-        if exc.status >= 500:
+        if exc.status >= 500 and not isinstance(exc, Overloaded):  # pushback is no failure
             log.error("request_failed", code=exc.code, path=request.url.path)
         response = error_response(exc.status, exc.code, exc.message, exc.details)
         if exc.status == 401:  # RFC 6750: say which scheme to use

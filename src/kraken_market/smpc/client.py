@@ -173,14 +173,17 @@ class AnalyticsClient:
         poll: float = 0.5,
         progress: Callable[[dict[int, dict[str, Any]]], None] | None = None,
     ) -> dict[int, dict[str, Any]]:
-        """Statuses once every node has delivered or failed (``job_timeout`` otherwise)."""
+        """Statuses once every node has delivered or failed, or once a node failed and
+        none runs (the run cannot deliver: a node that missed its start still waits in
+        its queue; a retry runs the job again); ``job_timeout`` otherwise."""
         deadline = time.monotonic() + timeout
         while True:
             statuses = self.status(request_id)
             if progress is not None:
                 progress(statuses)
-            if all(s["state"] in DONE for s in statuses.values()):
-                return statuses
+            states = {s["state"] for s in statuses.values()}
+            if states <= set(DONE) or ("failed" in states and "running" not in states):
+                return statuses  # done, or this run failed (MPC needs every node): retry
             if time.monotonic() > deadline:
                 raise NodeUnreachable(f"the nodes did not finish {request_id} in {timeout:g} s")
             time.sleep(poll)

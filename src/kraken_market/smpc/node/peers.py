@@ -94,6 +94,7 @@ class Peers:
         self._lock = threading.Lock()
         self._accounts: tuple[float, set[str]] = (0.0, set())
         self._by_index: dict[int, Peer] = {}
+        self._nodes: tuple[float, list[tuple[str, str]]] = (0.0, [])
 
     # -- who is a node ------------------------------------------------------------------
 
@@ -156,12 +157,20 @@ class Peers:
         return [known[i] for i in sorted(known)]
 
     def _registered_now(self) -> list[tuple[str, str]]:
-        return [(a, e.rstrip("/")) for a, e in self._registered()]
+        """The registered nodes, read from the chain at most every ``REFRESH`` seconds."""
+        with self._lock:
+            at, nodes = self._nodes
+        if time.monotonic() - at > REFRESH:
+            nodes = [(a, e.rstrip("/")) for a, e in self._registered()]
+            with self._lock:
+                self._nodes = (time.monotonic(), nodes)
+        return nodes
 
     def forget(self, peer: Peer) -> None:
         """Ask the chain and the endpoint again next time (the node moved or restarted)."""
         with self._lock:
             self._by_index.pop(peer.index, None)
+            self._nodes = (0.0, [])
 
     def call(
         self, peer: Peer, action: str, request_id: str, body: dict[str, Any] | None = None

@@ -46,6 +46,8 @@ START_TTL = 20.0
 FIRST_PAUSE, LONGEST_PAUSE = 0.5, 5.0
 TICK = 0.5
 DEFAULT_DURATION = 10.0
+FINISHING = "to finish a running job"
+"""Why a job waits when a peer is at its limit: the job keeps its turn (no pause)."""
 """Seconds a job is assumed to take before this node has run any."""
 
 
@@ -71,6 +73,7 @@ class LeadScheduler:
             self._wake.notify()
 
     def finished(self, seconds: float) -> None:
+        """A job's MPC process ended after ``seconds`` (for the estimates)."""
         self._durations.append(seconds)
         self.wake()
 
@@ -108,7 +111,8 @@ class LeadScheduler:
                     return
             try:
                 self.service.expire_leases(START_TTL)
-                self.schedule()
+                if self.service.lead:  # the other nodes only answer the lead's calls
+                    self.schedule()
             except Exception as exc:  # the scheduler must outlive any one failure
                 log.error("scheduler_failed", error=f"{type(exc).__name__}: {exc}"[:300])
 
@@ -126,6 +130,9 @@ class LeadScheduler:
                 for table in (self._due, self._pause, self._waiting):
                     table.pop(rid, None)
                 continue
+            if reason.endswith(FINISHING):  # a peer still ends a job: its turn stays
+                self._waiting[rid] = reason
+                return
             pause = min(self._pause.get(rid, FIRST_PAUSE / 2) * 2, LONGEST_PAUSE)
             self._pause[rid], self._due[rid] = pause, time.monotonic() + pause
             self._waiting[rid] = reason
@@ -177,7 +184,7 @@ def _why(exc: PeerUnavailable | PeerRefused) -> str:
     if exc.peer_code == "job_not_found":
         return f"node {exc.node} to receive the job"
     if exc.peer_code == "node_busy":
-        return f"node {exc.node} to finish a running job"
+        return f"node {exc.node} {FINISHING}"
     if exc.peer_code == "job_not_queued":  # failed there: the buyer's retry re-queues it
         return f"node {exc.node} to receive the job again ({exc.message[:120]})"
     return f"node {exc.node} ({exc.peer_code}: {exc.message[:120]})"

@@ -218,7 +218,10 @@ class NodeService:
                     f"job {request_id} is {record.state} at node {self.config.index}",
                     details={"state": record.state, "error": record.error},
                 )
-            if self.active() >= self.config.max_concurrent_jobs:
+            # One more than the lead runs: a node's MPC process may end a moment after
+            # the lead's, and the lead must not wait for that.
+            limit = self.config.max_concurrent_jobs + (0 if self.lead else 1)
+            if self.active() >= limit:
                 raise NodeBusy(
                     f"node {self.config.index} runs {self.active()} jobs, its limit",
                     retry_after=max(1.0, self.scheduler.mean_duration()),
@@ -330,14 +333,13 @@ class NodeService:
         plan(request.computation, shapes)
 
     def _execute(self, request_id: str, ports: list[int]) -> None:
-        started = time.monotonic()
         try:
             self._run(request_id, ports)
         except Exception as exc:  # never lose a job silently
             self.fail(request_id, "node_error", f"{type(exc).__name__}: {exc}"[:300])
         finally:
             self.ports.release(request_id)
-            self.scheduler.finished(time.monotonic() - started)
+            self.scheduler.wake()
 
     def _run(self, request_id: str, ports: list[int]) -> None:
         request = JobRequest.model_validate(self.store.get(request_id).request)
@@ -346,7 +348,9 @@ class NodeService:
         except KrakenError as exc:
             self.fail(request_id, exc.code, exc.message)
             return
+        started = time.monotonic()
         outcome = self._compute(request, ports)
+        self.scheduler.finished(time.monotonic() - started)
         if "error" in outcome:
             self.fail(request_id, outcome["error"]["code"], outcome["error"]["message"])
             return

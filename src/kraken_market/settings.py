@@ -195,7 +195,8 @@ class Settings(BaseSettings):
     max_long_polls: int = Field(
         default=512,
         ge=1,
-        description="Stream long-polls one API worker holds open at once (then 503).",
+        description="Stream readers (long-polls and event streams) one API worker holds "
+        "open at once (then 503).",
     )
     api_workers: int | None = Field(
         default=None,

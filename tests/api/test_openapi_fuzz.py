@@ -64,6 +64,7 @@ OPERATIONS = [
     ("POST", "/api/v1/claims/{purchase_id}/ruling"),
     ("GET", "/api/v1/streams/{product_id}"),
     ("GET", "/api/v1/streams/{product_id}/messages"),
+    ("GET", "/api/v1/streams/{product_id}/events"),
     ("POST", "/api/v1/streams/{product_id}/messages"),
     ("POST", "/api/v1/unions"),
     ("GET", "/api/v1/unions"),

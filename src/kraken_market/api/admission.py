@@ -1,13 +1,13 @@
-"""Admission limits of one API process: how many logins and stream long-polls it serves
-at once. Beyond the limit a request is answered at once with 503 ``overloaded`` and a
-``Retry-After`` (RFC 9110 §10.2.3), which the SDK waits for, instead of queueing
-behind the others until everybody times out.
+"""Admission limits of one API process: how many logins and stream readers (long-polls
+and event streams) it serves at once. Beyond the limit a request is answered at once
+with 503 ``overloaded`` and a ``Retry-After`` (RFC 9110 §10.2.3), which the SDK waits
+for, instead of queueing behind the others until everybody times out.
 
 A login verifies a verifiable presentation (signatures, status lists): CPU work
 that, unbounded, starves every other request of the process. A long-poll holds a
-connection for up to 25 s: a cap keeps file descriptors and the thread pool for
-everyone else. Runs in the API process; the counts are per process (each API
-worker admits its own share).
+connection for up to 25 s, an event stream for minutes: a cap keeps file
+descriptors and the thread pool for everyone else. Runs in the API process; the
+counts are per process (each API worker admits its own share).
 """
 
 from __future__ import annotations
@@ -30,9 +30,8 @@ class Admission:
     def inside(self) -> int:
         return self._inside
 
-    @contextmanager
-    def enter(self) -> Iterator[None]:
-        """Hold one of ``limit`` places for the block, or raise :class:`Overloaded`."""
+    def acquire(self) -> None:
+        """Take one of ``limit`` places, or raise :class:`Overloaded`."""
         with self._lock:
             if self._inside >= self.limit:
                 self.refused += 1
@@ -42,8 +41,32 @@ class Admission:
                     retry_after=self.retry_after,
                 )
             self._inside += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._inside -= 1
+
+    @contextmanager
+    def enter(self) -> Iterator[None]:
+        """Hold a place for the block (see :meth:`acquire`)."""
+        self.acquire()
         try:
             yield
         finally:
-            with self._lock:
-                self._inside -= 1
+            self.release()
+
+    def place(self) -> Place:
+        """A place held until :meth:`Place.release` (once, however often it is called):
+        for a response that outlives its route, such as an event stream."""
+        self.acquire()
+        return Place(self)
+
+
+class Place:
+    def __init__(self, admission: Admission) -> None:
+        self._admission: Admission | None = admission
+
+    def release(self) -> None:
+        admission, self._admission = self._admission, None
+        if admission is not None:
+            admission.release()

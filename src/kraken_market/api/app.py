@@ -91,7 +91,7 @@ def create_app(
         settings.anonymous_write_rate, settings.anonymous_write_burst, what="requests"
     )
     app.state.logins = Admission(settings.max_concurrent_logins, "logins")
-    app.state.long_polls = Admission(settings.max_long_polls, "stream long-polls")
+    app.state.long_polls = Admission(settings.max_long_polls, "stream readers")
     app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
     app.include_router(health_router)
     for router in (

@@ -10,17 +10,21 @@ read from the database once, for all of them. Each API worker holds at most
 from __future__ import annotations
 
 import base64
+import json
 import time
+import weakref
+from collections.abc import AsyncIterator
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session, sessionmaker
 
-from kraken_market.access.stream.errors import RelayDisabled
+from kraken_market.access.stream.errors import RelayDisabled, SubscriptionExpired
 from kraken_market.access.stream.messages import FIELD_MAX
 from kraken_market.access.stream.relay import POLL_SLICE, RelayContext, relay_context
 from kraken_market.access.stream.service import (
@@ -29,6 +33,7 @@ from kraken_market.access.stream.service import (
     paid_until,
     reader_account,
 )
+from kraken_market.api.admission import Place
 from kraken_market.api.deps import CurrentPrincipal, Publisher, SessionDep
 from kraken_market.api.errors import ErrorBody
 from kraken_market.api.responses import errors
@@ -46,6 +51,11 @@ _PAYMENT: dict[int | str, dict[str, Any]] = {
 WRITE_ANSWERS: dict[int | str, dict[str, Any]] = errors(400, 401, 403, 404, 409, 413, 422)
 READ_ANSWERS: dict[int | str, dict[str, Any]] = {**errors(400, 401, 404, 409, 422, 503), **_PAYMENT}
 MAX_WAIT = 25.0
+MAX_FOLLOW = 300.0
+"""Longest an event stream lasts before the reader reconnects (its session and paid time
+are checked again then)."""
+FOLLOW_BATCH = 200
+HEARTBEAT = 15.0
 
 
 class FrameAccepted(BaseModel):
@@ -109,6 +119,13 @@ def publish_frame(
 
 async def _reader(request: Request, principal: Principal, product_id: str) -> int | None:
     """The reader's paid time (None for the owner), which must cover now."""
+    return (await _reader_and_time(request, principal, product_id))[1]
+
+
+async def _reader_and_time(
+    request: Request, principal: Principal, product_id: str
+) -> tuple[str | None, int | None]:
+    """The account the reader reads as and its paid time (None, None: the owner)."""
     context = _enabled(request)
     known = context.reader(principal.did, principal.account, product_id)
     if known is None:
@@ -118,8 +135,9 @@ async def _reader(request: Request, principal: Principal, product_id: str) -> in
     else:
         account = known[0]
     if account is None:
-        return None
-    return await run_in_threadpool(paid_until, context.paid, account, product_id, context.clock())
+        return None, None
+    until = await run_in_threadpool(paid_until, context.paid, account, product_id, context.clock())
+    return account, until
 
 
 def _account(sessions: sessionmaker[Session], principal: Principal, product_id: str) -> str | None:
@@ -160,6 +178,90 @@ async def read_frames(
         last_seq=rows[-1][0] if rows else after,
         paid_until=until,
     )
+
+
+@router.get(
+    "/{product_id}/events",
+    responses=READ_ANSWERS,
+    response_class=StreamingResponse,
+    summary="Follow a stream's frames (Server-Sent Events)",
+)
+async def follow_frames(
+    product_id: ProductIdPath,
+    request: Request,
+    principal: CurrentPrincipal,
+    after: Annotated[int, Query(ge=0, le=FIELD_MAX, description="Frames after this seq")] = 0,
+    since: Annotated[int | None, Query(ge=0, le=FIELD_MAX, description="Unix ms")] = None,
+    seconds: Annotated[
+        float, Query(gt=0, le=MAX_FOLLOW, description="Seconds before the stream ends")
+    ] = MAX_FOLLOW,
+) -> StreamingResponse:
+    """Frames after a cursor as they are stored, over one connection: Server-Sent Events
+    (WHATWG HTML, "Server-sent events"), each ``id: <seq>`` and ``data: <base64
+    frame>``. Cheaper than long-polling for the server and the reader: a new frame is
+    written to every open stream, with no request to parse or authenticate. The
+    stream ends after ``seconds`` (reconnect with ``after`` = the last id), or with an
+    ``expired`` event (``data``: the error as JSON) once your paid time is over and
+    the chain shows no more. Who may read: as ``GET .../messages``."""
+    account, until = await _reader_and_time(request, principal, product_id)
+    context = relay_context(request.app)
+    place = request.app.state.long_polls.place()
+    stream = _events(context, request, product_id, account, until, after, since, seconds, place)
+    weakref.finalize(stream, place.release)  # even if the stream is never started
+    return StreamingResponse(
+        stream, media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )
+
+
+async def _events(
+    context: RelayContext,
+    request: Request,
+    product_id: str,
+    account: str | None,
+    until: int | None,
+    after: int,
+    since: int | None,
+    seconds: float,
+    place: Place,
+) -> AsyncIterator[str]:
+    sessions, key = request.app.state.sessions, product_id.lower()
+    ends, cursor, quiet = time.monotonic() + seconds, after, time.monotonic()
+    try:
+        yield "retry: 2000\n\n"  # how long a client waits before it reconnects (ms)
+        while (remaining := ends - time.monotonic()) > 0:
+            if account is not None and until is not None and context.clock() >= until:
+                until = await run_in_threadpool(context.paid.paid_until, account, product_id)
+                if until <= context.clock():
+                    ended = SubscriptionExpired(
+                        f"your paid time for this stream ended at {until}",
+                        details={"account": account, "paid_until": until},
+                    )
+                    body = {"code": ended.code, "message": ended.message, "details": ended.details}
+                    yield f"event: expired\ndata: {json.dumps(body)}\n\n"
+                    return
+            until_ms = None if until is None else until * 1000
+            now = _instant(context)
+            rows = context.tails.frames(
+                key, after=cursor, since_ms=since, until_ms=until_ms, limit=FOLLOW_BATCH,
+                now=now, refresh=False,
+            )  # fmt: skip
+            if rows is None:  # a read of the database is due: in the thread pool
+                rows = await run_in_threadpool(
+                    _frames, sessions, context, key, cursor, since, until_ms, FOLLOW_BATCH
+                )
+            if rows:
+                cursor, quiet = rows[-1][0], time.monotonic()
+                yield "".join(
+                    f"id: {seq}\ndata: {base64.b64encode(frame).decode('ascii')}\n\n"
+                    for seq, frame in rows
+                )
+                continue
+            if time.monotonic() - quiet > HEARTBEAT:  # keeps proxies from closing it
+                quiet = time.monotonic()
+                yield ": keep-alive\n\n"
+            await context.signal.wait(key, min(remaining, POLL_SLICE))
+    finally:
+        place.release()
 
 
 def _frames(

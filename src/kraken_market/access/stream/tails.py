@@ -80,12 +80,17 @@ class StreamTails:
         until_ms: int | None,
         limit: int,
         now: datetime,
+        refresh: bool = True,
     ) -> list[tuple[int, bytes]] | None:
         """Up to ``limit`` (seq, frame) after ``after`` from memory, as
         ``StreamRelay.frames`` would answer; None when the window does not reach back
-        to ``after`` (read the database). Blocking: call it in the thread pool."""
+        to ``after`` (read the database). It may read the database (call it in the
+        thread pool), unless ``refresh`` is False: then None if a read is due."""
         tail = self._tail(product_id)
-        self.refresh(tail, product_id)
+        if refresh:
+            self.refresh(tail, product_id)
+        elif _due(tail):
+            return None
         if tail.base is None or after < tail.base:
             return None
         cutoff = now - timedelta(seconds=self.retention.seconds)

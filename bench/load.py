@@ -420,7 +420,8 @@ def relay_part(args: argparse.Namespace, platform: Platform, console: Console) -
         reader.ledger.subscribe(product, 0, 3600)
         tokens.append(reader.session["session_token"])
     per = max(1, args.readers // args.subscribers)
-    console.print(f"  {len(tokens)} subscribers x {per} long-polls on one stream")
+    how = "long-polls" if args.long_poll else "event streams"
+    console.print(f"  {len(tokens)} subscribers x {per} {how} on one stream")
     idle = probe(platform.api_url, args.relay_seconds / 2)
     queue: Any = multiprocessing.get_context("spawn").Queue()
     readers = multiprocessing.get_context("spawn").Process(

@@ -108,3 +108,36 @@ async def test_event_streams_beyond_the_limit_are_503_and_end_when_asked(
             assert refused.headers["Retry-After"] == "1"
             events = [event async for event in source]  # ends after one second
         assert all(event.event == "message" and not event.data for event in events)
+
+
+async def test_every_follower_gets_each_new_frame_without_waiting_for_a_poll(
+    served: tuple[FastAPI, str, Clock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many followers share one read of each frame; none of them may miss the wake-up
+    and wait for the next periodic look (made 30 s here, so a miss shows)."""
+    from kraken_market.access.stream import routes, tails
+
+    monkeypatch.setattr(routes, "POLL_SLICE", 30.0)
+    monkeypatch.setattr(tails, "POLL_SLICE", 30.0)
+    app, url, _clock = served
+    sam = person(app, "sam")
+    product = stream_product(sam)
+    got: dict[int, list[int]] = {i: [] for i in range(12)}
+    async with httpx2.AsyncClient(base_url=url, headers=sam.headers, timeout=60) as http:
+
+        async def follow(i: int) -> None:
+            path = f"/api/v1/streams/{product}/events"
+            async with http.sse(path, params={"seconds": 30}) as source:
+                async for event in source:
+                    if event.data:
+                        got[i].append(int(event.id))
+                        if len(got[i]) == 3:
+                            return
+
+        followers = [asyncio.ensure_future(follow(i)) for i in got]
+        await asyncio.sleep(0.5)
+        for seq in (1, 2, 3):
+            await asyncio.to_thread(post, app, sam, product, frame(product, seq, NOW_MS + seq))
+            await asyncio.sleep(0.2)
+        await asyncio.wait_for(asyncio.gather(*followers), 10)
+    assert all(seqs == [1, 2, 3] for seqs in got.values()), got

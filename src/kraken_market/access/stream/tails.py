@@ -50,7 +50,10 @@ class Tail:
     not read yet)."""
     frames: deque[TailFrame] = field(default_factory=lambda: deque(maxlen=MAX_FRAMES))
     checked: float = 0.0
-    dirty: bool = False
+    stored: int = 0
+    """Frames this process stored (counted, so that none stored during a read is missed)."""
+    read: int = -1
+    """``stored`` as it was when the last read began."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -69,7 +72,7 @@ class StreamTails:
         """This process stored a frame of ``product_id``: read it at the next look."""
         tail = self._tails.get(product_id.lower())
         if tail is not None:
-            tail.dirty = True
+            tail.stored += 1
 
     def frames(
         self,
@@ -89,7 +92,7 @@ class StreamTails:
         tail = self._tail(product_id)
         if refresh:
             self.refresh(tail, product_id)
-        elif _due(tail):
+        elif _due(tail) or tail.lock.locked():  # a read is due, or under way
             return None
         if tail.base is None or after < tail.base:
             return None
@@ -115,7 +118,7 @@ class StreamTails:
             if tail is None:
                 while len(self._tails) >= MAX_STREAMS:  # forget the oldest-made
                     self._tails.pop(next(iter(self._tails)))
-                tail = self._tails[key] = Tail(dirty=True)
+                tail = self._tails[key] = Tail()
             return tail
 
     def refresh(self, tail: Tail, product_id: str) -> None:
@@ -126,7 +129,7 @@ class StreamTails:
         with tail.lock:
             if not _due(tail):
                 return
-            tail.dirty = False
+            target = tail.stored  # what this read covers; a frame stored meanwhile is due
             tail.checked = time.monotonic()
             first = tail.base is None
             columns = (StreamFrame.seq, StreamFrame.sent_at_ms, StreamFrame.stored_at)
@@ -148,10 +151,11 @@ class StreamTails:
                 if len(tail.frames) == MAX_FRAMES:
                     tail.base = tail.frames[0].seq  # the oldest leaves the window
                 tail.frames.append(TailFrame(seq, sent_at_ms, _aware(stored_at), frame))
+            tail.read = target
 
 
 def _due(tail: Tail) -> bool:
-    return tail.dirty or time.monotonic() - tail.checked >= POLL_SLICE
+    return tail.read != tail.stored or time.monotonic() - tail.checked >= POLL_SLICE
 
 
 def _aware(moment: datetime) -> datetime:

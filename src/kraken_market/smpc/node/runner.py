@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kraken_market.smpc.node.forkserver import Forked, ForkServer
 from kraken_market.smpc.node.worker import WorkerJob
 
 
@@ -35,7 +36,7 @@ def party_addresses(parties: Sequence[str], ports: Sequence[int]) -> list[str]:
 
 @dataclass
 class Running:
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | Forked
     out_dir: Path
     started: float
     timeout: float
@@ -50,18 +51,25 @@ def launch(
     timeout: float,
     python: str = sys.executable,
     module: str = "kraken_market.smpc.node.worker",
+    forker: ForkServer | None = None,
 ) -> Running:
+    """Start the job's MPC process: forked by ``forker`` (the node's fork server, no
+    imports to pay) or as a new Python running ``module``."""
     out = Path(job.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "outcome.json").unlink(missing_ok=True)
     job_file = out / "job.json"
     job_file.write_text(job.model_dump_json())
-    command = [python, "-m", module, str(job_file)]
+    arguments = [str(job_file)]
     for address in parties:
-        command += ["-P", address]
-    command += ["-I", str(job.node_index), "-T", str(job.t), "--no-log"]
+        arguments += ["-P", address]
+    arguments += ["-I", str(job.node_index), "-T", str(job.t), "--no-log"]
     if ssl:
-        command.append("--ssl")
+        arguments.append("--ssl")
+    if forker is not None:
+        forked = forker.launch(arguments, cwd=cwd, log=out / "worker.log")
+        return Running(forked, out, time.monotonic(), timeout)
+    command = [python, "-m", module, *arguments]
     log = (out / "worker.log").open("wb")
     process = subprocess.Popen(  # noqa: S603 - our own module, arguments we built
         command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

@@ -16,7 +16,6 @@ and pending attestations are retried.
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 import time
@@ -37,6 +36,7 @@ from kraken_market.smpc.node import runner
 from kraken_market.smpc.node.attestation import attest
 from kraken_market.smpc.node.authorise import ChainView, authorise
 from kraken_market.smpc.node.errors import JobConflict, ResultNotReady
+from kraken_market.smpc.node.forkserver import ForkServer
 from kraken_market.smpc.node.jobs import JobRecord, JobRequest, JobStore
 from kraken_market.smpc.node.peers import Peers
 from kraken_market.smpc.node.ports import PortLeases
@@ -84,6 +84,7 @@ class NodeService:
         self.ports = PortLeases(int(base), config.mpc_port_span)
         self.peers = Peers(config.index, chain.account, self._registered, chain.sign, http=http)
         self.scheduler = LeadScheduler(self)
+        self.forker = ForkServer(config.python)  # makes each job's MPC process (forkserver)
         self._stale_check = time.monotonic()
         # Key custody (owner-offline batch and stream access): its own SQLite file.
         self.custody = KeyCustody(
@@ -122,6 +123,7 @@ class NodeService:
             runner.stop(running)
         for thread in self._threads:
             thread.join(10)
+        self.forker.close()
         self.store.close()
         self.custody.close()
 
@@ -390,12 +392,13 @@ class NodeService:
             result_key=request.result_public_key,
             out_dir=str(config.jobs_dir / request.key),
             join_timeout=config.join_timeout,
-            node_pid=os.getpid(),
+            node_pid=self.forker.pid,  # the worker's parent: it ends with it
         )
         parties = runner.party_addresses(config.parties, ports)
         running = runner.launch(
             job,
             parties,
+            forker=self.forker,
             cwd=config.mpc_dir,
             ssl=config.ssl,
             timeout=config.job_timeout,

@@ -111,6 +111,7 @@ class NodeService:
             for r in self.store.with_state("delivered")
             if (r.attestation or "").startswith(("pending", "failed"))
         ]
+        self.forker.pid  # noqa: B018 - started now (its imports), not on the first job
         thread = threading.Thread(target=self.scheduler.run, name="scheduler", daemon=True)
         thread.start()
         self._threads.append(thread)

@@ -298,9 +298,10 @@ def measure(engine: Engine, client: httpx2.Client, n: int, console: Console) -> 
 
 
 @contextmanager
-def serve(engine: Engine, data_dir: Path) -> Iterator[str]:
+def serve(engine: Engine, data_dir: Path, workers: int = 1) -> Iterator[str]:
     """The real API as deployed: ``kraken-market api serve`` in its own process (so the
-    benchmark's client does not share an interpreter with the server); yields its URL."""
+    benchmark's client does not share an interpreter with the server) with ``workers``
+    worker processes; yields its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -309,6 +310,7 @@ def serve(engine: Engine, data_dir: Path) -> Iterator[str]:
         KRAKEN_DATABASE_URL=engine.url.render_as_string(hide_password=False),
         KRAKEN_DATA_DIR=str(data_dir),
         KRAKEN_API_PORT=str(port),
+        KRAKEN_API_WORKERS=str(workers),
         KRAKEN_LOG_LEVEL="WARNING",
     )
     server = subprocess.Popen(
@@ -319,7 +321,7 @@ def serve(engine: Engine, data_dir: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while True:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the API did not start")
@@ -328,10 +330,12 @@ def serve(engine: Engine, data_dir: Path) -> Iterator[str]:
                     break
             except httpx2.HTTPError:
                 time.sleep(0.1)
+        if workers > 1:
+            time.sleep(1.0)  # the first worker answered; the others have imported too
         yield url
     finally:
         server.terminate()
-        server.wait(10)
+        server.wait(20)
 
 
 @contextmanager

@@ -162,6 +162,32 @@ def marketplace(
             "nodes": work, "node_job": whole, "transfer": done - delivered}  # fmt: skip
 
 
+def analytics_product(story: Story, rows: int) -> tuple[dict[str, Any], pd.DataFrame]:
+    """A seller's published analytics product over ``rows`` random rows, and the table."""
+    seller = story.cast.actor("seller")
+    rng = np.random.default_rng(7)
+    table = pd.DataFrame(
+        {"age": rng.integers(18, 90, rows), "heart_rate": np.round(rng.normal(70, 8, rows), 1)}
+    )
+    data = story.work_dir / "rows.csv"
+    table.to_csv(data, index=False)
+    product = seller.api.create_product(
+        {
+            "title": "bench",
+            "description": "bench",
+            "access_mode": "analytics",
+            "schema": SCHEMA,
+            "prices": {"computation": str(DATA)},
+            "policy": {"purposes": ["research"]},
+            "stake": "0",
+        }
+    )
+    manifest = story.share(data, product["id"], SCHEMA, seller.key)
+    product = seller.api.update_product(product["id"], {"storage_links": [manifest]})
+    publish_on_chain(seller.api, seller.ledger, product["id"], wait=30)
+    return product, table
+
+
 def overhead(run: dict[str, float]) -> float:
     return run["total"] - run["chain"] - run["node_job"] - run["transfer"]
 
@@ -184,30 +210,7 @@ def main() -> None:
                 chain_port=int(env["KRAKEN_CHAIN_PORT"]),
             )
             story = Story(settings, platform, Path(tmp) / "out", console)
-            seller = story.cast.actor("seller")
-            rng = np.random.default_rng(7)
-            table = pd.DataFrame(
-                {
-                    "age": rng.integers(18, 90, args.rows),
-                    "heart_rate": np.round(rng.normal(70, 8, args.rows), 1),
-                }
-            )
-            data = story.work_dir / "rows.csv"
-            table.to_csv(data, index=False)
-            product = seller.api.create_product(
-                {
-                    "title": "bench",
-                    "description": "bench",
-                    "access_mode": "analytics",
-                    "schema": SCHEMA,
-                    "prices": {"computation": str(DATA)},
-                    "policy": {"purposes": ["research"]},
-                    "stake": "0",
-                }
-            )
-            manifest = story.share(data, product["id"], SCHEMA, seller.key)
-            product = seller.api.update_product(product["id"], {"storage_links": [manifest]})
-            publish_on_chain(seller.api, seller.ledger, product["id"], wait=30)
+            product, _table = analytics_product(story, args.rows)
             buyer = story.cast.actor("buyer", category="research-institution")
             ensure_grant(buyer.api, buyer.ledger, product["id"], "research")
             endpoints = [n.url for n in sorted(platform.nodes, key=lambda n: n.index)]

@@ -28,26 +28,21 @@ import asyncio
 import json
 import math
 import multiprocessing
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx2
-import numpy as np
-import pandas as pd  # type: ignore[import-untyped]
 from rich.console import Console
 
-from bench.catalog import KINDS, database, http_params, seed
-from bench.e2e import SCHEMA, free_port, start_platform
+from bench.catalog import KINDS, database, http_params, seed, serve
+from bench.e2e import analytics_product, start_platform
 from kraken_market.db.engine import make_engine
 from kraken_market.db.migrate import upgrade
 from kraken_market.identity.keys import DidKey
@@ -75,41 +70,6 @@ def p(values: list[float], q: float) -> float:
 
 
 # -- search ------------------------------------------------------------------------------
-
-
-@contextmanager
-def api(url: str, data_dir: Path, workers: int) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
-    env.update(
-        KRAKEN_DATABASE_URL=url,
-        KRAKEN_DATA_DIR=str(data_dir),
-        KRAKEN_API_PORT=str(port),
-        KRAKEN_API_WORKERS=str(workers),
-        KRAKEN_LOG_LEVEL="WARNING",
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kraken_market", "api", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the API did not start")
-            try:
-                if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.HTTPError:
-                time.sleep(0.1)
-        time.sleep(1.0)  # every worker has imported and connected
-        yield base
-    finally:
-        server.terminate()
-        server.wait(20)
 
 
 async def hammer(base: str, concurrency: int, seconds: float) -> dict[str, Any]:
@@ -152,10 +112,9 @@ def search_part(args: argparse.Namespace, tmp: Path, console: Console) -> dict[s
         engine = make_engine(url)
         upgrade(engine)
         seed(engine, args.products, console, DidKey.generate().did)
-        engine.dispose()
         result: dict[str, Any] = {}
         for workers in (1, 2):
-            with api(url, tmp / f"api-{workers}", workers) as base:
+            with serve(engine, tmp / f"api-{workers}", workers) as base:
                 for concurrency in CONCURRENCY:
                     run = asyncio.run(hammer(base, concurrency, args.seconds))
                     result[f"{workers}w/{concurrency}"] = run
@@ -165,6 +124,7 @@ def search_part(args: argparse.Namespace, tmp: Path, console: Console) -> dict[s
                         f"{run['machine_busy']:.0%} busy"
                         + (f", {run['failed']} failed" if run["failed"] else "")
                     )
+        engine.dispose()
     ratios = [
         result[f"2w/{c}"]["throughput"] / result[f"1w/{c}"]["throughput"] for c in CONCURRENCY
     ]
@@ -213,35 +173,6 @@ class Platform:
         return "ok" if done.returncode == 0 else (done.stdout + done.stderr).strip()[-300:]
 
 
-def analytics_product(platform: Platform, rows: int) -> tuple[dict[str, Any], float]:
-    from kraken_market.story.actors import DATA
-    from kraken_market.trade.publish import publish_on_chain
-
-    story = platform.story
-    seller = story.cast.actor("seller")
-    rng = np.random.default_rng(7)
-    table = pd.DataFrame(
-        {"age": rng.integers(18, 90, rows), "heart_rate": np.round(rng.normal(70, 8, rows), 1)}
-    )
-    data = story.work_dir / "rows.csv"
-    table.to_csv(data, index=False)
-    product = seller.api.create_product(
-        {
-            "title": "load bench",
-            "description": "load bench",
-            "access_mode": "analytics",
-            "schema": SCHEMA,
-            "prices": {"computation": str(DATA)},
-            "policy": {"purposes": ["research"]},
-            "stake": "0",
-        }
-    )
-    manifest = story.share(data, product["id"], SCHEMA, seller.key)
-    product = seller.api.update_product(product["id"], {"storage_links": [manifest]})
-    publish_on_chain(seller.api, seller.ledger, product["id"], wait=30)
-    return product, float(table.age.mean())
-
-
 def buy_mean(platform: Platform, buyer: Any, product: str, folder: Path) -> dict[str, Any]:
     from kraken_market.smpc.functions.spec import ComputationSpec
     from kraken_market.trade.results import compute_via_market
@@ -271,7 +202,8 @@ def compute_part(args: argparse.Namespace, platform: Platform, console: Console)
     from kraken_market.story.actors import DATA
     from kraken_market.trade.buy import ensure_grant
 
-    product, expected = analytics_product(platform, args.rows)
+    product, table = analytics_product(platform.story, args.rows)
+    expected = float(table.age.mean())
     counts = [int(k) for k in args.buyers.split(",")]
     buyers = []
     for i in range(max(counts)):

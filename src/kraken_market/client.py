@@ -52,6 +52,16 @@ def retry_after(response: httpx2.Response) -> float | None:
     return seconds if 0 <= seconds <= MAX_WAIT else None
 
 
+def error_fields(response: httpx2.Response) -> tuple[str, str, Any]:
+    """(code, message, details) of an error answer of the API or a node
+    (``{"code", "message", "details"}``); ``http_error`` when it is not one."""
+    try:
+        body = response.json()
+        return str(body["code"]), str(body["message"]), body.get("details")
+    except (ValueError, KeyError, TypeError):
+        return "http_error", response.text[:200], None
+
+
 class MarketClient:
     def __init__(self, http: httpx2.Client) -> None:
         self.http = http
@@ -81,12 +91,7 @@ class MarketClient:
             time.sleep(wait)  # the API pushed back (429/503 with Retry-After): wait, retry
         if response.is_success:
             return response.json() if response.content else None
-        try:
-            body = response.json()
-            code, message, details = body["code"], body["message"], body.get("details")
-        except (ValueError, KeyError, TypeError):
-            code, message, details = "http_error", response.text[:200], None
-        raise ApiError(response.status_code, code, message, details)
+        raise ApiError(response.status_code, *error_fields(response))
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
         try:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
 
-from kraken_market.client import PUSHBACK_RETRIES, retry_after
+from kraken_market.client import PUSHBACK_RETRIES, error_fields, retry_after
 from kraken_market.errors import KrakenError, ServiceUnavailable
 from kraken_market.ledger.client import Ledger
 from kraken_market.smpc import job_auth
@@ -126,11 +126,7 @@ class AnalyticsClient:
                 break
             time.sleep(wait)  # the node pushed back (503 node_busy, Retry-After): wait, retry
         if response.status_code >= 400:
-            try:
-                body = response.json()
-                code, message = str(body["code"]), str(body["message"])
-            except (ValueError, KeyError, TypeError):
-                code, message = "http_error", response.text[:200]
+            code, message, _ = error_fields(response)
             raise NodeError(node, response.status_code, code, message)
         return response
 

@@ -24,7 +24,7 @@ import httpx2
 
 from kraken_market.access.stream import errors as stream_errors
 from kraken_market.access.stream.transport import StreamPosition
-from kraken_market.client import ApiError, ApiUnreachable, retry_after
+from kraken_market.client import ApiError, ApiUnreachable, error_fields, retry_after
 from kraken_market.errors import KrakenError
 
 HEARTBEAT_GRACE = 60.0
@@ -153,11 +153,7 @@ class RelayTransport:
 
 
 def _raise(response: httpx2.Response) -> NoReturn:
-    try:
-        body = response.json()
-        code, message, details = body["code"], body["message"], body.get("details")
-    except (ValueError, KeyError, TypeError):
-        code, message, details = "http_error", response.text[:200], None
+    code, message, details = error_fields(response)
     known = _KNOWN.get(code)
     if known is not None:
         raise known(message, details=details)

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx2
 
+from kraken_market.client import error_fields
 from kraken_market.errors import Forbidden, KrakenError, ServiceUnavailable, Unauthenticated
 
 SIGNATURE_HEADER = "X-Kraken-Node-Signature"
@@ -188,11 +189,7 @@ class Peers:
             self.forget(peer)
             raise PeerUnavailable(f"node {peer.index} at {peer.endpoint} does not answer") from exc
         if response.status_code >= 400:
-            try:
-                error = response.json()
-                code, message = str(error["code"]), str(error["message"])
-            except (ValueError, KeyError, TypeError):
-                code, message = "http_error", response.text[:200]
+            code, message, _ = error_fields(response)
             raise PeerRefused(peer.index, response.status_code, code, message)
         answer: dict[str, Any] = response.json()
         return answer

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sys
 import threading
 import time
@@ -41,6 +40,7 @@ from kraken_market.smpc.functions.plan import Plan, plan
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair, NodePublicKey
 from kraken_market.smpc.manifest import check_share_file, verify_manifest
+from kraken_market.smpc.node.ports import can_listen
 from kraken_market.smpc.results import ResultHeader, commitment, seal_result
 from kraken_market.smpc.share_format import parse
 from kraken_market.smpc.storage import open_storage
@@ -197,27 +197,16 @@ def _exit_with_node(out: Path, node: int) -> None:
 
 
 def _wait_for_port(job: WorkerJob, arguments: list[str], seconds: float = 10.0) -> None:
-    """Wait until this party's MPC port can be listened on. After a node restarts, the
-    same job (same request id, same ports) may run again while a socket of the failed
-    run still holds the port for a moment; MPyC would fail at once instead."""
+    """Wait until this party's MPC port can be listened on. The node checked it free
+    when it leased it (``smpc.node.ports``), but a socket of a run that just ended may
+    still hold it for a moment; MPyC would fail at once instead."""
     parties = [arguments[i + 1] for i, arg in enumerate(arguments[:-1]) if arg == "-P"]
     if len(parties) <= job.node_index:
         return
     port = int(parties[job.node_index].rpartition(":")[2])
     deadline = time.monotonic() + seconds
-    while True:
-        try:
-            for family, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):  # noqa: S104 - as MPyC will
-                with socket.socket(family, socket.SOCK_STREAM) as probe:
-                    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                    if family == socket.AF_INET6:
-                        probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-                    probe.bind((host, port))
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                return  # MPyC reports it
-            time.sleep(0.2)
+    while not can_listen(port) and time.monotonic() < deadline:
+        time.sleep(0.2)  # past the deadline MPyC reports it
 
 
 def main() -> None:

@@ -34,6 +34,11 @@ def test_children_start_together_report_their_exit_and_can_be_killed(tmp_path: P
         for i, child in enumerate(children):
             assert child.wait(30) == 1  # no such job file: the worker says so and exits
             assert "missing.json" in (tmp_path / f"{i}.log").read_text()
+        # A log that cannot be opened fails that process only, and says why on stderr.
+        lost = server.launch(["job.json"], cwd=tmp_path, log=tmp_path / "no" / "such.log")
+        assert lost.wait(30) == 1
+        again = server.launch([str(tmp_path / "x.json")], cwd=tmp_path, log=tmp_path / "x.log")
+        assert again.wait(30) == 1 and "x.json" in (tmp_path / "x.log").read_text()
         # A worker that waits (its job file is a pipe nobody writes) is killed on demand.
         fifo = tmp_path / "job.fifo"
         os.mkfifo(fifo)

@@ -78,8 +78,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status >= 500 and not isinstance(exc, Overloaded):  # pushback is no failure
             log.error("request_failed", code=exc.code, path=request.url.path)
         response = error_response(exc.status, exc.code, exc.message, exc.details)
-        if exc.status == 401:  # RFC 6750: say which scheme to use
-            response.headers["WWW-Authenticate"] = "Bearer"
+        if exc.status == 401:  # RFC 9110 §11.6.1 (RFC 6750 for Bearer): the scheme to use
+            response.headers["WWW-Authenticate"] = getattr(exc, "scheme", "Bearer")
         if isinstance(exc, TooManyRequests | Overloaded):  # RFC 9110 §10.2.3
             response.headers["Retry-After"] = str(math.ceil(exc.retry_after))
         return response

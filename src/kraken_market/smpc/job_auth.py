@@ -30,6 +30,7 @@ MAX_SKEW = 300
 
 class BuyerSignatureRequired(Unauthenticated):
     code = "buyer_signature_required"
+    scheme = "KrakenBuyerSignature"
 
 
 class NotJobBuyer(Forbidden):

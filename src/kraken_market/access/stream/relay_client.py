@@ -24,13 +24,21 @@ import httpx2
 
 from kraken_market.access.stream import errors as stream_errors
 from kraken_market.access.stream.transport import StreamPosition
-from kraken_market.client import ApiError, ApiUnreachable, error_fields, retry_after
+from kraken_market.client import (
+    PUSHBACK_RETRIES,
+    ApiError,
+    ApiUnreachable,
+    error_fields,
+    retry_after,
+)
 from kraken_market.errors import KrakenError
 
 HEARTBEAT_GRACE = 60.0
 """Seconds without a byte after which an event stream counts as lost (the relay sends a
 keep-alive comment every 15 s)."""
 MAX_EVENT = 8 * 1024 * 1024
+RECONNECTS = 5
+"""Times in a row a dropped event stream is reconnected before the reader is told."""
 _KNOWN: dict[str, type[KrakenError]] = {
     cls.code: cls
     for cls in (getattr(stream_errors, name) for name in stream_errors.__all__)
@@ -61,12 +69,17 @@ class RelayTransport:
         return f"/api/v1/streams/0x{item.hex()}"
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            response = await self.http.request(method, path, **kwargs)
-        except httpx2.HTTPError as exc:
-            raise ApiUnreachable(
-                f"cannot reach the relay at {self.http.base_url} ({type(exc).__name__})"
-            ) from exc
+        for _attempt in range(PUSHBACK_RETRIES):
+            try:
+                response = await self.http.request(method, path, **kwargs)
+            except httpx2.HTTPError as exc:
+                raise ApiUnreachable(
+                    f"cannot reach the relay at {self.http.base_url} ({type(exc).__name__})"
+                ) from exc
+            wait = retry_after(response)
+            if wait is None:
+                break
+            await asyncio.sleep(wait)  # the relay pushed back: as told
         if response.is_success:
             return response.json()
         _raise(response)
@@ -119,6 +132,7 @@ class RelayTransport:
         """The stream's event stream, reconnected after the last id whenever it ends."""
         path = self._path(item) + "/events"
         timeout = httpx2.Timeout(10.0, read=HEARTBEAT_GRACE)  # the server beats every 15 s
+        dropped = 0
         while True:
             try:
                 async with self.http.sse(
@@ -143,10 +157,15 @@ class RelayTransport:
                             yield base64.b64decode(event.data)
                             params["after"] = int(event.id)
                             params.pop("since", None)  # the cursor says it all now
-            except httpx2.HTTPError as exc:
-                raise ApiUnreachable(
-                    f"cannot reach the relay at {self.http.base_url} ({type(exc).__name__})"
-                ) from exc
+            except httpx2.HTTPError as exc:  # a restarted worker: again, after the last id
+                dropped += 1
+                if dropped > RECONNECTS:
+                    raise ApiUnreachable(
+                        f"cannot reach the relay at {self.http.base_url} ({type(exc).__name__})"
+                    ) from exc
+                await asyncio.sleep(min(2.0 * dropped, 10.0))
+                continue
+            dropped = 0
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -94,12 +94,13 @@ class StreamTails:
             self.refresh(tail, product_id)
         elif _due(tail) or tail.lock.locked():  # a read is due, or under way
             return None
-        if tail.base is None or after < tail.base:
+        window = list(tail.frames)  # first: a refresh may drop old frames meanwhile,
+        if tail.base is None or after < tail.base:  # and raises base before it drops any
             return None
         cutoff = now - timedelta(seconds=self.retention.seconds)
         kept = tail.newest - self.retention.messages  # as StreamRelay prunes
         rows = []
-        for item in list(tail.frames):
+        for item in window:
             if item.seq <= after or item.seq <= kept or item.stored_at < cutoff:
                 continue
             if since_ms is not None and item.sent_at_ms < since_ms:

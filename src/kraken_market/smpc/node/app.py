@@ -10,7 +10,8 @@
     POST /jobs/{request_id}/prepare   lease this node's MPC port for the job -> {"port"}
     POST /jobs/{request_id}/start     {"ports": [...]}: run it with every node's port
     POST /jobs/{request_id}/release   give the port back (the job waits again)
-                                      (these three from another registered node only,
+    POST /jobs/{request_id}/abandon   drop the job if the chain refuses it now
+                                      (these four from another registered node only,
                                       signed: ``smpc.node.peers``; ``smpc.node.schedule``)
     POST /keys, POST /keys/release    key custody (``kraken_market.access.node_routes``)
 
@@ -107,12 +108,19 @@ def create_app(service: NodeService, *, manage: bool = True) -> FastAPI:
         service.release(request_id)
         return {"state": service.status(request_id).state}
 
+    @app.post("/jobs/{request_id}/abandon")
+    def abandon(request_id: str, request: Request, _: EmptyBody | None = None) -> dict[str, str]:
+        _node_only(request, "abandon", request_id)
+        service.abandon(request_id)
+        return {"state": service.status(request_id).state}
+
     def _node_only(request: Request, action: str, request_id: str, extra: str = "") -> None:
         own = service.chain.account
         service.peers.verify(
             request.headers.get(peers.SIGNATURE_HEADER),
             request.headers.get(peers.TIME_HEADER),
-            lambda at: peers.statement(action, request_id, own, at, extra),
+            request.headers.get(peers.NONCE_HEADER),
+            lambda at, nonce: peers.statement(action, request_id, own, at, nonce, extra),
         )
 
     @app.get("/jobs/{request_id}/result")

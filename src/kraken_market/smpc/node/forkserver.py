@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
+START_TIMEOUT = 30.0
+"""Seconds the server may take to fork a process before the job fails."""
 PRELOAD = (
     "numpy",
     "kraken_market.smpc.node.worker",
@@ -61,15 +64,20 @@ PRELOAD = (
 # -- in the server process ---------------------------------------------------------------
 
 
-def _child(request: dict[str, Any]) -> None:
+def _child(request: dict[str, Any], protocol: int) -> None:
     """In the forked child: become the job's worker (never returns)."""
     code = 1
     try:
-        os.chdir(request["cwd"])
-        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(protocol)  # the server's answers are not this process's to write
+        try:
+            log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as exc:  # said on stderr, which is the node's log
+            os.write(2, f"cannot open the MPC process's log: {exc}\n".encode())
+            os._exit(1)
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.close(log)
+        os.chdir(request["cwd"])
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
@@ -89,10 +97,15 @@ def _child(request: dict[str, Any]) -> None:
 def serve() -> None:
     import importlib
 
+    # The answers go to a private copy of the pipe; whatever else writes to stdout (a
+    # library's log line) lands on stderr, the node's log, and never in the protocol.
+    protocol = os.dup(1)
+    os.dup2(2, 1)
+    out = os.fdopen(protocol, "w")
+    sys.argv = [sys.argv[0], "--no-log"]  # MPyC configures logging from argv on import
     for name in PRELOAD:
         importlib.import_module(name)
     assert "mpyc.runtime" not in sys.modules  # it would hold this server's argv
-    out = sys.stdout
     children: set[int] = set()
 
     def say(message: dict[str, Any]) -> None:
@@ -114,7 +127,7 @@ def serve() -> None:
                 line, pending = pending.split(b"\n", 1)
                 pid = os.fork()
                 if pid == 0:
-                    _child(json.loads(line))
+                    _child(json.loads(line), protocol)
                 children.add(pid)
                 say({"started": pid})
         while children:
@@ -194,7 +207,10 @@ class ForkServer:
     def _read(self, process: subprocess.Popen[bytes]) -> None:
         assert process.stdout is not None
         for line in process.stdout:
-            message = json.loads(line)
+            try:
+                message = json.loads(line)
+            except ValueError:  # not an answer: never expected, never fatal
+                continue
             if "started" in message:
                 with self._started_ready:
                     self._started.append(int(message["started"]))
@@ -208,7 +224,9 @@ class ForkServer:
                 if child is not None:
                     child.ended(code)
         process.stdout.close()
-        with self._started_ready:  # the server ended
+        if process is self._process:  # it ended: so did its children (they watch it)
+            self._end_all()
+        with self._started_ready:
             self._started_ready.notify_all()
 
     def launch(self, argv: Sequence[str], *, cwd: Path, log: Path) -> Forked:
@@ -219,10 +237,11 @@ class ForkServer:
             request = {"argv": ["worker", *argv], "cwd": str(cwd), "log": str(log)}
             process.stdin.write((json.dumps(request) + "\n").encode())
             process.stdin.flush()
+            deadline = time.monotonic() + START_TIMEOUT
             with self._started_ready:
                 while not self._started:
-                    if process.poll() is not None:
-                        raise RuntimeError("the node's fork server ended")
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("the node's fork server did not start the process")
                     self._started_ready.wait(1.0)
                 pid = self._started.pop(0)
                 child = Forked(self, pid)

@@ -7,15 +7,17 @@ if the account it names is the one registered for that endpoint.
 
 Every call is signed by the calling node's ledger account: an EIP-191
 ``personal_sign`` statement naming the action, the job, the receiving node's
-account, the time, and for a start the ports (so a signature cannot start a
-job at other ports or at another node). The receiver recovers the signer and
-acts only for a node registered on chain (``verify``). Runs in the compute node.
+account, the time, a random nonce, and for a start the ports (so a signature
+cannot start a job at other ports or at another node). The receiver recovers the signer,
+acts only for a node registered on chain (``verify``), and acts on each
+signature once (a replayed call is refused). Runs in the compute node.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -29,13 +31,18 @@ from kraken_market.errors import Forbidden, KrakenError, ServiceUnavailable, Una
 
 SIGNATURE_HEADER = "X-Kraken-Node-Signature"
 TIME_HEADER = "X-Kraken-Signed-At"
+NONCE_HEADER = "X-Kraken-Nonce"
 MAX_SKEW = 60
 REFRESH = 30.0
 """Seconds the registered nodes are reused before the chain is read again."""
+FRESH_EVERY = 5.0
+"""Seconds between chain reads for a signer not yet known (so strangers cannot make a
+node read the chain at every request)."""
 
 
 class NodeSignatureRequired(Unauthenticated):
     code = "node_signature_required"
+    scheme = "KrakenNodeSignature"
 
 
 class NotANode(Forbidden):
@@ -56,11 +63,13 @@ class PeerRefused(KrakenError):
         self.node, self.status_code, self.peer_code = node, status, code
 
 
-def statement(action: str, request_id: str, to_account: str, at: int, extra: str = "") -> str:
+def statement(
+    action: str, request_id: str, to_account: str, at: int, nonce: str, extra: str = ""
+) -> str:
     tail = f" {extra}" if extra else ""
     return (
         f"Kraken Market: node {action} job {request_id.lower()} at node "
-        f"{to_account.lower()} ({at}){tail}"
+        f"{to_account.lower()} ({at}, {nonce}){tail}"
     )
 
 
@@ -96,6 +105,8 @@ class Peers:
         self._accounts: tuple[float, set[str]] = (0.0, set())
         self._by_index: dict[int, Peer] = {}
         self._nodes: tuple[float, list[tuple[str, str]]] = (0.0, [])
+        self._fresh_read = 0.0
+        self._seen: dict[str, float] = {}  # signatures acted on, within their lifetime
 
     # -- who is a node ------------------------------------------------------------------
 
@@ -108,28 +119,48 @@ class Peers:
             return known
 
     def verify(
-        self, signature: str | None, signed_at: str | None, text_of: Callable[[int], str]
+        self,
+        signature: str | None,
+        signed_at: str | None,
+        nonce: str | None,
+        text_of: Callable[[int, str], str],
     ) -> str:
-        """The registered node that signed ``text_of(signed_at)`` (refused otherwise)."""
+        """The registered node that signed ``text_of(signed_at, nonce)``, once (refused
+        otherwise)."""
         from eth_account import Account
         from eth_account.messages import encode_defunct
 
-        if not signature or not signed_at or not re.fullmatch(r"[0-9]{1,12}", signed_at):
+        if (
+            not signature
+            or not signed_at
+            or not re.fullmatch(r"[0-9]{1,12}", signed_at)
+            or not nonce
+            or not re.fullmatch(r"[0-9a-f]{16,64}", nonce)
+        ):
             raise NodeSignatureRequired("only a registered compute node may call this")
         at = int(signed_at)
         if abs(time.time() - at) > MAX_SKEW:
             raise NodeSignatureRequired(f"the node signature is older than {MAX_SKEW} s")
         try:
             signer = str(
-                Account.recover_message(encode_defunct(text=text_of(at)), signature=signature)
+                Account.recover_message(
+                    encode_defunct(text=text_of(at, nonce)), signature=signature
+                )
             )
         except Exception as exc:  # eth-account raises several types for malformed signatures
             raise NodeSignatureRequired("the node signature is malformed") from exc
-        if signer.lower() == self.own_account or (
-            signer.lower() not in self.accounts()
-            and signer.lower() not in self.accounts(fresh=True)
-        ):
+        known = signer.lower() in self.accounts()
+        if not known and time.monotonic() - self._fresh_read > FRESH_EVERY:
+            self._fresh_read = time.monotonic()  # a node registered a moment ago
+            known = signer.lower() in self.accounts(fresh=True)
+        if signer.lower() == self.own_account or not known:
             raise NotANode(f"{signer} is not another compute node registered on chain")
+        with self._lock:  # each signed call acts once: a replay is refused
+            now = time.monotonic()
+            self._seen = {s: t for s, t in self._seen.items() if now - t < 2 * MAX_SKEW}
+            if signature.lower() in self._seen:
+                raise NodeSignatureRequired("this node signature was used already")
+            self._seen[signature.lower()] = now
         return signer
 
     # -- calling them -------------------------------------------------------------------
@@ -177,10 +208,10 @@ class Peers:
         self, peer: Peer, action: str, request_id: str, body: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """POST ``/jobs/{id}/{action}`` at ``peer``, signed; its JSON answer."""
-        at = int(time.time())
+        at, nonce = int(time.time()), secrets.token_hex(8)
         extra = ports_text(body["ports"]) if body and "ports" in body else ""
-        signature = self._sign(statement(action, request_id, peer.account, at, extra))
-        headers = {SIGNATURE_HEADER: signature, TIME_HEADER: str(at)}
+        signature = self._sign(statement(action, request_id, peer.account, at, nonce, extra))
+        headers = {SIGNATURE_HEADER: signature, TIME_HEADER: str(at), NONCE_HEADER: nonce}
         try:
             response = self.http.post(
                 f"{peer.endpoint}/jobs/{request_id}/{action}", json=body or {}, headers=headers

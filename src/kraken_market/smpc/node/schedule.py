@@ -8,7 +8,8 @@ blocking; under load, jobs failed with ``peer_unreachable``). Here node 0 (the
 
 1. it takes the first queued job it is not waiting on, while it runs fewer than
    ``max_concurrent_jobs``; it re-checks the payment on chain (a job whose
-   payment was reclaimed fails at once);
+   payment was reclaimed fails at once, and the lead tells the others to drop it
+   too; a chain that does not answer only delays the job);
 2. *prepare*: it leases its own MPC port and asks every other node to lease
    one (``POST /jobs/{id}/prepare``, signed: ``smpc.node.peers``); a node
    that does not have the job yet, is at its own limit or does not answer
@@ -17,8 +18,8 @@ blocking; under load, jobs failed with ``peer_unreachable``). Here node 0 (the
 3. *start*: it sends every node the full list of ports
    (``POST /jobs/{id}/start``) and starts its own MPC process.
 
-Each node checks the chain again before it starts, and gives back a lease that
-no start followed within ``START_TTL`` seconds (the lead died). Every job waits
+Each node checks the chain again before its MPC process starts, and gives back
+a lease that no start followed within ``START_TTL`` seconds (the lead died). Every job waits
 only for running jobs, never for a peer, so a job's place in the lead's queue
 and the lead's recent job durations give the buyer an honest estimate
 (``queue`` in the lead's job status). Runs in the compute node (node 0's
@@ -32,7 +33,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from kraken_market.errors import KrakenError
+from kraken_market.errors import KrakenError, ServiceUnavailable
 from kraken_market.logs import get_logger
 from kraken_market.smpc.node.peers import PeerRefused, PeerUnavailable
 
@@ -46,9 +47,9 @@ START_TTL = 20.0
 FIRST_PAUSE, LONGEST_PAUSE = 0.5, 5.0
 TICK = 0.5
 DEFAULT_DURATION = 10.0
+"""Seconds a job is assumed to take before this node has run any."""
 FINISHING = "to finish a running job"
 """Why a job waits when a peer is at its limit: the job keeps its turn (no pause)."""
-"""Seconds a job is assumed to take before this node has run any."""
 
 
 class LeadScheduler:
@@ -142,8 +143,11 @@ class LeadScheduler:
         service = self.service
         try:
             service.check_paid(rid)
-        except KrakenError as exc:
+        except ServiceUnavailable as exc:  # the chain does not answer: not the job's fault
+            return f"the chain to answer ({exc.code})"
+        except KrakenError as exc:  # the chain refuses it (reclaimed, expired, ...)
             service.fail(rid, exc.code, exc.message)
+            self._abandon(rid)
             return None
         peers = service.peers.others()
         missing = set(range(service.config.m)) - {p.index for p in peers} - {service.config.index}
@@ -176,6 +180,15 @@ class LeadScheduler:
                 log.warning("start_not_delivered", request_id=rid, node=peer.index, error=str(exc))
         service.start(rid, order)
         return None
+
+    def _abandon(self, rid: str) -> None:
+        """Tell the other nodes the chain refused the job, so that it does not wait in
+        their queues until its deadline (each checks the chain itself before it fails it)."""
+        for peer in self.service.peers.others():
+            try:
+                self.service.peers.call(peer, "abandon", rid)
+            except (PeerUnavailable, PeerRefused) as exc:  # its stale check catches it later
+                log.warning("abandon_not_delivered", node=peer.index, error=str(exc))
 
 
 def _why(exc: PeerUnavailable | PeerRefused) -> str:

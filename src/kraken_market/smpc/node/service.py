@@ -7,7 +7,8 @@ so a refusal is immediate and nothing is fetched; a node with
 instead. Accepted jobs wait until the lead node starts them on every node at
 once (``schedule``): ``prepare`` leases this node's MPC port (``ports``),
 ``start`` runs the job's MPC process (``runner``) on one thread, at most
-``max_concurrent_jobs`` at a time. After a delivery the node attests the result
+``max_concurrent_jobs`` at a time (one more at the other nodes: a process may
+end there a moment after the lead's). After a delivery the node attests the result
 commitment on chain. Every state change is in the job store first; on start,
 queued jobs are resumed, prepared ones go back to the queue, jobs that were
 running fail with ``node_restarted`` (their peers have moved on; submit again)
@@ -25,7 +26,7 @@ from typing import Any
 import httpx2
 
 from kraken_market.access.custody import KeyCustody
-from kraken_market.errors import Conflict, KrakenError, Overloaded
+from kraken_market.errors import Conflict, KrakenError, Overloaded, ServiceUnavailable
 from kraken_market.smpc import job_auth
 from kraken_market.smpc.config import NodeConfig
 from kraken_market.smpc.errors import ManifestMismatch
@@ -233,10 +234,26 @@ class NodeService:
             self.store.update(record.request_id, state="starting", port=port)
             return port
 
-    def release(self, request_id: str) -> None:
-        """Give the port back: the job waits in the queue again."""
+    def abandon(self, request_id: str) -> None:
+        """Fail a waiting job if the chain refuses it now (asked by the lead, or a job
+        that waited long); a chain that does not answer leaves it waiting."""
+        try:
+            self.check_paid(request_id)
+        except ServiceUnavailable:
+            return
+        except KrakenError as exc:
+            with self._jobs_lock:
+                record = self.store.find(request_id)
+                if record is not None and record.state in ("queued", "starting"):
+                    self.fail(request_id, exc.code, exc.message)
+
+    def release(self, request_id: str, *, older_than: float | None = None) -> None:
+        """Give the port back: the job waits in the queue again (``older_than``: only
+        if it was prepared before that time, not prepared again meanwhile)."""
         with self._jobs_lock:
             record = self.store.find(request_id)
+            if older_than is not None and record is not None and record.updated > older_than:
+                return
             if record is not None and record.state == "starting":
                 self.store.update(record.request_id, state="queued", port=None)
             if record is None or record.state != "running":
@@ -249,16 +266,13 @@ class NodeService:
         now = time.time()
         for record in self.store.with_state("starting"):
             if now - record.updated > ttl:
-                self.release(record.request_id)
+                self.release(record.request_id, older_than=now - ttl)
         if time.monotonic() - self._stale_check < STALE_CHECK:
             return
         self._stale_check = time.monotonic()
         for record in self.store.with_state("queued"):
             if now - record.created > STALE_CHECK:
-                try:
-                    self.check_paid(record.request_id)
-                except KrakenError as exc:
-                    self.fail(record.request_id, exc.code, exc.message)
+                self.abandon(record.request_id)
 
     def start(self, request_id: str, ports: list[int]) -> JobRecord:
         """Run the prepared job with every node's port (from the lead)."""

@@ -11,6 +11,7 @@ again, a few times, before it gives up with that answer.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -275,6 +276,23 @@ class MarketClient:
     def submit_computation(self, job: dict[str, Any]) -> dict[str, Any]:
         """Leave a computation with the backend; forwarded to the nodes once paid."""
         result: dict[str, Any] = self._call("POST", "/api/v1/computations", json=job)
+        return result
+
+    def quote_computation(
+        self,
+        computation: dict[str, Any],
+        products: Sequence[str],
+        purpose: str,
+        union: str | None = None,
+    ) -> dict[str, Any]:
+        """What the computation would cost and what would make it fail, before paying."""
+        body = {
+            "computation": computation,
+            "products": list(products),
+            "purpose": purpose,
+            "union": union,
+        }
+        result: dict[str, Any] = self._call("POST", "/api/v1/computations/quote", json=body)
         return result
 
     def computation(self, request_id: str) -> dict[str, Any]:

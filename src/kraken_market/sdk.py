@@ -86,6 +86,30 @@ class Marketplace:
         items: list[dict[str, Any]] = self.api.search_products(q=q, **filters)["items"]
         return items
 
+    def quote(
+        self,
+        function: str,
+        products: Sequence[str],
+        *,
+        columns: Sequence[str] = (),
+        params: dict[str, Any] | None = None,
+        filter: dict[str, Any] | None = None,
+        min_cohort: int = 10,
+        purpose: str = "research",
+        union: str | None = None,
+    ) -> dict[str, Any]:
+        """What :meth:`compute` with these arguments would cost (``price``, DATA base
+        units) and what would make it fail (``problems``) or be suppressed
+        (``warnings``); ``payable`` when nothing would. Nothing is paid."""
+        computation = {
+            "function": function,
+            "columns": list(columns),
+            "params": params or {},
+            "filter": filter,
+            "min_cohort": min_cohort,
+        }
+        return self.api.quote_computation(computation, [] if union else products, purpose, union)
+
     def compute(
         self,
         function: str,
@@ -103,8 +127,9 @@ class Marketplace:
         """Buy ``function`` over ``products`` and return its result (None: fewer rows
         than ``min_cohort`` matched, and nothing else is revealed). With ``union`` (a
         Data Union's id) it runs over all the union's members, bought as one item:
-        pass ``products=[]``. Pass the same ``request_id`` to resume after an
-        interruption: nothing is paid twice."""
+        pass ``products=[]``. It is quoted first (:meth:`quote`): when the quote names a
+        problem, nothing is paid (``QuoteRefused``). Pass the same ``request_id`` to
+        resume after an interruption: nothing is paid twice."""
         from kraken_market.smpc.functions.spec import ComputationSpec
         from kraken_market.trade.results import compute_via_market
 

@@ -39,6 +39,14 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; default: SQLite file kraken.db in data_dir (WAL mode).",
     )
+    storage: str | None = Field(
+        default=None,
+        description=(
+            "Where the platform keeps encrypted objects (share sets, data files) that the "
+            "compute nodes read: a directory or s3://bucket[/prefix]; default: storage in "
+            "data_dir."
+        ),
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8700, ge=1, le=65535)
     api_url: str | None = Field(
@@ -244,6 +252,11 @@ class Settings(BaseSettings):
         if self.resolved_database_url.startswith("sqlite"):
             return 1
         return max(1, len(os.sched_getaffinity(0)))
+
+    @property
+    def resolved_storage(self) -> str:
+        """The platform's object storage location (``smpc.storage.open_storage``)."""
+        return self.storage or str((self.data_dir / "storage").resolve())
 
     @property
     def resolved_api_url(self) -> str:

@@ -50,6 +50,9 @@ class RecordingForwarder:
     def busy(self) -> tuple[str, float] | None:
         return self.full.pop(0) if self.full else None
 
+    def nodes(self) -> list[dict[str, Any]]:
+        return []  # no node describes itself: the quote checks no share set against one
+
 
 class Arbiter:
     def __init__(self, ledger: Ledger) -> None:

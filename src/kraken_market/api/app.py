@@ -27,6 +27,7 @@ from kraken_market.identity.platform import IdentityPlatform
 from kraken_market.identity.routes import router as identity_router
 from kraken_market.logs import get_logger
 from kraken_market.settings import Settings
+from kraken_market.smpc.storage import open_storage
 from kraken_market.trade.claims import Arbiter
 from kraken_market.trade.computations import Forwarder
 from kraken_market.trade.forwarder import NodeForwarder, nodes_from_chain
@@ -85,6 +86,7 @@ def create_app(
     app.state.arbiter = arbiter or arbiter_from_settings(settings)
     app.state.forwarder = forwarder or NodeForwarder(nodes_from_chain(settings))
     app.state.views = ViewCounter(engine)
+    app.state.storage = open_storage(settings.resolved_storage)
     install_error_handlers(app)
     app.state.write_limits = RateLimiter(settings.write_rate, settings.write_burst)
     app.state.address_limits = RateLimiter(

@@ -19,6 +19,7 @@ from kraken_market.cli.common import JsonOption, err, fails_cleanly, out, print_
 from kraken_market.smpc.keys import NodePublicKey
 from kraken_market.smpc.owner import share_file
 from kraken_market.smpc.storage import LocalDirectory, open_storage
+from kraken_market.trade.quote import DEFAULT_COHORT_FLOOR
 
 app = typer.Typer(
     help=(
@@ -173,6 +174,13 @@ def share(
             t=t,
         )
     manifest = signed.manifest
+    if manifest.rows < DEFAULT_COHORT_FLOOR:
+        err.print(
+            f"[yellow]warning[/yellow]: {data.name} has {manifest.rows} rows, fewer than the "
+            f"smallest minimum cohort the compute nodes accept ({DEFAULT_COHORT_FLOOR}): every "
+            "computation over this product alone would be suppressed, so buyers are told so "
+            "before they pay (only a Data Union with other products can use it)"
+        )
     manifest_name = manifest.files[0].name.rsplit("/", 1)[0] + "/manifest.jws"
     manifest_path = (
         str(storage.root / manifest_name)

@@ -194,6 +194,54 @@ def _read_spec(path: Path) -> dict[str, Any]:
     return data
 
 
+def _items(product: list[str] | None, union: str | None) -> None:
+    if bool(product) == bool(union):
+        raise InvalidRequest("give the products (--product, repeatable) or one --union")
+    for item in [*(product or []), *([union] if union else [])]:
+        product_key(item)
+
+
+def _show_quote(quote: dict[str, Any]) -> None:
+    """The quote in words: what is bought, its rows, the price; problems and warnings."""
+    price = "unknown" if quote["price"] is None else f"{format_amount(int(quote['price']))} DATA"
+    rows = "unknown" if quote["rows"] is None else str(quote["rows"])
+    err.print(
+        f"quote: {quote['function']} over {len(quote['products'])} product(s), {rows} rows "
+        f"(minimum cohort {quote['min_cohort']}), {price}"
+    )
+    for problem in quote["problems"]:
+        err.print(f"  [red]will fail[/red] [{problem['code']}]: {problem['message']}")
+    for warning in quote["warnings"]:
+        err.print(f"  [yellow]warning[/yellow] [{warning['code']}]: {warning['message']}")
+
+
+@app.command()
+@fails_cleanly
+def quote(
+    spec: Annotated[Path, typer.Option(help='The computation: JSON {"function": "mean@1", ...}')],
+    product: Annotated[
+        list[str] | None, typer.Option("--product", help="Product id (repeat for several)")
+    ] = None,
+    union: Annotated[
+        str | None, typer.Option(help="A Data Union's id: compute over all its members")
+    ] = None,
+    purpose: Purpose = "research",
+    as_json: JsonOption = False,
+) -> None:
+    """What a computation would cost and what would make it fail, without paying:
+    the function against the catalogue and the products' schemas, each share set,
+    your eligibility and the minimum cohort. Exits 1 when the job would fail."""
+    _items(product, union)
+    with client() as api:
+        answer = api.quote_computation(_read_spec(spec), product or [], purpose, union)
+    if as_json:
+        print_json(answer)
+    else:
+        _show_quote(answer)
+    if not answer["payable"]:
+        raise typer.Exit(1)
+
+
 @app.command()
 @fails_cleanly
 def compute(
@@ -213,17 +261,16 @@ def compute(
     dev_account: DevAccountOption = None,
     key_file: KeyFileOption = None,
 ) -> None:
-    """Buy a computation over analytics products and write its result as CSV. The job
-    goes to the marketplace, your payment to the chain; the nodes compute once they
-    see it paid, and only you can open the result."""
+    """Buy a computation over analytics products and write its result as CSV. The
+    marketplace quotes it first (nothing is paid when the quote finds a problem: see
+    'trade quote'); the job goes to the marketplace, your payment (at most the quoted
+    price) to the chain; the nodes compute once they see it paid, and only you can
+    open the result."""
     from kraken_market.smpc.functions.spec import ComputationSpec
     from kraken_market.trade.results import compute_via_market
 
     computation = ComputationSpec.model_validate(_read_spec(spec))
-    if bool(product) == bool(union):
-        raise InvalidRequest("give the products (--product, repeatable) or one --union")
-    for item in [*(product or []), *([union] if union else [])]:
-        product_key(item)
+    _items(product, union)
     rid = request_id or "0x" + secrets.token_hex(32)
     err.print(f"request {rid} (to resume: --request-id {rid})")
     folder = settings().data_dir / "analytics"
@@ -239,6 +286,7 @@ def compute(
             folder,
             items=[union] if union else None,
             timeout=timeout,
+            on_quote=_show_quote,
         )
     if outcome.table is None:
         err.print(

@@ -91,9 +91,11 @@ def pay_computation(
     items: Sequence[str],
     purpose: str,
     result_key: NodePublicKey,
+    max_amount: int | None = None,
 ) -> Purchase:
-    """Pay for computation ``request_id`` (held until the nodes deliver); an id this
-    account already paid is not paid again."""
+    """Pay for computation ``request_id`` (held until the nodes deliver), at most
+    ``max_amount`` (the quoted price; default: the price now); an id this account
+    already paid is not paid again."""
     existing = ledger.computation(request_id)
     if existing is not None and existing.purchase_id:
         if existing.buyer.lower() != ledger.address.lower():
@@ -103,10 +105,30 @@ def pay_computation(
         ensure_grant(client, ledger, item, purpose)
     key_hash = hashlib.sha256(result_key.raw).digest()
     purchase_id, receipt = ledger.request_computation(
-        request_id, function_digest, list(items), purpose_code(purpose), key_hash
+        request_id, function_digest, list(items), purpose_code(purpose), key_hash, max_amount
     )
     amount = int(receipt.first("ComputationRequested").args["amount"])
     return Purchase(request_id, purchase_id, amount, receipt.tx_hash)
+
+
+class QuoteRefused(Conflict):
+    """The quote found what would make the job fail or be suppressed: nothing was paid."""
+
+    code = "quote_refused"
+
+
+def refuse_unpayable(quote: dict[str, Any]) -> None:
+    """:class:`QuoteRefused` (before anything is paid) when the API's quote
+    (``MarketClient.quote_computation``) names a problem."""
+    if quote["payable"]:
+        return
+    problems = quote["problems"]
+    listed = "; ".join(p["message"] for p in problems[:5])
+    more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+    raise QuoteRefused(
+        f"not paying: {listed}{more}",
+        details={"problems": problems, "warnings": quote["warnings"]},
+    )
 
 
 def computation_job(

@@ -76,6 +76,11 @@ class Forwarder(Protocol):
         """Why the nodes cannot take a new job now and when to ask again, or None."""
         ...
 
+    def nodes(self) -> list[dict[str, Any]]:
+        """The registered nodes' descriptions of themselves (index, m, t, HPKE public key,
+        min_cohort_floor); nodes that do not answer are left out."""
+        ...
+
 
 class NodesBusy(Overloaded):
     code = "nodes_busy"
@@ -116,7 +121,7 @@ class ComputationService:
         job = {
             "request_id": rid,
             "computation": dict(computation),
-            "products": [self._input(p) for p in dict.fromkeys(p.lower() for p in products)],
+            "products": [self.job_input(p) for p in dict.fromkeys(p.lower() for p in products)],
             "result_public_key": result_public_key.lower(),
         }
         account = _account_of(self.session, principal.did)
@@ -158,7 +163,7 @@ class ComputationService:
         self.session.commit()
         return self._forward_if_paid(record)
 
-    def _input(self, product_id: str) -> dict[str, str]:
+    def job_input(self, product_id: str) -> dict[str, str]:
         product = ProductService(self.session).get(product_id)
         if product.access_mode != AccessMode.ANALYTICS:
             raise InvalidRequest(

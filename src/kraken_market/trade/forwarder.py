@@ -46,6 +46,7 @@ class NodeForwarder:
         self._endpoints = endpoints
         self._cached: tuple[float, list[str]] | None = None
         self._busy: tuple[float, tuple[str, float] | None] | None = None
+        self._infos: tuple[float, list[dict[str, Any]]] | None = None
         self._lock = threading.Lock()
         self.http = http or httpx2.Client(timeout=timeout)
 
@@ -75,6 +76,27 @@ class NodeForwarder:
                     "message": str(body.get("message", response.text[:200])),
                 }
         return answers
+
+    def nodes(self) -> list[dict[str, Any]]:
+        """Each registered node's description of itself (``GET /node``: index, m, t,
+        HPKE public key, min_cohort_floor), for the quote; a node that does not answer
+        is left out (``busy`` tells the buyer). Reused for ``NODES_TTL`` seconds."""
+        with self._lock:
+            if self._infos is not None and time.monotonic() - self._infos[0] < NODES_TTL:
+                return self._infos[1]
+        infos = []
+        for endpoint in self.endpoints():
+            try:
+                response = self.http.get(f"{endpoint}/node", timeout=3.0)
+                response.raise_for_status()
+                info = response.json()
+                int(info["index"]), int(info["m"]), int(info["t"]), str(info["hpke_public_key"])
+            except (httpx2.HTTPError, ValueError, KeyError, TypeError):
+                continue
+            infos.append(info)
+        with self._lock:
+            self._infos = (time.monotonic(), infos)
+        return infos
 
     def busy(self) -> tuple[str, float] | None:
         """Why the nodes cannot take a new job now, and in how many seconds to ask again

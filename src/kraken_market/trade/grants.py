@@ -98,7 +98,12 @@ class GrantService:
         ).all()
         return [ProductService(self.session).get(member) for member in members]
 
-    def grant(self, principal: Principal, product_id: str, purpose: str, now: datetime) -> Granted:
+    def check(
+        self, principal: Principal, product_id: str, purpose: str, now: datetime
+    ) -> tuple[eligibility.Buyer, list[Policy], DidBinding]:
+        """Everything :meth:`grant` checks before the verifier signs, recording nothing:
+        what the buyer's credentials prove, the policies they meet, the bound account.
+        The quote (``trade.quote``) asks this before the buyer pays."""
         offer = self._offer(product_id)
         facts = buyer_facts(self.session, principal)
         policies = []
@@ -131,6 +136,10 @@ class GrantService:
                 "bind your DID to your ledger account first: 'kraken-market wallet bind'",
                 details={"did": principal.did},
             )
+        return facts, policies, binding
+
+    def grant(self, principal: Principal, product_id: str, purpose: str, now: datetime) -> Granted:
+        facts, policies, binding = self.check(principal, product_id, purpose, now)
         if self.verifier is None:
             raise VerifierUnavailable(
                 "this marketplace has no verifier key configured (KRAKEN_VERIFIER_KEY_FILE)"

@@ -13,6 +13,9 @@ from kraken_market.api.deps import CurrentPrincipal, FreshPrincipal, Publisher, 
 from kraken_market.api.responses import errors
 from kraken_market.catalog.ids import ID_PATTERN
 from kraken_market.catalog.service import ProductService, public
+from kraken_market.catalog.vocabulary import Purpose
+from kraken_market.db.base import utcnow
+from kraken_market.errors import InvalidRequest
 from kraken_market.identity.principal import Principal
 from kraken_market.ledger.errors import NotDeployed
 from kraken_market.smpc.functions.spec import ComputationSpec
@@ -21,6 +24,7 @@ from kraken_market.trade.chain_state import chain_state
 from kraken_market.trade.claims import ClaimService, rule
 from kraken_market.trade.computations import ComputationService
 from kraken_market.trade.digests import metadata_hash, policy_hash
+from kraken_market.trade.quote import QuoteService
 from kraken_market.trade.records import ComputationJob
 from kraken_market.trade.routes import buyer
 
@@ -74,6 +78,72 @@ class ComputationSubmit(BaseModel):
     computation: ComputationSpec
     products: Annotated[list[HexId], Field(min_length=1, max_length=16)]
     result_public_key: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+
+
+class QuoteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    computation: dict[str, Any] = Field(
+        description='The computation as you would submit it ({"function": "mean@1", ...}); '
+        "a function or parameter the catalogue does not know is a problem of the quote"
+    )
+    products: Annotated[list[HexId], Field(max_length=16)] = Field(default_factory=list)
+    union: HexId | None = Field(
+        default=None, description="A Data Union bought as one item (its members are computed over)"
+    )
+    purpose: Purpose
+
+
+class QuoteProblem(BaseModel):
+    code: str
+    message: str
+    item: str | None
+
+
+class QuoteItemPublic(BaseModel):
+    item: str
+    kind: str
+    title: str | None
+    price: str | None = Field(description="DATA base units, as the chain prices it now")
+
+
+class QuoteProductPublic(BaseModel):
+    product: str
+    title: str | None
+    rows: int | None
+
+
+class QuotePublic(BaseModel):
+    payable: bool = Field(description="Nothing found that would make the job fail: safe to pay")
+    function: str
+    purpose: str
+    price: str | None = Field(description="Total in DATA base units; pay at most this")
+    items: list[QuoteItemPublic]
+    products: list[QuoteProductPublic]
+    rows: int | None
+    min_cohort: int
+    problems: list[QuoteProblem] = Field(description="Each reason the job would be refused")
+    warnings: list[QuoteProblem] = Field(description="Reasons the result may be suppressed")
+
+
+@router.post("/computations/quote", responses=errors(400, 401, 403, 413, 422, 503))
+def quote_computation(
+    body: QuoteRequest,
+    request: Request,
+    session: SessionDep,
+    principal: Annotated[Principal, Depends(buyer)],
+) -> QuotePublic:
+    """What a computation would cost and everything that would make it fail or be
+    suppressed, before you pay: the function and its parameters against the catalogue
+    and the products' schemas, each product's share set, the union, your eligibility
+    and the minimum cohort. Nothing is stored or paid; pay only when `payable`."""
+    if not body.products and body.union is None:
+        raise InvalidRequest("name the products (or a Data Union) to compute over")
+    service = QuoteService(session, request.app.state.storage, request.app.state.forwarder.nodes)
+    quote = service.quote(
+        principal, body.computation, body.products, body.purpose.value, utcnow(), body.union
+    )
+    return QuotePublic.model_validate(quote.as_json())
 
 
 class ComputationPublic(BaseModel):

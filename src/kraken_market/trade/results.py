@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair
 from kraken_market.smpc.node.authorise import LedgerChain
 from kraken_market.smpc.node.identity import load_hpke
-from kraken_market.trade.buy import computation_job, pay_computation
+from kraken_market.trade.buy import computation_job, pay_computation, refuse_unpayable
 
 REQUEST_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 RETRIES = 2
@@ -105,15 +105,28 @@ def compute_via_market(
     *,
     items: Sequence[str] | None = None,
     timeout: float = 900,
+    on_quote: Callable[[dict[str, Any]], None] | None = None,
 ) -> ComputationResult:
     """Buy ``spec`` over ``products`` under ``request_id`` and return its result.
     ``items`` are what is paid for (default: the products; a Data Union's id pays for
-    all its members, whose revenue the chain splits by weight)."""
-    key = result_key(folder, request_id)
+    all its members, whose revenue the chain splits by weight). A request not paid yet
+    is quoted first (``on_quote`` sees the quote) and refused, unpaid, if the quote
+    names a problem (:class:`trade.buy.QuoteRefused`)."""
     body = spec.model_dump(mode="json", by_alias=True)
     paid = list(items) if items else list(products)
+    price = None
+    if ledger.computation(request_id) is None:  # not paid yet: nobody pays for a refusal
+        union = paid[0] if items else None
+        quote = api.quote_computation(body, [] if union else list(products), purpose, union)
+        if on_quote is not None:
+            on_quote(quote)
+        refuse_unpayable(quote)
+        price = None if quote["price"] is None else int(quote["price"])
+    key = result_key(folder, request_id)
     api.submit_computation(computation_job(request_id, body, products, key.public_key))
-    pay_computation(api, ledger, request_id, spec.digest(), paid, purpose, key.public_key)
+    pay_computation(
+        api, ledger, request_id, spec.digest(), paid, purpose, key.public_key, max_amount=price
+    )
     try:
         job = _forwarded(api, request_id, timeout)
     except ComputationRefused:  # e.g. refused while a node restarted: ask once more

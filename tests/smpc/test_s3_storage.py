@@ -23,12 +23,14 @@ import pandas as pd  # type: ignore[import-untyped]
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from fastapi import FastAPI
 from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
 from kraken_market.catalog.schemas import DataSchema
 from kraken_market.cli.analytics import app as analytics_app
 from kraken_market.identity.dids import did_key
+from kraken_market.settings import get_settings
 from kraken_market.smpc import fixedpoint, shamir
 from kraken_market.smpc.config import NodeConfig
 from kraken_market.smpc.errors import (
@@ -45,6 +47,8 @@ from kraken_market.smpc.node.worker import ProductInput, WorkerJob, load_tables
 from kraken_market.smpc.owner import share_file
 from kraken_market.smpc.s3 import PART_SIZE, S3Bucket
 from kraken_market.smpc.storage import LocalDirectory, open_storage
+from tests.conftest import person
+from tests.factories import product_body
 
 BUCKET = "kraken-shares"
 PRODUCT = "0x" + "5e" * 32
@@ -312,24 +316,30 @@ def test_owner_shares_to_s3_and_a_node_reads_its_file(endpoint: str, tmp_path: P
     assert values[1].tolist() == (data.region == "north").astype(float).tolist()
 
 
-def test_the_share_command_uploads_to_s3(endpoint: str, tmp_path: Path) -> None:
+def test_the_share_command_uploads_to_s3(
+    endpoint: str, app: FastAPI, served: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "data.csv").write_text("age\n31\n45\n52\n")
     schema = {"columns": [{"name": "age", "type": "numeric", "min": 0, "max": 130}]}
-    (tmp_path / "schema.json").write_text(json.dumps(schema))
+    olga = person(app, "olga")  # the product's owner: the manifest is signed with her key
+    product = olga.api.create_product(product_body("analytics", schema=schema))["id"]
+    monkeypatch.setenv("KRAKEN_API_URL", served)
+    monkeypatch.setenv("KRAKEN_DATA_DIR", str(tmp_path / "cli"))
+    get_settings.cache_clear()
     keys = [NodeKeyPair.generate().public_key.raw.hex() for _ in range(3)]
     nodes = {"nodes": [{"index": i, "public_key": key} for i, key in enumerate(keys)]}
     (tmp_path / "nodes.json").write_text(json.dumps(nodes))
-    owner = Ed25519PrivateKey.generate()
-    pem = owner.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    pem = olga.key.private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     (tmp_path / "owner.pem").write_bytes(pem)
     location = f"s3://{BUCKET}/cli?endpoint={endpoint}"
-    args = ["share", str(tmp_path / "data.csv"), "--product", PRODUCT, "--json"]
-    args += ["--schema", str(tmp_path / "schema.json"), "--nodes", str(tmp_path / "nodes.json")]
+    args = ["share", str(tmp_path / "data.csv"), "--product", product, "--json"]
+    args += ["--nodes", str(tmp_path / "nodes.json")]
     args += ["--owner-key", str(tmp_path / "owner.pem"), "--out", location]
     result = CliRunner().invoke(analytics_app, args)
+    get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
-    assert body["path"].startswith(f"s3://{BUCKET}/cli/{PRODUCT}/")
+    assert body["path"].startswith(f"s3://{BUCKET}/cli/{product}/")
     name = body["path"].removeprefix(f"s3://{BUCKET}/cli/")
     assert open_storage(location).read(name).decode() == body["jws"]
     no_bucket = f"s3://no-such-bucket?endpoint={endpoint}"

@@ -226,7 +226,7 @@ def share(
         signer = owner_signer(api, described, owner_key, wallet)
         keys, t = _nodes(nodes) if nodes is not None else chain_nodes()
         storage = open_storage(out_dir or settings().resolved_storage)
-        signed = _share(data, product, product_schema, keys, storage, signer, t)
+        signed = share_data(data, product, product_schema, keys, storage, signer, t)
         link = manifest_link(signed)
         if out_dir is None:
             api.update_product(product, {"storage_links": [link]})
@@ -266,7 +266,7 @@ def share(
         )
 
 
-def _share(
+def share_data(
     data: Path,
     product: str,
     schema: DataSchema,

@@ -19,6 +19,8 @@ from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption, led
 from kraken_market.errors import InvalidRequest
 
 if TYPE_CHECKING:
+    from kraken_market.access.seller import PublishedFile
+    from kraken_market.client import MarketClient
     from kraken_market.smpc.storage import ShareStorage
 
 app = typer.Typer(
@@ -37,12 +39,38 @@ StorageOption = Annotated[
 def _storage(location: str | None) -> ShareStorage:
     from kraken_market.smpc.storage import open_storage
 
-    return open_storage(location or settings().data_dir / "storage")
+    return open_storage(location or settings().resolved_storage)
 
 
 def object_name(product: str) -> str:
     """Where a product's file is kept in the storage (its catalog storage link)."""
     return f"{product.lower()}/data.kdata"
+
+
+def publish_data_file(
+    api: MarketClient,
+    data: Path,
+    product: str,
+    storage: str | None,
+    dev_account: int | None,
+    key_file: Path | None,
+) -> PublishedFile:
+    """Encrypt ``data``, store the ciphertext, deposit the key's shares with the nodes
+    registered on chain (signed by your account, or a company's Depute tool)."""
+    from kraken_market.access.nodes import nodes_from_ledger
+    from kraken_market.access.seller import publish_file
+    from kraken_market.cli.desk import company_desk
+
+    chain = ledger(dev_account, key_file, signs=True)
+    desk = company_desk(api, product)
+    return publish_file(
+        data,
+        product,
+        _storage(storage),
+        nodes_from_ledger(chain),
+        chain.account if desk is None else desk.signer(),
+        object_name=object_name(product),
+    )
 
 
 @app.command()
@@ -59,24 +87,11 @@ def publish(
     shares: after a purchase, each node hands its share to the buyer only. For a
     company's product the company's Depute tool signs the deposit with the company's
     account (the product's owner on chain); the key never leaves your machine."""
-    from kraken_market.access.nodes import nodes_from_ledger
-    from kraken_market.access.seller import publish_file
-    from kraken_market.cli.desk import company_desk
-
     product_key(product)
     if not data.is_file():
         raise InvalidRequest(f"no file at {data}")
-    chain = ledger(dev_account, key_file, signs=True)
     with client() as api:
-        desk = company_desk(api, product)
-    published = publish_file(
-        data,
-        product,
-        _storage(storage),
-        nodes_from_ledger(chain),
-        chain.account if desk is None else desk.signer(),
-        object_name=object_name(product),
-    )
+        published = publish_data_file(api, data, product, storage, dev_account, key_file)
     if as_json:
         print_json(
             {

@@ -16,6 +16,7 @@ from kraken_market.cli import (
     ledger,
     node,
     products,
+    sell,
     streams,
     trade,
     unions,
@@ -33,8 +34,8 @@ app = typer.Typer(
         "Start everything with 'kraken-market up', create a wallet with "
         "'kraken-market wallet create', get a PersonCredential from the demo issuer with "
         "'kraken-market issuer issue person --name NAME --wallet PATH' (development), "
-        "log in with 'kraken-market login', then publish with "
-        "'kraken-market products create'. Settings come from KRAKEN_* variables or the "
+        "log in with 'kraken-market login', then sell data with "
+        "'kraken-market sell analytics|file|stream'. Settings come from KRAKEN_* variables or the "
         "TOML file named by KRAKEN_CONFIG."
     ),
     no_args_is_help=True,
@@ -42,6 +43,7 @@ app = typer.Typer(
 )
 app.command(help="Start the whole platform locally; Ctrl-C stops it.")(up)
 app.add_typer(api.app, name="api")
+app.add_typer(sell.app, name="sell")
 app.add_typer(products.app, name="products")
 app.add_typer(unions.app, name="unions")
 app.add_typer(companies.app, name="companies")

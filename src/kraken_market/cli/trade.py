@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -33,7 +33,11 @@ from kraken_market.cli.ledger_common import (
     parse_amount,
     product_key,
 )
+from kraken_market.client import MarketClient
 from kraken_market.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from kraken_market.trade.publish import Publication
 
 app = typer.Typer(
     help="Trade: publish a product on chain with its stake, buy access, subscribe, "
@@ -41,6 +45,28 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 Purpose = Annotated[str, typer.Option(help="Purpose of use, as the product's policy allows")]
+
+
+def publish_product(
+    api: MarketClient,
+    product: str,
+    stake: int | None,
+    wait: float,
+    dev_account: int | None,
+    key_file: Path | None,
+) -> Publication:
+    """Publish ``product`` on chain: from your account, or a company's product from the
+    company's account through its Depute tool."""
+    from kraken_market.trade.publish import Publication, publish_on_chain
+
+    desk = company_desk(api, product)
+    if desk is None:
+        chain = ledger(dev_account, key_file, signs=True)
+        return publish_on_chain(api, chain, product, stake=stake, wait=wait)
+    answer = desk.publish(product, stake=stake, wait=wait)
+    return Publication(
+        product, answer["account"], answer["transaction"], int(answer["stake"]), answer["listed"]
+    )
 
 
 @app.command()
@@ -59,25 +85,10 @@ def publish(
     once the marketplace's indexer sees the publication. A company's product is
     published by the company's Depute tool from the company's own account (you must be
     authorised to publish for it; the stake comes from the company)."""
-    from kraken_market.trade.publish import Publication, publish_on_chain
-
     product_key(product)
     amount = None if stake is None else parse_amount(stake)
     with client() as api:
-        desk = company_desk(api, product)
-        if desk is not None:
-            answer = desk.publish(product, stake=amount, wait=wait)
-            done = Publication(
-                product,
-                answer["account"],
-                answer["transaction"],
-                int(answer["stake"]),
-                answer["listed"],
-            )
-        else:
-            done = publish_on_chain(
-                api, ledger(dev_account, key_file, signs=True), product, stake=amount, wait=wait
-            )
+        done = publish_product(api, product, amount, wait, dev_account, key_file)
     if as_json:
         print_json(vars(done) | {"stake": str(done.stake)})
         return

@@ -58,7 +58,7 @@ class TableSource:
         self.names = [column.name for column in schema.columns]
         if not self.path.is_file():
             raise UnreadableData(f"no such file: {self.path}", details={"path": str(path)})
-        self.format = "parquet" if _is_parquet(self.path) else "csv"
+        self.format = "parquet" if is_parquet(self.path) else "csv"
         present = self._header()
         for name in self.names:
             if name not in present:
@@ -118,7 +118,7 @@ class TableSource:
             raise UnreadableData(f"cannot read {self.path.name} as Parquet: {exc}") from exc
 
 
-def _is_parquet(path: Path) -> bool:
+def is_parquet(path: Path) -> bool:
     if path.suffix.lower() in (".parquet", ".pq"):
         return True
     with path.open("rb") as handle:

@@ -1,0 +1,94 @@
+"""A schema read off the seller's table: numbers with ranges rounded outward, categories,
+columns that cannot be computed over left out with the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd  # type: ignore[import-untyped]
+import pytest
+
+from kraken_market.smpc.encoding import TableSource
+from kraken_market.smpc.errors import UnreadableData
+from kraken_market.smpc.infer import MAX_CATEGORIES, infer_schema, round_out
+
+
+@pytest.mark.parametrize(
+    ("value", "up", "bound"),
+    [
+        (89, True, 90),
+        (90, True, 90),
+        (7800, True, 8000),
+        (101, True, 200),
+        (0.034, True, 0.04),
+        (-3.2, False, -4),
+        (-0.5, False, -0.5),
+        (0, True, 0),
+        (-89, True, -80),
+    ],
+)
+def test_bounds_are_rounded_away_from_the_data(value: float, up: bool, bound: float) -> None:
+    assert round_out(value, up) == pytest.approx(bound)
+
+
+def test_a_table_gives_numbers_categories_and_what_was_left_out(tmp_path: Path) -> None:
+    rows = 60
+    frame = pd.DataFrame(
+        {
+            "age": [18 + i % 72 for i in range(rows)],
+            "sex": ["f" if i % 2 else "m" for i in range(rows)],
+            "temperature": [-3.2 + i * 0.1 for i in range(rows)],
+            "patient": [f"P{i:04d}" for i in range(rows)],
+            "Weight kg": [70] * rows,
+            "note": [None] * rows,
+        }
+    )
+    frame.loc[3, "temperature"] = None
+    frame.loc[5, "age"] = 89
+    path = tmp_path / "visits.csv"
+    frame.to_csv(path, index=False)
+    inferred = infer_schema(path)
+    columns = {c.name: c.model_dump(exclude_none=True) for c in inferred.schema.columns}
+    assert inferred.rows == rows
+    assert columns["age"] == {
+        "name": "age", "type": "numeric", "min": 0.0, "max": 90.0, "nullable": False,
+    }  # fmt: skip
+    assert columns["sex"]["categories"] == ["f", "m"]
+    assert (columns["temperature"]["min"], columns["temperature"]["max"]) == (-4.0, 3.0)
+    assert columns["temperature"]["nullable"] is True
+    assert inferred.observed["age"] == (18.0, 89.0)
+    left = {c.column: c.reason for c in inferred.left_out}
+    assert set(left) == {"patient", "Weight kg", "note"}
+    assert "distinct texts" in left["patient"] and "rename" in left["Weight kg"]
+    assert "missing" in left["note"]
+    TableSource(path, inferred.schema)  # the schema fits the file it was read off
+
+
+def test_parquet_is_read_too(tmp_path: Path) -> None:
+    path = tmp_path / "steps.parquet"
+    pd.DataFrame({"steps": [1200, 5300, 9999], "region": ["north", "south", "north"]}).to_parquet(
+        path
+    )
+    inferred = infer_schema(path)
+    assert [c.name for c in inferred.schema.columns] == ["steps", "region"]
+    assert inferred.schema.columns[0].max == 10000
+
+
+def test_free_text_is_not_a_category(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    values = [f"word{i}" for i in range(MAX_CATEGORIES + 1)]
+    pd.DataFrame({"x": list(range(len(values))), "text": values}).to_csv(path, index=False)
+    assert [c.name for c in infer_schema(path).schema.columns] == ["x"]
+
+
+def test_a_table_with_nothing_to_compute_over_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "names.csv"
+    path.write_text("full name\nAnn\nBob\n")
+    with pytest.raises(UnreadableData, match="no column that can be computed over"):
+        infer_schema(path)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("a,b\n")
+    with pytest.raises(UnreadableData, match="no data rows"):
+        infer_schema(empty)
+    with pytest.raises(UnreadableData, match="no such file"):
+        infer_schema(tmp_path / "missing.csv")

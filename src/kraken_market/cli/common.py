@@ -147,15 +147,19 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+def table(
+    title: str, columns: list[str], rows: list[list[Any]], *, console: Console | None = None
+) -> None:
     """A Rich table of user data: cells are escaped, so a title like ``[bold]`` or
-    ``[/x]`` is shown as typed instead of being read (or refused) as markup."""
+    ``[/x]`` is shown as typed instead of being read (or refused) as markup. On
+    ``console`` (default: standard output; the error stream for what accompanies a
+    ``--json`` answer)."""
     view = Table(title=escape(title), show_lines=False)
     for column in columns:
         view.add_column(column, overflow="fold")
     for row in rows:
         view.add_row(*("" if v is None else escape(str(v)) for v in row))
-    out.print(view)
+    (console or out).print(view)
 
 
 def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:

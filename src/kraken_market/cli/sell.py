@@ -140,6 +140,7 @@ def _show_schema(inferred: Any) -> None:
         f"schema read off the data ({inferred.rows} rows)",
         ["column", "type", "declared range or categories", "missing values"],
         rows,
+        console=err,
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd  # type: ignore[import-untyped]
 import pytest
 
+from kraken_market.catalog.schemas import NumericColumn
 from kraken_market.smpc.encoding import TableSource
 from kraken_market.smpc.errors import UnreadableData
 from kraken_market.smpc.infer import MAX_CATEGORIES, infer_schema, round_out
@@ -71,7 +72,8 @@ def test_parquet_is_read_too(tmp_path: Path) -> None:
     )
     inferred = infer_schema(path)
     assert [c.name for c in inferred.schema.columns] == ["steps", "region"]
-    assert inferred.schema.columns[0].max == 10000
+    steps = inferred.schema.columns[0]
+    assert isinstance(steps, NumericColumn) and steps.max == 10000
 
 
 def test_free_text_is_not_a_category(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ DATA = 10**18
 
 
 def balance(env: dict[str, str]) -> int:
-    account = json.loads(run(env, "wallet", "show", "--json").stdout)["account"]
+    account = json.loads(run(env, "wallet", "show", "--json").stdout)["address"]
     return int(json.loads(run(env, "ledger", "balance", account, "--json").stdout)["data"])
 
 

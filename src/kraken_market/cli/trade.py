@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from kraken_market.cli.common import (
     JsonOption,
@@ -220,10 +221,12 @@ def _show_quote(quote: dict[str, Any]) -> None:
         f"quote: {quote['function']} over {len(quote['products'])} product(s), {rows} rows "
         f"(minimum cohort {quote['min_cohort']}), {price}"
     )
-    for problem in quote["problems"]:
-        err.print(f"  [red]will fail[/red] [{problem['code']}]: {problem['message']}")
-    for warning in quote["warnings"]:
-        err.print(f"  [yellow]warning[/yellow] [{warning['code']}]: {warning['message']}")
+    for label, said in [
+        *(("[red]will fail[/red]", p) for p in quote["problems"]),
+        *(("[yellow]warning[/yellow]", w) for w in quote["warnings"]),
+    ]:
+        text = escape("[" + str(said["code"]) + "]: " + str(said["message"]))
+        err.print(f"  {label} {text}")
 
 
 @app.command()

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
-import click
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -148,11 +147,10 @@ LOGIN_CODES = frozenset({"unauthenticated", "session_invalid"})
 """Refusals a login cures (not a wrong passphrase, nor a credential the API refused)."""
 
 
-def _login_advice(exc: KrakenError, context: click.Context | None) -> str | None:
+def _login_advice(exc: KrakenError, wallet: Any) -> str | None:
     """The refusal in the user's words: which wallet is not logged in, what to run."""
     try:
         config = get_settings()
-        wallet = context.params.get("wallet") if context else None
         selected = selected_wallet(config, wallet if isinstance(wallet, Path) else None)
     except (ValidationError, OSError, ValueError, KrakenError):
         return None  # the advice never hides the refusal itself
@@ -173,18 +171,20 @@ def _login_advice(exc: KrakenError, context: click.Context | None) -> str | None
     return f"{said}; log in with {selected.describe()}: run '{selected.login_command}'"
 
 
-def _report(exc: KrakenError) -> None:
-    """``error [code]: message`` in the user's words (``cli.messages``); with ``--json``
-    the API's details follow as JSON, for scripts."""
-    context = click.get_current_context(silent=True)
-    code, lines = messages.explain(exc, context)
+def report(
+    exc: KrakenError, given: dict[str, Any], command: Callable[..., Any] | None = None
+) -> None:
+    """Print ``error [code]: message`` in the user's words (``cli.messages``), naming the
+    options of ``command`` called with ``given``; with ``--json`` the API's details
+    follow as JSON, for scripts."""
+    params = messages.parameters(command, given) if command else {}
+    code, lines = messages.explain(exc, params)
     if code in LOGIN_CODES and not isinstance(exc, WrongPassphrase):
-        lines = [_login_advice(exc, context) or lines[0], *lines[1:]]
+        lines = [_login_advice(exc, given.get("wallet")) or lines[0], *lines[1:]]
     err.print(f"error [{code}]: {lines[0]}", style="red", markup=False, highlight=False)
     for line in lines[1:]:
         err.print(line, style="red", markup=False, highlight=False)
-    as_json = bool(context and context.params.get("as_json"))
-    if exc.details and (as_json or messages.problems(exc.details, context) is None):
+    if exc.details and (given.get("as_json") or messages.problems(exc.details, params) is None):
         err.print(json.dumps(exc.details, indent=2, default=str), highlight=False)
 
 
@@ -196,11 +196,11 @@ def fails_cleanly(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except KrakenError as exc:
-            _report(exc)
+            report(exc, kwargs, command)
             raise typer.Exit(1) from exc
-        except ValidationError as exc:  # input the command itself checks (a spec file...)
+        except ValidationError as exc:  # a file the command reads itself (a spec...)
             details = validation_details(exc.errors())
-            _report(ValidationFailed("the input is not valid", details=details))
+            report(ValidationFailed("the input is not valid", details=details), kwargs)
             raise typer.Exit(1) from exc
         except SQLAlchemyError as exc:  # commands that use the database directly
             reason = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]

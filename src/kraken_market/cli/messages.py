@@ -6,18 +6,23 @@ the field sits in the request, a stable ``type`` and the constraint (``ctx``;
 the API's internals: ``body.batch.policy.purposes``, pydantic's type names,
 regular expressions. Here each problem becomes a sentence that names the
 option or argument as the user typed it (``--purpose``, ``PRODUCT_ID``), found
-among the running command's own parameters, and says what to do next. The
-API's details stay available to scripts with ``--json``.
+among the running command's own parameters (read from its signature, as Typer
+reads it), and says what to do next. The API's details stay available to
+scripts with ``--json``.
 
 Runs in the CLI, on the user's machine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import contextlib
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
-import click
+from typer.models import ArgumentInfo, ParameterInfo
 
 from kraken_market.client import ApiError
 from kraken_market.errors import KrakenError
@@ -60,11 +65,16 @@ NEXT_STEPS = {
     "union_not_found": "find unions with 'kraken-market unions list'",
     "chain_unavailable": "is the platform running? start it with 'kraken-market up', "
     "or set KRAKEN_CHAIN_URL",
+    "wrong_passphrase": "type it again, or correct KRAKEN_WALLET_PASSPHRASE if you set it",
+    "already_bought": "fetch the file with 'kraken-market files fetch {item} --purchase "
+    "{purchase} --out FILE', or buy it again with --again",
+    "subscription_active": "to add the time to it, run the command again with --extend",
     "rate_limited": "wait a moment and run the command again",
     "overloaded": "wait a moment and run the command again",
     "unavailable": "wait a moment and run the command again",
 }
-"""What to do next, for refusals whose message does not say it already."""
+"""What to do next, for refusals whose message does not say it already; ``{name}``
+is filled from the error's details."""
 
 _NUMBERS = {"int_parsing", "int_type", "int_from_float", "float_parsing", "float_type"}
 _NUMBERS |= {"decimal_parsing", "decimal_type"}
@@ -109,7 +119,49 @@ def _singular(name: str) -> str:
     return name[:-1] if name.endswith("s") else name
 
 
-def _parameter(fields: list[str], params: Mapping[str, click.Parameter]) -> click.Parameter | None:
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter of the running command, and what the user gave it."""
+
+    name: str
+    shown: str
+    """As the user types it: ``--purpose``, or the argument's ``PRODUCT``."""
+    value: Any = None
+
+
+Parameters = Mapping[str, Parameter]
+
+
+def _info(hint: Any, default: Any) -> ParameterInfo | None:
+    if get_origin(hint) is Annotated:
+        for meta in get_args(hint)[1:]:
+            if isinstance(meta, ParameterInfo):
+                return meta
+    return default if isinstance(default, ParameterInfo) else None
+
+
+def parameters(command: Callable[..., Any], given: Mapping[str, Any]) -> dict[str, Parameter]:
+    """The command's parameters as Typer makes them from its signature: an option is
+    ``--name-with-dashes`` unless declared otherwise, an argument its metavar or
+    ``NAME``; with the values ``given``."""
+    try:
+        hints = get_type_hints(command, include_extras=True)
+        signature = inspect.signature(command)
+    except (NameError, TypeError, ValueError):  # nothing to name the options by
+        return {}
+    found: dict[str, Parameter] = {}
+    for name, declared in signature.parameters.items():
+        info = _info(hints.get(name), declared.default)
+        if isinstance(info, ArgumentInfo) or (info is None and declared.default is declared.empty):
+            shown = (info.metavar if info is not None else None) or name.upper()
+        else:
+            decls = [d for d in (info.param_decls or ()) if d.startswith("--")] if info else []
+            shown = max(decls, key=len) if decls else "--" + name.replace("_", "-")
+        found[name] = Parameter(name, shown, given.get(name))
+    return found
+
+
+def _parameter(fields: list[str], params: Parameters) -> Parameter | None:
     """The command's parameter a request field came from: the longest match of the
     field path's tail, through ``ALIASES``, its own name, or its singular."""
     for length in range(len(fields), 0, -1):
@@ -120,30 +172,37 @@ def _parameter(fields: list[str], params: Mapping[str, click.Parameter]) -> clic
     return None
 
 
-def shown_name(param: click.Parameter) -> str:
-    """A parameter as the user types it: ``--purpose``, or the argument's ``PRODUCT``."""
-    if isinstance(param, click.Option):
-        return max(param.opts, key=len)
-    return param.human_readable_name
-
-
 def _subject(
-    fields: list[str], index: int | None, context: click.Context | None
-) -> tuple[str, click.Parameter | None]:
+    fields: list[str], index: int | None, params: Parameters
+) -> tuple[str, Parameter | None]:
     """What the problem is about, in the user's words: the option or argument with the
     value typed (when short), else the field as written in a JSON file."""
-    params = {p.name: p for p in context.command.params if p.name} if context else {}
     param = _parameter(fields, params)
-    if param is None or context is None:
+    if param is None:
         where = ".".join(fields)
         return (f"the field '{where}'" if where else "the request"), None
-    value = context.params.get(param.name or "")
+    value = param.value
     if isinstance(value, list | tuple) and index is not None and index < len(value):
         value = value[index]
-    name = shown_name(param)
     if isinstance(value, str | int) and not isinstance(value, bool) and len(str(value)) <= 80:
-        return f"{name} {str(value)!r}", param
-    return name, param
+        return f"{param.shown} {str(value)!r}", param
+    return param.shown, param
+
+
+def _vocabulary(field: str) -> list[str]:
+    """The closed set a missing field is chosen from, if it is one of the catalog's
+    vocabularies (``catalog.vocabulary``)."""
+    from kraken_market.catalog import vocabulary  # pycountry: only when needed
+
+    sets: dict[str, type[StrEnum]] = {
+        "access_mode": vocabulary.AccessMode,
+        "purposes": vocabulary.Purpose,
+        "purpose": vocabulary.Purpose,
+        "buyer_categories": vocabulary.BuyerCategory,
+        "availability": vocabulary.Availability,
+    }
+    chosen = sets.get(field)
+    return [] if chosen is None else [member.value for member in chosen]
 
 
 def _choices(values: Sequence[Any]) -> str:
@@ -151,19 +210,18 @@ def _choices(values: Sequence[Any]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
-def _sentence(detail: Mapping[str, Any], context: click.Context | None) -> str:
+def _sentence(detail: Mapping[str, Any], params: Parameters) -> str:
     """One problem of a ``validation_error`` as a sentence."""
     loc = detail.get("loc") or []
     fields, index = _fields(loc if isinstance(loc, list) else [])
-    subject, param = _subject(fields, index, context)
+    subject, param = _subject(fields, index, params)
     kind = str(detail.get("type"))
     ctx: Mapping[str, Any] = detail.get("ctx") or {}
     expected = ctx.get("expected")
-    if param is not None and not expected and isinstance(param.type, click.Choice):
-        expected = list(param.type.choices)
     if kind in ("missing", "union_tag_not_found"):
-        name = subject if param is None else shown_name(param)
-        return f"{name} is required" + (f": {_choices(expected)}" if expected else "")
+        name = subject if param is None else param.shown
+        expected = expected or _vocabulary(fields[-1] if fields else "")
+        return f"{name} is required" + (f"; choose {_choices(expected)}" if expected else "")
     if kind in ("union_tag_invalid", "enum", "literal_error"):
         if expected:
             return f"{subject} is not allowed: use {_choices(expected)}"
@@ -204,34 +262,28 @@ def _sentence(detail: Mapping[str, Any], context: click.Context | None) -> str:
     return f"{subject}: {message.removeprefix('Value error, ').removeprefix('Assertion failed, ')}"
 
 
-def problems(details: Any, context: click.Context | None) -> list[str] | None:
+def problems(details: Any, params: Parameters) -> list[str] | None:
     """The sentences for ``validation_error`` details (None: not that shape)."""
     if not isinstance(details, list) or not details:
         return None
     if not all(isinstance(d, dict) and "loc" in d and "type" in d for d in details):
         return None
-    sentences = [_sentence(d, context) for d in details]
+    sentences = [_sentence(d, params) for d in details]
     return list(dict.fromkeys(sentences))  # the same problem at two places is said once
 
 
-def help_hint(context: click.Context | None) -> str:
-    if context is None:
-        return "see the command's --help"
-    words = context.command_path.split()[1:]
-    return f"see 'kraken-market {' '.join(words)} --help'".replace("  ", " ")
-
-
-def explain(exc: KrakenError, context: click.Context | None) -> tuple[str, list[str]]:
+def explain(exc: KrakenError, params: Parameters) -> tuple[str, list[str]]:
     """(code, lines) to print for ``exc``: the first line follows ``error [code]:``."""
     code = exc.api_code if isinstance(exc, ApiError) else exc.code
-    sentences = problems(exc.details, context)
+    sentences = problems(exc.details, params)
     if sentences:
         if len(sentences) == 1:
-            return code, [f"{sentences[0]}; {help_hint(context)}"]
-        heading = f"{len(sentences)} problems ({help_hint(context)}):"
-        return code, [heading, *(f"  - {s}" for s in sentences)]
+            return code, [f"{sentences[0]} (see --help)"]
+        return code, [f"{len(sentences)} problems (see --help):", *(f"  - {s}" for s in sentences)]
     message = exc.message
     step = NEXT_STEPS.get(code)
     if step and "kraken-market" not in message and "KRAKEN_" not in message:
-        message = f"{message}; {step}"
+        # details without what the advice names: the message alone
+        with contextlib.suppress(KeyError, IndexError, ValueError, TypeError):
+            message = f"{message}; {step.format(**(exc.details or {}))}"
     return code, [message]

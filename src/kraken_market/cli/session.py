@@ -88,7 +88,7 @@ def logout(wallet: WalletOption = None) -> None:
     token = config.api_token is not None  # its session ends; no file to forget
     saved = selected.did is not None and session_store.read(config, selected.did) is not None
     if not (token or saved):
-        out.print(f"not logged in ({selected.describe()})")
+        out.print(f"not logged in: {selected.describe()}")
         return
     try:
         with client(wallet) as api:
@@ -97,10 +97,10 @@ def logout(wallet: WalletOption = None) -> None:
         if exc.status_code != 401:  # 401: the session had ended already
             raise
     if token or selected.did is None:
-        out.print("logged out (the session of KRAKEN_API_TOKEN)")
+        out.print("logged out: the session of KRAKEN_API_TOKEN")
         return
     session_store.forget(config, selected.did)
-    out.print(f"logged out ({selected.describe()})")
+    out.print(f"logged out: {selected.describe()}")
 
 
 def _me_rows(me: dict[str, Any], wallet: str | None) -> list[list[Any]]:

@@ -166,7 +166,10 @@ def validation_details(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, An
                 message = "Field required"
             else:
                 ctx["expected"] = _choices(str(raw.get("expected_tags", "")))
-                message = "Input should be " + ", ".join(f"'{t}'" for t in ctx["expected"])
+                quoted = [f"'{tag}'" for tag in ctx["expected"]]
+                message = "Input should be " + " or ".join(
+                    [", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted
+                )
         detail: dict[str, Any] = {"loc": loc, "type": kind, "message": message}
         if ctx:
             detail["ctx"] = ctx

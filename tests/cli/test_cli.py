@@ -191,7 +191,7 @@ def test_errors_are_clear_and_exit_non_zero(live_api: str) -> None:
         "products", "create", "--title", "x", "--mode", "batch", "--purpose", "research"
     )
     assert code == 1
-    assert "error [validation_error]" in err and "prices" in err
+    assert "error [validation_error]: --price-access is required" in err
     code, _, err = run("products", "show", "0x" + "00" * 32)
     assert code == 1 and "[product_not_found]" in err
     code, _, err = run(

@@ -243,7 +243,8 @@ def test_an_expired_session_without_refresh_says_log_in(live_api: str, tmp_path:
     for command in (("whoami",), PRODUCT_ARGS):
         code, _, err = run(*command)
         assert code == 1
-        assert "your session has expired; log in again" in err and "[unauthenticated]" in err
+        assert "your session has expired (the wallet " in err and "[unauthenticated]" in err
+        assert "log in again: kraken-market login" in err
 
 
 def test_revocation_stops_login_and_refresh(live_api: str, tmp_path: Path) -> None:

@@ -27,9 +27,9 @@ def test_a_file_bought_before_is_paid_again_only_on_purpose(
     buyer, ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
     first = buy_access(buyer.api, ledger, product, "research")
     balance = ledger.balance()
-    with MarketClient.connect(UNREACHABLE) as logged_out:  # the chain says it, not the API
-        with pytest.raises(AlreadyBought) as refused:
-            buy_access(logged_out, ledger, product, "research")
+    logged_out = MarketClient.connect(UNREACHABLE)  # the chain says it, not the API
+    with logged_out, pytest.raises(AlreadyBought) as refused:
+        buy_access(logged_out, ledger, product, "research")
     assert refused.value.code == "already_bought"
     assert refused.value.details["purchases"] == [first.purchase_id]
     assert f"purchase {first.purchase_id}" in refused.value.message

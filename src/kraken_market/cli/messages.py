@@ -56,6 +56,7 @@ FORMATS = {
     r"^did:[a-z0-9]+:\S+$": "a DID such as did:key:z6Mk…",
     r"^0x[0-9a-fA-F]{40}$": "an account address: 0x followed by 40 hex digits",
     r"^[^\x00]*$": "text without NUL characters",
+    r"^[a-z_]+@[0-9]+$": "a function and its version, such as mean@1",
 }
 """The API's patterns in words; a pattern not listed is described as 'not in the
 expected form' (never printed)."""
@@ -132,12 +133,18 @@ class Parameter:
 Parameters = Mapping[str, Parameter]
 
 
-def _info(hint: Any, default: Any) -> ParameterInfo | None:
+def _info(hint: Any, default: Any) -> tuple[ParameterInfo | None, list[str]]:
+    """The parameter's Typer declaration and its option names. In ``Annotated``,
+    ``Option("--json")`` holds its first name where a default would be (as Typer
+    reads it)."""
     if get_origin(hint) is Annotated:
         for meta in get_args(hint)[1:]:
             if isinstance(meta, ParameterInfo):
-                return meta
-    return default if isinstance(default, ParameterInfo) else None
+                first = [meta.default] if isinstance(meta.default, str) else []
+                return meta, [*first, *(meta.param_decls or ())]
+    if isinstance(default, ParameterInfo):
+        return default, list(default.param_decls or ())
+    return None, []
 
 
 def parameters(command: Callable[..., Any], given: Mapping[str, Any]) -> dict[str, Parameter]:
@@ -151,12 +158,12 @@ def parameters(command: Callable[..., Any], given: Mapping[str, Any]) -> dict[st
         return {}
     found: dict[str, Parameter] = {}
     for name, declared in signature.parameters.items():
-        info = _info(hints.get(name), declared.default)
+        info, names = _info(hints.get(name), declared.default)
         if isinstance(info, ArgumentInfo) or (info is None and declared.default is declared.empty):
             shown = (info.metavar if info is not None else None) or name.upper()
         else:
-            decls = [d for d in (info.param_decls or ()) if d.startswith("--")] if info else []
-            shown = max(decls, key=len) if decls else "--" + name.replace("_", "-")
+            long = [n for n in names if n.startswith("--")]
+            shown = long[0].split("/")[0] if long else "--" + name.replace("_", "-")
         found[name] = Parameter(name, shown, given.get(name))
     return found
 
@@ -174,19 +181,20 @@ def _parameter(fields: list[str], params: Parameters) -> Parameter | None:
 
 def _subject(
     fields: list[str], index: int | None, params: Parameters
-) -> tuple[str, Parameter | None]:
+) -> tuple[str, Parameter | None, Any]:
     """What the problem is about, in the user's words: the option or argument with the
-    value typed (when short), else the field as written in a JSON file."""
+    value typed (when short), else the field as written in a JSON file; the parameter
+    and the value at fault (of a repeated option, the one at ``index``)."""
     param = _parameter(fields, params)
     if param is None:
         where = ".".join(fields)
-        return (f"the field '{where}'" if where else "the request"), None
+        return (f"the field '{where}'" if where else "the request"), None, None
     value = param.value
     if isinstance(value, list | tuple) and index is not None and index < len(value):
         value = value[index]
     if isinstance(value, str | int) and not isinstance(value, bool) and len(str(value)) <= 80:
-        return f"{param.shown} {str(value)!r}", param
-    return param.shown, param
+        return f"{param.shown} {str(value)!r}", param, value
+    return param.shown, param, value
 
 
 def _vocabulary(field: str) -> list[str]:
@@ -214,7 +222,7 @@ def _sentence(detail: Mapping[str, Any], params: Parameters) -> str:
     """One problem of a ``validation_error`` as a sentence."""
     loc = detail.get("loc") or []
     fields, index = _fields(loc if isinstance(loc, list) else [])
-    subject, param = _subject(fields, index, params)
+    subject, param, value = _subject(fields, index, params)
     kind = str(detail.get("type"))
     ctx: Mapping[str, Any] = detail.get("ctx") or {}
     expected = ctx.get("expected")
@@ -259,7 +267,10 @@ def _sentence(detail: Mapping[str, Any], params: Parameters) -> str:
     if kind == "json_invalid":
         return "the request is not valid JSON"
     message = str(detail.get("message", "is not valid"))
-    return f"{subject}: {message.removeprefix('Value error, ').removeprefix('Assertion failed, ')}"
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if param is not None and f"'{value}'" in message:  # it names the value already
+        subject = param.shown
+    return f"{subject}: {message}"
 
 
 def problems(details: Any, params: Parameters) -> list[str] | None:
@@ -277,9 +288,10 @@ def explain(exc: KrakenError, params: Parameters) -> tuple[str, list[str]]:
     code = exc.api_code if isinstance(exc, ApiError) else exc.code
     sentences = problems(exc.details, params)
     if sentences:
+        hint = " (see --help)" if params else ""  # else: a file the command read
         if len(sentences) == 1:
-            return code, [f"{sentences[0]} (see --help)"]
-        return code, [f"{len(sentences)} problems (see --help):", *(f"  - {s}" for s in sentences)]
+            return code, [sentences[0] + hint]
+        return code, [f"{len(sentences)} problems{hint}:", *(f"  - {s}" for s in sentences)]
     message = exc.message
     step = NEXT_STEPS.get(code)
     if step and "kraken-market" not in message and "KRAKEN_" not in message:

@@ -75,7 +75,8 @@ def login(
         return
     acting = f" for {session['company']}" if session.get("company") else ""
     roles = ", ".join(session["roles"]) or "none"
-    out.print(f"logged in as {session['did']}{acting} (roles: {roles}; wallet {holder.path})")
+    shown = f"logged in as {session['did']}{acting} (roles: {roles}; wallet {holder.path})"
+    out.print(shown, soft_wrap=True)
     err.print(f"session saved to {path}; it expires at {session['expires_at']}")
 
 
@@ -88,7 +89,7 @@ def logout(wallet: WalletOption = None) -> None:
     token = config.api_token is not None  # its session ends; no file to forget
     saved = selected.did is not None and session_store.read(config, selected.did) is not None
     if not (token or saved):
-        out.print(f"not logged in: {selected.describe()}")
+        out.print(f"not logged in: {selected.describe()}", soft_wrap=True)
         return
     try:
         with client(wallet) as api:
@@ -100,7 +101,7 @@ def logout(wallet: WalletOption = None) -> None:
         out.print("logged out: the session of KRAKEN_API_TOKEN")
         return
     session_store.forget(config, selected.did)
-    out.print(f"logged out: {selected.describe()}")
+    out.print(f"logged out: {selected.describe()}", soft_wrap=True)
 
 
 def _me_rows(me: dict[str, Any], wallet: str | None) -> list[list[Any]]:

@@ -60,7 +60,7 @@ def test_two_wallets_keep_their_own_sessions(live_api: str, tmp_path: Path) -> N
     assert whoami(bob.path)[0] == 0  # Bob's session goes on
     code, _, err = whoami(alice.path)
     assert code == 1 and "[unauthenticated]" in err
-    assert f"the wallet {alice.path} ({alice.did}) has no session here" in err
+    assert f"no session here; log in with the wallet {alice.path} ({alice.did})" in err
     assert f"run 'kraken-market login --wallet {alice.path}'" in err
     code, _, err = run(*PRODUCT_ARGS, env={"KRAKEN_WALLET": str(alice.path)})
     assert code == 1 and "[unauthenticated]" in err

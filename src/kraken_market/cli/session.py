@@ -125,7 +125,7 @@ def whoami(wallet: WalletOption = None, as_json: JsonOption = False) -> None:
     selected = selected_wallet(config, wallet)
     token = config.api_token is not None
     if not token and (selected.did is None or read_session(config, wallet) is None):
-        raise Unauthenticated(f"{selected.describe()} has no session here")
+        raise Unauthenticated("no session here")  # the advice names the wallet
     with client(wallet) as api:
         me = api.me()
     if not token and me["did"] != selected.did:  # cannot happen with one file per DID

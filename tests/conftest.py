@@ -201,7 +201,7 @@ def person(
     session = login(app, key, issued)
     headers = {"Authorization": f"Bearer {session['session_token']}"}
     principal = Principal(
-        account=session["account"],
+        account=session["acting_as"],
         name=name,
         did=key.did,
         roles=frozenset(session["roles"]),

@@ -25,6 +25,8 @@ and exits non-zero.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 
@@ -124,3 +126,52 @@ class Overloaded(ServiceUnavailable):
             message, details={"retry_after": retry_after} if details is None else details
         )
         self.retry_after = retry_after
+
+
+_CONSTRAINTS = frozenset(
+    {"max_length", "min_length", "ge", "gt", "le", "lt", "multiple_of", "pattern", "expected"}
+)
+"""What of a pydantic error's ``ctx`` a ``validation_error`` detail keeps: the
+constraint, never the input (``tag``, ``error`` and the like are left out)."""
+
+
+def _choices(text: str) -> list[str]:
+    """``"'a', 'b' or 'c'"`` (pydantic's ``expected``) as ``["a", "b", "c"]``; the
+    values of enum reprs (``<Mode.A: 'a'>``) too."""
+    return re.findall(r"'([^']*)'", text)
+
+
+def validation_details(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """pydantic's errors as ``validation_error`` details: ``{"loc", "type", "message"}``
+    and, when the error has one, ``"ctx"`` with its constraint (``max_length``,
+    ``pattern``, ``expected`` as a list...). The offending input is left out on
+    purpose: it may be long, or a secret. A tagged union's missing or unknown tag is
+    located at its field (``["body", "access_mode"]``), not at the union."""
+    details: list[dict[str, Any]] = []
+    for error in errors:
+        loc = list(error.get("loc", ()))
+        kind = str(error.get("type"))
+        message = str(error.get("msg", error.get("message", "")))
+        raw: Mapping[str, Any] = error.get("ctx") or {}
+        ctx: dict[str, Any] = {
+            k: v if isinstance(v, str | int | float | bool) else str(v)
+            for k, v in raw.items()
+            if k in _CONSTRAINTS
+        }
+        if "expected" in ctx:
+            ctx["expected"] = _choices(str(ctx["expected"]))
+        if kind in ("union_tag_not_found", "union_tag_invalid") and "discriminator" in raw:
+            loc.append(str(raw["discriminator"]).strip("'\""))
+            if kind == "union_tag_not_found":
+                message = "Field required"
+            else:
+                ctx["expected"] = _choices(str(raw.get("expected_tags", "")))
+                quoted = [f"'{tag}'" for tag in ctx["expected"]]
+                message = "Input should be " + " or ".join(
+                    [", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted
+                )
+        detail: dict[str, Any] = {"loc": loc, "type": kind, "message": message}
+        if ctx:
+            detail["ctx"] = ctx
+        details.append(detail)
+    return details

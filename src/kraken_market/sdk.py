@@ -152,12 +152,20 @@ class Marketplace:
         )  # fmt: skip
         return outcome.table
 
-    def buy_access(self, product: str, purpose: str = "research") -> Purchase:
+    def buy_access(
+        self, product: str, purpose: str = "research", *, again: bool = False
+    ) -> Purchase:
+        """Buy access to a batch product; one this account bought before is refused
+        (``already_bought``) unless ``again``."""
         from kraken_market.trade.buy import buy_access
 
-        return buy_access(self.api, self.ledger, product, purpose)
+        return buy_access(self.api, self.ledger, product, purpose, again=again)
 
-    def subscribe(self, product: str, seconds: int, purpose: str = "research") -> Purchase:
+    def subscribe(
+        self, product: str, seconds: int, purpose: str = "research", *, extend: bool = False
+    ) -> Purchase:
+        """Buy ``seconds`` of a stream; while paid time is left, refused
+        (``subscription_active``) unless ``extend`` (then added to it)."""
         from kraken_market.trade.buy import subscribe
 
-        return subscribe(self.api, self.ledger, product, purpose, seconds)
+        return subscribe(self.api, self.ledger, product, purpose, seconds, extend=extend)

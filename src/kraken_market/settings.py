@@ -277,8 +277,15 @@ class Settings(BaseSettings):
         return self.data_dir / "deployment.json"
 
     @property
+    def sessions_dir(self) -> Path:
+        """Where ``kraken-market login`` keeps the CLI's sessions: one file per wallet
+        DID, mode 0600 (``cli.session_store``)."""
+        return self.data_dir / "sessions"
+
+    @property
     def token_file(self) -> Path:
-        """Where ``kraken-market login`` keeps the CLI's session (mode 0600)."""
+        """The single CLI session of earlier versions (one per data directory); moved
+        to ``sessions_dir`` when its wallet is next used (``cli.session_store``)."""
         return self.data_dir / "cli-session.json"
 
     @property

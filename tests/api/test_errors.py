@@ -90,6 +90,7 @@ def test_health_and_readiness(http: TestClient) -> None:
 
 def test_me(http: TestClient, alice: Account) -> None:
     me = alice.api.me()
-    assert me["account"] == me["did"] == alice.key.did
+    assert me["acting_as"] == me["did"] == alice.key.did
+    assert me["account"] is None and me["scope"] == ["buy", "manage", "publish"]
     assert me["name"] == "alice"
     assert http.get("/api/v1/auth/me").status_code == 401

@@ -111,5 +111,5 @@ def test_logins_beyond_the_workers_limit_are_503_and_the_sdk_waits(
     assert refused.headers["Retry-After"] == "1"
     threading.Timer(0.3, busy.__exit__, (None, None, None)).start()
     session = sdk.login(presentation())  # waits as told, then gets in
-    assert session["account"] == key.did
+    assert session["acting_as"] == key.did
     assert app.state.logins.inside == 0 and app.state.logins.refused == 2

@@ -46,8 +46,14 @@ def fast_wallet(path: Path, name: str = "Alice") -> Wallet:
     return wallet
 
 
+def session_file(tmp_path: Path, wallet: Path | None = None) -> Path:
+    """Where the CLI keeps the session of ``wallet`` (default: data_dir/wallet.json)."""
+    did = Wallet.open(wallet or data(tmp_path) / "wallet.json").did
+    return data(tmp_path) / "sessions" / (did.replace(":", "_") + ".json")
+
+
 def session(tmp_path: Path) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads((data(tmp_path) / "cli-session.json").read_text())
+    value: dict[str, Any] = json.loads(session_file(tmp_path).read_text())
     return value
 
 
@@ -58,7 +64,7 @@ def expire(tmp_path: Path, *, refresh_too: bool = False) -> dict[str, Any]:
     changed = {**saved, "expires_at": past}
     if refresh_too:
         changed["refresh_expires_at"] = past
-    write_private(data(tmp_path) / "cli-session.json", json.dumps(changed))
+    write_private(session_file(tmp_path), json.dumps(changed))
     return saved
 
 
@@ -92,8 +98,8 @@ def test_full_login_through_the_cli(live_api: str, tmp_path: Path) -> None:
     shown = json.loads(out)
     assert (shown["did"], shown["roles"]) == (created["did"], [])
     assert "session_token" not in shown and "refresh_token" not in shown
-    session_file = data(tmp_path) / "cli-session.json"
-    assert stat.S_IMODE(session_file.stat().st_mode) == 0o600
+    saved = session_file(tmp_path)
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     token = session(tmp_path)["session_token"]
     code, out, _ = run("whoami", "--json")
     assert code == 0 and json.loads(out)["did"] == created["did"]
@@ -111,11 +117,11 @@ def test_full_login_through_the_cli(live_api: str, tmp_path: Path) -> None:
     assert bearer(live_api, token) == 200
     code, out, _ = run("logout")
     assert code == 0 and "logged out" in out
-    assert not session_file.exists()
+    assert not saved.exists()
     assert bearer(live_api, token) == 401  # the session ended at the API, not only here
     code, _, err = run("whoami")
     assert code == 1 and "[unauthenticated]" in err
-    assert run("logout")[1].strip() == "not logged in"
+    assert run("logout")[1].startswith("not logged in: the wallet ")
 
 
 def test_present_prints_a_verifiable_presentation(live_api: str, tmp_path: Path) -> None:
@@ -221,7 +227,7 @@ def test_an_expired_session_is_refreshed_transparently(live_api: str, tmp_path: 
     fresh = session(tmp_path)
     assert fresh["session_token"] != old["session_token"]
     assert fresh["refresh_token"] != old["refresh_token"]
-    assert stat.S_IMODE((data(tmp_path) / "cli-session.json").stat().st_mode) == 0o600
+    assert stat.S_IMODE(session_file(tmp_path).stat().st_mode) == 0o600
     assert bearer(live_api, old["session_token"]) == 401  # rotated
     used = httpx2.post(
         f"{live_api}/api/v1/auth/refresh", json={"refresh_token": old["refresh_token"]}
@@ -237,7 +243,8 @@ def test_an_expired_session_without_refresh_says_log_in(live_api: str, tmp_path:
     for command in (("whoami",), PRODUCT_ARGS):
         code, _, err = run(*command)
         assert code == 1
-        assert "your session has expired; log in again" in err and "[unauthenticated]" in err
+        assert "your session has expired (the wallet " in err and "[unauthenticated]" in err
+        assert "log in again: kraken-market login" in err
 
 
 def test_revocation_stops_login_and_refresh(live_api: str, tmp_path: Path) -> None:
@@ -267,7 +274,7 @@ def test_revocation_stops_login_and_refresh(live_api: str, tmp_path: Path) -> No
 def test_a_session_file_others_can_read_is_refused(live_api: str, tmp_path: Path) -> None:
     fast_wallet(data(tmp_path) / "wallet.json")
     assert run("login")[0] == 0
-    (data(tmp_path) / "cli-session.json").chmod(0o644)
+    session_file(tmp_path).chmod(0o644)
     code, _, err = run("whoami")
     assert code == 1 and "chmod 600" in err
 
@@ -285,4 +292,4 @@ def test_login_refuses_a_presentation_for_another_audience(
         fast_wallet(data(tmp_path) / "wallet.json")
         code, _, err = run("login")
     assert code == 1 and "[wrong_audience]" in err and "market.example" in err
-    assert not (data(tmp_path) / "cli-session.json").exists()
+    assert not (data(tmp_path) / "sessions").exists()

@@ -147,7 +147,7 @@ class Rig:
     def act_for_company(self, employee: Person, attorney: str) -> MarketClient:
         """The employee's marketplace session with PersonCredential + AttorneyCredential."""
         session = login(self.app, employee.key, [employee.credential, attorney])
-        assert session["account"] == self.company
+        assert session["acting_as"] == self.company
         return MarketClient.connect(self.marketplace.url, session["session_token"])
 
     def post(self, path: str, body: Any, headers: dict[str, str]) -> httpx2.Response:

@@ -85,6 +85,17 @@ def test_a_file_is_sold_and_bought_through_the_cli(running: dict[str, str], tmp_
         str(out),
     )
     assert out.read_bytes() == data.read_bytes()
+    seller_me = json.loads(run(seller, "whoami", "--json").stdout)  # side by side: both
+    buyer_me = json.loads(run(buyer, "whoami", "--json").stdout)  # wallets stay logged in
+    assert seller_me["name"] == "Sam" and buyer_me["name"] == "Rhea"
+    assert buyer_me["account"].startswith("0x") and buyer_me["account"] != seller_me["account"]
+    run(buyer, "logout")
+    balance = run(buyer, "ledger", "balance", buyer_me["account"], "--json").stdout
+    again = run(buyer, "trade", "buy", product, ok=False)  # logged out: the chain still knows
+    assert again.returncode == 1 and "[already_bought]" in again.stderr
+    assert f"--purchase {bought['purchase_id']}" in again.stderr and "--again" in again.stderr
+    assert run(buyer, "ledger", "balance", buyer_me["account"], "--json").stdout == balance
+    run(buyer, "login")
     run(buyer, "trade", "approve", str(bought["purchase_id"]), product)
     deadline = time.monotonic() + 30
     while True:  # the indexer sees the approval: the stake goes out one claim window later

@@ -101,10 +101,11 @@ def cli(env: dict[str, str], *args: str) -> str:
 def sign_up(env: dict[str, str], name: str) -> str:
     """The new-user flow against the running API: a wallet, a PersonCredential from the
     demo issuer (same data directory as the API), login. Returns the session token."""
-    wallet = json.loads(cli(env, "wallet", "create", "--json"))["path"]
-    cli(env, "issuer", "issue", "person", "--name", name, "--wallet", wallet)
+    created = json.loads(cli(env, "wallet", "create", "--json"))
+    cli(env, "issuer", "issue", "person", "--name", name, "--wallet", created["path"])
     cli(env, "login")
-    session = json.loads((Path(env["KRAKEN_DATA_DIR"]) / "cli-session.json").read_text())
+    kept = Path(env["KRAKEN_DATA_DIR"]) / "sessions" / (created["did"].replace(":", "_") + ".json")
+    session = json.loads(kept.read_text())
     token: str = session["session_token"]
     return token
 

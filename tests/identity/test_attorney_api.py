@@ -39,7 +39,7 @@ def test_an_employee_acts_for_an_identified_company(platform: Platform, admin: P
     employee = DidKey.generate()
     held = [platform.person_credential(employee, "Eve"), platform.attorney(company, employee)]
     session = platform.login(platform.presentation(employee, held)).json()
-    assert (session["did"], session["account"], session["company"]) == (
+    assert (session["did"], session["acting_as"], session["company"]) == (
         employee.did,
         company.did,
         company.did,
@@ -122,7 +122,7 @@ def test_several_companies_need_act_for(platform: Platform, admin: Person) -> No
         "credential_missing",
     )
     chosen = platform.login(platform.presentation(employee, held), act_for=second.did)
-    assert chosen.json()["account"] == second.did
+    assert chosen.json()["acting_as"] == second.did
 
 
 def test_status_lists_belong_to_their_issuer(platform: Platform) -> None:
@@ -171,6 +171,8 @@ def test_a_did_is_bound_to_a_ledger_account_by_both_keys(platform: Platform, ali
         platform.http.get(f"/api/v1/identity/bindings/{alice.key.did}").json()["account"]
         == account.address
     )
+    me = platform.http.get("/api/v1/auth/me", headers=alice.headers).json()
+    assert (me["account"], me["acting_as"]) == (account.address, alice.key.did)  # 0x, not DID
     other = Account.create().sign_message(
         __import__("eth_account.messages", fromlist=["encode_defunct"]).encode_defunct(
             text=made.jws
@@ -200,6 +202,9 @@ def test_an_attorney_acts_only_within_its_scope(platform: Platform, admin: Perso
     held = [platform.person_credential(buyer), platform.attorney(company, buyer, ["buy"])]
     session = platform.login(platform.presentation(buyer, held)).json()
     headers = {"Authorization": f"Bearer {session['session_token']}"}
+    me = platform.http.get("/api/v1/auth/me", headers=headers).json()
+    assert (me["did"], me["acting_as"], me["company"]) == (buyer.did, company.did, company.did)
+    assert me["scope"] == ["buy"]
     answer = platform.http.post("/api/v1/products", json=product_body(), headers=headers)
     assert refusal(answer) == (403, "scope_required")
     assert platform.http.get("/api/v1/products").json()["items"] == []

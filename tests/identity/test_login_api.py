@@ -22,7 +22,8 @@ def test_login_opens_a_session(platform: Platform) -> None:
     answer = platform.login(platform.presentation(key, [platform.person_credential(key)]))
     assert answer.status_code == 200, answer.text
     session = answer.json()
-    assert session["did"] == session["account"] == key.did
+    assert session["did"] == session["acting_as"] == key.did
+    assert session["account"] is None  # no ledger account bound yet
     assert session["session_token"].startswith("kms_")
     me = platform.http.get(
         "/api/v1/auth/me", headers={"Authorization": f"Bearer {session['session_token']}"}
@@ -30,9 +31,11 @@ def test_login_opens_a_session(platform: Platform) -> None:
     assert me.json() == {
         "did": key.did,
         "name": "Alice",
-        "account": key.did,
+        "acting_as": key.did,
+        "account": None,
         "company": None,
         "roles": [],
+        "scope": ["buy", "manage", "publish"],
     }
 
 

@@ -277,7 +277,7 @@ def test_a_claim_is_filed_with_evidence_and_ruled_through_the_api(
     indexer.poll_once()
     assert seller.api.chain_state(product["id"])["quality"] == "staked"
     assert [c["status"] for c in arbiter.api.claims(product["id"])] == ["rejected"]
-    second = buy_access(buyer.api, ledger, product["id"], "research")  # the grant is reused
+    second = buy_access(buyer.api, ledger, product["id"], "research", again=True)  # same grant
     assert second.purchase_id != bought.purchase_id
     ledger.approve_product(second.purchase_id, product["id"])  # a claimed purchase cannot
     indexer.poll_once()

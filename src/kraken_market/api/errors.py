@@ -26,6 +26,7 @@ from kraken_market.errors import (
     ServiceUnavailable,
     TooManyRequests,
     ValidationFailed,
+    validation_details,
 )
 from kraken_market.logs import get_logger
 
@@ -64,14 +65,6 @@ def error_response(
     )
 
 
-def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
-    # The offending input is left out on purpose: it may be long, or a secret.
-    return [
-        {"loc": list(error.get("loc", ())), "type": error.get("type"), "message": error.get("msg")}
-        for error in exc.errors()
-    ]
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KrakenError)
     async def _kraken(request: Request, exc: KrakenError) -> JSONResponse:
@@ -86,7 +79,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = _validation_details(exc)
+        details = validation_details(exc.errors())
         first = details[0] if details else {"loc": [], "message": "invalid request"}
         where = ".".join(str(p) for p in first["loc"])
         message = f"{where}: {first['message']}" if where else str(first["message"])

@@ -216,7 +216,7 @@ def share(
     product_key(product)
     if not data.is_file():
         raise InvalidRequest(f"no data file at {data}")
-    with client() as api:
+    with client(wallet) as api:
         described = api.product(product)
         product_schema = (
             _schema_of(_read_json(schema, "schema"), str(schema))

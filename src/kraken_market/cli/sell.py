@@ -34,7 +34,6 @@ from kraken_market.cli.ledger_common import (
     product_key,
 )
 from kraken_market.cli.products import BuyerCategories, CredentialTypes, Purposes, Regions, Tags
-from kraken_market.cli.wallet import WalletOption
 from kraken_market.client import MarketClient
 from kraken_market.errors import InvalidRequest
 
@@ -192,7 +191,6 @@ def analytics(
     yes: Yes = False,
     product: Resume = None,
     wait: Wait = 30.0,
-    wallet: WalletOption = None,
     dev_account: DevAccountOption = None,
     key_file: KeyFileOption = None,
     as_json: JsonOption = False,
@@ -229,15 +227,13 @@ def analytics(
         else:
             body = {}
         described = _describe(api, product, body, "analytics")
-        link, rows = _shared(api, described, data, wallet)
+        link, rows = _shared(api, described, data)
         stake_now = locked if product is None else int(described["stake"])
         published = _publish(api, described, stake_now, wait, dev_account, key_file, 3)
     _done(described, published, as_json, {"rows": rows, "storage_link": link})
 
 
-def _shared(
-    api: MarketClient, product: dict[str, Any], data: Path, wallet: Path | None
-) -> tuple[str, int | None]:
+def _shared(api: MarketClient, product: dict[str, Any], data: Path) -> tuple[str, int | None]:
     """Share ``data`` for ``product`` into the platform's storage and link the product
     (unless an interrupted run did: its share set is kept)."""
     from kraken_market.catalog.schemas import DataSchema
@@ -249,7 +245,7 @@ def _shared(
     if links and storage.exists(links[0]):
         err.print(f"2. already shared: {links[0]}", soft_wrap=True)
         return links[0], None
-    signer = owner_signer(api, product, None, wallet)
+    signer = owner_signer(api, product, None, None)
     keys, t = chain_nodes()
     schema = DataSchema.model_validate(product["schema"])
     signed = share_data(data, product["id"], schema, keys, storage, signer, t)

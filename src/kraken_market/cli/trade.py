@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -155,17 +156,22 @@ def status(
 def buy(
     product: Annotated[str, typer.Argument(help="Batch product (or union) id")],
     purpose: Purpose = "research",
+    again: Annotated[
+        bool, typer.Option("--again", help="Pay again for a file this account bought before")
+    ] = False,
     dev_account: DevAccountOption = None,
     key_file: KeyFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Buy access to a batch file: the API checks your credentials and records a grant,
-    then you pay its price from your account."""
+    then you pay its price from your account. A file your account bought before is not
+    paid for again unless you say --again."""
     from kraken_market.trade.buy import buy_access
 
     product_key(product)
     with client() as api:
-        bought = buy_access(api, ledger(dev_account, key_file, signs=True), product, purpose)
+        chain = ledger(dev_account, key_file, signs=True)
+        bought = buy_access(api, chain, product, purpose, again=again)
     _bought(bought, as_json, "bought access to")
 
 
@@ -175,17 +181,25 @@ def subscribe(
     product: Annotated[str, typer.Argument(help="Stream product (or union) id")],
     seconds: Annotated[int, typer.Option(min=1, help="Seconds of the stream to buy")],
     purpose: Purpose = "research",
+    extend: Annotated[
+        bool,
+        typer.Option("--extend", "--again", help="Add the time to a subscription still paid"),
+    ] = False,
     dev_account: DevAccountOption = None,
     key_file: KeyFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Buy time on a stream (added to any paid time left)."""
+    """Buy time on a stream. While your paid time has not run out, say --extend to add
+    the seconds to it (it tells you until when it is paid)."""
     from kraken_market.trade.buy import subscribe as pay
 
     product_key(product)
     with client() as api:
-        bought = pay(api, ledger(dev_account, key_file, signs=True), product, purpose, seconds)
+        chain = ledger(dev_account, key_file, signs=True)
+        bought = pay(api, chain, product, purpose, seconds, extend=extend)
     _bought(bought, as_json, f"subscribed {seconds} s to")
+    if not as_json and bought.paid_until is not None:
+        err.print(f"paid until {datetime.fromtimestamp(bought.paid_until, UTC).isoformat()}")
 
 
 def _bought(bought: Any, as_json: bool, what: str) -> None:

@@ -212,13 +212,13 @@ def bind(wallet: WalletOption = None, as_json: JsonOption = False) -> None:
     """Bind your DID to your Ethereum account (both keys sign, EIP-191 for the account)
     and record it with the marketplace. Needs a login session."""
     config = settings()
-    if saved_token(config) is None:
-        raise Unauthenticated("binding needs a login session: run 'kraken-market login' first")
+    if saved_token(config, wallet) is None:
+        raise Unauthenticated("binding needs a login session")  # the CLI says which, how
     from kraken_market.identity import binding  # eth-account: see identity.wallet
 
     keys = unlocked(wallet).keys
     made = binding.bind(keys.did_key, keys.account, audience=config.resolved_api_url, now=utcnow())
-    with client() as api:
+    with client(wallet) as api:
         recorded = api.bind(made.jws, made.account_signature)
     if as_json:
         print_json(recorded)

@@ -9,6 +9,8 @@ from kraken_market.types import AccountRef
 ADMIN = "admin"
 ARBITER = "arbiter"
 PLATFORM_ROLES = frozenset({ADMIN, ARBITER})
+ACTIONS = ("buy", "manage", "publish")
+"""What an attorney credential's scope names (schemas/AttorneyCredential.json)."""
 
 
 @dataclass(frozen=True)
@@ -37,3 +39,7 @@ class Principal:
         """Whether this principal may ``action`` (publish, buy, manage) as ``account``:
         always for oneself, for a company only within the attorney credential's scope."""
         return self.company is None or action in self.scope
+
+    def allowed(self) -> list[str]:
+        """The actions this principal may take as ``account``: all for oneself."""
+        return [action for action in ACTIONS if self.may(action)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response, status
+from sqlalchemy.orm import Session
 
 from kraken_market.api.deps import AddressLimited, CurrentPrincipal, FreshPrincipal, SessionDep
 from kraken_market.api.responses import errors
@@ -41,7 +42,13 @@ def _platform(request: Request) -> IdentityPlatform:
     return platform
 
 
-def _session_public(opened: Opened) -> SessionPublic:
+def _bound_account(session: Session, did: str) -> str | None:
+    """The ledger account bound to ``did`` ('wallet bind'), if any."""
+    row = session.get(DidBinding, did)
+    return None if row is None else row.account
+
+
+def _session_public(opened: Opened, session: Session) -> SessionPublic:
     row: AuthSession = opened.session
     return SessionPublic(
         session_token=opened.session_token,
@@ -49,7 +56,8 @@ def _session_public(opened: Opened) -> SessionPublic:
         expires_at=row.expires_at,
         refresh_expires_at=row.refresh_expires_at,
         did=row.did,
-        account=row.company or row.did,
+        acting_as=row.company or row.did,
+        account=_bound_account(session, row.did),
         company=row.company,
         roles=row.roles,
         buyer_categories=row.buyer_categories,
@@ -73,13 +81,14 @@ def login(body: LoginRequest, request: Request, session: SessionDep) -> SessionP
     with Retry-After: the SDK waits and sends again)."""
     with request.app.state.logins.enter():
         auth = _platform(request).auth(session)
-        return _session_public(auth.login(body.presentation, body.act_for))
+        return _session_public(auth.login(body.presentation, body.act_for), session)
 
 
 @router.post("/auth/refresh", responses=AUTH_ERRORS, dependencies=[AddressLimited])
 def refresh(body: RefreshRequest, request: Request, session: SessionDep) -> SessionPublic:
     """A new session token and refresh token; the credentials are re-checked."""
-    return _session_public(_platform(request).auth(session).refresh(body.refresh_token))
+    opened = _platform(request).auth(session).refresh(body.refresh_token)
+    return _session_public(opened, session)
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401))
@@ -90,14 +99,17 @@ def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -
 
 
 @router.get("/auth/me", responses=errors(401))
-def me(principal: CurrentPrincipal) -> MePublic:
-    """Who the session token belongs to, and whom it acts as (``account``)."""
+def me(principal: CurrentPrincipal, session: SessionDep) -> MePublic:
+    """Who the session token belongs to (``did``), whom it acts as (``acting_as``), the
+    ledger account bound to the DID (``account``), roles and what it may do (``scope``)."""
     return MePublic(
         did=principal.did,
         name=principal.name,
-        account=principal.account,
+        acting_as=principal.account,
+        account=_bound_account(session, principal.did),
         company=principal.company,
         roles=sorted(principal.roles),
+        scope=principal.allowed(),
     )
 
 

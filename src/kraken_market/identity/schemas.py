@@ -41,19 +41,30 @@ class SessionPublic(BaseModel):
     refresh_token: str = Field(description="Exchange at /auth/refresh; works once.")
     expires_at: datetime
     refresh_expires_at: datetime
-    did: str
-    account: str = Field(description="Whom you act as: the company's DID or your own.")
+    did: str = Field(description="Your DID: the person who logged in.")
+    acting_as: str = Field(description="Whom you act as: the company's DID or your own.")
+    account: str | None = Field(
+        description="The ledger account (0x) bound to your DID ('kraken-market wallet bind'), "
+        "or null: the account you pay from and are paid to."
+    )
     company: str | None
     roles: list[str]
     buyer_categories: list[str]
 
 
 class MePublic(BaseModel):
-    did: str
+    did: str = Field(description="Your DID: the person the session belongs to.")
     name: str
-    account: str
-    company: str | None
-    roles: list[str]
+    acting_as: str = Field(description="Whom you act as: the company's DID or your own.")
+    account: str | None = Field(
+        description="The ledger account (0x) bound to your DID, or null if none is bound."
+    )
+    company: str | None = Field(description="The company you act for, if any.")
+    roles: list[str] = Field(description="Platform roles: admin, arbiter.")
+    scope: list[str] = Field(
+        description="What you may do as 'acting_as' (buy, manage, publish): all for "
+        "yourself, the attorney credential's scope for a company."
+    )
 
 
 class StatusListPublic(BaseModel):

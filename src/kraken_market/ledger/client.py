@@ -15,11 +15,13 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
+from web3.types import FilterParams
 
 from kraken_market.catalog.ids import union_id as catalog_union_id
 from kraken_market.ledger.contracts import artifact
@@ -27,6 +29,7 @@ from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.errors import ChainUnavailable, NotDeployed, reverted
 from kraken_market.ledger.model import (
     AvailabilityCode,
+    ChainEvent,
     ClaimRecord,
     ClaimStatus,
     ComputationRecord,
@@ -440,6 +443,33 @@ class Ledger:
 
     def paid_until(self, buyer: str, item: bytes | str) -> int:
         return int(self._call("Market", "paid_until", buyer, as_bytes32(item)))
+
+    def access_purchases(self, buyer: str, item: bytes | str) -> list[ChainEvent]:
+        """``buyer``'s ``AccessPurchased`` events for ``item``, oldest first: read from the
+        chain (both are indexed topics), so no marketplace database or session is needed."""
+        market = self.contracts["Market"]
+        criteria: FilterParams = {
+            "fromBlock": self.deployment.block,
+            "toBlock": "latest",
+            "address": market.address,
+            "topics": [
+                market.events.AccessPurchased().topic,
+                HexStr("0x" + as_bytes32(item).hex()),
+                HexStr("0x" + bytes.fromhex(buyer.removeprefix("0x")).rjust(32, b"\0").hex()),
+            ],
+        }
+        try:
+            logs = self.w3.eth.get_logs(criteria)
+        except RequestsConnectionError as exc:
+            raise ChainUnavailable("the chain node does not answer") from exc
+        return list(self.decoder.decode_all(logs))
+
+    def chain_time(self) -> int:
+        """The latest block's timestamp: 'now' as the contracts see it."""
+        try:
+            return int(self.w3.eth.get_block("latest")["timestamp"])
+        except RequestsConnectionError as exc:
+            raise ChainUnavailable("the chain node does not answer") from exc
 
     def request_computation(
         self,

@@ -140,8 +140,9 @@ def print_platform(console: Console, info: PlatformInfo) -> None:
     wide.print(view)
     admin = next(w for w in info.wallets if w.role == "admin")
     console.print(
-        f"Act as the admin: KRAKEN_WALLET={admin.path} KRAKEN_WALLET_PASSPHRASE="
-        f'"$(cat {info.wallet_passphrase_file})" kraken-market login\n'
+        "Act as the admin (sessions belong to wallets: every command run with this "
+        f"KRAKEN_WALLET acts as the admin): export KRAKEN_WALLET={admin.path} "
+        f'KRAKEN_WALLET_PASSPHRASE="$(cat {info.wallet_passphrase_file})"; kraken-market login\n'
         "Or get started yourself: kraken-market wallet create; kraken-market issuer issue "
         "person --name NAME --wallet PATH; kraken-market login. DATA for a dev account: "
         "kraken-market ledger faucet 1000 --dev-account 7",

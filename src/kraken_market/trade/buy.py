@@ -7,6 +7,13 @@ account, signing locally (``Market.buy_access`` / ``subscribe`` /
 ``request_computation``). The grant is asked only when the chain shows none
 valid for the purpose (a retry does not ask twice).
 
+A repeat purchase is asked for explicitly: buying access to an item this
+account has bought before (its ``AccessPurchased`` events on chain) is refused
+``already_bought`` unless ``again``, and buying time on a stream whose paid time
+has not run out (``Market.paid_until``) is refused ``subscription_active``
+unless ``extend`` (the time is added to what is left). Both are read from the
+chain before anything is asked or paid, so they hold without a session too.
+
 Computations are idempotent by their request id: the id is chosen (and kept
 by the caller) before paying, and paying an id already paid by this account is
 not sent again, so a buyer who crashed between paying and submitting retries
@@ -18,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from kraken_market.client import ApiError, MarketClient
@@ -32,12 +40,31 @@ class PaidByOther(Conflict):
     code = "request_paid_by_other"
 
 
+class AlreadyBought(Conflict):
+    """This account bought access to the item before; paying again needs ``again``."""
+
+    code = "already_bought"
+
+
+class SubscriptionActive(Conflict):
+    """The account's paid time on the stream has not run out; adding to it needs
+    ``extend``."""
+
+    code = "subscription_active"
+
+
+def _moment(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 @dataclass(frozen=True)
 class Purchase:
     item: str
     purchase_id: int
     amount: int
     transaction: str | None
+    paid_until: int | None = None
+    """A subscription's end (Unix seconds, chain time)."""
 
 
 def check_seller(client: MarketClient, item: str) -> None:
@@ -65,8 +92,40 @@ def ensure_grant(client: MarketClient, ledger: Ledger, item: str, purpose: str) 
         client.grant(item, purpose)
 
 
-def buy_access(client: MarketClient, ledger: Ledger, item: str, purpose: str) -> Purchase:
-    """Buy access to a batch product (or union) at its price quoted now."""
+def check_not_bought(ledger: Ledger, item: str) -> None:
+    """Refuse a second purchase of ``item`` by ``ledger``'s account (``already_bought``)."""
+    earlier = [int(e.args["purchase_id"]) for e in ledger.access_purchases(ledger.address, item)]
+    if earlier:
+        listed = ", ".join(str(p) for p in earlier)
+        raise AlreadyBought(
+            f"{ledger.address} bought access to {item} already (purchase {listed})",
+            details={
+                "item": item,
+                "buyer": ledger.address,
+                "purchases": earlier,
+                "purchase": earlier[-1],
+            },
+        )
+
+
+def check_not_subscribed(ledger: Ledger, item: str, seconds: int) -> None:
+    """Refuse to add time to a subscription that has not run out (``subscription_active``)."""
+    until = ledger.paid_until(ledger.address, item)
+    if until > ledger.chain_time():
+        raise SubscriptionActive(
+            f"{ledger.address}'s subscription to {item} is paid until {_moment(until)}; "
+            f"{seconds} s more would make it {_moment(until + seconds)}",
+            details={"item": item, "buyer": ledger.address, "paid_until": until},
+        )
+
+
+def buy_access(
+    client: MarketClient, ledger: Ledger, item: str, purpose: str, *, again: bool = False
+) -> Purchase:
+    """Buy access to a batch product (or union) at its price quoted now; refused if
+    this account bought it before, unless ``again``."""
+    if not again:
+        check_not_bought(ledger, item)
     ensure_grant(client, ledger, item, purpose)
     purchase_id, receipt = ledger.buy_access(item, purpose_code(purpose))
     amount = int(receipt.first("AccessPurchased").args["amount"])
@@ -74,13 +133,24 @@ def buy_access(client: MarketClient, ledger: Ledger, item: str, purpose: str) ->
 
 
 def subscribe(
-    client: MarketClient, ledger: Ledger, item: str, purpose: str, seconds: int
+    client: MarketClient,
+    ledger: Ledger,
+    item: str,
+    purpose: str,
+    seconds: int,
+    *,
+    extend: bool = False,
 ) -> Purchase:
-    """Buy ``seconds`` of a stream (added to any paid time left)."""
+    """Buy ``seconds`` of a stream; while paid time is left, only with ``extend`` (the
+    seconds are then added to it)."""
+    if not extend:
+        check_not_subscribed(ledger, item, seconds)
     ensure_grant(client, ledger, item, purpose)
     purchase_id, receipt = ledger.subscribe(item, purpose_code(purpose), seconds)
-    amount = int(receipt.first("Subscribed").args["amount"])
-    return Purchase(item, purchase_id, amount, receipt.tx_hash)
+    event = receipt.first("Subscribed").args
+    return Purchase(
+        item, purchase_id, int(event["amount"]), receipt.tx_hash, int(event["paid_until"])
+    )
 
 
 def pay_computation(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,14 +27,21 @@ from kraken_market.cli.common import (
 )
 from kraken_market.cli.desk import company_desk
 from kraken_market.cli.ledger_common import (
+    BaseUnitsOption,
     DevAccountOption,
     KeyFileOption,
-    format_amount,
+    amount,
+    api_token,
     ledger,
-    parse_amount,
     product_key,
+    shown,
 )
 from kraken_market.errors import InvalidRequest
+from kraken_market.ledger.amounts import PRICE_AMOUNTS, Token
+
+if TYPE_CHECKING:
+    from kraken_market.ledger.client import Ledger
+    from kraken_market.ledger.model import Prices
 
 app = typer.Typer(
     help="Trade: publish a product on chain with its stake, buy access, subscribe, "
@@ -53,6 +61,7 @@ def publish(
     wait: Annotated[float, typer.Option(help="Seconds to wait for the listing")] = 30.0,
     dev_account: DevAccountOption = None,
     key_file: KeyFileOption = None,
+    base_units: BaseUnitsOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Publish a product on chain from your account, locking its stake; it is listed
@@ -62,11 +71,12 @@ def publish(
     from kraken_market.trade.publish import Publication, publish_on_chain
 
     product_key(product)
-    amount = None if stake is None else parse_amount(stake)
     with client() as api:
         desk = company_desk(api, product)
-        if desk is not None:
-            answer = desk.publish(product, stake=amount, wait=wait)
+        if desk is not None:  # the company's Depute tool publishes: no chain client here
+            token = api_token(api)
+            locked = None if stake is None else amount(stake, "--stake", token, base_units)
+            answer = desk.publish(product, stake=locked, wait=wait)
             done = Publication(
                 product,
                 answer["account"],
@@ -75,15 +85,17 @@ def publish(
                 answer["listed"],
             )
         else:
-            done = publish_on_chain(
-                api, ledger(dev_account, key_file, signs=True), product, stake=amount, wait=wait
-            )
+            chain = ledger(dev_account, key_file, signs=True)
+            token = chain.token()
+            locked = None if stake is None else amount(stake, "--stake", token, base_units)
+            done = publish_on_chain(api, chain, product, stake=locked, wait=wait)
     if as_json:
-        print_json(vars(done) | {"stake": str(done.stake)})
+        shown_stake = {"stake_data": token.amount(done.stake)} if token is not None else {}
+        print_json(vars(done) | {"stake": str(done.stake)} | shown_stake)
         return
     how = "already on chain" if done.transaction is None else f"tx {done.transaction}"
     seen = "listed" if done.listed else "not indexed yet (see 'trade status')"
-    out.print(f"published {product} ({how}), stake {format_amount(done.stake)} DATA: {seen}")
+    out.print(f"published {product} ({how}), stake {shown(done.stake, token)}: {seen}")
 
 
 @app.command()
@@ -112,30 +124,53 @@ def sync(
 def status(
     product: Annotated[str, typer.Argument(help="Product id")], as_json: JsonOption = False
 ) -> None:
-    """What the chain says about a product: listed, owner, stake, quality status."""
+    """What the chain says about a product: listed, owner, stake, quality status, and
+    whether the catalog still says the same (else: 'trade sync')."""
     product_key(product)
     with client() as api:
         state = api.chain_state(product)
+        token = api_token(api)
     if as_json:
+        if token is not None:
+            state["stake_data"] = token.amount(state["stake"])
+            prices = state["prices"] or {}
+            state["prices_data"] = {
+                n: token.amount(prices[n]) for n in PRICE_AMOUNTS if n in prices
+            }
         print_json(state)
         return
     if not state["published"]:
         out.print(f"{product} is not published on chain (or not indexed yet)")
         return
     claims = state["claims"]
+    prices = state["prices"] or {}
+    differs = state["differs"]
     rows = [
         ["owner", f"{state['owner']} ({state['owner_did'] or 'no DID bound'})"],
         ["availability", state["availability"]],
+        [
+            "prices",
+            ", ".join(
+                f"{n} {shown(prices[n], token)}" for n in PRICE_AMOUNTS if int(prices.get(n, 0))
+            ),
+        ],
         ["quality", state["quality"]],
-        ["stake", f"{format_amount(int(state['stake']))} DATA"],
+        ["stake", shown(state["stake"], token)],
         ["approvals", state["approvals"]],
         [
             "claims",
             f"{claims['open']} open, {claims['upheld']} upheld, {claims['rejected']} rejected",
         ],
-        ["catalog matches chain", state["metadata_matches"] and state["policy_matches"]],
+        ["catalog matches chain", "yes" if not differs else f"no: {', '.join(differs)} differ"],
     ]
     table(f"product {product} on chain", ["", ""], rows)
+    if differs:
+        err.print(
+            f"the catalog's {', '.join(differs)} differ from the chain's (buyers pay against "
+            f"the chain): apply them with 'kraken-market trade sync {product}'",
+            style="yellow",
+            markup=False,
+        )
 
 
 @app.command()
@@ -148,13 +183,15 @@ def buy(
     as_json: JsonOption = False,
 ) -> None:
     """Buy access to a batch file: the API checks your credentials and records a grant,
-    then you pay its price from your account."""
+    then you pay its price (shown first; never more) from your account."""
     from kraken_market.trade.buy import buy_access
 
     product_key(product)
+    chain = ledger(dev_account, key_file, signs=True)
+    price = _quoted(chain, product, lambda prices: prices.access, "for access")
     with client() as api:
-        bought = buy_access(api, ledger(dev_account, key_file, signs=True), product, purpose)
-    _bought(bought, as_json, "bought access to")
+        bought = buy_access(api, chain, product, purpose, max_amount=price)
+    _bought(bought, chain.token(), as_json, "bought access to")
 
 
 @app.command()
@@ -167,22 +204,41 @@ def subscribe(
     key_file: KeyFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Buy time on a stream (added to any paid time left)."""
+    """Buy time on a stream (added to any paid time left); its price is shown first, and
+    never more is paid."""
     from kraken_market.trade.buy import subscribe as pay
 
     product_key(product)
+    chain = ledger(dev_account, key_file, signs=True)
+    price = _quoted(
+        chain, product, lambda prices: prices.subscription_per_second * seconds, f"for {seconds} s"
+    )
     with client() as api:
-        bought = pay(api, ledger(dev_account, key_file, signs=True), product, purpose, seconds)
-    _bought(bought, as_json, f"subscribed {seconds} s to")
+        bought = pay(api, chain, product, purpose, seconds, max_amount=price)
+    _bought(bought, chain.token(), as_json, f"subscribed {seconds} s to")
 
 
-def _bought(bought: Any, as_json: bool, what: str) -> None:
+def _quoted(chain: Ledger, item: str, price_of: Callable[[Prices], int], what: str) -> int | None:
+    """The price the chain asks for ``item`` now, told before paying (the most that is
+    paid); None when the item is not on chain (the purchase then says why)."""
+    mode, _listed, prices = chain.terms(item)
+    if mode is None:
+        return None
+    price = price_of(prices)
+    err.print(f"price of {item} {what}: {chain.token().show(price)}", markup=False)
+    return price
+
+
+def _bought(bought: Any, token: Token, as_json: bool, what: str) -> None:
     if as_json:
-        print_json(vars(bought) | {"amount": str(bought.amount)})
+        print_json(
+            vars(bought)
+            | {"amount": str(bought.amount), "amount_data": token.amount(bought.amount)}
+        )
         return
     out.print(
         f"{what} {bought.item}: purchase {bought.purchase_id}, "
-        f"{format_amount(bought.amount)} DATA (tx {bought.transaction})"
+        f"{token.show(bought.amount)} (tx {bought.transaction})"
     )
 
 
@@ -227,11 +283,15 @@ def compute(
     rid = request_id or "0x" + secrets.token_hex(32)
     err.print(f"request {rid} (to resume: --request-id {rid})")
     folder = settings().data_dir / "analytics"
+    chain = ledger(dev_account, key_file, signs=True)
     with client() as api:
         members = [m["product_id"] for m in api.union(union)["members"]] if union else None
+        paid = [union] if union else product or []
+        prices = [chain.terms(item)[2].computation for item in paid]
+        err.print(f"price of the computation: {chain.token().show(sum(prices))}", markup=False)
         outcome = compute_via_market(
             api,
-            ledger(dev_account, key_file, signs=True),
+            chain,
             computation,
             members or product or [],
             purpose,

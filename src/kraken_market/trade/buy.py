@@ -65,20 +65,30 @@ def ensure_grant(client: MarketClient, ledger: Ledger, item: str, purpose: str) 
         client.grant(item, purpose)
 
 
-def buy_access(client: MarketClient, ledger: Ledger, item: str, purpose: str) -> Purchase:
-    """Buy access to a batch product (or union) at its price quoted now."""
+def buy_access(
+    client: MarketClient, ledger: Ledger, item: str, purpose: str, max_amount: int | None = None
+) -> Purchase:
+    """Buy access to a batch product (or union) at its price quoted now, paying at most
+    ``max_amount`` base units (the price shown to the buyer: a price raised meanwhile
+    refuses the purchase, ``price_changed``)."""
     ensure_grant(client, ledger, item, purpose)
-    purchase_id, receipt = ledger.buy_access(item, purpose_code(purpose))
+    purchase_id, receipt = ledger.buy_access(item, purpose_code(purpose), max_amount)
     amount = int(receipt.first("AccessPurchased").args["amount"])
     return Purchase(item, purchase_id, amount, receipt.tx_hash)
 
 
 def subscribe(
-    client: MarketClient, ledger: Ledger, item: str, purpose: str, seconds: int
+    client: MarketClient,
+    ledger: Ledger,
+    item: str,
+    purpose: str,
+    seconds: int,
+    max_amount: int | None = None,
 ) -> Purchase:
-    """Buy ``seconds`` of a stream (added to any paid time left)."""
+    """Buy ``seconds`` of a stream (added to any paid time left), paying at most
+    ``max_amount`` base units."""
     ensure_grant(client, ledger, item, purpose)
-    purchase_id, receipt = ledger.subscribe(item, purpose_code(purpose), seconds)
+    purchase_id, receipt = ledger.subscribe(item, purpose_code(purpose), seconds, max_amount)
     amount = int(receipt.first("Subscribed").args["amount"])
     return Purchase(item, purchase_id, amount, receipt.tx_hash)
 

@@ -160,6 +160,8 @@ def test_without_a_key_the_wallets_account_signs(
     assert "Dripped" in json.loads(out)["events"]
     code, out, _ = run("ledger", "balance", wallet.address, "--json")
     assert json.loads(out)["data"] == str(3 * DATA)
+    code, out, _ = run("ledger", "balance", "--json")  # yours: the wallet's, not unlocked
+    assert (json.loads(out)["account"], json.loads(out)["data_balance"]) == (wallet.address, "3")
     monkeypatch.setenv("KRAKEN_WALLET_PASSPHRASE", "not the passphrase")
     get_settings.cache_clear()
     code, _, err = run("ledger", "faucet", "1")

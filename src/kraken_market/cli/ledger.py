@@ -27,6 +27,7 @@ from kraken_market.cli.ledger_common import (
     KeyFileOption,
     amount,
     ledger,
+    own_address,
     product_key,
 )
 from kraken_market.errors import InvalidRequest
@@ -67,7 +68,8 @@ def _receipt(receipt: Any, as_json: bool, summary: str) -> None:
 @fails_cleanly
 def balance(
     account: Annotated[
-        str | None, typer.Argument(help="0x-address (default: the signer's)")
+        str | None,
+        typer.Argument(help="0x-address (default: yours: your wallet's account, or the signer's)"),
     ] = None,
     dev_account: DevAccountOption = None,
     key_file: KeyFileOption = None,
@@ -82,7 +84,7 @@ def balance(
     chain = ledger(dev_account, key_file)
     if account is not None and not is_address(account):
         raise InvalidRequest(f"{account!r} is not an address (0x and 40 hex digits)")
-    who = to_checksum_address(account) if account else chain.address
+    who = to_checksum_address(account) if account else own_address(dev_account, key_file)
     data, ether, token = chain.balance(who), chain.ether_balance(who), chain.token()
     if as_json:
         print_json(

@@ -141,6 +141,18 @@ def signer(dev_account: int | None, key_file: Path | None) -> LocalAccount:
     return account
 
 
+def own_address(dev_account: int | None, key_file: Path | None) -> str:
+    """The account the person means by "mine": the signer's, or their wallet's account
+    read without unlocking it (a balance needs no key)."""
+    config = settings()
+    signer_given = dev_account is not None or key_file is not None or config.chain_key_file
+    if not signer_given and config.wallet_file.is_file():
+        from kraken_market.identity.wallet import Wallet
+
+        return Wallet.open(config.wallet_file).address
+    return signer(dev_account, key_file).address
+
+
 def ledger(
     dev_account: int | None = None, key_file: Path | None = None, *, signs: bool = False
 ) -> Ledger:

@@ -182,6 +182,8 @@ def test_seller_workflow_from_the_command_line(live_api: str, tmp_path: Path) ->
     assert [m["weight"] for m in union["members"]] == [2, 1]
     code, out, _ = run("unions", "list", "--json")
     assert [u["id"] for u in json.loads(out)["items"]] == [union["id"]]
+    code, out, _ = run("unions", "show", union["id"])  # members priced 10 DATA each
+    assert code == 0 and "a buyer pays 20 DATA per computation for the union" in out
 
     code, out, _ = run("products", "retire", product["id"], "--reason", "replaced", "--json")
     assert code == 0 and json.loads(out)["availability"] == "retired"

@@ -4,6 +4,9 @@ seller's and buyer's SDK and the indexer against one in-process chain."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -14,7 +17,8 @@ from kraken_market.ledger.indexer import Indexer
 from kraken_market.settings import Settings
 from kraken_market.trade.buy import buy_access
 from kraken_market.trade.publish import publish_on_chain, sync_on_chain
-from tests.conftest import person
+from tests.cli.test_cli import run
+from tests.conftest import person, serving
 from tests.factories import product_body
 from tests.ledger.conftest import DATA, Market
 from tests.trade import test_market_flow as flow
@@ -117,3 +121,39 @@ def test_without_a_chain_the_token_is_unavailable_and_says_why(settings: Setting
     assert answer.status_code == 503
     body = answer.json()
     assert body["code"] == "not_deployed" and "chain deploy" in body["message"]
+
+
+def test_the_cli_shows_the_chains_stake_the_claims_bonds_and_what_differs(
+    market_app: FastAPI,
+    chain: Market,
+    indexer: Indexer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seller, ledger = bound(market_app, chain, "sam", 7)
+    product = seller.api.create_product(product_body("batch", stake="0"))["id"]
+    publish_on_chain(seller.api, ledger, product, stake=15 * DATA, wait=0)
+    buyer, buyer_ledger = bound(market_app, chain, "rhea", 8, category="research-institution")
+    bought = buy_access(buyer.api, buyer_ledger, product, "research")
+    indexer.poll_once()
+    digest = buyer.api.claim_evidence(bought.purchase_id, product, "empty file")
+    buyer_ledger.file_claim(bought.purchase_id, product, bytes.fromhex(digest[2:]))
+    indexer.poll_once()
+    seller.api.update_product(product, {"prices": {"access": str(7 * DATA)}})
+    with serving(market_app) as url:
+        monkeypatch.setenv("KRAKEN_DATA_DIR", str(tmp_path))
+        monkeypatch.setenv("KRAKEN_API_URL", url)
+        monkeypatch.setenv("KRAKEN_API_TOKEN", seller.token)
+        monkeypatch.delenv("KRAKEN_CONFIG", raising=False)
+        status = run("trade", "status", product)
+        shown = run("products", "show", product)
+        claims = run("trade", "claims", product)
+        claims_json = run("trade", "claims", product, "--json")
+    code, out, err = status
+    assert code == 0, err
+    assert "15 DATA" in out and "no: prices differ" in out
+    assert f"apply them with 'kraken-market trade sync {product}'" in err
+    assert "15 DATA (held on chain)" in shown[1]
+    assert "bond DATA" in claims[1] and "│ 5 " in claims[1]  # the claim bond, 5 DATA
+    [claim] = json.loads(claims_json[1])
+    assert (claim["bond"], claim["bond_data"]) == (str(5 * DATA), "5")

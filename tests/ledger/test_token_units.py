@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
 
@@ -48,21 +49,24 @@ def compiled_token(folder: Path) -> tuple[list[dict[str, object]], str]:
     return built["abi"], built["bytecode"]
 
 
+def six_decimal_token(w3: Web3, owner: LocalAccount, folder: Path) -> str:
+    """The address of a new 6-decimal token, its supply minted to ``owner``."""
+    abi, bytecode = compiled_token(folder)
+    factory = w3.eth.contract(abi=abi, bytecode=bytecode)
+    sent = factory.constructor(10**9 * USDX).build_transaction(
+        {"from": owner.address, "nonce": w3.eth.get_transaction_count(owner.address)}
+    )
+    signed = owner.sign_transaction(sent)
+    tx = w3.eth.send_raw_transaction(signed.raw_transaction)
+    return str(w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
+
+
 @pytest.fixture(scope="module")
 def six_decimal_market(tmp_path_factory: pytest.TempPathFactory) -> tuple[Market, str]:
     """A marketplace deployed over an existing 6-decimal token, as on a real chain."""
     w3 = Web3(EthereumTesterProvider(EthereumTester(PyEVMBackend())))
-    abi, bytecode = compiled_token(tmp_path_factory.mktemp("token"))
     admin = dev_account(0)
-    factory = w3.eth.contract(abi=abi, bytecode=bytecode)
-    sent = factory.constructor(10**9 * USDX).build_transaction(
-        {"from": admin.address, "nonce": w3.eth.get_transaction_count(admin.address)}
-    )
-    signed = admin.sign_transaction(sent)
-    receipt = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(signed.raw_transaction)
-    )
-    token = str(receipt["contractAddress"])
+    token = six_decimal_token(w3, admin, tmp_path_factory.mktemp("token"))
     parameters = {**PARAMETERS, "min_stake": 10 * USDX, "claim_bond": 5 * USDX}
     deployment = deploy(
         w3,
@@ -112,3 +116,24 @@ def test_the_token_is_read_once_per_client(local_market: Market) -> None:
     first = reader.token()
     assert reader.token() is first  # cached: an ERC-20's decimals never change
     assert reader.acting_as(dev_account(8)).token() is first
+
+
+def test_up_asks_a_claim_bond_of_ten_tokens_in_the_tokens_own_units(tmp_path: Path) -> None:
+    """``up`` over an existing token (deployed here with the platform admin's key, which
+    makes the development faucet its minter)."""
+    from kraken_market.platform.keys import platform_keys
+    from kraken_market.platform.launch import deploy_platform
+    from kraken_market.settings import Settings
+
+    w3 = Web3(EthereumTesterProvider(EthereumTester(PyEVMBackend())))
+    keys = platform_keys(tmp_path / "data")
+    admin = keys.account("admin")
+    funded = w3.eth.send_transaction(
+        {"from": dev_account(0).address, "to": admin.address, "value": 10**19}
+    )
+    w3.eth.wait_for_transaction_receipt(funded)
+    token = six_decimal_token(w3, admin, tmp_path)
+    settings = Settings(data_dir=tmp_path / "data", chain_token_address=token)
+    deployment, reused = deploy_platform(w3, settings, keys)
+    assert not reused
+    assert Ledger(w3, deployment, admin).parameters().claim_bond == 10 * USDX

@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 
     from kraken_market.ledger.client import Ledger
 
-NO_TOKEN = frozenset({"not_deployed", "chain_unavailable"})
-"""API answers meaning: no chain to read the token from (yet)."""
+NO_TOKEN = frozenset({"not_deployed", "chain_unavailable", "not_found"})
+"""API answers meaning: no chain to read the token from (yet), or an API from before
+``GET /api/v1/ledger/token``."""
 
 DevAccountOption = Annotated[
     int | None,

@@ -10,6 +10,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from eth_tester import EthereumTester, PyEVMBackend
 from web3 import EthereumTesterProvider, Web3
+from web3.types import Wei
 
 from kraken_market.catalog.ids import new_product_id
 from kraken_market.ledger.amounts import Token
@@ -129,7 +130,7 @@ def test_up_asks_a_claim_bond_of_ten_tokens_in_the_tokens_own_units(tmp_path: Pa
     keys = platform_keys(tmp_path / "data")
     admin = keys.account("admin")
     funded = w3.eth.send_transaction(
-        {"from": dev_account(0).address, "to": admin.address, "value": 10**19}
+        {"from": dev_account(0).address, "to": admin.address, "value": Wei(10**19)}
     )
     w3.eth.wait_for_transaction_receipt(funded)
     token = six_decimal_token(w3, admin, tmp_path)

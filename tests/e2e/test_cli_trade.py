@@ -59,7 +59,7 @@ def test_a_file_is_sold_and_bought_through_the_cli(running: dict[str, str], tmp_
     refused = run(seller, "trade", "publish", "not-an-id", ok=False)
     assert refused.returncode != 0 and "is not an id" in refused.stderr
     published = run(seller, "trade", "publish", product, "--stake", "10")
-    assert "stake 10 DATA" in published.stdout
+    assert "stake 10 DATA: listed" in " ".join(published.stdout.split())  # Rich folds lines
     status = json.loads(run(seller, "trade", "status", product, "--json").stdout)
     assert status["published"] and status["quality"] == "staked"
     assert (status["stake_data"], status["prices_data"]["access"]) == ("10", "3")

@@ -37,6 +37,7 @@ from kraken_market.identity import presentations
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.keys import DidKey
 from kraken_market.identity.principal import Principal
+from kraken_market.ledger.amounts import Token
 from kraken_market.settings import Settings
 
 ADMIN_URL = os.environ.get(
@@ -134,9 +135,22 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+@dataclass(frozen=True)
+class DeployedToken:
+    """The token an API with a chain reports (``GET /api/v1/ledger/token``), for test
+    APIs served without one: DataToken's DATA with 18 decimals unless told otherwise.
+    The chain's own answer (``Ledger.token``) is tested in tests/ledger/test_token_units.py."""
+
+    symbol: str = "DATA"
+    decimals: int = 18
+
+    def token(self) -> Token:
+        return Token("0x" + "Da" * 20, self.symbol, self.decimals)
+
+
 @pytest.fixture
 def app(settings: Settings, engine: Engine) -> FastAPI:
-    return create_app(settings, engine=engine)
+    return create_app(settings, engine=engine, token=DeployedToken())
 
 
 @pytest.fixture

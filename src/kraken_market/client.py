@@ -66,6 +66,7 @@ def error_fields(response: httpx2.Response) -> tuple[str, str, Any]:
 class MarketClient:
     def __init__(self, http: httpx2.Client) -> None:
         self.http = http
+        self._token: dict[str, Any] | None = None
 
     @classmethod
     def connect(
@@ -252,6 +253,15 @@ class MarketClient:
         body = {"credential": credential}
         result: dict[str, Any] = self._call("PUT", f"/api/v1/status-lists/{list_id}", json=body)
         return result
+
+    # ledger
+    def token(self) -> dict[str, Any]:
+        """The token amounts are counted in: ``address``, ``symbol``, ``decimals`` (asked
+        once per client; an ERC-20's decimals never change). Show amounts with
+        :class:`kraken_market.ledger.amounts.Token` (``Token.from_json``)."""
+        if self._token is None:
+            self._token = self._call("GET", "/api/v1/ledger/token")
+        return dict(self._token)
 
     # trade
     def chain_state(self, product_id: str) -> dict[str, Any]:

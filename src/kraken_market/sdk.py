@@ -13,18 +13,29 @@ Keys never leave the wallet: the presentation that logs you in and every
 payment are signed here; the marketplace sees your public key, your
 credentials and your job, never a result (the nodes encrypt each result share
 to a key made for the request and kept, mode 0600, in ``jobs_dir``).
+
+Amounts are DATA with decimals, as :class:`~decimal.Decimal` (exact; the
+token's decimals are read from its contract): ``balance()``, ``price()``, the
+``price`` of what you bought, and the ``max_price`` you accept. Products found
+keep the API's base-unit strings under ``prices`` and ``stake`` and carry the
+same amounts in DATA under ``prices_data`` and ``stake_data``.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kraken_market.client import MarketClient
 from kraken_market.identity.errors import WrongAudience
 from kraken_market.identity.wallet import Wallet
+from kraken_market.ledger.amounts import Token, product_in_tokens
+from kraken_market.ledger.errors import InvalidAmount
 from kraken_market.settings import Settings
 
 if TYPE_CHECKING:
@@ -32,6 +43,25 @@ if TYPE_CHECKING:
 
     from kraken_market.ledger.client import Ledger
     from kraken_market.trade.buy import Purchase
+
+Amount = Decimal | str | int
+"""An amount of DATA as you give it: ``Decimal("2.5")``, ``"2.5"`` or ``3`` (whole DATA);
+never a float (0.1 has no exact binary value)."""
+
+
+@dataclass(frozen=True)
+class Bought:
+    """A purchase you paid for."""
+
+    item: str
+    purchase_id: int
+    price: Decimal
+    """What you paid, in DATA."""
+    price_units: int
+    """The same in the token's base units (as the chain and the API count)."""
+    transaction: str | None
+    paid_until: int | None = None
+    """A subscription's end (Unix seconds, chain time)."""
 
 
 class Marketplace:
@@ -81,10 +111,59 @@ class Marketplace:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    @cached_property
+    def token(self) -> Token:
+        """The token amounts are counted in (symbol, decimals), read from its contract."""
+        return self.ledger.token()
+
+    def units(self, amount: Amount, what: str = "amount") -> int:
+        """``amount`` DATA in the token's base units, exactly (refused: floats, negative
+        amounts, more decimals than the token has)."""
+        if isinstance(amount, (float, bool)):
+            raise InvalidAmount(
+                f"{what}: give DATA as a str, int or Decimal, not {type(amount).__name__} "
+                f"{amount!r} (floats are not exact)",
+                details={"option": what},
+            )
+        text = format(amount, "f") if isinstance(amount, Decimal) else str(amount)
+        return self.token.parse(text, what)
+
+    def balance(self) -> Decimal:
+        """Your account's DATA."""
+        return self.token.decimal(self.ledger.balance())
+
     def search(self, q: str | None = None, **filters: Any) -> list[dict[str, Any]]:
-        """Listed products matching words and filters (first page)."""
-        items: list[dict[str, Any]] = self.api.search_products(q=q, **filters)["items"]
-        return items
+        """Listed products matching words and filters (first page); ``price_min`` and
+        ``price_max`` in DATA."""
+        for bound in ("price_min", "price_max"):
+            if filters.get(bound) is not None:
+                filters[bound] = str(self.units(filters[bound], bound))
+        items = self.api.search_products(q=q, **filters)["items"]
+        return [product_in_tokens(item, self.token) for item in items]
+
+    def product(self, product_id: str) -> dict[str, Any]:
+        """One product, with ``prices_data`` and ``stake_data`` in DATA."""
+        return product_in_tokens(self.api.product(product_id), self.token)
+
+    def price(self, item: str, seconds: int = 1) -> Decimal:
+        """What ``item`` (a product or a union) costs now on chain, in DATA: an access, a
+        computation, or ``seconds`` of a stream."""
+        from kraken_market.ledger.errors import NotOnChain
+        from kraken_market.ledger.model import ModeCode
+
+        mode, _listed, prices = self.ledger.terms(item)
+        units = (
+            {
+                ModeCode.BATCH: prices.access,
+                ModeCode.STREAM: prices.subscription_per_second * seconds,
+                ModeCode.ANALYTICS: prices.computation,
+            }.get(mode)
+            if mode is not None
+            else None
+        )
+        if units is None:
+            raise NotOnChain(f"{item} is not on chain", reason="unknown_product")
+        return self.token.decimal(units)
 
     def quote(
         self,
@@ -153,19 +232,44 @@ class Marketplace:
         return outcome.table
 
     def buy_access(
-        self, product: str, purpose: str = "research", *, again: bool = False
-    ) -> Purchase:
-        """Buy access to a batch product; one this account bought before is refused
-        (``already_bought``) unless ``again``."""
+        self,
+        product: str,
+        purpose: str = "research",
+        *,
+        max_price: Amount | None = None,
+        again: bool = False,
+    ) -> Bought:
+        """Buy access to a batch product, paying at most ``max_price`` DATA (default: the
+        price now); a higher price is refused (``price_changed``) and nothing is paid.
+        One this account bought before is refused (``already_bought``) unless ``again``."""
         from kraken_market.trade.buy import buy_access
 
-        return buy_access(self.api, self.ledger, product, purpose, again=again)
+        limit = None if max_price is None else self.units(max_price, "max_price")
+        return self._bought(buy_access(self.api, self.ledger, product, purpose, limit, again=again))
 
     def subscribe(
-        self, product: str, seconds: int, purpose: str = "research", *, extend: bool = False
-    ) -> Purchase:
-        """Buy ``seconds`` of a stream; while paid time is left, refused
-        (``subscription_active``) unless ``extend`` (then added to it)."""
+        self,
+        product: str,
+        seconds: int,
+        purpose: str = "research",
+        *,
+        max_price: Amount | None = None,
+        extend: bool = False,
+    ) -> Bought:
+        """Buy ``seconds`` of a stream, paying at most ``max_price`` DATA; while paid time
+        is left, refused (``subscription_active``) unless ``extend`` (then added to it)."""
         from kraken_market.trade.buy import subscribe
 
-        return subscribe(self.api, self.ledger, product, purpose, seconds, extend=extend)
+        limit = None if max_price is None else self.units(max_price, "max_price")
+        bought = subscribe(self.api, self.ledger, product, purpose, seconds, limit, extend=extend)
+        return self._bought(bought)
+
+    def _bought(self, purchase: Purchase) -> Bought:
+        return Bought(
+            item=purchase.item,
+            purchase_id=purchase.purchase_id,
+            price=self.token.decimal(purchase.amount),
+            price_units=purchase.amount,
+            transaction=purchase.transaction,
+            paid_until=purchase.paid_until,
+        )

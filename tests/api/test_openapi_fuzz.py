@@ -41,6 +41,7 @@ NO_INPUT = {  # nothing to make invalid
     ("GET", "/readyz"),
     ("POST", "/api/v1/auth/challenge"),
     ("GET", "/api/v1/identity/issuers"),
+    ("GET", "/api/v1/ledger/token"),
 }
 OPERATIONS = [
     ("POST", "/api/v1/products"),
@@ -93,6 +94,7 @@ OPERATIONS = [
     ("GET", "/api/v1/companies/{did}/audit"),
     ("PUT", "/api/v1/companies/{did}/account"),
     ("POST", "/api/v1/companies/{did}/representative"),
+    ("GET", "/api/v1/ledger/token"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
 ]

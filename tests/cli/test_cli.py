@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from kraken_market.api.app import create_app
 from kraken_market.cli.main import app as cli
 from kraken_market.settings import Settings, get_settings
+from tests.conftest import DeployedToken
 
 runner = CliRunner()
 PASSPHRASE = "correct horse battery staple"
@@ -61,7 +62,7 @@ def live_api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     for name in ("KRAKEN_CONFIG", "KRAKEN_DATABASE_URL", "KRAKEN_API_TOKEN", "KRAKEN_WALLET"):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
-    with serving_on(create_app(Settings()), port) as url:
+    with serving_on(create_app(Settings(), token=DeployedToken()), port) as url:
         yield url
     get_settings.cache_clear()
 
@@ -102,7 +103,7 @@ def test_seller_workflow_from_the_command_line(live_api: str, tmp_path: Path) ->
         "--mode",
         "batch",
         "--price-access",
-        "5000",
+        "2.5",
         "--purpose",
         "research",
         "--purpose",
@@ -114,7 +115,8 @@ def test_seller_workflow_from_the_command_line(live_api: str, tmp_path: Path) ->
     assert code == 0, err
     product = json.loads(out)
     assert product["owner"] == created["did"]
-    assert product["prices"]["access"] == "5000"
+    assert product["prices"]["access"] == str(25 * 10**17)  # DATA typed, base units stored
+    assert (product["prices_data"], product["stake_data"]) == ({"access": "2.5"}, "0")
     assert product["policy"]["purposes"] == ["research", "education"]
 
     code, out, _ = run("products", "list", "step", "--json")
@@ -180,6 +182,8 @@ def test_seller_workflow_from_the_command_line(live_api: str, tmp_path: Path) ->
     assert [m["weight"] for m in union["members"]] == [2, 1]
     code, out, _ = run("unions", "list", "--json")
     assert [u["id"] for u in json.loads(out)["items"]] == [union["id"]]
+    code, out, _ = run("unions", "show", union["id"])  # members priced 10 DATA each
+    assert code == 0 and "a buyer pays 20 DATA per computation for the union" in out
 
     code, out, _ = run("products", "retire", product["id"], "--reason", "replaced", "--json")
     assert code == 0 and json.loads(out)["availability"] == "retired"
@@ -206,7 +210,7 @@ def test_errors_are_clear_and_exit_non_zero(live_api: str) -> None:
         "--purpose",
         "research",
     )
-    assert code == 1 and "--price-access '-5'" in err and "amount_type" not in err
+    assert code == 1 and "[invalid_amount]: --price-access: -5 is negative" in err
     code, _, err = run(
         "unions", "create", "--title", "u", "--member", "0xab:heavy", "--member", "0xcd"
     )

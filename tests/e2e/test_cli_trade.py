@@ -52,15 +52,25 @@ def test_a_file_is_sold_and_bought_through_the_cli(running: dict[str, str], tmp_
     product = json.loads(
         run(
             seller, "products", "create", "--title", "Training log", "--mode", "batch",
-            "--price-access", str(3 * 10**18), "--purpose", "research", "--stake", "0",
+            "--price-access", "3", "--purpose", "research", "--stake", "0",
             "--json",
         ).stdout
     )["id"]  # fmt: skip
     refused = run(seller, "trade", "publish", "not-an-id", ok=False)
     assert refused.returncode != 0 and "is not an id" in refused.stderr
-    run(seller, "trade", "publish", product, "--stake", "10")
+    published = run(seller, "trade", "publish", product, "--stake", "10")
+    assert "stake 10 DATA: listed" in " ".join(published.stdout.split())  # Rich folds lines
     status = json.loads(run(seller, "trade", "status", product, "--json").stdout)
     assert status["published"] and status["quality"] == "staked"
+    assert (status["stake_data"], status["prices_data"]["access"]) == ("10", "3")
+    assert status["differs"] == []
+    # the catalog declared no stake; it shows the 10 DATA the chain holds
+    shown = json.loads(run(seller, "products", "show", product, "--json").stdout)
+    assert (shown["stake"], shown["stake_data"], shown["stake_on_chain"]) == (
+        str(10 * 10**18),
+        "10",
+        True,
+    )
     data = tmp_path / "log.csv"
     data.write_text("day,km\n" + "".join(f"2026-03-{d:02d},{d}.5\n" for d in range(1, 20)))
     run(seller, "files", "publish", str(data), "--product", product)
@@ -72,7 +82,12 @@ def test_a_file_is_sold_and_bought_through_the_cli(running: dict[str, str], tmp_
     )
     assert unbought.returncode != 0 and "purchase_unknown" in unbought.stderr
     assert not nothing.exists()
-    bought = json.loads(run(buyer, "trade", "buy", product, "--json").stdout)
+    paying = run(buyer, "trade", "buy", product, "--json")
+    assert f"price of {product} for access: 3 DATA" in paying.stderr  # shown before paying
+    bought = json.loads(paying.stdout)
+    assert (bought["amount"], bought["amount_data"]) == (str(3 * 10**18), "3")
+    balance = json.loads(run(buyer, "ledger", "balance", "--json").stdout)
+    assert balance["data_balance"] == "97"  # 100 DATA from the faucet, 3 paid
     out = tmp_path / "bought.csv"
     run(
         buyer,

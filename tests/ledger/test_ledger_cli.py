@@ -60,7 +60,12 @@ def test_deploy_then_buy_and_claim_from_the_command_line(chain_cli: Path) -> Non
 
     code, out, _ = run("ledger", "balance", buyer.address, "--json")
     assert code == 0
-    assert int(json.loads(out)["data"]) == 48 * DATA
+    shown = json.loads(out)
+    assert (int(shown["data"]), shown["data_balance"]) == (48 * DATA, "48")
+    assert run("ledger", "faucet", "0.25", "--dev-account", "8")[0] == 0
+    assert run("ledger", "faucet", "7", "--base-units", "--dev-account", "8")[0] == 0
+    code, out, _ = run("ledger", "balance", buyer.address)
+    assert f"{buyer.address}: 48.250000000000000007 DATA" in out
 
     evidence = chain_cli / "evidence.txt"
     evidence.write_text("the file was empty")
@@ -69,7 +74,12 @@ def test_deploy_then_buy_and_claim_from_the_command_line(chain_cli: Path) -> Non
     )
     assert code == 0, err
     code, out, _ = run("ledger", "stake", product, "--json")
-    assert json.loads(out) == {"amount": str(30 * DATA), "status": "locked", "open_claims": 1}
+    assert json.loads(out) == {
+        "amount": str(30 * DATA),
+        "amount_data": "30",
+        "status": "locked",
+        "open_claims": 1,
+    }
 
     # Only the arbiter (dev account 1) rules; the buyer's attempt changes nothing.
     code, _, err = run("ledger", "rule", str(purchase), "--uphold", "--dev-account", "8")
@@ -109,8 +119,10 @@ def test_bad_input_is_refused_with_a_clear_message(chain_cli: Path) -> None:
     for args, expected in [
         (("ledger", "stake", "0xab"), "is not an id"),
         (("ledger", "balance", "0xnope"), "is not an address"),
-        (("ledger", "faucet", "--dev-account", "8", "--", "-1"), "amounts are >= 0"),
-        (("ledger", "faucet", "0.1e-18", "--dev-account", "8"), "at most 18 decimals"),
+        (("ledger", "faucet", "--dev-account", "8", "--", "-1"), "AMOUNT: -1 is negative"),
+        (("ledger", "faucet", "0.1e-18", "--dev-account", "8"), "'0.1e-18' is not an amount"),
+        (("ledger", "faucet", "1.0000000000000000001", "--dev-account", "8"), "DATA has 18"),
+        (("chain", "deploy", "--dev-account", "0", "--claim-bond", "x"), "--claim-bond: 'x'"),
         (("ledger", "approve", "1", "0x" + "ab" * 32), "say who signs"),
         (("ledger", "approve", "999", "0x" + "ab" * 32, "--dev-account", "8"), "no such purchase"),
     ]:
@@ -148,6 +160,8 @@ def test_without_a_key_the_wallets_account_signs(
     assert "Dripped" in json.loads(out)["events"]
     code, out, _ = run("ledger", "balance", wallet.address, "--json")
     assert json.loads(out)["data"] == str(3 * DATA)
+    code, out, _ = run("ledger", "balance", "--json")  # yours: the wallet's, not unlocked
+    assert (json.loads(out)["account"], json.loads(out)["data_balance"]) == (wallet.address, "3")
     monkeypatch.setenv("KRAKEN_WALLET_PASSPHRASE", "not the passphrase")
     get_settings.cache_clear()
     code, _, err = run("ledger", "faucet", "1")
@@ -169,3 +183,44 @@ def test_the_faucet_gives_a_new_account_gas_money_too(chain_cli: Path) -> None:
     assert shown["data"] == str(2 * DATA) and int(shown["ether_wei"]) >= 10**18
     code, out, err = run("ledger", "faucet", "1", "--key-file", str(key), "--json")
     assert code == 0, err  # the second time no more ether is needed
+
+
+def test_a_token_with_six_decimals_is_typed_and_shown_in_its_units(
+    chain_cli: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An existing token configured instead of DataToken: the deployment's amounts, the
+    balances and the API's answer use the decimals its contract reports."""
+    from fastapi.testclient import TestClient
+
+    from kraken_market.api.app import create_app
+    from tests.ledger.test_token_units import USDX, compiled_token
+
+    w3 = connect(get_settings().resolved_chain_url)
+    abi, bytecode = compiled_token(chain_cli)
+    admin = dev_account(0)
+    made = w3.eth.contract(abi=abi, bytecode=bytecode).constructor(1234 * USDX + 500_000)
+    sent = made.build_transaction(
+        {"from": admin.address, "nonce": w3.eth.get_transaction_count(admin.address, "pending")}
+    )
+    tx = w3.eth.send_raw_transaction(admin.sign_transaction(sent).raw_transaction)
+    token = str(w3.eth.wait_for_transaction_receipt(tx)["contractAddress"])
+    monkeypatch.setenv("KRAKEN_CHAIN_TOKEN_ADDRESS", token)
+    get_settings.cache_clear()
+
+    deploy = ("chain", "deploy", "--dev-account", "0", "--no-faucet", "--force")
+    code, _, err = run(*deploy, "--claim-bond", "0.0000001")
+    assert code == 1 and "--claim-bond: 0.0000001 has 7 decimals; USDX has 6" in err
+    code, out, err = run(*deploy, "--claim-bond", "2.25", "--min-stake", "0.5")
+    assert code == 0, err
+    assert "claim bond 2.25 USDX" in out
+    deployment = Deployment.load(chain_cli / "deployment.json")
+    parameters = Ledger(w3, deployment, admin).parameters()
+    assert (parameters.claim_bond, parameters.min_stake) == (2_250_000, 500_000)
+
+    code, out, err = run("ledger", "balance", admin.address)
+    assert code == 0, err
+    assert f"{admin.address}: 1234.5 USDX" in out
+    code, out, _ = run("ledger", "balance", admin.address, "--json")
+    assert json.loads(out)["data_balance"] == "1234.5"
+    answer = TestClient(create_app(get_settings())).get("/api/v1/ledger/token")
+    assert answer.json() == {"address": token, "symbol": "USDX", "decimals": 6}

@@ -25,6 +25,9 @@ from kraken_market.db.engine import make_engine, make_session_factory
 from kraken_market.db.migrate import upgrade
 from kraken_market.identity.platform import IdentityPlatform
 from kraken_market.identity.routes import router as identity_router
+from kraken_market.ledger.configured import ConfiguredLedger
+from kraken_market.ledger.routes import TokenSource
+from kraken_market.ledger.routes import router as ledger_router
 from kraken_market.logs import get_logger
 from kraken_market.settings import Settings
 from kraken_market.smpc.storage import open_storage
@@ -51,8 +54,9 @@ presentation (vp+jwt) of your credentials signed by your DID key; send the
 session token as `Authorization: Bearer <token>`.
 
 Errors are JSON `{"code", "message", "details"}`; `code` is stable.
-Amounts are whole DATA base units (0 to 2^256-1): send an integer or a decimal
-string, read a decimal string.
+Amounts are whole base units of the DATA token (0 to 2^256-1): send an integer or
+a decimal string, read a decimal string. `GET /ledger/token` tells the token's
+symbol and decimals, to show and take amounts in DATA (units / 10^decimals).
 """
 
 
@@ -64,6 +68,7 @@ def create_app(
     verifier: Verifier | None = None,
     forwarder: Forwarder | None = None,
     arbiter: Arbiter | None = None,
+    token: TokenSource | None = None,
 ) -> FastAPI:
     engine = engine or make_engine(settings.resolved_database_url)
     upgrade(engine)
@@ -85,6 +90,7 @@ def create_app(
     app.state.verifier = verifier or verifier_from_settings(settings)
     app.state.arbiter = arbiter or arbiter_from_settings(settings)
     app.state.forwarder = forwarder or NodeForwarder(nodes_from_chain(settings))
+    app.state.token = token or ConfiguredLedger(settings)  # read from the chain on first use
     app.state.views = ViewCounter(engine)
     app.state.storage = open_storage(settings.resolved_storage)
     install_error_handlers(app)
@@ -104,6 +110,7 @@ def create_app(
         trade_router,
         market_router,
         insight_router,
+        ledger_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(streams_router, prefix=API_PREFIX)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
+from sqlalchemy.orm import Session
 
 from kraken_market.api.deps import Publisher, SessionDep, SettingsDep
 from kraken_market.api.responses import READ, WRITE, json_body
 from kraken_market.catalog.fields import Amount, Tag
 from kraken_market.catalog.ids import ID_PATTERN
 from kraken_market.catalog.lineage import Direction
+from kraken_market.catalog.models import Product
 from kraken_market.catalog.query import ProductQuery, Sort
 from kraken_market.catalog.schemas import (
     Change,
@@ -24,6 +27,8 @@ from kraken_market.catalog.schemas import (
 )
 from kraken_market.catalog.service import ProductService, public
 from kraken_market.catalog.vocabulary import AccessMode, Availability, BuyerCategory, Purpose
+from kraken_market.settings import Settings
+from kraken_market.trade.chain_state import chain_stakes, deployment_contracts
 from kraken_market.trade.insight_routes import Viewer, record_view
 
 router = APIRouter(prefix="/products", tags=["products"])
@@ -31,6 +36,14 @@ router = APIRouter(prefix="/products", tags=["products"])
 ProductIdPath = Annotated[
     str, Path(pattern=ID_PATTERN, description="0x + 64 hex digits", examples=["0x" + "ab" * 32])
 ]
+
+
+def shown(session: Session, settings: Settings, products: Sequence[Product]) -> list[ProductPublic]:
+    """The API view of ``products``, each with the stake the chain holds once published
+    there (one query of the indexed events for them all)."""
+    contracts = deployment_contracts(settings.deployment_file)
+    stakes = chain_stakes(session, [p.id for p in products], contracts)
+    return [public(p, stakes.get(p.id)) for p in products]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=WRITE)
@@ -74,38 +87,50 @@ def search_products(
         cursor=cursor,
     )
     products, next_cursor = ProductService(session).search(query)
-    return json_body(ProductPage(items=[public(p) for p in products], next_cursor=next_cursor))
+    page = ProductPage(items=shown(session, settings, products), next_cursor=next_cursor)
+    return json_body(page)
 
 
 @router.get("/{product_id}", response_model=ProductPublic, responses=READ)
 def read_product(
-    product_id: ProductIdPath, request: Request, session: SessionDep, viewer: Viewer
+    product_id: ProductIdPath,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    viewer: Viewer,
 ) -> Response:
     """One product; the read counts as a view in its owner's insight (once per viewer
     and day, not the owner's own)."""
     product = ProductService(session).get(product_id)
     record_view(request, product, viewer)
-    return json_body(public(product))
+    return json_body(shown(session, settings, [product])[0])
 
 
 @router.patch("/{product_id}", responses=WRITE)
 def update_product(
-    product_id: ProductIdPath, body: ProductUpdate, session: SessionDep, principal: Publisher
+    product_id: ProductIdPath,
+    body: ProductUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Publisher,
 ) -> ProductPublic:
     """Change title, description, tags, prices, policy, availability, parents or links."""
-    return public(ProductService(session).update(principal, product_id, body))
+    product = ProductService(session).update(principal, product_id, body)
+    return shown(session, settings, [product])[0]
 
 
 @router.post("/{product_id}/retire", responses=WRITE)
 def retire_product(
     product_id: ProductIdPath,
     session: SessionDep,
+    settings: SettingsDep,
     principal: Publisher,
     body: RetireRequest | None = None,
 ) -> ProductPublic:
     """Retire the product for good (it stays readable, with its history)."""
     reason = body.reason if body else None
-    return public(ProductService(session).retire(principal, product_id, reason))
+    product = ProductService(session).retire(principal, product_id, reason)
+    return shown(session, settings, [product])[0]
 
 
 @router.get("/{product_id}/history", responses=READ)

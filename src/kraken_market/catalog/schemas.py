@@ -238,7 +238,14 @@ class ProductPublic(BaseModel):
     prices: Prices
     policy: Policy
     availability: Availability
-    stake: Amount
+    stake: Amount = Field(
+        description="the stake the chain holds for the product once it is published there "
+        "(as indexed; 0 once released or slashed), else the stake the seller declared, "
+        "which 'trade publish' locks by default"
+    )
+    stake_on_chain: bool = Field(
+        default=False, description="true: stake is the chain's; false: it is the declared one"
+    )
     parents: list[str]
     storage_links: list[str]
     version: int

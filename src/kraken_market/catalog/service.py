@@ -40,11 +40,12 @@ from kraken_market.catalog.vocabulary import AccessMode, Availability, mask_of
 from kraken_market.db.base import utcnow
 from kraken_market.identity.principal import Principal
 
-_UNTRACKED = {"version", "updated_at"}
+_UNTRACKED = {"version", "updated_at", "stake_on_chain"}
 
 
-def public(product: Product) -> ProductPublic:
-    """The API view of a product row."""
+def public(product: Product, chain_stake: int | None = None) -> ProductPublic:
+    """The API view of a product row; ``chain_stake``: the stake the chain holds for it,
+    once it is published there (shown instead of the stake the seller declared)."""
     return ProductPublic(
         id=product.id,
         owner=product.owner,
@@ -61,7 +62,8 @@ def public(product: Product) -> ProductPublic:
         ),
         policy=Policy.model_validate(product.policy),
         availability=Availability(product.availability),
-        stake=product.stake,
+        stake=product.stake if chain_stake is None else chain_stake,
+        stake_on_chain=chain_stake is not None,
         parents=product.parents,
         storage_links=product.storage_links,
         version=product.version,

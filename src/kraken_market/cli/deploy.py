@@ -7,13 +7,8 @@ from typing import Annotated
 import typer
 
 from kraken_market.cli.common import JsonOption, fails_cleanly, out, print_json, settings
-from kraken_market.cli.ledger_common import (
-    DevAccountOption,
-    KeyFileOption,
-    format_amount,
-    parse_amount,
-    signer,
-)
+from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption, signer
+from kraken_market.ledger.amounts import format_amount, parse_amount
 
 
 @fails_cleanly
@@ -28,8 +23,10 @@ def deploy(
         list[str] | None, typer.Option(help="Verifier (grant) account; repeatable")
     ] = None,
     fee_bps: Annotated[int, typer.Option(min=0, max=2000, help="Platform fee, basis points")] = 250,
-    min_stake: Annotated[str, typer.Option(help="Minimum stake to publish, DATA")] = "0",
-    claim_bond: Annotated[str, typer.Option(help="Bond a claim posts, DATA")] = "10",
+    min_stake: Annotated[
+        str, typer.Option(help="Minimum stake to publish, in DATA (the token's decimals)")
+    ] = "0",
+    claim_bond: Annotated[str, typer.Option(help="Bond a claim posts, in DATA")] = "10",
     claim_window: Annotated[int, typer.Option(min=1, help="Seconds to claim after buying")] = 7
     * 86400,
     computation_deadline: Annotated[
@@ -53,7 +50,7 @@ def deploy(
     2 verifier, 3 treasury)."""
     from kraken_market.ledger.client import connect
     from kraken_market.ledger.client import dev_account as dev
-    from kraken_market.ledger.deploy import Roles, deploy_or_reuse
+    from kraken_market.ledger.deploy import Roles, deploy_or_reuse, token_units
     from kraken_market.ledger.deploy import deploy as deploy_contracts
     from kraken_market.ledger.model import Parameters
 
@@ -64,16 +61,17 @@ def deploy(
         treasury = dev(3).address if development else admin.address
     arbiters = tuple(arbiter or ([dev(1).address] if development else []))
     verifiers = tuple(verifier or ([dev(2).address] if development else []))
+    w3 = connect(config.resolved_chain_url)
+    symbol, decimals = token_units(w3, config.chain_token_address)
     parameters = Parameters(
         treasury=treasury,
         fee_bps=fee_bps,
-        min_stake=parse_amount(min_stake),
+        min_stake=parse_amount(min_stake, decimals, what="--min-stake", symbol=symbol),
         claim_window=claim_window,
-        claim_bond=parse_amount(claim_bond),
+        claim_bond=parse_amount(claim_bond, decimals, what="--claim-bond", symbol=symbol),
         computation_deadline=computation_deadline,
         attestations_required=attestations,
     )
-    w3 = connect(config.resolved_chain_url)
     roles = Roles(
         arbiters=arbiters,
         verifiers=verifiers,
@@ -102,4 +100,5 @@ def deploy(
     )
     for name, address in deployment.addresses().items():
         out.print(f"  {name:<10} {address}")
-    out.print(f"  fee {fee_bps / 100:g} %, claim bond {format_amount(parameters.claim_bond)} DATA")
+    bond = format_amount(parameters.claim_bond, decimals)
+    out.print(f"  fee {fee_bps / 100:g} %, claim bond {bond} {symbol}")

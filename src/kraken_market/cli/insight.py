@@ -8,18 +8,19 @@ from typing import Annotated, Any
 import typer
 
 from kraken_market.cli.common import JsonOption, client, fails_cleanly, out, print_json, table
-from kraken_market.cli.ledger_common import format_amount
+from kraken_market.cli.ledger_common import api_token, figure, unit
+from kraken_market.ledger.amounts import Token
 
 Bucket = Annotated[str, typer.Option(help="day | week | month")]
 Day = Annotated[str | None, typer.Option(help="UTC day, YYYY-MM-DD (inclusive)")]
 
 
-def _slices(title: str, slices: dict[str, dict[str, Any]]) -> None:
+def _slices(title: str, slices: dict[str, dict[str, Any]], token: Token | None) -> None:
     rows = [
-        [name, s["purchases"], format_amount(int(s["gross"])), format_amount(int(s["net"]))]
+        [name, s["purchases"], figure(s["gross"], token), figure(s["net"], token)]
         for name, s in slices.items()
     ]
-    table(title, ["", "purchases", "gross DATA", "net DATA"], rows)
+    table(title, ["", "purchases", f"gross {unit(token)}", f"net {unit(token)}"], rows)
 
 
 @fails_cleanly
@@ -38,6 +39,7 @@ def insight(
     params = {name: value for name, value in given.items() if value is not None}
     with client() as api:
         report = api.insight(product_id, **params)
+        token = None if as_json else api_token(api)
     if as_json:
         print_json(report)
         return
@@ -46,16 +48,17 @@ def insight(
             b["start"],
             b["views"],
             sum(n for kind, n in b["purchases"].items() if kind != "via_union"),
-            format_amount(int(b["revenue"]["gross"])),
-            format_amount(int(b["revenue"]["net"])),
-            format_amount(int(b["union_revenue"]["net"])),
+            figure(b["revenue"]["gross"], token),
+            figure(b["revenue"]["net"], token),
+            figure(b["union_revenue"]["net"], token),
         ]
         for b in [*report["buckets"], {**report["totals"], "start": "total"}]
     ]
-    columns = ["from", "views", "bought", "gross DATA", "net DATA", "via unions"]
+    symbol = unit(token)
+    columns = ["from", "views", "bought", f"gross {symbol}", f"net {symbol}", "via unions"]
     table(f"{report['product'][:18]}… by {report['bucket']}", columns, rows)
-    _slices("by buyer category", report["totals"]["by_category"])
-    _slices("by purpose", report["totals"]["by_purpose"])
+    _slices("by buyer category", report["totals"]["by_category"], token)
+    _slices("by purpose", report["totals"]["by_purpose"], token)
 
 
 @fails_cleanly
@@ -84,22 +87,24 @@ def price_suggestion(
         else:
             params = {"access_mode": mode, "tags": tag or [], "columns": column or []}
             answer = api.price_suggestion(None, **params)
+        token = None if as_json else api_token(api)
     if as_json:
         print_json(answer)
         return
     out.print(answer["summary"], markup=False, highlight=False)
+    symbol = unit(token)
     if answer["suggested"] is not None:
-        unit = answer["unit"]
-        values = [format_amount(int(answer[k])) for k in ("suggested", "low", "high")]
-        columns = ["suggested DATA", "low DATA", "high DATA", "from"]
-        table(f"price per {unit}", columns, [[*values, answer["basis"].replace("_", " ")]])
+        values = [figure(answer[k], token) for k in ("suggested", "low", "high")]
+        columns = [f"suggested {symbol}", f"low {symbol}", f"high {symbol}", "from"]
+        basis = answer["basis"].replace("_", " ")
+        table(f"price per {answer['unit']}", columns, [[*values, basis]])
     rows = [
-        [p["id"][:18] + "…", p["title"], p["similarity"], _price(p["listed_price"])]
+        [p["id"][:18] + "…", p["title"], p["similarity"], _price(p["listed_price"], token)]
         for p in answer["products"]
     ]
     if rows:
-        table("most similar products", ["id", "title", "similarity", "listed DATA"], rows)
+        table("most similar products", ["id", "title", "similarity", f"listed {symbol}"], rows)
 
 
-def _price(value: str | None) -> str:
-    return "" if value is None else format_amount(int(value))
+def _price(value: str | None, token: Token | None) -> str:
+    return "" if value is None else figure(value, token)

@@ -22,11 +22,12 @@ from kraken_market.cli.common import (
     table,
 )
 from kraken_market.cli.ledger_common import (
+    BaseUnitsOption,
     DevAccountOption,
     KeyFileOption,
-    format_amount,
+    amount,
     ledger,
-    parse_amount,
+    own_address,
     product_key,
 )
 from kraken_market.errors import InvalidRequest
@@ -67,24 +68,36 @@ def _receipt(receipt: Any, as_json: bool, summary: str) -> None:
 @fails_cleanly
 def balance(
     account: Annotated[
-        str | None, typer.Argument(help="0x-address (default: the signer's)")
+        str | None,
+        typer.Argument(help="0x-address (default: yours: your wallet's account, or the signer's)"),
     ] = None,
     dev_account: DevAccountOption = None,
     key_file: KeyFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """DATA and ether held by ACCOUNT."""
+    """DATA and ether held by ACCOUNT. --json: ``data`` in base units (for scripts),
+    ``data_balance`` in DATA, ``ether_wei`` and ``ether``."""
     from eth_utils.address import is_address, to_checksum_address
+
+    from kraken_market.ledger.amounts import format_amount
 
     chain = ledger(dev_account, key_file)
     if account is not None and not is_address(account):
         raise InvalidRequest(f"{account!r} is not an address (0x and 40 hex digits)")
-    who = to_checksum_address(account) if account else chain.address
-    data, ether = chain.balance(who), chain.ether_balance(who)
+    who = to_checksum_address(account) if account else own_address(dev_account, key_file)
+    data, ether, token = chain.balance(who), chain.ether_balance(who), chain.token()
     if as_json:
-        print_json({"account": who, "data": str(data), "ether_wei": str(ether)})
+        print_json(
+            {
+                "account": who,
+                "data": str(data),
+                "data_balance": token.amount(data),
+                "ether_wei": str(ether),
+                "ether": format_amount(ether, 18),  # the chain's own currency: 18 decimals
+            }
+        )
         return
-    out.print(f"{who}: {format_amount(data)} DATA, {format_amount(ether)} ETH")
+    out.print(f"{who}: {token.show(data)}, {format_amount(ether, 18)} ETH", markup=False)
 
 
 @app.command()
@@ -142,19 +155,22 @@ def stake(
     as_json: JsonOption = False,
 ) -> None:
     """The quality stake of PRODUCT: amount, status and open claims."""
-    current = ledger().stake(product_key(product))
+    chain = ledger()
+    current, token = chain.stake(product_key(product)), chain.token()
     if as_json:
         print_json(
             {
                 "amount": str(current.amount),
+                "amount_data": token.amount(current.amount),
                 "status": current.status.name.lower(),
                 "open_claims": current.open_claims,
             }
         )
         return
     out.print(
-        f"{format_amount(current.amount)} DATA, {current.status.name.lower()}, "
-        f"{current.open_claims} open claim(s)"
+        f"{token.show(current.amount)}, {current.status.name.lower()}, "
+        f"{current.open_claims} open claim(s)",
+        markup=False,
     )
 
 
@@ -221,9 +237,10 @@ def rule(
 @app.command()
 @fails_cleanly
 def faucet(
-    amount: Annotated[str, typer.Argument(help="DATA to mint, e.g. 1000")],
+    given: Annotated[str, typer.Argument(metavar="AMOUNT", help="DATA to mint, e.g. 1000 or 2.5")],
     dev_account: DevAccountOption = None,
     key_file: KeyFileOption = None,
+    base_units: BaseUnitsOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Mint DATA for yourself from the embedded development chain's faucet, with gas
@@ -233,10 +250,12 @@ def faucet(
     keeper = ledger(dev_account=0)  # the embedded chain's admin: the faucet's minter
     if "Faucet" not in keeper.contracts:
         raise NotDeployed("this chain has no faucet: it exists on the embedded chain only")
+    token = keeper.token()
+    units = amount(given, "AMOUNT", token, base_units)  # refused before anything is sent
     if keeper.ether_balance(recipient) < GAS_TOP_UP // 10:
         keeper.send_ether(recipient, GAS_TOP_UP)
-    receipt = keeper.drip(parse_amount(amount), to=recipient)
-    _receipt(receipt, as_json, f"{recipient} received {amount} DATA")
+    receipt = keeper.drip(units, to=recipient)
+    _receipt(receipt, as_json, f"{recipient} received {token.show(units)}")
 
 
 def _catch_up(fulfilment: Fulfilment, stop: threading.Event, every: float = 30.0) -> None:

@@ -1,5 +1,9 @@
 """What the chain commands share: who signs, the connection, amounts in DATA.
 
+Amounts are typed and shown in DATA with the decimals the token contract reports
+(:mod:`kraken_market.ledger.amounts`): from the chain client (``Ledger.token()``) where
+the command has one, else from the API (``GET /api/v1/ledger/token``, :func:`api_token`).
+
 web3 is imported lazily, inside the functions: importing it (through py-evm)
 raises the process's recursion limit, which the API process must not inherit
 (see ``kraken_market.jsondepth``).
@@ -8,21 +12,25 @@ raises the process's recursion limit, which the API process must not inherit
 from __future__ import annotations
 
 import stat
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kraken_market.cli.common import settings
+from kraken_market.client import ApiError, MarketClient
 from kraken_market.errors import InvalidRequest
+from kraken_market.ledger.amounts import Token, parse_amount
+from kraken_market.ledger.errors import InvalidAmount
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
     from kraken_market.ledger.client import Ledger
 
-DECIMALS = 18
+NO_TOKEN = frozenset({"not_deployed", "chain_unavailable", "not_found"})
+"""API answers meaning: no chain to read the token from (yet), or an API from before
+``GET /api/v1/ledger/token``."""
 
 DevAccountOption = Annotated[
     int | None,
@@ -32,6 +40,14 @@ DevAccountOption = Annotated[
         max=9,
         help="Sign with dev account N (0-9) of the embedded chain: 0 admin, 1 arbiter, "
         "2 verifier, 3 treasury, 4-6 compute nodes, 7-9 users. Development only.",
+    ),
+]
+BaseUnitsOption = Annotated[
+    bool,
+    typer.Option(
+        "--base-units",
+        help="Amounts you give are whole base units of the token (for scripts), "
+        "not DATA with decimals.",
     ),
 ]
 KeyFileOption = Annotated[
@@ -44,21 +60,47 @@ KeyFileOption = Annotated[
 ]
 
 
-def parse_amount(text: str) -> int:
-    """``"4.5"`` DATA as base units (18 decimals); exact, never through floats."""
+def api_token(api: MarketClient) -> Token | None:
+    """The token as the API reads it from the chain (for commands without a chain
+    client); None when the API has no chain to read it from yet."""
     try:
-        value = Decimal(text)
-    except InvalidOperation as exc:
-        raise InvalidRequest(f"{text!r} is not an amount of DATA (e.g. 4 or 4.5)") from exc
-    units = value * 10**DECIMALS
-    if not value.is_finite() or value < 0 or units != units.to_integral_value():
-        raise InvalidRequest(f"{text!r}: amounts are >= 0 with at most {DECIMALS} decimals")
-    return int(units)
+        return Token.from_json(api.token())
+    except ApiError as exc:
+        if exc.api_code in NO_TOKEN:
+            return None
+        raise
 
 
-def format_amount(units: int) -> str:
-    text = format(Decimal(units) / 10**DECIMALS, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+def amount(text: str, what: str, token: Token | None, base_units: bool = False) -> int:
+    """Base units of the amount typed for ``what`` (the option as typed, e.g.
+    ``--stake``): DATA with decimals, or whole base units with ``--base-units``."""
+    if base_units:
+        return parse_amount(text, 0, what=what, symbol="base units")
+    if token is None:
+        raise InvalidAmount(
+            f"{what}: amounts are in DATA, but the token's decimals are unknown (the API has "
+            "no chain to read them from: start the platform with 'kraken-market up'); or "
+            "give whole base units with --base-units",
+            details={"option": what, "value": text},
+        )
+    return token.parse(text, what)
+
+
+def figure(units: int | str, token: Token | None) -> str:
+    """A bare amount for a table column headed by :func:`unit`: ``2.5``."""
+    return token.amount(units) if token is not None else str(int(units))
+
+
+def unit(token: Token | None) -> str:
+    """What :func:`figure` counts in: ``DATA``, or ``base units`` while the token is unknown."""
+    return token.symbol if token is not None else "base units"
+
+
+def shown(units: int | str | None, token: Token | None) -> str:
+    """An amount for a person: ``2.5 DATA``; ``N base units`` while the token is unknown."""
+    if units is None:
+        return ""
+    return token.show(units) if token is not None else f"{units} base units"
 
 
 def read_key_file(path: Path) -> str:
@@ -98,6 +140,18 @@ def signer(dev_account: int | None, key_file: Path | None) -> LocalAccount:
     except ValueError as exc:
         raise InvalidRequest(f"{path} does not hold a private key: {exc}") from None
     return account
+
+
+def own_address(dev_account: int | None, key_file: Path | None) -> str:
+    """The account the person means by "mine": the signer's, or their wallet's account
+    read without unlocking it (a balance needs no key)."""
+    config = settings()
+    signer_given = dev_account is not None or key_file is not None or config.chain_key_file
+    if not signer_given and config.wallet_file.is_file():
+        from kraken_market.identity.wallet import Wallet
+
+        return Wallet.open(config.wallet_file).address
+    return signer(dev_account, key_file).address
 
 
 def ledger(

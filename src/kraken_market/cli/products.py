@@ -10,6 +10,8 @@ import typer
 
 from kraken_market.cli.common import JsonOption, client, err, fails_cleanly, out, print_json, table
 from kraken_market.cli.insight import insight, price_suggestion
+from kraken_market.cli.ledger_common import BaseUnitsOption, amount, api_token, shown
+from kraken_market.ledger.amounts import Token, product_in_tokens
 
 app = typer.Typer(
     help="Describe, search, change and retire data products (talks to the API).",
@@ -60,20 +62,56 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+PRICE_OPTIONS = {
+    "access": "--price-access",
+    "computation": "--price-computation",
+    "subscription_per_second": "--price-per-second",
+}
+PriceOption = Annotated[str | None, typer.Option(help="In DATA, e.g. 2.5")]
+
+
 def _prices(
-    access: str | None, computation: str | None, per_second: str | None, min_seconds: int | None
+    token: Token | None,
+    base_units: bool,
+    typed: dict[str, str | None],
+    min_seconds: int | None,
 ) -> dict[str, Any]:
+    """The API's prices (base-unit strings) from the DATA amounts typed per price."""
     prices: dict[str, Any] = {
-        "access": access,
-        "computation": computation,
-        "subscription_per_second": per_second,
-        "subscription_min_seconds": min_seconds,
+        name: str(amount(text, PRICE_OPTIONS[name], token, base_units))
+        for name, text in typed.items()
+        if text is not None
     }
-    return {k: v for k, v in prices.items() if v is not None}
+    if min_seconds is not None:
+        prices["subscription_min_seconds"] = min_seconds
+    return prices
 
 
-def _show(product: dict[str, Any]) -> None:
-    prices = ", ".join(f"{k}={v}" for k, v in product["prices"].items() if v is not None)
+def _json(product: dict[str, Any], token: Token | None) -> dict[str, Any]:
+    """The API's product (amounts in base units, for scripts) with ``prices_data`` and
+    ``stake_data``: the same amounts in DATA, when the token is known."""
+    return product_in_tokens(product, token) if token is not None else product
+
+
+def _stake(product: dict[str, Any], token: Token | None) -> str:
+    where = (
+        "held on chain"
+        if product.get("stake_on_chain")
+        else "declared: 'trade publish' locks it on chain"
+    )
+    return f"{shown(product['stake'], token)} ({where})"
+
+
+def _price_list(prices: dict[str, Any], token: Token | None) -> str:
+    return ", ".join(
+        f"{name} {shown(value, token) if name in PRICE_OPTIONS else f'{value} s'}"
+        for name, value in prices.items()
+        if value is not None
+    )
+
+
+def _show(product: dict[str, Any], token: Token | None) -> None:
+    prices = _price_list(product["prices"], token)
     policy = product["policy"]
     rows = [
         ["id", product["id"]],
@@ -82,7 +120,7 @@ def _show(product: dict[str, Any]) -> None:
         ["mode", product["access_mode"]],
         ["availability", product["availability"]],
         ["prices", prices],
-        ["stake", product["stake"]],
+        ["stake", _stake(product, token)],
         ["purposes", ", ".join(policy["purposes"])],
         ["buyers", ", ".join(policy["buyer_categories"])],
         ["regions", ", ".join(policy["regions"]) or "anywhere"],
@@ -106,25 +144,37 @@ def create(
     credential_type: CredentialTypes = None,
     region: Regions = None,
     expires: Annotated[str | None, typer.Option(help="Policy expiry, ISO 8601 with zone")] = None,
-    price_access: Annotated[str | None, typer.Option(help="Per access (batch), base units")] = None,
-    price_computation: Annotated[
-        str | None, typer.Option(help="Per computation (analytics)")
+    price_access: Annotated[
+        str | None, typer.Option(help="Per access (batch), in DATA, e.g. 2.5")
     ] = None,
-    price_per_second: Annotated[str | None, typer.Option(help="Per second (stream)")] = None,
+    price_computation: Annotated[
+        str | None, typer.Option(help="Per computation (analytics), in DATA")
+    ] = None,
+    price_per_second: Annotated[
+        str | None, typer.Option(help="Per second of subscription (stream), in DATA")
+    ] = None,
     min_seconds: Annotated[int | None, typer.Option(help="Minimum subscription (stream)")] = None,
-    stake: Annotated[str | None, typer.Option(help="Quality stake, base units")] = None,
+    stake: Annotated[
+        str | None,
+        typer.Option(help="Quality stake in DATA, locked when you 'trade publish' (default 0)"),
+    ] = None,
     parent: Parents = None,
     link: Links = None,
     schema: Annotated[Path | None, typer.Option(help='JSON file with {"columns": [...]}')] = None,
     from_file: Annotated[
-        Path | None, typer.Option("--from-file", help="JSON body; options override its fields")
+        Path | None,
+        typer.Option(
+            "--from-file",
+            help="The API's JSON body (amounts in base units); options override its fields",
+        ),
     ] = None,
+    base_units: BaseUnitsOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Describe a new data product. Example:
+    """Describe a new data product; prices and stake in DATA. Example:
 
     kraken-market products create --title "Heart rate 2026" --mode batch
-    --price-access 5000 --purpose research --tag health
+    --price-access 2.5 --stake 10 --purpose research --tag health
     """
     body: dict[str, Any] = _read_json(from_file, "product") if from_file else {}
     for part in ("policy", "prices"):
@@ -141,29 +191,40 @@ def create(
             policy[key] = value
     if expires:
         policy["expires_at"] = expires
-    prices = {
-        **body.get("prices", {}),
-        **_prices(price_access, price_computation, price_per_second, min_seconds),
+    typed = {
+        "access": price_access,
+        "computation": price_computation,
+        "subscription_per_second": price_per_second,
     }
     options = {
         "title": title,
         "access_mode": mode,
         "description": description,
         "tags": tag,
-        "stake": stake,
         "parents": parent,
         "storage_links": link,
     }
     body.update({k: v for k, v in options.items() if v is not None})
-    body["policy"], body["prices"] = policy, prices
     if schema:
         body["schema"] = _read_json(schema, "schema")
     with client() as api:
+        token = api_token(api)
+        body["policy"] = policy
+        body["prices"] = {
+            **body.get("prices", {}),
+            **_prices(token, base_units, typed, min_seconds),
+        }
+        if stake is not None:
+            body["stake"] = str(amount(stake, "--stake", token, base_units))
         product = api.create_product(body)
     if as_json:
-        print_json(product)
+        print_json(_json(product, token))
     else:
-        out.print(f"created [bold]{product['id']}[/bold]")
+        out.print(
+            f"created [bold]{product['id']}[/bold] ({product['access_mode']}: "
+            f"{_list_price(product, token)}, stake {shown(product['stake'], token)})",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -174,17 +235,19 @@ def update(
     description: Annotated[str | None, typer.Option()] = None,
     tag: Tags = None,
     availability: Annotated[str | None, typer.Option(help="listed | paused")] = None,
-    price_access: Annotated[str | None, typer.Option()] = None,
-    price_computation: Annotated[str | None, typer.Option()] = None,
-    price_per_second: Annotated[str | None, typer.Option()] = None,
+    price_access: PriceOption = None,
+    price_computation: PriceOption = None,
+    price_per_second: PriceOption = None,
     min_seconds: Annotated[int | None, typer.Option()] = None,
     policy: Annotated[Path | None, typer.Option(help="JSON file with the whole new policy")] = None,
     parent: Parents = None,
     link: Links = None,
+    base_units: BaseUnitsOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Change a product you own; only the options you give change (prices and policy are
-    replaced as a whole)."""
+    """Change a product you own; only the options you give change (prices, in DATA, and
+    policy are replaced as a whole). The stake is fixed once described: 'trade publish
+    --stake' locks another amount on chain."""
     changes: dict[str, Any] = {
         "title": title,
         "description": description,
@@ -194,17 +257,23 @@ def update(
         "storage_links": link,
     }
     changes = {k: v for k, v in changes.items() if v is not None}
-    prices = _prices(price_access, price_computation, price_per_second, min_seconds)
-    if prices:
-        changes["prices"] = prices
+    typed = {
+        "access": price_access,
+        "computation": price_computation,
+        "subscription_per_second": price_per_second,
+    }
     if policy:
         changes["policy"] = _read_json(policy, "policy")
-    if not changes:
+    if not changes and all(v is None for v in (*typed.values(), min_seconds)):
         raise typer.BadParameter("nothing to change: give at least one option")
     with client() as api:
+        token = api_token(api)
+        prices = _prices(token, base_units, typed, min_seconds)
+        if prices:
+            changes["prices"] = prices
         product = api.update_product(product_id, changes)
         on_chain = api.chain_state(product_id)["published"]
-    print_json(product) if as_json else _show(product)
+    print_json(_json(product, token)) if as_json else _show(product, token)
     if on_chain:  # the chain record is what purchases are checked against
         err.print(
             f"published on chain: apply it there with 'kraken-market trade sync {product_id}'"
@@ -214,10 +283,12 @@ def update(
 @app.command()
 @fails_cleanly
 def show(product_id: str, as_json: JsonOption = False) -> None:
-    """Show one product."""
+    """Show one product (amounts in DATA; the stake is the one the chain holds once the
+    product is published there)."""
     with client() as api:
         product = api.product(product_id)
-    print_json(product) if as_json else _show(product)
+        token = api_token(api)
+    print_json(_json(product, token)) if as_json else _show(product, token)
 
 
 @app.command("list")
@@ -228,8 +299,8 @@ def list_(
     ] = None,
     mode: Annotated[str | None, typer.Option(help="batch | stream | analytics")] = None,
     tag: Tags = None,
-    price_min: Annotated[str | None, typer.Option(help="List price at least (base units)")] = None,
-    price_max: Annotated[str | None, typer.Option(help="List price at most (base units)")] = None,
+    price_min: Annotated[str | None, typer.Option(help="List price at least, in DATA")] = None,
+    price_max: Annotated[str | None, typer.Option(help="List price at most, in DATA")] = None,
     purpose: Annotated[str | None, typer.Option(help="Products allowing this purpose")] = None,
     buyer_category: Annotated[
         str | None, typer.Option(help="Products open to this buyer category")
@@ -244,19 +315,28 @@ def list_(
     limit: Annotated[int, typer.Option(min=1, max=100)] = 20,
     cursor: Annotated[str | None, typer.Option(help="next_cursor of a previous page")] = None,
     all_pages: Annotated[bool, typer.Option("--all", help="Follow cursors to the end")] = False,
+    base_units: BaseUnitsOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Search products (listed ones unless --availability says otherwise)."""
     items: list[dict[str, Any]] = []
     next_cursor = cursor
     with client() as api:
+        token = api_token(api)
+        bounds = {
+            name: None if text is None else str(amount(text, option, token, base_units))
+            for name, option, text in (
+                ("price_min", "--price-min", price_min),
+                ("price_max", "--price-max", price_max),
+            )
+        }
         while True:
             page = api.search_products(
                 q=q,
                 mode=mode,
                 tag=tag,
-                price_min=price_min,
-                price_max=price_max,
+                price_min=bounds["price_min"],
+                price_max=bounds["price_max"],
                 purpose=purpose,
                 buyer_category=buyer_category,
                 owner=owner,
@@ -270,7 +350,7 @@ def list_(
             if not (all_pages and next_cursor):
                 break
     if as_json:
-        print_json({"items": items, "next_cursor": next_cursor})
+        print_json({"items": [_json(p, token) for p in items], "next_cursor": next_cursor})
         return
     rows = [
         [
@@ -278,7 +358,7 @@ def list_(
             p["title"],
             p["access_mode"],
             p["availability"],
-            _list_price(p),
+            _list_price(p, token),
             ", ".join(p["tags"]),
         ]
         for p in items
@@ -288,13 +368,14 @@ def list_(
         out.print(f"more: --cursor {next_cursor}")
 
 
-def _list_price(product: dict[str, Any]) -> str:
+def _list_price(product: dict[str, Any], token: Token | None) -> str:
     prices = product["prices"]
-    return {
-        "batch": f"{prices.get('access')} /access",
-        "stream": f"{prices.get('subscription_per_second')} /s",
-        "analytics": f"{prices.get('computation')} /computation",
+    name, unit = {
+        "batch": ("access", "access"),
+        "stream": ("subscription_per_second", "second"),
+        "analytics": ("computation", "computation"),
     }[product["access_mode"]]
+    return f"{shown(prices.get(name), token)} per {unit}"
 
 
 @app.command()

@@ -29,13 +29,15 @@ from kraken_market.cli.common import JsonOption, client, err, fails_cleanly, out
 from kraken_market.cli.ledger_common import (
     DevAccountOption,
     KeyFileOption,
-    format_amount,
-    parse_amount,
+    amount,
+    api_token,
     product_key,
+    shown,
 )
 from kraken_market.cli.products import BuyerCategories, CredentialTypes, Purposes, Regions, Tags
 from kraken_market.client import MarketClient
 from kraken_market.errors import InvalidRequest
+from kraken_market.ledger.amounts import Token
 
 app = typer.Typer(
     help="Sell data in one command: describe the product, encrypt the data for the compute "
@@ -100,6 +102,17 @@ def _describe(
     return product
 
 
+def _token(api: MarketClient) -> Token:
+    """The token amounts are typed in (its decimals, read from its contract by the API)."""
+    token = api_token(api)
+    if token is None:
+        raise InvalidRequest(
+            "the marketplace has no chain to sell on yet (its contracts are not deployed): "
+            "start it with 'kraken-market up' and try again"
+        )
+    return token
+
+
 _COMMAND = {"analytics": "analytics", "batch": "file", "stream": "stream"}
 
 
@@ -118,7 +131,7 @@ def _publish(
     how = "already on chain" if done.transaction is None else f"tx {done.transaction}"
     seen = "listed" if done.listed else "not indexed yet (see 'kraken-market trade status')"
     err.print(
-        f"{step}. published on chain ({how}), stake {format_amount(done.stake)} DATA: {seen}",
+        f"{step}. published on chain ({how}), stake {shown(done.stake, api_token(api))}: {seen}",
         soft_wrap=True,
     )
     return vars(done) | {"stake": str(done.stake)}
@@ -209,10 +222,11 @@ def analytics(
     """
     if not data.is_file():
         raise InvalidRequest(f"no data file at {data}")
-    amounts = {"computation": parse_amount(price)}
-    locked = parse_amount(stake)
     policy = _policy(purpose, buyer_category, credential_type, region)
     with client() as api:
+        token = _token(api)
+        amounts = {"computation": amount(price, "--price", token)}
+        locked = amount(stake, "--stake", token)
         if product is None:
             body = {
                 "title": title or data.stem.replace("_", " "),
@@ -298,11 +312,12 @@ def file(
         "access_mode": "batch",
         "description": description or "",
         "tags": tag or [],
-        "prices": {"access": str(parse_amount(price))},
         "policy": _policy(purpose, buyer_category, credential_type, region),
-        "stake": str(parse_amount(stake)),
     }
     with client() as api:
+        token = _token(api)
+        body["prices"] = {"access": str(amount(price, "--price", token))}
+        body["stake"] = str(amount(stake, "--stake", token))
         described = _describe(api, product, {} if product else body, "batch")
         published = _publish(
             api, described, int(described["stake"]), wait, dev_account, key_file, 2
@@ -354,14 +369,16 @@ def stream(
         "access_mode": "stream",
         "description": description or "",
         "tags": tag or [],
-        "prices": {
-            "subscription_per_second": str(parse_amount(price_per_second)),
-            "subscription_min_seconds": min_seconds,
-        },
         "policy": _policy(purpose, buyer_category, credential_type, region),
-        "stake": str(parse_amount(stake)),
     }
     with client() as api:
+        token = _token(api)
+        per_second = amount(price_per_second, "--price-per-second", token)
+        body["prices"] = {
+            "subscription_per_second": str(per_second),
+            "subscription_min_seconds": min_seconds,
+        }
+        body["stake"] = str(amount(stake, "--stake", token))
         described = _describe(api, product, {} if product else body, "stream")
         published = _publish(
             api, described, int(described["stake"]), wait, dev_account, key_file, 2

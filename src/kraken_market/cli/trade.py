@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -28,15 +29,22 @@ from kraken_market.cli.common import (
 )
 from kraken_market.cli.desk import company_desk
 from kraken_market.cli.ledger_common import (
+    BaseUnitsOption,
     DevAccountOption,
     KeyFileOption,
-    format_amount,
+    amount,
+    api_token,
     ledger,
-    parse_amount,
     product_key,
+    shown,
 )
 from kraken_market.client import MarketClient
 from kraken_market.errors import InvalidRequest
+from kraken_market.ledger.amounts import PRICE_AMOUNTS, Token
+
+if TYPE_CHECKING:
+    from kraken_market.ledger.client import Ledger
+    from kraken_market.ledger.model import Prices
 
 if TYPE_CHECKING:
     from kraken_market.trade.publish import Publication
@@ -81,6 +89,7 @@ def publish(
     wait: Annotated[float, typer.Option(help="Seconds to wait for the listing")] = 30.0,
     dev_account: DevAccountOption = None,
     key_file: KeyFileOption = None,
+    base_units: BaseUnitsOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Publish a product on chain from your account, locking its stake; it is listed
@@ -88,15 +97,17 @@ def publish(
     published by the company's Depute tool from the company's own account (you must be
     authorised to publish for it; the stake comes from the company)."""
     product_key(product)
-    amount = None if stake is None else parse_amount(stake)
     with client() as api:
-        done = publish_product(api, product, amount, wait, dev_account, key_file)
+        token = api_token(api)
+        locked = None if stake is None else amount(stake, "--stake", token, base_units)
+        done = publish_product(api, product, locked, wait, dev_account, key_file)
     if as_json:
-        print_json(vars(done) | {"stake": str(done.stake)})
+        shown_stake = {"stake_data": token.amount(done.stake)} if token is not None else {}
+        print_json(vars(done) | {"stake": str(done.stake)} | shown_stake)
         return
     how = "already on chain" if done.transaction is None else f"tx {done.transaction}"
     seen = "listed" if done.listed else "not indexed yet (see 'trade status')"
-    out.print(f"published {product} ({how}), stake {format_amount(done.stake)} DATA: {seen}")
+    out.print(f"published {product} ({how}), stake {shown(done.stake, token)}: {seen}")
 
 
 @app.command()
@@ -125,30 +136,53 @@ def sync(
 def status(
     product: Annotated[str, typer.Argument(help="Product id")], as_json: JsonOption = False
 ) -> None:
-    """What the chain says about a product: listed, owner, stake, quality status."""
+    """What the chain says about a product: listed, owner, stake, quality status, and
+    whether the catalog still says the same (else: 'trade sync')."""
     product_key(product)
     with client() as api:
         state = api.chain_state(product)
+        token = api_token(api)
     if as_json:
+        if token is not None:
+            state["stake_data"] = token.amount(state["stake"])
+            prices = state["prices"] or {}
+            state["prices_data"] = {
+                n: token.amount(prices[n]) for n in PRICE_AMOUNTS if n in prices
+            }
         print_json(state)
         return
     if not state["published"]:
         out.print(f"{product} is not published on chain (or not indexed yet)")
         return
     claims = state["claims"]
+    prices = state["prices"] or {}
+    differs = state["differs"]
     rows = [
         ["owner", f"{state['owner']} ({state['owner_did'] or 'no DID bound'})"],
         ["availability", state["availability"]],
+        [
+            "prices",
+            ", ".join(
+                f"{n} {shown(prices[n], token)}" for n in PRICE_AMOUNTS if int(prices.get(n, 0))
+            ),
+        ],
         ["quality", state["quality"]],
-        ["stake", f"{format_amount(int(state['stake']))} DATA"],
+        ["stake", shown(state["stake"], token)],
         ["approvals", state["approvals"]],
         [
             "claims",
             f"{claims['open']} open, {claims['upheld']} upheld, {claims['rejected']} rejected",
         ],
-        ["catalog matches chain", state["metadata_matches"] and state["policy_matches"]],
+        ["catalog matches chain", "yes" if not differs else f"no: {', '.join(differs)} differ"],
     ]
     table(f"product {product} on chain", ["", ""], rows)
+    if differs:
+        err.print(
+            f"the catalog's {', '.join(differs)} differ from the chain's (buyers pay against "
+            f"the chain): apply them with 'kraken-market trade sync {product}'",
+            style="yellow",
+            markup=False,
+        )
 
 
 @app.command()
@@ -164,15 +198,16 @@ def buy(
     as_json: JsonOption = False,
 ) -> None:
     """Buy access to a batch file: the API checks your credentials and records a grant,
-    then you pay its price from your account. A file your account bought before is not
-    paid for again unless you say --again."""
+    then you pay its price (shown first; never more) from your account. A file your
+    account bought before is not paid for again unless you say --again."""
     from kraken_market.trade.buy import buy_access
 
     product_key(product)
+    chain = ledger(dev_account, key_file, signs=True)
+    price = _quoted(chain, product, lambda prices: prices.access, "for access")
     with client() as api:
-        chain = ledger(dev_account, key_file, signs=True)
-        bought = buy_access(api, chain, product, purpose, again=again)
-    _bought(bought, as_json, "bought access to")
+        bought = buy_access(api, chain, product, purpose, max_amount=price, again=again)
+    _bought(bought, chain.token(), as_json, "bought access to")
 
 
 @app.command()
@@ -189,26 +224,44 @@ def subscribe(
     key_file: KeyFileOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Buy time on a stream. While your paid time has not run out, say --extend to add
-    the seconds to it (it tells you until when it is paid)."""
+    """Buy time on a stream; its price is shown first, and never more is paid. While
+    your paid time has not run out, say --extend to add the seconds to it (it tells you
+    until when it is paid)."""
     from kraken_market.trade.buy import subscribe as pay
 
     product_key(product)
+    chain = ledger(dev_account, key_file, signs=True)
+    price = _quoted(
+        chain, product, lambda prices: prices.subscription_per_second * seconds, f"for {seconds} s"
+    )
     with client() as api:
-        chain = ledger(dev_account, key_file, signs=True)
-        bought = pay(api, chain, product, purpose, seconds, extend=extend)
-    _bought(bought, as_json, f"subscribed {seconds} s to")
+        bought = pay(api, chain, product, purpose, seconds, max_amount=price, extend=extend)
+    _bought(bought, chain.token(), as_json, f"subscribed {seconds} s to")
     if not as_json and bought.paid_until is not None:
         err.print(f"paid until {datetime.fromtimestamp(bought.paid_until, UTC).isoformat()}")
 
 
-def _bought(bought: Any, as_json: bool, what: str) -> None:
+def _quoted(chain: Ledger, item: str, price_of: Callable[[Prices], int], what: str) -> int | None:
+    """The price the chain asks for ``item`` now, told before paying (the most that is
+    paid); None when the item is not on chain (the purchase then says why)."""
+    mode, _listed, prices = chain.terms(item)
+    if mode is None:
+        return None
+    price = price_of(prices)
+    err.print(f"price of {item} {what}: {chain.token().show(price)}", markup=False)
+    return price
+
+
+def _bought(bought: Any, token: Token, as_json: bool, what: str) -> None:
     if as_json:
-        print_json(vars(bought) | {"amount": str(bought.amount)})
+        print_json(
+            vars(bought)
+            | {"amount": str(bought.amount), "amount_data": token.amount(bought.amount)}
+        )
         return
     out.print(
         f"{what} {bought.item}: purchase {bought.purchase_id}, "
-        f"{format_amount(bought.amount)} DATA (tx {bought.transaction})"
+        f"{token.show(bought.amount)} (tx {bought.transaction})"
     )
 
 
@@ -227,9 +280,9 @@ def _items(product: list[str] | None, union: str | None) -> None:
         product_key(item)
 
 
-def _show_quote(quote: dict[str, Any]) -> None:
+def _show_quote(quote: dict[str, Any], token: Token | None) -> None:
     """The quote in words: what is bought, its rows, the price; problems and warnings."""
-    price = "unknown" if quote["price"] is None else f"{format_amount(int(quote['price']))} DATA"
+    price = "unknown" if quote["price"] is None else shown(int(quote["price"]), token)
     rows = "unknown" if quote["rows"] is None else str(quote["rows"])
     err.print(
         f"quote: {quote['function']} over {len(quote['products'])} product(s), {rows} rows "
@@ -262,10 +315,11 @@ def quote(
     _items(product, union)
     with client() as api:
         answer = api.quote_computation(_read_spec(spec), product or [], purpose, union)
+        token = None if as_json else api_token(api)
     if as_json:
         print_json(answer)
     else:
-        _show_quote(answer)
+        _show_quote(answer, token)
     if not answer["payable"]:
         raise typer.Exit(1)
 
@@ -302,11 +356,12 @@ def compute(
     rid = request_id or "0x" + secrets.token_hex(32)
     err.print(f"request {rid} (to resume: --request-id {rid})")
     folder = settings().data_dir / "analytics"
+    chain = ledger(dev_account, key_file, signs=True)
     with client() as api:
         members = [m["product_id"] for m in api.union(union)["members"]] if union else None
         outcome = compute_via_market(
             api,
-            ledger(dev_account, key_file, signs=True),
+            chain,
             computation,
             members or product or [],
             purpose,
@@ -314,7 +369,7 @@ def compute(
             folder,
             items=[union] if union else None,
             timeout=timeout,
-            on_quote=_show_quote,
+            on_quote=lambda quoted: _show_quote(quoted, chain.token()),
         )
     if outcome.table is None:
         err.print(

@@ -11,9 +11,11 @@ from kraken_market.cli.common import JsonOption, client, fails_cleanly, out, pri
 from kraken_market.cli.ledger_common import (
     DevAccountOption,
     KeyFileOption,
-    format_amount,
+    api_token,
+    figure,
     ledger,
     product_key,
+    unit,
 )
 
 
@@ -46,8 +48,9 @@ def release(
     stake = chain.stake(product_key(product))
     receipt = chain.release_stake(product)
     out.print(
-        f"released the stake of {product} ({format_amount(stake.amount)} DATA) to its owner "
-        f"(tx {receipt.tx_hash})"
+        f"released the stake of {product} ({chain.token().show(stake.amount)}) to its owner "
+        f"(tx {receipt.tx_hash})",
+        markup=False,
     )
 
 
@@ -78,11 +81,24 @@ def claims(
     product_key(product)
     with client() as api:
         found = api.claims(product)
+        token = api_token(api)
     if as_json:
+        if token is not None:
+            found = [c | {"bond_data": token.amount(c["bond"])} for c in found]
         print_json(found)
         return
-    rows = [[c["purchase_id"], c["status"], c["claimant"], c["statement"] or "?"] for c in found]
-    table(f"claims on {product}", ["purchase", "status", "claimant", "statement"], rows)
+    rows = [
+        [
+            c["purchase_id"],
+            c["status"],
+            c["claimant"],
+            figure(c["bond"], token),
+            c["statement"] or "?",
+        ]
+        for c in found
+    ]
+    columns = ["purchase", "status", "claimant", f"bond {unit(token)}", "statement"]
+    table(f"claims on {product}", columns, rows)
 
 
 @fails_cleanly

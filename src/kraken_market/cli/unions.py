@@ -6,7 +6,11 @@ from typing import Annotated, Any
 
 import typer
 
+from kraken_market.catalog.schemas import LIST_PRICE
+from kraken_market.catalog.vocabulary import AccessMode
 from kraken_market.cli.common import JsonOption, client, fails_cleanly, out, print_json, table
+from kraken_market.cli.ledger_common import api_token, shown
+from kraken_market.client import MarketClient
 
 app = typer.Typer(help="Form Data Unions of products and consent to them.", no_args_is_help=True)
 
@@ -18,15 +22,35 @@ def _member(spec: str) -> dict[str, Any]:
     return {"product_id": product_id, "weight": int(weight) if weight else 1}
 
 
-def _show(union: dict[str, Any]) -> None:
+UNIT = {
+    AccessMode.BATCH: "access",
+    AccessMode.STREAM: "second",
+    AccessMode.ANALYTICS: "computation",
+}
+
+
+def _show(union: dict[str, Any], api: MarketClient) -> None:
+    """The union, its members and their list prices; a union costs the sum of its
+    members' prices (the chain adds them up), split among them by weight."""
     out.print(
         f"[bold]{union['title']}[/bold]  {union['id']}  ({union['status']}, {union['access_mode']})"
     )
+    mode = AccessMode(union["access_mode"])
+    token = api_token(api)
+    prices = [api.product(m["product_id"])["prices"][LIST_PRICE[mode]] for m in union["members"]]
     rows = [
-        [m["product_id"], m["owner"], m["weight"], "yes" if m["consented"] else "no"]
-        for m in union["members"]
+        [
+            m["product_id"],
+            m["owner"],
+            m["weight"],
+            "yes" if m["consented"] else "no",
+            shown(p, token),
+        ]
+        for m, p in zip(union["members"], prices, strict=True)
     ]
-    table("members", ["product", "owner", "weight", "consented"], rows)
+    table("members", ["product", "owner", "weight", "consented", f"per {UNIT[mode]}"], rows)
+    total = sum(int(p or 0) for p in prices)
+    out.print(f"a buyer pays {shown(total, token)} per {UNIT[mode]} for the union", markup=False)
 
 
 @app.command()
@@ -41,7 +65,7 @@ def create(
     body = {"title": title, "description": description, "members": [_member(m) for m in member]}
     with client() as api:
         union = api.create_union(body)
-    print_json(union) if as_json else _show(union)
+        print_json(union) if as_json else _show(union, api)
 
 
 @app.command()
@@ -50,7 +74,7 @@ def consent(union_id: str, as_json: JsonOption = False) -> None:
     """Consent to a union for every member product you own."""
     with client() as api:
         union = api.consent(union_id)
-    print_json(union) if as_json else _show(union)
+        print_json(union) if as_json else _show(union, api)
 
 
 @app.command()
@@ -69,7 +93,7 @@ def show(union_id: str, as_json: JsonOption = False) -> None:
     """Show a union and its members."""
     with client() as api:
         union = api.union(union_id)
-    print_json(union) if as_json else _show(union)
+        print_json(union) if as_json else _show(union, api)
 
 
 @app.command("list")

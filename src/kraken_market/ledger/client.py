@@ -24,6 +24,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import FilterParams
 
 from kraken_market.catalog.ids import union_id as catalog_union_id
+from kraken_market.ledger.amounts import Token
 from kraken_market.ledger.contracts import artifact
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.errors import ChainUnavailable, NotDeployed, reverted
@@ -112,6 +113,7 @@ class Ledger:
         }
         self.decoder = EventDecoder(self.contracts)
         self._unlimited_allowance = False
+        self._token: Token | None = None
         self.sender = Sender(w3, account, self.decoder, timeout=timeout, poll_latency=poll_latency)
 
     @property
@@ -125,13 +127,15 @@ class Ledger:
 
     def acting_as(self, account: LocalAccount) -> Ledger:
         """The same connection and deployment, acting for another account."""
-        return Ledger(
+        other = Ledger(
             self.w3,
             self.deployment,
             account,
             timeout=self.sender.timeout,
             poll_latency=self.sender.poll_latency,
         )
+        other._token = self._token
+        return other
 
     def check_deployed(self) -> None:
         """Every contract of the deployment has code on this chain."""
@@ -166,6 +170,18 @@ class Ledger:
             raise ChainUnavailable("the chain node does not answer") from exc
 
     # -- DATA token ---------------------------------------------------------------------
+
+    def token(self) -> Token:
+        """The token prices, stakes and payments are in: its address, and the symbol and
+        ``decimals()`` its contract reports (read once: an ERC-20's never change), so
+        amounts are shown and typed in whole tokens without assuming 18 decimals."""
+        if self._token is None:
+            self._token = Token(
+                address=to_checksum_address(self.deployment.token),
+                symbol=str(self._call("DataToken", "symbol")),
+                decimals=int(self._call("DataToken", "decimals")),
+            )
+        return self._token
 
     def balance(self, account: str | None = None) -> int:
         return int(self._call("DataToken", "balanceOf", account or self.address))

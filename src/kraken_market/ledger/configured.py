@@ -18,6 +18,7 @@ from kraken_market.settings import Settings
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
+    from kraken_market.ledger.amounts import Token
     from kraken_market.ledger.client import Ledger
 
 T = TypeVar("T")
@@ -37,6 +38,10 @@ class ConfiguredLedger:
             if self._ledger is None:
                 self._ledger = self._connect()
             return self._ledger
+
+    def token(self) -> Token:
+        """The deployment's token (address, symbol, decimals), read once from the chain."""
+        return self.get().token()
 
     def run(self, action: Callable[[Ledger], T]) -> T:
         """``action`` on the client, one at a time (one nonce sequence for a signer)."""

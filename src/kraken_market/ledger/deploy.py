@@ -27,6 +27,9 @@ from kraken_market.ledger.transactions import EventDecoder, Sender
 from kraken_market.logs import get_logger
 
 log = get_logger(__name__)
+DATA_TOKEN = ("DATA", 18)
+"""Symbol and decimals DataToken.vy is made with (a test reads them back from the
+deployed contract): what a deployment's own amounts are counted in before it exists."""
 INITIAL_SUPPLY = 1_000_000_000 * 10**18
 """DATA minted to the deployer of a development token (1e9 DATA)."""
 FAUCET_MAX_DRIP = 100_000 * 10**18
@@ -40,6 +43,19 @@ def _deploy(sender: Sender, name: str, *args: object) -> str:
         raise LedgerError(f"deploying {name} created no contract")
     log.info("contract_deployed", contract=name, address=receipt.contract_address)
     return str(receipt.contract_address)
+
+
+def token_units(w3: Web3, token_address: str | None) -> tuple[str, int]:
+    """Symbol and decimals of the token a deployment will count in: an existing token's,
+    read from its contract, else DataToken's own (:data:`DATA_TOKEN`). For the amounts
+    of the market parameters (minimum stake, claim bond), typed in whole tokens."""
+    if token_address is None:
+        return DATA_TOKEN
+    address = to_checksum_address(token_address)
+    if not w3.eth.get_code(address):
+        raise NotDeployed(f"no token contract at the configured address {address}")
+    token = w3.eth.contract(address=address, abi=artifact("DataToken").abi)
+    return str(token.functions.symbol().call()), int(token.functions.decimals().call())
 
 
 @dataclass(frozen=True)

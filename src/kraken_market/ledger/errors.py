@@ -12,6 +12,7 @@ A contract reverts with a short, stable reason (``"not_owner"``,
     ├── NotDeployed            503 not_deployed (no deployment file / no code)
     ├── ChainReorganised       503 chain_reorganised (indexed blocks left the chain)
     ├── EventConflict          503 event_conflict (two logs at one place, or stored twice)
+    ├── InvalidAmount          422 invalid_amount (not an amount of the token: ledger.amounts)
     └── Reverted               409 reverted (a contract refused the transaction)
         ├── NotPermitted       403 chain_forbidden
         ├── GrantRequired      403 grant_required
@@ -71,6 +72,14 @@ class EventConflict(LedgerError, ServiceUnavailable):
 
     code = "event_conflict"
     status = 503
+
+
+class InvalidAmount(LedgerError, InvalidRequest):
+    """Text that is not an amount the token can hold: not decimal digits, negative,
+    finer than the token's decimals, or above 2^256-1 base units."""
+
+    code = "invalid_amount"
+    status = 422
 
 
 class Reverted(LedgerError):

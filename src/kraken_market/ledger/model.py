@@ -84,7 +84,7 @@ def purpose_of(code: int) -> Purpose | None:
 
 @dataclass(frozen=True)
 class Prices:
-    """Prices in DATA base units (18 decimals); only the product's mode's are set."""
+    """Prices in base units of the token (``Ledger.token()``); only the product's mode's are set."""
 
     access: int = 0
     subscription_per_second: int = 0
@@ -181,6 +181,8 @@ class Parameters:
     min_stake: int = 0
     claim_window: int = 7 * 86400
     claim_bond: int = 10 * 10**18
+    """In base units: 10 DATA of DataToken (18 decimals); deployers of another token
+    give it in that token's units (``ledger.deploy.token_units``)."""
     computation_deadline: int = 3600
     attestations_required: int = 2
 

@@ -26,7 +26,7 @@ from web3 import Web3
 
 from kraken_market.identity.issuer import Issuer
 from kraken_market.ledger.client import connect, dev_account
-from kraken_market.ledger.deploy import Roles, deploy_or_reuse
+from kraken_market.ledger.deploy import Roles, deploy_or_reuse, token_units
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.model import Parameters
 from kraken_market.platform.demo import Demo, demo_company, identify_company, prepare_demo
@@ -77,7 +77,10 @@ def deploy_platform(w3: Web3, settings: Settings, keys: PlatformKeys) -> tuple[D
         token_address=settings.chain_token_address,
         faucet=True,
     )
-    parameters = Parameters(treasury=keys.account("treasury").address)
+    _symbol, decimals = token_units(w3, settings.chain_token_address)
+    parameters = Parameters(  # a claim bond of 10 whole tokens, whatever their decimals
+        treasury=keys.account("treasury").address, claim_bond=10 * 10**decimals
+    )
     admin = keys.account("admin")
     deployment, reused = deploy_or_reuse(w3, admin, parameters, settings.deployment_file, roles)
     if reused:

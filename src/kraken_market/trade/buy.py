@@ -120,14 +120,22 @@ def check_not_subscribed(ledger: Ledger, item: str, seconds: int) -> None:
 
 
 def buy_access(
-    client: MarketClient, ledger: Ledger, item: str, purpose: str, *, again: bool = False
+    client: MarketClient,
+    ledger: Ledger,
+    item: str,
+    purpose: str,
+    max_amount: int | None = None,
+    *,
+    again: bool = False,
 ) -> Purchase:
-    """Buy access to a batch product (or union) at its price quoted now; refused if
-    this account bought it before, unless ``again``."""
+    """Buy access to a batch product (or union) at its price quoted now, paying at most
+    ``max_amount`` base units (the price shown to the buyer: a price raised meanwhile
+    refuses the purchase, ``price_changed``); refused if this account bought it
+    before, unless ``again``."""
     if not again:
         check_not_bought(ledger, item)
     ensure_grant(client, ledger, item, purpose)
-    purchase_id, receipt = ledger.buy_access(item, purpose_code(purpose))
+    purchase_id, receipt = ledger.buy_access(item, purpose_code(purpose), max_amount)
     amount = int(receipt.first("AccessPurchased").args["amount"])
     return Purchase(item, purchase_id, amount, receipt.tx_hash)
 
@@ -138,15 +146,16 @@ def subscribe(
     item: str,
     purpose: str,
     seconds: int,
+    max_amount: int | None = None,
     *,
     extend: bool = False,
 ) -> Purchase:
-    """Buy ``seconds`` of a stream; while paid time is left, only with ``extend`` (the
-    seconds are then added to it)."""
+    """Buy ``seconds`` of a stream, paying at most ``max_amount`` base units; while paid
+    time is left, only with ``extend`` (the seconds are then added to it)."""
     if not extend:
         check_not_subscribed(ledger, item, seconds)
     ensure_grant(client, ledger, item, purpose)
-    purchase_id, receipt = ledger.subscribe(item, purpose_code(purpose), seconds)
+    purchase_id, receipt = ledger.subscribe(item, purpose_code(purpose), seconds, max_amount)
     event = receipt.first("Subscribed").args
     return Purchase(
         item, purchase_id, int(event["amount"]), receipt.tx_hash, int(event["paid_until"])

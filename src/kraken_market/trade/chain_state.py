@@ -18,21 +18,33 @@ staking events in chain order:
 
 Folding the whole history on each read is exact and order-safe; a product
 has a handful of staking events, read through the ``item`` index.
+
+The catalog shows the stake this fold gives (:func:`chain_stakes`, one query
+for a page of products): the catalog entry's own ``stake`` is what the seller
+declared, the default ``trade publish`` locks, but the seller may lock another
+amount, and approvals, releases and rulings change it later; buyers see what
+is actually at risk. :func:`catalog_differences` says which of the catalog's
+fields the chain record no longer matches (what ``trade sync`` would send).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kraken_market.identity.models import DidBinding
+from kraken_market.ledger.deployment import Deployment
+from kraken_market.ledger.errors import NotDeployed
 from kraken_market.ledger.model import AvailabilityCode
 from kraken_market.ledger.models import ChainEventRecord
+from kraken_market.trade.digests import metadata_hash, policy_hash
 from kraken_market.trade.publishers import verified
 
 Quality = Literal["unstaked", "staked", "approving", "approved", "disputed", "slashed"]
@@ -105,11 +117,14 @@ def _hex(value: Any) -> str:
     return value if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
+PRICE_NAMES = ("access", "subscription_per_second", "subscription_min_seconds", "computation")
+"""The chain's price struct, in order."""
+
+
 def _prices(value: Any) -> dict[str, str]:
     """Prices as decimal strings of base units (a struct decodes as a dict or a tuple)."""
-    names = ("access", "subscription_per_second", "subscription_min_seconds", "computation")
-    values = [value[n] for n in names] if isinstance(value, dict) else list(value)
-    return {n: str(int(v)) for n, v in zip(names, values, strict=True)}
+    values = [value[n] for n in PRICE_NAMES] if isinstance(value, dict) else list(value)
+    return {n: str(int(v)) for n, v in zip(PRICE_NAMES, values, strict=True)}
 
 
 def fold(events: Sequence[tuple[str, dict[str, Any], int, datetime, str]]) -> ChainState:
@@ -169,28 +184,90 @@ def _quality(state: ChainState, released: bool) -> Quality:
     return "staked" if state.stake else "unstaked"
 
 
-def chain_state(session: Session, product_id: str, contracts: Sequence[str] = ()) -> ChainState:
-    """The chain state of ``product_id`` from the indexed events (of the deployment's
-    ``contracts`` addresses, when given)."""
+_Row = tuple[str, dict[str, Any], int, datetime, str]
+
+
+def _events(
+    session: Session, product_ids: Collection[str], contracts: Sequence[str]
+) -> dict[str, list[_Row]]:
+    """The state events of each of ``product_ids``, in chain order."""
     query = select(
+        ChainEventRecord.item,
         ChainEventRecord.name,
         ChainEventRecord.args,
         ChainEventRecord.block_number,
         ChainEventRecord.block_time,
         ChainEventRecord.tx_hash,
     ).where(
-        ChainEventRecord.item == product_id.lower(),
+        ChainEventRecord.item.in_([product_id.lower() for product_id in product_ids]),
         ChainEventRecord.name.in_(STATE_EVENTS),
     )
     if contracts:
         query = query.where(ChainEventRecord.address.in_(list(contracts)))
-    rows = session.execute(
+    found: dict[str, list[_Row]] = defaultdict(list)
+    for row in session.execute(
         query.order_by(ChainEventRecord.block_number, ChainEventRecord.log_index)
-    ).all()
-    state = fold([(r[0], r[1], r[2], r[3], r[4]) for r in rows])
+    ):
+        found[row[0]].append((row[1], row[2], row[3], row[4], row[5]))
+    return found
+
+
+def chain_state(session: Session, product_id: str, contracts: Sequence[str] = ()) -> ChainState:
+    """The chain state of ``product_id`` from the indexed events (of the deployment's
+    ``contracts`` addresses, when given)."""
+    state = fold(_events(session, [product_id], contracts).get(product_id.lower(), []))
     if state.owner is not None:
         state.owner_did = session.scalar(
             select(DidBinding.did).where(func.lower(DidBinding.account) == state.owner.lower())
         )
         state.verified = verified(session, product_id, state.owner, state.owner_did)
     return state
+
+
+def chain_stakes(
+    session: Session, product_ids: Collection[str], contracts: Sequence[str] = ()
+) -> dict[str, int]:
+    """The stake the chain holds for each of ``product_ids`` published on chain (as
+    indexed), by id; products not on chain are left out. One query for them all."""
+    if not product_ids:
+        return {}
+    folded = {item: fold(rows) for item, rows in _events(session, product_ids, contracts).items()}
+    return {item: state.stake for item, state in folded.items() if state.published}
+
+
+def catalog_differences(state: ChainState, product: Mapping[str, Any]) -> dict[str, bool]:
+    """Whether the chain record still matches the catalog entry ``product`` (its API
+    JSON), per field ``trade sync`` applies: metadata, policy, prices, availability.
+    All False for a product not on chain. An availability the chain alone sets
+    (``delisted`` by an upheld claim) is not a difference: no sync can change it."""
+    if not state.published:
+        return dict.fromkeys(("metadata", "policy", "prices", "availability"), False)
+    prices = product["prices"]
+    return {
+        "metadata": state.metadata_hash == metadata_hash(product),
+        "policy": state.policy_hash == policy_hash(product),
+        "prices": state.prices == {n: str(int(prices.get(n) or 0)) for n in PRICE_NAMES},
+        "availability": state.availability in (product["availability"], "delisted"),
+    }
+
+
+_deployments: dict[Path, tuple[float, list[str]]] = {}
+
+
+def deployment_contracts(path: Path) -> list[str]:
+    """The Registry and Market addresses of the deployment file at ``path`` (none when
+    there is none yet): the contracts whose events describe products. Read again only
+    when the file changes (a page of the catalog asks for them)."""
+    try:
+        changed = path.stat().st_mtime
+    except OSError:
+        return []
+    cached = _deployments.get(path)
+    if cached is None or cached[0] != changed:
+        try:
+            deployment = Deployment.load(path)
+        except NotDeployed:
+            return []
+        cached = (changed, [deployment.registry, deployment.market])
+        _deployments[path] = cached
+    return cached[1]

@@ -17,13 +17,11 @@ from kraken_market.catalog.vocabulary import Purpose
 from kraken_market.db.base import utcnow
 from kraken_market.errors import InvalidRequest
 from kraken_market.identity.principal import Principal
-from kraken_market.ledger.errors import NotDeployed
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.trade import publishers
-from kraken_market.trade.chain_state import chain_state
+from kraken_market.trade.chain_state import catalog_differences, chain_state, deployment_contracts
 from kraken_market.trade.claims import ClaimService, rule
 from kraken_market.trade.computations import ComputationService
-from kraken_market.trade.digests import metadata_hash, policy_hash
 from kraken_market.trade.quote import QuoteService
 from kraken_market.trade.records import ComputationJob
 from kraken_market.trade.routes import buyer
@@ -34,28 +32,25 @@ Id = Annotated[str, Path(pattern=ID_PATTERN)]
 HexId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 
-def _contracts(request: Request) -> list[str]:
-    from kraken_market.ledger.deployment import Deployment
-
-    try:
-        deployment = Deployment.load(request.app.state.settings.deployment_file)
-    except NotDeployed:
-        return []
-    return [deployment.registry, deployment.market]
-
-
 @router.get("/products/{product_id}/chain", responses=errors(404, 422))
 def product_chain(product_id: Id, request: Request, session: SessionDep) -> dict[str, Any]:
     """What the chain says about a product, as indexed: published (listed) or not, by
     which account and bound DID, availability, prices, stake and quality status
-    (unstaked, staked, approved, disputed, slashed), and whether the catalog's
-    metadata and policy still match the hashes published."""
+    (unstaked, staked, approved, disputed, slashed), and whether the catalog still
+    matches the chain record: ``metadata_matches``, ``policy_matches``,
+    ``prices_match``, ``availability_matches``, and ``differs`` naming those that do
+    not (empty when all match or the product is not on chain; 'trade sync' applies
+    them)."""
     product = public(ProductService(session).get(product_id)).model_dump(mode="json", by_alias=True)
-    state = chain_state(session, product_id, _contracts(request)).as_json()
-    state["metadata_matches"] = state["published"] and state["metadata_hash"] == metadata_hash(
-        product
-    )
-    state["policy_matches"] = state["published"] and state["policy_hash"] == policy_hash(product)
+    contracts = deployment_contracts(request.app.state.settings.deployment_file)
+    found = chain_state(session, product_id, contracts)
+    matches = catalog_differences(found, product)
+    state = found.as_json()
+    state["metadata_matches"] = matches["metadata"]
+    state["policy_matches"] = matches["policy"]
+    state["prices_match"] = matches["prices"]
+    state["availability_matches"] = matches["availability"]
+    state["differs"] = [name for name, same in matches.items() if found.published and not same]
     return state
 
 

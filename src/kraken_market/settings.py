@@ -110,6 +110,27 @@ class Settings(BaseSettings):
     stream_max_frame_bytes: int = Field(
         default=262_144, ge=1024, le=1_048_576, description="Largest frame a stream accepts."
     )
+    storage_location: str | None = Field(
+        default=None,
+        description="Where the platform keeps ciphertext (share files, signed manifests, "
+        "encrypted data files) that clients upload through the API: a directory, or "
+        "s3://bucket[/prefix][?endpoint=URL&region=R] (credentials from the AWS "
+        "environment). Default: data_dir/storage, the directory the compute nodes of "
+        "'up' read.",
+    )
+    storage_max_object_bytes: int = Field(
+        default=1 << 30,
+        ge=1024,
+        le=5 << 30,
+        description="Largest object one upload stores (bytes; at most 5 GiB, S3's limit "
+        "for one PUT).",
+    )
+    storage_upload_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=7 * 86_400,
+        description="How long a presigned S3 upload URL is valid.",
+    )
     identity_trusted_issuers: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Credential type -> issuer DIDs trusted for it (PersonCredential, "
@@ -235,6 +256,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'kraken.db').resolve()}"
+
+    @property
+    def resolved_storage_location(self) -> str:
+        """``storage_location``, else the absolute path of data_dir/storage."""
+        return self.storage_location or str((self.data_dir / "storage").resolve())
 
     @property
     def resolved_api_workers(self) -> int:

@@ -40,6 +40,7 @@ __all__ = [
     "ObjectChecksumMismatch",
     "ObjectExists",
     "ObjectFormatInvalid",
+    "ObjectImmutable",
     "ObjectIncomplete",
     "ObjectKindInvalid",
     "ObjectNotEncrypted",
@@ -47,6 +48,7 @@ __all__ = [
     "ObjectTooLarge",
     "UnsupportedMediaType",
     "UploadNotFound",
+    "UploadRefused",
 ]
 
 
@@ -82,6 +84,10 @@ class ObjectExists(Conflict):
     code = "object_exists"
 
 
+class ObjectImmutable(Conflict):
+    code = "object_immutable"
+
+
 class ManifestSharesMissing(Conflict):
     code = "manifest_shares_missing"
 
@@ -93,3 +99,11 @@ class ObjectTooLarge(PayloadTooLarge):
 class UnsupportedMediaType(KrakenError):
     code = "unsupported_media_type"
     status = 415
+
+
+class UploadRefused(KrakenError):
+    """The storage a presigned URL points to refused the bytes (an expired URL, a size or
+    checksum other than signed): raised by the SDK, which never got an API answer."""
+
+    code = "upload_refused"
+    status = 502

@@ -31,7 +31,11 @@ def test_a_node_reads_the_shares_a_seller_uploaded(
     data = table(80)
     data.to_csv(tmp_path / "visits.csv", index=False)
     uploads: list[str] = []
-    storage = MarketStorage(alice.api, item, uploading=lambda name: uploads.append(name) or None)
+
+    def uploading(name: str) -> None:
+        uploads.append(name)  # and no progress callback
+
+    storage = MarketStorage(alice.api, item, uploading=uploading)
     signed = share_file(
         tmp_path / "visits.csv",
         item,

@@ -89,6 +89,9 @@ class S3Bucket:
             # checksum headers are refused by some S3-compatible services.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
+            # SigV4 for presigned URLs too (boto3 would presign some with SigV2, which
+            # cannot sign the content length and checksum of an upload).
+            signature_version="s3v4",
         )
         session = boto3.session.Session(region_name=self.region)
         self._client: Any = session.client("s3", endpoint_url=self.endpoint, config=config)

@@ -171,33 +171,41 @@ def complete_upload(
     return _stored(stored, response)
 
 
-@router.api_route(
-    "/objects/{name:path}",
-    methods=["GET", "HEAD"],
-    response_class=StreamingResponse,
-    responses={**READ, **errors(401, 403, 409)},
-)
+def _readable(request: Request, principal: Principal, name: str, purchase: int | None) -> int:
+    session: Session = request.app.state.sessions()
+    try:
+        return _storage(request).readable(session, principal, name, purchase)
+    finally:
+        session.close()
+
+
+Purchase = Annotated[int | None, Query(ge=1, description="your purchase id (buyers)")]
+READS = {**READ, **errors(401, 403, 409)}
+
+
+@router.get("/objects/{name:path}", response_class=StreamingResponse, responses=READS)
 def get_object(
-    name: ObjectName,
-    request: Request,
-    principal: CurrentPrincipal,
-    purchase: Annotated[int | None, Query(ge=1, description="your purchase id (buyers)")] = None,
+    name: ObjectName, request: Request, principal: CurrentPrincipal, purchase: Purchase = None
 ) -> Response:
     """An object's bytes, to the product's owner, or (a batch product's data file) to the
     buyer of ``purchase``, which the chain must record for the account bound to your DID."""
-    service = _storage(request)
-    session: Session = request.app.state.sessions()
-    try:
-        size = service.readable(session, principal, name, purchase)
-    finally:
-        session.close()
-    headers = {"Content-Length": str(size)}
-    if request.method == "HEAD":
-        return Response(status_code=200, headers=headers, media_type="application/octet-stream")
+    size = _readable(request, principal, name, purchase)
+    store = _storage(request).store
 
     def blocks() -> Iterator[bytes]:
-        with service.store.open(name) as source:
+        with store.open(name) as source:
             while block := source.read(READ_BLOCK):
                 yield block
 
+    headers = {"Content-Length": str(size)}
     return StreamingResponse(blocks(), headers=headers, media_type="application/octet-stream")
+
+
+@router.head("/objects/{name:path}", responses=READS)
+def object_size(
+    name: ObjectName, request: Request, principal: CurrentPrincipal, purchase: Purchase = None
+) -> Response:
+    """Whether an object is there and its size (``Content-Length``), for whoever may read it."""
+    size = _readable(request, principal, name, purchase)
+    headers = {"Content-Length": str(size)}
+    return Response(status_code=200, headers=headers, media_type="application/octet-stream")

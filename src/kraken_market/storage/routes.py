@@ -120,7 +120,15 @@ def upload_target(
     return UploadTargetPublic.model_validate(target, from_attributes=True)
 
 
-@router.put("/objects/{name:path}", status_code=status.HTTP_201_CREATED, responses=UPLOADS)
+OCTETS = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+
+
+@router.put(
+    "/objects/{name:path}",
+    status_code=status.HTTP_201_CREATED,
+    responses={**UPLOADS, 200: {"model": StoredObjectPublic, "description": "stored already"}},
+    openapi_extra={"requestBody": {"required": True, "content": OCTETS}},
+)
 async def put_object(
     name: ObjectName, request: Request, response: Response, principal: Publisher
 ) -> StoredObjectPublic:
@@ -155,7 +163,10 @@ async def put_object(
     return _stored(stored, response)
 
 
-@router.post("/uploads/{upload_id}/complete", responses=WRITE)
+@router.post(
+    "/uploads/{upload_id}/complete",
+    responses={**WRITE, 201: {"model": StoredObjectPublic, "description": "stored now"}},
+)
 def complete_upload(
     upload_id: Annotated[str, Path(max_length=64)],
     body: UploadRequest,
@@ -183,7 +194,11 @@ Purchase = Annotated[int | None, Query(ge=1, description="your purchase id (buye
 READS = {**READ, **errors(401, 403, 409)}
 
 
-@router.get("/objects/{name:path}", response_class=StreamingResponse, responses=READS)
+@router.get(
+    "/objects/{name:path}",
+    response_class=StreamingResponse,
+    responses={**READS, 200: {"content": OCTETS, "description": "the object's bytes"}},
+)
 def get_object(
     name: ObjectName, request: Request, principal: CurrentPrincipal, purchase: Purchase = None
 ) -> Response:
@@ -201,7 +216,10 @@ def get_object(
     return StreamingResponse(blocks(), headers=headers, media_type="application/octet-stream")
 
 
-@router.head("/objects/{name:path}", responses=READS)
+@router.head(
+    "/objects/{name:path}",
+    responses={**READS, 200: {"content": OCTETS, "description": "Content-Length: its size"}},
+)
 def object_size(
     name: ObjectName, request: Request, principal: CurrentPrincipal, purchase: Purchase = None
 ) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,10 +16,20 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from kraken_market.catalog.schemas import DataSchema
-from kraken_market.cli.common import JsonOption, err, fails_cleanly, out, print_json, table
+from kraken_market.cli.common import (
+    JsonOption,
+    client,
+    err,
+    fails_cleanly,
+    out,
+    print_json,
+    table,
+)
 from kraken_market.smpc.keys import NodePublicKey
+from kraken_market.smpc.manifest import SignedManifest
 from kraken_market.smpc.owner import share_file
-from kraken_market.smpc.storage import LocalDirectory, open_storage
+from kraken_market.smpc.storage import LocalDirectory, ShareStorage, open_storage
+from kraken_market.storage.remote import MarketStorage
 
 app = typer.Typer(
     help=(
@@ -43,6 +54,10 @@ NODES_HELP = """JSON file naming the compute nodes, in order, with their HPKE (X
 OUT_HELP = """Storage the compute nodes read from: a directory, or an S3-compatible bucket
 s3://bucket or s3://bucket/prefix (add ?endpoint=https://host:port for MinIO, Ceph, ...;
 credentials from the AWS environment variables or ~/.aws, as for the aws CLI)."""
+
+UPLOAD_HELP = """Upload the encrypted shares and the signed manifest to the platform's storage
+through the API, where the compute nodes read them (log in as the product's owner first),
+instead of writing them to --out."""
 
 OWNER_KEY_HELP = """Your Ed25519 signing key: a PEM file (PKCS#8) or a file holding the 32-byte
 seed as 64 hex digits. Its did:key must be the product owner's. Create one with
@@ -130,8 +145,9 @@ def share(
         Path, typer.Option(help='The product schema: JSON {"columns": [...]}, as in the catalog')
     ],
     nodes: Annotated[Path, typer.Option(help=NODES_HELP)],
-    out_dir: Annotated[str, typer.Option("--out", help=OUT_HELP)],
     owner_key: Annotated[Path, typer.Option(help=OWNER_KEY_HELP)],
+    out_dir: Annotated[str | None, typer.Option("--out", help=OUT_HELP)] = None,
+    upload: Annotated[bool, typer.Option("--upload", help=UPLOAD_HELP)] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Split a data file into encrypted shares for the compute nodes and sign a manifest.
@@ -145,40 +161,31 @@ def share(
     Example:
 
     kraken-market analytics share visits.csv --product 0x5c…e1
-      --schema schema.json --nodes nodes.json --owner-key owner.pem --out ./shares
+      --schema schema.json --nodes nodes.json --owner-key owner.pem --upload
 
-    (or --out s3://bucket/shares?endpoint=https://minio.example:9000)
+    (or --out ./shares, --out s3://bucket/shares?endpoint=https://minio.example:9000)
     """
+    if upload == (out_dir is not None):
+        raise typer.BadParameter("give either --upload (the platform's storage) or --out DIR")
     product_schema = _schema(schema)
     keys, t = _nodes(nodes)
     signing_key = _owner_key(owner_key)
-    storage = open_storage(out_dir)
-    columns = [
-        TextColumn("sharing {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("rows"),
-        TimeRemainingColumn(),
-    ]
-    with Progress(*columns, console=err, disable=not err.is_terminal, transient=True) as bar:
-        task = bar.add_task(data.name, total=None)
-        signed = share_file(
-            data,
-            product,
-            product_schema,
-            keys,
-            storage,
-            signing_key,
-            lambda done, total: bar.update(task, completed=done, total=total),
-            t=t,
-        )
+    with ExitStack() as stack:
+        if upload:
+            api = stack.enter_context(client())
+            storage: ShareStorage = MarketStorage(api, product)
+        else:
+            assert out_dir is not None
+            storage = open_storage(out_dir)
+        signed = _share(data, product, product_schema, keys, storage, signing_key, t)
     manifest = signed.manifest
     manifest_name = manifest.files[0].name.rsplit("/", 1)[0] + "/manifest.jws"
-    manifest_path = (
-        str(storage.root / manifest_name)
-        if isinstance(storage, LocalDirectory)
-        else storage.url(manifest_name)
-    )
+    if upload:
+        manifest_path = manifest_name  # the storage link: the name in the platform's storage
+    elif isinstance(storage, LocalDirectory):
+        manifest_path = str(storage.root / manifest_name)
+    else:
+        manifest_path = storage.url(manifest_name)
     if as_json:
         print_json({"manifest": manifest.to_json(), "jws": signed.jws, "path": manifest_path})
         return
@@ -192,6 +199,53 @@ def share(
         [[e.node_index, e.name, e.size, e.sha256] for e in manifest.files],
     )
     out.print(f"signed manifest: {manifest_path} (owner {manifest.owner})")
+    if upload:
+        out.print(
+            "uploaded to the platform's storage; link the product to it: kraken-market "
+            f"products update {product} --link {manifest_name}",
+            markup=False,
+            soft_wrap=True,  # a command to copy: never broken across lines
+        )
+
+
+def _share(
+    data: Path,
+    product: str,
+    product_schema: DataSchema,
+    keys: list[NodePublicKey],
+    storage: ShareStorage,
+    signing_key: Ed25519PrivateKey,
+    t: int | None,
+) -> SignedManifest:
+    """Share ``data`` into ``storage`` with a progress bar of rows (then of uploads)."""
+    columns = [
+        TextColumn("sharing {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=err, disable=not err.is_terminal, transient=True) as bar:
+        task = bar.add_task(data.name, total=None)
+        if isinstance(storage, MarketStorage):
+            storage.uploading = lambda name: (
+                lambda done, total: bar.update(
+                    task,
+                    description=f"{name.rsplit('/', 1)[-1]} (bytes)",
+                    completed=done,
+                    total=total,
+                )
+            )
+        return share_file(
+            data,
+            product,
+            product_schema,
+            keys,
+            storage,
+            signing_key,
+            lambda done, total: bar.update(task, completed=done, total=total),
+            t=t,
+        )
 
 
 from kraken_market.cli.analytics_jobs import register  # noqa: E402 - needs the app above

@@ -16,11 +16,14 @@ from sqlalchemy import Engine
 
 from kraken_market.api.app import create_app
 from kraken_market.client import ApiError
+from kraken_market.identity.keys import DidKey
 from kraken_market.settings import Settings
 from kraken_market.smpc.manifest import sign_manifest
 from kraken_market.smpc.storage import LocalDirectory
 from tests.conftest import Account
 from tests.factories import product_body
+from tests.identity.conftest import Platform
+from tests.identity.test_attorney_api import register
 from tests.storage.objects import data_file, share_set
 
 OCTETS = {"Content-Type": "application/octet-stream"}
@@ -230,3 +233,26 @@ def test_the_sdk_uploads_a_file_with_progress(
     assert alice.api.object_size(f"{item}/other.kdata") is None
     with alice.api.open_object(name) as stream:
         assert stream.read() == path.read_bytes()
+
+
+def test_an_attorney_uploads_for_the_company_within_its_scope(
+    app: FastAPI, admin: Account, settings: Settings
+) -> None:
+    platform = Platform(app, Path(settings.data_dir))
+    company = platform.company("olav")
+    register(platform, admin, company)
+
+    def employee(scope: list[str]) -> dict[str, str]:
+        key = DidKey.generate()
+        held = [platform.person_credential(key, "Eve"), platform.attorney(company, key, scope)]
+        session = platform.login(platform.presentation(key, held)).json()
+        return {"Authorization": f"Bearer {session['session_token']}"}
+
+    publisher = TestClient(app, headers=employee(["publish"]))
+    item = publisher.post("/api/v1/products", json=product_body()).json()["id"]
+    name, data = f"{item}/data.kdata", data_file(item)
+    buyer_only = TestClient(app, headers=employee(["buy"]))
+    assert refusal(put(buyer_only, name, data)) == (403, "scope_required")
+    answer = put(publisher, name, data)
+    assert answer.status_code == 201, answer.text
+    assert stored(settings).read(name) == data

@@ -1,9 +1,10 @@
 """Storage errors; each ``code`` is part of the public API::
 
 InvalidRequest (422)
-├── ObjectKindInvalid          object_kind_invalid      (a name ending this product's mode
-│                                                        does not store: .kshare/.jws for
-│                                                        analytics, .kdata for batch)
+├── ObjectKindInvalid          object_kind_invalid      (a suffix of no stored kind, or a
+│                                                        kind the product's access mode does
+│                                                        not store: .kshare/.jws analytics,
+│                                                        .kdata batch)
 ├── ObjectNotEncrypted         object_not_encrypted     (plaintext, unencrypted shares,
 │                                                        anything not ciphertext)
 ├── ObjectFormatInvalid        object_format_invalid    (a malformed or unsupported header,
@@ -18,10 +19,12 @@ NotFound (404)
 └── UploadNotFound             upload_not_found         (nothing uploaded there, or expired)
 Conflict (409)
 ├── ObjectExists               object_exists            (other bytes under that name)
+├── ObjectImmutable            object_immutable         (stored objects are never deleted)
 └── ManifestSharesMissing      manifest_shares_missing  (upload the share files first)
 PayloadTooLarge (413)
 └── ObjectTooLarge             object_too_large         (above storage_max_object_bytes)
 UnsupportedMediaType (415)     unsupported_media_type   (uploads are octet streams)
+UploadRefused (502)            upload_refused           (the SDK: S3 refused a presigned PUT)
 """
 
 from __future__ import annotations

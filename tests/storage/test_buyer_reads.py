@@ -130,6 +130,8 @@ def test_only_the_buyer_of_a_recorded_purchase_reads_the_file(
     buyer = bound(market, "rhea", BUYER)
     purchase, other_purchase = world.buy(item), world.buy(elsewhere)
     assert buyer.api.object_size(name, purchase) == source.stat().st_size + 144 + 41
+    through_union = world.buy(world.union(item, elsewhere))  # a Data Union holding it
+    assert buyer.api.object_size(name, through_union) == source.stat().st_size + 144 + 41
     refusals = {
         "no purchase named": (buyer, None, (403, "object_not_readable")),
         "no such purchase": (buyer, 10**9, (404, "purchase_unknown")),

@@ -111,6 +111,8 @@ def test_a_browser_style_upload_is_presigned_then_completed(
     assert done.status_code == 201 and done.json()["created"] is True
     assert keys(location, endpoint) == [name]  # staged copy gone, checked object in place
     assert open_storage(location).read(name) == data  # what a node reads
+    with alice.api.open_object(name) as stream:  # the owner, streamed from the bucket
+        assert stream.read() == data
     assert complete(alice, answer, data).status_code == 200  # completing twice: idempotent
     assert target(alice, name, data)["state"] == "stored"
     other = data_file(item)

@@ -36,6 +36,7 @@ from kraken_market.storage.service import (
 )
 
 router = APIRouter(tags=["storage"])
+API_PREFIX = "/api/v1"  # where create_app mounts this router: upload targets name its paths
 
 ObjectName = Annotated[
     str,
@@ -117,7 +118,12 @@ def upload_target(
     these bytes are stored already (an idempotent re-upload)."""
     placement = _place(request, principal, body.name)
     target: UploadTarget = _storage(request).target(placement, body.size, body.sha256)
-    return UploadTargetPublic.model_validate(target, from_attributes=True)
+    answer = UploadTargetPublic.model_validate(target, from_attributes=True)
+    if target.state == "upload" and target.credentials == "session":
+        answer.url = f"{API_PREFIX}/objects/{target.name}"
+    if target.upload_id is not None:
+        answer.complete_url = f"{API_PREFIX}/uploads/{target.upload_id}/complete"
+    return answer
 
 
 OCTETS = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}

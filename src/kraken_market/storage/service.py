@@ -66,8 +66,6 @@ from kraken_market.trade.errors import BindingRequired
 if TYPE_CHECKING:
     from kraken_market.ledger.client import Ledger
 
-API_OBJECTS = "/api/v1/objects/"
-API_UPLOADS = "/api/v1/uploads/"
 READ_BLOCK = 1 << 20
 
 
@@ -105,7 +103,9 @@ class StoredObject:
 @dataclass(frozen=True)
 class UploadTarget:
     """Where to send an object's bytes: nowhere (``stored``: those bytes are there
-    already), the API itself (with the session), or a presigned URL (without it)."""
+    already), the API itself (``credentials="session"``, no ``url``: the routes name
+    their own), or a presigned URL (without the session; then ``complete`` the
+    ``upload_id``)."""
 
     name: str
     state: Literal["upload", "stored"]
@@ -114,7 +114,6 @@ class UploadTarget:
     headers: dict[str, str] | None = None
     credentials: Literal["session", "none"] | None = None
     expires_at: datetime | None = None
-    complete_url: str | None = None
     upload_id: str | None = None
 
 
@@ -162,7 +161,6 @@ class StorageService:
                 placement.name,
                 "upload",
                 method="PUT",
-                url=API_OBJECTS + placement.name,
                 headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
                 credentials="session",
             )
@@ -174,7 +172,6 @@ class StorageService:
             headers=presigned.headers,
             credentials="none",
             expires_at=self.clock() + timedelta(seconds=self.upload_seconds),
-            complete_url=f"{API_UPLOADS}{staged.upload_id}/complete",
             upload_id=staged.upload_id,
         )
 

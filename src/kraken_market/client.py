@@ -11,13 +11,17 @@ again, a few times, before it gives up with that answer.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO, cast
 from urllib.parse import quote
 
 import httpx2
 
 from kraken_market.errors import KrakenError, ServiceUnavailable
+from kraken_market.storage.errors import UploadRefused
+from kraken_market.storage.transfer import BlockReader, Progress, Source, prepared
 
 
 class ApiError(KrakenError):
@@ -64,9 +68,12 @@ def error_fields(response: httpx2.Response) -> tuple[str, str, Any]:
 
 
 class MarketClient:
-    def __init__(self, http: httpx2.Client) -> None:
+    def __init__(self, http: httpx2.Client, *, uploads: httpx2.Client | None = None) -> None:
+        """``uploads``: the client that sends bytes to presigned storage URLs (never with
+        this API's token); made on first use if not given."""
         self.http = http
         self._token: dict[str, Any] | None = None
+        self._uploads = uploads
 
     @classmethod
     def connect(
@@ -77,6 +84,8 @@ class MarketClient:
 
     def close(self) -> None:
         self.http.close()
+        if self._uploads is not None:
+            self._uploads.close()
 
     def __enter__(self) -> MarketClient:
         return self
@@ -347,3 +356,97 @@ class MarketClient:
         )
         result: dict[str, Any] = self._call("GET", path, params=params)
         return result
+
+    # storage: ciphertext uploaded to the platform (docs/storage.md)
+    def upload_target(self, name: str, size: int, sha256: str) -> dict[str, Any]:
+        """Where to send an object's bytes (or ``state: stored``: they are there already)."""
+        body = {"name": name, "size": size, "sha256": sha256}
+        result: dict[str, Any] = self._call("POST", "/api/v1/uploads", json=body)
+        return result
+
+    def upload_object(
+        self,
+        product_id: str,
+        name: str,
+        source: Path | BinaryIO,
+        size: int | None = None,
+        progress: Progress | None = None,
+    ) -> str:
+        """Upload an encrypted object of a product you own: a share file (.kshare), a
+        signed manifest (.jws) or an encrypted data file (.kdata); ``name`` is relative to
+        the product's folder or the whole name. ``source`` is a path or a binary file (read
+        in 1 MiB blocks, never whole); ``progress(sent, size)`` follows it. Returns the
+        stored name: what the product's storage link names. The same bytes again send
+        nothing; other bytes under a taken name are ``object_exists``."""
+        product = product_id.lower()
+        full = name if name.startswith(product + "/") else f"{product}/{name}"
+        with prepared(source, size) as ready:
+            target = self.upload_target(full, ready.size, ready.sha256)
+            if target["state"] == "stored":
+                if progress is not None:
+                    progress(ready.size, ready.size)
+                return full
+            self._put(target, ready, progress)
+            if target.get("complete_url"):
+                body = {"name": full, "size": ready.size, "sha256": ready.sha256}
+                self._call("POST", target["complete_url"], json=body)
+        return full
+
+    def _put(self, target: dict[str, Any], source: Source, progress: Progress | None) -> None:
+        headers = dict(target.get("headers") or {})
+        if target["credentials"] == "session":  # the API itself: with this client's token
+            for _attempt in range(PUSHBACK_RETRIES):  # each send reads the source again
+                response = self._send(
+                    "PUT", target["url"], content=source.blocks(progress), headers=headers
+                )
+                wait = retry_after(response)
+                if wait is None:
+                    break
+                time.sleep(wait)
+            if not response.is_success:
+                raise ApiError(response.status_code, *error_fields(response))
+            return
+        if self._uploads is None:
+            self._uploads = httpx2.Client(timeout=httpx2.Timeout(60.0, connect=10.0))
+        try:
+            response = self._uploads.put(
+                target["url"], content=source.blocks(progress), headers=headers
+            )
+        except httpx2.HTTPError as exc:
+            raise UploadRefused(
+                f"cannot reach the storage to upload {target['name']} ({type(exc).__name__}): "
+                "retry; the upload starts again"
+            ) from exc
+        if not response.is_success:
+            raise UploadRefused(
+                f"the storage refused the upload of {target['name']} (HTTP "
+                f"{response.status_code}: {response.text[:200]}): ask for a new upload target "
+                "(the URL may have expired) and upload again"
+            )
+
+    def object_size(self, name: str, purchase: int | None = None) -> int | None:
+        """The size of a stored object you may read (owner, or buyer of ``purchase``),
+        or None if there is none."""
+        params = {"purchase": purchase} if purchase is not None else {}
+        response = self._send("HEAD", f"/api/v1/objects/{name}", params=params)
+        if response.status_code == 404:
+            return None
+        if not response.is_success:  # a HEAD answer has no body: ask again for the reason
+            self._call("GET", f"/api/v1/objects/{name}", params=params)
+        return int(response.headers["content-length"])
+
+    @contextmanager
+    def open_object(self, name: str, purchase: int | None = None) -> Iterator[BinaryIO]:
+        """A stored object's bytes as a stream (to its product's owner, or a batch file to
+        the buyer of ``purchase``)."""
+        params = {"purchase": purchase} if purchase is not None else {}
+        try:
+            with self.http.stream("GET", f"/api/v1/objects/{name}", params=params) as response:
+                if not response.is_success:
+                    response.read()
+                    raise ApiError(response.status_code, *error_fields(response))
+                yield cast("BinaryIO", BlockReader(response.iter_bytes()))
+        except httpx2.HTTPError as exc:
+            raise ApiUnreachable(
+                f"the download of {name} from {self.http.base_url} failed ({type(exc).__name__})"
+            ) from exc

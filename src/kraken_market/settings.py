@@ -39,14 +39,6 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL; default: SQLite file kraken.db in data_dir (WAL mode).",
     )
-    storage: str | None = Field(
-        default=None,
-        description=(
-            "Where the platform keeps encrypted objects (share sets, data files) that the "
-            "compute nodes read: a directory or s3://bucket[/prefix]; default: storage in "
-            "data_dir."
-        ),
-    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8700, ge=1, le=65535)
     api_url: str | None = Field(
@@ -117,6 +109,27 @@ class Settings(BaseSettings):
     )
     stream_max_frame_bytes: int = Field(
         default=262_144, ge=1024, le=1_048_576, description="Largest frame a stream accepts."
+    )
+    storage_location: str | None = Field(
+        default=None,
+        description="Where the platform keeps ciphertext (share files, signed manifests, "
+        "encrypted data files) that clients upload through the API: a directory, or "
+        "s3://bucket[/prefix][?endpoint=URL&region=R] (credentials from the AWS "
+        "environment). Default: data_dir/storage, the directory the compute nodes of "
+        "'up' read.",
+    )
+    storage_max_object_bytes: int = Field(
+        default=1 << 30,
+        ge=1024,
+        le=5 << 30,
+        description="Largest object one upload stores (bytes; at most 5 GiB, S3's limit "
+        "for one PUT).",
+    )
+    storage_upload_seconds: int = Field(
+        default=3600,
+        ge=60,
+        le=7 * 86_400,
+        description="How long a presigned S3 upload URL is valid.",
     )
     identity_trusted_issuers: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -245,6 +258,11 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'kraken.db').resolve()}"
 
     @property
+    def resolved_storage_location(self) -> str:
+        """``storage_location``, else the absolute path of data_dir/storage."""
+        return self.storage_location or str((self.data_dir / "storage").resolve())
+
+    @property
     def resolved_api_workers(self) -> int:
         """Worker processes for the API: as many as cores where the database allows it."""
         if self.api_workers is not None:
@@ -252,11 +270,6 @@ class Settings(BaseSettings):
         if self.resolved_database_url.startswith("sqlite"):
             return 1
         return max(1, len(os.sched_getaffinity(0)))
-
-    @property
-    def resolved_storage(self) -> str:
-        """The platform's object storage location (``smpc.storage.open_storage``)."""
-        return self.storage or str((self.data_dir / "storage").resolve())
 
     @property
     def resolved_api_url(self) -> str:

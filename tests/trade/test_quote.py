@@ -106,7 +106,7 @@ def shared_product(
     ages = [20 + i % 60 for i in range(rows)]
     sexes = ["f" if i % 2 else "m" for i in range(rows)]
     pd.DataFrame({"age": ages, "sex": sexes}).to_csv(data, index=False)
-    storage = LocalDirectory(Path(app.state.settings.resolved_storage))
+    storage = LocalDirectory(Path(app.state.settings.resolved_storage_location))
     signed = share_file(
         data,
         product["id"],

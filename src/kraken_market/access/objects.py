@@ -2,8 +2,9 @@
 
 ``ShareStorage.read`` returns a whole object, which a multi-gigabyte data
 file must not be; ``open_object`` streams instead: a local directory's file
-as it is, an S3 object's response body as it arrives. Other storage falls
-back to ``read``.
+as it is, an S3 object's response body as it arrives, and storage that can
+stream an object itself (``storage.remote.MarketStorage``: a download through
+the API) its own stream. Other storage falls back to ``read``.
 """
 
 from __future__ import annotations
@@ -12,12 +13,19 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, Protocol, cast, runtime_checkable
 
 from kraken_market.smpc.errors import ObjectNotFound, StorageUnavailable
 from kraken_market.smpc.storage import LocalDirectory, ShareStorage, check_name
+
+
+@runtime_checkable
+class Streaming(Protocol):
+    """Storage that opens an object as a stream itself."""
+
+    def open(self, name: str) -> AbstractContextManager[BinaryIO]: ...
 
 
 @contextmanager
@@ -31,6 +39,10 @@ def open_object(storage: ShareStorage, name: str) -> Iterator[BinaryIO]:
             raise ObjectNotFound(f"no object {name!r} in {storage.root}") from exc
         with handle:
             yield handle
+        return
+    if isinstance(storage, Streaming):
+        with storage.open(name) as stream:
+            yield stream
         return
     from kraken_market.smpc.s3 import S3Bucket
 

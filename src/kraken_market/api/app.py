@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from starlette.types import Scope
 
 from kraken_market import __version__
 from kraken_market.access.stream.routes import router as streams_router
@@ -30,7 +31,8 @@ from kraken_market.ledger.routes import TokenSource
 from kraken_market.ledger.routes import router as ledger_router
 from kraken_market.logs import get_logger
 from kraken_market.settings import Settings
-from kraken_market.smpc.storage import open_storage
+from kraken_market.storage.routes import router as storage_router
+from kraken_market.storage.service import StorageService, storage_from_settings
 from kraken_market.trade.claims import Arbiter
 from kraken_market.trade.computations import Forwarder
 from kraken_market.trade.forwarder import NodeForwarder, nodes_from_chain
@@ -47,7 +49,8 @@ log = get_logger("kraken_market.api")
 DESCRIPTION = """\
 The Kraken Market API: a catalog of data products (files, streams and
 analytics-only products), Data Unions and lineage; KCIT company
-identification; login with verifiable presentations; the revocation registry.
+identification; login with verifiable presentations; the revocation registry;
+storage for the ciphertext sellers upload (`POST /uploads`, `PUT /objects/{name}`).
 
 Sign in: `POST /auth/challenge` for a nonce, then `POST /auth/login` with a
 presentation (vp+jwt) of your credentials signed by your DID key; send the
@@ -69,6 +72,7 @@ def create_app(
     forwarder: Forwarder | None = None,
     arbiter: Arbiter | None = None,
     token: TokenSource | None = None,
+    storage: StorageService | None = None,
 ) -> FastAPI:
     engine = engine or make_engine(settings.resolved_database_url)
     upgrade(engine)
@@ -92,7 +96,7 @@ def create_app(
     app.state.forwarder = forwarder or NodeForwarder(nodes_from_chain(settings))
     app.state.token = token or ConfiguredLedger(settings)  # read from the chain on first use
     app.state.views = ViewCounter(engine)
-    app.state.storage = open_storage(settings.resolved_storage)
+    app.state.storage = storage or storage_from_settings(settings)
     install_error_handlers(app)
     app.state.write_limits = RateLimiter(settings.write_rate, settings.write_burst)
     app.state.address_limits = RateLimiter(
@@ -100,7 +104,9 @@ def create_app(
     )
     app.state.logins = Admission(settings.max_concurrent_logins, "logins")
     app.state.long_polls = Admission(settings.max_long_polls, "stream readers")
-    app.add_middleware(RequestGuard, max_body=settings.max_request_bytes)
+    app.add_middleware(
+        RequestGuard, max_body=settings.max_request_bytes, bounds_own_body=_uploads_object
+    )
     app.include_router(health_router)
     for router in (
         products_router,
@@ -111,10 +117,17 @@ def create_app(
         market_router,
         insight_router,
         ledger_router,
+        storage_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(streams_router, prefix=API_PREFIX)
     return app
+
+
+def _uploads_object(scope: Scope) -> bool:
+    """Object uploads bound their own bodies (``storage.routes``): up to
+    ``storage_max_object_bytes``, not the 1 MiB of JSON requests."""
+    return scope["method"] == "PUT" and str(scope["path"]).startswith(f"{API_PREFIX}/objects/")
 
 
 def app_from_settings() -> FastAPI:

@@ -12,7 +12,10 @@ reads case-insensitively, or on none at all, so the guard does not try to guess
 from it: it checks every body except the types no route parses as JSON
 (``OPAQUE_TYPES``: binary frames and files, HTML forms), whose random bytes
 would otherwise look nested; and a request with several Content-Type headers is
-refused, since the guard and a parser could read different ones.
+refused, since the guard and a parser could read different ones. Routes that
+take large binary bodies (object uploads, ``storage.routes``) are named by
+``bounds_own_body``: their opaque bodies pass uncounted, and the route streams
+them to disk under its own limit.
 """
 
 from __future__ import annotations
@@ -56,10 +59,14 @@ class RequestGuard:
         app: ASGIApp,
         max_body: int,
         redact: Callable[[str], str] | None = None,
+        bounds_own_body: Callable[[Scope], bool] | None = None,
     ) -> None:
         self.app = app
         self.max_body = max_body
         self.redact = redact or (lambda path: path)  # paths that carry secrets
+        # Routes that take large opaque bodies (object uploads) and bound them themselves,
+        # with their own limit and error code: the guard does not count their bytes.
+        self.bounds_own_body = bounds_own_body or (lambda scope: False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,6 +97,10 @@ class RequestGuard:
                     await answer(400, "bad_request", "send one Content-Type header, not several")
                 elif declared is not None and not declared.isdigit():
                     await answer(400, "bad_request", "Content-Length is not a number")
+                elif media_type(
+                    headers.get(b"content-type", b"")
+                ) in OPAQUE_TYPES and self.bounds_own_body(scope):
+                    await self.app(scope, receive, send_with_id)
                 elif declared is not None and (len(declared) > 18 or int(declared) > self.max_body):
                     await answer(413, "payload_too_large", self._too_large)
                 elif media_type(headers.get(b"content-type", b"")) not in OPAQUE_TYPES:

@@ -19,6 +19,7 @@ _TEXT = {
         "or company, a company status change not allowed from its status)"
     ),
     413: "Request body too large",
+    415: "The body is not of the media type this route takes",
     422: "Invalid input; details list every problem",
     429: "Too many writes; wait the Retry-After seconds (the SDK does)",
     503: "A service this needs is unavailable (chain, verifier, status list); retry later",

@@ -23,6 +23,7 @@ from kraken_market.smpc.keys import NodePublicKey
 from kraken_market.smpc.manifest import KeySigner, ManifestSigner, SignedManifest
 from kraken_market.smpc.owner import share_file
 from kraken_market.smpc.storage import LocalDirectory, ShareStorage, open_storage
+from kraken_market.storage.remote import MarketStorage
 from kraken_market.trade.quote import DEFAULT_COHORT_FLOOR
 
 app = typer.Typer(
@@ -63,6 +64,10 @@ class OwnerKeyMismatch(InvalidRequest):
     would refuse every job over it (after the buyer paid), so it is refused now."""
 
     code = "owner_key_mismatch"
+
+
+UPLOAD_HELP = """Upload to the platform's storage through the API (the default; log in as the
+product's owner first)."""
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -190,6 +195,7 @@ def share(
     schema: Annotated[Path | None, typer.Option(help=SCHEMA_HELP)] = None,
     nodes: Annotated[Path | None, typer.Option(help=NODES_HELP)] = None,
     out_dir: Annotated[str | None, typer.Option("--out", help=OUT_HELP)] = None,
+    upload: Annotated[bool, typer.Option("--upload", help=UPLOAD_HELP)] = False,
     owner_key: Annotated[Path | None, typer.Option(help=OWNER_KEY_HELP)] = None,
     wallet: WalletOption = None,
     as_json: JsonOption = False,
@@ -208,11 +214,14 @@ def share(
 
     kraken-market analytics share visits.csv --product 0x5c…e1
 
-    (or --out s3://bucket/shares?endpoint=https://minio.example:9000 for your own storage)
+    (or --out ./shares, --out s3://bucket/shares?endpoint=https://minio.example:9000 for
+    storage of your own)
     """
-    from kraken_market.cli.common import client, settings
+    from kraken_market.cli.common import client
     from kraken_market.cli.ledger_common import product_key
 
+    if upload and out_dir is not None:
+        raise typer.BadParameter("give either --upload (the platform's storage) or --out DIR")
     product_key(product)
     if not data.is_file():
         raise InvalidRequest(f"no data file at {data}")
@@ -225,15 +234,18 @@ def share(
         )
         signer = owner_signer(api, described, owner_key, wallet)
         keys, t = _nodes(nodes) if nodes is not None else chain_nodes()
-        storage = open_storage(out_dir or settings().resolved_storage)
+        storage = open_storage(out_dir) if out_dir is not None else MarketStorage(api, product)
         signed = share_data(data, product, product_schema, keys, storage, signer, t)
         link = manifest_link(signed)
         if out_dir is None:
             api.update_product(product, {"storage_links": [link]})
     manifest = signed.manifest
-    location = (
-        str(storage.root / link) if isinstance(storage, LocalDirectory) else storage.url(link)
-    )
+    if out_dir is None:
+        location = link  # the storage link: the name in the platform's storage
+    elif isinstance(storage, LocalDirectory):
+        location = str(storage.root / link)
+    else:
+        location = storage.url(link)
     if as_json:
         print_json(
             {
@@ -285,6 +297,15 @@ def share_data(
     ]
     with Progress(*columns, console=err, disable=not err.is_terminal, transient=True) as bar:
         task = bar.add_task(data.name, total=None)
+        if isinstance(storage, MarketStorage):
+            storage.uploading = lambda name: (
+                lambda done, total: bar.update(
+                    task,
+                    description=f"{name.rsplit('/', 1)[-1]} (bytes)",
+                    completed=done,
+                    total=total,
+                )
+            )
         signed = share_file(
             data,
             product,

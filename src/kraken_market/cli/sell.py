@@ -251,10 +251,9 @@ def _shared(api: MarketClient, product: dict[str, Any], data: Path) -> tuple[str
     """Share ``data`` for ``product`` into the platform's storage and link the product
     (unless an interrupted run did: its share set is kept)."""
     from kraken_market.catalog.schemas import DataSchema
-    from kraken_market.cli.common import settings
-    from kraken_market.smpc.storage import open_storage
+    from kraken_market.storage.remote import MarketStorage
 
-    storage = open_storage(settings().resolved_storage)
+    storage = MarketStorage(api, product["id"])
     links = product["storage_links"]
     if links and storage.exists(links[0]):
         err.print(f"2. already shared: {links[0]}", soft_wrap=True)

@@ -2,8 +2,10 @@
 
 Under ``<data_dir>/nodes/``: ``certs/`` (the deployment's TLS CA and one
 certificate per node, ``node certs``) and ``<i>/`` per node (``node init``:
-its keys, ``node.json``, MPyC's TLS files). All nodes read and write share
-files in one local directory, ``<data_dir>/storage``. Each node signs with an
+its keys, ``node.json``, MPyC's TLS files). All nodes read share files, manifests and data
+files from the platform's storage (``storage_location``: by default the local
+directory ``<data_dir>/storage``, an ``s3://`` bucket if set), where the API
+stores what sellers upload (``kraken_market.storage``). Each node signs with an
 account key of its own, made here on its first start (never a well-known key:
 a node's attestations release held payments), and funded at genesis by
 ``up`` (or, on a chain made before the node, by the development faucet's gas
@@ -32,6 +34,7 @@ from kraken_market.platform.keys import refuse_public_keys
 from kraken_market.settings import Settings
 from kraken_market.smpc.config import NodeConfig
 from kraken_market.smpc.node import identity, tls
+from kraken_market.smpc.storage import LocalDirectory, open_storage
 
 HOST = "127.0.0.1"
 GAS_MONEY = 10**20
@@ -75,14 +78,14 @@ def _config(settings: Settings, index: int, chain_url: str, parties: tuple[str, 
         index=index,
         data_dir=directory,
         parties=parties,
-        storage=data_dir / "storage",
+        storage=settings.resolved_storage_location,
         chain_url=chain_url,
         deployment_file=settings.deployment_file.resolve(),
     )
     return replace(
         config,
         parties=parties,
-        storage=str(data_dir / "storage"),
+        storage=settings.resolved_storage_location,
         chain_url=chain_url,
         deployment_file=settings.deployment_file.resolve(),
         host=HOST,
@@ -155,7 +158,9 @@ def prepare_nodes(settings: Settings, chain_url: str) -> list[LocalNode]:
     certs = _certificates(root, m)
     span = NodeConfig.mpc_port_span
     parties = tuple(f"{HOST}:{settings.node_mpc_base_port + span * i}" for i in range(m))
-    (settings.data_dir.resolve() / "storage").mkdir(parents=True, exist_ok=True)
+    storage = open_storage(settings.resolved_storage_location)  # refuses a malformed one
+    if isinstance(storage, LocalDirectory):
+        storage.root.mkdir(parents=True, exist_ok=True)
     nodes = [_init(_config(settings, i, chain_url, parties), certs) for i in range(m)]
     refuse_public_keys([n.account for n in nodes], f"the compute nodes' keys in {root}")
     return nodes

@@ -21,6 +21,9 @@
     └── StorageLocationInvalid      storage_location_invalid (not a path or s3:// URL)
     Forbidden (403)
     └── StorageAccessDenied         storage_access_denied (no or refused credentials)
+    Conflict (409)
+    └── ObjectPreconditionFailed    object_precondition_failed (a conditional S3 write: the
+                                    object exists already)
     NotFound (404)
     ├── ObjectNotFound              object_not_found (storage)
     └── BucketNotFound              bucket_not_found (S3)
@@ -36,7 +39,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kraken_market.errors import Forbidden, InvalidRequest, NotFound, ServiceUnavailable
+from kraken_market.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
 
 
 class DataInvalid(InvalidRequest):
@@ -121,6 +124,10 @@ class ObjectNameInvalid(InvalidRequest):
 
 class ObjectNotFound(NotFound):
     code = "object_not_found"
+
+
+class ObjectPreconditionFailed(Conflict):
+    code = "object_precondition_failed"
 
 
 class StorageLocationInvalid(InvalidRequest):

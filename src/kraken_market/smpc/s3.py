@@ -17,6 +17,7 @@ Credentials and region come from boto3's default chain (environment,
 ``~/.aws``, SSO, container and instance roles), never logged nor put in messages.
 
 Errors: a missing key is ``ObjectNotFound``, a missing bucket ``BucketNotFound``,
+a conditional write (``IfNoneMatch``) onto an existing key ``ObjectPreconditionFailed``,
 missing or refused credentials ``StorageAccessDenied``, an unreachable endpoint
 or a failing service ``StorageUnavailable``.
 
@@ -45,6 +46,7 @@ from kraken_market.errors import KrakenError
 from kraken_market.smpc.errors import (
     BucketNotFound,
     ObjectNotFound,
+    ObjectPreconditionFailed,
     StorageAccessDenied,
     StorageLocationInvalid,
     StorageUnavailable,
@@ -87,6 +89,9 @@ class S3Bucket:
             # checksum headers are refused by some S3-compatible services.
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
+            # SigV4 for presigned URLs too (boto3 would presign some with SigV2, which
+            # cannot sign the content length and checksum of an upload).
+            signature_version="s3v4",
         )
         session = boto3.session.Session(region_name=self.region)
         self._client: Any = session.client("s3", endpoint_url=self.endpoint, config=config)
@@ -137,6 +142,15 @@ class S3Bucket:
     def delete(self, name: str) -> None:
         self.call("delete", self.key(name), "delete_object")
 
+    def presigned_url(self, operation: str, name: str, expires: int, **params: Any) -> str:
+        """A URL that lets its holder run ``operation`` (``put_object``, ``get_object``) on
+        object ``name`` for ``expires`` seconds, with ``params`` (content length, checksum,
+        content type) signed into it (SigV4 query signing; no request is sent)."""
+        params = {"Bucket": self.bucket, "Key": self.key(name), **params}
+        with self._translated("sign a URL for", self.key(name)):
+            url = self._client.generate_presigned_url(operation, Params=params, ExpiresIn=expires)
+        return str(url)
+
     def call(self, what: str, key: str | None, operation: str, **params: Any) -> Any:
         """``operation`` on the bucket (and ``key``), its failures as Kraken errors."""
         if key is not None:
@@ -169,6 +183,8 @@ class S3Bucket:
         where = self._where(key)
         if code == "NoSuchBucket" or (key is None and status == 404):
             return BucketNotFound(f"no bucket {self.bucket!r} at {self.endpoint or 'AWS S3'}")
+        if code == "PreconditionFailed" or status == 412:
+            return ObjectPreconditionFailed(f"{where} exists already ({what}: a conditional write)")
         if code in ("NoSuchKey", "NotFound", "404") or status == 404:
             return ObjectNotFound(f"no object {where}")
         if code in _DENIED or status == 403:

@@ -134,7 +134,8 @@ def quote_computation(
     and the minimum cohort. Nothing is stored or paid; pay only when `payable`."""
     if not body.products and body.union is None:
         raise InvalidRequest("name the products (or a Data Union) to compute over")
-    service = QuoteService(session, request.app.state.storage, request.app.state.forwarder.nodes)
+    storage = request.app.state.storage.store.storage  # the objects the nodes read
+    service = QuoteService(session, storage, request.app.state.forwarder.nodes)
     quote = service.quote(
         principal, body.computation, body.products, body.purpose.value, utcnow(), body.union
     )

@@ -58,7 +58,12 @@ def setup(
     (tmp_path / "owner.pem").write_bytes(pem)
     yield {
         name: tmp_path / name for name in ("data.csv", "schema.json", "nodes.json", "owner.pem")
-    } | {"out": tmp_path / "shares", "product": product["id"], "olga": olga}
+    } | {
+        "out": tmp_path / "shares",
+        "product": product["id"],
+        "olga": olga,
+        "storage": Path(app.state.settings.resolved_storage_location),
+    }
     get_settings.cache_clear()
 
 
@@ -92,14 +97,14 @@ def test_share_json(setup) -> None:
     assert (setup["out"] / body["storage_link"]).read_text() == body["jws"]
 
 
-def test_into_the_platforms_storage_the_product_is_linked(setup, app: FastAPI) -> None:
+def test_into_the_platforms_storage_the_product_is_linked(setup) -> None:
     args = ["share", str(setup["data.csv"]), "--product", setup["product"]]
     args += ["--nodes", str(setup["nodes.json"]), "--owner-key", str(setup["owner.pem"])]
     result = runner.invoke(app, [*args, "--json"])  # the schema: the catalog's
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert body["linked"] is True
-    stored = Path(app.state.settings.resolved_storage_location) / body["storage_link"]
+    stored = setup["storage"] / body["storage_link"]
     assert stored.read_text() == body["jws"]  # uploaded through the API
     product = setup["olga"].api.product(setup["product"])
     assert product["storage_links"] == [body["storage_link"]]

@@ -64,8 +64,9 @@ def test_share_uploads_to_the_platform(
     stored = LocalDirectory(Path(settings.resolved_storage_location))
     assert stored.read(link).decode() == answer["jws"]
     assert all(stored.exists(f["name"]) for f in answer["manifest"]["files"])
+    assert alice.api.product(product)["storage_links"] == [link]  # the product points at it
     told = share(cli_env, product, key, "--upload", token=alice.token)
-    assert f"products update {product} --link {product}/" in told.stdout
+    assert f"now points the compute nodes at {product}/" in told.stdout
 
     refused = share(cli_env, product, key, "--upload")  # not logged in
     assert refused.exit_code == 1

@@ -54,6 +54,20 @@ def insight(
     ]
     columns = ["from", "views", "bought", "gross DATA", "net DATA", "via unions"]
     table(f"{report['product'][:18]}… by {report['bucket']}", columns, rows)
+    done = report["totals"]["computations"]
+    if done["requested"]:
+        out.print(
+            f"computations: {done['requested']} paid for, {done['delivered']} delivered, "
+            f"{done['reclaimed']} reclaimed after the deadline, {done['refunded']} refunded "
+            "because a compute node refused your shares"
+            + (
+                f" (the reasons: 'kraken-market ledger history {product_id}')"
+                if done["refunded"]
+                else ""
+            ),
+            markup=False,
+            highlight=False,
+        )
     _slices("by buyer category", report["totals"]["by_category"])
     _slices("by purpose", report["totals"]["by_purpose"])
 

@@ -167,11 +167,11 @@ def result(
 
     data = _job(job, jobs_dir)
     spec = ComputationSpec.model_validate(data["computation"])
-    key = load_hpke(Path(data["key_file"]))
     buyer = ledger(dev_account, key_file, signs=True)  # the nodes show a job to its buyer
     gone = returned(buyer, data["request_id"])
     if gone is not None:  # refunded or reclaimed: there is no result to wait for
         raise gone
+    key = load_hpke(Path(data["key_file"]))
     registered = {node.endpoint: node.account for node in buyer.nodes()}
     with AnalyticsClient(data["nodes"], buyer=buyer.account, node_accounts=registered) as client:
         statuses = client.wait(data["request_id"], timeout=timeout)

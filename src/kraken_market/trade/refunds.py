@@ -109,9 +109,10 @@ def refunded(ledger: Ledger, request_id: str, record: ComputationRecord) -> Comp
     why = "" if refusal is None else f" ({refusal.reason}, by node {refusal.node})"
     tx = None if refusal is None else refusal.tx_hash
     return ComputationRefunded(
-        f"a compute node refused computation {request_id}{why}: the fault is not yours, and "
-        f"your {data(record.amount)} came back to your account at once (tx {tx}). Nothing "
-        "to reclaim; buy it again under a new request id once the product is fixed.",
+        f"a compute node refused computation {request_id}{why}: the product's shares are "
+        f"at fault, not your request; your {data(record.amount)} came back to your account "
+        f"at once (tx {tx}). Nothing to reclaim; buy it again under a new request id once "
+        "the product is fixed.",
         details={
             "request_id": request_id,
             "payment": "refunded",

@@ -385,7 +385,7 @@ class NodeService:
 
     def _refund(self, request_id: str, code: str) -> dict[str, Any]:
         outcome = refund(self.chain, self._chain_lock, request_id, code)
-        log.warning("job_refused_on_chain", request_id=request_id, reason=code, **outcome)
+        log.warning("job_refused_on_chain", request_id=request_id, code=code, refund=outcome)
         return outcome
 
     @staticmethod

@@ -458,3 +458,84 @@ def test_a_job_a_node_missed_is_forwarded_again(
     assert buyer.api.computation(rid)["state"] == "awaiting_payment"  # not every node has it
     assert fulfilment.catch_up() == 1
     assert buyer.api.computation(rid)["state"] == "forwarded" and len(flaky.jobs) == 2
+
+
+class RefusingNode:
+    """A node that finds the seller's share file missing: it refuses the paid job on
+    chain (the buyer is refunded at once) and answers the forward with its refusal."""
+
+    def __init__(self, chain: Market) -> None:
+        self.node, self.jobs = chain.as_(4), list[dict[str, Any]]()
+
+    def forward(self, job: Mapping[str, Any]) -> dict[str, Any]:
+        self.jobs.append(dict(job))
+        tx = self.node.refuse(job["request_id"], "object_not_found").tx_hash
+        refund = {"status": "refunded", "transaction": tx, "reason": "object_not_found"}
+        return {"http://node0": {"error": "object_not_found", "message": "gone", "refund": refund}}
+
+    def busy(self) -> tuple[str, float] | None:
+        return None
+
+
+class IndexingApi:
+    """The buyer's API client, with the indexer polled before each read of the job (the
+    platform's indexer runs on its own; here one thread does both, in turn)."""
+
+    def __init__(self, api: Any, indexer: Indexer) -> None:
+        self.api, self.indexer = api, indexer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.api, name)
+
+    def computation(self, request_id: str) -> dict[str, Any]:
+        self.indexer.poll_once()
+        return dict(self.api.computation(request_id))
+
+
+def test_a_job_a_node_refused_is_refunded_and_resuming_it_says_so(
+    settings: Settings, engine: Engine, chain: Market, indexer: Indexer, tmp_path: Any
+) -> None:
+    """The nodes refuse a paid job for the seller's fault: the buyer's SDK stops with the
+    refund (no retry, no second payment), the API shows the payment refunded with its
+    transaction and refuses a retry, and resuming the request id says the same again
+    without forwarding anything."""
+    from kraken_market.trade.refunds import ComputationRefunded
+    from kraken_market.trade.results import compute_via_market
+
+    node = RefusingNode(chain)
+    app = create_app(settings, engine=engine, verifier=chain.as_(2), forwarder=node)
+    _seller, _seller_ledger, product = listed_analytics(app, chain, indexer)
+    buyer, ledger = bound(app, chain, "rhea", 8, category="research-institution")
+    indexer.subscribe(Fulfilment(make_session_factory(engine), node), Fulfilment.EVENTS)
+    api = IndexingApi(buyer.api, indexer)
+    rid = "0x" + secrets.token_hex(32)
+    before = ledger.balance()
+    with pytest.raises(ComputationRefunded) as refunded:
+        compute_via_market(api, ledger, SPEC, [product["id"]], "research", rid, tmp_path)  # type: ignore[arg-type]
+    assert len(node.jobs) == 1  # forwarded once, never retried
+    assert ledger.balance() == before  # paid, and refunded at once
+    refusal = ledger.refusal(rid)
+    assert refusal is not None and str(refusal.tx_hash) in refunded.value.message
+    assert "object_not_found" in refunded.value.message
+    assert refunded.value.details["payment"] == "refunded"
+
+    job = api.computation(rid)
+    assert job["state"] == "refused"
+    assert job["nodes"]["http://node0"]["refund"]["transaction"] == refusal.tx_hash
+    assert job["payment"] == {
+        "state": "refunded",
+        "amount": "700",  # the product's computation price, in base units
+        "deadline": ledger.computation(rid).deadline,  # type: ignore[union-attr]
+        "transaction": refusal.tx_hash,
+        "reason": "object_not_found",
+        "node": dev_account(4).address,
+    }
+    with pytest.raises(ApiError) as retried:
+        buyer.api.retry_computation(rid)
+    assert retried.value.api_code == "payment_returned"
+    assert "refunded you at once" in retried.value.message
+
+    with pytest.raises(ComputationRefunded) as resumed:  # the same request id again
+        compute_via_market(api, ledger, SPEC, [product["id"]], "research", rid, tmp_path)  # type: ignore[arg-type]
+    assert resumed.value.message == refunded.value.message
+    assert len(node.jobs) == 1 and ledger.balance() == before

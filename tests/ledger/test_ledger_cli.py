@@ -234,3 +234,11 @@ def test_trade_reclaim_takes_a_held_payment_back_after_its_deadline(chain_cli: P
     code, _, err = run("trade", "reclaim", held, "--dev-account", "8")
     assert code == 1 and "[nothing_to_reclaim]" in err and "you reclaimed" in err
     assert shown["transaction"] in err.replace("\n", "")
+
+
+def test_history_shows_a_refusals_reason_as_the_nodes_code() -> None:
+    from kraken_market.cli.ledger import _summary
+
+    reason = "0x" + b"object_not_found".ljust(32, b"\0").hex()
+    shown = _summary({"request_id": "0x" + "ab" * 32, "reason": reason, "amount": 5})
+    assert shown == "request_id=0xabababab…, reason=object_not_found, amount=5"

@@ -131,7 +131,9 @@ def test_a_job_store_from_before_refunds_is_opened_and_records_them(tmp_path: Pa
         " TEXT, attestation TEXT, attest_tx TEXT, timings TEXT, port INTEGER)"
     )
     job = '{"computation": {"function": "sum@1"}}'
-    old.execute("INSERT INTO jobs (request_id, request, state) VALUES ('0xab', ?, 'new')", (job,))
+    old.execute(
+        "INSERT INTO jobs (request_id, request, state) VALUES ('0xab', ?, ?)", (job, "queued")
+    )
     old.commit()
     old.close()
     store = JobStore(tmp_path / "jobs.sqlite")

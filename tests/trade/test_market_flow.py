@@ -22,6 +22,7 @@ from kraken_market.db.engine import make_session_factory
 from kraken_market.identity import binding
 from kraken_market.ledger.client import Ledger, dev_account
 from kraken_market.ledger.indexer import Indexer
+from kraken_market.ledger.model import PaymentStatus
 from kraken_market.settings import Settings
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair
@@ -29,6 +30,8 @@ from kraken_market.trade.buy import buy_access, computation_job, pay_computation
 from kraken_market.trade.claims import evidence_hash
 from kraken_market.trade.fulfilment import Fulfilment
 from kraken_market.trade.publish import publish_on_chain
+from kraken_market.trade.refunds import ComputationRefunded, ComputationRefused, chain_now, when
+from kraken_market.trade.results import compute_via_market
 from tests.conftest import Account, person
 from tests.factories import product_body
 from tests.ledger.conftest import DATA, PARAMETERS, Market, _deploy, time_travel
@@ -461,17 +464,20 @@ def test_a_job_a_node_missed_is_forwarded_again(
 
 
 class RefusingNode:
-    """A node that finds the seller's share file missing: it refuses the paid job on
-    chain (the buyer is refunded at once) and answers the forward with its refusal."""
+    """A node that refuses every job: for ``object_not_found`` (the seller's share file
+    is missing) it refuses the paid job on chain, so the buyer is refunded at once; for
+    a buyer's own mistake (``column_unknown``) it only answers."""
 
-    def __init__(self, chain: Market) -> None:
-        self.node, self.jobs = chain.as_(4), list[dict[str, Any]]()
+    def __init__(self, chain: Market, code: str = "object_not_found") -> None:
+        self.node, self.code, self.jobs = chain.as_(4), code, list[dict[str, Any]]()
 
     def forward(self, job: Mapping[str, Any]) -> dict[str, Any]:
         self.jobs.append(dict(job))
-        tx = self.node.refuse(job["request_id"], "object_not_found").tx_hash
-        refund = {"status": "refunded", "transaction": tx, "reason": "object_not_found"}
-        return {"http://node0": {"error": "object_not_found", "message": "gone", "refund": refund}}
+        answer: dict[str, Any] = {"error": self.code, "message": "refused"}
+        if self.code == "object_not_found":
+            tx = self.node.refuse(job["request_id"], self.code).tx_hash
+            answer["refund"] = {"status": "refunded", "transaction": tx, "reason": self.code}
+        return {"http://node0": answer}
 
     def busy(self) -> tuple[str, float] | None:
         return None
@@ -499,9 +505,6 @@ def test_a_job_a_node_refused_is_refunded_and_resuming_it_says_so(
     refund (no retry, no second payment), the API shows the payment refunded with its
     transaction and refuses a retry, and resuming the request id says the same again
     without forwarding anything."""
-    from kraken_market.trade.refunds import ComputationRefunded
-    from kraken_market.trade.results import compute_via_market
-
     node = RefusingNode(chain)
     app = create_app(settings, engine=engine, verifier=chain.as_(2), forwarder=node)
     _seller, _seller_ledger, product = listed_analytics(app, chain, indexer)
@@ -539,3 +542,27 @@ def test_a_job_a_node_refused_is_refunded_and_resuming_it_says_so(
         compute_via_market(api, ledger, SPEC, [product["id"]], "research", rid, tmp_path)  # type: ignore[arg-type]
     assert resumed.value.message == refunded.value.message
     assert len(node.jobs) == 1 and ledger.balance() == before
+
+
+def test_a_job_refused_for_the_buyers_own_mistake_stays_held_and_says_until_when(
+    settings: Settings, engine: Engine, chain: Market, indexer: Indexer, tmp_path: Any
+) -> None:
+    node = RefusingNode(chain, "column_unknown")
+    app = create_app(settings, engine=engine, verifier=chain.as_(2), forwarder=node)
+    _seller, _seller_ledger, product = listed_analytics(app, chain, indexer)
+    buyer, ledger = bound(app, chain, "rhea", 8, category="research-institution")
+    indexer.subscribe(Fulfilment(make_session_factory(engine), node), Fulfilment.EVENTS)
+    api = IndexingApi(buyer.api, indexer)
+    rid = "0x" + secrets.token_hex(32)
+    before = ledger.balance()
+    with pytest.raises(ComputationRefused) as refused:
+        compute_via_market(api, ledger, SPEC, [product["id"]], "research", rid, tmp_path)  # type: ignore[arg-type]
+    assert len(node.jobs) == 2  # asked once more (a refusal may pass), then told
+    record = ledger.computation(rid)
+    assert record is not None and record.status is PaymentStatus.HELD
+    assert ledger.balance() == before - record.amount  # nothing refunded: held
+    message = " ".join(refused.value.message.split())
+    assert "(column_unknown)" in message and "nothing was refunded" in message
+    assert f"reclaim them after {when(record.deadline, chain_now(ledger))[:20]}" in message
+    assert f"kraken-market trade reclaim {rid}" in message
+    assert refused.value.details["deadline"] == record.deadline

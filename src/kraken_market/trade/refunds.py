@@ -167,8 +167,10 @@ def refused(ledger: Ledger, request_id: str, nodes: Any = None) -> KrakenError:
             f"kraken-market trade reclaim {request_id}"
         )
     return ComputationRefused(
-        f"the nodes refused computation {request_id}{said}, for a reason of your request "
-        f"(or one that may pass): your {data(record.amount)} stay held; {how}",
+        f"the nodes refused or could not run computation {request_id}{said}: not for a "
+        "fault of the product's shares, so nothing was refunded. Your "
+        f"{data(record.amount)} stay held: if the cause may pass, run it again under the "
+        f"same request id (nothing is paid twice); else {how}",
         details={
             "nodes": nodes,
             "payment": "held",

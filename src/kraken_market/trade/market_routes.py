@@ -22,7 +22,7 @@ from kraken_market.trade.chain_state import chain_state
 from kraken_market.trade.claims import ClaimService, rule
 from kraken_market.trade.computations import ComputationService
 from kraken_market.trade.digests import metadata_hash, policy_hash
-from kraken_market.trade.payments import Payment, payment
+from kraken_market.trade.payments import ComputationPayment, payment
 from kraken_market.trade.records import ComputationJob
 from kraken_market.trade.routes import buyer
 
@@ -85,7 +85,7 @@ class ComputationPublic(BaseModel):
     attempts: int
     created_at: datetime
     forwarded_at: datetime | None
-    payment: Payment = Field(
+    payment: ComputationPayment = Field(
         description="the payment as indexed: not_paid, held (until the deadline), paid out, "
         "refunded at once (a node refused the job for a reason the buyer did not cause: "
         "reason, node, transaction) or reclaimed by the buyer after the deadline"

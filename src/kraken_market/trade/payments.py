@@ -28,7 +28,7 @@ SETTLED: dict[str, PaymentState] = {
 }
 
 
-class Payment(BaseModel):
+class ComputationPayment(BaseModel):
     """A computation's payment, from the indexed chain events."""
 
     state: PaymentState
@@ -39,7 +39,7 @@ class Payment(BaseModel):
     node: str | None = Field(None, description="the account of the node that refused")
 
 
-def payment(session: Session, request_id: str) -> Payment:
+def payment(session: Session, request_id: str) -> ComputationPayment:
     """The payment of ``request_id`` as indexed."""
     rows = session.scalars(
         select(ChainEventRecord)
@@ -51,8 +51,8 @@ def payment(session: Session, request_id: str) -> Payment:
     ).all()
     requested = next((r for r in rows if r.name == "ComputationRequested"), None)
     if requested is None:
-        return Payment(state="not_paid")
-    held = Payment(
+        return ComputationPayment(state="not_paid")
+    held = ComputationPayment(
         state="held",
         amount=str(requested.args["amount"]),
         deadline=int(requested.args["deadline"]),

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from kraken_market.ledger.client import Ledger
     from kraken_market.trade.buy import Purchase
+    from kraken_market.trade.refunds import Reclaimed
 
 Amount = Decimal | str | int
 """An amount of DATA as you give it: ``Decimal("2.5")``, ``"2.5"`` or ``3`` (whole DATA);
@@ -208,7 +209,11 @@ class Marketplace:
         Data Union's id) it runs over all the union's members, bought as one item:
         pass ``products=[]``. It is quoted first (:meth:`quote`): when the quote names a
         problem, nothing is paid (``QuoteRefused``). Pass the same ``request_id`` to
-        resume after an interruption: nothing is paid twice."""
+        resume after an interruption: nothing is paid twice. A job the nodes refuse raises
+        ``computation_refunded`` (a node found the seller's inputs missing or invalid:
+        your payment came back at once, the message names the transaction) or
+        ``computation_refused`` (your payment stays held: :meth:`reclaim` it after the
+        deadline the message gives); resuming it says the same again."""
         from kraken_market.smpc.functions.spec import ComputationSpec
         from kraken_market.trade.results import compute_via_market
 
@@ -230,6 +235,15 @@ class Marketplace:
             items=items, timeout=timeout,
         )  # fmt: skip
         return outcome.table
+
+    def reclaim(self, request_id: str) -> Reclaimed:
+        """Take back the held payment of a computation the nodes did not deliver by its
+        deadline. A computation a node refused for a reason that was not yours was
+        refunded at once: this then raises ``nothing_to_reclaim`` naming the refund's
+        transaction (as it says how long is left before the deadline)."""
+        from kraken_market.trade.refunds import reclaim
+
+        return reclaim(self.ledger, request_id)
 
     def buy_access(
         self,

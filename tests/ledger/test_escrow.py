@@ -269,8 +269,9 @@ def test_an_upheld_claim_refunds_only_what_was_paid_for_that_product(
 def test_no_claim_on_a_computation_that_was_not_delivered(
     local_market: Market, parties: Parties
 ) -> None:
-    """A held payment is the buyer's to reclaim, not to claim on as well (that paid
-    the buyer twice: the reclaimed payment, and its refund out of the stake)."""
+    """A held payment is the buyer's to reclaim (or refunded when a node refuses the
+    job), not to claim on as well (that paid the buyer twice: the payment back, and a
+    refund out of the stake)."""
     market, buyer = local_market, parties.buyer
     product = market.publish(mode=ModeCode.ANALYTICS, prices=Prices(computation=3 * DATA))
     market.grant(buyer, product, seconds=LONG)
@@ -282,6 +283,12 @@ def test_no_claim_on_a_computation_that_was_not_delivered(
     buyer.reclaim(request)
     with Market.refused(ChainConflict, "not_delivered"):
         buyer.file_claim(purchase, product, EVIDENCE)  # reclaimed
+    refused = secrets.token_bytes(32)
+    purchase, _ = buyer.request_computation(refused, b"\x01" * 32, [product], 0, b"\x02" * 32)
+    market.as_(6).refuse(refused, "manifest_invalid")
+    with Market.refused(ChainConflict, "not_delivered"):
+        buyer.file_claim(purchase, product, EVIDENCE)  # refunded
+    market.assert_escrow_balanced()
     # delivered: a claim is the buyer's remedy
     delivered = secrets.token_bytes(32)
     purchase, _ = buyer.request_computation(delivered, b"\x01" * 32, [product], 0, b"\x02" * 32)

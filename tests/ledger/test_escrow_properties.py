@@ -3,7 +3,8 @@
 A hypothesis state machine drives the in-process chain the way the
 marketplace does, at random: sellers publish products with random stakes,
 the verifier grants, buyers buy access, subscribe and request computations,
-compute nodes attest, buyers reclaim, approve and file claims (inside or past
+compute nodes attest or refuse (refunding the buyer at once), buyers reclaim,
+approve and file claims (inside or past
 the window), anyone releases an approved stake (before or after its claim
 window), the arbiter upholds or rejects, owners change availability and
 transfer products, the admin pauses, and the clock jumps past deadlines.
@@ -27,7 +28,7 @@ step the chain must agree with it:
 
 The marketplace is deployed once per module and a fixed opening is played on
 it (products of each mode, purchases, an open claim, a half-attested
-computation), so that every example starts mid-market; each example starts
+computation and an unattested one), so that every example starts mid-market; each example starts
 from the eth-tester snapshot taken then, with fresh clients (a client caches
 its nonce) and a copy of the opening's model.
 """
@@ -128,6 +129,7 @@ REFUSALS: dict[str, type[Reverted]] = {
     "stake_not_locked": ChainConflict,
     "computation_not_held": ChainConflict,
     "deadline_not_passed": ChainConflict,
+    "delivery_attested": ChainConflict,
     "not_delivered": ChainConflict,
     "free_purchase": ChainConflict,
     "below_floor": ChainConflict,
@@ -140,6 +142,7 @@ REFUSALS: dict[str, type[Reverted]] = {
     "duplicate_item": InvalidTransaction,
     "grant_expired": InvalidTransaction,
     "bad_commitment": InvalidTransaction,
+    "bad_refusal_reason": InvalidTransaction,
     "bad_availability": InvalidTransaction,
 }
 """What the client must raise for each reason the machine provokes."""
@@ -428,7 +431,7 @@ class EscrowMachine(RuleBasedStateMachine):
         """A marketplace in progress: a product of each mode and a second
         analytics one at the minimum stake with a price that leaves a fee
         remainder; every trader buys; one claim open, one computation half
-        attested."""
+        attested, another held without attestations."""
         batch = self._publish(7, ModeCode.BATCH, 20 * DATA, Prices(access=4 * DATA))
         stream = self._publish(
             8,
@@ -446,6 +449,8 @@ class EscrowMachine(RuleBasedStateMachine):
         self._request_computation(7, request_id, [analytics, cheap], 0)
         self._file_claim(8, claimed, batch)
         self._attest(NODES[0], request_id)
+        self._grant_first(8, [analytics], 0)  # and one no node attested yet (refusable)
+        self._request_computation(8, self._new_request_id(), [analytics], 0)
 
     # -- what there is to act on -----------------------------------------------------------
 
@@ -509,7 +514,7 @@ class EscrowMachine(RuleBasedStateMachine):
                 self.settlements["ruling", found.args["purchase_id"]] += 1
                 if found.args["refund"] + found.args["slashed"]:  # a locked stake, slashed
                     self.settlements["stake", found.args["product_id"]] += 1
-            elif found.name in ("ComputationPaid", "ComputationReclaimed"):
+            elif found.name in ("ComputationPaid", "ComputationReclaimed", "ComputationRefused"):
                 self.settlements["payment", found.args["request_id"]] += 1
 
     def _move(self, source: str, target: str, amount: int) -> None:
@@ -814,6 +819,44 @@ class EscrowMachine(RuleBasedStateMachine):
             computation.status = PaymentStatus.PAID
             for item, amount in computation.amounts.items():
                 self._pay(self.vault, item, amount)
+
+    @precondition(lambda self: bool(self._held()))
+    @rule(data=st.data())
+    def refuse(self, data: st.DataObject) -> None:
+        """A node refuses a held computation (its inputs are the seller's fault): the
+        buyer gets every unit back at once, unless a node attested it already."""
+        mistake = self._slip(data, "any request", "not a node", "blank reason", "attested")
+        unattested = [r for r in self._held() if not self.computations[r].attesters]
+        if mistake in ("any request", "attested") or not unattested:
+            request_id = self._request(data, mistake)
+        else:
+            request_id = data.draw(st.sampled_from(unattested), label="request")
+        computation = self.computations.get(request_id)
+        node = data.draw(st.sampled_from(NODES), label="node")
+        if mistake == "not a node":
+            node = self._trader(data, "node")
+        reason = None
+        if self.paused:
+            reason = "paused"
+        elif node not in NODES:
+            reason = "not_node"
+        elif computation is None or computation.status is not PaymentStatus.HELD:
+            reason = "computation_not_held"
+        elif mistake == "blank reason":
+            reason = "bad_refusal_reason"
+        elif computation.attesters:
+            reason = "delivery_attested"
+        refuser = self._client(node)
+        if reason:
+            code = bytes(32) if mistake == "blank reason" else b"object_not_found".ljust(32, b"\0")
+            self._refused(
+                reason, lambda: refuser.transact("refuse", "Market", "refuse", request_id, code)
+            )
+            return
+        assert computation is not None
+        self._settled(refuser.refuse(request_id, "object_not_found"))
+        computation.status = PaymentStatus.REFUNDED
+        self._move(self.vault, ADDRESS[computation.buyer], sum(computation.amounts.values()))
 
     @precondition(lambda self: bool(self._held()))
     @rule(data=st.data())

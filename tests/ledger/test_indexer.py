@@ -30,6 +30,7 @@ from kraken_market.ledger.errors import ChainReorganised, EventConflict
 from kraken_market.ledger.indexer import (
     DOMAIN_EVENTS,
     AccessPurchased,
+    ComputationRefused,
     Granted,
     IndexedEvent,
     Indexer,
@@ -130,6 +131,30 @@ def test_events_appear_stored_exactly_and_typed(
     # again: nothing new, nothing twice
     assert indexer.poll_once() == 0
     assert stored_count(engine) == len(stored)
+
+
+def test_a_refusal_is_indexed_under_its_request_and_buyer_with_its_code(
+    market: Market, engine: Engine
+) -> None:
+    """``ComputationRefused``: the request is its item, the refunded buyer its account
+    (the one who got the money, as for a reclaim), the reason the node's error code."""
+    product = market.publish(mode=ModeCode.ANALYTICS)
+    buyer = market.funded(market.buyer)
+    market.grant(buyer, product)
+    request = new_product_id()  # any 32 random bytes as 0x hex
+    buyer.request_computation(request, b"\x01" * 32, [product], 0, b"\x02" * 32)
+    market.as_(5).refuse(request, "manifest_invalid")
+    indexer = Indexer(market.w3, market.deployment, engine)
+    indexer.poll_once()
+    (refused,) = indexer.history(item=request, names={"ComputationRefused"})
+    assert refused.typed() == ComputationRefused(
+        request_id=request,
+        buyer=buyer.address,
+        node=dev_account(5).address,
+        reason="manifest_invalid",  # type: ignore[arg-type]
+        amount=3 * DATA,
+    )
+    assert refused in indexer.history(account=buyer.address, names={"ComputationRefused"})
 
 
 def test_restart_after_a_crash_resumes_without_gaps_or_duplicates(

@@ -224,3 +224,76 @@ def test_a_token_with_six_decimals_is_typed_and_shown_in_its_units(
     assert json.loads(out)["data_balance"] == "1234.5"
     answer = TestClient(create_app(get_settings())).get("/api/v1/ledger/token")
     assert answer.json() == {"address": token, "symbol": "USDX", "decimals": 6}
+
+
+def test_trade_reclaim_takes_a_held_payment_back_after_its_deadline(chain_cli: Path) -> None:
+    """``trade reclaim``: only after the deadline (saying how long is left), only the
+    buyer, and a clear 'nothing to reclaim' for a payment refunded at once by a
+    refusing node or paid out; the reclaimed amount is the buyer's again."""
+    import time
+
+    code, _, err = run("chain", "deploy", "--dev-account", "0", "--computation-deadline", "8")
+    assert code == 0, err
+    deployment = Deployment.load(chain_cli / "deployment.json")
+    w3 = connect(get_settings().resolved_chain_url)
+    admin, seller, buyer, verifier = (Ledger(w3, deployment, dev_account(i)) for i in (0, 7, 8, 2))
+    for index in (4, 5):
+        admin.register_node(dev_account(index).address, bytes([index]) * 32, f"http://n{index}")
+    seller.drip(100 * DATA)
+    buyer.drip(100 * DATA)
+    product = new_product_id()
+    seller.publish(product, mode=ModeCode.ANALYTICS, prices=Prices(computation=3 * DATA))
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    verifier.grant(buyer.address, product, 0, now + 3600)
+
+    def pay() -> str:
+        request = new_product_id()  # any 32 random bytes as 0x hex
+        buyer.request_computation(request, b"\x01" * 32, [product], 0, b"\x02" * 32)
+        return request
+
+    refunded, delivered = pay(), pay()
+    refusal = Ledger(w3, deployment, dev_account(4)).refuse(refunded, "object_not_found")
+    for index in (4, 5):
+        Ledger(w3, deployment, dev_account(index)).attest(delivered, b"\x03" * 32)
+    held = pay()
+    before = buyer.balance()
+    code, _, err = run("trade", "reclaim", held, "--dev-account", "8")  # within 8 s
+    assert code == 1 and "[reclaim_not_due]" in err, err
+    assert "3 DATA" in err and "held until" in err and "(in " in err
+
+    for args, expected in [
+        ((held, "--dev-account", "9"), "[not_your_request]"),
+        (("0x" + "ab" * 32, "--dev-account", "8"), "[computation_not_found]"),
+        (("0xab", "--dev-account", "8"), "is not an id"),
+        ((refunded, "--dev-account", "8"), "[nothing_to_reclaim]"),
+        ((delivered, "--dev-account", "8"), "[nothing_to_reclaim]"),
+    ]:
+        code, _, err = run("trade", "reclaim", *args)
+        assert code == 1, (args, err)
+        assert expected in err, (args, err)
+    code, _, err = run("trade", "reclaim", refunded, "--dev-account", "8")
+    assert "object_not_found" in err and refusal.tx_hash in err.replace("\n", "")
+    assert "came back to your account at once" in err.replace("\n", " ")
+    code, _, err = run("trade", "reclaim", delivered, "--dev-account", "8")
+    assert "paid out to the sellers" in err.replace("\n", " ")
+    assert buyer.balance() == before  # nothing moved
+
+    deadline = buyer.computation(held).deadline  # type: ignore[union-attr]
+    while int(time.time()) <= deadline:
+        time.sleep(0.5)
+    code, out, err = run("trade", "reclaim", held, "--dev-account", "8", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["amount"] == str(3 * DATA) and shown["request_id"] == held
+    assert buyer.balance() == before + 3 * DATA
+    code, _, err = run("trade", "reclaim", held, "--dev-account", "8")
+    assert code == 1 and "[nothing_to_reclaim]" in err and "you reclaimed" in err
+    assert shown["transaction"] in err.replace("\n", "")
+
+
+def test_history_shows_a_refusals_reason_as_the_nodes_code() -> None:
+    from kraken_market.cli.ledger import _summary
+
+    reason = "0x" + b"object_not_found".ljust(32, b"\0").hex()
+    shown = _summary({"request_id": "0x" + "ab" * 32, "reason": reason, "amount": 5})
+    assert shown == "request_id=0xabababab…, reason=object_not_found, amount=5"

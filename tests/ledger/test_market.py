@@ -234,6 +234,51 @@ def test_computation_is_paid_out_at_the_attestation_threshold(market: Market, go
     market.assert_escrow_balanced()
 
 
+def test_a_node_refusal_refunds_the_buyer_at_once(market: Market, goods: Goods) -> None:
+    """A node that cannot compute for a reason the buyer did not cause (here: its share
+    file was tampered with) refuses: the whole held amount is the buyer's again in the
+    same transaction, the sellers get nothing, and nothing can settle it again."""
+    seller, other, buyer, node = market.seller, market.other, market.buyer, market.as_(6)
+    items, request = [goods.analytics, goods.analytics_other], request_id()
+    before = balances(buyer, buyer.address, seller.address, other.address, node.address)
+    purchase, _ = buyer.request_computation(request, FUNCTION, items, 0, KEY)
+    assert buyer.balance() == before[0] - 8 * DATA
+    receipt = node.refuse(request, "envelope_tampered")
+    refused = receipt.first("ComputationRefused").args
+    assert refused == {
+        "request_id": request,
+        "buyer": buyer.address,
+        "node": node.address,
+        "reason": b"envelope_tampered".ljust(32, b"\x00"),
+        "amount": 8 * DATA,
+    }
+    assert balances(buyer, buyer.address, seller.address, other.address, node.address) == before
+    record = buyer.computation(request)
+    assert record is not None and record.status is PaymentStatus.REFUNDED
+    assert not buyer.awaiting_delivery(request)
+    refusal = buyer.refusal(request)
+    assert refusal is not None
+    assert (refusal.node, refusal.reason, refusal.tx_hash) == (
+        node.address,
+        "envelope_tampered",
+        receipt.tx_hash,
+    )
+    assert buyer.refusal(request_id()) is None
+    market.assert_escrow_balanced()
+    # refunded is final: no attestation, second refusal, reclaim, approval or claim
+    assert_refused(
+        [
+            (ChainConflict, "computation_not_held", lambda: market.as_(4).attest(request, KEY)),
+            (ChainConflict, "computation_not_held", lambda: market.as_(5).refuse(request, "x")),
+            (ChainConflict, "computation_not_held", lambda: buyer.reclaim(request)),
+            (ChainConflict, "not_delivered", lambda: buyer.approve_product(purchase, items[0])),
+            (ChainConflict, "not_delivered", lambda: buyer.file_claim(purchase, items[0], KEY)),
+        ]
+    )
+    assert buyer.balance() == before[0]
+    market.assert_escrow_balanced()
+
+
 def test_an_upheld_claim_refunds_from_the_stake(market: Market, goods: Goods) -> None:
     seller, buyer, arbiter = market.seller, market.buyer, market.arbiter
     treasury, bond = market.treasury.address, PARAMETERS["claim_bond"]
@@ -493,6 +538,62 @@ def test_reclaim_after_the_deadline(local_market: Market, shop: Shop) -> None:
         ]
     )
     market.assert_escrow_balanced()
+
+
+def test_refuse_refusals(local_market: Market, shop: Shop) -> None:
+    """Only a registered node refuses, with a reason, a held payment that no node
+    attested yet (an attestation means every node computed: a refund then would give
+    the result away), and not while the market is paused (the buyer may reclaim)."""
+    market = local_market
+    buyer, node = market.buyer, market.as_(4)
+    request = request_id()
+    buyer.request_computation(request, FUNCTION, [shop.analytics], 0, KEY)
+    before = buyer.balance()
+    assert_refused(
+        [
+            (NotPermitted, "not_node", lambda: buyer.refuse(request, "object_not_found")),
+            (ChainConflict, "computation_not_held", lambda: node.refuse(request_id(), "x")),
+            (
+                InvalidTransaction,
+                "bad_refusal_reason",
+                lambda: node.transact("refuse", "Market", "refuse", request, bytes(32)),
+            ),
+        ]
+    )
+    market.admin.pause()
+    try:
+        with market.refused(MarketPaused, "paused"):
+            node.refuse(request, "object_not_found")
+    finally:
+        market.admin.unpause()
+    node.attest(request, b"\x01" * 32)
+    for refuser in (node, market.as_(5)):  # the attester, and a node that did not attest
+        with market.refused(ChainConflict, "delivery_attested"):
+            refuser.refuse(request, "object_not_found")
+    record = buyer.computation(request)
+    assert record is not None and record.status is PaymentStatus.HELD
+    assert buyer.balance() == before
+    market.as_(5).attest(request, b"\x01" * 32)  # delivered and paid out as usual
+    assert buyer.computation(request).status is PaymentStatus.PAID  # type: ignore[union-attr]
+    with market.refused(ChainConflict, "computation_not_held"):
+        market.as_(6).refuse(request, "object_not_found")
+    with pytest.raises(ValueError, match="1-32 ASCII"):
+        node.refuse(request, "a_reason_longer_than_thirty_two_bytes")
+    market.assert_escrow_balanced()
+
+
+def test_a_removed_node_cannot_refuse(local_market: Market, shop: Shop) -> None:
+    market = local_market
+    request, node = request_id(), market.as_(6)
+    market.buyer.request_computation(request, FUNCTION, [shop.analytics], 0, KEY)
+    market.admin.remove_node(node.address)
+    try:
+        with market.refused(NotPermitted, "not_node"):
+            node.refuse(request, "object_not_found")
+    finally:
+        market.admin.register_node(node.address, bytes([6]) * 32, "https://node6.test")
+    node.refuse(request, "object_not_found")
+    assert market.buyer.computation(request).status is PaymentStatus.REFUNDED  # type: ignore[union-attr]
 
 
 def test_a_paid_computation_cannot_be_reclaimed(local_market: Market, shop: Shop) -> None:

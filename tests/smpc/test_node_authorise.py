@@ -1,4 +1,5 @@
-"""A node refuses unknown, unpaid, ungranted or mismatched jobs before touching a share.
+"""A node refuses unknown, unpaid, ungranted or mismatched jobs before touching a share,
+and refunds the buyer on chain at once when the refusal is the seller's doing.
 
 In-process chain; the node service is not started, so accepted jobs stay queued.
 """
@@ -6,7 +7,9 @@ In-process chain; the node service is not started, so accepted jobs stay queued.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +19,31 @@ from eth_tester import EthereumTester, PyEVMBackend
 from fastapi.testclient import TestClient
 from web3 import EthereumTesterProvider, Web3
 
+from kraken_market.identity.dids import did_key
 from kraken_market.ledger.client import dev_account
+from kraken_market.ledger.model import PaymentStatus
 from kraken_market.smpc import job_auth
 from kraken_market.smpc.config import NodeConfig
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair
+from kraken_market.smpc.manifest import verify_manifest
 from kraken_market.smpc.node.app import create_app
 from kraken_market.smpc.node.authorise import LedgerChain
-from kraken_market.smpc.node.jobs import JobRequest
+from kraken_market.smpc.node.jobs import JobRecord, JobRequest
 from kraken_market.smpc.node.service import NodeService
 from kraken_market.smpc.node.worker import ProductInput
+from kraken_market.smpc.storage import LocalDirectory
 from tests.crash_bodies import assert_no_body_crashes
-from tests.smpc.market_setup import BUYER, NODE_ACCOUNTS, Market, deploy_market, node_keys, share
+from tests.smpc.market_setup import (
+    BUYER,
+    DATA,
+    NODE_ACCOUNTS,
+    PRICE,
+    Market,
+    deploy_market,
+    node_keys,
+    share,
+)
 from tests.smpc.market_setup import table as make_table
 
 SPEC = ComputationSpec(function="mean@1", columns=["age"])
@@ -175,6 +191,90 @@ def test_share_files_for_other_keys_are_refused_before_any_computation(world: Wo
     request = world.job(products=[world.share(product, strangers, world.root)])
     status, body = world.submit(request)
     assert (status, body["code"]) == (422, "manifest_mismatch")
+    assert body["details"]["refund"]["status"] == "refunded"  # the seller's shares: not ours
+
+
+def _held(world: World, request: JobRequest) -> PaymentStatus:
+    record = world.market.as_(BUYER).computation(request.request_id)
+    assert record is not None
+    return record.status
+
+
+def test_a_missing_share_file_refunds_the_buyer_at_once(world: World) -> None:
+    """The seller's share file for this node is gone from storage: the node refuses the
+    paid job on chain before answering, so the buyer has its money back at once (not
+    after the deadline), and every later submission is refused as refunded."""
+    product = world.market.publish()
+    world.market.grant(product)
+    shared = world.share(product, [k.public_key for k in world.keys], world.root)
+    storage = LocalDirectory(world.store)
+    manifest = verify_manifest(storage.read(shared.manifest), shared.owner, product)
+    storage.delete(manifest.file_for(0).name)
+    buyer = world.market.as_(BUYER)
+    buyer.drip(10 * DATA)
+    before = buyer.balance()
+    request = world.job(products=[shared])
+    assert buyer.balance() == before - PRICE
+    status, body = world.submit(request)
+    assert (status, body["code"]) == (404, "object_not_found"), body
+    refund = body["details"]["refund"]
+    assert refund["status"] == "refunded" and refund["reason"] == "object_not_found"
+    assert refund["node"] == dev_account(NODE_ACCOUNTS[0]).address
+    assert refund["amount"] == str(PRICE)
+    assert buyer.balance() == before  # at once
+    assert _held(world, request) is PaymentStatus.REFUNDED
+    receipt = world.market.w3.eth.get_transaction_receipt(refund["transaction"])
+    assert receipt["status"] == 1
+    status, body = world.submit(request)
+    assert (status, body["code"]) == (402, "payment_not_held")
+    assert "refunded at once" in body["message"] and "object_not_found" in body["message"]
+
+
+def test_a_manifest_not_signed_by_the_owner_refunds_the_buyer(world: World) -> None:
+    product = world.market.publish()
+    world.market.grant(product)
+    shared = world.share(product, [k.public_key for k in world.keys], world.root)
+    stranger = did_key(Ed25519PrivateKey.generate().public_key())  # not who signed it
+    request = world.job(products=[shared.model_copy(update={"owner": stranger})])
+    status, body = world.submit(request)
+    assert (status, body["code"]) == (422, "manifest_invalid"), body
+    assert body["details"]["refund"]["status"] == "refunded"
+    assert _held(world, request) is PaymentStatus.REFUNDED
+
+
+def test_a_refusal_of_the_buyers_own_making_refunds_nothing(world: World) -> None:
+    """An unknown column is in the buyer's request, not the seller's data: the payment
+    stays held (reclaimable after the deadline)."""
+    request = world.job(ComputationSpec(function="mean@1", columns=["height"]))
+    status, body = world.submit(request)
+    assert (status, body["code"]) == (422, "column_unknown"), body
+    assert "refund" not in (body["details"] or {})
+    assert _held(world, request) is PaymentStatus.HELD
+
+
+def test_a_result_is_served_only_once_its_delivery_is_attested(world: World) -> None:
+    """A computation refunded (or reclaimed) after the nodes computed gives no result
+    away: the node serves it only once its attestation is on chain."""
+    request = world.job()
+    world.market.as_(NODE_ACCOUNTS[1]).refuse(request.request_id, "envelope_tampered")
+    rid = request.request_id.lower()
+    results = world.service.config.results_dir
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{rid}.kres").write_bytes(b"sealed result")
+    now = time.time()
+    data = request.model_dump(mode="json", by_alias=True)
+    node = world.service.chain.account
+    buyer = job_auth.sign(dev_account(BUYER), rid, node)
+    for attestation, code in (
+        ("failed: computation_not_held", "result_withheld"),
+        ("pending", "result_not_ready"),
+    ):
+        record = JobRecord(rid, data, "delivered", now, now, commitment="ab" * 32)
+        world.service.store.put(replace(record, attestation=attestation))
+        answer = world.http.get(f"/jobs/{rid}/result", headers=buyer)
+        assert (answer.status_code, answer.json()["code"]) == (409, code)
+    world.service.store.put(replace(record, attestation="attested"))
+    assert world.http.get(f"/jobs/{rid}/result", headers=buyer).content == b"sealed result"
 
 
 def test_expired_and_reclaimed_payments_are_refused(world: World) -> None:

@@ -22,6 +22,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
+from kraken_market.files import write_private
 from kraken_market.ledger.client import connect, dev_account
 from kraken_market.ledger.model import PaymentStatus
 from kraken_market.smpc import fixedpoint, job_auth, shamir
@@ -368,3 +369,87 @@ def test_the_buyer_cli_requests_and_writes_the_result(
         get_settings.cache_clear()
     table = pd.read_csv(tmp_path / "mean.csv", index_col=0)
     assert abs(table.loc["mean", "age"] - platform.data.age.mean()) < 1e-9
+
+
+def test_a_tampered_share_file_refunds_the_buyer_at_once(
+    platform: Platform, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Node 1's share file was modified after the seller signed the manifest: node 1
+    refuses the paid job on chain when its MPC process finds it, so the buyer has the
+    payment back at once, not after the deadline; the other nodes' runs fail without
+    it, and resuming the request says what happened instead of computing again."""
+    import json
+
+    from kraken_market.cli.analytics import app
+    from kraken_market.settings import get_settings
+
+    market, buyer = platform.market, platform.market.as_(BUYER)
+    product = market.publish()
+    market.grant(product)
+    keys = [k.public_key for k in platform.keys]
+    shared = share(
+        platform.data, product, keys, platform.store, Ed25519PrivateKey.generate(), tmp_path
+    )
+    storage = LocalDirectory(platform.store)
+    name = verify_manifest(storage.read(shared.manifest), shared.owner).file_for(1).name
+    data = bytearray(storage.read(name))
+    data[len(data) // 2] ^= 1
+    (platform.store / name).write_bytes(bytes(data))
+    buyer.drip(100 * PRICE)
+    before = buyer.balance()
+    key = NodeKeyPair.generate()
+    rid = market.pay(SUM, [product], key.public_key)
+    assert buyer.balance() == before - PRICE
+    job = JobRequest(
+        request_id=rid,
+        computation=SUM,
+        products=[shared],
+        result_public_key=key.public_key.raw.hex(),
+    )
+    client = platform.client()
+    client.submit(job)
+    statuses = client.wait(rid, timeout=120)
+    refusing = statuses[1]
+    assert refusing["state"] == "failed" and refusing["error"]["code"] == "manifest_mismatch"
+    assert refusing["refund"]["status"] == "refunded", refusing
+    assert refusing["refund"]["node"] == dev_account(5).address
+    assert "delivered" not in {s["state"] for s in statuses.values()}
+    assert buyer.balance() == before  # restored at once
+    record = buyer.computation(rid)
+    assert record is not None and record.status == PaymentStatus.REFUNDED
+    refusal = buyer.refusal(rid)
+    assert refusal is not None and refusal.tx_hash == refusing["refund"]["transaction"]
+
+    # the buyer's CLI, resuming the request: what happened and how the money came back
+    jobs = tmp_path / "analytics"
+    jobs.mkdir()
+    (jobs / f"{rid}.json").write_text(
+        json.dumps(
+            {
+                "request_id": rid,
+                "computation": SUM.model_dump(mode="json", by_alias=True),
+                "products": [shared.model_dump()],
+                "nodes": platform.endpoints,
+                "items": [product],
+            }
+        )
+    )
+    write_private(jobs / f"{rid}.key", key.private_bytes.hex())
+    monkeypatch.setenv("KRAKEN_DATA_DIR", str(tmp_path))
+    market.deployment.save(tmp_path / "deployment.json")
+    monkeypatch.setenv("KRAKEN_CHAIN_URL", market.w3.provider.endpoint_uri)  # type: ignore[attr-defined]
+    monkeypatch.delenv("KRAKEN_CONFIG", raising=False)
+    get_settings.cache_clear()
+    buyer_args = ["--dev-account", str(BUYER)]
+    try:
+        resumed = runner.invoke(app, ["result", rid, "--out", str(tmp_path / "x.csv"), *buyer_args])
+        shown = runner.invoke(app, ["status", rid, *buyer_args])
+    finally:
+        get_settings.cache_clear()
+    assert resumed.exit_code == 1, resumed.output
+    assert "error [computation_refunded]" in resumed.output
+    tx = str(refusal.tx_hash)
+    assert "manifest_mismatch" in resumed.output and tx in resumed.output
+    assert "came back to your account at once" in resumed.output.replace("\n", " ")
+    assert shown.exit_code == 0, shown.output
+    assert "refunded" in shown.output and tx in shown.output.replace("\n", "")

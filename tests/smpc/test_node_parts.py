@@ -121,6 +121,29 @@ def test_the_job_store_survives_a_reopen(tmp_path: Path) -> None:
     again.close()
 
 
+def test_a_job_store_from_before_refunds_is_opened_and_records_them(tmp_path: Path) -> None:
+    import sqlite3
+
+    old = sqlite3.connect(tmp_path / "jobs.sqlite")
+    old.execute(
+        "CREATE TABLE jobs (request_id TEXT PRIMARY KEY, request TEXT NOT NULL, state TEXT"
+        " NOT NULL, created REAL, updated REAL, error TEXT, suppressed INTEGER, commitment"
+        " TEXT, attestation TEXT, attest_tx TEXT, timings TEXT, port INTEGER)"
+    )
+    job = '{"computation": {"function": "sum@1"}}'
+    old.execute(
+        "INSERT INTO jobs (request_id, request, state) VALUES ('0xab', ?, ?)", (job, "queued")
+    )
+    old.commit()
+    old.close()
+    store = JobStore(tmp_path / "jobs.sqlite")
+    assert store.get("0xab").refund is None
+    paid_back = {"status": "refunded", "transaction": "0xtx"}
+    store.update("0xab", state="failed", refund=paid_back)
+    assert store.get("0xab").public(0)["refund"] == paid_back
+    store.close()
+
+
 class FakeChain:
     """Attestation outcomes in order; the computation's status after a refusal."""
 
@@ -157,3 +180,65 @@ def test_attestation_retries_a_bare_revert_and_knows_when_it_is_not_needed() -> 
     gone = FakeChain([Reverted("late", reason="computation_not_held")], paid=False)
     assert attest(gone, lock, "0x01", c) == ("failed: computation_not_held", None)  # type: ignore[arg-type]
     assert gone.calls == 1
+
+
+class RefusingChain:
+    """``Market.refuse`` outcomes in order, and what the chain then says of the request."""
+
+    account = "0x" + "04" * 20
+
+    def __init__(self, outcomes: list[object], status: object, refusal: object = None) -> None:
+        self.outcomes, self.status, self._refusal, self.calls = outcomes, status, refusal, 0
+
+    def refuse(self, request_id: str, reason: str) -> str:
+        self.calls += 1
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return str(outcome)
+
+    def computation(self, request_id: str):
+        return type("Record", (), {"status": self.status, "amount": 3})()
+
+    def refusal(self, request_id: str):
+        return self._refusal
+
+
+def test_a_refund_says_who_paid_the_buyer_back_or_why_nobody_did() -> None:
+    import threading
+
+    from kraken_market.ledger.errors import ChainUnavailable, Reverted
+    from kraken_market.ledger.model import PaymentStatus, Refusal, RefusalCode
+    from kraken_market.smpc.node.refusal import SELLER_FAULTS, refund, refundable
+
+    lock, rid = threading.Lock(), "0x01"
+    mine = RefusingChain(["0xtx"], PaymentStatus.REFUNDED)
+    assert refund(mine, lock, rid, "envelope_tampered") == {  # type: ignore[arg-type]
+        "status": "refunded",
+        "transaction": "0xtx",
+        "node": mine.account,
+        "reason": "envelope_tampered",
+        "amount": "3",
+    }
+    other = Refusal(b"\x01" * 32, "0x" + "05" * 20, RefusalCode("object_not_found"), 7, "0xfirst")
+    second = RefusingChain(
+        [Reverted("late", reason="computation_not_held")], PaymentStatus.REFUNDED, other
+    )
+    outcome = refund(second, lock, rid, "object_not_found")  # type: ignore[arg-type]
+    assert (outcome["transaction"], outcome["node"]) == ("0xfirst", other.node)
+    assert second.calls == 1  # no second try once the chain said why
+    paused = RefusingChain([Reverted("paused", reason="paused")], PaymentStatus.HELD)
+    assert refund(paused, lock, rid, "object_not_found") == {  # type: ignore[arg-type]
+        "status": "not_refunded",
+        "reason": "paused",
+    }
+    flaky = RefusingChain([ChainUnavailable("down"), "0xtx"], PaymentStatus.REFUNDED)
+    assert refund(flaky, lock, rid, "object_not_found")["transaction"] == "0xtx"  # type: ignore[arg-type]
+    gone = RefusingChain([Reverted("late", reason="computation_not_held")], PaymentStatus.RECLAIMED)
+    assert refund(gone, lock, rid, "object_not_found") == {"status": "reclaimed"}  # type: ignore[arg-type]
+    # the buyer's own mistakes and passing troubles never refund
+    assert not any(
+        refundable(code)
+        for code in ("column_unknown", "grant_missing", "storage_unavailable", "peer_lost")
+    )
+    assert all(len(code) <= 32 for code in SELLER_FAULTS)  # each fits the bytes32 reason

@@ -100,15 +100,18 @@ def test_computations_count_when_requested_and_earn_when_delivered(
     reclaimed = history.compute({product: 700}, buyer, at("2026-05-01T09:00:00"))
     history.reclaim(reclaimed, buyer, 700, at("2026-05-03T10:00:00"))
     history.compute({product: 700}, buyer, at("2026-05-03T11:00:00"))  # still held
+    refunded = history.compute({product: 700}, buyer, at("2026-05-03T12:00:00"))
+    history.refund(refunded, buyer, 700, at("2026-05-03T12:00:05"))  # a node refused it
 
     report = insight(alice, product, **{"from": "2026-05-01", "to": "2026-05-03"})
 
     day1, day2, day3 = report["buckets"]
     assert day1["purchases"]["computation"] == 2 and day1["revenue"] == money(0, 0)
-    assert day1["computations"] == {"requested": 2, "delivered": 0, "reclaimed": 0}
-    assert day2["computations"] == {"requested": 0, "delivered": 1, "reclaimed": 0}
+    assert day1["computations"] == {"requested": 2, "delivered": 0, "reclaimed": 0, "refunded": 0}
+    assert day2["computations"] == {"requested": 0, "delivered": 1, "reclaimed": 0, "refunded": 0}
     assert day2["revenue"] == money(700, net_of(700))  # its own item, not the other's 300
-    assert day3["computations"] == {"requested": 1, "delivered": 0, "reclaimed": 1}
+    assert day3["computations"] == {"requested": 2, "delivered": 0, "reclaimed": 1, "refunded": 1}
+    assert day3["revenue"] == money(0, 0)  # neither the reclaimed nor the refunded one earned
     assert report["totals"]["by_purpose"]["public-health"] == {
         "purchases": 1, **money(700, net_of(700)),
     }  # fmt: skip

@@ -129,7 +129,7 @@ def test_a_computation_is_paid_out_when_the_nodes_attest(
     path = f"/api/v1/products/{product}/insight"
 
     held = http.get(path, headers=seller.headers).json()["totals"]
-    assert held["computations"] == {"requested": 1, "delivered": 0, "reclaimed": 0}
+    assert held["computations"] == {"requested": 1, "delivered": 0, "reclaimed": 0, "refunded": 0}
     assert held["revenue"] == {"gross": "0", "net": "0"}
 
     for node in (4, 5):
@@ -137,8 +137,18 @@ def test_a_computation_is_paid_out_when_the_nodes_attest(
     Indexer(chain.w3, chain.deployment, engine).poll_once()
     paid = http.get(path, headers=seller.headers).json()["totals"]
     net = price - price * PARAMETERS["fee_bps"] // 10_000
-    assert paid["computations"] == {"requested": 1, "delivered": 1, "reclaimed": 0}
+    assert paid["computations"] == {"requested": 1, "delivered": 1, "reclaimed": 0, "refunded": 0}
     assert paid["revenue"] == {"gross": str(price), "net": str(net)}
     assert paid["by_purpose"] == {
         "education": {"purchases": 1, "gross": str(price), "net": str(net)}
     }
+
+    refused = secrets.token_bytes(32)
+    buyer.request_computation(
+        refused, b"\x01" * 32, [product], purpose_code("education"), b"\x02" * 32
+    )
+    chain.as_(6).refuse(refused, "object_not_found")  # the seller's share file is gone
+    Indexer(chain.w3, chain.deployment, engine).poll_once()
+    after = http.get(path, headers=seller.headers).json()["totals"]
+    assert after["computations"] == {"requested": 2, "delivered": 1, "reclaimed": 0, "refunded": 1}
+    assert after["revenue"] == paid["revenue"]  # the refunded one earned nothing

@@ -43,7 +43,10 @@ def test_insight_from_the_command_line(
     monkeypatch: pytest.MonkeyPatch, engine: Engine, alice: Account, bob: Account
 ) -> None:
     product = alice.api.create_product(product_body())["id"]
-    History(engine).buy(product, account(), 4 * DATA, at("2026-03-03T12:00:00"), "education")
+    history = History(engine)
+    history.buy(product, account(), 4 * DATA, at("2026-03-03T12:00:00"), "education")
+    refused = history.compute({product: DATA}, account(), at("2026-03-04T12:00:00"))
+    history.refund(refused, account(), DATA, at("2026-03-04T12:00:01"))  # the shares were bad
     period = ["--from", "2026-03-02", "--to", "2026-03-15", "--bucket", "week"]
 
     code, out, err = run(monkeypatch, alice, "insight", product, *period, "--json")
@@ -56,6 +59,9 @@ def test_insight_from_the_command_line(
     assert code == 0, err
     assert "by buyer category" in out and "by purpose" in out and "education" in out
     assert "3.9" in out and "unknown" in out  # net DATA; a buyer without a grant record
+    words = " ".join(out.split())  # as read, whatever the terminal's width
+    assert "1 paid for, 0 delivered, 0 reclaimed after the deadline, 1 refunded" in words
+    assert f"'kraken-market ledger history {product}'" in words
 
     code, out, err = run(monkeypatch, bob, "insight", product)
     assert code == 1 and "error [not_owner]" in err

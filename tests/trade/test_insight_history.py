@@ -133,6 +133,13 @@ class History:
         self.emit("Market", "ComputationReclaimed", when, 0, request_id=request[0], buyer=buyer,
                   amount=amount)  # fmt: skip
 
+    def refund(self, request: tuple[bytes, int], buyer: str, amount: int, when: datetime) -> None:
+        """A compute node refused the held computation: the buyer refunded at once."""
+        self.block += 1
+        self.emit("Market", "ComputationRefused", when, 0, request_id=request[0], buyer=buyer,
+                  node=account(), reason=b"envelope_tampered".ljust(32, b"\0"),
+                  amount=amount)  # fmt: skip
+
     def union(self, union: str, members: dict[str, int], when: datetime) -> None:
         """A union proposed and activated: its members and weights in chain order."""
         self.block += 1

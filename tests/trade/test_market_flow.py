@@ -22,6 +22,7 @@ from kraken_market.db.engine import make_session_factory
 from kraken_market.identity import binding
 from kraken_market.ledger.client import Ledger, dev_account
 from kraken_market.ledger.indexer import Indexer
+from kraken_market.ledger.model import PaymentStatus
 from kraken_market.settings import Settings
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair
@@ -29,6 +30,8 @@ from kraken_market.trade.buy import buy_access, computation_job, pay_computation
 from kraken_market.trade.claims import evidence_hash
 from kraken_market.trade.fulfilment import Fulfilment
 from kraken_market.trade.publish import publish_on_chain
+from kraken_market.trade.refunds import ComputationRefunded, ComputationRefused, chain_now, when
+from kraken_market.trade.results import compute_via_market
 from tests.conftest import Account, person
 from tests.factories import product_body
 from tests.ledger.conftest import DATA, PARAMETERS, Market, _deploy, time_travel
@@ -461,3 +464,111 @@ def test_a_job_a_node_missed_is_forwarded_again(
     assert buyer.api.computation(rid)["state"] == "awaiting_payment"  # not every node has it
     assert fulfilment.catch_up() == 1
     assert buyer.api.computation(rid)["state"] == "forwarded" and len(flaky.jobs) == 2
+
+
+class RefusingNode:
+    """A node that refuses every job: for ``object_not_found`` (the seller's share file
+    is missing) it refuses the paid job on chain, so the buyer is refunded at once; for
+    a buyer's own mistake (``column_unknown``) it only answers."""
+
+    def __init__(self, chain: Market, code: str = "object_not_found") -> None:
+        self.node, self.code, self.jobs = chain.as_(4), code, list[dict[str, Any]]()
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return []
+
+    def forward(self, job: Mapping[str, Any]) -> dict[str, Any]:
+        self.jobs.append(dict(job))
+        answer: dict[str, Any] = {"error": self.code, "message": "refused"}
+        if self.code == "object_not_found":
+            tx = self.node.refuse(job["request_id"], self.code).tx_hash
+            answer["refund"] = {"status": "refunded", "transaction": tx, "reason": self.code}
+        return {"http://node0": answer}
+
+    def busy(self) -> tuple[str, float] | None:
+        return None
+
+
+class IndexingApi:
+    """The buyer's API client, with the indexer polled before each read of the job (the
+    platform's indexer runs on its own; here one thread does both, in turn)."""
+
+    def __init__(self, api: Any, indexer: Indexer) -> None:
+        self.api, self.indexer = api, indexer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.api, name)
+
+    def computation(self, request_id: str) -> dict[str, Any]:
+        self.indexer.poll_once()
+        return dict(self.api.computation(request_id))
+
+
+def test_a_job_a_node_refused_is_refunded_and_resuming_it_says_so(
+    settings: Settings, engine: Engine, chain: Market, indexer: Indexer, tmp_path: Any
+) -> None:
+    """The nodes refuse a paid job for the seller's fault: the buyer's SDK stops with the
+    refund (no retry, no second payment), the API shows the payment refunded with its
+    transaction and refuses a retry, and resuming the request id says the same again
+    without forwarding anything."""
+    node = RefusingNode(chain)
+    app = create_app(settings, engine=engine, verifier=chain.as_(2), forwarder=node)
+    _seller, _seller_ledger, product = listed_analytics(app, chain, indexer)
+    buyer, ledger = bound(app, chain, "rhea", 8, category="research-institution")
+    indexer.subscribe(Fulfilment(make_session_factory(engine), node), Fulfilment.EVENTS)
+    api = IndexingApi(buyer.api, indexer)
+    rid = "0x" + secrets.token_hex(32)
+    before = ledger.balance()
+    with pytest.raises(ComputationRefunded) as refunded:
+        compute_via_market(api, ledger, SPEC, [product["id"]], "research", rid, tmp_path)  # type: ignore[arg-type]
+    assert len(node.jobs) == 1  # forwarded once, never retried
+    assert ledger.balance() == before  # paid, and refunded at once
+    refusal = ledger.refusal(rid)
+    assert refusal is not None and str(refusal.tx_hash) in refunded.value.message
+    assert "object_not_found" in refunded.value.message
+    assert refunded.value.details["payment"] == "refunded"
+
+    job = api.computation(rid)
+    assert job["state"] == "refused"
+    assert job["nodes"]["http://node0"]["refund"]["transaction"] == refusal.tx_hash
+    assert job["payment"] == {
+        "state": "refunded",
+        "amount": "700",  # the product's computation price, in base units
+        "deadline": ledger.computation(rid).deadline,  # type: ignore[union-attr]
+        "transaction": refusal.tx_hash,
+        "reason": "object_not_found",
+        "node": dev_account(4).address,
+    }
+    with pytest.raises(ApiError) as retried:
+        buyer.api.retry_computation(rid)
+    assert retried.value.api_code == "payment_returned"
+    assert "refunded you at once" in retried.value.message
+
+    with pytest.raises(ComputationRefunded) as resumed:  # the same request id again
+        compute_via_market(api, ledger, SPEC, [product["id"]], "research", rid, tmp_path)  # type: ignore[arg-type]
+    assert resumed.value.message == refunded.value.message
+    assert len(node.jobs) == 1 and ledger.balance() == before
+
+
+def test_a_job_refused_for_the_buyers_own_mistake_stays_held_and_says_until_when(
+    settings: Settings, engine: Engine, chain: Market, indexer: Indexer, tmp_path: Any
+) -> None:
+    node = RefusingNode(chain, "column_unknown")
+    app = create_app(settings, engine=engine, verifier=chain.as_(2), forwarder=node)
+    _seller, _seller_ledger, product = listed_analytics(app, chain, indexer)
+    buyer, ledger = bound(app, chain, "rhea", 8, category="research-institution")
+    indexer.subscribe(Fulfilment(make_session_factory(engine), node), Fulfilment.EVENTS)
+    api = IndexingApi(buyer.api, indexer)
+    rid = "0x" + secrets.token_hex(32)
+    before = ledger.balance()
+    with pytest.raises(ComputationRefused) as refused:
+        compute_via_market(api, ledger, SPEC, [product["id"]], "research", rid, tmp_path)  # type: ignore[arg-type]
+    assert len(node.jobs) == 2  # asked once more (a refusal may pass), then told
+    record = ledger.computation(rid)
+    assert record is not None and record.status is PaymentStatus.HELD
+    assert ledger.balance() == before - record.amount  # nothing refunded: held
+    message = " ".join(refused.value.message.split())
+    assert "(column_unknown)" in message and "nothing was refunded" in message
+    assert f"reclaim them after {when(record.deadline, chain_now(ledger))[:20]}" in message
+    assert f"kraken-market trade reclaim {rid}" in message
+    assert refused.value.details["deadline"] == record.deadline

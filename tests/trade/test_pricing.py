@@ -110,6 +110,8 @@ def test_too_few_sales_fall_back_to_listed_prices(
     history.buy(close, account(), 1000, recently(1))
     reclaimed = history.compute({close: 50}, account(), recently(1))  # not a sale after all
     history.reclaim(reclaimed, account(), 50, recently(0.5))
+    refunded = history.compute({close: 60}, account(), recently(1))  # a node refused it
+    history.refund(refunded, account(), 60, recently(0.5))
 
     answer = suggestion(alice, access_mode="batch", tags=["health", "wearables"])
 

@@ -66,7 +66,7 @@ def request(
     nodes encrypt their result shares to it; its hash is in the paid request."""
     from kraken_market.cli.ledger_common import ledger
     from kraken_market.ledger.model import purpose_code
-    from kraken_market.smpc.client import AnalyticsClient, request_computation
+    from kraken_market.smpc.client import AnalyticsClient, NodeError, request_computation
     from kraken_market.smpc.functions.spec import ComputationSpec
     from kraken_market.smpc.keys import NodeKeyPair
     from kraken_market.smpc.node.identity import write_private
@@ -93,14 +93,19 @@ def request(
     code = purpose_code(purpose)
     request_computation(chain, computation, paid, code, key.public_key, request_id=rid)
     with AnalyticsClient(endpoints) as client:
-        client.submit(
-            JobRequest(
-                request_id=rid,
-                computation=computation,
-                products=inputs,
-                result_public_key=key.public_key.raw.hex(),
+        try:
+            client.submit(
+                JobRequest(
+                    request_id=rid,
+                    computation=computation,
+                    products=inputs,
+                    result_public_key=key.public_key.raw.hex(),
+                )
             )
-        )
+        except NodeError as exc:  # refused: say what became of the payment
+            from kraken_market.trade.refunds import refused
+
+            raise refused(chain, rid, {exc.node: {"error": exc.node_code}}) from exc
     out.print(f"paid and submitted {rid}; fetch with: kraken-market analytics result {rid}")
 
 
@@ -116,6 +121,7 @@ def status(
     job to the account that paid for it)."""
     from kraken_market.cli.ledger_common import ledger
     from kraken_market.smpc.client import AnalyticsClient
+    from kraken_market.trade.refunds import payment_line
 
     data = _job(job, jobs_dir)
     chain = ledger(dev_account, key_file, signs=True)
@@ -126,10 +132,18 @@ def status(
         print_json(statuses)
         return
     rows = [
-        [i, s["state"], (s.get("error") or {}).get("code", ""), s.get("attestation") or ""]
+        [
+            i,
+            s["state"],
+            (s.get("error") or {}).get("code", ""),
+            s.get("attestation") or "",
+            (s.get("refund") or {}).get("status", ""),
+        ]
         for i, s in statuses.items()
     ]
-    table(f"computation {data['request_id']}", ["node", "state", "error", "attestation"], rows)
+    columns = ["node", "state", "error", "attestation", "refund"]
+    table(f"computation {data['request_id']}", columns, rows)
+    out.print(payment_line(chain, data["request_id"]), markup=False, highlight=False)
 
 
 @fails_cleanly
@@ -149,15 +163,25 @@ def result(
     from kraken_market.smpc.functions.spec import ComputationSpec
     from kraken_market.smpc.node.authorise import LedgerChain
     from kraken_market.smpc.node.identity import load_hpke
+    from kraken_market.trade.refunds import refused, returned
 
     data = _job(job, jobs_dir)
     spec = ComputationSpec.model_validate(data["computation"])
-    key = load_hpke(Path(data["key_file"]))
     buyer = ledger(dev_account, key_file, signs=True)  # the nodes show a job to its buyer
+    gone = returned(buyer, data["request_id"])
+    if gone is not None:  # refunded or reclaimed: there is no result to wait for
+        raise gone
+    key = load_hpke(Path(data["key_file"]))
     registered = {node.endpoint: node.account for node in buyer.nodes()}
     with AnalyticsClient(data["nodes"], buyer=buyer.account, node_accounts=registered) as client:
-        client.wait(data["request_id"], timeout=timeout)
+        statuses = client.wait(data["request_id"], timeout=timeout)
         t = int(client.info(0)["t"])
+        if sum(s["state"] == "delivered" for s in statuses.values()) < t + 1:
+            answers = {
+                i: {"error": (s.get("error") or {}).get("code"), "refund": s.get("refund")}
+                for i, s in statuses.items()
+            }
+            raise refused(buyer, data["request_id"], answers)
         chain = LedgerChain(buyer)
         outcome = client.result(data["request_id"], spec, key, t=t, chain=chain)
     if outcome.table is None:

@@ -57,7 +57,21 @@ def insight(
     symbol = unit(token)
     columns = ["from", "views", "bought", f"gross {symbol}", f"net {symbol}", "via unions"]
     table(f"{report['product'][:18]}… by {report['bucket']}", columns, rows)
-    _slices("by buyer category", report["totals"]["by_category"], token)
+    done = report["totals"]["computations"]
+    if done["requested"]:
+        out.print(
+            f"computations: {done['requested']} paid for, {done['delivered']} delivered, "
+            f"{done['reclaimed']} reclaimed after the deadline, {done['refunded']} refunded "
+            "because a compute node refused your shares"
+            + (
+                f" (the reasons: 'kraken-market ledger history {product_id}')"
+                if done["refunded"]
+                else ""
+            ),
+            markup=False,
+            highlight=False,
+        )
+        _slices("by buyer category", report["totals"]["by_category"], token)
     _slices("by purpose", report["totals"]["by_purpose"], token)
 
 

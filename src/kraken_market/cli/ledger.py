@@ -142,6 +142,10 @@ def _summary(args: dict[str, Any]) -> str:
     for key, value in args.items():
         if key in {"product_id", "item"}:
             continue
+        if key == "reason" and isinstance(value, str) and value.startswith("0x"):
+            from kraken_market.ledger.model import refusal_code
+
+            value = refusal_code(bytes.fromhex(value[2:]))  # a node's refusal: its error code
         if isinstance(value, str) and value.startswith("0x") and len(value) == 66:
             value = value[:10] + "…"
         shown.append(f"{key}={value}")

@@ -51,7 +51,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Trade: publish a product on chain with its stake, buy access, subscribe, "
-    "buy computations (results as CSV), approve, file claims, rule on them (arbiters).",
+    "buy computations (results as CSV), reclaim an undelivered computation's payment, "
+    "approve, file claims, rule on them (arbiters).",
     no_args_is_help=True,
 )
 Purpose = Annotated[str, typer.Option(help="Purpose of use, as the product's policy allows")]
@@ -380,6 +381,7 @@ def compute(
     out.print(f"{computation.function} written to {out_file} (nodes {list(outcome.nodes)})")
 
 
-from kraken_market.cli.trade_claims import register  # noqa: E402 - needs the app above
+from kraken_market.cli import trade_claims, trade_reclaim  # noqa: E402 - needs the app above
 
-register(app)
+trade_claims.register(app)
+trade_reclaim.register(app)

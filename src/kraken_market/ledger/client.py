@@ -43,8 +43,11 @@ from kraken_market.ledger.model import (
     PurchaseKind,
     PurchaseRecord,
     Receipt,
+    Refusal,
     Stake,
     StakeStatus,
+    refusal_code,
+    refusal_reason,
 )
 from kraken_market.ledger.transactions import REVERT_ERRORS, EventDecoder, Sender, revert_reason
 from kraken_market.types import ProductId
@@ -521,6 +524,38 @@ class Ledger:
 
     def reclaim(self, request_id: bytes | str) -> Receipt:
         return self.transact("reclaim payment", "Market", "reclaim", as_bytes32(request_id))
+
+    def refuse(self, request_id: bytes | str, reason: str) -> Receipt:
+        """As a compute node: refuse a held computation for a reason the buyer did not
+        cause (``reason``: the node's error code); the buyer is refunded at once."""
+        return self.transact(
+            "refuse computation",
+            "Market",
+            "refuse",
+            as_bytes32(request_id),
+            refusal_reason(reason),
+        )
+
+    def refusal(self, request_id: bytes | str) -> Refusal | None:
+        """Who refused ``request_id`` and why, with the refund's transaction (None if
+        no node refused it)."""
+        key = as_bytes32(request_id)
+        node, reason, block_number = self._call("Market", "refusals", key)
+        if int(node, 16) == 0:
+            return None
+        event = self.contracts["Market"].events.ComputationRefused()
+        logs = event.get_logs(
+            from_block=int(block_number),
+            to_block=int(block_number),
+            argument_filters={"request_id": key},
+        )
+        return Refusal(
+            request_id=key,
+            node=to_checksum_address(node),
+            reason=refusal_code(bytes(reason)),
+            block_number=int(block_number),
+            tx_hash="0x" + bytes(logs[0]["transactionHash"]).hex() if logs else None,
+        )
 
     def awaiting_delivery(self, request_id: bytes | str) -> bool:
         return bool(self._call("Market", "awaiting_delivery", as_bytes32(request_id)))

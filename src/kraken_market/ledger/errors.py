@@ -135,7 +135,7 @@ REASONS: dict[str, tuple[type[Reverted], str]] = {
     "not_owner": (NotPermitted, "only the product's owner may do this"),
     "not_pending_owner": (NotPermitted, "only the account the product is being transferred to"),
     "not_buyer": (NotPermitted, "only the buyer of this purchase may do this"),
-    "not_node": (NotPermitted, "only a registered compute node may attest"),
+    "not_node": (NotPermitted, "only a registered compute node may attest or refuse"),
     "not_member_owner": (NotPermitted, "the proposer must own at least one member product"),
     "consent_not_expected": (NotPermitted, "this account owns no member awaiting consent"),
     "not_market": (NotPermitted, "only the Market contract may delist"),
@@ -183,11 +183,19 @@ REASONS: dict[str, tuple[type[Reverted], str]] = {
     "claim_open": (ChainConflict, "a claim on this product is open; wait for the ruling"),
     "claim_window_closed": (ChainConflict, "the claim window of this purchase has closed"),
     "stake_not_locked": (ChainConflict, "the product's stake was already released or slashed"),
-    "computation_not_held": (ChainConflict, "the payment was already paid out or reclaimed"),
+    "computation_not_held": (
+        ChainConflict,
+        "the payment is not held: it was paid out, reclaimed or refunded already",
+    ),
+    "delivery_attested": (
+        ChainConflict,
+        "a compute node attested delivery of this computation: it can no longer be refused",
+    ),
     "deadline_not_passed": (ChainConflict, "the computation deadline has not passed yet"),
     "not_delivered": (
         ChainConflict,
-        "the computation was not delivered and paid out (reclaim the payment after the deadline)",
+        "the computation was not delivered and paid out (its payment is reclaimed after the "
+        "deadline, or was refunded if the nodes refused it)",
     ),
     "market_already_set": (ChainConflict, "the registry is already wired to a market"),
     "market_not_set": (ChainConflict, "the registry is not wired to a market: redeploy"),
@@ -203,6 +211,7 @@ REASONS: dict[str, tuple[type[Reverted], str]] = {
     "bad_request_id": (InvalidTransaction, "the request id must not be zero"),
     "bad_result_key": (InvalidTransaction, "the hash of the result key must not be zero"),
     "bad_commitment": (InvalidTransaction, "the result commitment must not be zero"),
+    "bad_refusal_reason": (InvalidTransaction, "a refusal must give its reason (an error code)"),
     "bad_node_key": (InvalidTransaction, "the node's HPKE public key must not be zero"),
     "bad_node_endpoint": (InvalidTransaction, "the node's endpoint must not be empty"),
     "bad_window": (InvalidTransaction, "windows and deadlines must be positive"),

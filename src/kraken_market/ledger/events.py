@@ -13,7 +13,14 @@ from dataclasses import dataclass, fields
 from enum import IntEnum
 from typing import Any, ClassVar, TypeVar, get_type_hints
 
-from kraken_market.ledger.model import Address, AvailabilityCode, ModeCode, Prices
+from kraken_market.ledger.model import (
+    Address,
+    AvailabilityCode,
+    ModeCode,
+    Prices,
+    RefusalCode,
+    refusal_code,
+)
 from kraken_market.types import ProductId
 
 
@@ -141,6 +148,19 @@ class ComputationReclaimed(DomainEvent):
 
 
 @dataclass(frozen=True)
+class ComputationRefused(DomainEvent):
+    """A compute node refused a held computation for a reason the buyer did not cause;
+    ``amount`` went back to the buyer in the same transaction."""
+
+    contract: ClassVar[str] = "Market"
+    request_id: str
+    buyer: Address
+    node: Address
+    reason: RefusalCode
+    amount: int
+
+
+@dataclass(frozen=True)
 class Approved(DomainEvent):
     contract: ClassVar[str] = "Market"
     product_id: ProductId
@@ -200,6 +220,7 @@ DOMAIN_EVENTS: dict[str, type[DomainEvent]] = {
         Attested,
         ComputationPaid,
         ComputationReclaimed,
+        ComputationRefused,
         Approved,
         StakeLocked,
         StakeReleased,
@@ -222,6 +243,8 @@ def _hints(cls: type[DomainEvent]) -> dict[str, Any]:
 
 
 def _domain_value(hint: Any, value: Any) -> Any:
+    if hint is RefusalCode:
+        return RefusalCode(refusal_code(bytes(value)))
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, tuple):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
+from typing import Any, NewType
 
 from kraken_market.catalog.vocabulary import AccessMode, Availability, Purpose
 
@@ -68,6 +68,9 @@ class PaymentStatus(IntEnum):
     HELD = 1
     PAID = 2
     RECLAIMED = 3
+    REFUNDED = 4
+    """A compute node refused the computation for a reason the buyer did not cause:
+    the held amount went back to the buyer at once (``Market.refuse``)."""
 
 
 PURPOSE_CODES: dict[Purpose, int] = {purpose: i for i, purpose in enumerate(Purpose)}
@@ -163,6 +166,38 @@ class ComputationRecord:
     deadline: int
     attestations: int
     status: PaymentStatus
+
+
+REFUSAL_REASON_BYTES = 32
+RefusalCode = NewType("RefusalCode", str)
+"""A compute node's error code, carried on chain as a ``bytes32`` refusal reason."""
+
+
+def refusal_reason(code: str) -> bytes:
+    """A node's error code as the ``bytes32`` reason of ``Market.refuse``: ASCII,
+    zero-padded, so the chain and every event reader show the code itself."""
+    raw = code.encode("ascii")
+    if not raw or len(raw) > REFUSAL_REASON_BYTES:
+        raise ValueError(f"a refusal reason is 1-32 ASCII characters, not {code!r}")
+    return raw.ljust(REFUSAL_REASON_BYTES, b"\x00")
+
+
+def refusal_code(reason: bytes) -> RefusalCode:
+    """The code in a ``bytes32`` refusal reason (the inverse of :func:`refusal_reason`)."""
+    return RefusalCode(reason.rstrip(b"\x00").decode("ascii", errors="replace"))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why and by whom a held computation was refused and refunded (``Market.refusals``)."""
+
+    request_id: bytes
+    node: Address
+    reason: RefusalCode
+    """The node's error code (``refusal_code``)."""
+    block_number: int
+    tx_hash: str | None = None
+    """The transaction that refunded the buyer (from its ``ComputationRefused`` event)."""
 
 
 @dataclass(frozen=True)

@@ -203,7 +203,7 @@ class AnalyticsClient:
                     f"{status['state']}: {error.get('code')} ({error.get('message', '')[:200]})"
                     if error
                     else str(status["state"])
-                )
+                ) + _refund_note(status.get("refund"))
                 continue
             headers = self._as_buyer(i, request_id)
             sealed = self._call(i, "GET", f"/jobs/{request_id}/result", headers=headers).content
@@ -228,3 +228,12 @@ class AnalyticsClient:
                 details={"verified": sorted(shares), "not_attested": unverified, "nodes": missing},
             )
         return combine_results(spec, shares, t)
+
+
+def _refund_note(refund: Mapping[str, Any] | None) -> str:
+    """What a node that refused the job did with the payment (``smpc.node.refusal``)."""
+    if not refund:
+        return ""
+    if refund.get("status") == "refunded":
+        return f", the buyer refunded at once (tx {refund.get('transaction')})"
+    return f", the payment {refund.get('status')} ({refund.get('reason', '')})"

@@ -42,6 +42,7 @@ from kraken_market.identity.principal import Principal
 from kraken_market.ledger.models import ChainEventRecord
 from kraken_market.trade.chain_state import chain_state
 from kraken_market.trade.errors import BindingRequired
+from kraken_market.trade.payments import payment
 from kraken_market.trade.publishers import ChainOwnerUnverified
 from kraken_market.trade.records import ComputationJob
 
@@ -64,6 +65,12 @@ class NotPublished(Conflict):
 
 class NotPaid(Conflict):
     code = "not_paid"
+
+
+class PaymentReturned(Conflict):
+    """The request's payment went back to the buyer (refunded or reclaimed)."""
+
+    code = "payment_returned"
 
 
 class Forwarder(Protocol):
@@ -201,10 +208,23 @@ class ComputationService:
 
     def retry(self, principal: Principal, request_id: str) -> ComputationJob:
         """Forward the job again (after a node failed it): the payment on chain still
-        covers it, nothing is paid twice."""
+        covers it, nothing is paid twice. A payment refunded or reclaimed covers
+        nothing any more: that is said instead of forwarding a job every node refuses."""
         record = self.get(principal, request_id)
         if not self._paid(record):
             raise NotPaid(f"request {request_id} is not paid (by your account) yet")
+        paid = payment(self.session, record.request_id)
+        if paid.state in ("refunded", "reclaimed"):
+            how = (
+                f"a compute node refused it ({paid.reason}) and refunded you at once"
+                if paid.state == "refunded"
+                else "you reclaimed its payment"
+            )
+            raise PaymentReturned(
+                f"request {request_id} is not computed again: {how} (tx {paid.transaction}); "
+                "buy it again under a new request id once the product is fixed",
+                details={"payment": paid.model_dump(mode="json")},
+            )
         self.session.execute(  # not while a forward is under way
             update(ComputationJob)
             .where(

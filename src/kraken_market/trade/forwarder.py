@@ -4,7 +4,9 @@ The nodes' endpoints are read from the Authority contract (``Ledger.nodes()``:
 an admin registered each node's account, HPKE key and endpoint), refreshed
 every :data:`NODES_TTL` seconds; web3 is imported on the first forward, not
 when the API starts. Each node answers for itself: one node down does not stop
-the others, and every answer (state or refusal code) is kept for the buyer.
+the others, and every answer (state or refusal code, and the refund a node made
+when it refused a paid job for a reason the buyer did not cause) is kept for the
+buyer.
 """
 
 from __future__ import annotations
@@ -75,6 +77,9 @@ class NodeForwarder:
                     "error": str(body.get("code", "http_error")),
                     "message": str(body.get("message", response.text[:200])),
                 }
+                details = body.get("details")
+                if isinstance(details, dict) and isinstance(details.get("refund"), dict):
+                    answers[endpoint]["refund"] = details["refund"]  # the buyer was paid back
         return answers
 
     def nodes(self) -> list[dict[str, Any]]:

@@ -47,7 +47,12 @@ SALES = {
     "Subscribed": "subscription",
     "ComputationItem": "computation",
 }
-REQUESTS = ("ComputationRequested", "ComputationPaid", "ComputationReclaimed")
+REQUESTS = (
+    "ComputationRequested",
+    "ComputationPaid",
+    "ComputationReclaimed",
+    "ComputationRefused",
+)
 
 Key = tuple[int, str, int]
 """A purchase: chain id, Market address, purchase id."""
@@ -67,8 +72,11 @@ class Deal:
     seconds: int = 0
     paid_at: datetime | None = None
     """When the payees were paid: at once for access and subscriptions, on delivery
-    for computations (None while held, or when reclaimed)."""
+    for computations (None while held, or when reclaimed or refunded)."""
     reclaimed_at: datetime | None = None
+    refunded_at: datetime | None = None
+    """When a compute node refused the computation and the buyer got the payment back
+    at once (its inputs were missing or invalid: a matter for the seller)."""
     payouts: list[int] = field(default_factory=list)
 
 
@@ -86,7 +94,8 @@ def load_deals(
     payouts: bool = True,
 ) -> list[Deal]:
     """The deals of ``items`` bought in ``[since, until)``, oldest first, with the
-    payouts made before ``until`` (and when computations were delivered or reclaimed)."""
+    payouts made before ``until`` (and when computations were delivered, reclaimed or
+    refunded)."""
     names = [*SALES, "Revenue"] if payouts else list(SALES)
     window = [ChainEventRecord.block_time < until]
     if since is not None:
@@ -128,9 +137,9 @@ def _deal(
     request = context.get((*where, "ComputationRequested"))
     if request is None:  # the request is logged first in the same transaction
         return None
-    paid, reclaimed = (
-        context.get((*where, "ComputationPaid")),
-        context.get((*where, "ComputationReclaimed")),
+    paid, reclaimed, refunded = (
+        context.get((*where, name))
+        for name in ("ComputationPaid", "ComputationReclaimed", "ComputationRefused")
     )
     return Deal(
         key=(row.chain_id, row.address, int(request.args["purchase_id"])),
@@ -142,6 +151,7 @@ def _deal(
         price=int(args["amount"]),
         paid_at=None if paid is None else paid.block_time,
         reclaimed_at=None if reclaimed is None else reclaimed.block_time,
+        refunded_at=None if refunded is None else refunded.block_time,
     )
 
 
@@ -168,7 +178,7 @@ class Tally:
     purpose: defaultdict[str, Part] = field(default_factory=_parts)
 
     def add(self, event: str, deal: Deal, category: str, gross: int, net: int, union: bool) -> None:
-        """Count ``event`` (bought, paid, reclaimed) of ``deal``."""
+        """Count ``event`` (bought, paid, reclaimed, refunded) of ``deal``."""
         parts = [self.category[category], self.purpose[deal.purpose]]
         if event == "bought":
             self.keys[deal.kind].add(deal.key)
@@ -182,7 +192,7 @@ class Tally:
             for part in [*parts, self.revenue["all"], *([self.revenue["union"]] if union else [])]:
                 part.gross, part.net = part.gross + gross, part.net + net
         else:
-            self.keys["reclaimed"].add(deal.key)
+            self.keys[event].add(deal.key)  # reclaimed, refunded
 
 
 @dataclass(frozen=True)
@@ -229,6 +239,7 @@ def report(session: Session, principal: Principal, product_id: str, period: Peri
             ("bought", deal.bought_at),
             ("paid", deal.paid_at),
             ("reclaimed", deal.reclaimed_at),
+            ("refunded", deal.refunded_at),
         ):
             index = period.index(moment)
             if index is not None:

@@ -148,6 +148,7 @@ def _bucket(tally: insight.Tally, start: date, end: date) -> InsightBucket:
             requested=n.get("computation", 0),
             delivered=n.get("delivered", 0),
             reclaimed=n.get("reclaimed", 0),
+            refunded=n.get("refunded", 0),
         ),
         revenue=Money(gross=revenue.gross, net=revenue.net),
         union_revenue=Money(gross=union.gross, net=union.net),

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy.orm import Session
 
 from kraken_market.api.deps import CurrentPrincipal, FreshPrincipal, Publisher, SessionDep
 from kraken_market.api.responses import errors
@@ -22,6 +23,7 @@ from kraken_market.trade import publishers
 from kraken_market.trade.chain_state import catalog_differences, chain_state, deployment_contracts
 from kraken_market.trade.claims import ClaimService, rule
 from kraken_market.trade.computations import ComputationService
+from kraken_market.trade.payments import ComputationPayment, payment
 from kraken_market.trade.quote import QuoteService
 from kraken_market.trade.records import ComputationJob
 from kraken_market.trade.routes import buyer
@@ -149,9 +151,14 @@ class ComputationPublic(BaseModel):
     attempts: int
     created_at: datetime
     forwarded_at: datetime | None
+    payment: ComputationPayment = Field(
+        description="the payment as indexed: not_paid, held (until the deadline), paid out, "
+        "refunded at once (a node refused the job for a reason the buyer did not cause: "
+        "reason, node, transaction) or reclaimed by the buyer after the deadline"
+    )
 
 
-def _computation(record: ComputationJob) -> ComputationPublic:
+def _computation(session: Session, record: ComputationJob) -> ComputationPublic:
     return ComputationPublic(
         request_id=record.request_id,
         state=record.state,
@@ -159,6 +166,7 @@ def _computation(record: ComputationJob) -> ComputationPublic:
         attempts=record.attempts,
         created_at=record.created_at,
         forwarded_at=record.forwarded_at,
+        payment=payment(session, record.request_id),
     )
 
 
@@ -178,17 +186,17 @@ def submit_computation(
     spec = body.computation.model_dump(mode="json", by_alias=True)
     service = ComputationService(session, request.app.state.forwarder)
     record = service.submit(principal, body.request_id, spec, body.products, body.result_public_key)
-    return _computation(record)
+    return _computation(session, record)
 
 
 @router.get("/computations/{request_id}", responses=errors(401, 404, 422))
 def get_computation(
     request_id: Id, request: Request, session: SessionDep, principal: CurrentPrincipal
 ) -> ComputationPublic:
-    """Your computation: awaiting_payment, forwarding, forwarded or refused, and each
-    node's answer."""
+    """Your computation: awaiting_payment, forwarding, forwarded or refused, each
+    node's answer, and where the payment stands (held, paid out, refunded, reclaimed)."""
     service = ComputationService(session, request.app.state.forwarder)
-    return _computation(service.get(principal, request_id))
+    return _computation(session, service.get(principal, request_id))
 
 
 @router.post(
@@ -199,7 +207,7 @@ def retry_computation(
 ) -> ComputationPublic:
     """Forward a paid computation again (after a node failed it); nothing is paid twice."""
     service = ComputationService(session, request.app.state.forwarder)
-    return _computation(service.retry(principal, request_id))
+    return _computation(session, service.retry(principal, request_id))
 
 
 class EvidenceCreate(BaseModel):

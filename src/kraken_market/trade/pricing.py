@@ -163,7 +163,7 @@ def suggest(
     sales = [
         (d.price // d.seconds if d.seconds else d.price, weights[d.item], d.item)
         for d in deals
-        if d.reclaimed_at is None
+        if d.reclaimed_at is None and d.refunded_at is None
     ]
     if len(sales) >= MIN_SALES:
         points = [(price, weight) for price, weight, _ in sales]

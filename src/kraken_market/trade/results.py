@@ -7,7 +7,10 @@ left with the backend, the payment (once per request id), the wait for the
 backend's forward, then the nodes' result shares: each checked against the
 commitment its node attested on chain, any t + 1 recombined. If every node
 failed the job (a node died mid-way), it is forwarded once more under the same
-request id: the payment on chain still covers it.
+request id: the payment on chain still covers it. A job the nodes refused ends
+with what happened to the money (``trade.refunds``): refunded at once when a node
+refused it for a reason that is not the buyer's, else held and reclaimable after
+the deadline; resuming such a request says so again, without asking the nodes.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from kraken_market.client import ApiError, MarketClient
-from kraken_market.errors import Conflict, InvalidRequest, ServiceUnavailable
+from kraken_market.errors import InvalidRequest, ServiceUnavailable
 from kraken_market.files import write_private
 from kraken_market.ledger.client import Ledger
+from kraken_market.ledger.model import PaymentStatus
 from kraken_market.smpc.buyer import ComputationResult
 from kraken_market.smpc.client import AnalyticsClient, NodeError
 from kraken_market.smpc.functions.spec import ComputationSpec
@@ -29,6 +33,7 @@ from kraken_market.smpc.keys import NodeKeyPair
 from kraken_market.smpc.node.authorise import LedgerChain
 from kraken_market.smpc.node.identity import load_hpke
 from kraken_market.trade.buy import computation_job, pay_computation, refuse_unpayable
+from kraken_market.trade.refunds import ComputationRefused, refused, returned
 
 REQUEST_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 RETRIES = 2
@@ -36,10 +41,6 @@ RETRIES = 2
 meet the failed run's last moments)."""
 RETRY_PAUSE = 2.0
 NUDGE_SECONDS = 3.0
-
-
-class ComputationRefused(Conflict):
-    code = "computation_refused"
 
 
 class NotForwarded(ServiceUnavailable):
@@ -60,6 +61,8 @@ def result_key(folder: Path, request_id: str) -> NodeKeyPair:
 
 
 def _forwarded(api: MarketClient, request_id: str, timeout: float) -> dict[str, Any]:
+    """The backend's job once every node took it; ``ComputationRefused`` (with the
+    nodes' answers) if they refused it."""
     deadline = time.monotonic() + timeout
     nudge = time.monotonic() + NUDGE_SECONDS
     while True:
@@ -111,7 +114,11 @@ def compute_via_market(
     ``items`` are what is paid for (default: the products; a Data Union's id pays for
     all its members, whose revenue the chain splits by weight). A request not paid yet
     is quoted first (``on_quote`` sees the quote) and refused, unpaid, if the quote
-    names a problem (:class:`trade.buy.QuoteRefused`)."""
+    names a problem (:class:`trade.buy.QuoteRefused`); a request refunded or reclaimed
+    says so (nothing to compute)."""
+    gone = returned(ledger, request_id)
+    if gone is not None:  # resuming a request refunded or reclaimed: nothing to compute
+        raise gone
     body = spec.model_dump(mode="json", by_alias=True)
     paid = list(items) if items else list(products)
     price = None
@@ -129,9 +136,14 @@ def compute_via_market(
     )
     try:
         job = _forwarded(api, request_id, timeout)
-    except ComputationRefused:  # e.g. refused while a node restarted: ask once more
-        api.retry_computation(request_id)
-        job = _forwarded(api, request_id, timeout)
+    except ComputationRefused as first:
+        if returned(ledger, request_id) is not None:
+            raise refused(ledger, request_id, first.details.get("nodes")) from None
+        try:  # e.g. refused while a node restarted: ask once more
+            api.retry_computation(request_id)
+            job = _forwarded(api, request_id, timeout)
+        except ComputationRefused as again:
+            raise refused(ledger, request_id, again.details.get("nodes")) from None
     endpoints = _in_node_order(list(job["nodes"]))
     registered = {node.endpoint: node.account for node in ledger.nodes()}
     with AnalyticsClient(endpoints, buyer=ledger.account, node_accounts=registered) as nodes:
@@ -143,8 +155,24 @@ def compute_via_market(
                 statuses = {}
             if sum(s["state"] == "delivered" for s in statuses.values()) >= t + 1:
                 break
+            _unless_returned(ledger, request_id, statuses)
             if attempt < RETRIES:  # the job failed (a node died): again, paying nothing
                 time.sleep(RETRY_PAUSE * (attempt + 1))
                 api.retry_computation(request_id)
-                _forwarded(api, request_id, timeout)
+                try:
+                    _forwarded(api, request_id, timeout)
+                except ComputationRefused as exc:
+                    raise refused(ledger, request_id, exc.details.get("nodes")) from None
         return nodes.result(request_id, spec, key, t=t, chain=LedgerChain(ledger))
+
+
+def _unless_returned(ledger: Ledger, request_id: str, statuses: dict[int, Any]) -> None:
+    """Stop when a node refused the running job and refunded the buyer (a share file
+    missing or tampered at one node fails the job everywhere): say so, retry nothing."""
+    record = ledger.computation(request_id)
+    if record is not None and record.status in (PaymentStatus.REFUNDED, PaymentStatus.RECLAIMED):
+        answers = {
+            i: {"error": (s.get("error") or {}).get("code"), "refund": s.get("refund")}
+            for i, s in statuses.items()
+        }
+        raise refused(ledger, request_id, answers)

@@ -51,6 +51,10 @@ class Computations(BaseModel):
     requested: int
     delivered: int = Field(description="attested by the nodes: their payment reached you")
     reclaimed: int = Field(description="not delivered in time: the buyer took the payment back")
+    refunded: int = Field(
+        description="refused by a compute node for a reason the buyer did not cause (the "
+        "product's share files or manifest missing or invalid): the buyer was refunded at once"
+    )
 
 
 class InsightBucket(BaseModel):

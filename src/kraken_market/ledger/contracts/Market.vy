@@ -13,7 +13,9 @@
           union members by weight, minus the platform fee to the treasury.
           Computation payments are held until `attestations_required`
           registered nodes attest delivery, then paid out the same way;
-          after the deadline the buyer may reclaim them instead.
+          after the deadline the buyer may reclaim them instead, and before
+          any attestation a registered node may refuse the computation for a
+          reason the buyer did not cause, which refunds the buyer at once.
         - Escrow: the stake locked at publication is released to the seller
           when a buyer who purchased approves, unless a claim is open. A
           buyer may file one claim per purchase within the claim window
@@ -65,6 +67,7 @@ CLAIM_REJECTED: constant(uint8) = 3
 HELD: constant(uint8) = 1
 PAID: constant(uint8) = 2
 RECLAIMED: constant(uint8) = 3
+REFUNDED: constant(uint8) = 4
 
 
 struct Prices:
@@ -113,6 +116,12 @@ struct Computation:
     deadline: uint256
     attestations: uint256
     status: uint8
+
+
+struct Refusal:
+    node: address
+    reason: bytes32  # the node's error code, ASCII, zero-padded (e.g. "share_file_missing")
+    block_number: uint256  # where its ComputationRefused event is
 
 
 event StakeLocked:
@@ -186,6 +195,13 @@ event ComputationReclaimed:
     buyer: indexed(address)
     amount: uint256
 
+event ComputationRefused:
+    request_id: indexed(bytes32)
+    buyer: indexed(address)
+    node: indexed(address)
+    reason: bytes32
+    amount: uint256
+
 event Revenue:
     item: indexed(bytes32)
     payee: indexed(address)
@@ -234,6 +250,7 @@ computations: public(HashMap[bytes32, Computation])
 computation_amounts: HashMap[bytes32, DynArray[uint256, MAX_ITEMS]]
 computation_of: HashMap[uint256, bytes32]
 attestations: public(HashMap[bytes32, HashMap[address, bytes32]])
+refusals: public(HashMap[bytes32, Refusal])
 
 total_staked: public(uint256)
 total_bonds: public(uint256)
@@ -439,6 +456,42 @@ def reclaim(request_id: bytes32):
 
 
 @external
+def refuse(request_id: bytes32, reason: bytes32):
+    """
+    @notice A registered compute node refuses a held computation for a reason
+            the buyer did not cause (`reason`: its error code, e.g. the seller's
+            share file is missing or tampered, the manifest is not signed by the
+            product's owner, the node's storage is gone): the held amount goes
+            back to the buyer at once, instead of after the deadline.
+            Trust: the MPC needs every node, so one node can already stop any
+            computation by not computing, and the buyer then reclaims after the
+            deadline; refusing only brings that refund forward, and the money
+            goes to the buyer, never to the node. It is refused once any node
+            attested (a delivered result means every node computed: nothing was
+            wrong with the inputs, and a refund then would give the result away),
+            so an attestation after a refusal fails and a refusal after one too.
+            Not while paused, like `attest` (the buyer may still reclaim).
+    """
+    self._not_paused()
+    assert staticcall IAuthority(authority).is_node(msg.sender), "not_node"
+    computation: Computation = self.computations[request_id]
+    assert computation.status == HELD, "computation_not_held"
+    assert reason != empty(bytes32), "bad_refusal_reason"
+    assert computation.attestations == 0, "delivery_attested"
+    self.computations[request_id].status = REFUNDED
+    self.refusals[request_id] = Refusal(node=msg.sender, reason=reason, block_number=block.number)
+    self.total_held -= computation.amount
+    self._push(computation.buyer, computation.amount)
+    log ComputationRefused(
+        request_id=request_id,
+        buyer=computation.buyer,
+        node=msg.sender,
+        reason=reason,
+        amount=computation.amount,
+    )
+
+
+@external
 def approve(purchase_id: uint256, product_id: bytes32):
     """
     @notice The buyer of `purchase_id` approves a product it bought. The first
@@ -494,8 +547,9 @@ def file_claim(purchase_id: uint256, product_id: bytes32, evidence_hash: bytes32
     self._only_buyer_of(purchase_id, product_id)
     assert self.claims[purchase_id].status == 0, "already_claimed"
     assert not self.approved[purchase_id][product_id], "already_approved"
-    # A computation payment still held or reclaimed never reached the seller:
-    # the buyer's remedy is `reclaim`; a claim on top would refund it twice.
+    # A computation payment still held, reclaimed or refunded never reached the
+    # seller: the buyer's remedy is `reclaim` (or a node's `refuse`); a claim on
+    # top would refund it twice.
     if self.purchases[purchase_id].kind == COMPUTATION:
         assert self.computations[self.computation_of[purchase_id]].status == PAID, "not_delivered"
     assert block.timestamp <= self.purchases[purchase_id].time + staticcall IAuthority(authority).claim_window(), "claim_window_closed"
@@ -571,7 +625,7 @@ def items_of(purchase_id: uint256) -> DynArray[bytes32, MAX_ITEMS]:
 def awaiting_delivery(request_id: bytes32) -> bool:
     """
     @notice What a compute node checks before touching any share: the request
-            exists and its payment is held (not reclaimed, not yet paid out).
+            exists and its payment is held (not reclaimed, refunded or paid out).
     """
     return self.computations[request_id].status == HELD
 

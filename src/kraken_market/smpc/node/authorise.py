@@ -3,8 +3,8 @@
 For request id r (``Market.computations(r)`` and its purchase record):
 
 1. the computation request exists (else ``computation_unknown``);
-2. its payment is *held*: paid by the buyer, not yet paid out, not reclaimed
-   (``payment_not_held`` / ``computation_closed``), and the chain's clock is
+2. its payment is *held*: paid by the buyer, not yet paid out, not reclaimed,
+   not refunded (``payment_not_held`` / ``computation_closed``), and the chain's clock is
    before its deadline (``computation_expired``: after it, the buyer may
    reclaim the payment);
 3. the job is what was paid for: the spec's digest is the request's
@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kraken_market.ledger.client import Ledger, as_bytes32
-from kraken_market.ledger.model import ComputationRecord, PaymentStatus, PurchaseRecord
+from kraken_market.ledger.model import (
+    ComputationRecord,
+    PaymentStatus,
+    PurchaseRecord,
+    Refusal,
+)
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.node.errors import (
     CohortBelowFloor,
@@ -58,6 +63,12 @@ class ChainView(Protocol):
     def attest(self, request_id: str, commitment: bytes) -> str: ...
 
     def attestation(self, request_id: str, node_account: str) -> bytes: ...
+
+    def refuse(self, request_id: str, reason: str) -> str:
+        """Refuse the held computation (``smpc.node.refusal``); the transaction hash."""
+        ...
+
+    def refusal(self, request_id: str) -> Refusal | None: ...
 
     def product_owner(self, item: bytes) -> str | None: ...
 
@@ -100,6 +111,12 @@ class LedgerChain:
 
     def attest(self, request_id: str, commitment: bytes) -> str:
         return self.ledger.attest(request_id, commitment).tx_hash
+
+    def refuse(self, request_id: str, reason: str) -> str:
+        return self.ledger.refuse(request_id, reason).tx_hash
+
+    def refusal(self, request_id: str) -> Refusal | None:
+        return self.ledger.refusal(request_id)
 
     def attestation(self, request_id: str, node_account: str) -> bytes:
         market = self.ledger.contracts["Market"]
@@ -153,8 +170,18 @@ def authorise(
         raise ComputationUnknown(f"no computation request {request_id} on chain")
     if record.status == PaymentStatus.PAID:
         raise ComputationClosed(f"{request_id} was delivered and paid out already")
+    if record.status == PaymentStatus.REFUNDED:
+        refusal = chain.refusal(request_id)
+        why = "" if refusal is None else f" ({refusal.reason}, by node {refusal.node})"
+        raise PaymentNotHeld(
+            f"a compute node refused {request_id}{why} and the buyer was refunded at once",
+            details={"payment": "refunded"},
+        )
     if record.status != PaymentStatus.HELD:
-        raise PaymentNotHeld(f"the payment for {request_id} is {record.status.name.lower()}")
+        raise PaymentNotHeld(
+            f"the payment for {request_id} is {record.status.name.lower()}",
+            details={"payment": record.status.name.lower()},
+        )
     if chain.now() > record.deadline:
         raise ComputationExpired(
             f"{request_id} passed its deadline on chain; the buyer may reclaim"

@@ -13,14 +13,19 @@
     ├── ComputationClosed       computation_closed   (already paid out: delivered)
     ├── ComputationExpired      computation_expired  (past its deadline on chain)
     ├── JobConflict             job_conflict         (same request id, other content)
-    └── ResultNotReady          result_not_ready
+    ├── ResultNotReady          result_not_ready     (not delivered, or its attestation
+    │                                                 pending)
+    └── ResultWithheld          result_withheld      (computed, but its payment was not
+                                                      paid out: refunded or reclaimed)
     InvalidRequest (422)
     └── CohortBelowFloor        cohort_below_floor   (min_cohort under this node's floor)
 
 A job that was accepted and then fails records ``{code, message}`` in its
 status instead (``peer_unreachable``, ``peer_lost``, ``job_timeout``,
 ``worker_crashed``, ``node_restarted``, ``computation_failed`` or the code of a
-share-file or manifest check).
+share-file or manifest check). A refusal that is not the buyer's doing (the
+codes of ``smpc.node.refusal.SELLER_FAULTS``) refunds the buyer on chain first:
+its answer's ``details.refund`` (at submission) or the job's ``refund`` says how.
 """
 
 from __future__ import annotations
@@ -71,3 +76,7 @@ class ResultNotReady(Conflict):
 
 class CohortBelowFloor(InvalidRequest):
     code = "cohort_below_floor"
+
+
+class ResultWithheld(Conflict):
+    code = "result_withheld"

@@ -6,7 +6,10 @@ announced as ``port``, and waits for the lead node's start) -> ``running`` ->
 result or only "too few rows") or ``failed`` (``error`` has a code and a
 message). ``attestation`` is ``pending``, ``attested`` (with the
 transaction), ``not_needed`` (enough other nodes attested first and the
-payment was released) or ``failed``. Every change is committed before it is
+payment was released) or ``failed``. ``refund`` says how the buyer's money came
+back when the job failed for a reason the buyer did not cause
+(``smpc.node.refusal``: ``refunded`` with the transaction, or ``not_refunded``
+with why). Every change is committed before it is
 acknowledged (SQLite, WAL, synchronous=FULL), so a restarted node serves what
 it delivered and resumes what was queued.
 """
@@ -63,6 +66,8 @@ class JobRecord:
     timings: dict[str, Any] = field(default_factory=dict)
     port: int | None = None
     """This node's MPC port for the job's current run (announced to the peers)."""
+    refund: dict[str, Any] | None = None
+    """How the held payment went back to the buyer after a refusal (``smpc.node.refusal``)."""
 
     def public(self, node_index: int, queue: dict[str, Any] | None = None) -> dict[str, Any]:
         """The status as the API shows it (no paths, nothing about the data); ``queue``:
@@ -88,8 +93,9 @@ _COLUMNS = (
     "attest_tx",
     "timings",
     "port",
+    "refund",
 )
-_JSON = {"request", "error", "timings"}
+_JSON = {"request", "error", "timings", "refund"}
 _SELECT = ", ".join(_COLUMNS)
 
 
@@ -100,11 +106,14 @@ class JobStore:
             path,
             "CREATE TABLE IF NOT EXISTS jobs (request_id TEXT PRIMARY KEY, request TEXT NOT NULL,"
             " state TEXT NOT NULL, created REAL, updated REAL, error TEXT, suppressed INTEGER,"
-            " commitment TEXT, attestation TEXT, attest_tx TEXT, timings TEXT, port INTEGER)",
+            " commitment TEXT, attestation TEXT, attest_tx TEXT, timings TEXT, port INTEGER,"
+            " refund TEXT)",
         )
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
         if "port" not in columns:  # a node's job store from before ports were leased
             self._db.execute("ALTER TABLE jobs ADD COLUMN port INTEGER")
+        if "refund" not in columns:  # from before nodes refunded refused jobs
+            self._db.execute("ALTER TABLE jobs ADD COLUMN refund TEXT")
 
     def close(self) -> None:
         with self._lock:

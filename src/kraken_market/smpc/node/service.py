@@ -9,7 +9,10 @@ once (``schedule``): ``prepare`` leases this node's MPC port (``ports``),
 ``start`` runs the job's MPC process (``runner``) on one thread, at most
 ``max_concurrent_jobs`` at a time (one more at the other nodes: a process may
 end there a moment after the lead's). After a delivery the node attests the result
-commitment on chain. Every state change is in the job store first; on start,
+commitment on chain. A paid job that cannot run because of the seller's manifest
+or share files, or this node's storage, is refused on chain first, which refunds
+the buyer at once (``refusal``); a result is served only once its delivery is
+attested. Every state change is in the job store first; on start,
 queued jobs are resumed, prepared ones go back to the queue, jobs that were
 running fail with ``node_restarted`` (their peers have moved on; submit again)
 and pending attestations are retried.
@@ -27,23 +30,27 @@ import httpx2
 
 from kraken_market.access.custody import KeyCustody
 from kraken_market.errors import Conflict, KrakenError, Overloaded, ServiceUnavailable
+from kraken_market.logs import get_logger
 from kraken_market.smpc import job_auth
 from kraken_market.smpc.config import NodeConfig
-from kraken_market.smpc.errors import ManifestMismatch
+from kraken_market.smpc.errors import ManifestMismatch, ObjectNotFound
 from kraken_market.smpc.functions.plan import plan
 from kraken_market.smpc.keys import NodeKeyPair
 from kraken_market.smpc.manifest import verify_manifest
 from kraken_market.smpc.node import runner
 from kraken_market.smpc.node.attestation import attest
 from kraken_market.smpc.node.authorise import ChainView, authorise
-from kraken_market.smpc.node.errors import JobConflict, ResultNotReady
+from kraken_market.smpc.node.errors import JobConflict, ResultNotReady, ResultWithheld
 from kraken_market.smpc.node.forkserver import ForkServer
 from kraken_market.smpc.node.jobs import JobRecord, JobRequest, JobStore
 from kraken_market.smpc.node.peers import Peers
 from kraken_market.smpc.node.ports import PortLeases
+from kraken_market.smpc.node.refusal import refund, refundable
 from kraken_market.smpc.node.schedule import LeadScheduler
-from kraken_market.smpc.node.worker import WorkerJob
+from kraken_market.smpc.node.worker import ProductInput, WorkerJob
 from kraken_market.smpc.storage import ShareStorage, open_storage
+
+log = get_logger(__name__)
 
 STALE_CHECK = 300.0
 """Seconds between re-checks, on chain, of jobs queued here that nobody started (their
@@ -315,9 +322,20 @@ class NodeService:
             )
 
     def result(self, request_id: str) -> bytes:
+        """The encrypted result file, once this node's delivery is attested on chain (or
+        the payment was paid out on the others' attestations): a computation that was
+        refunded or reclaimed meanwhile gives no result away."""
         record = self.store.get(request_id)
         if record.state != "delivered":
             raise ResultNotReady(f"job {request_id} is {record.state}, not delivered")
+        if record.attestation == "pending":
+            raise ResultNotReady(f"job {request_id} is delivered, its attestation pending")
+        if record.attestation not in ("attested", "not_needed"):
+            raise ResultWithheld(
+                f"job {request_id} was computed but its payment was not paid out "
+                f"(attestation: {record.attestation}): no result is served for it",
+                details={"attestation": record.attestation},
+            )
         return self._result_file(record.request_id).read_bytes()
 
     def _result_file(self, request_id: str) -> Path:
@@ -335,19 +353,45 @@ class NodeService:
             )
 
     def _check(self, request: JobRequest) -> None:
+        """The chain's checks, then the products' inputs: a paid job whose manifest or
+        share file is missing or invalid is refused on chain (the buyer is refunded at
+        once, ``details.refund`` says how) before the refusal is answered."""
         self._authorise(request)
-        shapes = []
-        for product in request.products:
-            manifest = verify_manifest(
-                self.storage.read(product.manifest), product.owner, product.product_id
-            )
-            entry = manifest.file_for(self.config.index)
-            if (manifest.m, manifest.t) != (self.config.m, self.config.threshold):
-                raise ManifestMismatch(f"{product.product_id} is shared for another node set")
-            if entry.node_key != self.key.public_key.fingerprint:
-                raise ManifestMismatch(f"{product.product_id}'s share file is for another key")
-            shapes.append((manifest.columns, manifest.schema, manifest.rows))
+        try:
+            shapes = [self._inputs(product) for product in request.products]
+        except KrakenError as exc:
+            if refundable(exc.code):
+                self._with_refund(exc, self._refund(request.request_id, exc.code))
+            raise
         plan(request.computation, shapes)
+
+    def _inputs(self, product: ProductInput) -> tuple[Any, ...]:
+        """The product's columns, schema and rows from its signed manifest, which must
+        list a share file for this node, encrypted to its key, present in storage."""
+        manifest = verify_manifest(
+            self.storage.read(product.manifest), product.owner, product.product_id
+        )
+        entry = manifest.file_for(self.config.index)
+        if (manifest.m, manifest.t) != (self.config.m, self.config.threshold):
+            raise ManifestMismatch(f"{product.product_id} is shared for another node set")
+        if entry.node_key != self.key.public_key.fingerprint:
+            raise ManifestMismatch(f"{product.product_id}'s share file is for another key")
+        if not self.storage.exists(entry.name):
+            raise ObjectNotFound(
+                f"{product.product_id}'s share file for node {self.config.index} is missing "
+                f"from storage ({entry.name})"
+            )
+        return (manifest.columns, manifest.schema, manifest.rows)
+
+    def _refund(self, request_id: str, code: str) -> dict[str, Any]:
+        outcome = refund(self.chain, self._chain_lock, request_id, code)
+        log.warning("job_refused_on_chain", request_id=request_id, code=code, refund=outcome)
+        return outcome
+
+    @staticmethod
+    def _with_refund(exc: KrakenError, outcome: dict[str, Any]) -> None:
+        details = exc.details if isinstance(exc.details, dict) else {"detail": exc.details}
+        exc.details = {**details, "refund": outcome}
 
     def _execute(self, request_id: str, ports: list[int]) -> None:
         try:
@@ -369,7 +413,9 @@ class NodeService:
         outcome = self._compute(request, ports)
         self.scheduler.finished(time.monotonic() - started)
         if "error" in outcome:
-            self.fail(request_id, outcome["error"]["code"], outcome["error"]["message"])
+            code, message = outcome["error"]["code"], outcome["error"]["message"]
+            paid_back = self._refund(request_id, code) if refundable(code) else None
+            self.fail(request_id, code, message, refund=paid_back)
             return
         result = outcome["results"][0]
         self.config.results_dir.mkdir(parents=True, exist_ok=True)
@@ -425,11 +471,18 @@ class NodeService:
         finally:
             self._running.pop(request.key, None)
 
-    def fail(self, request_id: str, code: str, message: str) -> None:
+    def fail(
+        self, request_id: str, code: str, message: str, *, refund: dict[str, Any] | None = None
+    ) -> None:
+        """The job failed; ``refund``: how the buyer was paid back (``refusal``)."""
         shutil.rmtree(self.config.jobs_dir / request_id, ignore_errors=True)
         self.ports.release(request_id.lower())
         self.store.update(
-            request_id, state="failed", error={"code": code, "message": message}, port=None
+            request_id,
+            state="failed",
+            error={"code": code, "message": message},
+            port=None,
+            refund=refund,
         )
 
     def _attest_all(self, request_ids: list[str]) -> None:

@@ -157,3 +157,59 @@ def test_an_unreachable_chain_is_a_clear_503(settings: Settings, engine: Engine)
     )
     assert answer.status_code == 503, answer.text
     assert answer.json()["code"] == "not_deployed"  # nothing deployed in this data dir
+
+
+def test_a_person_credential_with_a_country_counts_after_one_without(
+    market_app: FastAPI, chain: Market, tmp_path: Path
+) -> None:
+    """Finding 8 of issue 12, step by step: a buyer's first PersonCredential names no
+    country and a region policy refuses them; the issuer gives them one that does, the
+    wallet keeps both and presents both (oldest first), and the next login must stand on
+    the newer one. The verifier used to keep only the first PersonCredential presented."""
+    from datetime import timedelta
+
+    from kraken_market.identity.wallet import Wallet
+
+    seller = person(market_app, "sam")
+    policy = {"purposes": ["research"], "regions": ["EU"]}
+    product = seller.api.create_product(product_body(policy=policy))
+    url = f"/api/v1/products/{product['id']}/grants"
+    issuer, base = market_app.state.identity.demo_issuer, market_app.state.identity.base_url
+    wallet = Wallet.create(tmp_path / "wallet.json", "a long passphrase", work_factor=2**10)
+    earlier = datetime.now(UTC) - timedelta(days=1)
+    wallet.add_credential(
+        issuer.issue(
+            CredentialType.PERSON, {"id": wallet.did, "name": "Rhea"}, registry_url=base,
+            valid_from=earlier,
+        )
+    )  # fmt: skip
+    http = TestClient(market_app)
+
+    def login_with_wallet() -> dict[str, str]:
+        challenge = http.post("/api/v1/auth/challenge").json()
+        presentation = wallet.present(challenge["audience"], challenge["nonce"])
+        answer = http.post("/api/v1/auth/login", json={"presentation": presentation})
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['session_token']}"}
+
+    headers = login_with_wallet()
+    keys = wallet.keys
+    made = binding.bind(keys.did_key, keys.account, audience=base, now=datetime.now(UTC))
+    body = {"binding": made.jws, "account_signature": made.account_signature}
+    assert http.post("/api/v1/identity/bindings", json=body, headers=headers).status_code == 201
+    refused = http.post(url, json={"purpose": "research"}, headers=headers)
+    assert code(refused) == (403, "not_eligible")
+    assert refused.json()["details"] == {"rule": "region", "allowed": ["EU"], "yours": None}
+    assert "names no country" in refused.json()["message"]
+
+    wallet.add_credential(
+        issuer.issue(
+            CredentialType.PERSON, {"id": wallet.did, "name": "Rhea", "country": "DE"},
+            registry_url=base,
+        )
+    )  # fmt: skip
+    assert [c.subject.get("country") for c in wallet.credentials()] == [None, "DE"]
+    headers = login_with_wallet()
+    answer = http.post(url, json={"purpose": "research"}, headers=headers)
+    assert answer.status_code == 201, answer.text
+    assert chain.as_(2).has_grant(wallet.address, product["id"], purpose_code("research"))

@@ -26,6 +26,7 @@ from kraken_market.smpc.node.authorise import LedgerChain
 from kraken_market.smpc.node.jobs import JobRequest
 from kraken_market.smpc.node.service import NodeService
 from kraken_market.smpc.node.worker import ProductInput
+from tests.api.test_docs import check_docs_page
 from tests.crash_bodies import assert_no_body_crashes
 from tests.smpc.market_setup import BUYER, NODE_ACCOUNTS, Market, deploy_market, node_keys, share
 from tests.smpc.market_setup import table as make_table
@@ -195,3 +196,8 @@ def test_no_body_crashes_a_node(tmp_path: Path) -> None:
     world = World(tmp_path)
     assert assert_no_body_crashes(world.http, MAX_BODY) > 20
     assert world.http.get("/healthz").status_code == 200
+
+
+def test_the_node_api_docs_are_served_without_a_cdn(world: World) -> None:
+    check_docs_page(world.http, "/docs", "/openapi.json")
+    check_docs_page(world.http, "/redoc", "/openapi.json")

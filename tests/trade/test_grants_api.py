@@ -213,3 +213,42 @@ def test_a_person_credential_with_a_country_counts_after_one_without(
     answer = http.post(url, json={"purpose": "research"}, headers=headers)
     assert answer.status_code == 201, answer.text
     assert chain.as_(2).has_grant(wallet.address, product["id"], purpose_code("research"))
+
+
+def test_eligibility_says_what_buying_would_be_refused_with_and_records_nothing(
+    market_app: FastAPI, chain: Market
+) -> None:
+    seller = person(market_app, "sam")
+    policy = {"purposes": ["research"], "regions": ["EU"]}
+    product = seller.api.create_product(product_body(policy=policy))
+    http = TestClient(market_app)
+    url = f"/api/v1/products/{product['id']}/eligibility"
+
+    def refusal(
+        headers: dict[str, str], purpose: str = "research", item: str = product["id"]
+    ) -> str | None:
+        answer = http.get(
+            f"/api/v1/products/{item}/eligibility", params={"purpose": purpose}, headers=headers
+        )
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["eligible"] is (body["refusal"] is None)
+        return None if body["refusal"] is None else body["refusal"]["code"]
+
+    headers, account = buyer(market_app)
+    # Everything a grant checks passes; the product is not on chain yet, so not for sale.
+    answer = http.get(url, params={"purpose": "research"}, headers=headers).json()
+    assert answer["refusal"]["code"] == "product_not_for_sale"
+    assert answer["refusal"]["details"] == {"product": product["id"], "published": False}
+    assert refusal(headers, "marketing") == "not_eligible"
+    abroad, _ = buyer(market_app, country="US")
+    assert refusal(abroad) == "not_eligible"
+    una = person(market_app, "una")  # no country, no binding: the policy is checked first
+    assert refusal(una.headers) == "not_eligible"
+    anywhere = seller.api.create_product(product_body(policy={"purposes": ["research"]}))
+    assert refusal(una.headers, item=anywhere["id"]) == "binding_required"
+    assert refusal(seller.headers) == "own_product"
+    assert http.get(url, params={"purpose": "research"}).status_code == 401
+    missing = "/api/v1/products/0x" + "00" * 32 + "/eligibility"
+    assert http.get(missing, params={"purpose": "research"}, headers=headers).status_code == 404
+    assert not chain.as_(2).has_grant(account, product["id"], purpose_code("research"))

@@ -26,6 +26,7 @@ from kraken_market.db.engine import make_engine, make_session_factory
 from kraken_market.db.migrate import upgrade
 from kraken_market.identity.platform import IdentityPlatform
 from kraken_market.identity.routes import router as identity_router
+from kraken_market.ledger.routes import router as ledger_router
 from kraken_market.logs import get_logger
 from kraken_market.settings import Settings
 from kraken_market.trade.claims import Arbiter
@@ -105,6 +106,7 @@ def create_app(
         trade_router,
         market_router,
         insight_router,
+        ledger_router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(streams_router, prefix=API_PREFIX)

@@ -284,6 +284,18 @@ class MarketClient:
         result: dict[str, Any] = self._call("POST", path)
         return result
 
+    def eligibility(self, product_id: str, purpose: str) -> dict[str, Any]:
+        """Whether this session may buy ``product_id`` for ``purpose`` now, and if not,
+        the refusal buying would get (``{"eligible", "refusal": {"code", ...}}``)."""
+        path = f"/api/v1/products/{product_id}/eligibility"
+        answer: dict[str, Any] = self._call("GET", path, params={"purpose": purpose})
+        return answer
+
+    def deployment(self) -> dict[str, Any]:
+        """The marketplace's contracts: chain id and addresses (``ledger.Deployment``)."""
+        answer: dict[str, Any] = self._call("GET", "/api/v1/ledger/deployment")
+        return answer
+
     def grant(self, product_id: str, purpose: str) -> dict[str, Any]:
         """Ask the verifier for a grant (your credentials against the product's policy)."""
         body = {"purpose": purpose}

@@ -4,10 +4,14 @@
 
     from kraken_market.sdk import Marketplace
 
-    market = Marketplace.login("~/.kraken/wallet.json", passphrase="...")
-    found = market.search("heart rate", mode="analytics")
+    market = Marketplace.login("~/kraken-market/.kraken/wallet.json", passphrase="...")
+    found = market.search("heart rate", mode="analytics", purpose="research", eligible=True)
     table = market.compute("mean@1", [found[0]["id"]], columns=["age", "bpm"])
     print(table)                          # a pandas DataFrame
+
+It works from any directory: the contracts it pays are the ones the marketplace
+names (``GET /api/v1/ledger/deployment``, checked on the chain node), and
+``eligible=True`` keeps only the products this session may buy for ``purpose``.
 
 Keys never leave the wallet: the presentation that logs you in and every
 payment are signed here; the marketplace sees your public key, your
@@ -31,11 +35,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kraken_market.client import MarketClient
+from kraken_market.client import ApiError, MarketClient
+from kraken_market.errors import InvalidRequest
 from kraken_market.identity.errors import WrongAudience
 from kraken_market.identity.wallet import Wallet
 from kraken_market.ledger.amounts import Token, product_in_tokens
-from kraken_market.ledger.errors import InvalidAmount
+from kraken_market.ledger.deployment import Deployment
+from kraken_market.ledger.errors import InvalidAmount, NotDeployed
 from kraken_market.settings import Settings
 
 if TYPE_CHECKING:
@@ -65,6 +71,27 @@ class Bought:
     """A subscription's end (Unix seconds, chain time)."""
 
 
+def marketplace_deployment(api: MarketClient, config: Settings, url: str) -> Deployment:
+    """The contracts the marketplace at ``url`` uses, as it names them; else (an API
+    that does not say) the deployment file of the configured data directory; else an
+    error that says what to set. Never a file relative to wherever the script runs."""
+    try:
+        return Deployment.model_validate(api.deployment())
+    except ApiError as exc:
+        if exc.api_code not in ("not_deployed", "not_found"):
+            raise
+        named = exc.message
+    path = config.deployment_file.resolve()
+    if path.is_file():
+        return Deployment.load(path)
+    raise NotDeployed(
+        f"the marketplace at {url} names no contracts ({named}) and there is no "
+        f"deployment file at {path}: start the platform ('make up') and try again, or set "
+        "KRAKEN_DATA_DIR to the directory holding its deployment.json",
+        details={"api_url": url, "deployment_file": str(path)},
+    )
+
+
 class Marketplace:
     def __init__(self, api: MarketClient, ledger: Ledger, jobs_dir: Path) -> None:
         self.api, self.ledger, self.jobs_dir = api, ledger, jobs_dir
@@ -82,7 +109,6 @@ class Marketplace:
         """Open a session with the credentials in ``wallet`` (its keys unlocked with
         ``passphrase``); pay from the wallet's account on the configured chain."""
         from kraken_market.ledger.client import Ledger, connect
-        from kraken_market.ledger.deployment import Deployment
 
         config = settings or Settings()
         url = (api_url or config.resolved_api_url).rstrip("/")
@@ -99,8 +125,20 @@ class Marketplace:
                 holder.present(challenge["audience"], challenge["nonce"]), act_for
             )
         api = MarketClient.connect(url, session["session_token"])
-        deployment = Deployment.load(config.deployment_file)
-        ledger = Ledger(connect(config.resolved_chain_url), deployment, holder.keys.account)
+        try:
+            deployment = marketplace_deployment(api, config, url)
+            chain_url = config.resolved_chain_url
+            ledger = Ledger(connect(chain_url), deployment, holder.keys.account)
+            try:
+                ledger.check_deployed()
+            except NotDeployed as exc:
+                raise NotDeployed(
+                    f"the chain node at {chain_url} does not hold the marketplace's contracts "
+                    f"({exc.message}): set KRAKEN_CHAIN_URL to the marketplace's chain"
+                ) from None
+        except BaseException:
+            api.close()
+            raise
         return cls(api, ledger, config.data_dir / "analytics")
 
     def close(self) -> None:
@@ -133,14 +171,32 @@ class Marketplace:
         """Your account's DATA."""
         return self.token.decimal(self.ledger.balance())
 
-    def search(self, q: str | None = None, **filters: Any) -> list[dict[str, Any]]:
-        """Listed products matching words and filters (first page); ``price_min`` and
-        ``price_max`` in DATA."""
+    def search(
+        self, q: str | None = None, *, eligible: bool = False, **filters: Any
+    ) -> list[dict[str, Any]]:
+        """Listed products matching words and filters (the first page of ``limit``);
+        ``price_min`` and ``price_max`` in DATA.
+
+        With ``eligible=True`` (and a ``purpose``), only those you may buy for that
+        purpose now: your credentials meet the policy, you are bound to an account, the
+        product is on chain and not yours (the marketplace checks each, recording
+        nothing). An empty list then means nothing on the page is for you: search
+        without it and read each product's ``policy``."""
         for bound in ("price_min", "price_max"):
             if filters.get(bound) is not None:
                 filters[bound] = str(self.units(filters[bound], bound))
         items = self.api.search_products(q=q, **filters)["items"]
+        if eligible:
+            purpose = filters.get("purpose")
+            if purpose is None:
+                raise InvalidRequest("eligible=True needs a purpose, e.g. purpose='research'")
+            items = [p for p in items if self.api.eligibility(p["id"], str(purpose))["eligible"]]
         return [product_in_tokens(item, self.token) for item in items]
+
+    def eligibility(self, product: str, purpose: str = "research") -> dict[str, Any]:
+        """Whether you may buy ``product`` for ``purpose`` now; if not, ``refusal`` says
+        why (``code``, ``message``: what to do) before anything is paid."""
+        return self.api.eligibility(product, purpose)
 
     def product(self, product_id: str) -> dict[str, Any]:
         """One product, with ``prices_data`` and ``stake_data`` in DATA."""

@@ -8,6 +8,7 @@ import httpx2
 
 from kraken_market.depute import client
 from kraken_market.depute.deps import COOKIE
+from tests.api.test_docs import check_docs_page
 from tests.depute.conftest import Rig
 
 
@@ -80,3 +81,8 @@ def browse(rig: Rig, browser: httpx2.Client) -> None:
     assert browser.post("/logout").status_code == 303
     with httpx2.Client(base_url=rig.url, cookies={COOKIE: cookie}) as stale:
         assert stale.get("/").headers["location"] == "/login"
+
+
+def test_the_tool_api_docs_are_served_without_a_cdn(rig: Rig) -> None:
+    check_docs_page(rig.http, "/api/docs", "/api/openapi.json")
+    check_docs_page(rig.http, "/api/redoc", "/api/openapi.json")

@@ -8,20 +8,26 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import stat
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
 import httpx2
 from eth_account import Account
+from sqlalchemy import insert
 
 from kraken_market.client import MarketClient
+from kraken_market.db.engine import make_engine
+from kraken_market.db.migrate import upgrade
 from kraken_market.identity.wallet import Wallet
 from kraken_market.ledger.client import Ledger, connect
 from kraken_market.ledger.deployment import Deployment
+from kraken_market.ledger.models import DatabaseOrigin
 from kraken_market.platform.report import PlatformInfo
 from tests.e2e.test_platform import CLI, environment  # noqa: F401 - the fixture
 
@@ -204,14 +210,52 @@ def test_a_process_failing_at_start_stops_up_naming_its_log(
     environment: dict[str, str],  # noqa: F811 - the fixture
     tmp_path: Path,
 ) -> None:
-    # The API cannot open its database (a directory), so it exits while starting.
-    environment["KRAKEN_DATABASE_URL"] = f"sqlite:///{tmp_path}"
+    # The database is one of a newer version (a revision this code does not know): up's
+    # check reads it, the API cannot migrate it, so it exits while starting.
+    newer = tmp_path / "newer.db"
+    with sqlite3.connect(newer) as db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        db.execute("INSERT INTO alembic_version VALUES ('9999')")
+    environment["KRAKEN_DATABASE_URL"] = f"sqlite:///{newer}"
     done = subprocess.run([*CLI, "up"], env=environment, capture_output=True, text=True, timeout=90)
     assert done.returncode == 1
     log = Path(environment["KRAKEN_DATA_DIR"]).resolve() / "logs" / "api.log"
     assert f"api exited with status 1; its log: {log}" in done.stderr, done.stderr
     assert "api |" in done.stderr  # the end of the log, printed
     all_stopped(environment)  # (the contracts may or may not be deployed by then: a race)
+
+
+def test_a_database_of_another_data_directory_is_refused_before_anything_starts(
+    environment: dict[str, str],  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    """Issue 12, finding 7: a database reused with a fresh data directory used to start,
+    then stop the indexer with ``chain_reorganised``; now ``up`` names the database and
+    refuses at once, saying what to do."""
+    shared = tmp_path / "shared.db"
+    engine = make_engine(f"sqlite:///{shared}")
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(DatabaseOrigin).values(
+                id=1,
+                chain_id=131277322940537,
+                genesis_hash="0x" + "ab" * 32,
+                market="0x" + "12" * 20,
+                data_dir="/srv/kraken/first",
+                recorded_at=datetime.now(UTC),
+            )
+        )
+    engine.dispose()
+    environment["KRAKEN_DATABASE_URL"] = f"sqlite:///{shared}"
+    done = subprocess.run([*CLI, "up"], env=environment, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 1, done.stderr
+    assert f"database sqlite:///{shared}" in done.stderr
+    assert "error [database_of_another_chain]" in done.stderr
+    assert "KRAKEN_DATA_DIR=/srv/kraken/first" in done.stderr
+    logs = Path(environment["KRAKEN_DATA_DIR"]) / "logs"
+    assert not logs.exists() or not list(logs.iterdir())  # no process was started
+    all_stopped(environment)
 
 
 def test_a_child_stops_when_up_is_killed(environment: dict[str, str]) -> None:  # noqa: F811

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from kraken_market.identity import credentials
 from kraken_market.identity.credential_types import CredentialType
@@ -37,6 +37,26 @@ def test_login_opens_a_session(platform: Platform) -> None:
         "roles": [],
         "scope": ["buy", "manage", "publish"],
     }
+
+
+def test_the_newest_person_credential_is_the_one_a_session_stands_on(platform: Platform) -> None:
+    """Whatever order a wallet presents them in: the newest states what the issuer knows
+    now (issue 12, finding 8: the first one presented used to win)."""
+    key = DidKey.generate()
+    old = platform.issuer.issue(
+        CredentialType.PERSON,
+        {"id": key.did, "name": "Alice Old"},
+        registry_url=platform.base,
+        valid_from=datetime.now(UTC) - timedelta(days=30),
+    )
+    new = platform.issuer.issue(
+        CredentialType.PERSON, {"id": key.did, "name": "Alice New"}, registry_url=platform.base
+    )
+    for order in ([old, new], [new, old]):
+        answer = platform.login(platform.presentation(key, order))
+        assert answer.status_code == 200, answer.text
+        bearer = {"Authorization": f"Bearer {answer.json()['session_token']}"}
+        assert platform.http.get("/api/v1/auth/me", headers=bearer).json()["name"] == "Alice New"
 
 
 def test_a_nonce_works_once(platform: Platform) -> None:

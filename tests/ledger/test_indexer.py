@@ -299,8 +299,13 @@ def test_a_deep_reorganisation_stops_the_indexer(local_market: Market, engine: E
     with pytest.raises(ChainReorganised) as reorganised:
         indexer.poll_once()
     assert reorganised.value.details["block"] == fork + 1
+    # Advice that fits both causes: a chain made anew, or a real reorganisation.
+    assert "use another database (KRAKEN_DATABASE_URL)" in reorganised.value.message
+    assert "'kraken-market ledger reindex'" in reorganised.value.message
+    assert not indexer.cursor_on_chain()
 
     assert indexer.rewind(fork) == 1
+    assert indexer.cursor_on_chain()
     indexer.poll_once()
     assert [e.args["purpose"] for e in indexer.history(item=item)] == [2]
 

@@ -33,6 +33,7 @@ from kraken_market.smpc.node.jobs import JobRecord, JobRequest
 from kraken_market.smpc.node.service import NodeService
 from kraken_market.smpc.node.worker import ProductInput
 from kraken_market.smpc.storage import LocalDirectory
+from tests.api.test_docs import check_docs_page
 from tests.crash_bodies import assert_no_body_crashes
 from tests.smpc.market_setup import (
     BUYER,
@@ -295,3 +296,8 @@ def test_no_body_crashes_a_node(tmp_path: Path) -> None:
     world = World(tmp_path)
     assert assert_no_body_crashes(world.http, MAX_BODY) > 20
     assert world.http.get("/healthz").status_code == 200
+
+
+def test_the_node_api_docs_are_served_without_a_cdn(world: World) -> None:
+    check_docs_page(world.http, "/docs", "/openapi.json")
+    check_docs_page(world.http, "/redoc", "/openapi.json")

@@ -157,3 +157,98 @@ def test_an_unreachable_chain_is_a_clear_503(settings: Settings, engine: Engine)
     )
     assert answer.status_code == 503, answer.text
     assert answer.json()["code"] == "not_deployed"  # nothing deployed in this data dir
+
+
+def test_a_person_credential_with_a_country_counts_after_one_without(
+    market_app: FastAPI, chain: Market, tmp_path: Path
+) -> None:
+    """Finding 8 of issue 12, step by step: a buyer's first PersonCredential names no
+    country and a region policy refuses them; the issuer gives them one that does, the
+    wallet keeps both and presents both (oldest first), and the next login must stand on
+    the newer one. The verifier used to keep only the first PersonCredential presented."""
+    from datetime import timedelta
+
+    from kraken_market.identity.wallet import Wallet
+
+    seller = person(market_app, "sam")
+    policy = {"purposes": ["research"], "regions": ["EU"]}
+    product = seller.api.create_product(product_body(policy=policy))
+    url = f"/api/v1/products/{product['id']}/grants"
+    issuer, base = market_app.state.identity.demo_issuer, market_app.state.identity.base_url
+    wallet = Wallet.create(tmp_path / "wallet.json", "a long passphrase", work_factor=2**10)
+    earlier = datetime.now(UTC) - timedelta(days=1)
+    wallet.add_credential(
+        issuer.issue(
+            CredentialType.PERSON, {"id": wallet.did, "name": "Rhea"}, registry_url=base,
+            valid_from=earlier,
+        )
+    )  # fmt: skip
+    http = TestClient(market_app)
+
+    def login_with_wallet() -> dict[str, str]:
+        challenge = http.post("/api/v1/auth/challenge").json()
+        presentation = wallet.present(challenge["audience"], challenge["nonce"])
+        answer = http.post("/api/v1/auth/login", json={"presentation": presentation})
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['session_token']}"}
+
+    headers = login_with_wallet()
+    keys = wallet.keys
+    made = binding.bind(keys.did_key, keys.account, audience=base, now=datetime.now(UTC))
+    body = {"binding": made.jws, "account_signature": made.account_signature}
+    assert http.post("/api/v1/identity/bindings", json=body, headers=headers).status_code == 201
+    refused = http.post(url, json={"purpose": "research"}, headers=headers)
+    assert code(refused) == (403, "not_eligible")
+    assert refused.json()["details"] == {"rule": "region", "allowed": ["EU"], "yours": None}
+    assert "names no country" in refused.json()["message"]
+
+    wallet.add_credential(
+        issuer.issue(
+            CredentialType.PERSON, {"id": wallet.did, "name": "Rhea", "country": "DE"},
+            registry_url=base,
+        )
+    )  # fmt: skip
+    assert [c.subject.get("country") for c in wallet.credentials()] == [None, "DE"]
+    headers = login_with_wallet()
+    answer = http.post(url, json={"purpose": "research"}, headers=headers)
+    assert answer.status_code == 201, answer.text
+    assert chain.as_(2).has_grant(wallet.address, product["id"], purpose_code("research"))
+
+
+def test_eligibility_says_what_buying_would_be_refused_with_and_records_nothing(
+    market_app: FastAPI, chain: Market
+) -> None:
+    seller = person(market_app, "sam")
+    policy = {"purposes": ["research"], "regions": ["EU"]}
+    product = seller.api.create_product(product_body(policy=policy))
+    http = TestClient(market_app)
+    url = f"/api/v1/products/{product['id']}/eligibility"
+
+    def refusal(
+        headers: dict[str, str], purpose: str = "research", item: str = product["id"]
+    ) -> str | None:
+        answer = http.get(
+            f"/api/v1/products/{item}/eligibility", params={"purpose": purpose}, headers=headers
+        )
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["eligible"] is (body["refusal"] is None)
+        return None if body["refusal"] is None else body["refusal"]["code"]
+
+    headers, account = buyer(market_app)
+    # Everything a grant checks passes; the product is not on chain yet, so not for sale.
+    answer = http.get(url, params={"purpose": "research"}, headers=headers).json()
+    assert answer["refusal"]["code"] == "product_not_for_sale"
+    assert answer["refusal"]["details"] == {"product": product["id"], "published": False}
+    assert refusal(headers, "marketing") == "not_eligible"
+    abroad, _ = buyer(market_app, country="US")
+    assert refusal(abroad) == "not_eligible"
+    una = person(market_app, "una")  # no country, no binding: the policy is checked first
+    assert refusal(una.headers) == "not_eligible"
+    anywhere = seller.api.create_product(product_body(policy={"purposes": ["research"]}))
+    assert refusal(una.headers, item=anywhere["id"]) == "binding_required"
+    assert refusal(seller.headers) == "own_product"
+    assert http.get(url, params={"purpose": "research"}).status_code == 401
+    missing = "/api/v1/products/0x" + "00" * 32 + "/eligibility"
+    assert http.get(missing, params={"purpose": "research"}, headers=headers).status_code == 404
+    assert not chain.as_(2).has_grant(account, product["id"], purpose_code("research"))

@@ -15,6 +15,7 @@ from kraken_market import __version__
 from kraken_market.access.stream.routes import router as streams_router
 from kraken_market.api.admission import Admission
 from kraken_market.api.auth import Authenticator
+from kraken_market.api.docs import install_docs
 from kraken_market.api.errors import install_error_handlers
 from kraken_market.api.guard import RequestGuard
 from kraken_market.api.health import router as health_router
@@ -81,9 +82,11 @@ def create_app(
         title="Kraken Market",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # install_docs: the same pages from packaged assets, no CDN
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
+    install_docs(app, docs_url="/docs", redoc_url="/redoc", assets_url="/docs-assets")
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = sessions

@@ -366,8 +366,11 @@ def reindex(
         )
         cursor = indexer.progress().block
         check = indexer.check(chain.deployment.block, cursor)
+        # A reorganisation may lose no event and still leave the cursor on a lost block.
+        on_chain = indexer.cursor_on_chain()
+        consistent = check.consistent and on_chain
         forgotten = stored = 0
-        if not check.consistent and not check_only:
+        if not consistent and not check_only:
             forgotten, stored = indexer.reindex()
     finally:
         engine.dispose()
@@ -375,18 +378,20 @@ def reindex(
         "through_block": cursor,
         "missing": len(check.missing),
         "unexpected": len(check.unexpected),
-        "repaired": not check.consistent and not check_only,
+        "cursor_on_chain": on_chain,
+        "repaired": not consistent and not check_only,
         "forgotten": forgotten,
         "stored": stored,
     }
     if as_json:
         out.print_json(data=report)
-    elif check.consistent:
+    elif consistent:
         out.print(f"the indexed events match the chain through block {cursor}")
     else:
         out.print(
             f"{len(check.missing)} events missing and {len(check.unexpected)} unexpected "
             f"through block {cursor}"
+            + ("" if on_chain else f", and block {cursor} is no longer on the chain")
             + (f": re-indexed, {stored} events stored" if report["repaired"] else "")
         )
         if check_only:

@@ -70,6 +70,30 @@ def _refuse(message: str, status: int = 1) -> typer.Exit:
     return typer.Exit(status)
 
 
+def _check_database(config: Settings) -> None:
+    """Before anything starts: the database answers and belongs to this data directory's
+    chain (``platform.database``), else say so, and what to do, and exit 1."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kraken_market.db.engine import make_engine
+    from kraken_market.platform.database import check_database, shown_url
+
+    engine = make_engine(config.resolved_database_url)
+    try:
+        check_database(config, engine)
+    except KrakenError as exc:
+        err.print(f"error [{exc.code}]: {exc.message}", style="red", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except SQLAlchemyError as exc:
+        shown = shown_url(config.resolved_database_url)
+        raise _refuse(
+            f"the database {shown} does not answer ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0]}); start it, or set KRAKEN_DATABASE_URL"
+        ) from None
+    finally:
+        engine.dispose()
+
+
 def _report_failure(exc: KrakenError, supervisor: Supervisor) -> None:
     from kraken_market.platform.errors import ProcessFailed
 
@@ -87,6 +111,7 @@ def up(
 ) -> None:
     """Start the whole platform locally (chain, API, indexer, compute nodes, the demo
     company's Depute tool); print its URLs and accounts; Ctrl-C stops it."""
+    from kraken_market.platform.database import shown_url
     from kraken_market.platform.errors import StopRequested
     from kraken_market.platform.launch import Launch
     from kraken_market.platform.nodes import HOST
@@ -126,6 +151,8 @@ def up(
     supervisor.on_ready = lambda child: say(f"{child.name} ready ({launch.elapsed()})")
     failed = False
     err.print(f"starting Kraken Market in {data_dir} (logs in {supervisor.logs_dir})")
+    say(f"database {shown_url(config.resolved_database_url)}")
+    _check_database(config)  # before any process starts
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo") as pool:
         try:
             info = launch.run(pool, say)

@@ -17,6 +17,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from kraken_market import __version__
+from kraken_market.api.docs import install_docs
 from kraken_market.api.errors import error_response, install_error_handlers
 from kraken_market.api.guard import RequestGuard
 from kraken_market.depute import desk_routes, invitation_routes, pages, routes
@@ -69,10 +70,12 @@ def create_depute_app(depute: Depute) -> FastAPI:
         version=__version__,
         description="Authorise employees to act for the company: AttorneyCredentials, "
         "invitations, revocation. Errors are JSON {code, message, details}.",
-        docs_url="/api/docs",
+        docs_url=None,  # install_docs: the same pages from packaged assets, no CDN
+        redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
     )
+    install_docs(app, docs_url="/api/docs", redoc_url="/api/redoc", assets_url="/api/docs-assets")
     app.state.depute = depute
     account = CompanyAccount(depute)
     app.state.company_account = account

@@ -39,6 +39,19 @@ class Identity:
     credentials: tuple[VerifiedCredential, ...] = field(default=(), repr=False)
 
 
+def newest(persons: list[VerifiedCredential]) -> VerifiedCredential:
+    """The PersonCredential a session stands on when a wallet presents several: the one
+    issued last (of equal dates, the one presented last).
+
+    A wallet keeps every credential it was given and presents them all, oldest first,
+    so "the first one" would be the oldest forever: a person whose first credential
+    named no country stayed without one, whatever they were issued since. The
+    newest states what the issuer knows now; claims are never mixed across
+    credentials (two could disagree).
+    """
+    return max(reversed(persons), key=lambda credential: credential.valid_from)
+
+
 class LoginVerifier:
     def __init__(
         self,
@@ -124,12 +137,13 @@ class LoginVerifier:
                 details={"companies": sorted(c.issuer for c in attorneys)},
             )
         attorney = attorneys[0] if attorneys else None
-        used = [*persons[:1], *([attorney] if attorney else [])]
+        person = newest(persons)
+        used = [person, *([attorney] if attorney else [])]
         used += by_type.get(CredentialType.PLATFORM_ROLE, [])
         used += by_type.get(CredentialType.BUYER_CATEGORY, [])
         return Identity(
             did=holder,
-            name=str(persons[0].subject["name"]),
+            name=str(person.subject["name"]),
             roles=frozenset(
                 str(c.subject["role"]) for c in by_type.get(CredentialType.PLATFORM_ROLE, [])
             ),

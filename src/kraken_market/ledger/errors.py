@@ -13,6 +13,7 @@ A contract reverts with a short, stable reason (``"not_owner"``,
     ├── ChainReorganised       503 chain_reorganised (indexed blocks left the chain)
     ├── EventConflict          503 event_conflict (two logs at one place, or stored twice)
     ├── InvalidAmount          422 invalid_amount (not an amount of the token: ledger.amounts)
+    ├── DatabaseOfAnotherChain 409 database_of_another_chain (set up with another chain)
     └── Reverted               409 reverted (a contract refused the transaction)
         ├── NotPermitted       403 chain_forbidden
         ├── GrantRequired      403 grant_required
@@ -80,6 +81,16 @@ class InvalidAmount(LedgerError, InvalidRequest):
 
     code = "invalid_amount"
     status = 422
+
+
+class DatabaseOfAnotherChain(LedgerError, Conflict):
+    """The marketplace database was set up with another chain or deployment (a reused
+    database with a fresh data directory, a chain made anew): its products, sessions
+    and indexed events describe a chain that is not this one. Nothing is started or
+    indexed; the message says which database and data directory belong together."""
+
+    code = "database_of_another_chain"
+    status = 409
 
 
 class Reverted(LedgerError):

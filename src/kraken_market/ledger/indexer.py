@@ -31,7 +31,14 @@ subscribers. So:
 - a reorganisation shallower than the confirmation depth never reaches the
   indexer; a deeper one changes the hash of the cursor's block, and the next
   poll raises :class:`~kraken_market.ledger.errors.ChainReorganised` instead of
-  mixing two branches (:meth:`Indexer.rewind` re-indexes from a block).
+  mixing two branches (:meth:`Indexer.rewind` re-indexes from a block;
+  ``kraken-market ledger reindex`` rebuilds the table);
+- a database set up with another chain is refused before anything is read
+  (:class:`~kraken_market.ledger.errors.DatabaseOfAnotherChain`): one whose
+  recorded origin (``database_origin``, written by ``up``) names another
+  genesis block, or whose cursor of another deployment on this chain id stands
+  on a block this chain does not have (embedded chains all share one chain id,
+  so their events would collide at the same places).
 
 Run one indexer per database and deployment: a second one finds the cursor
 moved under it and leaves those blocks (and their delivery) to the first.
@@ -73,6 +80,7 @@ from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.errors import (
     ChainReorganised,
     ChainUnavailable,
+    DatabaseOfAnotherChain,
     EventConflict,
     LedgerError,
     NotDeployed,
@@ -105,6 +113,7 @@ from kraken_market.ledger.models import (
     AbiParams,
     ChainCursor,
     ChainEventRecord,
+    DatabaseOrigin,
     args_from_json,
     args_to_json,
     lookup_keys,
@@ -358,25 +367,71 @@ class Indexer:
                     f"the deployment is for chain {self.deployment.chain_id}, "
                     f"the node serves chain {self.w3.eth.chain_id}"
                 )
+            self._check_database()
             self._chain_checked = True
+
+    def _block_hash(self, number: int) -> str | None:
+        try:
+            return _hex(self.w3.eth.get_block(number)["hash"])
+        except BlockNotFound:
+            return None
+
+    def _check_database(self) -> None:
+        """The database was not set up with another chain (see the module docstring)."""
+        with self.engine.connect() as connection:
+            origin = connection.execute(select(DatabaseOrigin)).first()
+            others = connection.execute(
+                select(ChainCursor.market, ChainCursor.block, ChainCursor.block_hash).where(
+                    ChainCursor.chain_id == self.deployment.chain_id,
+                    ChainCursor.market != to_checksum_address(self.deployment.market),
+                    ChainCursor.block_hash.is_not(None),
+                )
+            ).all()
+        advice = (
+            ": its products, sessions and events describe a chain that is not this one. Use "
+            "another database (KRAKEN_DATABASE_URL), or the chain it was set up with"
+        )
+        if origin is not None:
+            genesis = self._block_hash(0)
+            if (origin.chain_id, origin.genesis_hash) != (self.deployment.chain_id, genesis):
+                raise DatabaseOfAnotherChain(
+                    f"this database was set up with the chain whose genesis block is "
+                    f"{origin.genesis_hash} (data directory {origin.data_dir}); the chain "
+                    f"here starts with {genesis}" + advice,
+                    details={"recorded_genesis": origin.genesis_hash, "genesis": genesis},
+                )
+        for market, block, block_hash in others:
+            if self._block_hash(int(block)) != block_hash:
+                raise DatabaseOfAnotherChain(
+                    f"this database holds the events of Market {market} through block "
+                    f"{block} ({block_hash}), a block this chain does not have" + advice,
+                    details={"recorded_market": market, "block": int(block)},
+                )
+
+    def cursor_on_chain(self) -> bool:
+        """Whether the block the cursor stands on is still on the chain."""
+        progress = self.progress()
+        return progress.block_hash is None or self._block_hash(progress.block) == (
+            progress.block_hash
+        )
 
     def _verify(self, progress: Progress) -> None:
         """The cursor's block is still on the chain."""
         if progress.block_hash is None:
             return
-        try:
-            actual: str | None = _hex(self.w3.eth.get_block(progress.block)["hash"])
-        except BlockNotFound:
-            actual = None
+        actual = self._block_hash(progress.block)
         if actual != progress.block_hash:
             raise self._reorganised(progress, actual)
 
     def _reorganised(self, progress: Progress, actual: str | None) -> ChainReorganised:
         return ChainReorganised(
             f"block {progress.block} was indexed with hash {progress.block_hash}, the chain "
-            f"now has {actual}: a reorganisation deeper than the confirmation depth "
-            f"({self.confirmations}). Raise the depth; Indexer.rewind re-indexes from a "
-            "block before the fork (subscribers already acted on the lost events)",
+            f"now has {actual or 'no such block'} there. If the chain was made anew (a new "
+            "chain.db, another node), this database belongs to the old one: use another "
+            "database (KRAKEN_DATABASE_URL) or empty it. If the chain reorganised deeper than "
+            f"the confirmation depth ({self.confirmations} blocks): stop the indexer, raise "
+            "KRAKEN_CHAIN_CONFIRMATIONS and run 'kraken-market ledger reindex' (events of "
+            "the lost blocks were delivered already: check what acted on them)",
             details={"block": progress.block, "stored": progress.block_hash, "chain": actual},
         )
 

@@ -10,6 +10,10 @@ JSON for lookups: the first indexed ``bytes32`` (a product, union or
 computation request id), the first indexed address (buyer, owner, claimant...)
 and the purchase id.
 
+``database_origin`` has one row: the chain (genesis hash) and deployment the
+database was set up with, so that a database reused with another chain is
+refused before anything reads it.
+
 ``chain_cursor`` has one row per (chain, deployment): the last block whose
 events are stored, that block's hash (a reorganisation deeper than the
 confirmation depth changes it) and the last block whose events were handed to
@@ -70,6 +74,30 @@ class ChainCursor(Base):
     block_hash: Mapped[str | None] = mapped_column(HASH)
     delivered_block: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DatabaseOrigin(Base):
+    """The chain and deployment this marketplace database was set up with: one row,
+    recorded by ``kraken-market up`` at the first start (``platform.database``).
+
+    A database holds the catalog, sessions and indexed events of one deployment on one
+    chain. Reused with another chain (a fresh data directory, a chain made anew), its
+    indexed blocks and products describe a chain that is not there: ``up`` compares
+    this row with the data directory before starting anything, and the indexer
+    compares the genesis hash with the chain it reads.
+    """
+
+    __tablename__ = "database_origin"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """Always 1: a database belongs to one deployment."""
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    genesis_hash: Mapped[str] = mapped_column(HASH)
+    """Block 0's hash: embedded chains share a chain id, never a genesis block."""
+    market: Mapped[str] = mapped_column(ADDRESS)
+    data_dir: Mapped[str | None] = mapped_column(String(1000))
+    """The data directory of the platform that recorded it (to say where to point)."""
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 def args_to_json(inputs: AbiParams, args: Mapping[str, Any]) -> dict[str, Any]:

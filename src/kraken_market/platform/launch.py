@@ -24,11 +24,13 @@ from time import monotonic
 
 from web3 import Web3
 
+from kraken_market.db.engine import make_engine
 from kraken_market.identity.issuer import Issuer
 from kraken_market.ledger.client import connect, dev_account
 from kraken_market.ledger.deploy import Roles, deploy_or_reuse, token_units
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.model import Parameters
+from kraken_market.platform.database import record_origin, shown_url
 from kraken_market.platform.demo import Demo, demo_company, identify_company, prepare_demo
 from kraken_market.platform.keys import PlatformKeys, platform_keys, refuse_public_keys
 from kraken_market.platform.nodes import (
@@ -136,7 +138,9 @@ class Launch:
                 f"{node.url}/healthz",
             )
         self.supervisor.wait_ready(self.timeout, ["api"])
-        # After the API: it has migrated the database the indexer writes to.
+        # After the API: it has migrated the database the indexer writes to. Recorded
+        # before the indexer writes: from now on the database belongs to this chain.
+        self._record_origin(w3, deployment)
         self._start("indexer", ["ledger", "index", "--follow", "--interval", "0.2"], None)
         demo = demo_job.result(self.timeout)
         entry = identify_company(settings, demo, self.api_url)
@@ -144,6 +148,14 @@ class Launch:
         self._start("depute", self._depute_args(demo), f"{self.depute_url}/api/health")
         self.supervisor.wait_ready(self.timeout)
         return self._describe(w3, deployment, reused, nodes, demo, keys)
+
+    def _record_origin(self, w3: Web3, deployment: Deployment) -> None:
+        engine = make_engine(self.settings.resolved_database_url)
+        try:
+            genesis = "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
+            record_origin(engine, self.settings, deployment, genesis)
+        finally:
+            engine.dispose()
 
     def _depute_args(self, demo: Demo) -> list[str]:
         args = ["depute", "serve", "--company", demo.company, "--host", HOST]
@@ -171,6 +183,7 @@ class Launch:
         ]
         return PlatformInfo(
             data_dir=str(settings.data_dir.resolve()),
+            database=shown_url(settings.resolved_database_url),
             pid=os.getpid(),
             started_at=self.started_at,
             ready_in_seconds=round(monotonic() - self.started, 2),

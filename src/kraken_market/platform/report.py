@@ -79,6 +79,8 @@ class DevAccount(_Model):
 class PlatformInfo(_Model):
     format: int = FORMAT
     data_dir: str
+    database: str
+    """The database URL, its password shown as ***."""
     pid: int
     started_at: datetime
     ready_in_seconds: float
@@ -124,6 +126,8 @@ def _rows(info: PlatformInfo) -> list[tuple[str, str, str]]:
     ]
     roles = ", ".join(f"{role} {address}" for role, address in info.chain.roles.items())
     rows.append(("platform keys", info.chain.keys_dir, f"mode 0600: {roles}"))
+    where = "SQLite" if info.database.startswith("sqlite") else "set by KRAKEN_DATABASE_URL"
+    rows.append(("database", info.database, f"{where}; belongs to this data directory's chain"))
     rows.append(("logs", str(Path(info.data_dir) / "logs"), "one file per process"))
     return rows
 

@@ -95,7 +95,13 @@ def check(policy: Policy, buyer: Buyer, purpose: str, now: datetime) -> None:
     if policy.regions:
         regions = [str(r) for r in policy.regions]
         if buyer.country is None or not regions_cover(regions, buyer.country):
+            unknown = (
+                "; your PersonCredential names no country: get one that does from your "
+                "identity issuer and log in again (the newest one counts)"
+                if buyer.country is None
+                else ""
+            )
             raise NotEligible(
-                "the product is sold only to buyers in " + ", ".join(regions),
+                "the product is sold only to buyers in " + ", ".join(regions) + unknown,
                 details={"rule": "region", "allowed": regions, "yours": buyer.country},
             )

@@ -23,6 +23,7 @@ from kraken_market.catalog.service import ProductService
 from kraken_market.catalog.unions import UnionService
 from kraken_market.catalog.vocabulary import Availability
 from kraken_market.companies.models import Company
+from kraken_market.errors import Conflict, Forbidden, KrakenError
 from kraken_market.identity.models import AuthSession, DidBinding
 from kraken_market.identity.principal import Principal
 from kraken_market.ledger.model import purpose_code
@@ -101,9 +102,9 @@ class GrantService:
     def check(
         self, principal: Principal, product_id: str, purpose: str, now: datetime
     ) -> tuple[eligibility.Buyer, list[Policy], DidBinding]:
-        """Everything :meth:`grant` checks before the verifier signs, recording nothing:
-        what the buyer's credentials prove, the policies they meet, the bound account.
-        The quote (``trade.quote``) asks this before the buyer pays."""
+        """Everything the verifier checks before it grants, changing nothing: raises the
+        refusal a grant would get (``not_eligible``, ``product_not_for_sale``,
+        ``own_product``, ``chain_owner_unverified``, ``binding_required``)."""
         offer = self._offer(product_id)
         facts = buyer_facts(self.session, principal)
         policies = []
@@ -137,6 +138,28 @@ class GrantService:
                 details={"did": principal.did},
             )
         return facts, policies, binding
+
+    def eligibility(
+        self, principal: Principal, product_id: str, purpose: str, now: datetime
+    ) -> KrakenError | None:
+        """Why a purchase of ``product_id`` for ``purpose`` would be refused now (None:
+        it would not): the grant's checks, and for a product that it is published on
+        chain (a grant for one that is not would be paid for nothing). Records nothing."""
+        try:
+            self.check(principal, product_id, purpose, now)
+        except (Forbidden, Conflict) as refusal:
+            return refusal
+        try:
+            ProductService(self.session).get(product_id)
+        except ProductNotFound:
+            return None  # a Data Union: its members were checked one by one
+        if not chain_state(self.session, product_id).published:
+            return ProductNotForSale(
+                f"product {product_id} is not published on chain yet: nothing can be bought; "
+                "its owner publishes it with 'kraken-market trade publish'",
+                details={"product": product_id, "published": False},
+            )
+        return None
 
     def grant(self, principal: Principal, product_id: str, purpose: str, now: datetime) -> Granted:
         facts, policies, binding = self.check(principal, product_id, purpose, now)

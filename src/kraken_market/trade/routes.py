@@ -1,14 +1,16 @@
-"""HTTP routes of trade: grants (the verifier's eligibility check, recorded on chain)."""
+"""HTTP routes of trade: grants (the verifier's eligibility check, recorded on chain),
+and the same check asked before buying, recording nothing."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict
 
-from kraken_market.api.deps import FreshPrincipal, SessionDep
+from kraken_market.api.deps import CurrentPrincipal, FreshPrincipal, SessionDep
+from kraken_market.api.errors import ErrorBody
 from kraken_market.api.responses import errors
 from kraken_market.catalog.ids import ID_PATTERN
 from kraken_market.catalog.vocabulary import Purpose
@@ -35,14 +37,54 @@ class GrantPublic(BaseModel):
     transaction: str
 
 
-def buyer(principal: FreshPrincipal) -> Principal:
-    """A fresh principal allowed to buy for the account it acts as."""
+class EligibilityPublic(BaseModel):
+    product: str
+    purpose: Purpose
+    eligible: bool
+    refusal: ErrorBody | None
+    """What buying would be refused with now (``code``, ``message``, ``details``)."""
+
+
+def _may_buy(principal: Principal) -> None:
     if not principal.may("buy"):
         raise ScopeRequired(
             f"your attorney credential for {principal.company} does not include 'buy'",
             details={"company": principal.company, "scope": sorted(principal.scope)},
         )
+
+
+def buyer(principal: FreshPrincipal) -> Principal:
+    """A fresh principal allowed to buy for the account it acts as."""
+    _may_buy(principal)
     return principal
+
+
+@router.get("/{product_id}/eligibility", responses=errors(401, 404, 422))
+def eligibility(
+    product_id: Annotated[str, Path(pattern=ID_PATTERN)],
+    purpose: Annotated[Purpose, Query(description="what you would buy it for")],
+    request: Request,
+    session: SessionDep,
+    principal: CurrentPrincipal,
+) -> EligibilityPublic:
+    """Whether you may buy this product (or Data Union) for ``purpose`` now, checked as
+    a grant would be (policy, availability, your binding) and, for a product, that it is
+    published on chain; nothing is recorded. ``refusal`` is what buying would be refused
+    with: search results a buyer can act on, before anything is paid."""
+    lifetime = timedelta(seconds=request.app.state.settings.grant_seconds)
+    try:
+        _may_buy(principal)
+        refusal = GrantService(session, None, lifetime).eligibility(
+            principal, product_id, purpose.value, utcnow()
+        )
+    except ScopeRequired as exc:
+        refusal = exc
+    return EligibilityPublic(
+        product=product_id,
+        purpose=purpose,
+        eligible=refusal is None,
+        refusal=None if refusal is None else ErrorBody(**refusal.to_dict()),
+    )
 
 
 @router.post(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from eth.db.backends.base import BaseDB
@@ -108,3 +109,52 @@ class SqliteKeyValue(BaseDB):
         with self._lock:
             self.rollback()
             self._db.close()
+
+
+class _ReadOnly(BaseDB):
+    """The store seen through a read-only SQLite connection."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._db = connection
+
+    def __getitem__(self, key: bytes) -> bytes:
+        row = self._db.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        value: bytes = row[0]
+        return value
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        raise TypeError("the chain store is opened read-only here")
+
+    def __delitem__(self, key: bytes) -> None:
+        raise TypeError("the chain store is opened read-only here")
+
+    def _exists(self, key: bytes) -> bool:
+        return self._db.execute("SELECT 1 FROM kv WHERE k = ?", (key,)).fetchone() is not None
+
+
+def canonical_hashes(path: Path, numbers: Iterable[int]) -> dict[int, str | None]:
+    """The ``0x`` hashes of blocks ``numbers`` of the chain stored at ``path`` (None: the
+    chain has no such block), read without starting the chain: ``up`` compares them
+    with what the marketplace database recorded before any process starts. The file
+    is opened read-only; nothing is created when it is missing (FileNotFoundError)."""
+    from eth.db.header import HeaderDB
+    from eth.exceptions import HeaderNotFound
+    from eth_typing import BlockNumber
+
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        headers = HeaderDB(_ReadOnly(connection))  # type: ignore[arg-type]
+        found: dict[int, str | None] = {}
+        for number in numbers:
+            try:
+                block = headers.get_canonical_block_hash(BlockNumber(number))
+                found[number] = "0x" + bytes(block).hex()
+            except HeaderNotFound:
+                found[number] = None
+        return found
+    finally:
+        connection.close()

@@ -33,6 +33,7 @@ from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kraken_market.access.node_routes import custody_router
+from kraken_market.api.docs import install_docs
 from kraken_market.api.errors import install_error_handlers
 from kraken_market.api.guard import RequestGuard
 from kraken_market.smpc import job_auth
@@ -66,7 +67,13 @@ def create_app(service: NodeService, *, manage: bool = True) -> FastAPI:
         if manage:
             service.close()
 
-    app = FastAPI(title=f"Kraken Market compute node {service.config.index}", lifespan=lifespan)
+    app = FastAPI(
+        title=f"Kraken Market compute node {service.config.index}",
+        lifespan=lifespan,
+        docs_url=None,  # install_docs: the same pages from packaged assets, no CDN
+        redoc_url=None,
+    )
+    install_docs(app, docs_url="/docs", redoc_url="/redoc", assets_url="/docs-assets")
     install_error_handlers(app)
     app.add_middleware(RequestGuard, max_body=MAX_BODY)
     index = service.config.index

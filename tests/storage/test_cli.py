@@ -76,7 +76,8 @@ def test_share_uploads_to_the_platform(
     other_key = cli_env / "other.key"
     other_key.write_text(bob.key.seed.hex())  # not the product owner's DID
     wrong = share(cli_env, product, other_key, "--upload", token=alice.token)
-    assert wrong.exit_code == 1 and "error [manifest_invalid]" in wrong.stderr
+    assert wrong.exit_code == 1 and "error [owner_key_mismatch]" in wrong.stderr  # before
     both = share(cli_env, product, key, "--upload", "--out", str(cli_env / "x"))
     assert both.exit_code == 2 and "either --upload" in both.stderr
-    assert share(cli_env, product, key).exit_code == 2
+    default = share(cli_env, product, key)  # the platform's storage is the default
+    assert default.exit_code == 1 and "error [unauthenticated]" in default.stderr

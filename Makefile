@@ -16,8 +16,10 @@ up: $(READY)
 	$(BIN)/kraken-market up
 
 ## test: lint, type-check and run the test suite on SQLite and PostgreSQL
+## (TEST_WORKERS processes; whole-platform tests one at a time, the rest shared out)
+TEST_WORKERS ?= 3
 test: $(READY) lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 lint: $(READY)
 	$(BIN)/ruff check .

@@ -1,7 +1,9 @@
 """A newcomer's journeys on a running platform, with the documented commands only: two
-fresh wallets; a seller sells a CSV for analytics, a file and a stream in one command
-each; a buyer is quoted, refused before paying for a function that does not exist
-(balance unchanged), pays for a mean and gets it; buys the file and opens it."""
+fresh wallets side by side in one data directory (each its own session); a seller sells
+a CSV for analytics, a file and a stream in one command each, amounts in DATA; a buyer
+is quoted, refused before paying for a function that does not exist (balance
+unchanged), pays for a mean and gets it, is refunded at once when a share file went bad
+after the quote (balance restored); buys the file and opens it."""
 
 from __future__ import annotations
 
@@ -76,8 +78,30 @@ def test_a_newcomer_sells_and_buys_with_documented_commands(
     expected = pd.DataFrame(rows, columns=["age", "sex", "heart_rate"])
     assert abs(float(table.iloc[0, 0]) - expected["age"].mean()) < 1e-3
     assert balance(buyer) == before - 25 * DATA // 10
+    assert "2.5 DATA" in run(buyer, "trade", "quote", "--spec", str(spec), "--product",
+                             analytics["product"]).stderr  # fmt: skip
 
-    run(seller, "login")  # the seller's session again (one data directory)
+    # A share file rots on the platform's disk after the quote was given: the nodes refuse
+    # the paid job for the seller's fault and the buyer has the payment back at once.
+    storage = Path(running["KRAKEN_DATA_DIR"]) / "storage" / analytics["product"]
+    [share] = [f for f in storage.rglob("node-1.kshare")]
+    rotten = bytearray(share.read_bytes())
+    rotten[-100] ^= 0xFF
+    share.write_bytes(bytes(rotten))
+    paid_before = balance(buyer)
+    refunded = run(
+        buyer, "trade", "compute", "--spec", str(spec), "--product", analytics["product"],
+        "--out", str(tmp_path / "again.csv"), ok=False,
+    )  # fmt: skip
+    assert refunded.returncode == 1 and "computation_refunded" in refunded.stderr
+    assert "came back to your account at once" in " ".join(refunded.stderr.split())
+    assert balance(buyer) == paid_before and not (tmp_path / "again.csv").exists()
+
+    # two wallets, one data directory: each command uses its own wallet's session
+    sam = json.loads(run(seller, "whoami", "--json").stdout)
+    rhea = json.loads(run(buyer, "whoami", "--json").stdout)
+    assert (sam["name"], rhea["name"]) == ("Sam", "Rhea")
+    assert sam["account"] != rhea["account"] and sam["account"].startswith("0x")
     log = tmp_path / "runs.csv"
     log.write_text("day,km\n" + "".join(f"2026-03-{d:02d},{d}.5\n" for d in range(1, 20)))
     file = json.loads(
@@ -94,7 +118,6 @@ def test_a_newcomer_sells_and_buys_with_documented_commands(
     )  # fmt: skip
     assert stream["listed"]
 
-    run(buyer, "login")
     bought = json.loads(run(buyer, "trade", "buy", file["product"], "--json").stdout)
     opened = tmp_path / "opened.csv"
     run(

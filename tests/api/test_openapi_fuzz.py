@@ -65,6 +65,7 @@ OPERATIONS = [
     ("GET", "/api/v1/products/{product_id}/price-suggestion"),
     ("GET", "/api/v1/pricing/suggestion"),
     ("POST", "/api/v1/computations"),
+    ("POST", "/api/v1/computations/quote"),
     ("GET", "/api/v1/computations/{request_id}"),
     ("POST", "/api/v1/computations/{request_id}/retry"),
     ("POST", "/api/v1/claims/evidence"),

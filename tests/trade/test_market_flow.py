@@ -7,8 +7,10 @@ import secrets
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pandas as pd  # type: ignore[import-untyped]
 import pytest
 from eth_tester import EthereumTester, PyEVMBackend
 from fastapi import FastAPI
@@ -17,6 +19,7 @@ from sqlalchemy import Engine
 from web3 import EthereumTesterProvider, Web3
 
 from kraken_market.api.app import create_app
+from kraken_market.catalog.schemas import DataSchema
 from kraken_market.client import ApiError
 from kraken_market.db.engine import make_session_factory
 from kraken_market.identity import binding
@@ -26,6 +29,8 @@ from kraken_market.ledger.model import PaymentStatus
 from kraken_market.settings import Settings
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair
+from kraken_market.smpc.owner import share_file
+from kraken_market.smpc.storage import LocalDirectory
 from kraken_market.trade.buy import buy_access, computation_job, pay_computation
 from kraken_market.trade.claims import evidence_hash
 from kraken_market.trade.fulfilment import Fulfilment
@@ -109,6 +114,36 @@ def bound(app: FastAPI, chain: Market, name: str, index: int, **kw: Any) -> tupl
 def analytics_product(seller: Account) -> dict[str, Any]:
     body = product_body("analytics", storage_links=["s3://shares/p/manifest.jws"])
     return seller.api.create_product(body)
+
+
+def share_set(
+    app: FastAPI,
+    seller: Account,
+    product_id: str,
+    folder: Path,
+    *,
+    rows: int = 30,
+    keys: list[NodeKeyPair] | None = None,
+) -> LocalDirectory:
+    """A real share set of ``rows`` rows (ages and sexes) of the seller's product, signed
+    by the seller's DID key and encrypted to ``keys``, in the API's storage; the product
+    points at it. The quote and the nodes read it as they read a seller's upload."""
+    product = seller.api.product(product_id)
+    schema = DataSchema.model_validate(
+        {"columns": [c for c in product["schema"]["columns"] if c["name"] in ("age", "sex")]}
+    )
+    data = folder / f"{product_id[2:10]}.csv"
+    ages = [20 + i % 60 for i in range(rows)]
+    sexes = ["f" if i % 2 else "m" for i in range(rows)]
+    pd.DataFrame({"age": ages, "sex": sexes}).to_csv(data, index=False)
+    storage = LocalDirectory(Path(app.state.settings.resolved_storage_location))
+    nodes = keys or [NodeKeyPair.generate() for _ in range(3)]
+    signed = share_file(
+        data, product_id, schema, [k.public_key for k in nodes], storage, seller.key.private_key
+    )
+    link = signed.manifest.files[0].name.rsplit("/", 1)[0] + "/manifest.jws"
+    seller.api.update_product(product_id, {"storage_links": [link]})
+    return storage
 
 
 def listed_analytics(
@@ -513,7 +548,8 @@ def test_a_job_a_node_refused_is_refunded_and_resuming_it_says_so(
     without forwarding anything."""
     node = RefusingNode(chain)
     app = create_app(settings, engine=engine, verifier=chain.as_(2), forwarder=node)
-    _seller, _seller_ledger, product = listed_analytics(app, chain, indexer)
+    seller, _seller_ledger, product = listed_analytics(app, chain, indexer)
+    share_set(app, seller, product["id"], tmp_path)  # a share set the quote finds sound
     buyer, ledger = bound(app, chain, "rhea", 8, category="research-institution")
     indexer.subscribe(Fulfilment(make_session_factory(engine), node), Fulfilment.EVENTS)
     api = IndexingApi(buyer.api, indexer)
@@ -555,7 +591,8 @@ def test_a_job_refused_for_the_buyers_own_mistake_stays_held_and_says_until_when
 ) -> None:
     node = RefusingNode(chain, "column_unknown")
     app = create_app(settings, engine=engine, verifier=chain.as_(2), forwarder=node)
-    _seller, _seller_ledger, product = listed_analytics(app, chain, indexer)
+    seller, _seller_ledger, product = listed_analytics(app, chain, indexer)
+    share_set(app, seller, product["id"], tmp_path)  # a share set the quote finds sound
     buyer, ledger = bound(app, chain, "rhea", 8, category="research-institution")
     indexer.subscribe(Fulfilment(make_session_factory(engine), node), Fulfilment.EVENTS)
     api = IndexingApi(buyer.api, indexer)

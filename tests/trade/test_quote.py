@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pandas as pd  # type: ignore[import-untyped]
 import pytest
 from eth_tester import EthereumTester, PyEVMBackend
 from fastapi import FastAPI
@@ -16,13 +15,11 @@ from sqlalchemy import Engine
 from web3 import EthereumTesterProvider, Web3
 
 from kraken_market.api.app import create_app
-from kraken_market.catalog.schemas import DataSchema
 from kraken_market.client import ApiError
 from kraken_market.ledger.indexer import Indexer
 from kraken_market.settings import Settings
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair
-from kraken_market.smpc.owner import share_file
 from kraken_market.smpc.storage import LocalDirectory
 from kraken_market.trade.buy import QuoteRefused
 from kraken_market.trade.publish import publish_on_chain
@@ -30,7 +27,7 @@ from kraken_market.trade.results import compute_via_market
 from tests.conftest import Account
 from tests.factories import product_body
 from tests.ledger.conftest import DATA, Market, _deploy
-from tests.trade.test_market_flow import Arbiter, RecordingForwarder, bound
+from tests.trade.test_market_flow import Arbiter, RecordingForwarder, bound, share_set
 
 SCHEMA = {
     "columns": [
@@ -102,21 +99,7 @@ def shared_product(
     seller, ledger = bound(app, chain, "sam", 7)
     body = product_body("analytics", schema=SCHEMA, prices={"computation": str(price)})
     product = seller.api.create_product(body)
-    data = tmp_path / "visits.csv"
-    ages = [20 + i % 60 for i in range(rows)]
-    sexes = ["f" if i % 2 else "m" for i in range(rows)]
-    pd.DataFrame({"age": ages, "sex": sexes}).to_csv(data, index=False)
-    storage = LocalDirectory(Path(app.state.settings.resolved_storage_location))
-    signed = share_file(
-        data,
-        product["id"],
-        DataSchema.model_validate(SCHEMA),
-        [k.public_key for k in keys],
-        storage,
-        seller.key.private_key,
-    )
-    manifest = signed.manifest.files[0].name.rsplit("/", 1)[0] + "/manifest.jws"
-    seller.api.update_product(product["id"], {"storage_links": [manifest]})
+    storage = share_set(app, seller, product["id"], tmp_path, rows=rows, keys=keys)
     publish_on_chain(seller.api, ledger, product["id"], stake=20 * DATA, wait=0)
     indexer.poll_once()
     return seller, product, storage

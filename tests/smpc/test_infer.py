@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd  # type: ignore[import-untyped]
 import pytest
 
-from kraken_market.catalog.schemas import NumericColumn
+from kraken_market.catalog.schemas import CategoricalColumn, NumericColumn
 from kraken_market.smpc.encoding import TableSource
 from kraken_market.smpc.errors import UnreadableData
 from kraken_market.smpc.infer import MAX_CATEGORIES, infer_schema, round_out
@@ -94,3 +94,25 @@ def test_a_table_with_nothing_to_compute_over_is_refused(tmp_path: Path) -> None
         infer_schema(empty)
     with pytest.raises(UnreadableData, match="no such file"):
         infer_schema(tmp_path / "missing.csv")
+
+
+def test_mostly_unique_texts_are_not_published_as_categories(tmp_path: Path) -> None:
+    path = tmp_path / "members.csv"
+    rows = 20
+    pd.DataFrame(
+        {
+            "name": [f"Person {i}" for i in range(rows)],
+            "smoker": ["True" if i % 3 else "False" for i in range(rows)],
+            "note": [" spaced" if i % 2 else "plain" for i in range(rows)],
+        }
+    ).to_csv(path, index=False)
+    inferred = infer_schema(path)
+    columns = {c.name: c for c in inferred.schema.columns}
+    assert set(columns) == {"smoker", "note"}
+    assert "mostly unique" in {c.column: c.reason for c in inferred.left_out}["name"]
+    smoker, note = columns["smoker"], columns["note"]
+    assert isinstance(smoker, CategoricalColumn) and smoker.categories == ["False", "True"]
+    assert isinstance(note, CategoricalColumn) and note.categories == [" spaced", "plain"]
+    TableSource(path, inferred.schema).batches()  # the encoder reads the same texts
+    encoded = next(iter(TableSource(path, inferred.schema).batches()))
+    assert encoded.num_rows == rows

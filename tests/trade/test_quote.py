@@ -200,6 +200,7 @@ def test_an_ineligible_buyer_and_the_owner_are_told_before_payment(
     buyer, _ = bound(quote_app, chain, "bea", 8)
     purpose = buyer.api.quote_computation(mean(), [product["id"]], "marketing")
     assert codes(purpose) == ["not_eligible"]
+    assert purpose["rows"] is None and purpose["products"][0]["rows"] is None  # not told
     own = seller.api.quote_computation(mean(), [product["id"]], "research")
     assert "own_product" in codes(own)
 

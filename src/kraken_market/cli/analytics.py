@@ -50,7 +50,8 @@ NODES_HELP = """JSON file naming the compute nodes, in order, with their HPKE (X
 OUT_HELP = """Storage the compute nodes read from: a directory, or an S3-compatible bucket
 s3://bucket or s3://bucket/prefix (add ?endpoint=https://host:port for MinIO, Ceph, ...;
 credentials from the AWS environment variables or ~/.aws, as for the aws CLI).
-Default: the platform's storage (KRAKEN_STORAGE), and the product is linked to the share set."""
+Default: the platform's storage, through the API (log in as the product's owner), and the product
+is linked to the share set."""
 
 OWNER_KEY_HELP = """Sign with this Ed25519 key instead of your wallet's DID key: a PEM file (PKCS#8)
 or a file holding the 32-byte seed as 64 hex digits. Its did:key must be the product owner's."""
@@ -223,6 +224,7 @@ def share(
     if upload and out_dir is not None:
         raise typer.BadParameter("give either --upload (the platform's storage) or --out DIR")
     product_key(product)
+    product = product.lower()  # object names are lower case
     if not data.is_file():
         raise InvalidRequest(f"no data file at {data}")
     with client(wallet) as api:

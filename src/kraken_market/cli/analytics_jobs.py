@@ -60,7 +60,9 @@ def request(
     key_file: KeyFileOption = None,
     jobs_dir: JobsDir = None,
 ) -> None:
-    """Pay for a computation on chain and submit it to the compute nodes.
+    """Pay for a computation on chain and submit it to the compute nodes, straight, for
+    scripts that run without the marketplace: nothing quotes the job first (buy through
+    the marketplace with 'trade compute', which does).
 
     A fresh result key is made for it (kept next to the job file, mode 0600): the
     nodes encrypt their result shares to it; its hash is in the paid request."""

@@ -36,7 +36,7 @@ from kraken_market.cli.ledger_common import (
 )
 from kraken_market.cli.products import BuyerCategories, CredentialTypes, Purposes, Regions, Tags
 from kraken_market.client import MarketClient
-from kraken_market.errors import InvalidRequest
+from kraken_market.errors import InvalidRequest, KrakenError
 from kraken_market.ledger.amounts import Token
 
 app = typer.Typer(
@@ -302,7 +302,7 @@ def file(
 
     kraken-market sell file runs.csv --title "Marathon runs" --price 5 --purpose research
     """
-    from kraken_market.cli.files import publish_data_file
+    from kraken_market.cli.files import object_name, publish_data_file
 
     if not data.is_file():
         raise InvalidRequest(f"no file at {data}")
@@ -318,11 +318,17 @@ def file(
         body["prices"] = {"access": str(amount(price, "--price", token))}
         body["stake"] = str(amount(stake, "--stake", token))
         described = _describe(api, product, {} if product else body, "batch")
+        link = object_name(described["id"])
+        if described["storage_links"] != [link]:  # before the listing, so its hash covers it
+            described = api.update_product(described["id"], {"storage_links": [link]})
         published = _publish(
             api, described, int(described["stake"]), wait, dev_account, key_file, 2
         )
-        stored = publish_data_file(api, data, described["id"], None, dev_account, key_file)
-        api.update_product(described["id"], {"storage_links": [stored.object_name]})
+        try:  # the nodes take a key only from the owner the chain knows: after the listing
+            stored = publish_data_file(api, data, described["id"], None, dev_account, key_file)
+        except KrakenError:
+            _pause(api, described["id"], dev_account, key_file)
+            raise
     err.print(
         f"3. encrypted {stored.plaintext_length} bytes into {stored.object_name}; the key is "
         f"shared among nodes {list(stored.accepted)}",
@@ -389,6 +395,28 @@ def stream(
             "(or pipe lines into it)",
             soft_wrap=True,
         )
+
+
+def _pause(api: MarketClient, product: str, dev_account: int | None, key_file: Path | None) -> None:
+    """Take a listed product off sale (catalog and chain) whose file could not be made
+    ready, so nobody pays for it; say so, and what to do."""
+    from kraken_market.cli.desk import company_desk
+    from kraken_market.cli.ledger_common import ledger
+    from kraken_market.trade.publish import sync_on_chain
+
+    api.update_product(product, {"availability": "paused"})
+    desk = company_desk(api, product)
+    if desk is not None:
+        desk.sync(product)
+    else:
+        sync_on_chain(api, ledger(dev_account, key_file, signs=True), product)
+    err.print(
+        f"the file is not ready, so product {product} is paused (nobody can buy it): once "
+        f"the cause below is fixed, publish the file with 'kraken-market files publish FILE "
+        f"--product {product}', then relist it with 'kraken-market products update {product} "
+        f"--availability listed' and 'kraken-market trade sync {product}'",
+        soft_wrap=True,
+    )
 
 
 def _done(

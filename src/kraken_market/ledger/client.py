@@ -10,6 +10,7 @@ they created); reads return the dataclasses of ``ledger.model``; failures are
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -484,11 +485,14 @@ class Ledger:
         return list(self.decoder.decode_all(logs))
 
     def chain_time(self) -> int:
-        """The latest block's timestamp: 'now' as the contracts see it."""
+        """'Now' as the next transaction will see it: the latest block's timestamp, or
+        the wall clock when the chain has been idle longer (a block is made only for a
+        transaction, so the latest one may be old)."""
         try:
-            return int(self.w3.eth.get_block("latest")["timestamp"])
+            latest = int(self.w3.eth.get_block("latest")["timestamp"])
         except RequestsConnectionError as exc:
             raise ChainUnavailable("the chain node does not answer") from exc
+        return max(latest, int(time.time()))
 
     def request_computation(
         self,

@@ -45,6 +45,11 @@ ZERO = b"\x00" * 32
 DONE = ("delivered", "failed")
 
 
+WITHHELD = ("result_withheld", "result_not_ready")
+"""A node that computed but does not serve its share (yet): its attestation did not
+reach the chain, or is still pending. The other nodes' shares recombine without it."""
+
+
 class NodeError(KrakenError):
     """An error answer from a compute node, with its ``code``."""
 
@@ -206,7 +211,13 @@ class AnalyticsClient:
                 ) + _refund_note(status.get("refund"))
                 continue
             headers = self._as_buyer(i, request_id)
-            sealed = self._call(i, "GET", f"/jobs/{request_id}/result", headers=headers).content
+            try:
+                sealed = self._call(i, "GET", f"/jobs/{request_id}/result", headers=headers).content
+            except NodeError as exc:
+                if exc.node_code not in WITHHELD:
+                    raise
+                missing[i] = f"{exc.node_code}: {exc.message[:200]}"  # t + 1 others will do
+                continue
             if chain is not None:
                 committed = chain.attestation(request_id, self.info(i)["account"])
                 if committed == ZERO:

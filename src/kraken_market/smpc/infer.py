@@ -24,8 +24,10 @@ shared.
 
 from __future__ import annotations
 
+import csv
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +43,8 @@ from kraken_market.smpc.errors import UnreadableData
 MAX_CATEGORIES = 50
 """More distinct texts than this make a column free text, not a category."""
 MAX_COLUMNS = 64
+IDENTIFYING_ROWS = 10
+"""From this many rows on, a text column whose values are mostly unique is left out."""
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
 
@@ -114,14 +118,25 @@ def infer_schema(path: Path) -> InferredSchema:
     )
 
 
-def _batches(path: Path) -> list[pa.RecordBatch] | pa.RecordBatchReader:
+def _batches(path: Path) -> Iterator[pa.RecordBatch]:
+    """The table's batches, CSV columns as text: read as the encoder reads them
+    (``smpc.encoding.TableSource``), so a category proposed here is one it accepts and a
+    later block cannot contradict a type guessed from the first."""
     try:
         if is_parquet(path):
-            return pq.ParquetFile(path).iter_batches(batch_size=1 << 16)
-        convert = pacsv.ConvertOptions(null_values=NULL_VALUES, strings_can_be_null=True)
+            yield from pq.ParquetFile(path).iter_batches(batch_size=1 << 16)
+            return
+        with path.open(newline="", encoding="utf-8-sig") as text:
+            names = next(csv.reader(text), [])
+        convert = pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            null_values=NULL_VALUES,
+            strings_can_be_null=True,
+        )
         read = pacsv.ReadOptions(block_size=1 << 22)
-        return pacsv.open_csv(path, read_options=read, convert_options=convert)
-    except (OSError, pa.ArrowException) as exc:
+        with pacsv.open_csv(path, read_options=read, convert_options=convert) as reader:
+            yield from reader
+    except (OSError, UnicodeDecodeError, csv.Error, pa.ArrowException) as exc:
         raise UnreadableData(f"cannot read {path.name}: {exc}") from exc
 
 
@@ -143,7 +158,7 @@ def _observe(column: _Column, data: pa.Array) -> None:
         except pa.ArrowException:
             column.texts = None
             return
-        column.texts.update(str(t).strip() for t in texts)
+        column.texts.update(str(t) for t in texts)
         if len(column.texts) > MAX_CATEGORIES or any(len(t) > 100 for t in column.texts):
             column.texts = None
 
@@ -187,6 +202,14 @@ def _describe(column: _Column) -> tuple[dict[str, object] | None, str]:
         return None, (
             f"more than {MAX_CATEGORIES} distinct texts (free text or identifiers): only "
             "numbers and categories can be computed over; it is not shared"
+        )
+    present = column.rows - column.missing
+    if len(column.texts) * 2 > present and present >= IDENTIFYING_ROWS:
+        # Categories are public (the schema lists them): a column whose values are mostly
+        # unique would publish them (names, ids), and says nothing a category could.
+        return None, (
+            f"{len(column.texts)} distinct texts in {present} rows: mostly unique values "
+            "(names, identifiers) would be published as categories; it is not shared"
         )
     return {
         "name": column.name,

@@ -99,8 +99,9 @@ class NodeForwarder:
             except (httpx2.HTTPError, ValueError, KeyError, TypeError):
                 continue
             infos.append(info)
-        with self._lock:
-            self._infos = (time.monotonic(), infos)
+        if len(infos) == len(self.endpoints()):  # a node that did not answer: ask again
+            with self._lock:
+                self._infos = (time.monotonic(), infos)
         return infos
 
     def busy(self) -> tuple[str, float] | None:

@@ -62,6 +62,11 @@ DEFAULT_COHORT_FLOOR = 10
 no node answers with its own."""
 
 
+NOT_A_BUYER = frozenset({"not_eligible", "binding_required"})
+"""Refusals after which the quote does not tell the products' row counts (the manifests
+are the nodes' to read; a buyer the policy admits learns the count it pays for)."""
+
+
 @dataclass
 class Problem:
     """One reason the job would fail (``problems``) or might be suppressed (``warnings``)."""
@@ -174,7 +179,10 @@ class QuoteService:
                 GrantService(self.session, None, timedelta(0)).check(principal, item, purpose, now)
         if union is not None:
             quote.items.append(self._union_item(union.lower(), quote.products))
-        floor = max([DEFAULT_COHORT_FLOOR, *(int(n.get("min_cohort_floor", 0)) for n in nodes)])
+        if any(p.code in NOT_A_BUYER for p in quote.problems):
+            for entry in quote.products:  # a table's size is for those who may buy from it
+                entry.rows = None
+        floor = max([DEFAULT_COHORT_FLOOR, *(int(n.get("min_cohort_floor") or 0) for n in nodes)])
         if spec is None:
             return quote
         quote.min_cohort = spec.min_cohort
@@ -331,10 +339,19 @@ class QuoteService:
 
     def _node_set(self, quote: Quote) -> list[Mapping[str, Any]]:
         try:
-            return list(self.nodes())
+            nodes = list(self.nodes())
         except KrakenError as exc:
             quote.warnings.append(Problem("nodes_unknown", f"the compute nodes: {exc.message}"))
             return []
+        if not nodes:
+            quote.warnings.append(
+                Problem(
+                    "nodes_unknown",
+                    "no compute node answered: the share sets were not checked against "
+                    "the nodes' keys (the nodes check them before computing)",
+                )
+            )
+        return nodes
 
     def _chain_price(self, product_id: str) -> int | None:
         prices = chain_state(self.session, product_id).prices

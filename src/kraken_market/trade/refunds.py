@@ -13,7 +13,6 @@ says plainly why not otherwise.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -64,10 +63,8 @@ def data(ledger: Ledger, units: int) -> str:
 
 
 def chain_now(ledger: Ledger) -> int:
-    """The time the next block will carry: the chain's clock, or the wall clock if the
-    chain has been idle (a block is made only for a transaction)."""
-    latest = int(ledger.w3.eth.get_block("latest")["timestamp"])
-    return max(latest, int(time.time()))
+    """The time the next block will carry (``Ledger.chain_time``)."""
+    return ledger.chain_time()
 
 
 def when(moment: int, now: int) -> str:

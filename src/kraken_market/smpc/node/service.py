@@ -30,6 +30,7 @@ import httpx2
 
 from kraken_market.access.custody import KeyCustody
 from kraken_market.errors import Conflict, KrakenError, Overloaded, ServiceUnavailable
+from kraken_market.ledger.model import PaymentStatus
 from kraken_market.logs import get_logger
 from kraken_market.smpc import job_auth
 from kraken_market.smpc.config import NodeConfig
@@ -330,13 +331,29 @@ class NodeService:
             raise ResultNotReady(f"job {request_id} is {record.state}, not delivered")
         if record.attestation == "pending":
             raise ResultNotReady(f"job {request_id} is delivered, its attestation pending")
-        if record.attestation not in ("attested", "not_needed"):
+        if record.attestation not in ("attested", "not_needed") and not self._paid_out(
+            record.request_id
+        ):
             raise ResultWithheld(
                 f"job {request_id} was computed but its payment was not paid out "
                 f"(attestation: {record.attestation}): no result is served for it",
                 details={"attestation": record.attestation},
             )
         return self._result_file(record.request_id).read_bytes()
+
+    def _paid_out(self, request_id: str) -> bool:
+        """Whether the chain paid the computation out on the other nodes' attestations
+        (this node's own attestation failed, e.g. the chain did not answer): the buyer
+        paid for a delivered result, so it is served. A refunded or reclaimed one is not."""
+        try:
+            with self._chain_lock:
+                paid = self.chain.computation(request_id)
+        except ServiceUnavailable:
+            return False  # ask again later: the buyer's client retries another node
+        if paid is None or paid.status != PaymentStatus.PAID:
+            return False
+        self.store.update(request_id, attestation="not_needed")
+        return True
 
     def _result_file(self, request_id: str) -> Path:
         return self.config.results_dir / f"{request_id}.kres"

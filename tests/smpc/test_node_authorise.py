@@ -278,6 +278,26 @@ def test_a_result_is_served_only_once_its_delivery_is_attested(world: World) -> 
     assert world.http.get(f"/jobs/{rid}/result", headers=buyer).content == b"sealed result"
 
 
+def test_a_result_paid_out_on_the_other_nodes_attestations_is_served(world: World) -> None:
+    """This node's own attestation failed (the chain did not answer), the others' paid the
+    sellers: the buyer paid for a delivered result, so this node serves its share too."""
+    request = world.job()
+    for index in NODE_ACCOUNTS[1:]:
+        world.market.as_(index).attest(request.request_id, b"\x07" * 32)
+    rid = request.request_id.lower()
+    results = world.service.config.results_dir
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"{rid}.kres").write_bytes(b"sealed result")
+    now = time.time()
+    data = request.model_dump(mode="json", by_alias=True)
+    record = JobRecord(rid, data, "delivered", now, now, commitment="ab" * 32)
+    world.service.store.put(replace(record, attestation="failed: chain_unavailable"))
+    buyer = job_auth.sign(dev_account(BUYER), rid, world.service.chain.account)
+    answer = world.http.get(f"/jobs/{rid}/result", headers=buyer)
+    assert answer.status_code == 200 and answer.content == b"sealed result"
+    assert world.service.store.get(rid).attestation == "not_needed"
+
+
 def test_expired_and_reclaimed_payments_are_refused(world: World) -> None:
     request = world.job()
     tester = world.market.w3.provider.ethereum_tester  # type: ignore[attr-defined]

@@ -1,5 +1,5 @@
 """The data scientist's SDK as the README uses it, run from a directory that is not the
-platform's (issue 12, finding 6): ``Marketplace.login`` finds the contracts through the
+platform's: ``Marketplace.login`` finds the contracts through the
 API (no ``.kraken/deployment.json`` where the script runs) and checks them on the chain
 node, and ``search(..., eligible=True)`` keeps only the products the reader may buy.
 A real JSON-RPC chain (the embedded chain's server) and the API behind real servers."""

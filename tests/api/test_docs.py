@@ -1,6 +1,6 @@
 """/docs and /redoc are served from packaged assets: no URL of another origin in the pages,
 every asset they name served here with its type, and a Content-Security-Policy that lets
-the browser load nothing but this server (issue 12, finding 6)."""
+the browser load nothing but this server."""
 
 from __future__ import annotations
 

@@ -229,7 +229,7 @@ def test_a_database_of_another_data_directory_is_refused_before_anything_starts(
     environment: dict[str, str],  # noqa: F811 - the fixture
     tmp_path: Path,
 ) -> None:
-    """Issue 12, finding 7: a database reused with a fresh data directory used to start,
+    """A database reused with a fresh data directory used to start,
     then stop the indexer with ``chain_reorganised``; now ``up`` names the database and
     refuses at once, saying what to do."""
     shared = tmp_path / "shared.db"

@@ -41,7 +41,7 @@ def test_login_opens_a_session(platform: Platform) -> None:
 
 def test_the_newest_person_credential_is_the_one_a_session_stands_on(platform: Platform) -> None:
     """Whatever order a wallet presents them in: the newest states what the issuer knows
-    now (issue 12, finding 8: the first one presented used to win)."""
+    now (the first one presented used to win)."""
     key = DidKey.generate()
     old = platform.issuer.issue(
         CredentialType.PERSON,

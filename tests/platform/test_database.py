@@ -1,5 +1,5 @@
 """``up``'s check that the database belongs to the data directory's chain, before any
-process starts (issue 12, finding 7), on SQLite and PostgreSQL, with real embedded chains
+process starts, on SQLite and PostgreSQL, with real embedded chains
 in their data directories: a fresh database passes; one set up with another data
 directory, another deployment or a chain made anew is refused, naming the database
 (password hidden), what it belongs to and what to do; a database from before the

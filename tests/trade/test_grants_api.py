@@ -162,7 +162,7 @@ def test_an_unreachable_chain_is_a_clear_503(settings: Settings, engine: Engine)
 def test_a_person_credential_with_a_country_counts_after_one_without(
     market_app: FastAPI, chain: Market, tmp_path: Path
 ) -> None:
-    """Finding 8 of issue 12, step by step: a buyer's first PersonCredential names no
+    """Step by step: a buyer's first PersonCredential names no
     country and a region policy refuses them; the issuer gives them one that does, the
     wallet keeps both and presents both (oldest first), and the next login must stand on
     the newer one. The verifier used to keep only the first PersonCredential presented."""

@@ -6,6 +6,7 @@ A real JSON-RPC chain (the embedded chain's server) and the API behind real serv
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from kraken_market.ledger.chain.rpc_server import ChainNode, create_rpc_app
 from kraken_market.ledger.client import connect, dev_account
 from kraken_market.ledger.errors import NotDeployed
 from kraken_market.ledger.indexer import Indexer
-from kraken_market.sdk import Marketplace, marketplace_deployment
+from kraken_market.sdk import DeploymentMismatch, Marketplace, marketplace_deployment
 from kraken_market.settings import Settings
 from kraken_market.trade.publish import publish_on_chain
 from tests.conftest import person, serving
@@ -137,3 +138,35 @@ def test_without_contracts_anywhere_the_error_says_what_to_set(
         marketplace_deployment(api, Settings(environment="test"), "http://testserver")
     assert "KRAKEN_DATA_DIR" in refused.value.message
     assert str(tmp_path / ".kraken" / "deployment.json") in refused.value.message
+
+
+def test_an_api_naming_other_contracts_than_the_data_directory_is_refused(
+    settings: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    """The SDK pays what it is told: with a deployment file of its own, it refuses an API
+    naming other contracts (a wrong or spoofed marketplace URL) instead of paying them."""
+    theirs = settings.deployment_file
+    theirs.parent.mkdir(parents=True, exist_ok=True)
+    named = {
+        "chain_id": 1337,
+        "block": 1,
+        "admin": "0x" + "11" * 20,
+        "token": "0x" + "22" * 20,
+        "faucet": None,
+        "authority": "0x" + "33" * 20,
+        "registry": "0x" + "44" * 20,
+        "market": "0x" + "55" * 20,
+        "deployed_at": "2026-12-01T00:00:00+00:00",
+        "token_deployed": True,
+    }
+    theirs.write_text(json.dumps(named))
+    app = create_app(settings, engine=engine)
+    mine = Settings(environment="test", data_dir=tmp_path / "mine")
+    mine.data_dir.mkdir()
+    mine.deployment_file.write_text(json.dumps(named | {"market": "0x" + "66" * 20}))
+    with MarketClient(TestClient(app)) as api:
+        with pytest.raises(DeploymentMismatch) as refused:
+            marketplace_deployment(api, mine, "http://testserver")
+        assert "0x" + "55" * 20 in refused.value.message
+        mine.deployment_file.write_text(json.dumps(named | {"market": "0x" + "55" * 20}))
+        assert marketplace_deployment(api, mine, "http://testserver").market == "0x" + "55" * 20

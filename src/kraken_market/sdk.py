@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kraken_market.client import ApiError, MarketClient
-from kraken_market.errors import InvalidRequest
+from kraken_market.errors import Conflict, InvalidRequest
 from kraken_market.identity.errors import WrongAudience
 from kraken_market.identity.wallet import Wallet
 from kraken_market.ledger.amounts import Token, product_in_tokens
@@ -71,19 +71,43 @@ class Bought:
     """A subscription's end (Unix seconds, chain time)."""
 
 
+def _contracts(deployment: Deployment) -> tuple[object, ...]:
+    addresses = (deployment.token, deployment.authority, deployment.registry, deployment.market)
+    return (deployment.chain_id, *(a.lower() for a in addresses))
+
+
+class DeploymentMismatch(Conflict):
+    code = "deployment_mismatch"
+
+
 def marketplace_deployment(api: MarketClient, config: Settings, url: str) -> Deployment:
     """The contracts the marketplace at ``url`` uses, as it names them; else (an API
     that does not say) the deployment file of the configured data directory; else an
-    error that says what to set. Never a file relative to wherever the script runs."""
+    error that says what to set. Never a file relative to wherever the script runs.
+
+    The SDK pays the contracts it is given: when the data directory holds a deployment
+    file, an API naming other contracts is refused (``deployment_mismatch``) rather
+    than trusted, so a wrong or spoofed ``KRAKEN_API_URL`` cannot redirect payments."""
+    path = config.deployment_file.resolve()
+    local = Deployment.load(path) if path.is_file() else None
     try:
-        return Deployment.model_validate(api.deployment())
+        named_by_api = Deployment.model_validate(api.deployment())
     except ApiError as exc:
         if exc.api_code not in ("not_deployed", "not_found"):
             raise
         named = exc.message
-    path = config.deployment_file.resolve()
-    if path.is_file():
-        return Deployment.load(path)
+    else:
+        if local is not None and _contracts(local) != _contracts(named_by_api):
+            raise DeploymentMismatch(
+                f"the marketplace at {url} names other contracts (Market "
+                f"{named_by_api.market}) than the deployment file at {path} (Market "
+                f"{local.market}): nothing is paid; point KRAKEN_API_URL at the marketplace "
+                "of that data directory, or KRAKEN_DATA_DIR at this marketplace's",
+                details={"api_url": url, "deployment_file": str(path)},
+            )
+        return named_by_api
+    if local is not None:
+        return local
     raise NotDeployed(
         f"the marketplace at {url} names no contracts ({named}) and there is no "
         f"deployment file at {path}: start the platform ('make up') and try again, or set "

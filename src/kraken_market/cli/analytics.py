@@ -71,14 +71,14 @@ UPLOAD_HELP = """Upload to the platform's storage through the API (the default; 
 product's owner first)."""
 
 
-def _read_json(path: Path, what: str) -> Any:
+def read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise typer.BadParameter(f"cannot read the {what} JSON from {path}: {exc}") from exc
 
 
-def _schema_of(data: Any, where: str) -> DataSchema:
+def schema_of(data: Any, where: str) -> DataSchema:
     if isinstance(data, dict) and "columns" not in data and "schema" in data:
         data = data["schema"]  # a whole product description
     try:
@@ -102,7 +102,7 @@ def _key_bytes(text: str, where: str) -> bytes:
 
 
 def _nodes(path: Path) -> tuple[list[NodePublicKey], int | None]:
-    data = _read_json(path, "nodes")
+    data = read_json(path, "nodes")
     nodes = data.get("nodes") if isinstance(data, dict) else None
     if not isinstance(nodes, list) or not nodes:
         raise typer.BadParameter(f"{path}: expected {{'nodes': [...]}} with at least one node")
@@ -230,9 +230,9 @@ def share(
     with client(wallet) as api:
         described = api.product(product)
         product_schema = (
-            _schema_of(_read_json(schema, "schema"), str(schema))
+            schema_of(read_json(schema, "schema"), str(schema))
             if schema is not None
-            else _schema_of(described.get("schema"), f"product {product}'s catalog schema")
+            else schema_of(described.get("schema"), f"product {product}'s catalog schema")
         )
         signer = owner_signer(api, described, owner_key, wallet)
         keys, t = _nodes(nodes) if nodes is not None else chain_nodes()

@@ -24,7 +24,14 @@ from typing import Annotated, Any
 
 import typer
 
-from kraken_market.cli.analytics import chain_nodes, manifest_link, owner_signer, share_data
+from kraken_market.cli.analytics import (
+    chain_nodes,
+    manifest_link,
+    owner_signer,
+    read_json,
+    schema_of,
+    share_data,
+)
 from kraken_market.cli.common import JsonOption, client, err, fails_cleanly, out, print_json, table
 from kraken_market.cli.ledger_common import (
     DevAccountOption,
@@ -98,7 +105,11 @@ def _describe(
             f"product {resume} is a {product['access_mode']} product, not {mode}: "
             f"use 'kraken-market sell {_COMMAND[product['access_mode']]}'"
         )
-    err.print(f"1. going on with {product['title']} ({resume})", soft_wrap=True)
+    err.print(
+        f"1. going on with {product['title']} ({resume}), at the prices and stake it was "
+        "described with",
+        soft_wrap=True,
+    )
     return product
 
 
@@ -158,16 +169,12 @@ def _show_schema(inferred: Any) -> None:
 
 def _schema(data: Path, schema: Path | None, yes: bool) -> dict[str, Any]:
     """The product schema: from ``schema``, or read off ``data`` and confirmed."""
-    import json
 
     from kraken_market.smpc.infer import infer_schema
 
     if schema is not None:
-        try:
-            loaded: dict[str, Any] = json.loads(schema.read_text())
-        except (OSError, ValueError) as exc:
-            raise typer.BadParameter(f"cannot read the schema JSON from {schema}: {exc}") from exc
-        return loaded.get("schema", loaded) if "columns" not in loaded else loaded
+        given = schema_of(read_json(schema, "schema"), str(schema))
+        return given.model_dump(mode="json", exclude_none=True)
     inferred = infer_schema(data)
     _show_schema(inferred)
     err.print(

@@ -239,8 +239,10 @@ def share(
         storage = open_storage(out_dir) if out_dir is not None else MarketStorage(api, product)
         signed = share_data(data, product, product_schema, keys, storage, signer, t)
         link = manifest_link(signed)
-        if out_dir is None:
+        relink = out_dir is None and described["storage_links"] != [link]
+        if relink:
             api.update_product(product, {"storage_links": [link]})
+        on_chain = relink and bool(api.chain_state(product)["published"])
     manifest = signed.manifest
     if out_dir is None:
         location = link  # the storage link: the name in the platform's storage
@@ -272,6 +274,12 @@ def share(
     out.print(f"signed manifest: {location} (owner {manifest.owner})", soft_wrap=True)
     if out_dir is None:
         out.print(f"product {product} now points the compute nodes at {link}", soft_wrap=True)
+        if on_chain:  # the storage link is part of the metadata the chain holds a hash of
+            out.print(
+                f"it is on chain already: run 'kraken-market trade sync {product}' so the "
+                "chain's record matches the catalog again",
+                soft_wrap=True,
+            )
     else:
         out.print(
             f"storage link: {link} — point the product at it once the nodes can read "

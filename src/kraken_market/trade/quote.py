@@ -47,11 +47,11 @@ from kraken_market.catalog.service import ProductService
 from kraken_market.catalog.unions import UnionService
 from kraken_market.errors import KrakenError
 from kraken_market.identity.principal import Principal
-from kraken_market.smpc.errors import ManifestMismatch, ObjectNotFound
 from kraken_market.smpc.functions.plan import plan
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodePublicKey
-from kraken_market.smpc.manifest import Manifest, verify_manifest
+from kraken_market.smpc.manifest import Manifest
+from kraken_market.smpc.share_set import NodeSet, checked_share_set
 from kraken_market.smpc.storage import ShareStorage
 from kraken_market.trade.chain_state import chain_state
 from kraken_market.trade.computations import ComputationService
@@ -274,68 +274,39 @@ class QuoteService:
             )
         if job_input is None:
             return None
-        manifest = self._manifest(quote, product_id, job_input)
+        manifest = self._manifest(quote, product_id, job_input, nodes)
         if manifest is None:
             return None
         entry.rows = manifest.rows
-        self._made_for(quote, product_id, manifest, nodes)
         return manifest
 
     def _manifest(
-        self, quote: Quote, product_id: str, job_input: Mapping[str, str]
-    ) -> Manifest | None:
-        link = job_input["manifest"]
-        with self._collect(quote, product_id):
-            try:
-                token = self.storage.read(link)
-            except ObjectNotFound:
-                raise ObjectNotFound(
-                    f"the share set of product {product_id} ({link}) is not in the platform's "
-                    "storage: its seller must share the data again"
-                ) from None
-            manifest = verify_manifest(token, job_input["owner"], product_id)
-            missing = [e.name for e in manifest.files if not self.storage.exists(e.name)]
-            if missing:
-                raise ObjectNotFound(
-                    f"{len(missing)} share file(s) of product {product_id} are missing from "
-                    f"the platform's storage ({', '.join(missing[:3])}): its seller must "
-                    "share the data again",
-                    details={"missing": missing},
-                )
-            return manifest
-        return None
-
-    def _made_for(
         self,
         quote: Quote,
         product_id: str,
-        manifest: Manifest,
+        job_input: Mapping[str, str],
         nodes: Sequence[Mapping[str, Any]],
-    ) -> None:
-        """The share set fits the compute nodes registered now (each node refuses a file
-        made for another key or another node set)."""
-        if not nodes:
-            return
-        keys = {
-            int(n["index"]): NodePublicKey(bytes.fromhex(str(n["hpke_public_key"]))).fingerprint
-            for n in nodes
-        }
-        first = nodes[0]
+    ) -> Manifest | None:
+        """The product's signed manifest, if its share set is one the registered nodes can
+        compute over (``smpc.share_set``, the nodes' own check, for every node that
+        answered; every share file present)."""
+        node_set = None
+        if nodes:
+            keys = {
+                int(n["index"]): NodePublicKey(bytes.fromhex(str(n["hpke_public_key"]))).fingerprint
+                for n in nodes
+            }
+            node_set = NodeSet(int(nodes[0]["m"]), int(nodes[0]["t"]), keys)
         with self._collect(quote, product_id):
-            if (manifest.m, manifest.t) != (int(first["m"]), int(first["t"])):
-                raise ManifestMismatch(
-                    f"product {product_id} is shared for {manifest.m} nodes (threshold "
-                    f"{manifest.t}), the platform runs {first['m']} (threshold {first['t']}): "
-                    "its seller must share the data again"
-                )
-            for entry in manifest.files:
-                expected = keys.get(entry.node_index)
-                if expected is not None and expected != entry.node_key:
-                    raise ManifestMismatch(
-                        f"product {product_id}'s share file for node {entry.node_index} is "
-                        "encrypted to another key than that node's: its seller must share "
-                        "the data again"
-                    )
+            return checked_share_set(
+                self.storage,
+                job_input["manifest"],
+                job_input["owner"],
+                product_id,
+                node_set,
+                every_file=True,
+            )
+        return None
 
     def _node_set(self, quote: Quote) -> list[Mapping[str, Any]]:
         try:

@@ -34,10 +34,8 @@ from kraken_market.ledger.model import PaymentStatus
 from kraken_market.logs import get_logger
 from kraken_market.smpc import job_auth
 from kraken_market.smpc.config import NodeConfig
-from kraken_market.smpc.errors import ManifestMismatch, ObjectNotFound
 from kraken_market.smpc.functions.plan import plan
 from kraken_market.smpc.keys import NodeKeyPair
-from kraken_market.smpc.manifest import verify_manifest
 from kraken_market.smpc.node import runner
 from kraken_market.smpc.node.attestation import attest
 from kraken_market.smpc.node.authorise import ChainView, authorise
@@ -49,6 +47,7 @@ from kraken_market.smpc.node.ports import PortLeases
 from kraken_market.smpc.node.refusal import refund, refundable
 from kraken_market.smpc.node.schedule import LeadScheduler
 from kraken_market.smpc.node.worker import ProductInput, WorkerJob
+from kraken_market.smpc.share_set import NodeSet, checked_share_set
 from kraken_market.smpc.storage import ShareStorage, open_storage
 
 log = get_logger(__name__)
@@ -385,19 +384,14 @@ class NodeService:
     def _inputs(self, product: ProductInput) -> tuple[Any, ...]:
         """The product's columns, schema and rows from its signed manifest, which must
         list a share file for this node, encrypted to its key, present in storage."""
-        manifest = verify_manifest(
-            self.storage.read(product.manifest), product.owner, product.product_id
+        me = NodeSet(
+            self.config.m,
+            self.config.threshold,
+            {self.config.index: self.key.public_key.fingerprint},
         )
-        entry = manifest.file_for(self.config.index)
-        if (manifest.m, manifest.t) != (self.config.m, self.config.threshold):
-            raise ManifestMismatch(f"{product.product_id} is shared for another node set")
-        if entry.node_key != self.key.public_key.fingerprint:
-            raise ManifestMismatch(f"{product.product_id}'s share file is for another key")
-        if not self.storage.exists(entry.name):
-            raise ObjectNotFound(
-                f"{product.product_id}'s share file for node {self.config.index} is missing "
-                f"from storage ({entry.name})"
-            )
+        manifest = checked_share_set(
+            self.storage, product.manifest, product.owner, product.product_id, me
+        )
         return (manifest.columns, manifest.schema, manifest.rows)
 
     def _refund(self, request_id: str, code: str) -> dict[str, Any]:

@@ -182,7 +182,7 @@ def analytics_product(story: Story, rows: int) -> tuple[dict[str, Any], pd.DataF
             "stake": "0",
         }
     )
-    manifest = story.share(data, product["id"], SCHEMA, seller.key)
+    manifest = story.share(seller.api, data, product["id"], SCHEMA, seller.key)
     product = seller.api.update_product(product["id"], {"storage_links": [manifest]})
     publish_on_chain(seller.api, seller.ledger, product["id"], wait=30)
     return product, table

@@ -131,7 +131,7 @@ def listed_product(story: Story) -> tuple[Actor, str]:
     )
     data = story.work_dir / "patients.csv"
     patients(60).to_csv(data, index=False)
-    manifest = story.share(data, product["id"], SCHEMA, seller.key)
+    manifest = story.share(seller.api, data, product["id"], SCHEMA, seller.key)
     seller.api.update_product(product["id"], {"storage_links": [manifest]})
     publish_on_chain(seller.api, seller.ledger, product["id"], wait=30)
     return seller, str(product["id"])

@@ -20,6 +20,7 @@ from kraken_market.smpc.keys import NodePublicKey
 from kraken_market.smpc.manifest import ManifestSigner
 from kraken_market.smpc.owner import share_file
 from kraken_market.smpc.storage import LocalDirectory
+from kraken_market.storage.remote import MarketStorage
 from kraken_market.story.actors import Cast
 
 
@@ -73,17 +74,23 @@ class Story:
         return LocalDirectory(Path(self.platform.data_dir) / "storage")
 
     def share(
-        self, data: Path, product: str, schema: Mapping[str, Any], owner: DidKey | ManifestSigner
+        self,
+        api: MarketClient,
+        data: Path,
+        product: str,
+        schema: Mapping[str, Any],
+        owner: DidKey | ManifestSigner,
     ) -> str:
-        """Share ``data`` among the platform's nodes (their keys as registered); the
-        signed manifest's object name in the nodes' storage (the product's storage
-        link the nodes are sent). ``owner`` signs the manifest: the owner's key, or a
-        company's Depute tool."""
+        """Share ``data`` among the platform's nodes (their keys as registered), uploaded
+        through the API as ``api``'s session (the product's owner, or its company's
+        attorney); the signed manifest's object name in the nodes' storage (the
+        product's storage link the nodes are sent). ``owner`` signs the manifest: the
+        owner's key, or a company's Depute tool."""
         from kraken_market.catalog.schemas import DataSchema
 
         nodes = sorted(self.platform.nodes, key=lambda node: node.index)
         keys = [NodePublicKey(bytes.fromhex(node.hpke_public_key)) for node in nodes]
-        storage = self.storage
+        storage = MarketStorage(api, product)
         signer = owner.private_key if isinstance(owner, DidKey) else owner
         signed = share_file(data, product, DataSchema.model_validate(schema), keys, storage, signer)
         return signed.manifest.files[0].name.rsplit("/", 1)[0] + "/manifest.jws"

@@ -16,6 +16,7 @@ from kraken_market.access.stream.node_keys import NodeEpochCustody, NodeEpochKey
 from kraken_market.access.stream.publisher import StreamPublisher
 from kraken_market.access.stream.relay_client import RelayTransport
 from kraken_market.access.stream.subscriber import StreamSubscriber
+from kraken_market.storage.remote import MarketStorage
 from kraken_market.story.actors import DATA
 from kraken_market.story.context import Story
 from kraken_market.trade.buy import buy_access, subscribe
@@ -50,8 +51,9 @@ def batch_file(story: Story) -> None:
         )
     )
     story.plaintexts.append(str(log))
+    uploads = MarketStorage(sam.api, product["id"])  # the platform's storage, through the API
     published = publish_file(
-        log, product["id"], story.storage, nodes_from_ledger(sam.ledger), sam.account,
+        log, product["id"], uploads, nodes_from_ledger(sam.ledger), sam.account,
         object_name=name,
     )  # fmt: skip
     story.step(
@@ -61,8 +63,9 @@ def batch_file(story: Story) -> None:
     fay = story.cast.actor("Fay (student)", category="individual")
     bought = buy_access(fay.api, fay.ledger, product["id"], "education")
     out = story.out_dir / "training-log.csv"
+    downloads = MarketStorage(fay.api, product["id"], purchase=bought.purchase_id)
     fetched = fetch_file(
-        bought.purchase_id, product["id"], story.storage, name, out, fay.account,
+        bought.purchase_id, product["id"], downloads, name, out, fay.account,
         endpoints_from_ledger(fay.ledger),
     )  # fmt: skip
     story.data_keys.append(fetched.key.key.hex())

@@ -95,7 +95,7 @@ def publish_analytics(story: Story, employee: Actor) -> str:
     company = story.platform.depute
     # Erin shares the data on her machine; the hospital's key signs the manifest.
     signer = depute.DeskSigner(company.url, employee.key, employee.credentials, company.company)
-    manifest = story.share(data, product["id"], SCHEMA, signer)
+    manifest = story.share(employee.api, data, product["id"], SCHEMA, signer)
     employee.api.update_product(product["id"], {"storage_links": [manifest]})
     story.cast.bank.drip(100 * DATA, to=company.account)  # the hospital's own DATA (faucet)
     published = depute.publish_for_company(

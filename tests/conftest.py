@@ -264,3 +264,14 @@ def served(app: FastAPI) -> Iterator[str]:
     """The test app behind a real server, for concurrent clients."""
     with serving(app) as url:
         yield url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """How ``make test`` shares the tests among its worker processes (``--dist
+    loadgroup``): a module's tests stay together on one worker, in order, as they share
+    module fixtures (a platform, a chain); whole platforms (tests/e2e) run one at a time,
+    each being a dozen processes on a 2-core machine."""
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        group = "platform" if module.startswith("tests/e2e/") else module
+        item.add_marker(pytest.mark.xdist_group(group))

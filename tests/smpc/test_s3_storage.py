@@ -24,7 +24,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from fastapi import FastAPI
-from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
 from kraken_market.catalog.schemas import DataSchema
@@ -49,6 +48,7 @@ from kraken_market.smpc.s3 import PART_SIZE, S3Bucket
 from kraken_market.smpc.storage import LocalDirectory, open_storage
 from tests.conftest import person
 from tests.factories import product_body
+from tests.s3_server import moto_s3
 
 BUCKET = "kraken-shares"
 PRODUCT = "0x" + "5e" * 32
@@ -61,25 +61,9 @@ class Boom(Exception):
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    """moto's S3 server with bucket BUCKET; dummy credentials in the environment."""
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-            env.delenv(name, raising=False)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        env.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        env.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        url = f"http://{host}:{port}"
-        raw_client(url).create_bucket(Bucket=BUCKET)
-        try:
-            yield url
-        finally:
-            server.stop()
+    """moto's S3 server with bucket BUCKET."""
+    with moto_s3(BUCKET) as url:
+        yield url
 
 
 def raw_client(endpoint: str) -> Any:

@@ -19,7 +19,6 @@ import boto3  # type: ignore[import-untyped]
 import httpx2
 import pytest
 from fastapi import FastAPI
-from moto.server import ThreadedMotoServer
 from sqlalchemy import Engine
 
 from kraken_market.api.app import create_app
@@ -28,6 +27,7 @@ from kraken_market.settings import Settings
 from kraken_market.smpc.storage import open_storage
 from tests.conftest import Account, person
 from tests.factories import product_body
+from tests.s3_server import moto_s3
 from tests.storage.objects import data_file, share_set
 
 BUCKET = "kraken-uploads"
@@ -35,25 +35,9 @@ BUCKET = "kraken-uploads"
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
-    """moto's S3 server with bucket BUCKET; dummy credentials in the environment."""
-    with pytest.MonkeyPatch.context() as env:
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-            env.delenv(name, raising=False)
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        env.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-        env.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-        env.setenv("AWS_EC2_METADATA_DISABLED", "true")
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        url = f"http://{host}:{port}"
-        boto3.client("s3", endpoint_url=url, region_name="us-east-1").create_bucket(Bucket=BUCKET)
-        try:
-            yield url
-        finally:
-            server.stop()
+    """moto's S3 server with bucket BUCKET."""
+    with moto_s3(BUCKET) as url:
+        yield url
 
 
 @pytest.fixture

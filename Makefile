@@ -1,36 +1,70 @@
-# Kraken Market — every target sets up .venv itself; a fresh machine needs only Python 3.11 and make.
+# Kraken Market — every target sets up what it needs itself; a fresh machine needs only
+# Python 3.11, Node.js 20 (with npm) and make. make test also installs Debian's Chromium
+# (as root, with apt-get) for the browser tests when /usr/bin/chromium is missing.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
 
-.PHONY: up test lint format typecheck bench contracts clean
+WEB_READY := web/node_modules/.installed
+WEB_BUILT := web/dist/.built
+WEB_SOURCES := $(shell find web/apps web/packages -type f -not -path '*/node_modules/*' 2>/dev/null) web/package.json web/tsconfig.json
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: up test lint format typecheck bench contracts clean web web-client
 
 $(READY): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $@
 
-## up: run the whole platform locally (Ctrl-C stops it)
-up: $(READY)
+# The web workspace's packages, exactly as the lockfile says.
+$(WEB_READY): web/package-lock.json web/package.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# The marketplace and wallet apps, built into web/dist (the API serves them).
+$(WEB_BUILT): $(WEB_READY) $(WEB_SOURCES)
+	cd web && npm run --silent build
+	@touch $@
+
+web: $(WEB_BUILT)
+
+## web-client: regenerate the committed OpenAPI spec and the web apps' client from the API
+web-client: $(READY) $(WEB_READY)
+	$(BIN)/python -m kraken_market.web.spec
+	cd web && npm run --silent api:generate
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+		echo "The browser tests need Debian's Chromium: sudo apt-get install chromium"; exit 1; \
+	fi
+
+## up: run the whole platform locally, web apps included (Ctrl-C stops it)
+up: $(READY) $(WEB_BUILT)
 	$(BIN)/kraken-market up
 
 ## test: lint, type-check and run the test suite on SQLite and PostgreSQL
 ## (TEST_WORKERS processes; whole-platform tests one at a time, the rest shared out)
 TEST_WORKERS ?= 3
-test: $(READY) lint typecheck
+test: $(READY) $(WEB_BUILT) $(CHROMIUM) lint typecheck
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
-lint: $(READY)
+lint: $(READY) $(WEB_READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	cd web && npx biome ci .
 
-format: $(READY)
+format: $(READY) $(WEB_READY)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+	cd web && npx biome check --write .
 
-typecheck: $(READY)
+typecheck: $(READY) $(WEB_READY)
 	$(BIN)/mypy
+	cd web && npx tsc -p tsconfig.json --noEmit
 
 ## bench: catalog search, ledger throughput, login verification, SMPC, the paid computation end to end (each against its baseline)
 bench: $(READY)
@@ -46,4 +80,4 @@ contracts: $(READY)
 	$(BIN)/python -m kraken_market.ledger.contracts.build
 
 clean:
-	rm -rf $(VENV) .kraken .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .kraken .mypy_cache .pytest_cache .ruff_cache web/node_modules web/dist

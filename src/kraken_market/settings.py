@@ -48,6 +48,18 @@ class Settings(BaseSettings):
         default=None,
         description="Session token the CLI sends (else the session 'kraken-market login' saved).",
     )
+    web_dir: Path | None = Field(
+        default=None,
+        description="The built web apps (marketplace, wallet); default: the repository's web/dist.",
+    )
+    web_connect_sources: list[str] = Field(
+        default_factory=list,
+        description="Origins the web apps may connect to besides the API's own (CSP connect-src).",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins of other sites allowed to call the API from a browser (CORS).",
+    )
     wallet: Path | None = Field(
         default=None, description="The CLI's wallet file; default: wallet.json in data_dir."
     )
@@ -274,6 +286,13 @@ class Settings(BaseSettings):
     @property
     def resolved_api_url(self) -> str:
         return (self.api_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+    @property
+    def resolved_web_dir(self) -> Path:
+        """``web_dir``, else ``web/dist`` of the source tree this package runs from."""
+        if self.web_dir is not None:
+            return self.web_dir
+        return Path(__file__).resolve().parents[2] / "web" / "dist"
 
     @property
     def chain_file(self) -> Path:

@@ -8,6 +8,7 @@ patching. Migrations run before the app accepts a request.
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 from starlette.types import Scope
 
@@ -43,6 +44,7 @@ from kraken_market.trade.market_routes import router as market_router
 from kraken_market.trade.routes import router as trade_router
 from kraken_market.trade.verifier import arbiter_from_settings, verifier_from_settings
 from kraken_market.trade.views import ViewCounter
+from kraken_market.web.serving import NoSniff, install_web
 
 API_PREFIX = "/api/v1"
 log = get_logger("kraken_market.api")
@@ -124,6 +126,15 @@ def create_app(
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(streams_router, prefix=API_PREFIX)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+        )
+    app.add_middleware(NoSniff)
+    install_web(app, settings.resolved_web_dir, settings.web_connect_sources)
     return app
 
 

@@ -38,6 +38,7 @@ from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.keys import DidKey
 from kraken_market.identity.principal import Principal
 from kraken_market.ledger.amounts import Token
+from kraken_market.ledger.model import Node
 from kraken_market.settings import Settings
 
 ADMIN_URL = os.environ.get(
@@ -147,10 +148,17 @@ class DeployedToken:
     def token(self) -> Token:
         return Token("0x" + "Da" * 20, self.symbol, self.decimals)
 
+    def balance(self, account: str) -> int:
+        return 0  # a chain with no transfers yet (tests/trade/test_market_flow reads a real one)
+
+    def nodes(self) -> list[Node]:
+        return []
+
 
 @pytest.fixture
 def app(settings: Settings, engine: Engine) -> FastAPI:
-    return create_app(settings, engine=engine, token=DeployedToken())
+    chain = DeployedToken()
+    return create_app(settings, engine=engine, token=chain, chain=chain)
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ NO_INPUT = {  # nothing to make invalid
     ("POST", "/api/v1/auth/challenge"),
     ("GET", "/api/v1/identity/issuers"),
     ("GET", "/api/v1/ledger/token"),
+    ("GET", "/api/v1/ledger/nodes"),
     ("GET", "/api/v1/ledger/deployment"),
 }
 OPERATIONS = [
@@ -107,6 +108,9 @@ OPERATIONS = [
     ("PUT", "/api/v1/companies/{did}/account"),
     ("POST", "/api/v1/companies/{did}/representative"),
     ("GET", "/api/v1/ledger/token"),
+    ("GET", "/api/v1/ledger/balances/{account}"),
+    ("GET", "/api/v1/ledger/nodes"),
+    ("GET", "/api/v1/claims"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
 ]

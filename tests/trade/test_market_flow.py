@@ -310,11 +310,20 @@ def test_a_claim_is_filed_with_evidence_and_ruled_through_the_api(
         seller.api.rule(bought.purchase_id, uphold=True)
     assert no_role.value.api_code == "forbidden"
     arbiter = person(market_app, "ada", roles=("arbiter",))
+    web = TestClient(market_app)
+    waiting = web.get("/api/v1/claims?status=open", headers=arbiter.headers).json()
+    assert (bought.purchase_id, product["id"].lower(), statement) in [
+        (c["purchase_id"], c["product_id"], c["statement"]) for c in waiting
+    ]  # the module's chain is shared by the database variants: earlier claims are on it too
     ruled = arbiter.api.rule(bought.purchase_id, uphold=False)
     assert ruled["transaction"].startswith("0x")
     indexer.poll_once()
     assert seller.api.chain_state(product["id"])["quality"] == "staked"
     assert [c["status"] for c in arbiter.api.claims(product["id"])] == ["rejected"]
+    still_open = web.get("/api/v1/claims?status=open", headers=arbiter.headers).json()
+    assert bought.purchase_id not in [c["purchase_id"] for c in still_open]
+    rejected = web.get("/api/v1/claims?status=rejected", headers=arbiter.headers).json()
+    assert bought.purchase_id in [c["purchase_id"] for c in rejected]
     second = buy_access(buyer.api, ledger, product["id"], "research", again=True)  # same grant
     assert second.purchase_id != bought.purchase_id
     ledger.approve_product(second.purchase_id, product["id"])  # a claimed purchase cannot
@@ -341,6 +350,8 @@ def test_claims_are_private_to_owner_and_arbiters(market_app: FastAPI, chain: Ma
         f"/api/v1/products/{product['id']}/claims", headers=nosy.headers
     )
     assert (answer.status_code, answer.json()["code"]) == (403, "forbidden")
+    every = TestClient(market_app).get("/api/v1/claims", headers=nosy.headers)
+    assert (every.status_code, every.json()["code"]) == (403, "forbidden")
 
 
 def test_a_union_is_bought_as_one_item_and_computed_over_its_members(
@@ -609,3 +620,39 @@ def test_a_job_refused_for_the_buyers_own_mistake_stays_held_and_says_until_when
     assert f"reclaim them after {when(record.deadline, chain_now(ledger))[:20]}" in message
     assert f"kraken-market trade reclaim {rid}" in message
     assert refused.value.details["deadline"] == record.deadline
+
+
+class DescribingForwarder(RecordingForwarder):
+    """Nodes of which only some describe themselves (``GET /node``)."""
+
+    def __init__(self, answering: list[bytes]) -> None:
+        super().__init__()
+        self.answering = answering
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return [{"hpke_public_key": key.hex()} for key in self.answering]
+
+
+def test_balances_and_registered_nodes_are_read_from_the_chain(
+    settings: Settings, engine: Engine, chain: Market
+) -> None:
+    reader = chain.as_(2)
+    registered = reader.nodes()
+    app = create_app(
+        settings,
+        engine=engine,
+        chain=reader,
+        forwarder=DescribingForwarder([registered[0].hpke_public_key]),
+    )
+    web = TestClient(app)
+    account = dev_account(7).address
+    answer = web.get(f"/api/v1/ledger/balances/{account.lower()}").json()
+    assert answer == {"account": account, "balance": str(reader.balance(account))}
+    bad = web.get("/api/v1/ledger/balances/0x1234")
+    assert (bad.status_code, bad.json()["code"]) == (422, "validation_error")
+
+    nodes = web.get("/api/v1/ledger/nodes").json()
+    assert [(n["endpoint"], n["answering"]) for n in nodes] == [
+        (node.endpoint, index == 0) for index, node in enumerate(registered)
+    ]
+    assert nodes[0]["hpke_public_key"] == registered[0].hpke_public_key.hex()

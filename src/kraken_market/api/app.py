@@ -29,7 +29,7 @@ from kraken_market.db.migrate import upgrade
 from kraken_market.identity.platform import IdentityPlatform
 from kraken_market.identity.routes import router as identity_router
 from kraken_market.ledger.configured import ConfiguredLedger
-from kraken_market.ledger.routes import TokenSource
+from kraken_market.ledger.routes import ChainReader, TokenSource
 from kraken_market.ledger.routes import router as ledger_router
 from kraken_market.logs import get_logger
 from kraken_market.settings import Settings
@@ -76,6 +76,7 @@ def create_app(
     arbiter: Arbiter | None = None,
     token: TokenSource | None = None,
     storage: StorageService | None = None,
+    chain: ChainReader | None = None,
 ) -> FastAPI:
     engine = engine or make_engine(settings.resolved_database_url)
     upgrade(engine)
@@ -99,7 +100,9 @@ def create_app(
     app.state.verifier = verifier or verifier_from_settings(settings)
     app.state.arbiter = arbiter or arbiter_from_settings(settings)
     app.state.forwarder = forwarder or NodeForwarder(nodes_from_chain(settings))
-    app.state.token = token or ConfiguredLedger(settings)  # read from the chain on first use
+    reader = ConfiguredLedger(settings)  # connects to the chain on first use
+    app.state.token = token or reader
+    app.state.chain = chain or reader
     app.state.views = ViewCounter(engine)
     app.state.storage = storage or storage_from_settings(settings)
     install_error_handlers(app)

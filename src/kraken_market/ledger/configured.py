@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from kraken_market.ledger.amounts import Token
     from kraken_market.ledger.client import Ledger
+    from kraken_market.ledger.model import Node
 
 T = TypeVar("T")
 
@@ -43,6 +44,14 @@ class ConfiguredLedger:
         """The deployment's token (address, symbol, decimals), read once from the chain."""
         return self.get().token()
 
+    def balance(self, account: str) -> int:
+        """``account``'s DATA in base units."""
+        return self.get().balance(account)
+
+    def nodes(self) -> list[Node]:
+        """The compute nodes registered on chain, in registration order."""
+        return self.get().nodes()
+
     def run(self, action: Callable[[Ledger], T]) -> T:
         """``action`` on the client, one at a time (one nonce sequence for a signer)."""
         ledger = self.get()
@@ -50,11 +59,15 @@ class ConfiguredLedger:
             return action(ledger)
 
     def _connect(self) -> Ledger:
+        from kraken_market.ledger.deployment import Deployment
+
+        # Before web3 and eth-account are imported: without a deployment there is
+        # nothing to connect to, and the API answers 503 without loading them.
+        deployment = Deployment.load(self.settings.deployment_file)
+
         from eth_account import Account
 
         from kraken_market.ledger.client import Ledger, connect
-        from kraken_market.ledger.deployment import Deployment
 
         account = self.signer() if self.signer is not None else Account.create()
-        deployment = Deployment.load(self.settings.deployment_file)
         return Ledger(connect(self.settings.resolved_chain_url), deployment, account)

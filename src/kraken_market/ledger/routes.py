@@ -15,17 +15,21 @@ contracts are there (``sdk.Marketplace.login``).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Annotated, Protocol
 
-from fastapi import APIRouter, Request
+from eth_utils.address import to_checksum_address
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from kraken_market.api.responses import errors
+from kraken_market.catalog.fields import Amount
 from kraken_market.ledger.amounts import Token
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.errors import NotDeployed
+from kraken_market.ledger.model import Node
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
+AccountPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{40}$", description="0x account")]
 
 
 class TokenSource(Protocol):
@@ -33,6 +37,16 @@ class TokenSource(Protocol):
     connected ``ConfiguredLedger``), which caches it."""
 
     def token(self) -> Token: ...
+
+
+class ChainReader(TokenSource, Protocol):
+    """What the account and admin pages read from the chain through the API (the
+    browser does not reach the chain node itself: it may run on another host, and its
+    JSON-RPC server answers no cross-origin request)."""
+
+    def balance(self, account: str) -> int: ...
+
+    def nodes(self) -> list[Node]: ...
 
 
 class TokenPublic(BaseModel):
@@ -49,6 +63,54 @@ def token(request: Request) -> TokenPublic:
     the API has no chain to read it from."""
     source: TokenSource = request.app.state.token
     return TokenPublic(**source.token().as_json())
+
+
+class BalancePublic(BaseModel):
+    account: str = Field(description="the account (checksummed)")
+    balance: Amount = Field(description="DATA in base units")
+
+
+class NodePublic(BaseModel):
+    account: str = Field(description="the node's ledger account (checksummed)")
+    endpoint: str = Field(description="where the node takes jobs")
+    hpke_public_key: str = Field(description="the X25519 key shares are sealed to (hex)")
+    answering: bool = Field(description="whether the node described itself just now")
+
+
+def _reader(request: Request) -> ChainReader:
+    reader: ChainReader = request.app.state.chain
+    return reader
+
+
+@router.get("/balances/{account}", responses=errors(422, 503))
+def balance(account: AccountPath, request: Request) -> BalancePublic:
+    """An account's DATA balance on chain, in base units (``/token`` for the decimals)."""
+    checksummed = to_checksum_address(account)
+    return BalancePublic(account=checksummed, balance=_reader(request).balance(checksummed))
+
+
+@router.get("/nodes", responses=errors(503))
+def nodes(request: Request) -> list[NodePublic]:
+    """The compute nodes registered on chain, in registration order, and whether each
+    answers now (a node that does not cannot take part in a computation)."""
+    registered = _reader(request).nodes()
+    infos = _node_infos(request) if registered else []
+    answering = {str(info.get("hpke_public_key", "")).lower() for info in infos}
+    return [
+        NodePublic(
+            account=node.account,
+            endpoint=node.endpoint,
+            hpke_public_key=node.hpke_public_key.hex(),
+            answering=node.hpke_public_key.hex() in answering,
+        )
+        for node in registered
+    ]
+
+
+def _node_infos(request: Request) -> list[dict[str, object]]:
+    forwarder = request.app.state.forwarder
+    infos: list[dict[str, object]] = forwarder.nodes()
+    return infos
 
 
 @router.get("/deployment", responses=errors(503))

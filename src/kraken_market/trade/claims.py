@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import rfc8785
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from kraken_market.catalog.service import ProductService
 from kraken_market.db.base import utcnow
@@ -28,6 +29,7 @@ from kraken_market.identity.principal import ADMIN, ARBITER, Principal
 from kraken_market.ledger.models import ChainEventRecord
 from kraken_market.trade.records import ClaimEvidence
 
+ClaimStatus = Literal["open", "upheld", "rejected"]
 PURCHASE_EVENTS = ("AccessPurchased", "Subscribed", "ComputationRequested")
 
 
@@ -110,23 +112,36 @@ class ClaimService:
     def claims(self, viewer: Principal, product_id: str) -> list[ClaimView]:
         """The claims on ``product_id``, for its owner, arbiters and admins."""
         product = ProductService(self.session).get(product_id)
-        if viewer.account != product.owner and not (
-            viewer.has_role(ARBITER) or viewer.has_role(ADMIN)
-        ):
+        if viewer.account != product.owner and not _judges(viewer):
             raise Forbidden("only the product's owner and arbiters read its claims")
-        rows = self.session.execute(
-            select(ChainEventRecord.name, ChainEventRecord.args, ChainEventRecord.tx_hash)
-            .where(
-                ChainEventRecord.item == product_id.lower(),
-                ChainEventRecord.name.in_(("ClaimFiled", "ClaimRuled")),
+        return self._views(ChainEventRecord.item == product_id.lower())
+
+    def all_claims(self, viewer: Principal, status: ClaimStatus | None = None) -> list[ClaimView]:
+        """Every claim on chain, oldest first (``status``: only those); for arbiters and
+        admins, who rule on the open ones."""
+        if not _judges(viewer):
+            raise Forbidden("only arbiters and admins read every claim")
+        views = self._views(None)
+        return views if status is None else [v for v in views if v.status == status]
+
+    def _views(self, where: ColumnElement[bool] | None) -> list[ClaimView]:
+        query = (
+            select(
+                ChainEventRecord.item,
+                ChainEventRecord.name,
+                ChainEventRecord.args,
+                ChainEventRecord.tx_hash,
             )
+            .where(ChainEventRecord.name.in_(("ClaimFiled", "ClaimRuled")))
             .order_by(ChainEventRecord.block_number, ChainEventRecord.log_index)
-        ).all()
+        )
+        if where is not None:
+            query = query.where(where)
         filed: dict[int, dict[str, Any]] = {}
-        for name, args, tx in rows:
+        for item, name, args, tx in self.session.execute(query).all():
             pid = int(args["purchase_id"])
             if name == "ClaimFiled":
-                filed[pid] = {**args, "status": "open", "tx": tx}
+                filed[pid] = {**args, "status": "open", "tx": tx, "item": item}
             elif pid in filed:
                 filed[pid]["status"] = "upheld" if args["upheld"] else "rejected"
         hashes = [str(a["evidence_hash"]) for a in filed.values()]
@@ -140,7 +155,7 @@ class ClaimService:
         return [
             ClaimView(
                 purchase_id=pid,
-                product_id=product_id.lower(),
+                product_id=str(args["item"]).lower(),
                 claimant=str(args["claimant"]),
                 bond=int(args["bond"]),
                 evidence_hash=str(args["evidence_hash"]),
@@ -150,6 +165,10 @@ class ClaimService:
             )
             for pid, args in filed.items()
         ]
+
+
+def _judges(viewer: Principal) -> bool:
+    return viewer.has_role(ARBITER) or viewer.has_role(ADMIN)
 
 
 def rule(principal: Principal, arbiter: Arbiter | None, purchase_id: int, uphold: bool) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from kraken_market.identity.principal import Principal
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.trade import publishers
 from kraken_market.trade.chain_state import catalog_differences, chain_state, deployment_contracts
-from kraken_market.trade.claims import ClaimService, rule
+from kraken_market.trade.claims import ClaimService, ClaimStatus, rule
 from kraken_market.trade.computations import ComputationService
 from kraken_market.trade.payments import ComputationPayment, payment
 from kraken_market.trade.quote import QuoteService
@@ -242,6 +242,21 @@ def product_claims(
     who may publish for it, arbiters)."""
     return [
         vars(c) | {"bond": str(c.bond)} for c in ClaimService(session).claims(principal, product_id)
+    ]
+
+
+@router.get("/claims", responses=errors(401, 403, 422))
+def all_claims(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status: Annotated[
+        ClaimStatus | None, Query(description="open (waiting for a ruling), upheld, rejected")
+    ] = None,
+) -> list[dict[str, Any]]:
+    """Every claim on chain with its evidence and status, oldest first (arbiters and
+    admins): the open ones wait for a ruling (``POST /claims/{purchase_id}/ruling``)."""
+    return [
+        vars(c) | {"bond": str(c.bond)} for c in ClaimService(session).all_claims(principal, status)
     ]
 
 

@@ -105,6 +105,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/claims": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * All Claims
+         * @description Every claim on chain with its evidence and status, oldest first (arbiters and
+         *     admins): the open ones wait for a ruling (``POST /claims/{purchase_id}/ruling``).
+         */
+        get: operations["all_claims_api_v1_claims_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/claims/evidence": {
         parameters: {
             query?: never;
@@ -488,6 +509,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ledger/balances/{account}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Balance
+         * @description An account's DATA balance on chain, in base units (``/token`` for the decimals).
+         */
+        get: operations["balance_api_v1_ledger_balances__account__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ledger/deployment": {
         parameters: {
             query?: never;
@@ -503,6 +544,27 @@ export interface paths {
          *     start).
          */
         get: operations["deployment_api_v1_ledger_deployment_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledger/nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Nodes
+         * @description The compute nodes registered on chain, in registration order, and whether each
+         *     answers now (a node that does not cannot take part in a computation).
+         */
+        get: operations["nodes_api_v1_ledger_nodes_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1206,6 +1268,19 @@ export interface components {
          * @enum {string}
          */
         Availability: "listed" | "paused" | "retired";
+        /** BalancePublic */
+        BalancePublic: {
+            /**
+             * Account
+             * @description the account (checksummed)
+             */
+            account: string;
+            /**
+             * Balance
+             * @description DATA in base units
+             */
+            balance: string;
+        };
         /** BatchPrices */
         BatchPrices: {
             /**
@@ -1916,6 +1991,29 @@ export interface components {
              * @description what reached its owner (gross minus the platform fee)
              */
             net: string;
+        };
+        /** NodePublic */
+        NodePublic: {
+            /**
+             * Account
+             * @description the node's ledger account (checksummed)
+             */
+            account: string;
+            /**
+             * Answering
+             * @description whether the node described itself just now
+             */
+            answering: boolean;
+            /**
+             * Endpoint
+             * @description where the node takes jobs
+             */
+            endpoint: string;
+            /**
+             * Hpke Public Key
+             * @description the X25519 key shares are sealed to (hex)
+             */
+            hpke_public_key: string;
         };
         /**
          * NumericColumn
@@ -2910,6 +3008,58 @@ export interface operations {
             };
             /** @description A service this needs is unavailable (chain, verifier, status list); retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    all_claims_api_v1_claims_get: {
+        parameters: {
+            query?: {
+                /** @description open (waiting for a ruling), upheld, rejected */
+                status?: ("open" | "upheld" | "rejected") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    }[];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account (e.g. not the product's owner, not a platform admin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list every problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4443,6 +4593,47 @@ export interface operations {
             };
         };
     };
+    balance_api_v1_ledger_balances__account__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 0x account */
+                account: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BalancePublic"];
+                };
+            };
+            /** @description Invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this needs is unavailable (chain, verifier, status list); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     deployment_api_v1_ledger_deployment_get: {
         parameters: {
             query?: never;
@@ -4459,6 +4650,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Deployment"];
+                };
+            };
+            /** @description A service this needs is unavailable (chain, verifier, status list); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    nodes_api_v1_ledger_nodes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NodePublic"][];
                 };
             };
             /** @description A service this needs is unavailable (chain, verifier, status list); retry later */

@@ -66,6 +66,10 @@ def check_running(info: PlatformInfo) -> None:
     assert block_number(info.chain.url) > 0
     assert httpx2.get(f"{info.api.url}/healthz").status_code == 200
     assert httpx2.get(info.api.docs).status_code == 200
+    for page in (info.api.marketplace, info.api.wallet_app):  # the built web apps
+        answer = httpx2.get(page)
+        assert answer.status_code == 200, answer.text
+        assert "script-src 'self'" in answer.headers["content-security-policy"]
     nodes = [httpx2.get(f"{n.url}/node").json() for n in info.nodes]
     assert sorted(n["index"] for n in nodes) == [0, 1, 2]
     assert [n["account"] for n in nodes] == [n.account for n in info.nodes]

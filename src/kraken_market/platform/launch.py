@@ -202,6 +202,8 @@ class Launch:
                 api=f"{self.api_url}/api/v1",
                 docs=f"{self.api_url}/docs",
                 health=f"{self.api_url}/readyz",
+                marketplace=f"{self.api_url}/",
+                wallet_app=f"{self.api_url}/wallet/",
             ),
             nodes=[
                 NodeInfo(

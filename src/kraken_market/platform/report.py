@@ -43,6 +43,10 @@ class ApiInfo(_Model):
     api: str
     docs: str
     health: str
+    marketplace: str = ""
+    """The web marketplace (served by the API)."""
+    wallet_app: str = ""
+    """The wallet app (served by the API)."""
 
 
 class NodeInfo(_Model):
@@ -111,6 +115,8 @@ def write_platform(path: Path, info: PlatformInfo) -> None:
 def _rows(info: PlatformInfo) -> list[tuple[str, str, str]]:
     chain, api, depute = info.chain, info.api, info.depute
     rows = [
+        ("marketplace", api.marketplace, "the web marketplace: open it in a browser"),
+        ("wallet app", api.wallet_app, "your DID, account and credentials, in the browser"),
         ("chain", chain.url, f"JSON-RPC, embedded durable chain {chain.chain_id}"),
         ("API", api.api, f"health {api.health}"),
         ("API docs", api.docs, "OpenAPI; KCIT and the revocation registry are in it"),
@@ -157,6 +163,7 @@ def print_platform(console: Console, info: PlatformInfo) -> None:
     state = "first start" if info.first_start else "restart: state resumed"
     console.print(
         f"[bold green]ready in {info.ready_in_seconds:.1f} s[/bold green] ({state}); "
+        f"open the marketplace at {escape(info.api.marketplace or info.api.url)} ; "
         "press Ctrl-C to stop",
         highlight=False,
     )

@@ -91,6 +91,7 @@ OPERATIONS = [
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/auth/me"),
     ("GET", "/api/v1/identity/issuers"),
+    ("POST", "/api/v1/demo-issuer/credentials"),
     ("GET", "/api/v1/identity/schemas/{name}.json"),
     ("GET", "/api/v1/status-lists/{list_id}"),
     ("PUT", "/api/v1/status-lists/{list_id}"),

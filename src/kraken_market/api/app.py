@@ -26,6 +26,7 @@ from kraken_market.catalog.union_routes import router as unions_router
 from kraken_market.companies.routes import router as companies_router
 from kraken_market.db.engine import make_engine, make_session_factory
 from kraken_market.db.migrate import upgrade
+from kraken_market.identity.demo_issuer_routes import router as demo_issuer_router
 from kraken_market.identity.platform import IdentityPlatform
 from kraken_market.identity.routes import router as identity_router
 from kraken_market.ledger.configured import ConfiguredLedger
@@ -121,6 +122,7 @@ def create_app(
         unions_router,
         companies_router,
         identity_router,
+        demo_issuer_router,
         trade_router,
         market_router,
         insight_router,

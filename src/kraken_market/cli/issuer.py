@@ -74,14 +74,15 @@ def _issue(
     did = subject or (holder.did if holder else None)
     if did is None:
         raise typer.BadParameter("name the holder with --subject DID or --wallet PATH")
-    before = set(issuer.records)
-    token = issuer.issue(
-        type_,
-        {"id": did, **claims},
-        registry_url=config.resolved_api_url,
-        valid_for=timedelta(days=valid_days),
-    )
-    (credential_id,) = set(issuer.records) - before
+    with Issuer.locked(issuer.directory) as current:  # the API may issue at the same time
+        before = set(current.records)
+        token = current.issue(
+            type_,
+            {"id": did, **claims},
+            registry_url=config.resolved_api_url,
+            valid_for=timedelta(days=valid_days),
+        )
+        (credential_id,) = set(current.records) - before
     if holder is not None:
         holder.add_credential(token)
     if as_json:
@@ -187,7 +188,9 @@ def revoke(
 ) -> None:
     """Revoke a credential and publish the list: the marketplace refuses it at once."""
     config, issuer = _issuer()
-    record = issuer.revoke(credential_id)
+    with Issuer.locked(issuer.directory) as current:
+        record = current.revoke(credential_id)
+        issuer = current
     try:
         published = _publish(config, issuer)
     except Exception:

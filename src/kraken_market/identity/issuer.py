@@ -9,9 +9,13 @@ indexes would tell a verifier the order and number of issued credentials).
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import secrets
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -73,6 +77,21 @@ class Issuer:
         key = DidKey.from_seed(bytes.fromhex(read_private(key_file).strip()))
         state = json.loads(read_private(directory / "state.json"))
         return cls(directory, key, [IssuedRecord(**r) for r in state["issued"]])
+
+    @classmethod
+    @contextmanager
+    def locked(cls, directory: Path) -> Iterator[Issuer]:
+        """The issuer as it is on disk now, held exclusively until the block ends: the
+        API's workers and the command line issue from the same directory, and each must
+        see the others' records (or a status index could be drawn twice, and a record
+        written by one lost by the other's save)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(directory / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            yield cls.open(directory)
+        finally:
+            os.close(descriptor)  # releases the lock
 
     def _save(self) -> None:
         state = {"did": self.did, "issued": [vars(r) for r in self.records.values()]}

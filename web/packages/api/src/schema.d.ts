@@ -432,6 +432,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/demo-issuer/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue Credential
+         * @description A demo PersonCredential or BuyerCategoryCredential for the DID that signed
+         *     ``proof`` (development only: 403 ``demo_issuer_disabled`` in production). The proof
+         *     is an ``openid4vci-proof+jwt`` signed by the DID key, ``aud`` this marketplace's URL,
+         *     ``nonce`` from ``POST /auth/challenge``, ``iat`` now (OpenID4VCI 1.0 §8.2.1).
+         */
+        post: operations["issue_credential_api_v1_demo_issuer_credentials_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/identity/bindings": {
         parameters: {
             query?: never;
@@ -1376,6 +1399,30 @@ export interface components {
              */
             type: "categorical";
         };
+        /** CategoryClaims */
+        CategoryClaims: {
+            /**
+             * Category
+             * @enum {string}
+             */
+            category: "individual" | "company" | "research-institution" | "public-body";
+            /** Organisation */
+            organisation?: string | null;
+        };
+        /** CategoryRequest */
+        CategoryRequest: {
+            claims: components["schemas"]["CategoryClaims"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            credential: "buyer_category";
+            /**
+             * Proof
+             * @description openid4vci-proof+jwt by the holder's DID
+             */
+            proof: string;
+        };
         /** ChallengePublic */
         ChallengePublic: {
             /**
@@ -1893,6 +1940,23 @@ export interface components {
              */
             views: number;
         };
+        /** IssuedPublic */
+        IssuedPublic: {
+            /**
+             * Credential
+             * @description the credential, vc+jwt
+             */
+            credential: string;
+            /** Id */
+            id: string;
+            /**
+             * Subject
+             * @description the holder's DID: the proof's signer
+             */
+            subject: string;
+            /** Type */
+            type: string;
+        };
         /**
          * LevelOfAssurance
          * @description How strongly the platform checked who the company is (an enum so that stronger
@@ -2050,6 +2114,29 @@ export interface components {
         Or: {
             /** Or */
             or: (components["schemas"]["Condition"] | components["schemas"]["And"] | components["schemas"]["Or"])[];
+        };
+        /** PersonClaims */
+        PersonClaims: {
+            /** Country */
+            country?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Name */
+            name: string;
+        };
+        /** PersonRequest */
+        PersonRequest: {
+            claims: components["schemas"]["PersonClaims"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            credential: "person";
+            /**
+             * Proof
+             * @description openid4vci-proof+jwt by the holder's DID
+             */
+            proof: string;
         };
         /**
          * Policy
@@ -4422,6 +4509,84 @@ export interface operations {
             };
             /** @description A service this needs is unavailable (chain, verifier, status list); retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    issue_credential_api_v1_demo_issuer_credentials_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonRequest"] | components["schemas"]["CategoryRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedPublic"];
+                };
+            };
+            /** @description Malformed request (e.g. a cursor this API did not issue) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account (e.g. not the product's owner, not a platform admin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many writes; wait the Retry-After seconds (the SDK does) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

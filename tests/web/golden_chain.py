@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from kraken_market.errors import KrakenError
@@ -35,7 +36,12 @@ TYPED_DATA: dict[str, Any] = {
         ],
     },
     "primaryType": "PriceChange",
-    "domain": {"name": "Kraken Market", "version": "1", "chainId": CHAIN_ID, "verifyingContract": SPENDER},
+    "domain": {
+        "name": "Kraken Market",
+        "version": "1",
+        "chainId": CHAIN_ID,
+        "verifyingContract": SPENDER,
+    },
     "message": {
         "product": "0x" + "ab" * 32,
         "price": 1_500_000_000_000_000_000,
@@ -47,8 +53,8 @@ TYPED_DATA: dict[str, Any] = {
 
 
 def _call_data(signature: str, types: list[str], args: list[Any]) -> str:
-    from eth_abi import encode
-    from eth_utils import function_signature_to_4byte_selector
+    from eth_abi.abi import encode
+    from eth_utils.abi import function_signature_to_4byte_selector
 
     return "0x" + (function_signature_to_4byte_selector(signature) + encode(types, args)).hex()
 
@@ -90,13 +96,18 @@ def eth(seed: Seed) -> dict[str, Any]:
         "private_key": "0x" + account.key.hex(),
         "address": account.address,
         "personal_sign": [
-            {"message": m, "signature": "0x" + bytes(account.sign_message(encode_defunct(text=m)).signature).hex()}
+            {
+                "message": m,
+                "signature": "0x"
+                + bytes(account.sign_message(encode_defunct(text=m)).signature).hex(),
+            }
             for m in messages
         ],
         "personal_sign_raw": [
             {
                 "message": "0x" + raw.hex(),
-                "signature": "0x" + bytes(account.sign_message(encode_defunct(primitive=raw)).signature).hex(),
+                "signature": "0x"
+                + bytes(account.sign_message(encode_defunct(primitive=raw)).signature).hex(),
             }
             for raw in (bytes(range(40)), b"\xff" * 3)
         ],
@@ -107,12 +118,19 @@ def eth(seed: Seed) -> dict[str, Any]:
         "transactions": signed_transactions,
         "checksum": [{"lower": a, "checksum": to_checksum_address(a)} for a in lower],
         "call_data": [
-            {"contract": "DataToken", "function": "approve", "args": [SPENDER, str(10**18)], "data": approve},
+            {
+                "contract": "DataToken",
+                "function": "approve",
+                "args": [SPENDER, str(10**18)],
+                "data": approve,
+            },
             {
                 "contract": "DataToken",
                 "function": "transfer",
                 "args": [SPENDER, "0"],
-                "data": _call_data("transfer(address,uint256)", ["address", "uint256"], [SPENDER, 0]),
+                "data": _call_data(
+                    "transfer(address,uint256)", ["address", "uint256"], [SPENDER, 0]
+                ),
             },
         ],
     }
@@ -151,30 +169,78 @@ def _outcome(call: Callable[[], Any]) -> dict[str, Any]:
 
 
 PARSE = [
-    ("5", 18), ("0.25", 18), ("1.50", 6), (" 4.5 ", 18), (".5", 18), ("5.", 18), ("0", 18),
-    ("000123.4500", 6), ("0.000001", 6), ("1", 0), ("\u00a07\u2003", 2), ("1", 77),
-    (format_amount(UINT256_MAX, 18), 18), (str(UINT256_MAX), 0),
-    ("-1", 18), ("-0.5", 18), ("-", 18), ("1e5", 18), ("NaN", 18), ("Infinity", 18),
-    ("1,000", 18), ("", 18), (".", 18), ("+1", 18), ("1.2.3", 18), ("0x10", 18),
-    ("0.0000001", 6), ("1.5", 0), ("٣", 18), ("5 DATA", 18), ("it's", 18), ('say "hi"', 18),
-    ("1" * 50 + "x", 18), (str(UINT256_MAX + 1), 0), ("1" * 100, 18),
-    (format_amount(UINT256_MAX, 18) + "1", 18), ("1", 78), ("1", -1),
+    ("5", 18),
+    ("0.25", 18),
+    ("1.50", 6),
+    (" 4.5 ", 18),
+    (".5", 18),
+    ("5.", 18),
+    ("0", 18),
+    ("000123.4500", 6),
+    ("0.000001", 6),
+    ("1", 0),
+    ("\u00a07\u2003", 2),
+    ("1", 77),
+    (format_amount(UINT256_MAX, 18), 18),
+    (str(UINT256_MAX), 0),
+    ("-1", 18),
+    ("-0.5", 18),
+    ("-", 18),
+    ("1e5", 18),
+    ("NaN", 18),
+    ("Infinity", 18),
+    ("1,000", 18),
+    ("", 18),
+    (".", 18),
+    ("+1", 18),
+    ("1.2.3", 18),
+    ("0x10", 18),
+    ("0.0000001", 6),
+    ("1.5", 0),
+    ("٣", 18),
+    ("5 DATA", 18),
+    ("it's", 18),
+    ('say "hi"', 18),
+    ("1" * 50 + "x", 18),
+    (str(UINT256_MAX + 1), 0),
+    ("1" * 100, 18),
+    (format_amount(UINT256_MAX, 18) + "1", 18),
+    ("1", 78),
+    ("1", -1),
 ]
 FORMAT = [
-    (0, 18), (1, 18), (1_500_000, 6), (10**18, 18), (UINT256_MAX, 18), (UINT256_MAX, 0),
-    (5, 77), (123, 0), (120, 1), (-1, 18), (1, 78),
+    (0, 18),
+    (1, 18),
+    (1_500_000, 6),
+    (10**18, 18),
+    (UINT256_MAX, 18),
+    (UINT256_MAX, 0),
+    (5, 77),
+    (123, 0),
+    (120, 1),
+    (-1, 18),
+    (1, 78),
 ]
+
+
+def _parsed(text: str, decimals: int) -> str:
+    return str(parse_amount(text, decimals, what="--price"))
 
 
 def amounts() -> dict[str, Any]:
     return {
         "parse": [
-            {"text": t, "decimals": d, "what": "--price", "symbol": "DATA",
-             **_outcome(lambda t=t, d=d: str(parse_amount(t, d, what="--price")))}
+            {
+                "text": t,
+                "decimals": d,
+                "what": "--price",
+                "symbol": "DATA",
+                **_outcome(partial(_parsed, t, d)),
+            }
             for t, d in PARSE
         ],
         "format": [
-            {"units": str(u), "decimals": d, **_outcome(lambda u=u, d=d: format_amount(u, d))}
+            {"units": str(u), "decimals": d, **_outcome(partial(format_amount, u, d))}
             for u, d in FORMAT
         ],
     }

@@ -8,6 +8,7 @@ import json
 import warnings
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from kraken_market.errors import KrakenError
@@ -45,6 +46,14 @@ def _outcome(call: Callable[[], Any]) -> dict[str, Any]:
         return {"error": exc.code}
 
 
+def _key_hex(did: str) -> str:
+    return key_of_did_key(did).hex()
+
+
+def _verified(token: str, resolver: DidResolver) -> dict[str, Any]:
+    return jose.verify(token, resolver, "example+jwt", 2048).payload
+
+
 def dids(seed: Seed) -> dict[str, Any]:
     keys = [DidKey.from_seed(bytes(32)), *(DidKey.from_seed(seed(n)) for n in ("alice", "bob"))]
     refused = [
@@ -60,9 +69,7 @@ def dids(seed: Seed) -> dict[str, Any]:
             {"seed": k.seed.hex(), "public_key": k.public_bytes.hex(), "did": k.did, "kid": k.kid}
             for k in keys
         ],
-        "refused": [
-            {"did": did, **_outcome(lambda d=did: key_of_did_key(d).hex())} for did in refused
-        ],
+        "refused": [{"did": did, **_outcome(partial(_key_hex, did))} for did in refused],
     }
 
 
@@ -85,8 +92,13 @@ def jose_tokens(did_key: Keys, now: datetime) -> dict[str, Any]:
         {"name": "Zoë ✓ 日本 🦑", "quote": '"\\/\n\t\u0001\u007f', "list": [1, True, None, "x"]},
         {"nested": {"b": [{"c": -9007199254740991}], "a": {}}, "empty": [], "s": ""},
     ]
-    signed = [
-        {"seed": alice.seed.hex(), "typ": "example+jwt", "payload": p, "token": jose.sign(alice, p, "example+jwt")}
+    signed: list[dict[str, Any]] = [
+        {
+            "seed": alice.seed.hex(),
+            "typ": "example+jwt",
+            "payload": p,
+            "token": jose.sign(alice, p, "example+jwt"),
+        }
         for p in payloads
     ]
     kid, payload = alice.kid, {"sub": "x"}
@@ -99,10 +111,16 @@ def jose_tokens(did_key: Keys, now: datetime) -> dict[str, Any]:
         "alg HS256": _forged(alice, {"alg": "HS256", "typ": "example+jwt", "kid": kid}, payload),
         "wrong typ": _forged(alice, {"alg": "Ed25519", "typ": "vc+jwt", "kid": kid}, payload),
         "no kid": _forged(alice, {"alg": "Ed25519", "typ": "example+jwt"}, payload),
-        "crit": _forged(alice, {"alg": "Ed25519", "typ": "example+jwt", "kid": kid, "crit": ["x"]}, payload),
-        "payload not an object": _forged(alice, {"alg": "Ed25519", "typ": "example+jwt", "kid": kid}, [1]),
+        "crit": _forged(
+            alice, {"alg": "Ed25519", "typ": "example+jwt", "kid": kid, "crit": ["x"]}, payload
+        ),
+        "payload not an object": _forged(
+            alice, {"alg": "Ed25519", "typ": "example+jwt", "kid": kid}, [1]
+        ),
         "tampered payload": f"{head}.{_part({'sub': 'product-2', 'n': 1})}.{signature}",
-        "signed by another key": _forged(issuer, {"alg": "Ed25519", "typ": "example+jwt", "kid": kid}, payload),
+        "signed by another key": _forged(
+            issuer, {"alg": "Ed25519", "typ": "example+jwt", "kid": kid}, payload
+        ),
         "two parts": f"{head}.{body}",
         "header not base64 JSON": f"{_b64(b'{not json')}.{body}.{signature}",
         "too large": good + "A" * 3000,
@@ -112,8 +130,10 @@ def jose_tokens(did_key: Keys, now: datetime) -> dict[str, Any]:
     for name, token in forged.items():
         with warnings.catch_warnings():  # joserfc warns that the name EdDSA is deprecated
             warnings.filterwarnings("ignore", "EdDSA is deprecated")
-            outcome = _outcome(lambda t=token: jose.verify(t, resolver, "example+jwt", 2048).payload)
-        checks.append({"name": name, "token": token, "typ": "example+jwt", "max_bytes": 2048, **outcome})
+            outcome = _outcome(partial(_verified, token, resolver))
+        checks.append(
+            {"name": name, "token": token, "typ": "example+jwt", "max_bytes": 2048, **outcome}
+        )
     credential = _credential(issuer, alice, now)
     checked = vc.verify(credential, resolver, now)
     shown = {
@@ -135,8 +155,12 @@ def presentations(did_key: Keys, now: datetime) -> dict[str, Any]:
         ("n-0001", timedelta(minutes=2), [credential]),
         ("a nonce ✓", timedelta(minutes=10), [credential, credential]),
     ]:
-        token = vp.present(alice, tokens, audience=AUDIENCE, nonce=nonce, now=now, lifetime=lifetime)
-        opened = vp.open_presentation(token, DidResolver(), audience=AUDIENCE, now=now, max_bytes=65_536)
+        token = vp.present(
+            alice, tokens, audience=AUDIENCE, nonce=nonce, now=now, lifetime=lifetime
+        )
+        opened = vp.open_presentation(
+            token, DidResolver(), audience=AUDIENCE, now=now, max_bytes=65_536
+        )
         assert opened.credentials == tokens
         cases.append(
             {

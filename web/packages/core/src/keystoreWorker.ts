@@ -5,6 +5,7 @@
 import { CoreError } from "./errors";
 import type { KeystoreV3 } from "./keystore";
 import type { KeystoreJob, KeystoreReply, KeystoreRequest } from "./keystoreJobs";
+import { TrustedWorker as Worker } from "./trustedWorker";
 
 export type { KeystoreJob, KeystoreReply, KeystoreRequest } from "./keystoreJobs";
 
@@ -18,7 +19,10 @@ export interface KeystorePort {
   ): void;
 }
 
-/** A new module worker running keystore.worker.ts (Vite bundles it as its own file). */
+/**
+ * A new module worker running keystore.worker.ts (Vite bundles it as its own
+ * file; `Worker` here is TrustedWorker, which passes the pages' Trusted Types).
+ */
 export function keystoreWorker(): Worker {
   return new Worker(new URL("./keystore.worker.ts", import.meta.url), {
     type: "module",

@@ -97,8 +97,9 @@ export function verify(token: string, typ: string, options: VerifyOptions): Veri
       { limit: options.maxBytes },
     );
   }
-  const [head = "", body = "", signature = ""] = token.split(".");
-  if (token.split(".").length !== 3 || !head || !body) {
+  const parts = token.split(".");
+  const [head = "", body = "", signature = ""] = parts;
+  if (parts.length !== 3 || !head || !body) {
     throw new CoreError("malformed_token", "expected a compact JWS: header.payload.signature");
   }
   const header = part(head, "JOSE header");

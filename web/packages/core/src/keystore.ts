@@ -24,9 +24,9 @@ export const MAX_PBKDF2_ROUNDS = 10_000_000;
 const DKLEN = 32;
 
 export type Kdf = "scrypt" | "pbkdf2";
-export type KdfParams =
-  | { dklen: number; n: number; r: number; p: number; salt: string }
-  | { c: number; dklen: number; prf: "hmac-sha256"; salt: string };
+export type ScryptParams = { dklen: number; n: number; r: number; p: number; salt: string };
+export type Pbkdf2Params = { c: number; dklen: number; prf: "hmac-sha256"; salt: string };
+export type KdfParams = ScryptParams | Pbkdf2Params;
 
 export interface KeystoreV3 {
   /** The account's checksummed address without 0x; absent for non-Ethereum secrets. */
@@ -70,30 +70,31 @@ export function uuid4(bytes: Uint8Array = random(16)): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+function damaged(what: string): CoreError {
+  return new CoreError("keystore_invalid", `the keystore is damaged or not supported: ${what}`);
+}
+
 async function derive(
+  kdf: Kdf,
   params: KdfParams,
   passphrase: string,
   onProgress?: (f: number) => void,
 ): Promise<Uint8Array> {
-  const salt = fromHex(params.salt);
+  if (typeof params !== "object" || params === null || params.dklen !== DKLEN) {
+    throw damaged("keystores derive 32-byte keys");
+  }
+  let salt: Uint8Array;
+  try {
+    salt = fromHex(params.salt);
+  } catch {
+    throw damaged("the salt is not hex");
+  }
   const password = utf8(passphrase);
-  if (params.dklen !== DKLEN)
-    throw new CoreError("keystore_invalid", "keystores derive 32-byte keys");
-  if ("n" in params) {
-    const { n, r, p } = params;
-    if (
-      !Number.isInteger(n) ||
-      n < 2 ||
-      n > MAX_SCRYPT_N ||
-      (n & (n - 1)) !== 0 ||
-      r < 1 ||
-      p < 1 ||
-      r * p > 64
-    ) {
-      throw new CoreError(
-        "keystore_invalid",
-        `scrypt n=${n} r=${r} p=${p} is outside what a wallet accepts`,
-      );
+  if (kdf === "scrypt") {
+    const { n, r, p } = params as ScryptParams;
+    const sane = [n, r, p].every(Number.isInteger) && r >= 1 && p >= 1 && r * p <= 64;
+    if (!sane || n < 2 || n > MAX_SCRYPT_N || (n & (n - 1)) !== 0) {
+      throw damaged(`scrypt n=${n} r=${r} p=${p} is outside what a wallet accepts`);
     }
     const maxmem = 128 * r * (n + p + 2) + 1024;
     return scryptAsync(password, salt, {
@@ -105,18 +106,11 @@ async function derive(
       ...(onProgress ? { onProgress } : {}),
     });
   }
-  if (
-    params.prf !== "hmac-sha256" ||
-    !Number.isInteger(params.c) ||
-    params.c < 1 ||
-    params.c > MAX_PBKDF2_ROUNDS
-  ) {
-    throw new CoreError(
-      "keystore_invalid",
-      "PBKDF2 keystores use hmac-sha256 with a sane round count",
-    );
+  const { c, prf } = params as Pbkdf2Params;
+  if (prf !== "hmac-sha256" || !Number.isInteger(c) || c < 1 || c > MAX_PBKDF2_ROUNDS) {
+    throw damaged("PBKDF2 keystores use hmac-sha256 with a sane round count");
   }
-  return pbkdf2Async(sha256, password, salt, { c: params.c, dkLen: DKLEN });
+  return pbkdf2Async(sha256, password, salt, { c, dkLen: DKLEN });
 }
 
 /** AES-128-CTR with a 128-bit big-endian counter starting at `iv` (pycryptodome's Counter.new(128)). */
@@ -148,7 +142,7 @@ export async function encryptKeystore(
     kdf === "scrypt"
       ? { dklen: DKLEN, n: work, r: 8, p: 1, salt }
       : { c: work, dklen: DKLEN, prf: "hmac-sha256", salt };
-  const key = await derive(kdfparams, passphrase, options.onProgress);
+  const key = await derive(kdf, kdfparams, passphrase, options.onProgress);
   const iv = options.iv ?? random(16);
   const ciphertext = await aesCtr(key.subarray(0, 16), iv, secret);
   const store: KeystoreV3 = {
@@ -188,13 +182,14 @@ export async function decryptKeystore(
     iv = fromHex(store.crypto.cipherparams.iv);
     ciphertext = fromHex(store.crypto.ciphertext);
     expected = fromHex(store.crypto.mac);
+    if (iv.length !== 16) throw new Error("the iv is 16 bytes");
   } catch {
     throw new CoreError(
       "keystore_invalid",
       "not a version 3 keystore (aes-128-ctr with scrypt or pbkdf2)",
     );
   }
-  const key = await derive(store.crypto.kdfparams, passphrase, onProgress);
+  const key = await derive(store.crypto.kdf, store.crypto.kdfparams, passphrase, onProgress);
   if (!equalBytes(mac(key, ciphertext), expected)) {
     throw new CoreError("wrong_passphrase", "wrong passphrase (the keystore's MAC does not match)");
   }

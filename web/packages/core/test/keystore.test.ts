@@ -103,6 +103,11 @@ describe("keystore v3", () => {
     await expect(decryptKeystore(hostile, c.passphrase)).rejects.toMatchObject({
       code: "keystore_invalid",
     });
+    const damaged = structuredClone(c.keystore);
+    damaged.crypto.cipherparams.iv = "00";
+    await expect(decryptKeystore(damaged, c.passphrase)).rejects.toMatchObject({
+      code: "keystore_invalid",
+    });
   });
 
   it("writes keystores for Python to decrypt (low and standard work)", async () => {

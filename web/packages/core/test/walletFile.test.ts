@@ -76,6 +76,15 @@ describe("the CLI wallet file", () => {
       addCredential(python, issuerCredential?.token ?? "", new Date(vector.now)),
     ).toThrowError(expect.objectContaining({ code: "credential_duplicate" }));
     await expect(createWallet("short")).rejects.toMatchObject({ code: "weak_passphrase" });
+    const keys = await unlockWallet(python, vector.passphrase);
+    const options = {
+      audience: "https://market.example",
+      nonce: "n",
+      types: ["AttorneyCredential"],
+    };
+    expect(() => presentFromWallet(python, keys, options)).toThrowError(
+      expect.objectContaining({ code: "nothing_to_present" }),
+    );
   });
 
   it("writes a wallet, with a credential and a presentation, for Python to open", async () => {

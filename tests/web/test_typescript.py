@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ WEB = Path(__file__).resolve().parents[2] / "web"
 ARTIFACTS = {"binding", "eth", "keystores", "presentation", "wallet"}
 
 
+def _without_color(environ: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in environ.items() if k not in ("FORCE_COLOR", "CLICOLOR_FORCE")}
+
+
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     npx = shutil.which("npx")
@@ -34,9 +39,9 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         pytest.fail("Node.js (npx) and web/node_modules are needed: make test installs them")
     out = tmp_path_factory.mktemp("golden-out")
     run = subprocess.run(
-        [npx, "vitest", "run", "--color=false"],
+        [npx, "vitest", "run"],
         cwd=WEB,
-        env={**os.environ, "KRAKEN_GOLDEN_OUT": str(out), "CI": "true"},
+        env={**_without_color(os.environ), "NO_COLOR": "1", "KRAKEN_GOLDEN_OUT": str(out)},
         capture_output=True,
         text=True,
         timeout=300,

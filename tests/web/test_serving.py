@@ -69,6 +69,7 @@ def test_app_pages_carry_a_strict_policy(web: TestClient) -> None:
     assert policy["connect-src"] == "'self' https://rpc.example"
     assert policy["frame-ancestors"] == "'none'"
     assert policy["require-trusted-types-for"] == "'script'"
+    assert policy["trusted-types"] == "kraken-worker"  # web/packages/core/src/trustedWorker.ts
     assert headers["cross-origin-opener-policy"] == "same-origin"
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["referrer-policy"] == "no-referrer"

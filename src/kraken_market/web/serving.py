@@ -9,7 +9,8 @@ never (a new build is picked up at the next navigation).
 Every app page is sent with a strict Content-Security-Policy (CSP Level 3): scripts,
 styles, workers and connections from this origin only (plus
 ``web_connect_sources``), no inline script or ``eval``, Trusted Types required for
-DOM sinks, no framing. The apps render server text as text, never as HTML.
+DOM sinks (one policy, ``kraken-worker``, admits same-origin worker scripts), no
+framing. The apps render server text as text, never as HTML.
 ``Cross-Origin-Opener-Policy: same-origin`` keeps a page opened by another site from
 holding a handle on the wallet's window.
 """
@@ -64,7 +65,9 @@ def content_security_policy(connect_sources: list[str]) -> str:
             "frame-ancestors 'none'",
             "object-src 'none'",
             "require-trusted-types-for 'script'",
-            "trusted-types 'none'",
+            # the one policy @kraken/core makes: it admits same-origin worker scripts only
+            # (web/packages/core/src/trustedWorker.ts); `new Worker(url)` needs it
+            "trusted-types kraken-worker",
         ]
     )
 

@@ -1,0 +1,353 @@
+"""Sign-in with OpenID for Verifiable Presentations 1.0, the Verifier's side (in the API).
+
+It follows the reference design for Response Mode ``direct_post`` (OpenID4VP §13.3):
+
+1. a page creates a request (``create``) and keeps its ``transaction_id``, a secret
+   that never leaves it; the QR code or link carries only the public ``request_uri``;
+2. the wallet fetches the signed Request Object (``request_object``) and answers it
+   at the ``response_uri`` (``answer``): the state, expiry and single use of the
+   request, then every presentation's audience (our Client Identifier) and nonce, one
+   holder for all of them, then each credential as at ``POST /auth/login``
+   (``identity.verifier``: trusted issuer, holder is the subject, status lists,
+   the attorney credential of the company asked for);
+3. the page redeems the result with its ``transaction_id`` (``result``); after a
+   same-device answer only together with the one-time ``response_code`` the wallet
+   sent the person's browser, so a request started in an attacker's browser and
+   answered by a victim's wallet never yields the victim's session (§14.2, session
+   fixation). The session opens at that moment, once: no session token is stored,
+   only the verified identity waits in the request's row.
+
+A request is used up by its first answer that passes the cheap checks (signatures,
+audience, nonce), even if a credential is refused later; the page then learns why.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from kraken_market.db.base import utcnow
+from kraken_market.errors import KrakenError
+from kraken_market.files import PRIVATE, read_private
+from kraken_market.identity import jose, openid4vp, presentations
+from kraken_market.identity.errors import HolderMismatch
+from kraken_market.identity.keys import DidKey
+from kraken_market.identity.models import SigninRequest
+from kraken_market.identity.openid4vp import Flow
+from kraken_market.identity.service import AuthService, Opened, digest, identity_record
+from kraken_market.identity.signin_errors import (
+    NonceMismatch,
+    RequestAnswered,
+    RequestClosed,
+    RequestExpired,
+    RequestUnknown,
+    ResponseCodeMismatch,
+    ResultRedeemed,
+    SigninKeyMissing,
+    StateMismatch,
+    TransactionUnknown,
+    VpTokenInvalid,
+)
+from kraken_market.identity.verifier import LoginVerifier
+
+PENDING, SIGNED_IN, REFUSED = "pending", "signed_in", "refused"
+_KEEP = timedelta(days=1)
+REQUESTS_PATH = "/api/v1/auth/requests/"
+
+
+def load_signin_key(path: Path, *, create: bool) -> DidKey:
+    """The verifier's key in ``path`` (hex seed, mode 0600); made there if ``create``.
+    Of several workers making it at once, one wins (a hard link is exclusive) and the
+    others read its key: every worker must sign as the same DID."""
+    if not path.exists():
+        if not create:
+            raise SigninKeyMissing(
+                f"the sign-in key {path} is missing: in production it is made on purpose "
+                "(a hex Ed25519 seed, mode 0600; KRAKEN_SIGNIN_KEY_FILE names it)",
+                details={"path": str(path)},
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f"{path.name}.{secrets.token_hex(4)}.new")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(DidKey.generate().seed.hex() + "\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another worker was first: use its key
+        finally:
+            draft.unlink()
+    try:
+        return DidKey.from_seed(bytes.fromhex(read_private(path).strip()))
+    except ValueError as exc:
+        raise SigninKeyMissing(f"{path} does not hold a hex Ed25519 seed") from exc
+
+
+@dataclass(frozen=True)
+class SigninClient:
+    """The marketplace as an OpenID4VP Verifier: its DID key, name and URLs."""
+
+    key: DidKey
+    name: str
+    base_url: str
+    lifetime: timedelta
+
+    @property
+    def client_id(self) -> str:
+        return openid4vp.CLIENT_ID_PREFIX + self.key.did
+
+    def request_uri(self, request_id: str) -> str:
+        return f"{self.base_url}{REQUESTS_PATH}{request_id}"
+
+
+@dataclass(frozen=True)
+class Created:
+    transaction_id: str
+    request_id: str
+    request_uri: str
+    wallet_url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a page learns of its request: ``pending``, ``expired``, ``refused`` (with
+    the refusal's code and message) or ``signed_in`` (with the session, once)."""
+
+    status: str
+    refusal: dict[str, str] | None = None
+    opened: Opened | None = None
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What an answer is checked against, read before the (slow) checks so that no
+    database lock is held meanwhile."""
+
+    id: str
+    flow: Flow
+    act_for: str | None
+    nonce: str
+    state: str
+    expires_at: datetime
+    answered: bool
+
+
+class SigninService:
+    def __init__(
+        self, session: Session, client: SigninClient, verifier: LoginVerifier, auth: AuthService
+    ) -> None:
+        self.session = session
+        self.client = client
+        self.verifier = verifier
+        self.auth = auth
+
+    def create(self, flow: Flow, act_for: str | None, now: datetime | None = None) -> Created:
+        now = now or utcnow()
+        self.session.execute(delete(SigninRequest).where(SigninRequest.expires_at < now - _KEEP))
+        transaction_id = secrets.token_urlsafe(32)
+        row = SigninRequest(
+            id=secrets.token_urlsafe(24),
+            transaction_digest=digest(transaction_id),
+            flow=flow.value,
+            act_for=act_for,
+            nonce=secrets.token_urlsafe(24),
+            state=secrets.token_urlsafe(24),
+            created_at=now,
+            expires_at=now + self.client.lifetime,
+            outcome=PENDING,
+        )
+        self.session.add(row)
+        self.session.commit()
+        request_uri = self.client.request_uri(row.id)
+        wallet_url = openid4vp.wallet_url(self.client.client_id, request_uri)
+        return Created(transaction_id, row.id, request_uri, wallet_url, row.expires_at)
+
+    def _row(self, request_id: str) -> SigninRequest:
+        row = self.session.get(SigninRequest, request_id) if len(request_id) <= 43 else None
+        if row is None:
+            raise RequestUnknown("no such sign-in request", details={"request_id": request_id})
+        return row
+
+    def request_object(self, request_id: str, now: datetime | None = None) -> str:
+        """The signed Request Object (RFC 9101) of an open request."""
+        now = now or utcnow()
+        row = self._row(request_id)
+        if row.answered_at is not None or row.expires_at <= now:
+            reason = "answered" if row.answered_at is not None else "expired"
+            raise RequestClosed(
+                f"this sign-in request was {reason}; start a new sign-in",
+                details={"reason": reason},
+            )
+        payload = openid4vp.request_payload(
+            client_id=self.client.client_id,
+            client_name=self.client.name,
+            response_uri=self.client.request_uri(row.id) + "/response",
+            nonce=row.nonce,
+            state=row.state,
+            act_for=row.act_for,
+            issued=now,
+            expires=row.expires_at,
+        )
+        return jose.sign(self.client.key, payload, openid4vp.REQUEST_TYP)
+
+    def _open_request(self, request_id: str, state: str | None, now: datetime) -> _Request:
+        row = self._row(request_id)
+        request = _Request(
+            row.id,
+            Flow(row.flow),
+            row.act_for,
+            row.nonce,
+            row.state,
+            row.expires_at,
+            row.answered_at is not None,
+        )
+        self.session.rollback()  # no lock while presentations are checked
+        if state is None or not hmac.compare_digest(state.encode(), request.state.encode()):
+            raise StateMismatch("the state does not match this sign-in request")
+        if request.answered:
+            raise RequestAnswered("this sign-in request was answered already")
+        if request.expires_at <= now:
+            raise RequestExpired("this sign-in request has expired; start a new sign-in")
+        return request
+
+    def answer(
+        self,
+        request_id: str,
+        *,
+        state: str | None,
+        vp_token: object,
+        error: str | None = None,
+        now: datetime | None = None,
+    ) -> str | None:
+        """Check a wallet's Authorization Response; the redirect URI for a same-device
+        answer (None for cross-device). Refusals raise, with the request used up once
+        the presentations themselves were sound."""
+        now = now or utcnow()
+        request = self._open_request(request_id, state, now)
+        if error is not None:  # the wallet declined (OpenID4VP §8.5): tell the page
+            self._claim(request.id, now)
+            self._record(
+                request.id,
+                REFUSED,
+                refusal={
+                    "code": "wallet_declined",
+                    "message": (f"the wallet declined the request ({error[:100]})"),
+                },
+            )
+            return None
+        queries = {q.id: q for q in openid4vp.credential_queries(request.act_for)}
+        tokens = openid4vp.parse_vp_token(vp_token)
+        openid4vp.check_against(list(queries.values()), tokens)
+        opened = [
+            (query_id, self._presentation(token, request, now))
+            for query_id, answers in tokens.items()
+            for token in answers
+        ]
+        holders = {presentation.holder for _, presentation in opened}
+        if len(holders) != 1:
+            raise HolderMismatch(
+                "the presentations were signed by different holders; one person signs in",
+                details={"holders": sorted(holders)},
+            )
+        self._claim(request.id, now)
+        holder = holders.pop()
+        try:
+            verified = []
+            for query_id, presentation in opened:
+                for token in presentation.credentials:
+                    credential = self.verifier.check_credential(token, holder, now)
+                    if credential.type is not queries[query_id].type:
+                        raise VpTokenInvalid(
+                            f"vp_token[{query_id!r}] holds a {credential.type.value}, "
+                            f"not a {queries[query_id].type.value}"
+                        )
+                    verified.append(credential)
+            identity = self.verifier.identity(holder, verified, request.act_for)
+        except KrakenError as exc:
+            self._record(request.id, REFUSED, refusal={"code": exc.code, "message": exc.message})
+            raise
+        code = secrets.token_urlsafe(32) if request.flow is Flow.SAME_DEVICE else None
+        self._record(request.id, SIGNED_IN, identity=identity_record(identity), code=code)
+        if code is None:
+            return None
+        return f"{self.client.base_url}{openid4vp.COMPLETE_PATH}#response_code={code}"
+
+    def _presentation(
+        self, token: str, request: _Request, now: datetime
+    ) -> presentations.Presentation:
+        presentation = presentations.open_presentation(
+            token,
+            self.verifier.resolver,
+            audience=self.client.client_id,
+            now=now,
+            max_bytes=self.verifier.max_bytes,
+        )
+        if not hmac.compare_digest(presentation.nonce.encode(), request.nonce.encode()):
+            raise NonceMismatch("a presentation carries another request's nonce")
+        return presentation
+
+    def _claim(self, request_id: str, now: datetime) -> None:
+        """Mark the request answered, atomically: of two answers racing, one wins."""
+        claimed = self.session.execute(
+            update(SigninRequest)
+            .where(SigninRequest.id == request_id, SigninRequest.answered_at.is_(None))
+            .values(answered_at=now)
+        )
+        if getattr(claimed, "rowcount", 0) != 1:
+            self.session.rollback()
+            raise RequestAnswered("this sign-in request was answered already")
+        self.session.commit()
+
+    def _record(self, request_id: str, outcome: str, **fields: object) -> None:
+        row = self._row(request_id)
+        row.outcome = outcome
+        row.refusal = fields.get("refusal")  # type: ignore[assignment]
+        row.identity = fields.get("identity")  # type: ignore[assignment]
+        code = fields.get("code")
+        row.response_code_digest = digest(code) if isinstance(code, str) else None
+        self.session.commit()
+
+    def result(
+        self, transaction_id: str, response_code: str | None, now: datetime | None = None
+    ) -> Outcome:
+        """The outcome for the page holding ``transaction_id``; a session only once."""
+        now = now or utcnow()
+        row = (
+            self.session.query(SigninRequest)
+            .filter_by(transaction_digest=digest(transaction_id))
+            .one_or_none()
+        )
+        if row is None:
+            raise TransactionUnknown("no sign-in request has this transaction id")
+        if row.outcome == REFUSED:
+            return Outcome(REFUSED, refusal=dict(row.refusal or {}))
+        if row.outcome == PENDING:
+            return Outcome("expired" if row.expires_at <= now else PENDING)
+        if row.flow == Flow.SAME_DEVICE.value and not (
+            response_code is not None
+            and row.response_code_digest is not None
+            and hmac.compare_digest(digest(response_code), row.response_code_digest)
+        ):
+            raise ResponseCodeMismatch(
+                "a same-device sign-in completes only with the response_code the wallet "
+                "sent to this browser"
+            )
+        redeemed = self.session.execute(
+            update(SigninRequest)
+            .where(SigninRequest.id == row.id, SigninRequest.redeemed_at.is_(None))
+            .values(redeemed_at=now, identity=None)
+            .execution_options(synchronize_session=False)
+        )
+        record = row.identity
+        if getattr(redeemed, "rowcount", 0) != 1 or record is None:
+            self.session.rollback()
+            raise ResultRedeemed("this sign-in was completed already; start a new one")
+        return Outcome(SIGNED_IN, opened=self.auth.open(dict(record), now))

@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from fastapi.testclient import TestClient
+
 from kraken_market.db.base import utcnow
 from kraken_market.identity import openid4vp_wallet as wallet
 from kraken_market.identity import presentations
@@ -19,9 +21,9 @@ REQUESTS = "/api/v1/auth/requests"
 
 
 class SigninKit:
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, http: TestClient | None = None) -> None:
         self.platform = platform
-        self.http = platform.http
+        self.http = http or platform.http
 
     def start(self, flow: str = "cross_device", act_for: str | None = None) -> dict[str, Any]:
         answer = self.http.post(REQUESTS, json={"flow": flow, "act_for": act_for})

@@ -26,7 +26,8 @@ from kraken_market.identity.models import HostedStatusList
 from kraken_market.identity.principal import Principal
 from kraken_market.identity.registry import STATUS_PATH, LocalStatusLists, StatusRegistry
 from kraken_market.identity.service import AuthService, Lifetimes, principal_of
-from kraken_market.identity.signin import SigninClient, SigninService, load_signin_key
+from kraken_market.identity.signin import SigninService
+from kraken_market.identity.signin_client import SigninClient, load_signin_key
 from kraken_market.identity.status_check import RemoteStatusLists, StatusChecker
 from kraken_market.identity.trust import TrustRegistry
 from kraken_market.identity.verifier import LoginVerifier

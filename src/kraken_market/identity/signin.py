@@ -24,24 +24,21 @@ audience, nonce), even if a credential is refused later; the page then learns wh
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from kraken_market.db.base import utcnow
 from kraken_market.errors import KrakenError
-from kraken_market.files import PRIVATE, read_private
 from kraken_market.identity import jose, openid4vp, presentations
 from kraken_market.identity.errors import HolderMismatch
-from kraken_market.identity.keys import DidKey
 from kraken_market.identity.models import SigninRequest
 from kraken_market.identity.openid4vp import Flow
 from kraken_market.identity.service import AuthService, Opened, digest, identity_record
+from kraken_market.identity.signin_client import SigninClient
 from kraken_market.identity.signin_errors import (
     NonceMismatch,
     RequestAnswered,
@@ -50,7 +47,6 @@ from kraken_market.identity.signin_errors import (
     RequestUnknown,
     ResponseCodeMismatch,
     ResultRedeemed,
-    SigninKeyMissing,
     StateMismatch,
     TransactionUnknown,
     VpTokenInvalid,
@@ -59,52 +55,6 @@ from kraken_market.identity.verifier import LoginVerifier
 
 PENDING, SIGNED_IN, REFUSED = "pending", "signed_in", "refused"
 _KEEP = timedelta(days=1)
-REQUESTS_PATH = "/api/v1/auth/requests/"
-
-
-def load_signin_key(path: Path, *, create: bool) -> DidKey:
-    """The verifier's key in ``path`` (hex seed, mode 0600); made there if ``create``.
-    Of several workers making it at once, one wins (a hard link is exclusive) and the
-    others read its key: every worker must sign as the same DID."""
-    if not path.exists():
-        if not create:
-            raise SigninKeyMissing(
-                f"the sign-in key {path} is missing: in production it is made on purpose "
-                "(a hex Ed25519 seed, mode 0600; KRAKEN_SIGNIN_KEY_FILE names it)",
-                details={"path": str(path)},
-            )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f"{path.name}.{secrets.token_hex(4)}.new")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(DidKey.generate().seed.hex() + "\n")
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass  # another worker was first: use its key
-        finally:
-            draft.unlink()
-    try:
-        return DidKey.from_seed(bytes.fromhex(read_private(path).strip()))
-    except ValueError as exc:
-        raise SigninKeyMissing(f"{path} does not hold a hex Ed25519 seed") from exc
-
-
-@dataclass(frozen=True)
-class SigninClient:
-    """The marketplace as an OpenID4VP Verifier: its DID key, name and URLs."""
-
-    key: DidKey
-    name: str
-    base_url: str
-    lifetime: timedelta
-
-    @property
-    def client_id(self) -> str:
-        return openid4vp.CLIENT_ID_PREFIX + self.key.did
-
-    def request_uri(self, request_id: str) -> str:
-        return f"{self.base_url}{REQUESTS_PATH}{request_id}"
 
 
 @dataclass(frozen=True)

@@ -216,3 +216,10 @@ def post_answer(
     response = _send(http, "POST", request.response_uri, data=form)
     reply = response.json() if response.content else {}
     return reply if isinstance(reply, dict) else {}
+
+
+def post_decline(http: httpx2.Client, request: AuthorizationRequest) -> None:
+    """Tell the verifier the person declined (OpenID4VP §8.5, ``access_denied``), so the
+    waiting page can say so instead of waiting for the request to expire."""
+    form = {"error": "access_denied", "state": request.state}
+    _send(http, "POST", request.response_uri, data=form)

@@ -70,7 +70,7 @@ def session_info(opened: Opened, session: Session, *, tokens: bool) -> SessionIn
 @router.post(
     "/auth/requests",
     status_code=status.HTTP_201_CREATED,
-    responses=errors(413, 422, 429, 503),
+    responses=errors(400, 413, 422, 429, 503),
     dependencies=[AddressLimited],
 )
 def create_request(

@@ -184,14 +184,7 @@ class SigninService:
         request = self._open_request(request_id, state, now)
         if error is not None:  # the wallet declined (OpenID4VP §8.5): tell the page
             self._claim(request.id, now)
-            self._record(
-                request.id,
-                REFUSED,
-                refusal={
-                    "code": "wallet_declined",
-                    "message": (f"the wallet declined the request ({error[:100]})"),
-                },
-            )
+            self._refuse(request.id, "wallet_declined", f"the wallet declined ({error[:100]})")
             return None
         queries = {q.id: q for q in openid4vp.credential_queries(request.act_for)}
         tokens = openid4vp.parse_vp_token(vp_token)
@@ -222,12 +215,16 @@ class SigninService:
                     verified.append(credential)
             identity = self.verifier.identity(holder, verified, request.act_for)
         except KrakenError as exc:
-            self._record(request.id, REFUSED, refusal={"code": exc.code, "message": exc.message})
+            self._refuse(request.id, exc.code, exc.message)
             raise
-        code = secrets.token_urlsafe(32) if request.flow is Flow.SAME_DEVICE else None
-        self._record(request.id, SIGNED_IN, identity=identity_record(identity), code=code)
-        if code is None:
+        row = self._row(request.id)
+        row.outcome, row.identity = SIGNED_IN, identity_record(identity)
+        if request.flow is not Flow.SAME_DEVICE:
+            self.session.commit()
             return None
+        code = secrets.token_urlsafe(32)
+        row.response_code_digest = digest(code)
+        self.session.commit()
         return f"{self.client.base_url}{openid4vp.COMPLETE_PATH}#response_code={code}"
 
     def _presentation(
@@ -256,13 +253,10 @@ class SigninService:
             raise RequestAnswered("this sign-in request was answered already")
         self.session.commit()
 
-    def _record(self, request_id: str, outcome: str, **fields: object) -> None:
+    def _refuse(self, request_id: str, code: str, message: str) -> None:
+        """Keep why an answer was refused, for the page to say."""
         row = self._row(request_id)
-        row.outcome = outcome
-        row.refusal = fields.get("refusal")  # type: ignore[assignment]
-        row.identity = fields.get("identity")  # type: ignore[assignment]
-        code = fields.get("code")
-        row.response_code_digest = digest(code) if isinstance(code, str) else None
+        row.outcome, row.refusal = REFUSED, {"code": code, "message": message}
         self.session.commit()
 
     def result(

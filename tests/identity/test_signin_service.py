@@ -117,7 +117,7 @@ def test_a_same_device_result_is_redeemed_once_with_its_code(
         with pytest.raises(ResponseCodeMismatch):
             signin.result(created.transaction_id, wrong)
     outcome = signin.result(created.transaction_id, code)
-    assert outcome.status == "signed_in" and outcome.opened is not None
+    assert outcome.status == "signed_in" and outcome.identity is not None
     with pytest.raises(ResultRedeemed):
         signin.result(created.transaction_id, code)
     with platform.app.state.sessions() as session:

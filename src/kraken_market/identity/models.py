@@ -50,15 +50,14 @@ class AuthSession(Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(64))
 
 
-class SigninRequest(Base):
-    """One OpenID4VP authorization request (``identity.signin``) and what became of it.
+class SigninRequestFields:
+    """One OpenID4VP authorization request (``identity.signin``) and what became of it;
+    the marketplace and each Depute tool (a verifier of its own) keep a table of them.
 
     The transaction id and the same-device response code are stored as digests only;
     no session token is ever stored here: the verified identity waits in ``identity``
     and the session opens when the creating page redeems the result.
     """
-
-    __tablename__ = "signin_requests"
 
     id: Mapped[str] = mapped_column(String(43), primary_key=True)
     transaction_digest: Mapped[str] = mapped_column(DIGEST, unique=True)
@@ -75,6 +74,10 @@ class SigninRequest(Base):
     identity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     response_code_digest: Mapped[str | None] = mapped_column(DIGEST)
     redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SigninRequest(SigninRequestFields, Base):
+    __tablename__ = "signin_requests"
 
 
 class HostedStatusList(Base):

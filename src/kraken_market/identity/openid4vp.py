@@ -40,9 +40,6 @@ FORMAT = "jwt_vc_json"
 ALGORITHMS = ["EdDSA", "Ed25519"]
 """What presentations and credentials are signed with (RFC 8037; RFC 9864's name)."""
 WALLET_SCHEME = "openid4vp://"
-COMPLETE_PATH = "/signin/complete"
-"""The marketplace page a same-device wallet sends the browser to, with the
-``response_code`` in the fragment (OpenID4VP §13.3 and §14.2, session fixation)."""
 MAX_PRESENTATIONS = 10
 
 

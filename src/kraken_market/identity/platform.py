@@ -117,7 +117,7 @@ class IdentityPlatform:
         return self._signin_client
 
     def signin(self, session: Session) -> SigninService:
-        return SigninService(session, self.signin_client(), self.verifier, self.auth(session))
+        return SigninService(session, self.signin_client(), self.verifier)
 
     def verify_binding(self, jws: str, account_signature: str) -> Binding:
         """A DID-account binding signed for this marketplace, now (``identity.binding``)."""

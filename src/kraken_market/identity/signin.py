@@ -14,8 +14,11 @@ It follows the reference design for Response Mode ``direct_post`` (OpenID4VP §1
    same-device answer only together with the one-time ``response_code`` the wallet
    sent the person's browser, so a request started in an attacker's browser and
    answered by a victim's wallet never yields the victim's session (§14.2, session
-   fixation). The session opens at that moment, once: no session token is stored,
-   only the verified identity waits in the request's row.
+   fixation). The caller opens the session at that moment, once: no session token
+   is stored, only the verified identity waits in the request's row.
+
+The marketplace (``signin_routes``) and each Depute tool (``depute.signin``) are
+verifiers of their own, with their own key, URLs and table of requests.
 
 A request is used up by its first answer that passes the cheap checks (signatures,
 audience, nonce), even if a credential is refused later; the page then learns why.
@@ -27,6 +30,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
@@ -35,9 +39,9 @@ from kraken_market.db.base import utcnow
 from kraken_market.errors import KrakenError
 from kraken_market.identity import jose, openid4vp, presentations
 from kraken_market.identity.errors import HolderMismatch
-from kraken_market.identity.models import SigninRequest
+from kraken_market.identity.models import SigninRequest, SigninRequestFields
 from kraken_market.identity.openid4vp import Flow
-from kraken_market.identity.service import AuthService, Opened, digest, identity_record
+from kraken_market.identity.service import digest, identity_record
 from kraken_market.identity.signin_client import SigninClient
 from kraken_market.identity.signin_errors import (
     NonceMismatch,
@@ -69,11 +73,12 @@ class Created:
 @dataclass(frozen=True)
 class Outcome:
     """What a page learns of its request: ``pending``, ``expired``, ``refused`` (with
-    the refusal's code and message) or ``signed_in`` (with the session, once)."""
+    the refusal's code and message) or ``signed_in`` (with the verified identity, as
+    ``service.identity_record`` keeps it, once: the caller opens the session)."""
 
     status: str
     refusal: dict[str, str] | None = None
-    opened: Opened | None = None
+    identity: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,18 +97,23 @@ class _Request:
 
 class SigninService:
     def __init__(
-        self, session: Session, client: SigninClient, verifier: LoginVerifier, auth: AuthService
+        self,
+        session: Session,
+        client: SigninClient,
+        verifier: LoginVerifier,
+        model: type[SigninRequestFields] = SigninRequest,
     ) -> None:
+        """``model``: the table of requests (the marketplace's, or a Depute tool's)."""
         self.session = session
         self.client = client
         self.verifier = verifier
-        self.auth = auth
+        self.model: Any = model
 
     def create(self, flow: Flow, act_for: str | None, now: datetime | None = None) -> Created:
         now = now or utcnow()
-        self.session.execute(delete(SigninRequest).where(SigninRequest.expires_at < now - _KEEP))
+        self.session.execute(delete(self.model).where(self.model.expires_at < now - _KEEP))
         transaction_id = secrets.token_urlsafe(32)
-        row = SigninRequest(
+        row = self.model(
             id=secrets.token_urlsafe(24),
             transaction_digest=digest(transaction_id),
             flow=flow.value,
@@ -120,8 +130,10 @@ class SigninService:
         wallet_url = openid4vp.wallet_url(self.client.client_id, request_uri)
         return Created(transaction_id, row.id, request_uri, wallet_url, row.expires_at)
 
-    def _row(self, request_id: str) -> SigninRequest:
-        row = self.session.get(SigninRequest, request_id) if len(request_id) <= 43 else None
+    def _row(self, request_id: str) -> SigninRequestFields:
+        row: SigninRequestFields | None = None
+        if len(request_id) <= 43:
+            row = self.session.get(self.model, request_id)
         if row is None:
             raise RequestUnknown("no such sign-in request", details={"request_id": request_id})
         return row
@@ -225,7 +237,7 @@ class SigninService:
         code = secrets.token_urlsafe(32)
         row.response_code_digest = digest(code)
         self.session.commit()
-        return f"{self.client.base_url}{openid4vp.COMPLETE_PATH}#response_code={code}"
+        return self.client.complete_url(code)
 
     def _presentation(
         self, token: str, request: _Request, now: datetime
@@ -244,8 +256,8 @@ class SigninService:
     def _claim(self, request_id: str, now: datetime) -> None:
         """Mark the request answered, atomically: of two answers racing, one wins."""
         claimed = self.session.execute(
-            update(SigninRequest)
-            .where(SigninRequest.id == request_id, SigninRequest.answered_at.is_(None))
+            update(self.model)
+            .where(self.model.id == request_id, self.model.answered_at.is_(None))
             .values(answered_at=now)
         )
         if getattr(claimed, "rowcount", 0) != 1:
@@ -262,10 +274,10 @@ class SigninService:
     def result(
         self, transaction_id: str, response_code: str | None, now: datetime | None = None
     ) -> Outcome:
-        """The outcome for the page holding ``transaction_id``; a session only once."""
+        """The outcome for the page holding ``transaction_id``; the identity only once."""
         now = now or utcnow()
         row = (
-            self.session.query(SigninRequest)
+            self.session.query(self.model)
             .filter_by(transaction_digest=digest(transaction_id))
             .one_or_none()
         )
@@ -285,8 +297,8 @@ class SigninService:
                 "sent to this browser"
             )
         redeemed = self.session.execute(
-            update(SigninRequest)
-            .where(SigninRequest.id == row.id, SigninRequest.redeemed_at.is_(None))
+            update(self.model)
+            .where(self.model.id == row.id, self.model.redeemed_at.is_(None))
             .values(redeemed_at=now, identity=None)
             .execution_options(synchronize_session=False)
         )
@@ -294,4 +306,5 @@ class SigninService:
         if getattr(redeemed, "rowcount", 0) != 1 or record is None:
             self.session.rollback()
             raise ResultRedeemed("this sign-in was completed already; start a new one")
-        return Outcome(SIGNED_IN, opened=self.auth.open(dict(record), now))
+        self.session.commit()
+        return Outcome(SIGNED_IN, identity=dict(record))

@@ -21,6 +21,9 @@ from kraken_market.identity.keys import DidKey
 from kraken_market.identity.signin_errors import SigninKeyMissing
 
 REQUESTS_PATH = "/api/v1/auth/requests/"
+COMPLETE_PATH = "/signin/complete#response_code="
+"""The marketplace page a same-device wallet sends the browser to; the code in the
+fragment never reaches a server log (the page redeems it with its transaction id)."""
 
 
 def load_signin_key(path: Path, *, create: bool) -> DidKey:
@@ -59,10 +62,16 @@ class SigninClient:
     name: str
     base_url: str
     lifetime: timedelta
+    requests_path: str = REQUESTS_PATH
+    complete_path: str = COMPLETE_PATH
 
     @property
     def client_id(self) -> str:
         return openid4vp.CLIENT_ID_PREFIX + self.key.did
 
     def request_uri(self, request_id: str) -> str:
-        return f"{self.base_url}{REQUESTS_PATH}{request_id}"
+        return f"{self.base_url}{self.requests_path}{request_id}"
+
+    def complete_url(self, response_code: str) -> str:
+        """Where a same-device wallet sends the browser, with the one-time code."""
+        return f"{self.base_url}{self.complete_path}{response_code}"

@@ -14,6 +14,7 @@ from kraken_market import jsondepth
 from kraken_market.api.cookies import set_session_cookies
 from kraken_market.api.deps import AddressLimited, SessionDep
 from kraken_market.api.responses import errors
+from kraken_market.db.base import utcnow
 from kraken_market.errors import ValidationFailed, validation_details
 from kraken_market.identity.models import DidBinding
 from kraken_market.identity.openid4vp import REQUEST_MEDIA_TYPE
@@ -175,14 +176,16 @@ def result(
     """What became of your sign-in request. The session is handed out once: as HttpOnly
     cookies (``deliver: cookie``, pages; no token in the answer) or in the answer
     (``deliver: body``). Same-device needs the ``response_code`` the wallet sent."""
-    outcome = _platform(request).signin(session).result(body.transaction_id, body.response_code)
-    if outcome.opened is None:
+    platform = _platform(request)
+    outcome = platform.signin(session).result(body.transaction_id, body.response_code)
+    if outcome.identity is None:
         if outcome.status == "pending":
             response.status_code = status.HTTP_202_ACCEPTED
         refusal = outcome.refusal or {}
         return SigninResult.model_validate({"status": outcome.status, **refusal})
+    opened = platform.auth(session).open(outcome.identity, utcnow())
     cookies = body.deliver == "cookie"
     if cookies:
-        set_session_cookies(request, response, outcome.opened)
-    info = session_info(outcome.opened, session, tokens=not cookies)
+        set_session_cookies(request, response, opened)
+    info = session_info(opened, session, tokens=not cookies)
     return SigninResult(status="signed_in", session=info)

@@ -6,10 +6,7 @@ It follows the reference design for Response Mode ``direct_post`` (OpenID4VP §1
    that never leaves it; the QR code or link carries only the public ``request_uri``;
 2. the wallet fetches the signed Request Object (``request_object``) and answers it
    at the ``response_uri`` (``answer``): the state, expiry and single use of the
-   request, then every presentation's audience (our Client Identifier) and nonce, one
-   holder for all of them, then each credential as at ``POST /auth/login``
-   (``identity.verifier``: trusted issuer, holder is the subject, status lists,
-   the attorney credential of the company asked for);
+   request here, then the presentations and credentials (``identity.signin_answer``);
 3. the page redeems the result with its ``transaction_id`` (``result``); after a
    same-device answer only together with the one-time ``response_code`` the wallet
    sent the person's browser, so a request started in an attacker's browser and
@@ -37,14 +34,13 @@ from sqlalchemy.orm import Session
 
 from kraken_market.db.base import utcnow
 from kraken_market.errors import KrakenError
-from kraken_market.identity import jose, openid4vp, presentations
-from kraken_market.identity.errors import HolderMismatch
+from kraken_market.identity import jose, openid4vp
 from kraken_market.identity.models import SigninRequest, SigninRequestFields
 from kraken_market.identity.openid4vp import Flow
 from kraken_market.identity.service import digest, identity_record
+from kraken_market.identity.signin_answer import open_answer, verify_answer
 from kraken_market.identity.signin_client import SigninClient
 from kraken_market.identity.signin_errors import (
-    NonceMismatch,
     RequestAnswered,
     RequestClosed,
     RequestExpired,
@@ -53,7 +49,6 @@ from kraken_market.identity.signin_errors import (
     ResultRedeemed,
     StateMismatch,
     TransactionUnknown,
-    VpTokenInvalid,
 )
 from kraken_market.identity.verifier import LoginVerifier
 
@@ -198,34 +193,17 @@ class SigninService:
             self._claim(request.id, now)
             self._refuse(request.id, "wallet_declined", f"the wallet declined ({error[:100]})")
             return None
-        queries = {q.id: q for q in openid4vp.credential_queries(request.act_for)}
-        tokens = openid4vp.parse_vp_token(vp_token)
-        openid4vp.check_against(list(queries.values()), tokens)
-        opened = [
-            (query_id, self._presentation(token, request, now))
-            for query_id, answers in tokens.items()
-            for token in answers
-        ]
-        holders = {presentation.holder for _, presentation in opened}
-        if len(holders) != 1:
-            raise HolderMismatch(
-                "the presentations were signed by different holders; one person signs in",
-                details={"holders": sorted(holders)},
-            )
+        opened = open_answer(
+            self.verifier,
+            client_id=self.client.client_id,
+            nonce=request.nonce,
+            act_for=request.act_for,
+            vp_token=vp_token,
+            now=now,
+        )
         self._claim(request.id, now)
-        holder = holders.pop()
         try:
-            verified = []
-            for query_id, presentation in opened:
-                for token in presentation.credentials:
-                    credential = self.verifier.check_credential(token, holder, now)
-                    if credential.type is not queries[query_id].type:
-                        raise VpTokenInvalid(
-                            f"vp_token[{query_id!r}] holds a {credential.type.value}, "
-                            f"not a {queries[query_id].type.value}"
-                        )
-                    verified.append(credential)
-            identity = self.verifier.identity(holder, verified, request.act_for)
+            identity = verify_answer(self.verifier, opened, request.act_for, now)
         except KrakenError as exc:
             self._refuse(request.id, exc.code, exc.message)
             raise
@@ -238,20 +216,6 @@ class SigninService:
         row.response_code_digest = digest(code)
         self.session.commit()
         return self.client.complete_url(code)
-
-    def _presentation(
-        self, token: str, request: _Request, now: datetime
-    ) -> presentations.Presentation:
-        presentation = presentations.open_presentation(
-            token,
-            self.verifier.resolver,
-            audience=self.client.client_id,
-            now=now,
-            max_bytes=self.verifier.max_bytes,
-        )
-        if not hmac.compare_digest(presentation.nonce.encode(), request.nonce.encode()):
-            raise NonceMismatch("a presentation carries another request's nonce")
-        return presentation
 
     def _claim(self, request_id: str, now: datetime) -> None:
         """Mark the request answered, atomically: of two answers racing, one wins."""

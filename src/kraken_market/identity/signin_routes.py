@@ -22,6 +22,7 @@ from kraken_market.identity.platform import IdentityPlatform
 from kraken_market.identity.service import Opened
 from kraken_market.identity.signin_errors import ResponseMediaType, VpTokenInvalid
 from kraken_market.identity.signin_schemas import (
+    MAX_VP_TOKEN,
     AuthorizationResponse,
     SessionInfo,
     SigninAnswered,
@@ -38,7 +39,7 @@ _FORM_SCHEMA = {
     "type": "object",
     "required": ["state"],
     "properties": {
-        "vp_token": {"type": "string", "maxLength": 200_000},
+        "vp_token": {"type": "string", "maxLength": MAX_VP_TOKEN},
         "state": {"type": "string", "maxLength": 64},
         "error": {"type": "string", "maxLength": 200},
         "error_description": {"type": "string", "maxLength": 1000},

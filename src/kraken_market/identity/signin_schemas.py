@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from kraken_market.identity.openid4vp import Flow
 
 _Strict = ConfigDict(extra="forbid")
+MAX_VP_TOKEN = 65_536
+"""Characters of a form's vp_token: ten presentations of one credential each fit with
+room to spare, and its percent-encoding stays within the API's 1 MiB bodies."""
 DID_PATTERN = r"^did:[a-z0-9]+:\S+$"
 
 
@@ -46,7 +49,7 @@ class SigninRequestCreated(BaseModel):
 class AuthorizationResponse(BaseModel):
     """The wallet's answer (OpenID4VP §8.2 direct_post): form-encoded, or JSON."""
 
-    vp_token: str | dict[str, list[str]] | None = Field(
+    vp_token: Annotated[str, Field(max_length=MAX_VP_TOKEN)] | dict[str, list[str]] | None = Field(
         default=None,
         description="JSON object: DCQL credential query id -> array of vp+jwt (a JSON "
         "text in a form).",

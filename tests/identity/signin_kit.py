@@ -4,7 +4,7 @@ built from the CLI wallet's own pieces (``identity.openid4vp_wallet``)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -74,6 +74,4 @@ def response_code(answer: Any) -> str:
 
 
 def later(seconds: int) -> datetime:
-    from datetime import timedelta
-
     return utcnow() + timedelta(seconds=seconds)

@@ -159,6 +159,25 @@ class Settings(BaseSettings):
     identity_nonce_seconds: int = Field(
         default=300, ge=10, le=3600, description="How long a login nonce may be used."
     )
+    identity_signin_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=1800,
+        description="How long a sign-in request (OpenID4VP, QR code or link) may be answered.",
+    )
+    signin_key_file: Path | None = Field(
+        default=None,
+        description="File (mode 0600) with the hex Ed25519 seed of the marketplace's sign-in "
+        "verifier DID (did:key), which signs OpenID4VP request objects. Default: "
+        "data_dir/keys/signin.key, made on first use outside production; in production "
+        "it must exist (no key is made silently).",
+    )
+    signin_client_name: str = Field(
+        default="Kraken Market",
+        min_length=1,
+        max_length=100,
+        description="The name wallets show for who asks in a sign-in request.",
+    )
     identity_max_token_bytes: int = Field(
         default=32_768, ge=2048, le=65_536, description="Largest presentation accepted (bytes)."
     )
@@ -329,6 +348,11 @@ class Settings(BaseSettings):
     def platform_keys_dir(self) -> Path:
         """The platform's own keys, made by ``up`` (one file per role, mode 0600)."""
         return self.data_dir / "keys"
+
+    @property
+    def resolved_signin_key_file(self) -> Path:
+        """``signin_key_file``, else data_dir/keys/signin.key."""
+        return self.signin_key_file or self.platform_keys_dir / "signin.key"
 
     def platform_key_file(self, role: str) -> Path | None:
         """The key file of the platform's ``role`` (``verifier``, ``arbiter``): the

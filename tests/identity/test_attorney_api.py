@@ -249,7 +249,8 @@ def test_an_expired_attorney_credential_ends_the_session(platform: Platform, adm
     refreshed = platform.http.post(
         "/api/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}
     )
-    assert refusal(refreshed) == (401, "session_invalid")
+    assert refusal(refreshed) == (401, "session_ended")
+    assert refreshed.json()["details"] == {"reason": "credential_expired"}
 
 
 def test_rights_need_a_revocable_credential(platform: Platform, admin: Person) -> None:

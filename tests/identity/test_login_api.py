@@ -143,10 +143,9 @@ def test_revocation_takes_effect_at_the_next_sensitive_request(platform: Platfor
     )
     assert refusal(answer) == (401, "credential_revoked")
     assert platform.http.get("/api/v1/products").json()["items"] == before  # nothing changed
-    assert refusal(platform.http.get("/api/v1/auth/me", headers=headers)) == (
-        401,
-        "session_invalid",
-    )
+    ended = platform.http.get("/api/v1/auth/me", headers=headers)
+    assert refusal(ended) == (401, "session_ended")  # and why, for the page to tell
+    assert ended.json()["details"] == {"reason": "credential_revoked"}
     again = platform.login(platform.presentation(key, [credential]))
     assert refusal(again) == (401, "credential_revoked")
 

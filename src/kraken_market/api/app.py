@@ -29,6 +29,7 @@ from kraken_market.db.migrate import upgrade
 from kraken_market.identity.demo_issuer_routes import router as demo_issuer_router
 from kraken_market.identity.platform import IdentityPlatform
 from kraken_market.identity.routes import router as identity_router
+from kraken_market.identity.signin_routes import router as signin_router
 from kraken_market.ledger.configured import ConfiguredLedger
 from kraken_market.ledger.routes import ChainReader, TokenSource
 from kraken_market.ledger.routes import router as ledger_router
@@ -58,7 +59,10 @@ storage for the ciphertext sellers upload (`POST /uploads`, `PUT /objects/{name}
 
 Sign in: `POST /auth/challenge` for a nonce, then `POST /auth/login` with a
 presentation (vp+jwt) of your credentials signed by your DID key; send the
-session token as `Authorization: Bearer <token>`.
+session token as `Authorization: Bearer <token>`. Browsers sign in with
+OpenID for Verifiable Presentations 1.0 (`POST /auth/requests`, a QR code or
+link for the wallet, then `POST /auth/requests/result`); their session lives
+in HttpOnly cookies, and writes with it carry `X-Kraken-CSRF: 1`.
 
 Errors are JSON `{"code", "message", "details"}`; `code` is stable.
 Amounts are whole base units of the DATA token (0 to 2^256-1): send an integer or
@@ -123,6 +127,7 @@ def create_app(
         companies_router,
         identity_router,
         demo_issuer_router,
+        signin_router,
         trade_router,
         market_router,
         insight_router,
@@ -136,7 +141,7 @@ def create_app(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Kraken-CSRF"],
         )
     app.add_middleware(NoSniff)
     install_web(app, settings.resolved_web_dir, settings.web_connect_sources)

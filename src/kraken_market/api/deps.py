@@ -9,9 +9,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from kraken_market.api.cookies import CSRF_HEADER, SESSION_COOKIE
 from kraken_market.db.engine import write_session
 from kraken_market.errors import KrakenError, Unauthenticated
-from kraken_market.identity.errors import ScopeRequired
+from kraken_market.identity.errors import CsrfHeaderMissing, ScopeRequired
 from kraken_market.identity.principal import Principal
 from kraken_market.settings import Settings
 
@@ -39,18 +40,36 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def session_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    """The session token of a request: the Bearer header (CLI, SDK), else the session
+    cookie of the web apps, which a write must confirm with ``X-Kraken-CSRF: 1``
+    (``api.cookies``: another site's page cannot send that header)."""
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        return credentials.credentials
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie is None:
+        return None
+    if request.method not in _READ_METHODS and request.headers.get(CSRF_HEADER) != "1":
+        raise CsrfHeaderMissing(
+            f"a write with the session cookie needs the header '{CSRF_HEADER}: 1'",
+            details={"header": CSRF_HEADER},
+        )
+    return cookie
+
+
 def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     writes = request.method not in _READ_METHODS
     try:
-        if credentials is None or credentials.scheme.lower() != "bearer":
+        token = session_token(request, credentials)
+        if token is None:
             raise Unauthenticated(
                 "you are not logged in: run 'kraken-market login' (or send 'Authorization: "
                 "Bearer <token>' from POST /api/v1/auth/login)"
             )
-        principal: Principal = request.app.state.authenticator.authenticate(credentials.credentials)
+        principal: Principal = request.app.state.authenticator.authenticate(token)
     except KrakenError:
         if writes:  # a write without a valid session counts against its address
             limit_address(request)
@@ -92,6 +111,7 @@ def get_publisher(principal: Annotated[Principal, Depends(get_fresh_principal)])
     return principal
 
 
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -18,6 +18,7 @@ _TEXT = {
         "Conflicts with the current state (retired product, lineage cycle, existing union "
         "or company, a company status change not allowed from its status)"
     ),
+    410: "Gone: the sign-in request expired or was answered already",
     413: "Request body too large",
     415: "The body is not of the media type this route takes",
     422: "Invalid input; details list every problem",

@@ -147,7 +147,7 @@ def table(
     (console or out).print(view)
 
 
-LOGIN_CODES = frozenset({"unauthenticated", "session_invalid"})
+LOGIN_CODES = frozenset({"unauthenticated", "session_invalid", "session_ended"})
 """Refusals a login cures (not a wrong passphrase, nor a credential the API refused)."""
 
 

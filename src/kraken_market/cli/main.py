@@ -21,6 +21,7 @@ from kraken_market.cli import (
     trade,
     unions,
     wallet,
+    wallet_answer,
 )
 from kraken_market.cli.demo import demo
 from kraken_market.cli.deploy import deploy
@@ -47,6 +48,7 @@ app.add_typer(sell.app, name="sell")
 app.add_typer(products.app, name="products")
 app.add_typer(unions.app, name="unions")
 app.add_typer(companies.app, name="companies")
+wallet.app.command(name="answer")(wallet_answer.answer)
 app.add_typer(wallet.app, name="wallet")
 app.add_typer(issuer.app, name="issuer")
 app.add_typer(depute.app, name="depute")

@@ -70,6 +70,11 @@ NEXT_STEPS = {
     "already_bought": "fetch the file with 'kraken-market files fetch {item} --purchase "
     "{purchase} --out FILE', or buy it again with --again",
     "subscription_active": "to add the time to it, run the command again with --extend",
+    "request_closed": "start a new sign-in on the page and answer its new QR code or link",
+    "request_expired": "start a new sign-in on the page and answer its new QR code or link",
+    "request_answered": "start a new sign-in on the page and answer its new QR code or link",
+    "nothing_to_present": "list what your wallet holds with 'kraken-market wallet "
+    "credentials list'",
     "rate_limited": "wait a moment and run the command again",
     "overloaded": "wait a moment and run the command again",
     "unavailable": "wait a moment and run the command again",

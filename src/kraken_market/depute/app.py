@@ -20,7 +20,7 @@ from kraken_market import __version__
 from kraken_market.api.docs import install_docs
 from kraken_market.api.errors import error_response, install_error_handlers
 from kraken_market.api.guard import RequestGuard
-from kraken_market.depute import desk_routes, invitation_routes, pages, routes
+from kraken_market.depute import desk_routes, invitation_routes, pages, routes, signin
 from kraken_market.depute.core import Depute
 from kraken_market.depute.desk import CompanyAccount
 from kraken_market.errors import KrakenError
@@ -82,7 +82,7 @@ def create_depute_app(depute: Depute) -> FastAPI:
     install_error_handlers(app)
     _install_page_errors(app)
     app.add_middleware(RequestGuard, max_body=MAX_BODY, redact=redact_invitation)
-    routers = (routes.router, invitation_routes.router, desk_routes.router)
+    routers = (routes.router, invitation_routes.router, desk_routes.router, signin.router)
     for router in (*routers, pages.router, pages.forms):
         app.include_router(router)
     return app

@@ -24,8 +24,13 @@ from kraken_market.depute.marketplace import Marketplace
 from kraken_market.depute.models import create_schema
 from kraken_market.depute.publication import Publisher
 from kraken_market.identity.issuer import Issuer
+from kraken_market.identity.signin_client import SigninClient, load_signin_key
 from kraken_market.identity.trust import TrustRegistry
 from kraken_market.identity.verifier import LoginVerifier
+
+SIGNIN_REQUESTS_PATH = "/api/signin/requests/"
+SIGNIN_COMPLETE_PATH = "/login/complete?response_code="
+"""In the query, not a fragment: these pages have no script to read a fragment."""
 
 
 @dataclass
@@ -37,6 +42,8 @@ class Depute:
     lock: threading.RLock
     publisher: Publisher
     now: Callable[[], datetime]
+    signin: SigninClient
+    """This tool as an OpenID4VP verifier: the representative signs in with a wallet."""
 
     @property
     def company(self) -> str:
@@ -69,4 +76,12 @@ def open_depute(
         issuer, marketplace, sessions, lock, retry_interval=config.retry_interval, now=now
     )
     publisher.reconcile()
-    return Depute(config, issuer, marketplace, sessions, lock, publisher, now)
+    signin = SigninClient(
+        load_signin_key(config.directory / "signin.key", create=True),
+        "Kraken Market Depute tool",
+        config.audience,
+        config.challenge_lifetime,
+        requests_path=SIGNIN_REQUESTS_PATH,
+        complete_path=SIGNIN_COMPLETE_PATH,
+    )
+    return Depute(config, issuer, marketplace, sessions, lock, publisher, now, signin)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from kraken_market.db.engine import write_session
@@ -37,6 +37,18 @@ def get_session(request: Request, depute: DeputeDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def set_session_cookie(response: Response, depute: Depute, token: str) -> None:
+    """The representative's session for the pages: HttpOnly, SameSite=Strict."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(depute.config.session_lifetime.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=depute.config.audience.startswith("https://"),
+    )
 
 
 def session_token(request: Request) -> str | None:

@@ -49,10 +49,10 @@ def invitation_state(row: Invitation, now: datetime) -> str:
     return "expired" if row.expires_at <= now else "open"
 
 
-def qr_svg(url: str) -> str:
+def qr_svg(url: str, title: str = "invitation") -> str:
     """The link as an SVG QR code (ISO/IEC 18004, error correction M), for a phone."""
     buffer = io.BytesIO()
-    segno.make_qr(url, error="m").save(buffer, kind="svg", scale=4, border=2, title="invitation")
+    segno.make_qr(url, error="m").save(buffer, kind="svg", scale=4, border=2, title=title)
     return buffer.getvalue().decode()
 
 

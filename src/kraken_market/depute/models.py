@@ -15,6 +15,7 @@ from sqlalchemy import JSON, Engine, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from kraken_market.db.base import NAMING, UtcDateTime
+from kraken_market.identity.models import SigninRequestFields
 
 Did = String(2048)
 
@@ -47,6 +48,12 @@ class WebSession(DeputeBase):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class SigninRequest(SigninRequestFields, DeputeBase):
+    """A sign-in request of this tool, as its own OpenID4VP verifier (``depute.signin``)."""
+
+    __tablename__ = "signin_requests"
 
 
 class Authorisation(DeputeBase):

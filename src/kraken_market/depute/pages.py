@@ -15,7 +15,13 @@ from pydantic import ValidationError
 from starlette.datastructures import URL
 
 from kraken_market.depute.authorisations import Authorisations
-from kraken_market.depute.deps import COOKIE, DeputeDep, SessionDep, representative_of
+from kraken_market.depute.deps import (
+    COOKIE,
+    DeputeDep,
+    SessionDep,
+    representative_of,
+    set_session_cookie,
+)
 from kraken_market.depute.errors import CrossSiteRequest
 from kraken_market.depute.invitations import Invitations, qr_svg
 from kraken_market.depute.models import WebSession
@@ -116,14 +122,7 @@ def login(
 ) -> Response:
     opened = Sessions(depute, session).login(presentation)
     response = _home()
-    response.set_cookie(
-        COOKIE,
-        opened.token,
-        max_age=int(depute.config.session_lifetime.total_seconds()),
-        httponly=True,
-        samesite="strict",
-        secure=depute.config.audience.startswith("https://"),
-    )
+    set_session_cookie(response, depute, opened.token)
     return response
 
 

@@ -113,19 +113,24 @@ class Sessions:
     def login(self, presentation: str) -> Opened:
         """Open a session for the company's representative."""
         identity = self._identify(presentation, LOGIN)
+        return self.open_representative(identity.did, identity.name)
+
+    def open_representative(self, did: str, name: str) -> Opened:
+        """A session for ``did``, proven by a presentation (a login, or a wallet's
+        answer to this tool's sign-in request), if KCIT names them the representative."""
         self.depute.require_identified()
         company = self.depute.company
-        if not self.depute.marketplace.is_representative(self.depute.issuer.key, identity.did):
+        if not self.depute.marketplace.is_representative(self.depute.issuer.key, did):
             raise NotRepresentative(
-                f"{identity.did} is not the representative of {company} in KCIT",
-                details={"did": identity.did, "company": company},
+                f"{did} is not the representative of {company} in KCIT",
+                details={"did": did, "company": company},
             )
         token = SESSION_PREFIX + secrets.token_urlsafe(32)
         now = self.depute.now()
         row = WebSession(
             token_digest=digest(token),
-            did=identity.did,
-            name=identity.name,
+            did=did,
+            name=name,
             created_at=now,
             expires_at=now + self.depute.config.session_lifetime,
         )

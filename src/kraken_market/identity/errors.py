@@ -20,8 +20,12 @@ has its own stable code, so a wallet can tell its user exactly what to fix::
     │   ├── WrongAudience                     wrong_audience
     │   ├── NonceUnknown                      nonce_unknown (never issued, or expired)
     │   ├── NonceReused                       nonce_reused
-    │   └── SessionInvalid                    session_invalid (expired, logged out, unknown)
+    │   ├── SessionInvalid                    session_invalid (expired, logged out, unknown)
+    │   └── SessionEnded                      session_ended (a credential behind it was
+    │                                         revoked or expired; details.reason says which)
     ├── Forbidden (403)
+    │   ├── CsrfHeaderMissing                 csrf_header_missing (cookie session, unsafe
+    │                                         method, no X-Kraken-CSRF header)
     │   ├── CompanyNotIdentified              company_not_identified
     │   ├── RoleRequired                      role_required
     │   └── ScopeRequired                     scope_required (beyond an attorney's scope)
@@ -101,6 +105,22 @@ class NonceReused(Unauthenticated):
 
 class SessionInvalid(Unauthenticated):
     code = "session_invalid"
+
+
+class SessionEnded(Unauthenticated):
+    """The marketplace ended the session itself: a credential behind it was revoked or
+    expired (``details.reason`` is that refusal's code), so the page can say why."""
+
+    code = "session_ended"
+
+
+class CsrfHeaderMissing(Forbidden):
+    """A cookie-authenticated write without ``X-Kraken-CSRF: 1``: a page of another
+    origin cannot add that header without a CORS preflight, which only the configured
+    origins pass, so its absence marks a cross-site request forgery (OWASP CSRF
+    Prevention Cheat Sheet, "custom request headers")."""
+
+    code = "csrf_header_missing"
 
 
 class CompanyNotIdentified(Forbidden):

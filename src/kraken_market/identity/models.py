@@ -1,4 +1,5 @@
-"""Identity tables: login nonces, sessions, hosted status lists and DID-account bindings.
+"""Identity tables: login nonces, sessions, sign-in requests, hosted status lists and
+DID-account bindings.
 
 Session and refresh tokens are stored only as SHA-256 digests (a leaked
 database opens no session). A session row keeps the status entries of the
@@ -47,6 +48,36 @@ class AuthSession(Base):
     refresh_expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(64))
+
+
+class SigninRequestFields:
+    """One OpenID4VP authorization request (``identity.signin``) and what became of it;
+    the marketplace and each Depute tool (a verifier of its own) keep a table of them.
+
+    The transaction id and the same-device response code are stored as digests only;
+    no session token is ever stored here: the verified identity waits in ``identity``
+    and the session opens when the creating page redeems the result.
+    """
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    transaction_digest: Mapped[str] = mapped_column(DIGEST, unique=True)
+    flow: Mapped[str] = mapped_column(String(16))
+    act_for: Mapped[str | None] = mapped_column(DID)
+    nonce: Mapped[str] = mapped_column(String(43))
+    state: Mapped[str] = mapped_column(String(43))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))
+    """``pending``, ``signed_in`` (identity verified) or ``refused``."""
+    refusal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    identity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    response_code_digest: Mapped[str | None] = mapped_column(DIGEST)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SigninRequest(SigninRequestFields, Base):
+    __tablename__ = "signin_requests"
 
 
 class HostedStatusList(Base):

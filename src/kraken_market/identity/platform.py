@@ -26,6 +26,8 @@ from kraken_market.identity.models import HostedStatusList
 from kraken_market.identity.principal import Principal
 from kraken_market.identity.registry import STATUS_PATH, LocalStatusLists, StatusRegistry
 from kraken_market.identity.service import AuthService, Lifetimes, principal_of
+from kraken_market.identity.signin import SigninService
+from kraken_market.identity.signin_client import SigninClient, load_signin_key
 from kraken_market.identity.status_check import RemoteStatusLists, StatusChecker
 from kraken_market.identity.trust import TrustRegistry
 from kraken_market.identity.verifier import LoginVerifier
@@ -88,6 +90,7 @@ class IdentityPlatform:
             refresh=timedelta(seconds=settings.identity_refresh_seconds),
             nonce=timedelta(seconds=settings.identity_nonce_seconds),
         )
+        self._signin_client: SigninClient | None = None
 
     def _company_status(self, did: str) -> str | None:
         with self.sessions() as session:
@@ -96,6 +99,25 @@ class IdentityPlatform:
 
     def auth(self, session: Session) -> AuthService:
         return AuthService(session, self.verifier, self.lifetimes)
+
+    def signin_client(self) -> SigninClient:
+        """The marketplace as an OpenID4VP verifier; its key is read (outside production
+        made) on first use, so an API that never signs anyone in needs none."""
+        if self._signin_client is None:
+            key = load_signin_key(
+                self.settings.resolved_signin_key_file,
+                create=self.settings.environment != "production",
+            )
+            self._signin_client = SigninClient(
+                key,
+                self.settings.signin_client_name,
+                self.base_url,
+                timedelta(seconds=self.settings.identity_signin_seconds),
+            )
+        return self._signin_client
+
+    def signin(self, session: Session) -> SigninService:
+        return SigninService(session, self.signin_client(), self.verifier)
 
     def verify_binding(self, jws: str, account_signature: str) -> Binding:
         """A DID-account binding signed for this marketplace, now (``identity.binding``)."""

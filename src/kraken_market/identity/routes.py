@@ -8,14 +8,30 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, Response, status
 from sqlalchemy.orm import Session
 
-from kraken_market.api.deps import AddressLimited, CurrentPrincipal, FreshPrincipal, SessionDep
+from kraken_market.api.cookies import (
+    CSRF_HEADER,
+    REFRESH_COOKIE,
+    SESSION_COOKIE,
+    clear_session_cookies,
+    set_session_cookies,
+)
+from kraken_market.api.deps import (
+    AddressLimited,
+    BearerCredentials,
+    CurrentPrincipal,
+    FreshPrincipal,
+    SessionDep,
+    get_principal,
+)
 from kraken_market.api.responses import errors
 from kraken_market.db.base import utcnow
-from kraken_market.errors import NotFound
+from kraken_market.errors import NotFound, Unauthenticated
 from kraken_market.identity import binding as bindings
 from kraken_market.identity.credential_types import CredentialType, schema_of
+from kraken_market.identity.errors import CsrfHeaderMissing, SessionInvalid
 from kraken_market.identity.models import AuthSession, DidBinding, HostedStatusList
 from kraken_market.identity.platform import IdentityPlatform
+from kraken_market.identity.principal import Principal
 from kraken_market.identity.registry import STATUS_PATH
 from kraken_market.identity.schemas import (
     BindingPublic,
@@ -30,6 +46,8 @@ from kraken_market.identity.schemas import (
     TrustedIssuersPublic,
 )
 from kraken_market.identity.service import Opened
+from kraken_market.identity.signin_routes import session_info
+from kraken_market.identity.signin_schemas import SessionInfo
 
 router = APIRouter(tags=["identity"])
 DidPath = Annotated[str, Path(pattern=r"^did:[a-z0-9]+:\S+$", max_length=2048)]
@@ -84,18 +102,51 @@ def login(body: LoginRequest, request: Request, session: SessionDep) -> SessionP
         return _session_public(auth.login(body.presentation, body.act_for), session)
 
 
-@router.post("/auth/refresh", responses=AUTH_ERRORS, dependencies=[AddressLimited])
-def refresh(body: RefreshRequest, request: Request, session: SessionDep) -> SessionPublic:
-    """A new session token and refresh token; the credentials are re-checked."""
-    opened = _platform(request).auth(session).refresh(body.refresh_token)
-    return _session_public(opened, session)
+@router.post(
+    "/auth/refresh",
+    response_model=SessionPublic | SessionInfo,
+    responses=AUTH_ERRORS,
+    dependencies=[AddressLimited],
+)
+def refresh(
+    request: Request, response: Response, session: SessionDep, body: RefreshRequest | None = None
+) -> SessionPublic | SessionInfo:
+    """A new session token and refresh token; the credentials are re-checked. With
+    ``{"refresh_token"}`` the tokens come back in the answer; without a body the
+    ``kraken_refresh`` cookie is used (with ``X-Kraken-CSRF: 1``) and both cookies are
+    replaced (the answer then holds no token)."""
+    auth = _platform(request).auth(session)
+    if body is not None:
+        return _session_public(auth.refresh(body.refresh_token), session)
+    token = request.cookies.get(REFRESH_COOKIE)
+    if token is None:
+        raise SessionInvalid("send {'refresh_token': …} or the refresh cookie")
+    if request.headers.get(CSRF_HEADER) != "1":
+        raise CsrfHeaderMissing(f"a refresh with the cookie needs the header '{CSRF_HEADER}: 1'")
+    opened = auth.refresh(token)
+    set_session_cookies(request, response, opened)
+    return session_info(opened, session, tokens=False)
 
 
-@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401))
-def logout(request: Request, session: SessionDep, principal: CurrentPrincipal) -> Response:
-    if principal.session is not None:
+@router.post(
+    "/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=errors(401, 403, 429)
+)
+def logout(request: Request, session: SessionDep, credentials: BearerCredentials) -> Response:
+    """End the session (Bearer or cookie) and clear the browser's session cookies; with
+    the cookie alone, an expired session still clears them."""
+    by_cookie = credentials is None and SESSION_COOKIE in request.cookies
+    try:
+        principal: Principal | None = get_principal(request, credentials)
+    except Unauthenticated:
+        if not by_cookie:
+            raise
+        principal = None
+    if principal is not None and principal.session is not None:
         _platform(request).auth(session).end(principal.session)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    if by_cookie:
+        clear_session_cookies(request, response)
+    return response
 
 
 @router.get("/auth/me", responses=errors(401))

@@ -30,6 +30,7 @@ from kraken_market.identity.errors import (
     CredentialRevoked,
     NonceReused,
     NonceUnknown,
+    SessionEnded,
     SessionInvalid,
 )
 from kraken_market.identity.models import AuthNonce, AuthSession
@@ -96,6 +97,32 @@ def _credential_record(credential: VerifiedCredential) -> dict[str, Any]:
     }
 
 
+def identity_record(identity: Identity) -> dict[str, Any]:
+    """What a session keeps of a verified identity (JSON: it may wait in a sign-in
+    request's row before the session opens)."""
+    return {
+        "did": identity.did,
+        "name": identity.name,
+        "company": identity.company,
+        "roles": sorted(identity.roles),
+        "buyer_categories": sorted(identity.buyer_categories),
+        "company_scope": sorted(identity.company_scope),
+        "credentials": [_credential_record(c) for c in identity.credentials],
+    }
+
+
+def _ended(row: AuthSession) -> None:
+    """Refuse a session the marketplace ended itself, saying why (the page tells the
+    person: their credential was revoked or expired); a logout is no news."""
+    reason = row.revoked_reason
+    if row.revoked_at is not None and reason not in (None, "logout"):
+        raise SessionEnded(
+            f"this session was ended: a credential behind it failed its check ({reason}); "
+            "sign in again with valid credentials",
+            details={"reason": reason},
+        )
+
+
 class AuthService:
     def __init__(self, session: Session, verifier: LoginVerifier, lifetimes: Lifetimes) -> None:
         self.session = session
@@ -150,22 +177,21 @@ class AuthService:
         return self._open(identity, now)
 
     def _open(self, identity: Identity, now: datetime) -> Opened:
+        return self.open(identity_record(identity), now)
+
+    def open(self, record: dict[str, Any], now: datetime) -> Opened:
+        """A session for a verified identity as ``identity_record`` keeps it (a sign-in
+        request holds one until its page redeems it: ``identity.signin``)."""
         session_token = SESSION_PREFIX + secrets.token_urlsafe(32)
         refresh_token = REFRESH_PREFIX + secrets.token_urlsafe(32)
         row = AuthSession(
             id=secrets.token_hex(16),
             token_digest=digest(session_token),
             refresh_digest=digest(refresh_token),
-            did=identity.did,
-            name=identity.name,
-            company=identity.company,
-            roles=sorted(identity.roles),
-            buyer_categories=sorted(identity.buyer_categories),
-            company_scope=sorted(identity.company_scope),
-            credentials=[_credential_record(c) for c in identity.credentials],
             created_at=now,
             expires_at=now + self.lifetimes.session,
             refresh_expires_at=now + self.lifetimes.refresh,
+            **record,
         )
         self.session.add(row)
         self.session.commit()
@@ -174,6 +200,8 @@ class AuthService:
     def authenticate(self, token: str, now: datetime | None = None) -> AuthSession:
         now = now or utcnow()
         row = self.session.query(AuthSession).filter_by(token_digest=digest(token)).one_or_none()
+        if row is not None:
+            _ended(row)
         if row is None or row.revoked_at is not None or row.expires_at <= now:
             raise SessionInvalid(
                 "the session token is unknown, expired or logged out; "
@@ -214,6 +242,8 @@ class AuthService:
             .filter_by(refresh_digest=digest(refresh_token))
             .one_or_none()
         )
+        if row is not None:
+            _ended(row)
         if row is None or row.revoked_at is not None or row.refresh_expires_at <= now:
             raise SessionInvalid("the refresh token is unknown, expired or already used")
         try:

@@ -85,7 +85,7 @@ class LoginVerifier:
         verified = [
             self.check_credential(t, presentation.holder, now) for t in presentation.credentials
         ]
-        return self._identity(presentation.holder, verified, act_for)
+        return self.identity(presentation.holder, verified, act_for)
 
     def check_credential(self, token: str, holder: str, now: datetime) -> VerifiedCredential:
         credential = credentials.verify(token, self.resolver, now, self.max_bytes)
@@ -112,9 +112,11 @@ class LoginVerifier:
         if credential.status is not None:
             self.status.check(credential.status, credential.issuer, credential.type.value)
 
-    def _identity(
+    def identity(
         self, holder: str, verified: list[VerifiedCredential], act_for: str | None
     ) -> Identity:
+        """Who ``holder`` is by the ``verified`` credentials: their newest PersonCredential,
+        the attorney credential for ``act_for`` (needed if several), roles, categories."""
         by_type: dict[CredentialType, list[VerifiedCredential]] = {}
         for credential in verified:
             by_type.setdefault(credential.type, []).append(credential)

@@ -56,7 +56,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Logout */
+        /**
+         * Logout
+         * @description End the session (Bearer or cookie) and clear the browser's session cookies; with
+         *     the cookie alone, an expired session still clears them.
+         */
         post: operations["logout_api_v1_auth_logout_post"];
         delete?: never;
         options?: never;
@@ -96,9 +100,99 @@ export interface paths {
         put?: never;
         /**
          * Refresh
-         * @description A new session token and refresh token; the credentials are re-checked.
+         * @description A new session token and refresh token; the credentials are re-checked. With
+         *     ``{"refresh_token"}`` the tokens come back in the answer; without a body the
+         *     ``kraken_refresh`` cookie is used (with ``X-Kraken-CSRF: 1``) and both cookies are
+         *     replaced (the answer then holds no token).
          */
         post: operations["refresh_api_v1_auth_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create Request
+         * @description Start a sign-in (OpenID4VP 1.0): show ``wallet_url`` as a QR code (cross-device)
+         *     or open it as a link (same-device), keep ``transaction_id`` to yourself and poll
+         *     ``POST /auth/requests/result`` with it.
+         */
+        post: operations["create_request_api_v1_auth_requests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/requests/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Result
+         * @description What became of your sign-in request. The session is handed out once: as HttpOnly
+         *     cookies (``deliver: cookie``, pages; no token in the answer) or in the answer
+         *     (``deliver: body``). Same-device needs the ``response_code`` the wallet sent.
+         */
+        post: operations["result_api_v1_auth_requests_result_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/requests/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Request Object
+         * @description The signed Request Object (RFC 9101) wallets fetch from the ``request_uri``.
+         */
+        get: operations["request_object_api_v1_auth_requests__request_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/requests/{request_id}/response": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer
+         * @description The wallet's Authorization Response (``direct_post``): ``vp_token`` (a JSON object:
+         *     credential query id -> array of vp+jwt, each with ``aud`` = the request's
+         *     client_id and its ``nonce``) and ``state``. Answers ``{}`` (cross-device) or
+         *     ``{"redirect_uri": …}`` (same-device: send the browser there).
+         */
+        post: operations["answer_api_v1_auth_requests__request_id__response_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1795,6 +1889,11 @@ export interface components {
             /** To */
             to: unknown;
         };
+        /**
+         * Flow
+         * @enum {string}
+         */
+        Flow: "cross_device" | "same_device";
         /** FrameAccepted */
         FrameAccepted: {
             /** Epoch */
@@ -2472,6 +2571,44 @@ export interface components {
             /** Uphold */
             uphold: boolean;
         };
+        /**
+         * SessionInfo
+         * @description A session: as SessionPublic, with the tokens null when they went into cookies.
+         */
+        SessionInfo: {
+            /** Account */
+            account: string | null;
+            /** Acting As */
+            acting_as: string;
+            /** Buyer Categories */
+            buyer_categories: string[];
+            /** Company */
+            company: string | null;
+            /** Did */
+            did: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Refresh Expires At
+             * Format: date-time
+             */
+            refresh_expires_at: string;
+            /**
+             * Refresh Token
+             * @description null when delivered as cookies.
+             */
+            refresh_token: string | null;
+            /** Roles */
+            roles: string[];
+            /**
+             * Session Token
+             * @description null when delivered as cookies.
+             */
+            session_token: string | null;
+        };
         /** SessionPublic */
         SessionPublic: {
             /**
@@ -2515,6 +2652,86 @@ export interface components {
              * @description Send as 'Authorization: Bearer <token>'.
              */
             session_token: string;
+        };
+        /** SigninAnswered */
+        SigninAnswered: {
+            /**
+             * Redirect Uri
+             * @description Same-device only: where the wallet sends the browser next (/signin/complete#response_code=…). Absent for cross-device.
+             */
+            redirect_uri?: string | null;
+        };
+        /** SigninRequestCreate */
+        SigninRequestCreate: {
+            /**
+             * Act For
+             * @description A company's DID: the request then asks for its AttorneyCredential.
+             */
+            act_for?: string | null;
+            /** @description cross_device: the page shows wallet_url as a QR code and polls; same_device: the page opens the wallet by a link, and the wallet brings the browser back to /signin/complete#response_code=… */
+            flow: components["schemas"]["Flow"];
+        };
+        /** SigninRequestCreated */
+        SigninRequestCreated: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Request Id */
+            request_id: string;
+            /**
+             * Request Uri
+             * @description Where wallets fetch the signed Request Object.
+             */
+            request_uri: string;
+            /**
+             * Transaction Id
+             * @description Secret: only the creating page knows it (never put it in the QR code); it redeems the result at POST /auth/requests/result.
+             */
+            transaction_id: string;
+            /**
+             * Wallet Url
+             * @description openid4vp://?client_id=…&request_uri=…: the QR code's text; the same query string at /wallet/request opens the web wallet (same device).
+             */
+            wallet_url: string;
+        };
+        /** SigninResult */
+        SigninResult: {
+            /**
+             * Code
+             * @description refused: the refusal's stable code.
+             */
+            code?: string | null;
+            /**
+             * Message
+             * @description refused: why, in words.
+             */
+            message?: string | null;
+            session?: components["schemas"]["SessionInfo"] | null;
+            /**
+             * Status
+             * @description pending (HTTP 202): poll again; expired: start a new sign-in; refused: code and message say why; signed_in: the session, handed out once.
+             * @enum {string}
+             */
+            status: "pending" | "expired" | "refused" | "signed_in";
+        };
+        /** SigninResultRequest */
+        SigninResultRequest: {
+            /**
+             * Deliver
+             * @description cookie: the session is set as HttpOnly cookies and no token is in the answer (pages); body: the tokens are in the answer (CLI, SDK, tests).
+             * @default cookie
+             * @enum {string}
+             */
+            deliver: "cookie" | "body";
+            /**
+             * Response Code
+             * @description Same-device: the response_code from /signin/complete's fragment.
+             */
+            response_code?: string | null;
+            /** Transaction Id */
+            transaction_id: string;
         };
         /**
          * Slice
@@ -2986,6 +3203,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Not allowed for this account (e.g. not the product's owner, not a platform admin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many writes; wait the Retry-After seconds (the SDK does) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     me_api_v1_auth_me_get: {
@@ -3024,9 +3259,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshRequest"];
+                "application/json": components["schemas"]["RefreshRequest"] | null;
             };
         };
         responses: {
@@ -3036,7 +3271,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SessionPublic"];
+                    "application/json": components["schemas"]["SessionPublic"] | components["schemas"]["SessionInfo"];
                 };
             };
             /** @description Malformed request (e.g. a cursor this API did not issue) */
@@ -3068,6 +3303,323 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many writes; wait the Retry-After seconds (the SDK does) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this needs is unavailable (chain, verifier, status list); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_request_api_v1_auth_requests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SigninRequestCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigninRequestCreated"];
+                };
+            };
+            /** @description Malformed request (e.g. a cursor this API did not issue) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many writes; wait the Retry-After seconds (the SDK does) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this needs is unavailable (chain, verifier, status list); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    result_api_v1_auth_requests_result_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SigninResultRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigninResult"];
+                };
+            };
+            /** @description Not answered yet: poll again. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigninResult"];
+                };
+            };
+            /** @description Malformed request (e.g. a cursor this API did not issue) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such product, union or company */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (retired product, lineage cycle, existing union or company, a company status change not allowed from its status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many writes; wait the Retry-After seconds (the SDK does) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_object_api_v1_auth_requests__request_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Request Object: a JWS signed by the marketplace's DID key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/oauth-authz-req+jwt": string;
+                };
+            };
+            /** @description No such product, union or company */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gone: the sign-in request expired or was answered already */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    answer_api_v1_auth_requests__request_id__response_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    error?: string;
+                    error_description?: string;
+                    state: string;
+                    vp_token?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SigninAnswered"];
+                };
+            };
+            /** @description Malformed request (e.g. a cursor this API did not issue) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account (e.g. not the product's owner, not a platform admin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such product, union or company */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not of the media type this route takes */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

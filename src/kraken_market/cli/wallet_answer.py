@@ -1,0 +1,108 @@
+"""``kraken-market wallet answer URL``: sign in on a page by answering its request with
+the CLI wallet (OpenID for Verifiable Presentations 1.0; ``identity.openid4vp_wallet``).
+
+Runs on the user's machine. The request is checked before anything is shown (signed
+by the DID its ``client_id`` names, not expired); the person sees who asks (the name
+the request gives and the origin its answer goes to: the name alone is the asker's
+claim, the origin is what the network proves) and which credentials would be shared,
+and confirms. Only then is the wallet unlocked and the presentations signed, each
+for this verifier (``aud`` = its client_id) and this request (its ``nonce``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import httpx2
+import typer
+
+from kraken_market.cli.common import JsonOption, err, fails_cleanly, out, print_json, settings
+from kraken_market.cli.wallet import WalletOption, passphrase, wallet_path
+from kraken_market.db.base import utcnow
+from kraken_market.errors import KrakenError
+from kraken_market.identity import openid4vp_wallet as openid4vp
+from kraken_market.identity.dids import DidResolver
+from kraken_market.identity.wallet import StoredCredential, Wallet
+
+_SHOWN_CLAIMS = ("name", "company", "scope", "role", "category", "country")
+
+
+class Declined(KrakenError):
+    code = "declined"
+
+
+def _describe(credential: StoredCredential) -> str:
+    claims = []
+    for claim in _SHOWN_CLAIMS:
+        value = credential.subject.get(claim)
+        if isinstance(value, dict):
+            value = value.get("id")
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        if value is not None:
+            claims.append(f"{claim} {value}")
+    return f"{credential.type} ({'; '.join(claims) or credential.id})"
+
+
+def _shown(
+    request: openid4vp.AuthorizationRequest, chosen: list[openid4vp.Selection]
+) -> dict[str, Any]:
+    return {
+        "verifier": request.client_name,
+        "origin": request.origin,
+        "client_id": request.client_id,
+        "shared": [
+            {"query": s.query_id, "type": c.type, "id": c.id, "about": _describe(c)}
+            for s in chosen
+            for c in s.credentials
+        ],
+    }
+
+
+def _confirm(shown: dict[str, Any], yes: bool) -> bool:
+    err.print(f"{shown['verifier']} at {shown['origin']} asks you to sign in.", markup=False)
+    err.print("Your wallet would share:", markup=False)
+    for item in shown["shared"]:
+        err.print(f"  - {item['about']}", markup=False)
+    return yes or typer.confirm("Share these credentials and sign in?", err=True)
+
+
+@fails_cleanly
+def answer(
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="The QR code's openid4vp://… text, a …/wallet/request?… link or a request_uri"
+        ),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Share without asking (scripts)")] = False,
+    wallet: WalletOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a sign-in request (QR code or link) with your wallet's credentials."""
+    config = settings()
+    held = Wallet.open(wallet_path(wallet, config))
+    link = openid4vp.parse_link(url)
+    with httpx2.Client(timeout=30.0) as http:
+        request = openid4vp.open_request(
+            openid4vp.fetch_request(http, link), link, DidResolver(), utcnow()
+        )
+        chosen = openid4vp.select(request, held.credentials(), utcnow())
+        shown = _shown(request, chosen)
+        if not _confirm(shown, yes):
+            openid4vp.post_decline(http, request)
+            raise Declined("you declined: nothing was shared, and the page was told")
+        held.unlock(passphrase(config))
+        token = openid4vp.vp_token(held.keys.did_key, request, chosen, utcnow())
+        reply = openid4vp.post_answer(http, request, token)
+    redirect = reply.get("redirect_uri")
+    if as_json:
+        print_json({**shown, "answered": True, "redirect_uri": redirect})
+        return
+    out.print(
+        f"answered: {shown['verifier']} at {shown['origin']} has your credentials", markup=False
+    )
+    if redirect:
+        out.print(f"continue in your browser: {redirect}", markup=False, soft_wrap=True)
+    else:
+        out.print("the page that showed the QR code signs you in now", markup=False)

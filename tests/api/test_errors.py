@@ -39,11 +39,11 @@ def test_oversized_body_is_refused_before_parsing(
 
 
 def test_unexpected_errors_leave_no_traceback(app: FastAPI) -> None:
-    @app.get("/boom")
+    @app.get("/api/boom")  # under /api: other paths are the web apps'
     def boom() -> None:
         raise RuntimeError("secret internal detail at /srv/app.py line 42")
 
-    answer = TestClient(app, raise_server_exceptions=False).get("/boom")
+    answer = TestClient(app, raise_server_exceptions=False).get("/api/boom")
     assert answer.status_code == 500
     assert answer.json() == {
         "code": "internal_error",
@@ -68,7 +68,7 @@ def test_every_kraken_error_maps_to_its_status(app: FastAPI) -> None:
     codes = {c.code for c in classes}
     assert len(codes) == len(classes), "every error class has its own code"
     for index, cls in enumerate(classes):
-        path = f"/raise/{index}"
+        path = f"/api/raise/{index}"
 
         def handler(cls: type[KrakenError] = cls) -> None:
             raise cls("m", details={"k": 1})

@@ -46,6 +46,18 @@ export async function errorOf(response: Response): Promise<ApiError> {
   });
 }
 
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** The browser's session is an HttpOnly cookie the page cannot read; the API takes a
+ * cookie-authenticated write only with this header, which another origin cannot send
+ * without a CORS preflight the API refuses (docs/signin.md). */
+const csrfHeader: Middleware = {
+  async onRequest({ request }) {
+    if (UNSAFE.has(request.method)) request.headers.set("X-Kraken-CSRF", "1");
+    return request;
+  },
+};
+
 const throwOnError: Middleware = {
   async onResponse({ response }) {
     if (!response.ok) throw await errorOf(response);
@@ -57,7 +69,7 @@ const throwOnError: Middleware = {
  * spec). Calls are same-origin; a failed call throws `ApiError`. */
 export function makeApi(baseUrl = "") {
   const client = createClient<paths>({ baseUrl, credentials: "same-origin" });
-  client.use(throwOnError);
+  client.use(csrfHeader, throwOnError);
   return client;
 }
 

@@ -90,6 +90,8 @@ OPERATIONS = [
     ("POST", "/api/v1/auth/refresh"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/auth/me"),
+    ("GET", "/api/v1/auth/sessions"),
+    ("DELETE", "/api/v1/auth/sessions/{session_id}"),
     ("POST", "/api/v1/auth/requests"),
     ("GET", "/api/v1/auth/requests/{request_id}"),
     ("POST", "/api/v1/auth/requests/{request_id}/response"),

@@ -270,8 +270,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """How ``make test`` shares the tests among its worker processes (``--dist
     loadgroup``): a module's tests stay together on one worker, in order, as they share
     module fixtures (a platform, a chain); whole platforms (tests/e2e) run one at a time,
-    each being a dozen processes on a 2-core machine."""
+    each being a dozen processes on a 2-core machine; the browser tests (tests/e2e/browser)
+    share one platform of their own, on another worker than the other whole platforms."""
     for item in items:
         module = item.nodeid.split("::", 1)[0]
-        group = "platform" if module.startswith("tests/e2e/") else module
+        if module.startswith("tests/e2e/browser/"):
+            group = "browser"  # one platform shared by the browser tests, beside the others
+        elif module.startswith("tests/e2e/"):
+            group = "platform"
+        else:
+            group = module
         item.add_marker(pytest.mark.xdist_group(group))

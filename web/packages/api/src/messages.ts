@@ -1,4 +1,4 @@
-import type { ApiError } from "./client";
+import { ApiError } from "./client";
 
 // Runs in the browser (every app). The API's `code` is stable; its `message` is
 // written for developers. People read these instead: what went wrong, in the
@@ -332,4 +332,15 @@ export function messageFor(error: ApiError): string {
     if (fields.length > 0) return `${words} Check: ${fields.join(", ")}.`;
   }
   return words;
+}
+
+/** Any failure of a call as an `ApiError`: the fetch itself failing (offline, refused)
+ * is `network_error`, anything else unexpected `internal_error` (its text is kept for
+ * the developer console, never shown as the message). */
+export function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof TypeError) {
+    return new ApiError(0, { code: "network_error", message: error.message });
+  }
+  return new ApiError(0, { code: "internal_error", message: String(error) });
 }

@@ -101,14 +101,25 @@ def allowed_errors() -> list[re.Pattern[str]]:
 
 
 @pytest.fixture
-def page(browser: Browser, seeded: Seeded, allowed_errors: list[re.Pattern[str]]) -> Iterator[Page]:
+def page_problems() -> list[str]:
+    """What the page reported so far (console errors, page errors, rejections)."""
+    return []
+
+
+@pytest.fixture
+def page(
+    browser: Browser,
+    seeded: Seeded,
+    allowed_errors: list[re.Pattern[str]],
+    page_problems: list[str],
+) -> Iterator[Page]:
     """A fresh page on the platform; the test fails on any console error, page error or
     unhandled rejection the page had, even if its assertions passed."""
     context = browser.new_context(base_url=seeded.url, viewport={"width": 1280, "height": 900})
     context.add_init_script(REPORT_REJECTIONS)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    problems: list[str] = []
+    problems = page_problems
 
     def on_console(message: ConsoleMessage) -> None:
         if message.type in ("error", "assert"):

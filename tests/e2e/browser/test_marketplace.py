@@ -80,6 +80,7 @@ def test_filters_in_words_sort_and_paging(page: Page, seeded: Seeded) -> None:
     expect(cards(page)).to_have_count(12)
     page.get_by_role("button", name="More results").click()
     expect(cards(page)).to_have_count(TRAFFIC)
+    expect(cards(page).nth(12).get_by_role("link")).to_be_focused()  # the first new one
     expect(page.get_by_text(f"{TRAFFIC} results shown, no more")).to_be_visible()
     prices = [
         Decimal(re.search(r"([\d.,]+) DATA per access", text).group(1))  # type: ignore[union-attr]
@@ -122,6 +123,10 @@ def test_a_product_page_shows_the_chain_provenance_and_lineage(page: Page, seede
     expect(page.get_by_text("Sign in to see whether you meet it")).to_be_visible()
     check_accessibility(page)
     screenshot(page, "product")
+    seller.get_by_role("link", name="More products from this seller").click()
+    expect(page).to_have_url(re.compile(r"\?owner=did%3A"))
+    expect(cards(page)).to_have_count(found(seeded, owner=seeded.hospital["owner"]))
+    expect(cards(page).first).to_contain_text("Demo Hospital")
 
     page.goto(f"/products/{seeded.summary['id']}")
     lineage = page.get_by_role("region", name="Lineage")

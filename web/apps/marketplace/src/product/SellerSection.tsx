@@ -1,4 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
+import { Link } from "@tanstack/react-router";
 import { companiesQuery, companyQuery } from "../lib/api";
 import { regionName, timeInWords } from "../lib/words";
 
@@ -49,6 +50,11 @@ export function SellerSection({ did }: { did: string }) {
           <code className="m-break">{did}</code>
         </p>
       )}
+      <p>
+        <Link to="/" search={{ owner: did }}>
+          More products from this seller
+        </Link>
+      </p>
     </section>
   );
 }

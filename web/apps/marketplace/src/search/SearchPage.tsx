@@ -2,7 +2,7 @@ import { asApiError, messageFor } from "@kraken/api";
 import { Alert, EmptyState, Loading, MoreResults, SearchField } from "@kraken/ui";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { getRouteApi } from "@tanstack/react-router";
-import { useEffect } from "react";
+import { useEffect, useRef, useState } from "react";
 import { parseAmount } from "../lib/amounts";
 import { productsQuery, tokenQuery } from "../lib/api";
 import type { Token } from "../lib/types";
@@ -62,6 +62,15 @@ export function SearchPage() {
   }, [search.q]);
 
   const products = results.data?.pages.flatMap((page) => page.items) ?? [];
+  // after "More results", the focus goes to the first new result (the button may be gone)
+  const [focusFrom, setFocusFrom] = useState<number | null>(null);
+  const list = useRef<HTMLOListElement>(null);
+  useEffect(() => {
+    if (focusFrom === null || products.length <= focusFrom) return;
+    list.current?.children[focusFrom]?.querySelector("a")?.focus();
+    setFocusFrom(null);
+  }, [focusFrom, products.length]);
+
   return (
     <div className="m-search">
       <h1>Data products</h1>
@@ -97,7 +106,7 @@ export function SearchPage() {
             </EmptyState>
           ) : (
             <>
-              <ol className="m-list">
+              <ol className="m-list" ref={list}>
                 {products.map((product) => (
                   <li key={product.id}>
                     <ProductCard product={product} token={token.data} />
@@ -113,7 +122,10 @@ export function SearchPage() {
                 shown={products.length}
                 hasMore={results.hasNextPage}
                 loading={results.isFetchingNextPage}
-                onMore={() => void results.fetchNextPage()}
+                onMore={() => {
+                  setFocusFrom(products.length);
+                  void results.fetchNextPage();
+                }}
               />
             </>
           )}

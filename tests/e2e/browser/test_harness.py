@@ -1,0 +1,44 @@
+"""The harness catches what it promises to: an unhandled promise rejection, an
+uncaught error and a style the Content-Security-Policy refuses (what react-aria would
+inject) are each recorded against the page, so that a test meeting one fails."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.browser.conftest import check_accessibility, screenshot
+
+
+def test_the_page_fixture_records_rejections_errors_and_csp_refusals(
+    page: Page, page_problems: list[str]
+) -> None:
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Data products")
+    assert page_problems == []
+    page.evaluate("() => { Promise.reject(new Error('probe rejection')); }")
+    page.evaluate("() => { setTimeout(() => { throw new Error('probe error'); }); }")
+    page.evaluate(
+        """() => {
+            const style = document.createElement("style");
+            style.textContent = "body { color: red }";
+            document.head.append(style);
+        }"""
+    )
+    page.wait_for_timeout(300)
+    recorded = "\n".join(page_problems)
+    assert "unhandled rejection: Error: probe rejection" in recorded
+    assert "page error: probe error" in recorded
+    assert "Content Security Policy" in recorded
+    page_problems.clear()  # recorded as they should be: the test itself passes
+
+
+def test_the_search_page_on_a_phone(page: Page) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/?q=heart")
+    expect(page.get_by_role("article").first).to_be_visible()
+    filters = page.get_by_role("region", name="Filters").bounding_box()
+    results = page.get_by_role("region", name="Results").bounding_box()
+    assert filters and results and results["y"] > filters["y"]  # stacked, not side by side
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    check_accessibility(page)
+    screenshot(page, "search-phone")

@@ -30,6 +30,7 @@ class Seeded:
     summary: dict[str, Any]
     """A batch product derived from ``runners``, parent of ``by_age``."""
     by_age: dict[str, Any]
+    """Derived from ``summary``; its publication announced, not on chain."""
     union: dict[str, Any]
     hospital: dict[str, Any]
     """The demo company's analytics product: published, staked, claimed, approved."""
@@ -103,6 +104,11 @@ def seed(env: dict[str, str], url: str, out: Path) -> Seeded:
             json={"title": "Endurance athletes", "description": "", "members": members},
         )
         assert union.status_code == 201, union.text
+        # the owner names the account they publish from but the chain has not seen the
+        # product yet: its page says it waits for the chain
+        cli(env, "wallet", "bind")
+        announced = api.post(f"/products/{by_age['id']}/publisher")
+        assert announced.status_code == 200, announced.text
         found = api.get("/products", params={"q": "cardiology", "mode": "analytics"}).json()
     [hospital] = found["items"]
     return Seeded(url, runners, summary, by_age, union.json(), hospital)

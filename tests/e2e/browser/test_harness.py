@@ -35,10 +35,17 @@ def test_the_page_fixture_records_rejections_errors_and_csp_refusals(
 def test_the_search_page_on_a_phone(page: Page) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto("/?q=heart")
-    expect(page.get_by_role("article").first).to_be_visible()
-    filters = page.get_by_role("region", name="Filters").bounding_box()
-    results = page.get_by_role("region", name="Results").bounding_box()
-    assert filters and results and results["y"] > filters["y"]  # stacked, not side by side
+    expect(page.get_by_role("article").first).to_be_in_viewport()  # results first
+    filters = page.get_by_role("region", name="Filters")
+    expect(filters).to_be_hidden()  # folded away until asked for
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     check_accessibility(page)
     screenshot(page, "search-phone")
+    toggle = page.get_by_role("button", name="Filters and order")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(filters).to_be_visible()
+    expect(page.get_by_role("button", name="Hide filters")).to_have_attribute(
+        "aria-expanded", "true"
+    )
+    check_accessibility(page)

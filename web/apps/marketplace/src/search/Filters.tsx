@@ -57,7 +57,7 @@ export function Filters({ search, update, symbol, priceErrors }: FiltersProps) {
   const unit = symbol ?? "tokens";
 
   return (
-    <section className="m-filters" aria-labelledby="filters-heading">
+    <section id="filters" className="m-filters" aria-labelledby="filters-heading">
       <h2 id="filters-heading">Filters</h2>
       <Select<Sort | Any>
         label="Order"

@@ -1,5 +1,5 @@
 import { asApiError, messageFor } from "@kraken/api";
-import { Alert, EmptyState, Loading, MoreResults, SearchField } from "@kraken/ui";
+import { Alert, Button, EmptyState, Loading, MoreResults, SearchField } from "@kraken/ui";
 import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { getRouteApi } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
@@ -62,6 +62,8 @@ export function SearchPage() {
   }, [search.q]);
 
   const products = results.data?.pages.flatMap((page) => page.items) ?? [];
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  const active = Object.keys(search).filter((key) => key !== "q").length;
   // after "More results", the focus goes to the first new result (the button may be gone)
   const [focusFrom, setFocusFrom] = useState<number | null>(null);
   const list = useRef<HTMLOListElement>(null);
@@ -85,7 +87,18 @@ export function SearchPage() {
           busy={results.isFetching}
         />
       </search>
-      <div className="m-search-body">
+      {/* on a phone the filters fold away behind this button (styles hide it on wide screens) */}
+      <Button
+        className="m-filters-toggle"
+        aria-expanded={filtersOpen}
+        aria-controls="filters"
+        onPress={() => setFiltersOpen(!filtersOpen)}
+      >
+        {filtersOpen
+          ? "Hide filters"
+          : `Filters and order${active > 0 ? ` (${active} chosen)` : ""}`}
+      </Button>
+      <div className={`m-search-body${filtersOpen ? "" : " m-filters-folded"}`}>
         <Filters search={search} update={update} symbol={token.data?.symbol} priceErrors={errors} />
         <section className="m-results" aria-labelledby="results-heading">
           <h2 id="results-heading">Results</h2>

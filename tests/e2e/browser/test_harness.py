@@ -1,10 +1,13 @@
 """The harness catches what it promises to: an unhandled promise rejection, an
 uncaught error and a style the Content-Security-Policy refuses (what react-aria would
-inject) are each recorded against the page, so that a test meeting one fails."""
+inject) are each recorded against the page, so that a test meeting one fails; the
+search page on a phone; the first page's JavaScript stays small."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+import gzip
+
+from playwright.sync_api import Page, Response, expect
 
 from tests.e2e.browser.conftest import check_accessibility, screenshot
 
@@ -49,3 +52,18 @@ def test_the_search_page_on_a_phone(page: Page) -> None:
         "aria-expanded", "true"
     )
     check_accessibility(page)
+
+
+def test_the_first_page_loads_at_most_250_kb_of_javascript_gzipped(page: Page) -> None:
+    """Code splitting holds: the search page loads its own code only (the product page
+    and the lineage come in their own chunks when visited)."""
+    responses: list[Response] = []
+    page.on("response", lambda response: responses.append(response))
+    page.goto("/")
+    expect(page.get_by_role("article").first).to_be_visible()
+    scripts = [r.body() for r in responses if r.request.resource_type == "script"]
+    assert scripts, "no script was loaded"
+    size = sum(len(gzip.compress(body)) for body in scripts)
+    assert size <= 250_000, f"{size} bytes of JavaScript gzipped on the first page"
+    urls = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert not [u for u in urls if "ProductPage" in u or "LineageSection" in u]

@@ -49,7 +49,11 @@ export function SearchPage() {
     void navigate({ search: (previous) => compactSearch({ ...previous, ...change }) });
   };
   const text = useDebouncedField(search.q ?? "", (q) =>
-    update({ q: q.trim(), sort: q.trim() ? search.sort : undefined }),
+    // "best match" needs words to match: without them the API refuses that order
+    update({
+      q: q.trim(),
+      sort: !q.trim() && search.sort === "relevance" ? undefined : search.sort,
+    }),
   );
   const { units, errors } = priceBounds(search, token.data);
   const results = useInfiniteQuery({

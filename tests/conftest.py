@@ -266,7 +266,8 @@ def served(app: FastAPI) -> Iterator[str]:
         yield url
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """How ``make test`` shares the tests among its worker processes (``--dist
     loadgroup``): a module's tests stay together on one worker, in order, as they share
     module fixtures (a platform, a chain); whole platforms (tests/e2e) run one at a time,
@@ -281,3 +282,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         else:
             group = module
         item.add_marker(pytest.mark.xdist_group(group))
+        if config.getvalue("loadgroup"):  # set in xdist's workers under --dist loadgroup
+            _group_in_id(item, group)
+
+
+def _group_in_id(item: pytest.Item, group: str) -> None:
+    """xdist (3.8) groups tests by an ``@group`` suffix of their id, which it writes into
+    ``item._nodeid``; pytest 9.2 keeps ids in ``item._id`` and never reads that, so every
+    group was spread over all workers. Write the suffix where pytest reads it (the
+    scheduler splits the id at its last ``@``)."""
+    current = getattr(item, "_id", None)
+    if current is None or str(current).endswith(f"@{group}"):
+        return
+    item._id = type(current).parse(f"{current}@{group}")

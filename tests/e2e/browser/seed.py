@@ -6,13 +6,14 @@ of three generations, a data union, and enough traffic counts to need paging."""
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
-from tests.e2e.test_platform import cli, sign_up
+from tests.e2e.test_platform import CLI, cli, sign_up
 from tests.factories import product_body
 
 DATA = 10**18
@@ -37,7 +38,11 @@ class Seeded:
 
 
 def seed(env: dict[str, str], url: str, out: Path) -> Seeded:
-    cli(env, "demo", "--out", str(out))
+    # the whole story takes ~30 s alone, longer beside other platforms on 2 cores
+    demo = subprocess.run(
+        [*CLI, "demo", "--out", str(out)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert demo.returncode == 0, demo.stderr
     token = sign_up(env, "Petra")
     with httpx2.Client(
         base_url=f"{url}/api/v1", headers={"Authorization": f"Bearer {token}"}

@@ -282,7 +282,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         else:
             group = module
         item.add_marker(pytest.mark.xdist_group(group))
-        if config.getvalue("loadgroup"):  # set in xdist's workers under --dist loadgroup
+        if config.getoption("loadgroup", default=False):  # xdist workers, --dist loadgroup
             _group_in_id(item, group)
 
 

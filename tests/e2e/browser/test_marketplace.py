@@ -151,6 +151,10 @@ def test_a_deep_link_survives_a_reload(page: Page, seeded: Seeded) -> None:
     page.reload()
     expect(heading).to_have_text(seeded.by_age["title"])
     expect(page).to_have_title(re.compile(seeded.by_age["title"]))
+    page.goto("/products?q=heart&mode=analytics")  # the catalog's other address
+    expect(page).to_have_url(re.compile(r"/\?q=heart&mode=analytics$"))
+    expect(cards(page)).to_have_count(found(seeded, q="heart", mode="analytics"))
+    page.go_back()
     # announced but not indexed: waiting for the chain, not missing
     expect(page.get_by_role("region", name="On the chain")).to_contain_text(
         "Published, waiting for the chain"

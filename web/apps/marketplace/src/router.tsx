@@ -4,6 +4,7 @@ import {
   createRoute,
   createRouter,
   lazyRouteComponent,
+  redirect,
 } from "@tanstack/react-router";
 import { Layout } from "./layout/Layout";
 import { NotFoundPage } from "./layout/NotFoundPage";
@@ -32,6 +33,16 @@ const search = createRoute({
   component: SearchPage,
 });
 
+// /products is the catalog too: links written that way land on the search
+const products = createRoute({
+  getParentRoute: () => root,
+  path: "/products",
+  validateSearch: parseProductSearch,
+  beforeLoad: ({ search }) => {
+    throw redirect({ to: "/", search, replace: true });
+  },
+});
+
 const product = createRoute({
   getParentRoute: () => root,
   path: "/products/$productId",
@@ -39,7 +50,7 @@ const product = createRoute({
   component: lazyRouteComponent(() => import("./product/ProductPage"), "ProductPage"),
 });
 
-const routeTree = root.addChildren([search, product]);
+const routeTree = root.addChildren([search, products, product]);
 
 export function makeRouter(queryClient: QueryClient) {
   return createRouter({

@@ -869,7 +869,10 @@ export interface paths {
          *     matches the chain record: ``metadata_matches``, ``policy_matches``,
          *     ``prices_match``, ``availability_matches``, and ``differs`` naming those that do
          *     not (empty when all match or the product is not on chain; 'trade sync' applies
-         *     them).
+         *     them); ``publishing_announced``: the owner named the account they publish from
+         *     (so a product not yet published is most likely waiting for the indexer); ``events``:
+         *     the indexed events of the product, oldest first, each with its
+         *     block time and transaction (its provenance timeline).
          */
         get: operations["product_chain_api_v1_products__product_id__chain_get"];
         put?: never;

@@ -102,6 +102,33 @@ const MESSAGES: Record<string, string> = {
   nonce_unknown: "This sign-in request is unknown or has expired. Start signing in again.",
   nonce_reused: "This sign-in request was already answered. Start signing in again.",
   session_invalid: "Your session has ended. Sign in again.",
+  session_ended:
+    "The marketplace ended your session because a credential behind it was revoked or expired. Sign in again with valid credentials.",
+  session_not_found: "You have no such session. Reload your account page.",
+  csrf_header_missing:
+    "This page could not prove where the request came from. Reload it and try again.",
+  demo_issuer_disabled:
+    "This marketplace has no demo issuer. Get your credentials from an issuer it trusts.",
+  // Sign-in and signatures asked of a wallet (OpenID4VP)
+  state_mismatch: "The wallet answered another request. Start again from the marketplace's page.",
+  request_expired: "The request expired before the wallet answered. Start again.",
+  request_answered: "This request was answered already. Start again if you need to.",
+  request_closed: "This request is closed (answered or expired). Start again from the marketplace.",
+  request_unknown: "This request does not exist. Start again from the marketplace's page.",
+  request_object_invalid:
+    "The wallet will not answer this request: it is not signed properly. Start again from the marketplace.",
+  nonce_mismatch: "The wallet's answer was made for another request. Start again.",
+  vp_token_invalid:
+    "The wallet's answer lacks a required credential. Receive the credential first, then try again.",
+  response_code_mismatch:
+    "This sign-in must be completed in the browser where it started. Start again here.",
+  result_redeemed: "This sign-in was completed already. Start a new one if you are signed out.",
+  transaction_unknown:
+    "This sign-in is unknown here (perhaps started in another tab). Start again.",
+  signin_key_missing:
+    "Sign-in with a wallet is not set up on this marketplace yet. Ask its operators.",
+  wallet_declined: "You declined in your wallet, so nothing was shared.",
+  declined: "You declined, so nothing was shared.",
   company_not_identified: "Your company has not been identified in the register yet.",
   role_required: "Your account lacks the role this needs.",
   scope_required: "Your session does not allow this. Sign in again and allow it.",

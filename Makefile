@@ -66,14 +66,15 @@ typecheck: $(READY) $(WEB_READY)
 	$(BIN)/mypy
 	cd web && npx tsc -p tsconfig.json --noEmit
 
-## bench: catalog search, ledger throughput, login verification, SMPC, the paid computation end to end (each against its baseline)
-bench: $(READY)
+## bench: catalog search, ledger throughput, login verification, SMPC, the paid computation end to end, the web marketplace (each against its baseline)
+bench: $(READY) $(WEB_BUILT) $(CHROMIUM)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python -m bench.ledger_market
 	$(BIN)/python -m bench.identity
 	$(BIN)/python -m bench.smpc
 	$(BIN)/python -m bench.e2e
+	$(BIN)/python -m bench.web
 
 ## contracts: recompile the Vyper contracts into the committed artifacts (ledger/contracts/artifacts)
 contracts: $(READY)

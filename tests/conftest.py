@@ -274,21 +274,22 @@ def served(app: FastAPI) -> Iterator[str]:
         yield url
 
 
+SHARED_PLATFORMS = ("tests/e2e/browser/", "tests/e2e/wallet/")
+"""Directories whose modules share one session-scoped platform (their conftest)."""
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """How ``make test`` shares the tests among its worker processes (``--dist
     loadgroup``): a module's tests stay together on one worker, in order, as they share
-    module fixtures (a platform, a chain); whole platforms (tests/e2e) run one at a time,
-    each being a dozen processes on a 2-core machine; the browser tests (tests/e2e/browser)
-    share one platform of their own, on another worker than the other whole platforms."""
+    module fixtures (a platform, a chain); the browser tests of one directory
+    (tests/e2e/browser, tests/e2e/wallet) share one platform of their own, so they stay
+    together too. Whole-platform modules are shared out like the others: run one at a
+    time, they alone would take longer than the rest of the suite."""
     for item in items:
         module = item.nodeid.split("::", 1)[0]
-        if module.startswith("tests/e2e/browser/"):
-            group = "browser"  # one platform shared by the browser tests, beside the others
-        elif module.startswith("tests/e2e/"):
-            group = "platform"
-        else:
-            group = module
+        shared = next((d for d in SHARED_PLATFORMS if module.startswith(d)), None)
+        group = shared or module
         item.add_marker(pytest.mark.xdist_group(group))
         if config.getoption("loadgroup", default=False):  # xdist workers, --dist loadgroup
             _group_in_id(item, group)

@@ -79,7 +79,7 @@ def build_web() -> Path:
     return dist
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     """The platform all browser tests share, with its data (started once, ~45 s)."""
     dist = build_web()
@@ -98,7 +98,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
             up.communicate()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.is_file():
         message = f"the browser tests need Debian's Chromium at {CHROMIUM}"

@@ -1,6 +1,6 @@
 import { asApiError, messageFor } from "@kraken/api";
 import { Alert, Button, EmptyState, Loading, MoreResults, SearchField } from "@kraken/ui";
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { getRouteApi } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
 import { parseAmount } from "../lib/amounts";
@@ -12,7 +12,7 @@ import { compactSearch, type ProductSearch } from "./searchState";
 import { useDebouncedField } from "./useDebounced";
 
 // Runs in the browser. Search and browse the catalog: the results follow the text as it
-// is typed (debounced; a request that went stale is cancelled), every filter of the
+// is typed (a request that went stale is cancelled; the URL follows once typing pauses), every filter of the
 // API in words, cursor paging with "More results". The URL holds the search.
 
 const route = getRouteApi("/");
@@ -56,10 +56,21 @@ export function SearchPage() {
     }),
   );
   const { units, errors } = priceBounds(search, token.data);
+  // The results follow the text as typed, at once: a keystroke's request cancels the
+  // one before it (the query's AbortSignal) and the previous results stay on screen
+  // until the new ones arrive. Only the URL waits for a pause in the typing.
+  const typed = text.value.trim();
+  const live = compactSearch({
+    ...search,
+    q: typed,
+    sort: !typed && search.sort === "relevance" ? undefined : search.sort,
+  });
   const results = useInfiniteQuery({
-    ...productsQuery(search, units),
+    ...productsQuery(live, units),
+    placeholderData: keepPreviousData,
     enabled: !token.isPending || (!search.price_min && !search.price_max),
   });
+  const shownFor = results.isPlaceholderData || results.isPending ? undefined : (live.q ?? "");
 
   useEffect(() => {
     document.title = search.q ? `“${search.q}” · Kraken Market` : "Data products · Kraken Market";
@@ -104,7 +115,12 @@ export function SearchPage() {
       </Button>
       <div className={`m-search-body${filtersOpen ? "" : " m-filters-folded"}`}>
         <Filters search={search} update={update} symbol={token.data?.symbol} priceErrors={errors} />
-        <section className="m-results" aria-labelledby="results-heading">
+        <section
+          className="m-results"
+          aria-labelledby="results-heading"
+          aria-busy={results.isFetching}
+          data-results-for={shownFor}
+        >
           <h2 id="results-heading">Results</h2>
           {token.isError && (
             <Alert tone="warning" title="Prices are shown in base units">

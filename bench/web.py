@@ -79,7 +79,9 @@ new MutationObserver(() => {
   const bench = window.__bench;
   const section = document.querySelector("section.m-results[data-results-for]");
   if (section === null) return;
-  if (bench.first === null && section.querySelector("ol.m-list > li")) bench.first = performance.now();
+  if (bench.first === null && section.querySelector("ol.m-list > li")) {
+    bench.first = performance.now();
+  }
   const typed = bench.typed;
   if (typed && !typed.done && section.getAttribute("data-results-for") === typed.value) {
     typed.done = true;

@@ -1,4 +1,4 @@
-import type { StoredCredential } from "@kraken/core";
+import type { JsonObject, StoredCredential } from "@kraken/core";
 import { describe, expect, it } from "vitest";
 import { chooseCredentials, DcqlError, matchQuery, missing } from "../src/lib/dcql";
 import { credentialTitle, validity } from "../src/lib/words";
@@ -14,7 +14,7 @@ function held(
   return { id, type, issuer: "did:key:zIssuer", valid_until: until, subject, token: `token-${id}` };
 }
 
-function query(id: string, type: string, extra: Record<string, unknown> = {}) {
+function query(id: string, type: string, extra: JsonObject = {}): JsonObject {
   return {
     id,
     format: "jwt_vc_json",
@@ -24,7 +24,7 @@ function query(id: string, type: string, extra: Record<string, unknown> = {}) {
 }
 
 // The marketplace's query for "act for company C" (identity/openid4vp.py).
-const DCQL = {
+const DCQL: JsonObject = {
   credentials: [
     query("person", "PersonCredential"),
     query("attorney", "AttorneyCredential", {
@@ -47,7 +47,7 @@ const oldPerson = held("p0", "PersonCredential", { name: "Ada" }, "2026-01-01T00
 const acme1 = held("a1", "AttorneyCredential", {
   company: { id: "did:key:zAcme", legalName: "Acme Ltd" },
 });
-const acme2 = held("a2", "AttorneyCredential", {
+const acme2: StoredCredential = held("a2", "AttorneyCredential", {
   company: { id: "did:key:zAcme", legalName: "Acme Ltd" },
   scope: ["buy"],
 });
@@ -103,7 +103,7 @@ describe("matching a DCQL query", () => {
   });
 
   it("treats every query as required without credential_sets and skips other formats", () => {
-    const plain = {
+    const plain: JsonObject = {
       credentials: [
         query("person", "PersonCredential"),
         { ...query("x", "PersonCredential"), format: "mso_mdoc" },

@@ -281,5 +281,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     each being a dozen processes on a 2-core machine."""
     for item in items:
         module = item.nodeid.split("::", 1)[0]
-        group = "platform" if module.startswith("tests/e2e/") else module
+        if module.startswith("tests/e2e/wallet/"):
+            group = "wallet"  # the wallet app's browser tests: their own platform
+        elif module.startswith("tests/e2e/"):
+            group = "platform"
+        else:
+            group = module
         item.add_marker(pytest.mark.xdist_group(group))

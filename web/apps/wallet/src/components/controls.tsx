@@ -37,14 +37,15 @@ export function Button({
 export function Field({
   label,
   description,
+  errorMessage,
   ...props
-}: TextFieldProps & { label: string; description?: string }) {
+}: TextFieldProps & { label: string; description?: string; errorMessage?: string }) {
   return (
     <TextField {...props} className="field">
       <Label>{label}</Label>
       <Input />
       {description ? <Text slot="description">{description}</Text> : null}
-      <FieldError className="field-error" />
+      <FieldError className="field-error">{errorMessage}</FieldError>
     </TextField>
   );
 }

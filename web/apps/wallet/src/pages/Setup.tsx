@@ -60,7 +60,7 @@ export function CreatePage() {
           onChange={setPassphrase}
           isRequired
           isInvalid={passphrase !== "" && short}
-          validate={() => (short ? `Use at least ${MIN_PASSPHRASE} characters.` : null)}
+          errorMessage={`Use at least ${MIN_PASSPHRASE} characters.`}
         />
         <Field
           label="Passphrase again"
@@ -70,7 +70,7 @@ export function CreatePage() {
           onChange={setConfirm}
           isRequired
           isInvalid={confirm !== "" && confirm !== passphrase}
-          validate={() => (confirm !== passphrase ? "The two passphrases differ." : null)}
+          errorMessage="The two passphrases differ."
         />
         {error ? <Notice tone="error">{error}</Notice> : null}
         {progress !== null ? <Derivation label="Encrypting your keys" value={progress} /> : null}

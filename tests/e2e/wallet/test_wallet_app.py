@@ -1,0 +1,205 @@
+"""The wallet app in Chromium against a real platform: create, lock and unlock (on a
+phone's screen), import the CLI's wallet.json and export it back, receive demo
+credentials, sign in on the same device, decline a request, accept the Depute tool's
+invitation. Every page is checked with axe-core; any console error fails the test.
+
+The tests after the first share one browser profile (its IndexedDB holds the wallet
+they build up) and run in order. Unlocking derives two scrypt keys (n = 2^18, the real
+format): a few seconds each time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx2
+from playwright.sync_api import Browser, Page, expect
+
+from kraken_market.depute import client as depute_client
+from kraken_market.identity.wallet import Wallet
+from tests.e2e.wallet.conftest import (
+    PASSPHRASE,
+    Platform,
+    Watched,
+    check_accessibility,
+    cli,
+    open_context,
+)
+
+SLOW = 90_000  # ms: scrypt twice on a loaded 2-core machine
+held: dict[str, str] = {}
+
+
+def unlock(page: Page, passphrase: str = PASSPHRASE) -> None:
+    expect(page.get_by_role("heading", name="Unlock your wallet")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_label("Passphrase", exact=True).fill(passphrase)
+    page.get_by_role("button", name="Unlock").click()
+
+
+def test_create_lock_and_unlock_on_a_phone(browser: Browser, platform: Platform) -> None:
+    context = open_context(browser, platform, phone=True)
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto("/wallet/")
+    expect(page.get_by_role("heading", name="No wallet on this device yet")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("link", name="Create a wallet").click()
+    page.get_by_label("Passphrase", exact=True).fill("short")
+    page.get_by_label("Passphrase again").fill("short")
+    page.get_by_role("button", name="Create the wallet").click()
+    expect(page.get_by_text("Use at least 8 characters.")).to_be_visible()
+    page.get_by_label("Passphrase", exact=True).fill(PASSPHRASE)
+    page.get_by_label("Passphrase again").fill(PASSPHRASE)
+    check_accessibility(page)
+    page.get_by_role("button", name="Create the wallet").click()
+    expect(page.get_by_role("heading", name="Your wallet")).to_be_visible(timeout=SLOW)
+    did = page.get_by_test_id("wallet-did").inner_text()
+    assert did.startswith("did:key:z6Mk")
+    check_accessibility(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+
+    # Stored: the CLI's wallet.json, keys only as keystores.
+    stored = page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            const open = indexedDB.open("kraken-wallet");
+            open.onsuccess = () => {
+                const get = open.result.transaction("wallet").objectStore("wallet").get("current");
+                get.onsuccess = () => resolve(get.result);
+                get.onerror = () => reject(get.error);
+            };
+        })"""
+    )
+    assert '"kind": "kraken-market-wallet"' in stored and f'"did": "{did}"' in stored
+    assert '"ciphertext"' in stored and '"n": 262144' in stored
+
+    page.get_by_role("button", name="Lock").click()
+    unlock(page, "not the passphrase")
+    expect(page.get_by_role("alert")).to_contain_text("wrong passphrase", timeout=SLOW)
+    page.get_by_label("Passphrase", exact=True).fill(PASSPHRASE)
+    page.get_by_role("button", name="Unlock").click()
+    expect(page.get_by_test_id("wallet-did")).to_have_text(did, timeout=SLOW)
+    context.close()
+    watched.check()
+
+
+def test_import_a_cli_wallet_receive_credentials_and_export(
+    watched: Watched, platform: Platform, tmp_path: Path
+) -> None:
+    path = tmp_path / "cli-wallet.json"
+    cli(platform, "wallet", "create", "--wallet", str(path), "--json")
+    did = Wallet.open(path).did
+    held["did"] = did
+    page = watched.page
+    page.goto("/wallet/import")
+    check_accessibility(page)
+    page.locator("#wallet-file").set_input_files(str(path))
+    page.get_by_label("Passphrase of that wallet").fill(PASSPHRASE)
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_test_id("wallet-did")).to_have_text(did, timeout=SLOW)
+
+    page.get_by_role("navigation").get_by_role("link", name="Receive").click()
+    page.get_by_label("Your name").fill("Ada Lovelace")
+    page.get_by_label("Country (optional)").fill("GB")
+    check_accessibility(page)
+    page.get_by_role("button", name="Get a Person credential").click()
+    expect(page.get_by_text("Your Person credential is in the wallet.")).to_be_visible()
+    page.get_by_role("button", name="Individual Category").click()
+    page.get_by_role("option", name="Research institution").click()
+    page.get_by_role("button", name="Get a Buyer category credential").click()
+    expect(page.get_by_text("Your Buyer category credential is in the wallet.")).to_be_visible()
+
+    page.get_by_role("navigation").get_by_role("link", name="Credentials").click()
+    listing = page.get_by_role("list", name="Credentials you hold")
+    expect(listing).to_contain_text("Buyer category: research institution")
+    expect(listing).to_contain_text("Ada Lovelace")
+    expect(listing).to_contain_text("Valid until")
+    check_accessibility(page)
+    listing.get_by_role("link").filter(has_text="Person").click()
+    expect(page.get_by_role("heading", name="Person")).to_be_visible()
+    expect(page.get_by_text("GB", exact=True)).to_be_visible()
+    check_accessibility(page)
+
+    page.get_by_role("navigation").get_by_role("link", name="Wallet").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export wallet.json").click()
+    exported = tmp_path / "exported.json"
+    download.value.save_as(exported)
+    wallet = Wallet.open(exported)
+    keys = wallet.unlock(PASSPHRASE)
+    assert keys.did_key.did == did
+    kinds = sorted(c.type for c in wallet.credentials())
+    assert kinds == ["BuyerCategoryCredential", "PersonCredential"]
+
+
+def test_same_device_sign_in(watched: Watched, platform: Platform) -> None:
+    api = f"{platform.url}/api/v1"
+    created = httpx2.post(f"{api}/auth/requests", json={"flow": "same_device"}).json()
+    query = urlsplit(created["wallet_url"]).query
+    page = watched.page
+    page.goto(f"/wallet/request?{query}")
+    unlock(page)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=SLOW)
+    expect(page.get_by_text("Kraken Market", exact=True)).to_be_visible()
+    expect(page.get_by_text(platform.url, exact=True).first).to_be_visible()
+    shared = page.get_by_role("list", name="What will be shared")
+    expect(shared).to_contain_text("Person — Ada Lovelace")
+    expect(shared).to_contain_text("Buyer category: research institution")
+    check_accessibility(page)
+    page.get_by_role("button", name="Approve and sign in").click()
+    page.wait_for_url("**/signin/complete#response_code=*")
+    code = parse_qs(urlsplit(page.url).fragment)["response_code"][0]
+    body = {"transaction_id": created["transaction_id"], "response_code": code, "deliver": "body"}
+    result = httpx2.post(f"{api}/auth/requests/result", json=body)
+    assert result.status_code == 200, result.text
+    answer = result.json()
+    assert answer["status"] == "signed_in", answer
+    assert answer["session"]["did"] == held["did"]
+    assert answer["session"]["buyer_categories"] == ["research-institution"]
+
+
+def test_declining_a_pasted_request(watched: Watched, platform: Platform) -> None:
+    api = f"{platform.url}/api/v1"
+    created = httpx2.post(f"{api}/auth/requests", json={"flow": "cross_device"}).json()
+    page = watched.page
+    page.goto("/wallet/scan")
+    check_accessibility(page)
+    page.get_by_label("Link or QR code text").fill(created["wallet_url"])
+    page.get_by_role("button", name="Open the link").click()
+    unlock(page)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=SLOW)
+    page.get_by_role("button", name="Decline").click()
+    expect(page.get_by_text("Kraken Market has been told you declined.")).to_be_visible()
+    body = {"transaction_id": created["transaction_id"], "response_code": None, "deliver": "body"}
+    answer = httpx2.post(f"{api}/auth/requests/result", json=body).json()
+    assert (answer["status"], answer["code"]) == ("refused", "wallet_declined")
+
+
+def test_accept_a_depute_invitation(watched: Watched, platform: Platform) -> None:
+    (info,) = [w for w in platform.info.wallets if w.role == "representative"]
+    representative = Wallet.open(Path(info.path))
+    keys = representative.unlock(PASSPHRASE)
+    person = representative.credentials("PersonCredential")[-1].token
+    session = depute_client.login(platform.depute, keys.did_key, [person])
+    invited = httpx2.post(
+        f"{platform.depute}/api/invitations",
+        json={"scope": ["publish"]},
+        headers={"Authorization": f"Bearer {session['session_token']}"},
+    )
+    assert invited.status_code == 201, invited.text
+    legal_name = platform.info.depute.legal_name
+
+    page = watched.page
+    page.goto("/wallet/receive")
+    unlock(page)
+    page.get_by_label("Invitation link").fill(invited.json()["url"])
+    page.get_by_role("button", name="Open the link").click()
+    expect(page.get_by_role("heading", name=f"Invitation from {legal_name}")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("button", name="Accept the invitation").click()
+    accepted = f"Your attorney credential for {legal_name} is in the wallet."
+    expect(page.get_by_text(accepted)).to_be_visible()
+    page.get_by_role("link", name="See your credentials").click()
+    expect(page.get_by_role("list", name="Credentials you hold")).to_contain_text(
+        f"Attorney for {legal_name}"
+    )

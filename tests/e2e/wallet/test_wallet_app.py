@@ -125,6 +125,7 @@ def test_import_a_cli_wallet_receive_credentials_and_export(
         page.get_by_role("button", name="Export wallet.json").click()
     exported = tmp_path / "exported.json"
     download.value.save_as(exported)
+    exported.chmod(0o600)  # the CLI opens only a private wallet file
     wallet = Wallet.open(exported)
     keys = wallet.unlock(PASSPHRASE)
     assert keys.did_key.did == did
@@ -178,7 +179,7 @@ def test_declining_a_pasted_request(watched: Watched, platform: Platform) -> Non
 def test_accept_a_depute_invitation(watched: Watched, platform: Platform) -> None:
     (info,) = [w for w in platform.info.wallets if w.role == "representative"]
     representative = Wallet.open(Path(info.path))
-    keys = representative.unlock(PASSPHRASE)
+    keys = representative.unlock(Path(platform.info.wallet_passphrase_file).read_text().strip())
     person = representative.credentials("PersonCredential")[-1].token
     session = depute_client.login(platform.depute, keys.did_key, [person])
     invited = httpx2.post(

@@ -13,6 +13,12 @@ import { getText, postForm } from "./http";
 import type { RequestLink } from "./links";
 import { openRequest, REQUEST_MEDIA_TYPE, type WalletRequest } from "./request";
 
+/** How an answer is posted: `postForm` in the app; tests pass a recorder. */
+export type Poster = (
+  url: string,
+  fields: Record<string, string>,
+) => Promise<Record<string, unknown>>;
+
 export async function fetchRequest(link: RequestLink, now = new Date()): Promise<WalletRequest> {
   return openRequest(await getText(link.requestUri, REQUEST_MEDIA_TYPE), link, now);
 }
@@ -45,9 +51,10 @@ export async function answerSignin(
   keys: WalletKeys,
   request: WalletRequest,
   chosen: ReadonlyMap<string, readonly StoredCredential[]>,
+  post: Poster = postForm,
 ): Promise<Answered> {
   const form = { vp_token: JSON.stringify(vpToken(keys, request, chosen)), state: request.state };
-  return answered(await postForm(request.responseUri, form));
+  return answered(await post(request.responseUri, form));
 }
 
 export class SigningRefused extends Error {
@@ -55,7 +62,11 @@ export class SigningRefused extends Error {
   readonly code = "wrong_identity";
 }
 
-export async function answerBinding(keys: WalletKeys, request: WalletRequest): Promise<Answered> {
+export async function answerBinding(
+  keys: WalletKeys,
+  request: WalletRequest,
+  post: Poster = postForm,
+): Promise<Answered> {
   if (request.kind !== "signing" || request.signing.kind !== "bind_account") {
     throw new SigningRefused("this wallet signs only account links (bind_account) for now");
   }
@@ -70,11 +81,11 @@ export async function answerBinding(keys: WalletKeys, request: WalletRequest): P
     binding: binding.jws,
     account_signature: binding.account_signature,
   };
-  return answered(await postForm(request.responseUri, form));
+  return answered(await post(request.responseUri, form));
 }
 
-export async function decline(request: WalletRequest): Promise<Answered> {
+export async function decline(request: WalletRequest, post: Poster = postForm): Promise<Answered> {
   return answered(
-    await postForm(request.responseUri, { error: "access_denied", state: request.state }),
+    await post(request.responseUri, { error: "access_denied", state: request.state }),
   );
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -125,16 +126,19 @@ class Watched:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.problems: list[str] = []
+        self.allowed: list[re.Pattern[str]] = []
         page.set_default_timeout(20_000)
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type in ("error", "assert"):
-            self.problems.append(f"console {message.type}: {message.text}")
+            where = message.location.get("url", "")
+            self.problems.append(f"console {message.type}: {message.text} ({where})")
 
     def check(self) -> None:
-        assert not self.problems, "the page reported errors:\n" + "\n".join(self.problems)
+        unexpected = [p for p in self.problems if not any(a.search(p) for a in self.allowed)]
+        assert not unexpected, "the page reported errors:\n" + "\n".join(unexpected)
 
 
 def open_context(browser: Browser, platform: Platform, phone: bool = False) -> BrowserContext:

@@ -9,6 +9,7 @@ format): a few seconds each time."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -204,3 +205,35 @@ def test_accept_a_depute_invitation(watched: Watched, platform: Platform) -> Non
     expect(page.get_by_role("list", name="Credentials you hold")).to_contain_text(
         f"Attorney for {legal_name}"
     )
+
+
+def test_the_representative_signs_in_to_the_depute_tool(
+    browser: Browser, platform: Platform
+) -> None:
+    """Cross-origin: the Depute tool sends the browser to the wallet, whose answer goes
+    to the tool's own origin (CORS there, connect-src here), and back to the tool."""
+    (info,) = [w for w in platform.info.wallets if w.role == "representative"]
+    passphrase = Path(platform.info.wallet_passphrase_file).read_text().strip()
+    context = open_context(browser, platform)
+    watched = Watched(context.new_page())
+    # The Depute tool's pages have no icon: Chromium's request for one is not ours to fail on.
+    watched.allowed.append(re.compile(rf"404 .*\({re.escape(platform.depute)}/favicon\.ico\)"))
+    page = watched.page
+    page.goto("/wallet/import")
+    page.locator("#wallet-file").set_input_files(info.path)
+    page.get_by_label("Passphrase of that wallet").fill(passphrase)
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_test_id("wallet-did")).to_have_text(info.did, timeout=SLOW)
+
+    page.goto(f"{platform.depute}/login/same-device")
+    page.wait_for_url(f"{platform.url}/wallet/request?*")
+    unlock(page, passphrase)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=SLOW)
+    expect(page.get_by_text(platform.depute, exact=True).first).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("button", name="Approve and sign in").click()
+    page.wait_for_url(f"{platform.depute}/")
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()  # signed in there
+    expect(page.get_by_role("banner")).to_contain_text(info.did)
+    context.close()
+    watched.check()

@@ -79,6 +79,14 @@ export function Gate({ children, purpose }: { children: ReactNode; purpose?: str
   const wallet = useWallet();
   if (wallet.status === "loading") return <p aria-live="polite">Opening the wallet…</p>;
   if (wallet.status === "none") return <NoWallet />;
+  if (wallet.status === "unreadable") {
+    return (
+      <Notice tone="error" title="The wallet stored in this browser cannot be read">
+        {wallet.message}. If the browser blocks site storage here (private window, settings), allow
+        it and reload.
+      </Notice>
+    );
+  }
   if (wallet.status === "locked") return <UnlockForm purpose={purpose} />;
   return <>{children}</>;
 }

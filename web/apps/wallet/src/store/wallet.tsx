@@ -29,6 +29,8 @@ export const IDLE_LOCK_MS = 15 * 60 * 1000;
 export type WalletState =
   | { readonly status: "loading" }
   | { readonly status: "none" }
+  /** The browser would not give the stored wallet back (storage blocked or damaged). */
+  | { readonly status: "unreadable"; readonly message: string }
   | { readonly status: "locked"; readonly document: WalletDocument }
   | { readonly status: "unlocked"; readonly document: WalletDocument; readonly keys: WalletKeys };
 
@@ -74,7 +76,9 @@ export function WalletProvider({ children }: { children: ReactNode }) {
           text === null ? { status: "none" } : { status: "locked", document: parseWallet(text) },
         );
       })
-      .catch(() => live && setState({ status: "none" }));
+      .catch((reason: unknown) => {
+        if (live) setState({ status: "unreadable", message: String(reason) });
+      });
     return () => {
       live = false;
     };
@@ -147,7 +151,7 @@ export function WalletProvider({ children }: { children: ReactNode }) {
       },
       exportText() {
         const now = current.current;
-        if (now.status === "loading" || now.status === "none")
+        if (now.status !== "locked" && now.status !== "unlocked")
           throw new Error("there is no wallet to export");
         return serializeWallet(now.document);
       },

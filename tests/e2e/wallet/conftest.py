@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import segno
 from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
     Page,
+    Playwright,
     ViewportSize,
     sync_playwright,
 )
@@ -113,11 +115,41 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as running:
+        yield running
+
+
+def launch(playwright: Playwright, *extra: str) -> Browser:
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra])
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = launch(playwright)
+    yield browser
+    browser.close()
+
+
+def qr_video(text: str, path: Path, width: int = 640, height: int = 480) -> Path:
+    """A still video of ``text``'s QR code (YUV4MPEG2, 4:2:0) for Chromium's fake camera
+    (``--use-file-for-fake-video-capture``): the wallet's scanner reads it like a phone's
+    camera pointed at a screen."""
+    code = segno.make(text, error="m")
+    rows = list(code.matrix_iter(scale=1, border=4))
+    scale = min(width, height) * 9 // 10 // len(rows)
+    left, top = (width - len(rows) * scale) // 2, (height - len(rows) * scale) // 2
+    luma = bytearray([235]) * (width * height)
+    for y, row in enumerate(rows):
+        for x, dark in enumerate(row):
+            if dark:
+                for dy in range(scale):
+                    start = (top + y * scale + dy) * width + left + x * scale
+                    luma[start : start + scale] = bytes([16]) * scale
+    chroma = bytes([128]) * (width // 2 * height // 2 * 2)
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    path.write_bytes(header + (b"FRAME\n" + bytes(luma) + chroma) * 3)
+    return path
 
 
 class Watched:

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Playwright, expect
 
 from kraken_market.depute import client as depute_client
 from kraken_market.identity.wallet import Wallet
@@ -24,7 +24,9 @@ from tests.e2e.wallet.conftest import (
     Watched,
     check_accessibility,
     cli,
+    launch,
     open_context,
+    qr_video,
 )
 
 SLOW = 90_000  # ms: scrypt twice on a loaded 2-core machine
@@ -236,4 +238,46 @@ def test_the_representative_signs_in_to_the_depute_tool(
     expect(page.get_by_role("button", name="Log out")).to_be_visible()  # signed in there
     expect(page.get_by_role("banner")).to_contain_text(info.did)
     context.close()
+    watched.check()
+
+
+def test_scan_a_sign_in_qr_code_with_the_camera(
+    playwright: Playwright, platform: Platform, tmp_path: Path
+) -> None:
+    """Chromium's fake camera shows the QR code; jsQR reads it off the frames. The new
+    wallet holds no Person credential: the page says so and the person declines."""
+    api = f"{platform.url}/api/v1"
+    created = httpx2.post(f"{api}/auth/requests", json={"flow": "cross_device"}).json()
+    video = qr_video(created["wallet_url"], tmp_path / "qr.y4m")
+    camera = launch(
+        playwright,
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    )
+    path = tmp_path / "cli-wallet.json"
+    cli(platform, "wallet", "create", "--wallet", str(path), "--json")
+    context = open_context(camera, platform, phone=True)
+    context.grant_permissions(["camera"], origin=platform.url)
+    watched = Watched(context.new_page())
+    page = watched.page
+    page.goto("/wallet/import")
+    page.locator("#wallet-file").set_input_files(str(path))
+    page.get_by_label("Passphrase of that wallet").fill(PASSPHRASE)
+    page.get_by_role("button", name="Import").click()
+    expect(page.get_by_test_id("wallet-did")).to_be_visible(timeout=SLOW)
+
+    page.get_by_role("navigation").get_by_role("link", name="Scan").click()
+    page.get_by_role("button", name="Scan a QR code").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=30_000)
+    assert "request_uri=" in page.url and "/wallet/request" in page.url
+    expect(page.get_by_text("that your wallet does not hold")).to_be_visible()
+    expect(page.get_by_role("button", name="Approve and sign in")).to_have_count(0)
+    check_accessibility(page)
+    page.get_by_role("button", name="Decline").click()
+    expect(page.get_by_text("Kraken Market has been told you declined.")).to_be_visible()
+    body = {"transaction_id": created["transaction_id"], "response_code": None, "deliver": "body"}
+    answer = httpx2.post(f"{api}/auth/requests/result", json=body).json()
+    assert (answer["status"], answer["code"]) == ("refused", "wallet_declined")
+    context.close()
+    camera.close()
     watched.check()

@@ -4,11 +4,11 @@
  * passphrase, derived in the worker with progress). Pages behind it may call
  * `useUnlocked()`.
  */
-import { Link } from "@tanstack/react-router";
 import { type FormEvent, type ReactNode, useState } from "react";
 import { Button, Derivation, Field, Notice } from "../components/controls";
 import { messageOf } from "../lib/http";
 import { useWallet } from "../store/wallet";
+import { CreatePage, ImportPage } from "./Setup";
 
 export function UnlockForm({ purpose }: { purpose?: string }) {
   const wallet = useWallet();
@@ -56,6 +56,9 @@ export function UnlockForm({ purpose }: { purpose?: string }) {
 }
 
 export function NoWallet() {
+  const [form, setForm] = useState<"create" | "import" | null>(null);
+  if (form === "create") return <CreatePage inline />;
+  if (form === "import") return <ImportPage inline />;
   return (
     <section aria-labelledby="welcome-title" className="card">
       <h2 id="welcome-title">No wallet on this device yet</h2>
@@ -64,12 +67,10 @@ export function NoWallet() {
         They stay on this device, encrypted with your passphrase.
       </p>
       <div className="actions">
-        <Link to="/create" className="button button-primary">
-          Create a wallet
-        </Link>
-        <Link to="/import" className="button button-secondary">
+        <Button onPress={() => setForm("create")}>Create a wallet</Button>
+        <Button tone="secondary" onPress={() => setForm("import")}>
           Import wallet.json
-        </Link>
+        </Button>
       </div>
     </section>
   );

@@ -1,7 +1,8 @@
 /**
  * Creating a wallet and importing the CLI's wallet.json (runs in the browser). Both
  * end with the wallet unlocked; the passphrase is checked by really unlocking (a
- * wrong one never replaces what is stored).
+ * wrong one never replaces what is stored). `inline`: the form shown in place of a
+ * page that needs a wallet (a request opened on a new device), which then goes on.
  */
 import { MIN_PASSPHRASE } from "@kraken/core/walletFile";
 import { useNavigate } from "@tanstack/react-router";
@@ -21,7 +22,8 @@ function Replacing() {
   );
 }
 
-export function CreatePage() {
+export function CreatePage({ inline = false }: { inline?: boolean }) {
+  const Title = inline ? "h2" : "h1";
   const wallet = useWallet();
   const navigate = useNavigate();
   const [passphrase, setPassphrase] = useState("");
@@ -36,7 +38,7 @@ export function CreatePage() {
     setProgress(0);
     try {
       await wallet.create(passphrase, setProgress);
-      await navigate({ to: "/" });
+      if (!inline) await navigate({ to: "/" });
     } catch (reason) {
       setError(messageOf(reason));
       setProgress(null);
@@ -44,7 +46,7 @@ export function CreatePage() {
   };
   return (
     <section aria-labelledby="create-title" className="card">
-      <h1 id="create-title">Create a wallet</h1>
+      <Title id="create-title">Create a wallet</Title>
       <p>
         A new identity (did:key) and Ethereum account are made on this device and encrypted with
         your passphrase. Nobody, the marketplace included, can recover them without it.
@@ -82,7 +84,8 @@ export function CreatePage() {
   );
 }
 
-export function ImportPage() {
+export function ImportPage({ inline = false }: { inline?: boolean }) {
+  const Title = inline ? "h2" : "h1";
   const wallet = useWallet();
   const navigate = useNavigate();
   const [file, setFile] = useState<{ name: string; text: string } | null>(null);
@@ -114,7 +117,7 @@ export function ImportPage() {
     setProgress(0);
     try {
       await wallet.importFile(file.text, passphrase, setProgress);
-      await navigate({ to: "/" });
+      if (!inline) await navigate({ to: "/" });
     } catch (reason) {
       setError(messageOf(reason));
       setProgress(null);
@@ -122,7 +125,7 @@ export function ImportPage() {
   };
   return (
     <section aria-labelledby="import-title" className="card">
-      <h1 id="import-title">Import a wallet</h1>
+      <Title id="import-title">Import a wallet</Title>
       <p>
         Bring the <code>wallet.json</code> that <code>kraken-market wallet create</code> made. It
         stays encrypted; your passphrase only checks that it opens.

@@ -3,7 +3,9 @@ endpoints only (depute/cors.py): invitations and sign-in requests."""
 
 from __future__ import annotations
 
-from kraken_market.depute.config import origin_of
+from pathlib import Path
+
+from kraken_market.depute.config import DeputeConfig, origin_of
 from tests.depute.conftest import Rig
 
 SECRET = "x" * 32
@@ -44,3 +46,14 @@ def test_other_origins_and_other_paths_get_no_cors(rig: Rig) -> None:
     assert "access-control-allow-origin" not in listing.headers
     desk = preflight(rig, "/api/auth/login", wallet)
     assert "access-control-allow-origin" not in desk
+
+
+def test_the_wallet_origins_come_from_the_marketplace_urls(tmp_path: Path) -> None:
+    config = DeputeConfig(
+        company="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+        directory=tmp_path,
+        public_url="http://127.0.0.1:8710",
+        marketplace_url="http://127.0.0.1:8700/",
+        registry_url="https://market.example/api-behind-proxy",
+    )
+    assert config.wallet_origins == ["http://127.0.0.1:8700", "https://market.example"]

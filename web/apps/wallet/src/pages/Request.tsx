@@ -19,7 +19,7 @@ import type { WalletRequest } from "../lib/request";
 import { credentialTitle, subjectName } from "../lib/words";
 import { useUnlocked } from "../store/wallet";
 import { Gate } from "./Gate";
-import { describeSigning } from "./signing";
+import { describeSigning, foreignAudience } from "./signing";
 
 function label(c: StoredCredential): string {
   const name = subjectName(c);
@@ -165,9 +165,13 @@ function Answer({ request }: { request: WalletRequest }) {
           </>
         ) : (
           <>
-            <p className="statement">
-              {describeSigning(request.signing, wallet.document.address, request.origin)}
-            </p>
+            <p className="statement">{describeSigning(request.signing, wallet.document.address)}</p>
+            {foreignAudience(request.signing, request.origin) ? (
+              <Notice tone="warning">
+                {request.origin} asks for a link meant for another site. Approve only if you know
+                why.
+              </Notice>
+            ) : null}
             {wrongIdentity ? (
               <Notice tone="error" title="Not this wallet's identity">
                 The request is for {request.signing.did}, and this wallet holds{" "}

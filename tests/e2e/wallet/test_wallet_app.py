@@ -44,6 +44,7 @@ def test_create_lock_and_unlock_on_a_phone(browser: Browser, platform: Platform)
     context = open_context(browser, platform, phone=True)
     watched = Watched(context.new_page())
     page = watched.page
+    page.clock.install()  # time flows as usual until the test jumps ahead
     page.goto("/wallet/")
     expect(page.get_by_role("heading", name="No wallet on this device yet")).to_be_visible()
     check_accessibility(page)
@@ -82,6 +83,15 @@ def test_create_lock_and_unlock_on_a_phone(browser: Browser, platform: Platform)
     page.get_by_label("Passphrase", exact=True).fill(PASSPHRASE)
     page.get_by_role("button", name="Unlock").click()
     expect(page.get_by_test_id("wallet-did")).to_have_text(did, timeout=SLOW)
+
+    # Idle: locked after 15 minutes without a key press, click or touch.
+    page.clock.fast_forward("14:00")
+    expect(page.get_by_test_id("wallet-did")).to_be_visible()
+    page.get_by_role("navigation").get_by_role("link", name="Credentials").click()
+    page.clock.fast_forward("14:00")  # the click restarted the 15 minutes
+    expect(page.get_by_role("heading", name="Credentials")).to_be_visible()
+    page.clock.fast_forward("01:01")
+    expect(page.get_by_role("heading", name="Unlock your wallet")).to_be_visible()
     context.close()
     watched.check()
 
@@ -245,7 +255,8 @@ def test_scan_a_sign_in_qr_code_with_the_camera(
     playwright: Playwright, platform: Platform, tmp_path: Path
 ) -> None:
     """Chromium's fake camera shows the QR code; jsQR reads it off the frames. The new
-    wallet holds no Person credential: the page says so and the person declines."""
+    wallet (a CLI wallet.json dropped on the import page) holds no Person credential:
+    the page says so and the person declines."""
     api = f"{platform.url}/api/v1"
     created = httpx2.post(f"{api}/auth/requests", json={"flow": "cross_device"}).json()
     video = qr_video(created["wallet_url"], tmp_path / "qr.y4m")
@@ -261,7 +272,18 @@ def test_scan_a_sign_in_qr_code_with_the_camera(
     watched = Watched(context.new_page())
     page = watched.page
     page.goto("/wallet/import")
-    page.locator("#wallet-file").set_input_files(str(path))
+    dropped = page.evaluate_handle(
+        """(text) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([text], "wallet.json", {type: "application/json"}));
+            return transfer;
+        }""",
+        path.read_text(),
+    )
+    page.get_by_role("region", name="Drop your wallet.json here").dispatch_event(
+        "drop", {"dataTransfer": dropped}
+    )
+    expect(page.get_by_text("Chosen: wallet.json")).to_be_visible()
     page.get_by_label("Passphrase of that wallet").fill(PASSPHRASE)
     page.get_by_role("button", name="Import").click()
     expect(page.get_by_test_id("wallet-did")).to_be_visible(timeout=SLOW)

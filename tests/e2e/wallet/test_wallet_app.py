@@ -9,8 +9,11 @@ format): a few seconds each time."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -189,7 +192,8 @@ def test_declining_a_pasted_request(watched: Watched, platform: Platform) -> Non
     assert (answer["status"], answer["code"]) == ("refused", "wallet_declined")
 
 
-def test_accept_a_depute_invitation(watched: Watched, platform: Platform) -> None:
+def invite(platform: Platform, scope: list[str]) -> str:
+    """An invitation link made by the demo company's representative (Depute API)."""
     (info,) = [w for w in platform.info.wallets if w.role == "representative"]
     representative = Wallet.open(Path(info.path))
     keys = representative.unlock(Path(platform.info.wallet_passphrase_file).read_text().strip())
@@ -197,26 +201,78 @@ def test_accept_a_depute_invitation(watched: Watched, platform: Platform) -> Non
     session = depute_client.login(platform.depute, keys.did_key, [person])
     invited = httpx2.post(
         f"{platform.depute}/api/invitations",
-        json={"scope": ["publish"]},
+        json={"scope": scope},
         headers={"Authorization": f"Bearer {session['session_token']}"},
     )
     assert invited.status_code == 201, invited.text
-    legal_name = platform.info.depute.legal_name
+    return str(invited.json()["url"])
 
-    page = watched.page
-    page.goto("/wallet/receive")
-    unlock(page)
-    page.get_by_label("Invitation link").fill(invited.json()["url"])
+
+def accept(page: Page, link: str, legal_name: str) -> None:
+    page.get_by_label("Invitation link").fill(link)
     page.get_by_role("button", name="Open the link").click()
     expect(page.get_by_role("heading", name=f"Invitation from {legal_name}")).to_be_visible()
     check_accessibility(page)
     page.get_by_role("button", name="Accept the invitation").click()
     accepted = f"Your attorney credential for {legal_name} is in the wallet."
     expect(page.get_by_text(accepted)).to_be_visible()
+
+
+def test_accept_a_depute_invitation(watched: Watched, platform: Platform) -> None:
+    legal_name = platform.info.depute.legal_name
+    page = watched.page
+    page.goto("/wallet/receive")
+    unlock(page)
+    accept(page, invite(platform, ["publish"]), legal_name)
     page.get_by_role("link", name="See your credentials").click()
     expect(page.get_by_role("list", name="Credentials you hold")).to_contain_text(
         f"Attorney for {legal_name}"
     )
+
+
+def test_sign_in_for_the_company_choosing_the_attorney_credential(
+    watched: Watched, platform: Platform
+) -> None:
+    """Two attorney credentials of the company fit: the person picks the older one (the
+    newest is the default), and that one is what the wallet presents."""
+    depute = platform.info.depute
+    page = watched.page
+    page.goto("/wallet/receive")
+    unlock(page)
+    accept(page, invite(platform, ["buy"]), depute.legal_name)
+
+    api = f"{platform.url}/api/v1"
+    body = {"flow": "cross_device", "act_for": depute.company}
+    created = httpx2.post(f"{api}/auth/requests", json=body).json()
+    page.get_by_role("navigation").get_by_role("link", name="Scan").click()
+    page.get_by_label("Link or QR code text").fill(created["wallet_url"])
+    page.get_by_role("button", name="Open the link").click()
+    choice = page.get_by_role("radiogroup", name=f"Which “Attorney for {depute.legal_name}”")
+    expect(choice.get_by_role("radio", name="may buy")).to_be_checked()
+    check_accessibility(page)
+    choice.get_by_text("may publish").click()
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/response")) as sent:
+        page.get_by_role("button", name="Approve and sign in").click()
+    expect(page.get_by_text("Done — go back to the other screen.")).to_be_visible()
+
+    vp_token = json.loads(parse_qs(sent.value.post_data or "")["vp_token"][0])
+    (presentation,) = vp_token["attorney"]
+    enveloped = claims(presentation)["verifiableCredential"][0]["id"]
+    attorney = claims(enveloped.removeprefix("data:application/vc+jwt,"))
+    assert attorney["credentialSubject"]["scope"] == ["publish"]
+    result = {"transaction_id": created["transaction_id"], "response_code": None, "deliver": "body"}
+    answer = httpx2.post(f"{api}/auth/requests/result", json=result).json()
+    assert answer["status"] == "signed_in", answer
+    assert answer["session"]["acting_as"] == depute.company
+
+
+def claims(token: str) -> dict[str, Any]:
+    """A JWS's payload, unverified (the API verified it)."""
+    payload = token.split(".")[1]
+    value: dict[str, Any] = json.loads(
+        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    )
+    return value
 
 
 def test_the_representative_signs_in_to_the_depute_tool(

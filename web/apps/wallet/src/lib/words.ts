@@ -49,6 +49,15 @@ export function subjectName(credential: StoredCredential): string | undefined {
   return text(subject.name) ?? text(subject.legalName) ?? text(subject.organisation);
 }
 
+/** What tells two credentials of one kind apart: an attorney's powers, and the validity. */
+export function credentialDetail(credential: StoredCredential, now: Date): string {
+  const scope = credential.subject.scope;
+  const powers = Array.isArray(scope)
+    ? `may ${scope.filter((s): s is string => typeof s === "string").join(", ")}; `
+    : "";
+  return `${powers}${validity(credential, now).toLowerCase()}`;
+}
+
 export function isExpired(credential: StoredCredential, now: Date): boolean {
   return credential.valid_until !== null && new Date(credential.valid_until) <= now;
 }

@@ -16,7 +16,7 @@ import { chooseCredentials, matchQuery, missing, type QueryMatch } from "../lib/
 import { messageOf } from "../lib/http";
 import type { RequestLink } from "../lib/links";
 import type { WalletRequest } from "../lib/request";
-import { credentialTitle, subjectName } from "../lib/words";
+import { credentialDetail, credentialTitle, subjectName } from "../lib/words";
 import { useUnlocked } from "../store/wallet";
 import { Gate } from "./Gate";
 import { describeSigning, foreignAudience } from "./signing";
@@ -47,10 +47,10 @@ function Shared({
                 value={picks[query.id] ?? matching[matching.length - 1]?.id ?? null}
                 onChange={(id) => onPick(query.id, id)}
               >
-                <Label>Which one?</Label>
+                <Label>Which “{credentialTitle(matching[0] as StoredCredential)}” to share?</Label>
                 {matching.map((c) => (
                   <Radio key={c.id} value={c.id} className="radio">
-                    {label(c)}
+                    {label(c)} ({credentialDetail(c, new Date())})
                   </Radio>
                 ))}
               </RadioGroup>

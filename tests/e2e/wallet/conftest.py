@@ -1,4 +1,4 @@
-"""The wallet app's browser tests: one real platform for the module (``kraken-market
+"""The wallet app's browser tests: one real platform for them all (``kraken-market
 up`` on free ports, serving the built ``web/dist``), Debian's Chromium through
 Playwright, pages that fail the test on any console or page error, and axe-core.
 
@@ -95,7 +95,7 @@ def platform_env(home: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     if not CHROMIUM.is_file():
         pytest.skip(f"the wallet's browser tests need Debian's Chromium at {CHROMIUM}")
@@ -114,7 +114,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
             up.communicate()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as running:
         yield running
@@ -124,7 +124,7 @@ def launch(playwright: Playwright, *extra: str) -> Browser:
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = launch(playwright)
     yield browser

@@ -1,25 +1,18 @@
-"""The wallet app in Chromium against a real platform: create, lock and unlock (on a
-phone's screen), import the CLI's wallet.json and export it back, receive demo
-credentials, sign in on the same device, decline a request, accept the Depute tool's
-invitation. Every page is checked with axe-core; any console error fails the test.
-
-The tests after the first share one browser profile (its IndexedDB holds the wallet
-they build up) and run in order. Unlocking derives two scrypt keys (n = 2^18, the real
-format): a few seconds each time."""
+"""The wallet app in Chromium against a real platform, on its own: create, lock, unlock
+and auto-lock on a phone's screen; import the CLI's wallet.json, receive demo
+credentials, export it back; scan a QR code with the camera; the Depute tool's
+representative signing in there through the web wallet. Every page is checked with
+axe-core; any console error fails the test. Unlocking derives two scrypt keys
+(n = 2^18, the real format): a few seconds each time."""
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx2
-from playwright.sync_api import Browser, Page, Playwright, expect
+from playwright.sync_api import Browser, Playwright, expect
 
-from kraken_market.depute import client as depute_client
 from kraken_market.identity.wallet import Wallet
 from tests.e2e.wallet.conftest import (
     PASSPHRASE,
@@ -31,16 +24,7 @@ from tests.e2e.wallet.conftest import (
     open_context,
     qr_video,
 )
-
-SLOW = 90_000  # ms: scrypt twice on a loaded 2-core machine
-held: dict[str, str] = {}
-
-
-def unlock(page: Page, passphrase: str = PASSPHRASE) -> None:
-    expect(page.get_by_role("heading", name="Unlock your wallet")).to_be_visible()
-    check_accessibility(page)
-    page.get_by_label("Passphrase", exact=True).fill(passphrase)
-    page.get_by_role("button", name="Unlock").click()
+from tests.e2e.wallet.steps import SLOW, unlock
 
 
 def test_create_lock_and_unlock_on_a_phone(browser: Browser, platform: Platform) -> None:
@@ -105,7 +89,6 @@ def test_import_a_cli_wallet_receive_credentials_and_export(
     path = tmp_path / "cli-wallet.json"
     cli(platform, "wallet", "create", "--wallet", str(path), "--json")
     did = Wallet.open(path).did
-    held["did"] = did
     page = watched.page
     page.goto("/wallet/import")
     check_accessibility(page)
@@ -147,132 +130,6 @@ def test_import_a_cli_wallet_receive_credentials_and_export(
     assert keys.did_key.did == did
     kinds = sorted(c.type for c in wallet.credentials())
     assert kinds == ["BuyerCategoryCredential", "PersonCredential"]
-
-
-def test_same_device_sign_in(watched: Watched, platform: Platform) -> None:
-    api = f"{platform.url}/api/v1"
-    created = httpx2.post(f"{api}/auth/requests", json={"flow": "same_device"}).json()
-    query = urlsplit(created["wallet_url"]).query
-    page = watched.page
-    page.goto(f"/wallet/request?{query}")
-    unlock(page)
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=SLOW)
-    expect(page.get_by_text("Kraken Market", exact=True)).to_be_visible()
-    expect(page.get_by_text(platform.url, exact=True).first).to_be_visible()
-    shared = page.get_by_role("list", name="What will be shared")
-    expect(shared).to_contain_text("Person — Ada Lovelace")
-    expect(shared).to_contain_text("Buyer category: research institution")
-    check_accessibility(page)
-    page.get_by_role("button", name="Approve and sign in").click()
-    page.wait_for_url("**/signin/complete#response_code=*")
-    code = parse_qs(urlsplit(page.url).fragment)["response_code"][0]
-    body = {"transaction_id": created["transaction_id"], "response_code": code, "deliver": "body"}
-    result = httpx2.post(f"{api}/auth/requests/result", json=body)
-    assert result.status_code == 200, result.text
-    answer = result.json()
-    assert answer["status"] == "signed_in", answer
-    assert answer["session"]["did"] == held["did"]
-    assert answer["session"]["buyer_categories"] == ["research-institution"]
-
-
-def test_declining_a_pasted_request(watched: Watched, platform: Platform) -> None:
-    api = f"{platform.url}/api/v1"
-    created = httpx2.post(f"{api}/auth/requests", json={"flow": "cross_device"}).json()
-    page = watched.page
-    page.goto("/wallet/scan")
-    check_accessibility(page)
-    page.get_by_label("Link or QR code text").fill(created["wallet_url"])
-    page.get_by_role("button", name="Open the link").click()
-    unlock(page)
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible(timeout=SLOW)
-    page.get_by_role("button", name="Decline").click()
-    expect(page.get_by_text("Kraken Market has been told you declined.")).to_be_visible()
-    body = {"transaction_id": created["transaction_id"], "response_code": None, "deliver": "body"}
-    answer = httpx2.post(f"{api}/auth/requests/result", json=body).json()
-    assert (answer["status"], answer["code"]) == ("refused", "wallet_declined")
-
-
-def invite(platform: Platform, scope: list[str]) -> str:
-    """An invitation link made by the demo company's representative (Depute API)."""
-    (info,) = [w for w in platform.info.wallets if w.role == "representative"]
-    representative = Wallet.open(Path(info.path))
-    keys = representative.unlock(Path(platform.info.wallet_passphrase_file).read_text().strip())
-    person = representative.credentials("PersonCredential")[-1].token
-    session = depute_client.login(platform.depute, keys.did_key, [person])
-    invited = httpx2.post(
-        f"{platform.depute}/api/invitations",
-        json={"scope": scope},
-        headers={"Authorization": f"Bearer {session['session_token']}"},
-    )
-    assert invited.status_code == 201, invited.text
-    return str(invited.json()["url"])
-
-
-def accept(page: Page, link: str, legal_name: str) -> None:
-    page.get_by_label("Invitation link").fill(link)
-    page.get_by_role("button", name="Open the link").click()
-    expect(page.get_by_role("heading", name=f"Invitation from {legal_name}")).to_be_visible()
-    check_accessibility(page)
-    page.get_by_role("button", name="Accept the invitation").click()
-    accepted = f"Your attorney credential for {legal_name} is in the wallet."
-    expect(page.get_by_text(accepted)).to_be_visible()
-
-
-def test_accept_a_depute_invitation(watched: Watched, platform: Platform) -> None:
-    legal_name = platform.info.depute.legal_name
-    page = watched.page
-    page.goto("/wallet/receive")
-    unlock(page)
-    accept(page, invite(platform, ["publish"]), legal_name)
-    page.get_by_role("link", name="See your credentials").click()
-    expect(page.get_by_role("list", name="Credentials you hold")).to_contain_text(
-        f"Attorney for {legal_name}"
-    )
-
-
-def test_sign_in_for_the_company_choosing_the_attorney_credential(
-    watched: Watched, platform: Platform
-) -> None:
-    """Two attorney credentials of the company fit: the person picks the older one (the
-    newest is the default), and that one is what the wallet presents."""
-    depute = platform.info.depute
-    page = watched.page
-    page.goto("/wallet/receive")
-    unlock(page)
-    accept(page, invite(platform, ["buy"]), depute.legal_name)
-
-    api = f"{platform.url}/api/v1"
-    body = {"flow": "cross_device", "act_for": depute.company}
-    created = httpx2.post(f"{api}/auth/requests", json=body).json()
-    page.get_by_role("navigation").get_by_role("link", name="Scan").click()
-    page.get_by_label("Link or QR code text").fill(created["wallet_url"])
-    page.get_by_role("button", name="Open the link").click()
-    choice = page.get_by_role("radiogroup", name=f"Which “Attorney for {depute.legal_name}”")
-    expect(choice.get_by_role("radio", name="may buy")).to_be_checked()
-    check_accessibility(page)
-    choice.get_by_text("may publish").click()
-    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/response")) as sent:
-        page.get_by_role("button", name="Approve and sign in").click()
-    expect(page.get_by_text("Done — go back to the other screen.")).to_be_visible()
-
-    vp_token = json.loads(parse_qs(sent.value.post_data or "")["vp_token"][0])
-    (presentation,) = vp_token["attorney"]
-    enveloped = claims(presentation)["verifiableCredential"][0]["id"]
-    attorney = claims(enveloped.removeprefix("data:application/vc+jwt,"))
-    assert attorney["credentialSubject"]["scope"] == ["publish"]
-    result = {"transaction_id": created["transaction_id"], "response_code": None, "deliver": "body"}
-    answer = httpx2.post(f"{api}/auth/requests/result", json=result).json()
-    assert answer["status"] == "signed_in", answer
-    assert answer["session"]["acting_as"] == depute.company
-
-
-def claims(token: str) -> dict[str, Any]:
-    """A JWS's payload, unverified (the API verified it)."""
-    payload = token.split(".")[1]
-    value: dict[str, Any] = json.loads(
-        base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    )
-    return value
 
 
 def test_the_representative_signs_in_to_the_depute_tool(

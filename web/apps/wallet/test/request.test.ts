@@ -85,6 +85,11 @@ describe("opening a request object", () => {
     ).toThrow(/DID verifiers only/);
   });
 
+  it("refuses a sign-in request without a DCQL query", () => {
+    const token = sign(verifier, claims({ dcql_query: { wanted: "everything" } }), REQUEST_TYP);
+    expect(() => openRequest(token, link, NOW)).toThrow(/no DCQL query/);
+  });
+
   it("refuses a signing request of an unknown kind", () => {
     const token = sign(
       verifier,

@@ -10,6 +10,7 @@
  * signing (`response_type` `kraken_signature`, a `signing_request` claim).
  */
 import { type JsonObject, type JsonValue, verify } from "@kraken/core";
+import { parseQueries } from "./dcql";
 import type { RequestLink } from "./links";
 
 export const REQUEST_TYP = "oauth-authz-req+jwt";
@@ -136,8 +137,13 @@ export function openRequest(token: string, link: RequestLink, now: Date): Wallet
     expiresAt: new Date(expires * 1000),
   };
   if (payload.response_type === "vp_token") {
-    if (payload.dcql_query === undefined) fail("the request carries no DCQL query");
-    return { ...common, kind: "signin", dcql: payload.dcql_query };
+    const dcql = payload.dcql_query ?? null;
+    try {
+      parseQueries(dcql); // checked now, so that the page can rely on it
+    } catch (error) {
+      fail((error as Error).message);
+    }
+    return { ...common, kind: "signin", dcql };
   }
   if (payload.response_type === "kraken_signature") {
     return { ...common, kind: "signing", signing: signingRequest(payload.signing_request) };

@@ -73,7 +73,15 @@ class Platform:
 
 
 def build_web() -> None:
-    """The apps as the API serves them (``npm run build``, a few seconds)."""
+    """The apps as the API serves them (``npm run build``, a few seconds), unless the
+    build is newer than every source: other platform tests may be serving web/dist
+    meanwhile, and a rebuild empties it first."""
+    built = [WEB / "dist" / app / "index.html" for app in ("marketplace", "wallet")]
+    sources = [f for d in (WEB / "apps", WEB / "packages") for f in d.rglob("*") if f.is_file()]
+    sources = [f for f in sources if "test" not in f.parts and "node_modules" not in f.parts]
+    newest = max(f.stat().st_mtime for f in [*sources, WEB / "package-lock.json"])
+    if all(b.is_file() and b.stat().st_mtime > newest for b in built):
+        return
     if not (WEB / "node_modules").is_dir():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True, timeout=300)
     subprocess.run(["npm", "run", "build"], cwd=WEB, check=True, timeout=300, capture_output=True)

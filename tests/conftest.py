@@ -274,17 +274,35 @@ def served(app: FastAPI) -> Iterator[str]:
         yield url
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """How ``make test`` shares the tests among its worker processes (``--dist
     loadgroup``): a module's tests stay together on one worker, in order, as they share
     module fixtures (a platform, a chain); whole platforms (tests/e2e) run one at a time,
-    each being a dozen processes on a 2-core machine."""
+    each being a dozen processes on a 2-core machine; the browser tests (tests/e2e/browser)
+    share one platform of their own, on another worker than the other whole platforms, and
+    so do the wallet app's (tests/e2e/wallet)."""
     for item in items:
         module = item.nodeid.split("::", 1)[0]
-        if module.startswith("tests/e2e/wallet/"):
+        if module.startswith("tests/e2e/browser/"):
+            group = "browser"  # one platform shared by the browser tests, beside the others
+        elif module.startswith("tests/e2e/wallet/"):
             group = "wallet"  # the wallet app's browser tests: their own platform
         elif module.startswith("tests/e2e/"):
             group = "platform"
         else:
             group = module
         item.add_marker(pytest.mark.xdist_group(group))
+        if config.getoption("loadgroup", default=False):  # xdist workers, --dist loadgroup
+            _group_in_id(item, group)
+
+
+def _group_in_id(item: pytest.Item, group: str) -> None:
+    """xdist (3.8) groups tests by an ``@group`` suffix of their id, which it writes into
+    ``item._nodeid``; pytest 9.2 keeps ids in ``item._id`` and never reads that, so every
+    group was spread over all workers. Write the suffix where pytest reads it (the
+    scheduler splits the id at its last ``@``)."""
+    current = getattr(item, "_id", None)
+    if current is None or str(current).endswith(f"@{group}"):
+        return
+    item._id = type(current).parse(f"{current}@{group}")

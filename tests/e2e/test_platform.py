@@ -53,10 +53,15 @@ def port_free(port: int) -> bool:
 def environment(tmp_path: Path) -> dict[str, str]:
     """Every port 'kraken-market up' listens on is free and this test's own, so a
     platform already running on the defaults on this machine is no obstacle."""
+    return platform_environment(tmp_path)
+
+
+def platform_environment(home: Path) -> dict[str, str]:
+    """The environment of a platform of its own, with its data under ``home``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
     base = free_ports(6)  # API, chain, Depute tool, 3 nodes
     env.update(
-        KRAKEN_DATA_DIR=str(tmp_path / "data"),
+        KRAKEN_DATA_DIR=str(home / "data"),
         KRAKEN_API_PORT=str(base),
         KRAKEN_CHAIN_PORT=str(base + 1),
         KRAKEN_DEPUTE_PORT=str(base + 2),

@@ -50,6 +50,8 @@ def test_the_catalog_shows_the_stake_the_chain_holds(
     # the seller locks another amount than the catalog entry declared
     publish_on_chain(seller.api, ledger, product["id"], stake=15 * DATA, wait=0)
     assert seller.api.product(product["id"])["stake"] == "0"  # not indexed yet
+    waiting = seller.api.chain_state(product["id"])  # the page says "waiting for the chain"
+    assert waiting["publishing_announced"] and not waiting["published"]
     indexer.poll_once()
 
     shown = seller.api.product(product["id"])
@@ -71,7 +73,15 @@ def test_the_catalog_shows_the_stake_the_chain_holds(
     indexer.poll_once()
     shown = seller.api.product(product["id"])
     assert (shown["stake"], shown["stake_on_chain"]) == ("0", True)
-    assert seller.api.chain_state(product["id"])["quality"] == "slashed"
+    state = seller.api.chain_state(product["id"])
+    assert state["quality"] == "slashed"
+    # the provenance timeline: every indexed event, oldest first, with time and transaction
+    events = state["events"]
+    names = [e["name"] for e in events]
+    assert names[0] == "ProductPublished" and {"ClaimFiled", "ClaimRuled"} <= set(names)
+    assert [e["block"] for e in events] == sorted(e["block"] for e in events)
+    assert all(len(e["transaction"]) == 66 and e["at"].endswith("+00:00") for e in events)
+    assert events[0]["transaction"] == state["transaction"]
 
 
 def test_trade_status_names_what_the_catalog_changed_until_it_is_synced(
@@ -81,6 +91,7 @@ def test_trade_status_names_what_the_catalog_changed_until_it_is_synced(
     product = seller.api.create_product(product_body("batch"))
     unpublished = seller.api.chain_state(product["id"])
     assert not unpublished["published"] and unpublished["differs"] == []
+    assert unpublished["events"] == [] and not unpublished["publishing_announced"]
     publish_on_chain(seller.api, ledger, product["id"], stake=10 * DATA, wait=0)
     indexer.poll_once()
     assert seller.api.chain_state(product["id"])["differs"] == []

@@ -29,7 +29,9 @@ from kraken_market.db.migrate import upgrade
 from kraken_market.identity.demo_issuer_routes import router as demo_issuer_router
 from kraken_market.identity.platform import IdentityPlatform
 from kraken_market.identity.routes import router as identity_router
+from kraken_market.identity.session_routes import router as sessions_router
 from kraken_market.identity.signin_routes import router as signin_router
+from kraken_market.identity.wallet_request_routes import router as wallet_requests_router
 from kraken_market.ledger.configured import ConfiguredLedger
 from kraken_market.ledger.routes import ChainReader, TokenSource
 from kraken_market.ledger.routes import router as ledger_router
@@ -128,6 +130,8 @@ def create_app(
         identity_router,
         demo_issuer_router,
         signin_router,
+        sessions_router,
+        wallet_requests_router,
         trade_router,
         market_router,
         insight_router,

@@ -4,6 +4,8 @@ has its own stable code, so a wallet can tell its user exactly what to fix::
     KrakenError
     ├── InvalidRequest
     │   └── InvalidDid                    422 invalid_did
+    ├── NotFound
+    │   └── SessionNotFound               404 session_not_found (not one of yours)
     ├── Unauthenticated (401)
     │   ├── MalformedToken                    malformed_token
     │   ├── TokenTooLarge                     token_too_large
@@ -36,7 +38,13 @@ has its own stable code, so a wallet can tell its user exactly what to fix::
 
 from __future__ import annotations
 
-from kraken_market.errors import Forbidden, InvalidRequest, ServiceUnavailable, Unauthenticated
+from kraken_market.errors import (
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    ServiceUnavailable,
+    Unauthenticated,
+)
 
 
 class InvalidDid(InvalidRequest):
@@ -141,3 +149,7 @@ class DidUnavailable(ServiceUnavailable):
 
 class StatusUnavailable(ServiceUnavailable):
     code = "status_unavailable"
+
+
+class SessionNotFound(NotFound):
+    code = "session_not_found"

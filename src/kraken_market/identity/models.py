@@ -80,6 +80,30 @@ class SigninRequest(SigninRequestFields, Base):
     __tablename__ = "signin_requests"
 
 
+class WalletRequest(Base):
+    """A signature asked of a signed-in person's wallet (``identity.wallet_requests``):
+    the same request/response shape as sign-in, for what a wallet signs rather than
+    presents (binding the DID to a ledger account first). The transaction id is
+    stored as a digest only."""
+
+    __tablename__ = "wallet_requests"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    transaction_digest: Mapped[str] = mapped_column(DIGEST, unique=True)
+    did: Mapped[str] = mapped_column(DID)
+    """The signed-in person whose wallet must answer."""
+    kind: Mapped[str] = mapped_column(String(32))
+    nonce: Mapped[str] = mapped_column(String(43))
+    state: Mapped[str] = mapped_column(String(43))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(16))
+    """``pending``, ``done`` or ``refused``."""
+    refusal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
 class HostedStatusList(Base):
     """A status list credential the platform's registry serves at a stable URL."""
 

@@ -32,6 +32,7 @@ from kraken_market.identity.errors import (
     NonceUnknown,
     SessionEnded,
     SessionInvalid,
+    SessionNotFound,
 )
 from kraken_market.identity.models import AuthNonce, AuthSession
 from kraken_market.identity.principal import Principal
@@ -263,6 +264,27 @@ class AuthService:
         row.expires_at = now + self.lifetimes.session
         self.session.commit()
         return Opened(row, session_token, new_refresh)
+
+    def sessions_of(self, did: str, now: datetime | None = None) -> list[AuthSession]:
+        """``did``'s sessions that can still be used or refreshed, newest first."""
+        now = now or utcnow()
+        return list(
+            self.session.query(AuthSession)
+            .filter(
+                AuthSession.did == did,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.refresh_expires_at > now,
+            )
+            .order_by(AuthSession.created_at.desc())
+            .limit(100)
+        )
+
+    def end_own(self, did: str, session_id: str) -> None:
+        """End one of ``did``'s own sessions (signing out a lost phone, say)."""
+        row = self.session.get(AuthSession, session_id) if len(session_id) <= 32 else None
+        if row is None or row.did != did:
+            raise SessionNotFound("you have no such session", details={"session_id": session_id})
+        self.end(session_id, "ended_by_owner")
 
     def end(self, session_id: str, reason: str = "logout") -> None:
         """End a session (logout, or a credential behind it was revoked)."""

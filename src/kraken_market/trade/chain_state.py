@@ -224,6 +224,19 @@ def chain_state(session: Session, product_id: str, contracts: Sequence[str] = ()
     return state
 
 
+def chain_events(
+    session: Session, product_id: str, contracts: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The product's state events as a provenance timeline, oldest first: each event's
+    name, block, block time and transaction hash (the arguments stay the chain's; the
+    state they fold into is :func:`chain_state`)."""
+    rows = _events(session, [product_id], contracts).get(product_id.lower(), [])
+    return [
+        {"name": name, "block": block, "at": at.isoformat(), "transaction": _hex(tx)}
+        for name, _, block, at, tx in rows
+    ]
+
+
 def chain_stakes(
     session: Session, product_ids: Collection[str], contracts: Sequence[str] = ()
 ) -> dict[str, int]:

@@ -20,12 +20,17 @@ from kraken_market.errors import InvalidRequest
 from kraken_market.identity.principal import Principal
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.trade import publishers
-from kraken_market.trade.chain_state import catalog_differences, chain_state, deployment_contracts
+from kraken_market.trade.chain_state import (
+    catalog_differences,
+    chain_events,
+    chain_state,
+    deployment_contracts,
+)
 from kraken_market.trade.claims import ClaimService, ClaimStatus, rule
 from kraken_market.trade.computations import ComputationService
 from kraken_market.trade.payments import ComputationPayment, payment
 from kraken_market.trade.quote import QuoteService
-from kraken_market.trade.records import ComputationJob
+from kraken_market.trade.records import ComputationJob, ProductPublisher
 from kraken_market.trade.routes import buyer
 
 router = APIRouter(tags=["trade"])
@@ -42,7 +47,10 @@ def product_chain(product_id: Id, request: Request, session: SessionDep) -> dict
     matches the chain record: ``metadata_matches``, ``policy_matches``,
     ``prices_match``, ``availability_matches``, and ``differs`` naming those that do
     not (empty when all match or the product is not on chain; 'trade sync' applies
-    them)."""
+    them); ``publishing_announced``: the owner named the account they publish from
+    (so a product not yet published is most likely waiting for the indexer); ``events``:
+    the indexed events of the product, oldest first, each with its
+    block time and transaction (its provenance timeline)."""
     product = public(ProductService(session).get(product_id)).model_dump(mode="json", by_alias=True)
     contracts = deployment_contracts(request.app.state.settings.deployment_file)
     found = chain_state(session, product_id, contracts)
@@ -53,6 +61,8 @@ def product_chain(product_id: Id, request: Request, session: SessionDep) -> dict
     state["prices_match"] = matches["prices"]
     state["availability_matches"] = matches["availability"]
     state["differs"] = [name for name, same in matches.items() if found.published and not same]
+    state["publishing_announced"] = session.get(ProductPublisher, product["id"]) is not None
+    state["events"] = chain_events(session, product_id, contracts)
     return state
 
 

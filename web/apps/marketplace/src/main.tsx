@@ -1,20 +1,34 @@
+import "@kraken/ui/styles.css";
+import "./marketplace.css";
+import { ApiError } from "@kraken/api";
+import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { RouterProvider } from "@tanstack/react-router";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
+import { makeRouter } from "./router";
 
 // Runs in the browser. The marketplace never holds an identity or account key:
 // it asks the wallet (the wallet app at /wallet/, or the CLI wallet) for them.
-function App() {
-  return (
-    <main>
-      <h1>Kraken Market</h1>
-    </main>
-  );
-}
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 30_000,
+      // a refusal (4xx) stays a refusal; the server or network failing is tried again
+      retry: (failures, error) =>
+        failures < 2 && !(error instanceof ApiError && error.status < 500),
+      refetchOnWindowFocus: false,
+    },
+  },
+});
+const router = makeRouter(queryClient);
 
 const root = document.getElementById("root");
 if (root === null) throw new Error("index.html has no #root element");
 createRoot(root).render(
   <StrictMode>
-    <App />
+    <QueryClientProvider client={queryClient}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
   </StrictMode>,
 );

@@ -199,6 +199,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Sessions
+         * @description Your sessions that still work or can be renewed, newest first.
+         */
+        get: operations["my_sessions_api_v1_auth_sessions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End Session
+         * @description Sign one of your sessions out (a device you no longer use).
+         */
+        delete: operations["end_session_api_v1_auth_sessions__session_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/claims": {
         parameters: {
             query?: never;
@@ -829,7 +869,10 @@ export interface paths {
          *     matches the chain record: ``metadata_matches``, ``policy_matches``,
          *     ``prices_match``, ``availability_matches``, and ``differs`` naming those that do
          *     not (empty when all match or the product is not on chain; 'trade sync' applies
-         *     them).
+         *     them); ``publishing_announced``: the owner named the account they publish from
+         *     (so a product not yet published is most likely waiting for the indexer); ``events``:
+         *     the indexed events of the product, oldest first, each with its
+         *     block time and transaction (its provenance timeline).
          */
         get: operations["product_chain_api_v1_products__product_id__chain_get"];
         put?: never;
@@ -1247,6 +1290,91 @@ export interface paths {
          *     product cannot link it: nothing is under its name.
          */
         post: operations["complete_upload_api_v1_uploads__upload_id__complete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallet-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create
+         * @description Ask your wallet to sign (``bind_account``: link your DID to your ledger account):
+         *     show ``wallet_url`` as a QR code or open it as a link, keep ``transaction_id`` and
+         *     poll ``POST /wallet-requests/result`` with it.
+         */
+        post: operations["create_api_v1_wallet_requests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallet-requests/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Result
+         * @description What became of your request: ``pending`` (202), ``done``, ``refused`` (with the
+         *     code and message) or ``expired``.
+         */
+        post: operations["result_api_v1_wallet_requests_result_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallet-requests/{request_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Request Object
+         * @description The signed Request Object; its ``signing_request`` says what to sign.
+         */
+        get: operations["request_object_api_v1_wallet_requests__request_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/wallet-requests/{request_id}/response": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer
+         * @description The wallet's answer (``direct_post``): ``state`` and, for ``bind_account``,
+         *     ``binding`` (the kraken-binding+jwt) and ``account_signature``; or ``error``
+         *     when the person declined.
+         */
+        post: operations["answer_api_v1_wallet_requests__request_id__response_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2653,6 +2781,47 @@ export interface components {
              */
             session_token: string;
         };
+        /** SessionSummary */
+        SessionSummary: {
+            /**
+             * Acting As
+             * @description your DID, or the company you act for
+             */
+            acting_as: string;
+            /** Company */
+            company: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Credentials
+             * @description the types of the credentials it was opened with
+             */
+            credentials: string[];
+            /**
+             * Current
+             * @description the session of this request
+             */
+            current: boolean;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description until when its current token works
+             */
+            expires_at: string;
+            /** Id */
+            id: string;
+            /**
+             * Refresh Expires At
+             * Format: date-time
+             * @description until when it can be renewed
+             */
+            refresh_expires_at: string;
+            /** Roles */
+            roles: string[];
+        };
         /** SigninAnswered */
         SigninAnswered: {
             /**
@@ -3043,6 +3212,58 @@ export interface components {
             msg: string;
             /** Error Type */
             type: string;
+        };
+        /** WalletRequestCreate */
+        WalletRequestCreate: {
+            /**
+             * Kind
+             * @description what the wallet signs: bind_account (the DID-account binding)
+             * @constant
+             */
+            kind: "bind_account";
+        };
+        /** WalletRequestCreated */
+        WalletRequestCreated: {
+            /** Expires At */
+            expires_at: string;
+            /** Request Id */
+            request_id: string;
+            /** Request Uri */
+            request_uri: string;
+            /**
+             * Transaction Id
+             * @description secret: keep it in the page, poll with it
+             */
+            transaction_id: string;
+            /**
+             * Wallet Url
+             * @description the QR code's text (openid4vp://…)
+             */
+            wallet_url: string;
+        };
+        /** WalletRequestOutcome */
+        WalletRequestOutcome: {
+            /**
+             * Account
+             * @description bind_account: the bound account
+             */
+            account?: string | null;
+            /** Code */
+            code?: string | null;
+            /** Kind */
+            kind: string;
+            /** Message */
+            message?: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "done" | "refused" | "expired";
+        };
+        /** WalletRequestResult */
+        WalletRequestResult: {
+            /** Transaction Id */
+            transaction_id: string;
         };
     };
     responses: never;
@@ -3647,6 +3868,91 @@ export interface operations {
             };
             /** @description A service this needs is unavailable (chain, verifier, status list); retry later */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_sessions_api_v1_auth_sessions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSummary"][];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    end_session_api_v1_auth_sessions__session_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account (e.g. not the product's owner, not a platform admin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such product, union or company */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list every problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7838,6 +8144,317 @@ export interface operations {
             };
             /** @description Request body too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many writes; wait the Retry-After seconds (the SDK does) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_api_v1_wallet_requests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WalletRequestCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WalletRequestCreated"];
+                };
+            };
+            /** @description Malformed request (e.g. a cursor this API did not issue) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this account (e.g. not the product's owner, not a platform admin) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service this needs is unavailable (chain, verifier, status list); retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    result_api_v1_wallet_requests_result_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WalletRequestResult"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WalletRequestOutcome"];
+                };
+            };
+            /** @description Not answered yet: poll again. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WalletRequestOutcome"];
+                };
+            };
+            /** @description Malformed request (e.g. a cursor this API did not issue) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such product, union or company */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many writes; wait the Retry-After seconds (the SDK does) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_object_api_v1_wallet_requests__request_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Request Object: a JWS signed by the marketplace's DID key. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/oauth-authz-req+jwt": string;
+                };
+            };
+            /** @description No such product, union or company */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gone: the sign-in request expired or was answered already */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    answer_api_v1_wallet_requests__request_id__response_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": {
+                    account_signature?: string;
+                    binding?: string;
+                    error?: string;
+                    error_description?: string;
+                    state: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description Malformed request (e.g. a cursor this API did not issue) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No valid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such product, union or company */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (retired product, lineage cycle, existing union or company, a company status change not allowed from its status) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is not of the media type this route takes */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

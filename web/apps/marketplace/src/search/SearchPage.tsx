@@ -1,0 +1,153 @@
+import { asApiError, messageFor } from "@kraken/api";
+import { Alert, Button, EmptyState, Loading, MoreResults, SearchField } from "@kraken/ui";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { getRouteApi } from "@tanstack/react-router";
+import { useEffect, useRef, useState } from "react";
+import { parseAmount } from "../lib/amounts";
+import { productsQuery, tokenQuery } from "../lib/api";
+import type { Token } from "../lib/types";
+import { Filters } from "./Filters";
+import { ProductCard } from "./ProductCard";
+import { compactSearch, type ProductSearch } from "./searchState";
+import { useDebouncedField } from "./useDebounced";
+
+// Runs in the browser. Search and browse the catalog: the results follow the text as it
+// is typed (debounced; a request that went stale is cancelled), every filter of the
+// API in words, cursor paging with "More results". The URL holds the search.
+
+const route = getRouteApi("/");
+
+/** The price bounds in base units, or why a bound typed is not an amount. */
+function priceBounds(search: ProductSearch, token: Token | undefined) {
+  const units: { min?: string; max?: string } = {};
+  const errors: { min?: string; max?: string } = {};
+  for (const side of ["min", "max"] as const) {
+    const text = search[`price_${side}`];
+    if (!text) continue;
+    if (token === undefined) {
+      errors[side] = "Prices cannot be searched until the token's units are known.";
+      continue;
+    }
+    const value = parseAmount(text, token.decimals);
+    if (value === null)
+      errors[side] =
+        `Give an amount of ${token.symbol}, e.g. 2.5 (at most ${token.decimals} decimals).`;
+    else units[side] = value.toString();
+  }
+  if (units.min && units.max && BigInt(units.min) > BigInt(units.max)) {
+    errors.max = "The upper price is below the lower one.";
+    delete units.max;
+  }
+  return { units, errors };
+}
+
+export function SearchPage() {
+  const search = route.useSearch();
+  const navigate = route.useNavigate();
+  const token = useQuery(tokenQuery);
+  const update = (change: Partial<ProductSearch>) => {
+    void navigate({ search: (previous) => compactSearch({ ...previous, ...change }) });
+  };
+  const text = useDebouncedField(search.q ?? "", (q) =>
+    // "best match" needs words to match: without them the API refuses that order
+    update({
+      q: q.trim(),
+      sort: !q.trim() && search.sort === "relevance" ? undefined : search.sort,
+    }),
+  );
+  const { units, errors } = priceBounds(search, token.data);
+  const results = useInfiniteQuery({
+    ...productsQuery(search, units),
+    enabled: !token.isPending || (!search.price_min && !search.price_max),
+  });
+
+  useEffect(() => {
+    document.title = search.q ? `“${search.q}” · Kraken Market` : "Data products · Kraken Market";
+  }, [search.q]);
+
+  const products = results.data?.pages.flatMap((page) => page.items) ?? [];
+  const [filtersOpen, setFiltersOpen] = useState(false);
+  const active = Object.keys(search).filter((key) => key !== "q").length;
+  // after "More results", the focus goes to the first new result (the button may be gone)
+  const [focusFrom, setFocusFrom] = useState<number | null>(null);
+  const list = useRef<HTMLOListElement>(null);
+  useEffect(() => {
+    if (focusFrom === null || products.length <= focusFrom) return;
+    list.current?.children[focusFrom]?.querySelector("a")?.focus();
+    setFocusFrom(null);
+  }, [focusFrom, products.length]);
+
+  return (
+    <div className="m-search">
+      <h1>Data products</h1>
+      <search className="m-searchbar">
+        <SearchField
+          label="Search the catalog"
+          value={text.value}
+          onChange={text.change}
+          onSubmit={text.flush}
+          placeholder="heart rate, traffic, energy…"
+          description="All the words you type must match; end a word with * to match its beginning."
+          busy={results.isFetching}
+        />
+      </search>
+      {/* on a phone the filters fold away behind this button (styles hide it on wide screens) */}
+      <Button
+        className="m-filters-toggle"
+        aria-expanded={filtersOpen}
+        aria-controls="filters"
+        onPress={() => setFiltersOpen(!filtersOpen)}
+      >
+        {filtersOpen
+          ? "Hide filters"
+          : `Filters and order${active > 0 ? ` (${active} chosen)` : ""}`}
+      </Button>
+      <div className={`m-search-body${filtersOpen ? "" : " m-filters-folded"}`}>
+        <Filters search={search} update={update} symbol={token.data?.symbol} priceErrors={errors} />
+        <section className="m-results" aria-labelledby="results-heading">
+          <h2 id="results-heading">Results</h2>
+          {token.isError && (
+            <Alert tone="warning" title="Prices are shown in base units">
+              <p>{messageFor(asApiError(token.error))}</p>
+            </Alert>
+          )}
+          {results.isPending ? (
+            <Loading label="Searching…" />
+          ) : results.isError && products.length === 0 ? (
+            <Alert title="The search failed" onRetry={() => void results.refetch()}>
+              <p>{messageFor(asApiError(results.error))}</p>
+            </Alert>
+          ) : products.length === 0 ? (
+            <EmptyState title="No products match">
+              <p>Try fewer words or filters, or other ones.</p>
+            </EmptyState>
+          ) : (
+            <>
+              <ol className="m-list" ref={list}>
+                {products.map((product) => (
+                  <li key={product.id}>
+                    <ProductCard product={product} token={token.data} />
+                  </li>
+                ))}
+              </ol>
+              {results.isFetchNextPageError && (
+                <Alert title="More results could not be loaded">
+                  <p>{messageFor(asApiError(results.error))}</p>
+                </Alert>
+              )}
+              <MoreResults
+                shown={products.length}
+                hasMore={results.hasNextPage}
+                loading={results.isFetchingNextPage}
+                onMore={() => {
+                  setFocusFrom(products.length);
+                  void results.fetchNextPage();
+                }}
+              />
+            </>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}

@@ -66,7 +66,7 @@ def test_create_lock_and_unlock_on_a_phone(browser: Browser, platform: Platform)
 
     page.get_by_role("button", name="Lock").click()
     unlock(page, "not the passphrase")
-    expect(page.get_by_role("alert")).to_contain_text("wrong passphrase", timeout=SLOW)
+    expect(page.get_by_role("alert")).to_contain_text("The passphrase is wrong.", timeout=SLOW)
     page.get_by_label("Passphrase", exact=True).fill(PASSPHRASE)
     page.get_by_role("button", name="Unlock").click()
     expect(page.get_by_test_id("wallet-did")).to_have_text(did, timeout=SLOW)

@@ -4,7 +4,7 @@
  * and a Depute tool's invitations. Errors come back as ApiError with the server's
  * `code` and `message` ({code, message, details} on both servers).
  */
-import { ApiError, errorOf } from "@kraken/api";
+import { ApiError, errorOf, hasMessage, messageFor } from "@kraken/api";
 
 export { ApiError };
 
@@ -56,9 +56,19 @@ export async function postForm(
   return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
 }
 
-/** Words for any failure: the server's message, else the error's own. */
+/** Codes whose local message says more than the marketplace's general words. */
+const OWN_DETAIL = new Set(["request_object_invalid", "wallet_invalid", "invalid_did"]);
+
+/**
+ * Words for any failure: the marketplace's words for a code it knows (`messageFor`),
+ * else the server's or the wallet's own message.
+ */
 export function messageOf(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
+  const code = codeOf(error);
+  if (error instanceof ApiError) return hasMessage(error.code) ? messageFor(error) : error.message;
+  if (code !== undefined && hasMessage(code) && !OWN_DETAIL.has(code)) {
+    return messageFor(new ApiError(0, { code, message: String((error as Error).message) }));
+  }
   if (error instanceof Error) return error.message;
   return String(error);
 }

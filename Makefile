@@ -64,7 +64,7 @@ format: $(READY) $(WEB_READY)
 
 typecheck: $(READY) $(WEB_READY)
 	$(BIN)/mypy
-	cd web && npx tsc -p tsconfig.json --noEmit
+	cd web && npm run --silent typecheck
 
 ## bench: catalog search, ledger throughput, login verification, SMPC, the paid computation end to end, the web marketplace (each against its baseline)
 bench: $(READY) $(WEB_BUILT) $(CHROMIUM)

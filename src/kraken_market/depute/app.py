@@ -22,6 +22,7 @@ from kraken_market.api.errors import error_response, install_error_handlers
 from kraken_market.api.guard import RequestGuard
 from kraken_market.depute import desk_routes, invitation_routes, pages, routes, signin
 from kraken_market.depute.core import Depute
+from kraken_market.depute.cors import WalletCors
 from kraken_market.depute.desk import CompanyAccount
 from kraken_market.errors import KrakenError
 from kraken_market.logs import get_logger
@@ -82,6 +83,8 @@ def create_depute_app(depute: Depute) -> FastAPI:
     install_error_handlers(app)
     _install_page_errors(app)
     app.add_middleware(RequestGuard, max_body=MAX_BODY, redact=redact_invitation)
+    # Outermost, so that a preflight is answered before any guard reads the request.
+    app.add_middleware(WalletCors, origins=depute.config.wallet_origins)
     routers = (routes.router, invitation_routes.router, desk_routes.router, signin.router)
     for router in (*routers, pages.router, pages.forms):
         app.include_router(router)

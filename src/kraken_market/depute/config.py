@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kraken_market.depute.errors import DeputeExists
 from kraken_market.errors import InvalidRequest, NotFound
@@ -28,6 +29,14 @@ from kraken_market.identity.issuer import Issuer
 from kraken_market.identity.keys import DidKey
 
 DEFAULT_PORT = 8710
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL (a web origin, RFC 6454)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 INVITATION_PATH = "/invitations/"
 
 
@@ -131,6 +140,13 @@ class DeputeConfig:
     @property
     def registry(self) -> str:
         return (self.registry_url or self.marketplace_url).rstrip("/")
+
+    @property
+    def wallet_origins(self) -> list[str]:
+        """Where the marketplace's web wallet runs (its origin, public and as reached):
+        the origins the tool answers CORS for on its wallet endpoints (``cors.py``)."""
+        urls = [self.marketplace_url, *([self.registry_url] if self.registry_url else [])]
+        return sorted({origin_of(url) for url in urls})
 
     @property
     def audience(self) -> str:

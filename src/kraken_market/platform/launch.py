@@ -14,6 +14,7 @@ registering nodes, making wallets) run in this process instead of a
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -106,8 +107,19 @@ class Launch:
         self.depute_url = f"http://{HOST}:{settings.depute_port}"
         self.company_account = ""
 
-    def _start(self, name: str, args: list[str], ready_url: str | None) -> None:
-        self.supervisor.start(name, [*self.python, *args], ready_url)
+    def _start(
+        self, name: str, args: list[str], ready_url: str | None, env: dict[str, str] | None = None
+    ) -> None:
+        self.supervisor.start(name, [*self.python, *args], ready_url, env)
+
+    def _api_env(self) -> dict[str, str]:
+        """The web wallet (served by the API) talks to the Depute tool on its own origin
+        (invitations, the tool's sign-in requests): the pages' CSP ``connect-src`` must
+        name that origin beside the ones configured."""
+        sources = [*self.settings.web_connect_sources]
+        if self.depute_url not in sources:
+            sources.append(self.depute_url)
+        return {"KRAKEN_WEB_CONNECT_SOURCES": json.dumps(sources)}
 
     def run(self, pool: Executor, say: Say) -> PlatformInfo:
         settings = self.settings
@@ -122,7 +134,7 @@ class Launch:
         chain_args += [arg for account in accounts for arg in ("--fund", account)]
         self._start("chain", ["chain", "serve", *chain_args], f"{self.chain_url}/healthz")
         api_args = ["--host", settings.api_host, "--port", str(settings.api_port)]
-        self._start("api", ["api", "serve", *api_args], f"{self.api_url}/readyz")
+        self._start("api", ["api", "serve", *api_args], f"{self.api_url}/readyz", self._api_env())
         self.supervisor.wait_ready(self.timeout, ["chain"])
         w3 = connect(self.chain_url)
         fund_if_empty(w3, accounts)

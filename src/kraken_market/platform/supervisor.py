@@ -78,7 +78,9 @@ class Supervisor:
         self.probe_timeout = probe_timeout
         self.children: list[Child] = []
 
-    def start(self, name: str, argv: list[str], ready_url: str | None) -> Child:
+    def start(
+        self, name: str, argv: list[str], ready_url: str | None, env: dict[str, str] | None = None
+    ) -> Child:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         log = self.logs_dir / f"{name}.log"
         with log.open("ab") as handle:
@@ -89,7 +91,7 @@ class Supervisor:
                 stdin=subprocess.DEVNULL,
                 stdout=handle,
                 stderr=subprocess.STDOUT,
-                env=os.environ.copy(),
+                env={**os.environ, **(env or {})},
                 process_group=0,
             )
         child = Child(name, argv, ready_url, log, process, time.monotonic())

@@ -1,0 +1,91 @@
+/**
+ * The wallet's answers to a checked request (runs in the browser, keys in memory):
+ * sign-in — one `vp+jwt` per credential, `aud` the request's client_id, `nonce` its
+ * nonce (OpenID4VP 1.0 Appendix B.1.3.1), posted as `vp_token` JSON + `state` by
+ * `direct_post`; signing (`bind_account`) — the DID–account binding (core `bind`)
+ * posted as `binding` + `account_signature` + `state`; declining — `error=access_denied`
+ * + `state` (§8.5), so the waiting page says so instead of waiting for expiry.
+ */
+import { present, type StoredCredential } from "@kraken/core";
+import { bind } from "@kraken/core/binding";
+import type { WalletKeys } from "@kraken/core/walletFile";
+import { getText, postForm } from "./http";
+import type { RequestLink } from "./links";
+import { openRequest, REQUEST_MEDIA_TYPE, type WalletRequest } from "./request";
+
+/** How an answer is posted: `postForm` in the app; tests pass a recorder. */
+export type Poster = (
+  url: string,
+  fields: Record<string, string>,
+) => Promise<Record<string, unknown>>;
+
+export async function fetchRequest(link: RequestLink, now = new Date()): Promise<WalletRequest> {
+  return openRequest(await getText(link.requestUri, REQUEST_MEDIA_TYPE), link, now);
+}
+
+/** Where the verifier sends the browser next (same-device), if anywhere. */
+export interface Answered {
+  readonly redirectUri: string | null;
+}
+
+function answered(reply: Record<string, unknown>): Answered {
+  return { redirectUri: typeof reply.redirect_uri === "string" ? reply.redirect_uri : null };
+}
+
+export function vpToken(
+  keys: WalletKeys,
+  request: WalletRequest,
+  chosen: ReadonlyMap<string, readonly StoredCredential[]>,
+  now = new Date(),
+): Record<string, string[]> {
+  const token: Record<string, string[]> = {};
+  for (const [id, credentials] of chosen) {
+    token[id] = credentials.map((c) =>
+      present(keys.didKey, [c.token], { audience: request.clientId, nonce: request.nonce, now }),
+    );
+  }
+  return token;
+}
+
+export async function answerSignin(
+  keys: WalletKeys,
+  request: WalletRequest,
+  chosen: ReadonlyMap<string, readonly StoredCredential[]>,
+  post: Poster = postForm,
+): Promise<Answered> {
+  const form = { vp_token: JSON.stringify(vpToken(keys, request, chosen)), state: request.state };
+  return answered(await post(request.responseUri, form));
+}
+
+export class SigningRefused extends Error {
+  override readonly name = "SigningRefused";
+  readonly code = "wrong_identity";
+}
+
+export async function answerBinding(
+  keys: WalletKeys,
+  request: WalletRequest,
+  post: Poster = postForm,
+): Promise<Answered> {
+  if (request.kind !== "signing" || request.signing.kind !== "bind_account") {
+    throw new SigningRefused("this wallet signs only account links (bind_account) for now");
+  }
+  if (request.signing.did !== keys.didKey.did) {
+    throw new SigningRefused(
+      `the request is for the identity ${request.signing.did}, and this wallet holds ${keys.didKey.did}`,
+    );
+  }
+  const binding = await bind(keys.didKey, keys.account, { audience: request.signing.audience });
+  const form = {
+    state: request.state,
+    binding: binding.jws,
+    account_signature: binding.account_signature,
+  };
+  return answered(await post(request.responseUri, form));
+}
+
+export async function decline(request: WalletRequest, post: Poster = postForm): Promise<Answered> {
+  return answered(
+    await post(request.responseUri, { error: "access_denied", state: request.state }),
+  );
+}

@@ -1,9 +1,9 @@
 import { Button } from "@kraken/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useRouterState } from "@tanstack/react-router";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { companiesQuery } from "../lib/api";
-import { signOut, useMe } from "../lib/session";
+import { meQuery, signOut, useMe } from "../lib/session";
 
 // Runs in the browser. The header's part about the session: who you are and whom you
 // act for, your account, the admin pages for platform roles, and Sign out; or Sign in,
@@ -16,6 +16,18 @@ export function SessionNav() {
   const navigate = useNavigate();
   const here = useRouterState({ select: (state) => state.location.href });
   const [leaving, setLeaving] = useState(false);
+  const pathname = useRouterState({ select: (state) => state.location.pathname });
+  const first = useRef(true);
+
+  // each page visit asks /auth/me again, which re-checks the session's credentials: a
+  // revoked one ends the session at the next page and the guard says why
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    if (pathname) void queryClient.invalidateQueries({ queryKey: meQuery.queryKey });
+  }, [pathname, queryClient]);
 
   if (!me) {
     const next = here.startsWith("/signin") ? undefined : here;

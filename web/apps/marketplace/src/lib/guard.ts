@@ -1,8 +1,7 @@
 import { ApiError } from "@kraken/api";
 import type { QueryClient } from "@tanstack/react-query";
-import { api } from "./api";
-import { forgetSignedIn, meQuery, reasonOf } from "./session";
-import type { Me } from "./types";
+import { api, companiesQuery } from "./api";
+import { forgetSignedIn, meQuery, reasonOf, sessionHint } from "./session";
 
 // Runs in the browser. The one place that turns a 401 into the sign-in page: every
 // query's and mutation's error passes here. An expired session token is renewed once by
@@ -44,19 +43,27 @@ export function sessionStarted(): void {
   refreshFailed = false;
 }
 
+/** The company's name from KCIT's identified companies (its DID if not listed). */
+async function companyName(queryClient: QueryClient, did: string): Promise<string> {
+  try {
+    return (await queryClient.fetchQuery(companiesQuery)).get(did) ?? did;
+  } catch {
+    return did;
+  }
+}
+
 export function makeGuard(queryClient: QueryClient, goToSignIn: GoToSignIn) {
   return async (error: unknown): Promise<void> => {
     if (!(error instanceof ApiError) || error.status !== 401) return;
-    const me = queryClient.getQueryData<Me | null>(meQuery.queryKey);
+    const hint = sessionHint();
+    if (hint === null) return; // nobody was signed in here: nothing ended
     if (error.code === "session_invalid" && (await refreshOnce())) {
       await queryClient.invalidateQueries();
       return;
     }
     forgetSignedIn();
     queryClient.setQueryData(meQuery.queryKey, null);
-    if (me === null) return; // nobody was signed in: nothing to say
-    const companies = queryClient.getQueryData<Map<string, string>>(["companies"]);
-    const company = me?.company ? (companies?.get(me.company) ?? me.company) : undefined;
+    const company = hint.company ? await companyName(queryClient, hint.company) : undefined;
     const { pathname, search } = window.location;
     if (pathname.startsWith("/signin")) return;
     goToSignIn({ next: pathname + search, why: reasonOf(error), company });

@@ -10,16 +10,30 @@ import type { Me } from "./types";
 
 const HINT = "kraken.signed-in";
 
-export function rememberSignedIn(): void {
-  localStorage.setItem(HINT, "1");
+/** What the page remembers of its session: that there is one, and the DID of the
+ * company it acts for (public), so that a 401 after a reload can still say whose
+ * attorney credential ended it. */
+export interface SessionHint {
+  company: string | null;
+}
+
+export function rememberSignedIn(company: string | null = null): void {
+  localStorage.setItem(HINT, JSON.stringify({ company }));
 }
 
 export function forgetSignedIn(): void {
   localStorage.removeItem(HINT);
 }
 
-function mayBeSignedIn(): boolean {
-  return localStorage.getItem(HINT) === "1";
+export function sessionHint(): SessionHint | null {
+  const text = localStorage.getItem(HINT);
+  if (text === null) return null;
+  try {
+    const value = JSON.parse(text) as { company?: unknown };
+    return { company: typeof value.company === "string" ? value.company : null };
+  } catch {
+    return { company: null };
+  }
 }
 
 export const meQuery = queryOptions({
@@ -27,9 +41,11 @@ export const meQuery = queryOptions({
   staleTime: 60_000,
   retry: false,
   queryFn: async ({ signal }): Promise<Me | null> => {
-    if (!mayBeSignedIn()) return null;
+    if (sessionHint() === null) return null;
     const { data } = await api.GET("/api/v1/auth/me", { signal });
-    return data ?? null;
+    if (data === undefined) return null;
+    rememberSignedIn(data.company);
+    return data;
   },
 });
 

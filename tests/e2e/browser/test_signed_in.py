@@ -32,6 +32,7 @@ from tests.e2e.browser.wallets import (
 )
 from tests.e2e.test_platform import CLI
 
+NORDLICHT = "Nordlicht Analytics GmbH"
 UNAUTHORIZED = re.compile(r"status of 401")
 """The browser reports the 401 that ends a session; the page handles it."""
 
@@ -129,7 +130,7 @@ def test_an_admin_approves_a_company_and_rejects_a_claim(
         f"{seeded.url}/api/v1/companies",
         json={
             "did": DidKey.generate().did,
-            "legal_name": "Nordlicht Analytics GmbH",
+            "legal_name": NORDLICHT,
             "country": "DE",
         },
         headers={"Authorization": f"Bearer {seeded.person_token}"},
@@ -140,7 +141,7 @@ def test_an_admin_approves_a_company_and_rejects_a_claim(
     sign_in(page, admin)
     page.get_by_role("link", name="Admin", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Platform admin")
-    pending = page.get_by_role("listitem").filter(has_text="Nordlicht Analytics GmbH")
+    pending = page.get_by_role("listitem").filter(has_text=NORDLICHT)
     expect(pending).to_be_visible()
     claim = page.get_by_role("listitem").filter(has_text=STATEMENT)
     expect(claim).to_contain_text(seeded.hospital["title"])
@@ -149,13 +150,13 @@ def test_an_admin_approves_a_company_and_rejects_a_claim(
     check_accessibility(page)
     screenshot(page, "admin")
 
-    pending.get_by_role("button", name="Approve Nordlicht Analytics GmbH").click()
+    pending.get_by_role("button", name=f"Approve {NORDLICHT}").click()
     expect(pending).to_have_count(0)
     page.get_by_role("button", name=re.compile("^Show")).click()
     page.get_by_role("option", name="Identified", exact=True).click()
-    identified = page.get_by_role("listitem").filter(has_text="Nordlicht Analytics GmbH")
+    identified = page.get_by_role("listitem").filter(has_text=NORDLICHT)
     identified.get_by_role("button", name="Audit log").click()
-    audit = identified.get_by_role("table", name="Audit log of Nordlicht Analytics GmbH")
+    audit = identified.get_by_role("table", name=f"Audit log of {NORDLICHT}")
     expect(audit).to_contain_text("Approved (identified)")
     expect(audit).to_contain_text("Registered itself")
 

@@ -55,7 +55,7 @@ def test_sign_in_link_the_account_and_sign_out(page: Page, seeded: Seeded, tmp_p
     page.get_by_role("link", name="Greta").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
     expect(page.get_by_text(greta.did)).to_be_visible()
-    expect(page.get_by_role("table", name="Your sessions").get_by_role("row")).to_have_count(2)
+    expect(page.get_by_role("grid", name="Your sessions").get_by_role("row")).to_have_count(2)
     page.get_by_role("button", name="Link your account through your wallet").click()
     shown = answer(greta, wallet_link(page))
     assert "link your DID to your ledger account" in shown
@@ -85,7 +85,7 @@ def test_acting_for_a_company_until_the_attorney_credential_is_revoked(
     expect(page.get_by_role("link", name=f"Erika for {company}")).to_be_visible()
     page.get_by_role("link", name=re.compile("Erika")).click()
     expect(page.get_by_text(f"{company} (attorney credential)")).to_be_visible()
-    expect(page.get_by_role("table", name="Your products")).to_be_visible()
+    expect(page.get_by_role("grid", name="Your products")).to_be_visible()
     check_accessibility(page)
 
     depute = seeded.info.depute.url
@@ -146,7 +146,7 @@ def test_an_admin_approves_a_company_and_rejects_a_claim(
     claim = page.get_by_role("listitem").filter(has_text=STATEMENT)
     expect(claim).to_contain_text(seeded.hospital["title"])
     expect(claim).to_contain_text("DATA")
-    expect(page.get_by_role("table", name="Compute nodes")).to_contain_text("Answering")
+    expect(page.get_by_role("grid", name="Compute nodes")).to_contain_text("Answering")
     check_accessibility(page)
     screenshot(page, "admin")
 
@@ -156,7 +156,7 @@ def test_an_admin_approves_a_company_and_rejects_a_claim(
     page.get_by_role("option", name="Identified", exact=True).click()
     identified = page.get_by_role("listitem").filter(has_text=NORDLICHT)
     identified.get_by_role("button", name="Audit log").click()
-    audit = identified.get_by_role("table", name=f"Audit log of {NORDLICHT}")
+    audit = identified.get_by_role("grid", name=f"Audit log of {NORDLICHT}")
     expect(audit).to_contain_text("Approved (identified)")
     expect(audit).to_contain_text("Registered itself")
 

@@ -132,6 +132,7 @@ def test_an_admin_approves_a_company_and_rejects_a_claim(
             "did": DidKey.generate().did,
             "legal_name": NORDLICHT,
             "country": "DE",
+            "registration_number": "HRB 204711",
         },
         headers={"Authorization": f"Bearer {seeded.person_token}"},
     )

@@ -153,7 +153,7 @@ def test_an_admin_approves_a_company_and_rejects_a_claim(
 
     pending.get_by_role("button", name=f"Approve {NORDLICHT}").click()
     expect(pending).to_have_count(0)
-    page.get_by_role("button", name=re.compile("^Show")).click()
+    page.get_by_role("button", name=re.compile("Show$")).click()
     page.get_by_role("option", name="Identified", exact=True).click()
     identified = page.get_by_role("listitem").filter(has_text=NORDLICHT)
     identified.get_by_role("button", name="Audit log").click()

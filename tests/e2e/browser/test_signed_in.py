@@ -30,7 +30,7 @@ from tests.e2e.browser.wallets import (
     sign_in,
     wallet_link,
 )
-from tests.e2e.test_platform import CLI
+from tests.e2e.test_platform import CLI, cli
 
 NORDLICHT = "Nordlicht Analytics GmbH"
 UNAUTHORIZED = re.compile(r"status of 401")
@@ -106,9 +106,11 @@ def test_acting_for_a_company_until_the_attorney_credential_is_revoked(
     screenshot(page, "signed-out-revoked")
 
 
-@pytest.fixture
-def open_claim(seeded: Seeded, tmp_path: Path) -> int:
-    """A claim on the hospital's product waiting for a ruling."""
+@pytest.fixture(scope="module")
+def open_claim(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> int:
+    """A claim on the hospital's product waiting for a ruling (made once: the admin
+    reads it, the arbiter rules on it)."""
+    tmp_path = tmp_path_factory.mktemp("claim")
     made = subprocess.run(
         [*CLI[:1], "-m", "tests.e2e.browser.open_claim", seeded.hospital["id"], str(tmp_path)],
         env=seeded.env,
@@ -122,10 +124,9 @@ def open_claim(seeded: Seeded, tmp_path: Path) -> int:
     return purchase
 
 
-def test_an_admin_approves_a_company_and_rejects_a_claim(
+def test_an_admin_approves_a_self_registered_company(
     page: Page, seeded: Seeded, open_claim: int
 ) -> None:
-    assert open_claim > 0
     registered = httpx2.post(
         f"{seeded.url}/api/v1/companies",
         json={
@@ -144,9 +145,11 @@ def test_an_admin_approves_a_company_and_rejects_a_claim(
     expect(page.get_by_role("heading", level=1)).to_have_text("Platform admin")
     pending = page.get_by_role("listitem").filter(has_text=NORDLICHT)
     expect(pending).to_be_visible()
+    # an admin reads the claims; ruling is the arbiter's
     claim = page.get_by_role("listitem").filter(has_text=STATEMENT)
     expect(claim).to_contain_text(seeded.hospital["title"])
-    expect(claim).to_contain_text("DATA")
+    expect(page.get_by_text("Ruling on a claim needs the platform role arbiter.")).to_be_visible()
+    expect(claim.get_by_role("button")).to_have_count(0)
     expect(page.get_by_role("grid", name="Compute nodes")).to_contain_text("Answering")
     check_accessibility(page)
     screenshot(page, "admin")
@@ -160,7 +163,22 @@ def test_an_admin_approves_a_company_and_rejects_a_claim(
     audit = identified.get_by_role("grid", name=f"Audit log of {NORDLICHT}")
     expect(audit).to_contain_text("Approved (identified)")
     expect(audit).to_contain_text("Registered itself")
+    check_accessibility(page)
+    company = httpx2.get(f"{seeded.url}/api/v1/companies/{registered.json()['did']}").json()
+    assert company["status"] == "identified"
 
+
+def test_an_arbiter_rejects_a_claim(
+    page: Page, seeded: Seeded, open_claim: int, tmp_path: Path
+) -> None:
+    ada = person(seeded, tmp_path, "Ada")
+    cli(seeded.env, "issuer", "issue", "role", "--role", "arbiter", "--wallet", str(ada.path))
+    sign_in(page, ada)
+    page.get_by_role("link", name="Admin", exact=True).click()
+    expect(page.get_by_role("heading", name="Company register (KCIT)")).to_have_count(0)
+    claim = page.get_by_role("listitem").filter(has_text=STATEMENT)
+    expect(claim).to_contain_text(seeded.hospital["title"])
+    expect(claim).to_contain_text(re.compile(r"Bond\s*[\d.]+ DATA"))
     claim.get_by_role("button", name="Reject…").click()
     expect(claim).to_contain_text("The claimant's bond goes to the seller")
     check_accessibility(page)

@@ -6,8 +6,8 @@ import { CompaniesSection } from "./CompaniesSection";
 import { NodesSection } from "./NodesSection";
 
 // Runs in the browser. /admin: the platform's own work, for the platform roles. Admins
-// keep the company register (KCIT); arbiters and admins rule on claims; anyone with a
-// role sees the compute nodes. The API checks the roles again on every call.
+// keep the company register (KCIT); both read the claims waiting for a ruling, which
+// arbiters rule on; both see the compute nodes. The API checks the roles again on every call.
 
 export function AdminPage() {
   const me = useMe();
@@ -35,7 +35,7 @@ export function AdminPage() {
     <div className="m-page">
       <h1>Platform admin</h1>
       {admin && <CompaniesSection />}
-      <ClaimsSection />
+      <ClaimsSection mayRule={arbiter} />
       <NodesSection />
     </div>
   );

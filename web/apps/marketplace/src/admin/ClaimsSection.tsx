@@ -13,7 +13,7 @@ import { openClaimsQuery } from "./queries";
 // to the claimant, the product is delisted) or reject (the bond goes to the seller),
 // each confirmed first: a ruling is a transaction on chain and cannot be undone.
 
-export function ClaimsSection() {
+export function ClaimsSection({ mayRule }: { mayRule: boolean }) {
   const claims = useQuery(openClaimsQuery);
   return (
     <section className="m-section" aria-labelledby="claims-title">
@@ -25,17 +25,20 @@ export function ClaimsSection() {
       ) : claims.data.length === 0 ? (
         <EmptyState title="No claim is waiting" />
       ) : (
-        <ul className="m-list">
-          {claims.data.map((claim) => (
-            <ClaimRow key={claim.purchase_id} claim={claim} />
-          ))}
-        </ul>
+        <>
+          {!mayRule && <p className="m-note">Ruling on a claim needs the platform role arbiter.</p>}
+          <ul className="m-list">
+            {claims.data.map((claim) => (
+              <ClaimRow key={claim.purchase_id} claim={claim} mayRule={mayRule} />
+            ))}
+          </ul>
+        </>
       )}
     </section>
   );
 }
 
-function ClaimRow({ claim }: { claim: Claim }) {
+function ClaimRow({ claim, mayRule }: { claim: Claim; mayRule: boolean }) {
   const queryClient = useQueryClient();
   const token = useQuery(tokenQuery);
   const product = useQuery(productQuery(claim.product_id));
@@ -75,7 +78,7 @@ function ClaimRow({ claim }: { claim: Claim }) {
         <dt>Evidence</dt>
         <dd>{claim.statement ?? "No statement was recorded (only its hash is on chain)."}</dd>
       </dl>
-      {asking === null ? (
+      {!mayRule ? null : asking === null ? (
         <div className="m-actions">
           <Button onPress={() => setAsking(true)}>Uphold…</Button>
           <Button onPress={() => setAsking(false)}>Reject…</Button>

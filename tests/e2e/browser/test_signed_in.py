@@ -183,7 +183,9 @@ def test_an_arbiter_rejects_a_claim(
     expect(claim).to_contain_text("The claimant's bond goes to the seller")
     check_accessibility(page)
     claim.get_by_role("button", name="Reject the claim").click()
-    expect(claim).to_have_count(0, timeout=30_000)
+    expect(claim.get_by_role("status")).to_contain_text("Rejected on chain (transaction 0x")
+    expect(claim).to_have_count(0, timeout=30_000)  # once indexed
+    check_accessibility(page)
     chain = f"{seeded.url}/api/v1/products/{seeded.hospital['id']}/chain"
     deadline = time.monotonic() + 30
     while httpx2.get(chain).json()["claims"]["open"] and time.monotonic() < deadline:

@@ -38,21 +38,27 @@ export function ClaimsSection({ mayRule }: { mayRule: boolean }) {
   );
 }
 
+/** The ruling's answer (the spec types it as a free object). */
+interface Ruled {
+  purchase_id: number;
+  upheld: boolean;
+  transaction: string;
+}
+
 function ClaimRow({ claim, mayRule }: { claim: Claim; mayRule: boolean }) {
   const queryClient = useQueryClient();
   const token = useQuery(tokenQuery);
   const product = useQuery(productQuery(claim.product_id));
   const [asking, setAsking] = useState<boolean | null>(null);
   const rule = useMutation({
-    mutationFn: async (uphold: boolean) =>
-      (
-        await api.POST("/api/v1/claims/{purchase_id}/ruling", {
-          params: { path: { purchase_id: claim.purchase_id } },
-          body: { uphold },
-        })
-      ).data,
+    mutationFn: async (uphold: boolean): Promise<Ruled> => {
+      const { data } = await api.POST("/api/v1/claims/{purchase_id}/ruling", {
+        params: { path: { purchase_id: claim.purchase_id } },
+        body: { uphold },
+      });
+      return data as unknown as Ruled;
+    },
     onSuccess: () => {
-      setAsking(null);
       void queryClient.invalidateQueries({ queryKey: ["admin", "claims"] });
       void queryClient.invalidateQueries({ queryKey: ["product", claim.product_id] });
     },
@@ -78,7 +84,13 @@ function ClaimRow({ claim, mayRule }: { claim: Claim; mayRule: boolean }) {
         <dt>Evidence</dt>
         <dd>{claim.statement ?? "No statement was recorded (only its hash is on chain)."}</dd>
       </dl>
-      {!mayRule ? null : asking === null ? (
+      {rule.isSuccess ? (
+        <p className="m-status" role="status">
+          {rule.data?.upheld ? "Upheld" : "Rejected"} on chain (transaction{" "}
+          <code>{rule.data?.transaction}</code>); the claim leaves this list once the chain's event
+          is indexed.
+        </p>
+      ) : !mayRule ? null : asking === null ? (
         <div className="m-actions">
           <Button onPress={() => setAsking(true)}>Uphold…</Button>
           <Button onPress={() => setAsking(false)}>Reject…</Button>

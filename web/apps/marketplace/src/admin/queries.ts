@@ -32,8 +32,10 @@ export function auditQuery(did: string) {
   });
 }
 
+/** Read again every 4 s: a ruling leaves the list once the indexer has its event. */
 export const openClaimsQuery = queryOptions({
   queryKey: ["admin", "claims", "open"],
+  refetchInterval: 4000,
   queryFn: async ({ signal }): Promise<Claim[]> => {
     const { data } = await api.GET("/api/v1/claims", {
       signal,

@@ -78,3 +78,62 @@ def test_a_request_the_wallet_cannot_satisfy_is_refused_in_words(
     assert result(live_api, created).status_code == 202  # nothing was sent
     code, _, err = run("wallet", "answer", "openid4vp://?client_id=x", "--yes")
     assert code == 1 and "error [request_object_invalid]" in err
+
+
+def signed_in(url: str) -> dict[str, str]:
+    """The wallet in the data directory signs in (a QR code answered); Bearer headers."""
+    created = start(url)
+    code, _, err = run("wallet", "answer", created["wallet_url"], "--yes")
+    assert code == 0, err
+    token = result(url, created).json()["session"]["session_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_cli_wallet_links_the_account_a_page_asked_for(live_api: str, tmp_path: Path) -> None:
+    wallet = base.fast_wallet(tmp_path / "data" / "wallet.json", "Alice")
+    headers = signed_in(live_api)
+    asked = httpx2.post(
+        f"{live_api}/api/v1/wallet-requests", json={"kind": "bind_account"}, headers=headers
+    )
+    assert asked.status_code == 201, asked.text
+    created = asked.json()
+    poll = {"transaction_id": created["transaction_id"]}
+    assert httpx2.post(f"{live_api}/api/v1/wallet-requests/result", json=poll).status_code == 202
+
+    code, out, err = run("wallet", "answer", created["wallet_url"], "--yes", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert (shown["kind"], shown["did"], shown["account"]) == (
+        "bind_account",
+        wallet.did,
+        wallet.address,
+    )
+    assert "link your DID to your ledger account" in err  # what is signed, in words
+    done = httpx2.post(f"{live_api}/api/v1/wallet-requests/result", json=poll).json()
+    assert (done["status"], done["account"]) == ("done", wallet.address)
+    binding = httpx2.get(f"{live_api}/api/v1/identity/bindings/{wallet.did}").json()
+    assert binding["account"] == wallet.address
+    me = httpx2.get(f"{live_api}/api/v1/auth/me", headers=headers).json()
+    assert me["account"] == wallet.address
+
+
+def test_a_signing_request_for_another_person_is_not_signed(live_api: str, tmp_path: Path) -> None:
+    base.fast_wallet(tmp_path / "data" / "wallet.json", "Alice")
+    headers = signed_in(live_api)
+    created = httpx2.post(
+        f"{live_api}/api/v1/wallet-requests", json={"kind": "bind_account"}, headers=headers
+    ).json()
+    other = base.fast_wallet(tmp_path / "other.json", "Mallory")
+    code, _, err = run(
+        "wallet", "answer", created["wallet_url"], "--yes", "--wallet", str(other.path)
+    )
+    assert code == 1 and "error [signing_request_invalid]" in err
+    assert "answer it with the wallet you signed in with" in err
+    poll = {"transaction_id": created["transaction_id"]}
+    pending = httpx2.post(f"{live_api}/api/v1/wallet-requests/result", json=poll)
+    assert pending.status_code == 202  # nothing was sent
+
+    code, _, err = run("wallet", "answer", created["wallet_url"], stdin="n\n")
+    assert code == 1 and "error [declined]" in err
+    refused = httpx2.post(f"{live_api}/api/v1/wallet-requests/result", json=poll).json()
+    assert (refused["status"], refused["code"]) == ("refused", "wallet_declined")

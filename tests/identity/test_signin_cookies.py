@@ -125,3 +125,23 @@ def test_a_revoked_credential_ends_the_session_and_says_why(platform: Platform) 
         "session_ended",
         {"reason": "credential_revoked"},
     )
+
+
+def test_the_register_reads_the_cookie_session_like_a_bearer_one(platform: Platform) -> None:
+    """KCIT's reads that show more to some (a pending company to its representative,
+    every status to admins) know the web apps' cookie session, not only Bearer."""
+    key = DidKey.generate()
+    assert signed_in(platform, key).status_code == 200
+    http = platform.http  # holds the cookies now
+    company = DidKey.generate().did
+    body = {"did": company, "legal_name": "Pending GmbH", "country": "DE", "lei": None}
+    body["registration_number"] = "HRB 1"
+    registered = http.post("/api/v1/companies", json=body, headers=CSRF)
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["status"] == "pending"
+    assert http.get(f"/api/v1/companies/{company}").status_code == 200  # its representative
+    with TestClient(http.app) as anonymous:
+        assert anonymous.get(f"/api/v1/companies/{company}").status_code == 404
+    with TestClient(http.app, cookies={"kraken_session": "not-a-session"}) as stale:
+        refused = stale.get(f"/api/v1/companies/{company}")
+    assert (refused.status_code, refused.json()["code"]) == (401, "session_invalid")

@@ -1,5 +1,7 @@
 """``kraken-market wallet answer URL``: sign in on a page by answering its request with
-the CLI wallet (OpenID for Verifiable Presentations 1.0; ``identity.openid4vp_wallet``).
+the CLI wallet (OpenID for Verifiable Presentations 1.0; ``identity.openid4vp_wallet``),
+or sign what a signed-in page asks the wallet for (``kraken_signature``:
+``identity.signing_wallet``; linking the DID to the ledger account).
 
 Runs on the user's machine. The request is checked before anything is shown (signed
 by the DID its ``client_id`` names, not expired); the person sees who asks (the name
@@ -21,8 +23,10 @@ from kraken_market.cli.wallet import WalletOption, passphrase, wallet_path
 from kraken_market.db.base import utcnow
 from kraken_market.errors import KrakenError
 from kraken_market.identity import openid4vp_wallet as openid4vp
+from kraken_market.identity import signing_wallet as signing
 from kraken_market.identity.dids import DidResolver
 from kraken_market.identity.wallet import StoredCredential, Wallet
+from kraken_market.settings import Settings
 
 _SHOWN_CLAIMS = ("name", "company", "scope", "role", "category", "country")
 
@@ -84,13 +88,17 @@ def answer(
     held = Wallet.open(wallet_path(wallet, config))
     link = openid4vp.parse_link(url)
     with httpx2.Client(timeout=30.0) as http:
-        request = openid4vp.open_request(
+        payload = openid4vp.verified_payload(
             openid4vp.fetch_request(http, link), link, DidResolver(), utcnow()
         )
+        if signing.is_signing_request(payload):
+            _sign(http, held, signing.signing_request(payload), yes, as_json, config)
+            return
+        request = openid4vp.authorization_request(payload)
         chosen = openid4vp.select(request, held.credentials(), utcnow())
         shown = _shown(request, chosen)
         if not _confirm(shown, yes):
-            openid4vp.post_decline(http, request)
+            openid4vp.post_decline(http, request.response_uri, request.state)
             raise Declined("you declined: nothing was shared, and the page was told")
         held.unlock(passphrase(config))
         token = openid4vp.vp_token(held.keys.did_key, request, chosen, utcnow())
@@ -106,3 +114,35 @@ def answer(
         out.print(f"continue in your browser: {redirect}", markup=False, soft_wrap=True)
     else:
         out.print("the page that showed the QR code signs you in now", markup=False)
+
+
+def _sign(
+    http: httpx2.Client,
+    held: Wallet,
+    request: signing.SigningRequest,
+    yes: bool,
+    as_json: bool,
+    config: Settings,
+) -> None:
+    """A ``kraken_signature`` request: show what would be signed, for whom, then sign."""
+    signing.check_holder(request, held.did)
+    shown = {
+        "verifier": request.client_name,
+        "origin": request.origin,
+        "client_id": request.client_id,
+        "kind": request.kind,
+        "did": request.did,
+        "audience": request.audience,
+    }
+    err.print(f"{request.client_name} at {request.origin} asks you to sign:", markup=False)
+    err.print(f"  {request.what}, for {request.audience}", markup=False)
+    if not (yes or typer.confirm("Sign this?", err=True)):
+        openid4vp.post_decline(http, request.response_uri, request.state)
+        raise Declined("you declined: nothing was signed, and the page was told")
+    held.unlock(passphrase(config))
+    fields = signing.sign(held.keys, request, utcnow())
+    signing.post_signature(http, request, fields)
+    if as_json:
+        print_json({**shown, "answered": True, "account": held.keys.account.address})
+        return
+    out.print(f"signed: {request.what}; the page that asked shows the result now", markup=False)

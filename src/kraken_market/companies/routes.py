@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials
 
+from kraken_market.api.cookies import SESSION_COOKIE
 from kraken_market.api.deps import (
     AddressLimited,
     CurrentPrincipal,
@@ -46,11 +47,14 @@ router = APIRouter(prefix="/companies", tags=["companies"])
 
 
 def optional_principal(request: Request) -> Principal | None:
-    """No ``Authorization`` header: an anonymous reader. A token that is sent must be
-    valid (401 if not), so a mistyped token never silently shows less."""
+    """No ``Authorization`` header and no session cookie (the web apps'): an anonymous
+    reader. A token that is sent must be valid (401 if not), so a mistyped token never
+    silently shows less."""
     header = request.headers.get("Authorization")
     if header is None:
-        return None
+        if SESSION_COOKIE not in request.cookies:
+            return None
+        return get_principal(request, None)
     scheme, _, token = header.partition(" ")
     credentials = HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
     return get_principal(request, credentials)

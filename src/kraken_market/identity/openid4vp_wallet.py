@@ -76,9 +76,12 @@ def _text(payload: dict[str, Any], claim: str) -> str:
     return value
 
 
-def open_request(
+def verified_payload(
     token: str, link: Link, resolver: DidResolver, now: datetime
-) -> AuthorizationRequest:
+) -> dict[str, Any]:
+    """The claims of a Request Object whose ``client_id``'s DID signed it, not expired,
+    answered by ``direct_post`` to a web address: what every request of a verifier has,
+    whatever it asks (a presentation, or a signature: ``identity.signing_wallet``)."""
     checked = jose.verify(token, resolver, openid4vp.REQUEST_TYP, MAX_REQUEST_BYTES)
     payload = checked.payload
     client_id = _text(payload, "client_id")
@@ -88,28 +91,44 @@ def open_request(
         raise RequestObjectInvalid(f"the request was signed by {checked.key.did}, not {client_id}")
     if link.client_id is not None and link.client_id != client_id:
         raise RequestObjectInvalid("the request names another client_id than its link")
-    mode = (payload.get("response_type"), payload.get("response_mode"))
-    if mode != ("vp_token", "direct_post"):
-        raise RequestObjectInvalid(f"unsupported response type and mode {mode}")
+    if payload.get("response_mode") != "direct_post":
+        raise RequestObjectInvalid(f"unsupported response mode {payload.get('response_mode')!r}")
     expires = payload.get("exp")
     if not isinstance(expires, int) or expires <= now.timestamp():
-        raise RequestObjectInvalid("the sign-in request has expired; start a new sign-in")
+        raise RequestObjectInvalid("the request has expired; start again from the page")
+    if urlsplit(_text(payload, "response_uri")).scheme not in ("http", "https"):
+        raise RequestObjectInvalid("the response_uri is not a web address")
+    _text(payload, "state")
+    return payload
+
+
+def client_name(payload: dict[str, Any]) -> str:
+    metadata = payload.get("client_metadata")
+    name = metadata.get("client_name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) else "(no name given)"
+
+
+def authorization_request(payload: dict[str, Any]) -> AuthorizationRequest:
+    """A checked Request Object (``verified_payload``) that asks for a presentation."""
+    if payload.get("response_type") != "vp_token":
+        raise RequestObjectInvalid(f"unsupported response type {payload.get('response_type')!r}")
     query = payload.get("dcql_query")
     if not isinstance(query, dict) or not isinstance(query.get("credentials"), list):
         raise RequestObjectInvalid("the request carries no DCQL query")
-    metadata = payload.get("client_metadata")
-    name = metadata.get("client_name") if isinstance(metadata, dict) else None
-    response_uri = _text(payload, "response_uri")
-    if urlsplit(response_uri).scheme not in ("http", "https"):
-        raise RequestObjectInvalid("the response_uri is not a web address")
     return AuthorizationRequest(
-        client_id,
-        name if isinstance(name, str) else "(no name given)",
-        response_uri,
+        payload["client_id"],
+        client_name(payload),
+        payload["response_uri"],
         _text(payload, "nonce"),
-        _text(payload, "state"),
+        payload["state"],
         query,
     )
+
+
+def open_request(
+    token: str, link: Link, resolver: DidResolver, now: datetime
+) -> AuthorizationRequest:
+    return authorization_request(verified_payload(token, link, resolver, now))
 
 
 @dataclass(frozen=True)
@@ -193,7 +212,7 @@ def vp_token(
     }
 
 
-def _send(http: httpx2.Client, method: str, url: str, **kwargs: Any) -> httpx2.Response:
+def send(http: httpx2.Client, method: str, url: str, **kwargs: Any) -> httpx2.Response:
     try:
         response = http.request(method, url, **kwargs)
     except httpx2.HTTPError as exc:
@@ -205,7 +224,7 @@ def _send(http: httpx2.Client, method: str, url: str, **kwargs: Any) -> httpx2.R
 
 def fetch_request(http: httpx2.Client, link: Link) -> str:
     accept = {"Accept": openid4vp.REQUEST_MEDIA_TYPE}
-    return _send(http, "GET", link.request_uri, headers=accept).text
+    return send(http, "GET", link.request_uri, headers=accept).text
 
 
 def post_answer(
@@ -213,13 +232,12 @@ def post_answer(
 ) -> dict[str, Any]:
     """The direct_post answer; the verifier's reply (``redirect_uri`` for same-device)."""
     form = {"vp_token": json.dumps(token), "state": request.state}
-    response = _send(http, "POST", request.response_uri, data=form)
+    response = send(http, "POST", request.response_uri, data=form)
     reply = response.json() if response.content else {}
     return reply if isinstance(reply, dict) else {}
 
 
-def post_decline(http: httpx2.Client, request: AuthorizationRequest) -> None:
+def post_decline(http: httpx2.Client, response_uri: str, state: str) -> None:
     """Tell the verifier the person declined (OpenID4VP §8.5, ``access_denied``), so the
     waiting page can say so instead of waiting for the request to expire."""
-    form = {"error": "access_denied", "state": request.state}
-    _send(http, "POST", request.response_uri, data=form)
+    send(http, "POST", response_uri, data={"error": "access_denied", "state": state})

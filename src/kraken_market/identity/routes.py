@@ -18,7 +18,6 @@ from kraken_market.api.cookies import (
 from kraken_market.api.deps import (
     AddressLimited,
     BearerCredentials,
-    CurrentPrincipal,
     FreshPrincipal,
     SessionDep,
     get_principal,
@@ -150,9 +149,12 @@ def logout(request: Request, session: SessionDep, credentials: BearerCredentials
 
 
 @router.get("/auth/me", responses=errors(401))
-def me(principal: CurrentPrincipal, session: SessionDep) -> MePublic:
+def me(principal: FreshPrincipal, session: SessionDep) -> MePublic:
     """Who the session token belongs to (``did``), whom it acts as (``acting_as``), the
-    ledger account bound to the DID (``account``), roles and what it may do (``scope``)."""
+    ledger account bound to the DID (``account``), roles and what it may do (``scope``).
+    Its credentials are checked again (revocation, KCIT) on each call: the marketplace's
+    pages ask this first, so a withdrawn credential ends the session at the page's next
+    visit, which then says why (``401 credential_revoked``, then ``session_ended``)."""
     return MePublic(
         did=principal.did,
         name=principal.name,

@@ -4,7 +4,8 @@ KrakenError
 ├── InvalidRequest
 │   ├── WalletInvalid                 wallet_invalid (not a wallet file, or tampered)
 │   ├── WeakPassphrase                weak_passphrase
-│   └── CredentialNotForWallet        credential_not_for_wallet (subject is another DID)
+│   ├── CredentialNotForWallet        credential_not_for_wallet (subject is another DID)
+│   └── SigningRequestInvalid         signing_request_invalid (unknown kind, another DID)
 ├── Unauthenticated
 │   └── WrongPassphrase               wrong_passphrase (keystore MAC mismatch)
 ├── Forbidden
@@ -61,3 +62,10 @@ class CredentialDuplicate(Conflict):
 
 class NothingToPresent(Conflict):
     code = "nothing_to_present"
+
+
+class SigningRequestInvalid(InvalidRequest):
+    """A signing request (``kraken_signature``) this wallet cannot or will not sign:
+    unknown kind, missing fields, or made for another person's DID."""
+
+    code = "signing_request_invalid"

@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
     env["KRAKEN_WEB_DIR"] = str(dist)
     up, info = start(env, timeout=120)
     try:
-        yield seed(env, info.api.url, home / "demo")
+        yield replace(seed(env, info.api.url, home / "demo"), env=env, info=info)
     finally:
         up.send_signal(signal.SIGINT)
         try:

@@ -7,12 +7,13 @@ of three generations, a data union, and enough traffic counts to need paging."""
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
 
+from kraken_market.platform.report import PlatformInfo
 from tests.e2e.test_platform import CLI, cli, sign_up
 from tests.factories import product_body
 
@@ -35,6 +36,12 @@ class Seeded:
     union: dict[str, Any]
     hospital: dict[str, Any]
     """The demo company's analytics product: published, staked, claimed, approved."""
+    person_token: str = ""
+    """Petra's session (Bearer): the person who listed the products."""
+    env: dict[str, str] = field(default_factory=dict)
+    """The platform's environment, for the CLI (``kraken-market wallet answer`` …)."""
+    info: PlatformInfo | None = None
+    """What ``up`` reported: its wallets, the Depute tool, the passphrase file."""
 
 
 def seed(env: dict[str, str], url: str, out: Path) -> Seeded:
@@ -116,4 +123,4 @@ def seed(env: dict[str, str], url: str, out: Path) -> Seeded:
         assert announced.status_code == 200, announced.text
         found = api.get("/products", params={"q": "cardiology", "mode": "analytics"}).json()
     [hospital] = found["items"]
-    return Seeded(url, runners, summary, by_age, union.json(), hospital)
+    return Seeded(url, runners, summary, by_age, union.json(), hospital, token)

@@ -1,16 +1,22 @@
 import "@kraken/ui/styles.css";
 import "./marketplace.css";
 import { ApiError } from "@kraken/api";
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { RouterProvider } from "@tanstack/react-router";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
+import { makeGuard } from "./lib/guard";
 import { makeRouter } from "./router";
 
 // Runs in the browser. The marketplace never holds an identity or account key:
 // it asks the wallet (the wallet app at /wallet/, or the CLI wallet) for them.
 
+// every 401 of a query or a mutation goes through one guard (lib/guard.ts)
+let guard: (error: unknown) => Promise<void> = async () => {};
+const onError = (error: unknown) => void guard(error);
 const queryClient = new QueryClient({
+  queryCache: new QueryCache({ onError }),
+  mutationCache: new MutationCache({ onError }),
   defaultOptions: {
     queries: {
       staleTime: 30_000,
@@ -22,6 +28,9 @@ const queryClient = new QueryClient({
   },
 });
 const router = makeRouter(queryClient);
+guard = makeGuard(queryClient, ({ next, why, company }) => {
+  void router.navigate({ to: "/signin", search: { next, why, company }, replace: true });
+});
 
 const root = document.getElementById("root");
 if (root === null) throw new Error("index.html has no #root element");

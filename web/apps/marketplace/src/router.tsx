@@ -11,10 +11,11 @@ import { NotFoundPage } from "./layout/NotFoundPage";
 import { RouteError } from "./layout/RouteError";
 import { SearchPage } from "./search/SearchPage";
 import { parseProductSearch, parseSearch, stringifySearch } from "./search/searchState";
+import { parseSignInSearch } from "./signin/search";
 
 // Runs in the browser. The marketplace's pages, named after what they show. The API
 // answers every non-API path with index.html, so each of these URLs is a deep link.
-// Sign-in (/signin), account and admin pages are added here as routes of their own.
+// The signed-in pages (sign-in, account, admin) load on first visit.
 
 export interface RouterContext {
   queryClient: QueryClient;
@@ -50,7 +51,40 @@ const product = createRoute({
   component: lazyRouteComponent(() => import("./product/ProductPage"), "ProductPage"),
 });
 
-const routeTree = root.addChildren([search, products, product]);
+const signIn = createRoute({
+  getParentRoute: () => root,
+  path: "/signin",
+  validateSearch: parseSignInSearch,
+  component: lazyRouteComponent(() => import("./signin/SignInPage"), "SignInPage"),
+});
+
+const signInComplete = createRoute({
+  getParentRoute: () => root,
+  path: "/signin/complete",
+  component: lazyRouteComponent(() => import("./signin/CompletePage"), "CompletePage"),
+});
+
+const account = createRoute({
+  getParentRoute: () => root,
+  path: "/account",
+  component: lazyRouteComponent(() => import("./account/AccountPage"), "AccountPage"),
+});
+
+const admin = createRoute({
+  getParentRoute: () => root,
+  path: "/admin",
+  component: lazyRouteComponent(() => import("./admin/AdminPage"), "AdminPage"),
+});
+
+const routeTree = root.addChildren([
+  search,
+  products,
+  product,
+  signIn,
+  signInComplete,
+  account,
+  admin,
+]);
 
 export function makeRouter(queryClient: QueryClient) {
   return createRouter({

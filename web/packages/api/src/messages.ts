@@ -146,6 +146,8 @@ const MESSAGES: Record<string, string> = {
   wallet_exists: "A wallet already exists here.",
   credential_duplicate: "This credential is already in your wallet.",
   nothing_to_present: "Your wallet holds nothing that answers this request.",
+  signing_request_invalid:
+    "Your wallet would not sign this request: it is for another person, or of a kind it does not know.",
 
   // Ledger: the chain, the token, the contracts
   ledger_error: "The chain answered with an error. Try again later.",

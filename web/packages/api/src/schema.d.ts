@@ -79,6 +79,9 @@ export interface paths {
          * Me
          * @description Who the session token belongs to (``did``), whom it acts as (``acting_as``), the
          *     ledger account bound to the DID (``account``), roles and what it may do (``scope``).
+         *     Its credentials are checked again (revocation, KCIT) on each call: the marketplace's
+         *     pages ask this first, so a withdrawn credential ends the session at the page's next
+         *     visit, which then says why (``401 credential_revoked``, then ``session_ended``).
          */
         get: operations["me_api_v1_auth_me_get"];
         put?: never;

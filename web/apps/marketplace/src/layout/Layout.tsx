@@ -1,5 +1,6 @@
 import { Link, Outlet, useRouterState } from "@tanstack/react-router";
 import { useEffect, useRef } from "react";
+import { SessionNav } from "./SessionNav";
 
 // Runs in the browser. The page frame: a skip link, the header with the site's
 // navigation, the page in <main>, the footer. After a navigation to another page the
@@ -35,10 +36,7 @@ export function Layout() {
                 Products
               </Link>
             </li>
-            <li>
-              {/* the sign-in page (OpenID4VP with the wallet) owns /signin */}
-              <a href="/signin">Sign in</a>
-            </li>
+            <SessionNav />
           </ul>
         </nav>
       </header>

@@ -1,4 +1,4 @@
-import { formatAmount } from "./amounts";
+import { showAmount } from "@kraken/core";
 import type { Product, Token } from "./types";
 import { durationInWords } from "./words";
 
@@ -7,8 +7,8 @@ import { durationInWords } from "./words";
 /** An amount of base units in tokens ("1.5 DATA"); in base units while the token's
  * decimals are unknown (no chain yet). */
 export function amountInWords(units: string, token: Token | undefined): string {
-  if (token === undefined) return `${formatAmount(units, 0)} base units`;
-  return `${formatAmount(units, token.decimals)} ${token.symbol}`;
+  if (token === undefined) return `${BigInt(units)} base units`;
+  return showAmount(units, token);
 }
 
 /** "2 DATA per access", "0.001 DATA per second (at least 30 days)", "5 DATA per computation" */

@@ -39,3 +39,23 @@ export interface ChainView {
   differs: string[];
   events: ChainEvent[];
 }
+
+export type Me = Schemas["MePublic"];
+export type SessionSummary = Schemas["SessionSummary"];
+export type SigninResult = Schemas["SigninResult"];
+export type WalletRequestOutcome = Schemas["WalletRequestOutcome"];
+export type Node = Schemas["NodePublic"];
+export type AuditEntry = Schemas["AuditEntry"];
+export type CompanyStatus = Schemas["CompanyStatus"];
+
+/** One claim as arbiters read it (GET /claims; the spec types it as a free object). */
+export interface Claim {
+  purchase_id: number;
+  product_id: string;
+  claimant: string;
+  bond: string;
+  evidence_hash: string;
+  statement: string | null;
+  status: "open" | "upheld" | "rejected";
+  transaction: string;
+}

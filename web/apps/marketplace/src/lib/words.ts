@@ -129,3 +129,10 @@ export function durationInWords(seconds: number): string {
   }
   return parts.join(" ") || "0 seconds";
 }
+
+const ROLES: Record<string, string> = {
+  admin: "Platform admin",
+  arbiter: "Arbiter (rules on claims)",
+};
+
+export const roleName = (role: string) => ROLES[role] ?? role;

@@ -1,8 +1,9 @@
 import { ApiError, asApiError, messageFor } from "@kraken/api";
 import { Loading } from "@kraken/ui";
 import { useQuery } from "@tanstack/react-query";
+import { Link } from "@tanstack/react-router";
 import { eligibilityQuery } from "../lib/api";
-import { signedIn } from "../lib/session";
+import { useMe } from "../lib/session";
 import type { Product } from "../lib/types";
 import { buyerCategoryName, listInWords, purposeName, regionName, timeInWords } from "../lib/words";
 
@@ -52,11 +53,15 @@ export function PolicySection({ product }: { product: Product }) {
 
 function Eligibility({ product }: { product: Product }) {
   const purpose = product.policy.purposes[0] ?? "research";
-  const answer = useQuery({ ...eligibilityQuery(product.id, purpose), enabled: signedIn });
-  if (!signedIn) {
+  const me = useMe();
+  const answer = useQuery({ ...eligibilityQuery(product.id, purpose), enabled: Boolean(me) });
+  if (!me) {
     return (
       <p className="m-note">
-        <a href="/signin">Sign in to see whether you meet it</a>.
+        <Link to="/signin" search={{ next: `/products/${product.id}` }}>
+          Sign in to see whether you meet it
+        </Link>
+        .
       </p>
     );
   }
@@ -65,7 +70,7 @@ function Eligibility({ product }: { product: Product }) {
   return (
     <p className="m-note">
       {answer.data.eligible
-        ? `You meet this policy for ${purposeName(purpose).toLowerCase()}.`
+        ? `You (${me.name}) meet this policy for ${purposeName(purpose).toLowerCase()}.`
         : `You do not meet it. ${answer.data.refusal ? messageFor(new ApiError(403, { code: answer.data.refusal.code, message: answer.data.refusal.message })) : ""}`}
     </p>
   );

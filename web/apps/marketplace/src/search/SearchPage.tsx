@@ -1,9 +1,9 @@
 import { asApiError, messageFor } from "@kraken/api";
+import { parseAmount } from "@kraken/core";
 import { Alert, Button, EmptyState, Loading, MoreResults, SearchField } from "@kraken/ui";
 import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { getRouteApi } from "@tanstack/react-router";
 import { useEffect, useRef, useState } from "react";
-import { parseAmount } from "../lib/amounts";
 import { productsQuery, tokenQuery } from "../lib/api";
 import type { Token } from "../lib/types";
 import { Filters } from "./Filters";
@@ -17,6 +17,16 @@ import { useDebouncedField } from "./useDebounced";
 
 const route = getRouteApi("/");
 
+/** Base units of a price typed in the search (thousands separators allowed, as people
+ * write them); null when it is not an amount of the token (@kraken/core's parser). */
+function unitsOf(text: string, decimals: number): bigint | null {
+  try {
+    return parseAmount(text.replace(/,/g, ""), decimals);
+  } catch {
+    return null;
+  }
+}
+
 /** The price bounds in base units, or why a bound typed is not an amount. */
 function priceBounds(search: ProductSearch, token: Token | undefined) {
   const units: { min?: string; max?: string } = {};
@@ -28,7 +38,7 @@ function priceBounds(search: ProductSearch, token: Token | undefined) {
       errors[side] = "Prices cannot be searched until the token's units are known.";
       continue;
     }
-    const value = parseAmount(text, token.decimals);
+    const value = unitsOf(text, token.decimals);
     if (value === null)
       errors[side] =
         `Give an amount of ${token.symbol}, e.g. 2.5 (at most ${token.decimals} decimals).`;

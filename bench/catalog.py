@@ -298,10 +298,12 @@ def measure(engine: Engine, client: httpx2.Client, n: int, console: Console) -> 
 
 
 @contextmanager
-def serve(engine: Engine, data_dir: Path, workers: int = 1) -> Iterator[str]:
+def serve(
+    engine: Engine, data_dir: Path, workers: int = 1, settings: dict[str, str] | None = None
+) -> Iterator[str]:
     """The real API as deployed: ``kraken-market api serve`` in its own process (so the
     benchmark's client does not share an interpreter with the server) with ``workers``
-    worker processes; yields its URL."""
+    worker processes and any other ``KRAKEN_*`` ``settings``; yields its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -313,6 +315,7 @@ def serve(engine: Engine, data_dir: Path, workers: int = 1) -> Iterator[str]:
         KRAKEN_API_WORKERS=str(workers),
         KRAKEN_LOG_LEVEL="WARNING",
     )
+    env.update(settings or {})
     server = subprocess.Popen(
         [sys.executable, "-m", "kraken_market", "api", "serve"],
         env=env,

@@ -29,23 +29,17 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx2
 from rich.console import Console
 from rich.table import Table
 
-from bench.catalog import seed
+from bench.catalog import seed, serve
 from kraken_market.db.engine import make_engine
 from kraken_market.db.migrate import upgrade
 
@@ -105,49 +99,6 @@ def first_page_kilobytes(dist: Path) -> tuple[float, list[str]]:
     names += re.findall(r'<link rel="modulepreload"[^>]*href="/([^"]+)"', html)
     total = sum(len(gzip.compress((dist / "marketplace" / n).read_bytes(), 9)) for n in names)
     return total / 1024, names
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serve(database_url: str, data_dir: Path) -> Iterator[str]:
-    """The API with the built apps, in its own process; yields its URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
-    env.update(
-        KRAKEN_DATABASE_URL=database_url,
-        KRAKEN_DATA_DIR=str(data_dir),
-        KRAKEN_API_PORT=str(port),
-        KRAKEN_API_WORKERS="1",
-        KRAKEN_WEB_DIR=str(DIST),
-        KRAKEN_LOG_LEVEL="WARNING",
-    )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kraken_market", "api", "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the API did not start")
-            try:
-                if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx2.HTTPError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(20)
 
 
 def p95(values: list[float]) -> float:
@@ -213,10 +164,10 @@ def main() -> None:
         upgrade(engine)
         started = time.perf_counter()
         seed(engine, args.products, console, "did:key:bench-owner")
-        engine.dispose()
         console.print(f"seeded {args.products:,} products in {time.perf_counter() - started:.0f} s")
-        with serve(database_url, data_dir) as url:
+        with serve(engine, data_dir, settings={"KRAKEN_WEB_DIR": str(DIST)}) as url:
             first, typed, raw = measure(url, args.runs)
+        engine.dispose()
 
     table = Table(title=f"web marketplace, {args.products:,} products")
     for column in ("measure", "ours", "baseline", "ratio", "target", ""):

@@ -55,15 +55,25 @@ export function SearchPage() {
   const search = route.useSearch();
   const navigate = route.useNavigate();
   const token = useQuery(tokenQuery);
-  const update = (change: Partial<ProductSearch>) => {
-    void navigate({ search: (previous) => compactSearch({ ...previous, ...change }) });
+  const update = (change: Partial<ProductSearch>, replace = false) => {
+    void navigate({ search: (previous) => compactSearch({ ...previous, ...change }), replace });
   };
-  const text = useDebouncedField(search.q ?? "", (q) =>
-    // "best match" needs words to match: without them the API refuses that order
-    update({
-      q: q.trim(),
-      sort: !q.trim() && search.sort === "relevance" ? undefined : search.sort,
-    }),
+  // The URL takes the text at every keystroke, replacing its history entry (Back leaves
+  // the search rather than undoing letters): no commit is left pending to pull the page
+  // back here after a result was opened. The text is kept as typed (a trailing space
+  // included), or the field would lose the space between two words.
+  const text = useDebouncedField(
+    search.q ?? "",
+    (q) =>
+      // "best match" needs words to match: without them the API refuses that order
+      update(
+        {
+          q: q.trim() ? q : undefined,
+          sort: !q.trim() && search.sort === "relevance" ? undefined : search.sort,
+        },
+        true,
+      ),
+    0,
   );
   const { units, errors } = priceBounds(search, token.data);
   // The results follow the text as typed, at once: a keystroke's request cancels the

@@ -33,6 +33,7 @@ from kraken_market.identity import jose, openid4vp
 from kraken_market.identity.models import WalletRequest
 from kraken_market.identity.platform import IdentityPlatform
 from kraken_market.identity.service import digest
+from kraken_market.identity.signin import Created
 from kraken_market.identity.signin_errors import (
     RequestAnswered,
     RequestClosed,
@@ -47,15 +48,6 @@ PATH = "/api/v1/wallet-requests/"
 BIND_ACCOUNT = "bind_account"
 PENDING, DONE, REFUSED = "pending", "done", "refused"
 _KEEP = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Created:
-    transaction_id: str
-    request_id: str
-    request_uri: str
-    wallet_url: str
-    expires_at: datetime
 
 
 @dataclass(frozen=True)

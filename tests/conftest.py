@@ -277,6 +277,21 @@ def served(app: FastAPI) -> Iterator[str]:
 SHARED_PLATFORMS = ("tests/e2e/browser/", "tests/e2e/wallet/")
 """Directories whose modules share one session-scoped platform (their conftest)."""
 
+LONGEST_FIRST = (
+    "tests/e2e/browser/",
+    "tests/e2e/test_cli_trade.py",
+    "tests/e2e/test_newcomer.py",
+    "tests/e2e/test_platform.py",
+    "tests/e2e/test_demo.py",
+    "tests/e2e/test_faults.py",
+    "tests/e2e/wallet/",
+    "tests/e2e/test_up.py",
+    "tests/ledger/test_ledger_cli.py",
+)
+"""Groups that take minutes (``--durations``), longest first. xdist hands out groups in
+the order collected: started first, they no longer leave one of them running alone on
+one worker for the last minutes of a run while the others idle."""
+
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -285,14 +300,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     module fixtures (a platform, a chain); the browser tests of one directory
     (tests/e2e/browser, tests/e2e/wallet) share one platform of their own, so they stay
     together too. Whole-platform modules are shared out like the others: run one at a
-    time, they alone would take longer than the rest of the suite."""
+    time, they alone would take longer than the rest of the suite; the longest start
+    first (:data:`LONGEST_FIRST`)."""
+    items.sort(key=lambda item: _rank(_group_of(item)))  # stable: modules keep their order
     for item in items:
-        module = item.nodeid.split("::", 1)[0]
-        shared = next((d for d in SHARED_PLATFORMS if module.startswith(d)), None)
-        group = shared or module
+        group = _group_of(item)
         item.add_marker(pytest.mark.xdist_group(group))
         if config.getoption("loadgroup", default=False):  # xdist workers, --dist loadgroup
             _group_in_id(item, group)
+
+
+def _group_of(item: pytest.Item) -> str:
+    module = item.nodeid.split("::", 1)[0]
+    return next((d for d in SHARED_PLATFORMS if module.startswith(d)), module)
+
+
+def _rank(group: str) -> int:
+    return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
 
 
 def _group_in_id(item: pytest.Item, group: str) -> None:

@@ -22,7 +22,8 @@ def test_the_api_process_keeps_the_default_recursion_limit() -> None:
     would be 100,000 and a nested body could crash it. Before letting such an import
     in, add a too_deep check to api.app.RequestGuard."""
     code = (
-        "import sys, kraken_market.api.app, kraken_market.cli.main; print(sys.getrecursionlimit())"
+        "import sys, kraken_market.api.app, kraken_market.cli.main as m; m.load_all(); "
+        "print(sys.getrecursionlimit())"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(done.stdout) <= 10_000

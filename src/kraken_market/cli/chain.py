@@ -95,3 +95,10 @@ def _address(text: str) -> str:
     if not is_address(text):
         raise typer.BadParameter(f"{text!r} is not an account address (0x + 40 hex digits)")
     return str(to_checksum_address(text))
+
+
+# 'chain deploy' deploys the contracts to whichever chain is configured (a module of
+# its own: it shares the ledger commands' key options).
+from kraken_market.cli.deploy import deploy  # noqa: E402
+
+app.command(name="deploy")(deploy)

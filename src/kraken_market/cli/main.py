@@ -1,35 +1,114 @@
-"""The ``kraken-market`` command: every command group of the platform."""
+"""The ``kraken-market`` command: every command group of the platform, each imported
+only when it runs.
+
+Importing every group costs about five seconds of CPU (the API application, the
+Depute tool, the analytics with pandas and pyarrow, the ledger with web3), which
+``kraken-market whoami`` would pay as much as ``kraken-market api serve``. So the
+top-level group knows its commands by name and imports a group's module when that
+group is asked for (click's documented lazy-loading pattern, over Typer's group
+class); ``kraken-market --help`` still imports them all to list them.
+"""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterator, MutableMapping
+from typing import Any
+
 import typer
+import typer.main
+from typer._click import Command
+from typer.core import TyperGroup
 
 from kraken_market import __version__
-from kraken_market.cli import (
-    analytics,
-    api,
-    chain,
-    companies,
-    depute,
-    files,
-    issuer,
-    ledger,
-    node,
-    products,
-    sell,
-    streams,
-    trade,
-    unions,
-    wallet,
-    wallet_answer,
-)
-from kraken_market.cli.demo import demo
-from kraken_market.cli.deploy import deploy
-from kraken_market.cli.session import login, logout, whoami
-from kraken_market.cli.up import up
+
+COMMANDS: dict[str, str] = {
+    "up": "kraken_market.cli.up:up",
+    "api": "kraken_market.cli.api:app",
+    "sell": "kraken_market.cli.sell:app",
+    "products": "kraken_market.cli.products:app",
+    "unions": "kraken_market.cli.unions:app",
+    "companies": "kraken_market.cli.companies:app",
+    "wallet": "kraken_market.cli.wallet:app",
+    "issuer": "kraken_market.cli.issuer:app",
+    "depute": "kraken_market.cli.depute:app",
+    "analytics": "kraken_market.cli.analytics:app",
+    "node": "kraken_market.cli.node:app",
+    "trade": "kraken_market.cli.trade:app",
+    "files": "kraken_market.cli.files:app",
+    "streams": "kraken_market.cli.streams:app",
+    "demo": "kraken_market.cli.demo:demo",
+    "login": "kraken_market.cli.session:login",
+    "logout": "kraken_market.cli.session:logout",
+    "whoami": "kraken_market.cli.session:whoami",
+    "chain": "kraken_market.cli.chain:app",
+    "ledger": "kraken_market.cli.ledger:app",
+}
+"""Command name -> ``module:attribute``, a Typer app (a group) or a function (one
+command), in the order ``--help`` lists them."""
+
+SHORT_HELP = {
+    "up": "Start the whole platform locally; Ctrl-C stops it.",
+    "demo": "Run the whole story against a running 'up', printing each step.",
+}
+"""Commands whose docstring is longer than the listing should show."""
+
+
+def load(name: str) -> Command:
+    """The click command ``name`` stands for, its module imported now."""
+    module, attribute = COMMANDS[name].split(":")
+    target = getattr(importlib.import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        command: Command = typer.main.get_group(target)
+    else:
+        single = typer.Typer(pretty_exceptions_show_locals=False)
+        single.command(name=name, help=SHORT_HELP.get(name))(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyCommands(MutableMapping[str, Command]):
+    """A group's commands by name: those of :data:`COMMANDS` are loaded on first use.
+    Everything click and Typer do with a group's commands (run one, list them, suggest
+    one for a typo) goes through this mapping."""
+
+    def __init__(self, loaded: MutableMapping[str, Command]) -> None:
+        self._loaded = dict(loaded)
+
+    def __getitem__(self, name: str) -> Command:
+        if name not in self._loaded and name in COMMANDS:
+            self._loaded[name] = load(name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from COMMANDS
+        yield from (name for name in self._loaded if name not in COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS.keys() | self._loaded.keys())
+
+    def __contains__(self, name: object) -> bool:
+        return name in COMMANDS or name in self._loaded
+
+
+class LazyGroup(TyperGroup):
+    """Typer's group over :class:`LazyCommands`."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = LazyCommands(self.commands)
+
 
 app = typer.Typer(
     name="kraken-market",
+    cls=LazyGroup,
     help=(
         "Kraken Market: a marketplace for personal and institutional data.\n\n"
         "Start everything with 'kraken-market up', create a wallet with "
@@ -42,31 +121,19 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-app.command(help="Start the whole platform locally; Ctrl-C stops it.")(up)
-app.add_typer(api.app, name="api")
-app.add_typer(sell.app, name="sell")
-app.add_typer(products.app, name="products")
-app.add_typer(unions.app, name="unions")
-app.add_typer(companies.app, name="companies")
-wallet.app.command(name="answer")(wallet_answer.answer)
-app.add_typer(wallet.app, name="wallet")
-app.add_typer(issuer.app, name="issuer")
-app.add_typer(depute.app, name="depute")
-app.add_typer(analytics.app, name="analytics")
-app.add_typer(node.app, name="node")
-app.add_typer(trade.app, name="trade")
-app.add_typer(files.app, name="files")
-app.add_typer(streams.app, name="streams")
-app.command(help="Run the whole story against a running 'up', printing each step.")(demo)
-app.command()(login)
-app.command()(logout)
-app.command()(whoami)
-chain.app.command(name="deploy")(deploy)
-app.add_typer(chain.app, name="chain")
-app.add_typer(ledger.app, name="ledger")
+
+
+@app.callback()
+def main() -> None:
+    """Kraken Market's command line (the group's help is the app's)."""
 
 
 @app.command()
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+def load_all() -> list[Command]:
+    """Every command, imported (what ``--help`` does; tests check them all)."""
+    return [load(name) for name in COMMANDS]

@@ -249,3 +249,10 @@ def accept(
         print_json(credential_row(stored))
         return
     out.print(f"added {stored.type} {stored.id} from {stored.issuer}")
+
+
+# 'wallet answer' lives in a module of its own (it answers sign-in and signature
+# requests); it uses this module's options, so it is imported once they exist.
+from kraken_market.cli.wallet_answer import answer  # noqa: E402
+
+app.command(name="answer")(answer)

@@ -1,9 +1,8 @@
 """How ``up`` runs a child: ``python -m kraken_market.platform.child --parent PID GROUP ...``.
 
-``python -m kraken_market`` imports every command group (``cli.main``): about
-two seconds of imports, paid again by each of the platform's seven processes
-on a machine that may have two cores. A child needs one group, so this
-imports only that one; the commands and their options are the CLI's own.
+A child needs one command group, so this imports only that one (as
+``cli.main`` does for a command) without the top-level group around it: the
+commands and their options are the CLI's own.
 
 Children run in their own process groups (so that ``up`` alone decides the
 order of shutdown), which also means nothing stops them if ``up`` itself is
@@ -50,8 +49,8 @@ def main(argv: list[str]) -> None:
     group, *args = argv[2:]
     command = typer.main.get_command(importlib.import_module(GROUPS[group]).app)
     if not isinstance(command, TyperGroup) and args[:1] == [command.name]:
-        # Typer runs a one-command app as that command ('chain serve' is just 'chain'
-        # until cli.main adds 'chain deploy'); the name given here is the same command.
+        # Typer runs a one-command app as that command; the name given here is the
+        # same command.
         args = args[1:]
     command.main(args=args, prog_name=f"kraken-market {group}")
 

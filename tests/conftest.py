@@ -274,7 +274,7 @@ def served(app: FastAPI) -> Iterator[str]:
         yield url
 
 
-SHARED_PLATFORMS = ("tests/e2e/browser/", "tests/e2e/wallet/")
+SHARED_PLATFORMS = ("tests/e2e/browser/",)
 """Directories whose modules share one session-scoped platform (their conftest)."""
 
 LONGEST_FIRST = (
@@ -284,7 +284,6 @@ LONGEST_FIRST = (
     "tests/e2e/test_platform.py",
     "tests/e2e/test_demo.py",
     "tests/e2e/test_faults.py",
-    "tests/e2e/wallet/",
     "tests/e2e/test_up.py",
     "tests/ledger/test_ledger_cli.py",
 )
@@ -297,11 +296,11 @@ one worker for the last minutes of a run while the others idle."""
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """How ``make test`` shares the tests among its worker processes (``--dist
     loadgroup``): a module's tests stay together on one worker, in order, as they share
-    module fixtures (a platform, a chain); the browser tests of one directory
-    (tests/e2e/browser, tests/e2e/wallet) share one platform of their own, so they stay
-    together too. Whole-platform modules are shared out like the others: run one at a
-    time, they alone would take longer than the rest of the suite; the longest start
-    first (:data:`LONGEST_FIRST`)."""
+    module fixtures (a platform, a chain); the browser tests (tests/e2e/browser, the
+    wallet app's included) share one platform of their own, so they stay together too.
+    Whole-platform modules are shared out like the others: run one at a time, they
+    alone would take longer than the rest of the suite; the longest start first
+    (:data:`LONGEST_FIRST`)."""
     items.sort(key=lambda item: _rank(_group_of(item)))  # stable: modules keep their order
     for item in items:
         group = _group_of(item)

@@ -56,6 +56,10 @@ def environment(tmp_path: Path) -> dict[str, str]:
     return platform_environment(tmp_path)
 
 
+PASSPHRASE = "correct horse battery staple"
+"""The passphrase of the wallets a test platform's CLI makes (KRAKEN_WALLET_PASSPHRASE)."""
+
+
 def platform_environment(home: Path) -> dict[str, str]:
     """The environment of a platform of its own, with its data under ``home``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KRAKEN_")}
@@ -68,7 +72,7 @@ def platform_environment(home: Path) -> dict[str, str]:
         KRAKEN_NODE_BASE_PORT=str(base + 3),
         # below the ephemeral range too: node i uses base + 1000 i + (0..999)
         KRAKEN_NODE_MPC_BASE_PORT=str(random.randrange(10_000, 26_000, 1000)),
-        KRAKEN_WALLET_PASSPHRASE="correct horse battery staple",
+        KRAKEN_WALLET_PASSPHRASE=PASSPHRASE,
     )
     return env
 

@@ -1,8 +1,8 @@
-"""The browser tests' harness: ONE real platform for all of them (``kraken-market up``
-on free ports in a temporary data directory, serving the built web apps, seeded with
-real data through the CLI and the API), Debian's Chromium driven by Playwright, a page
-per test that fails the test on any console error, page error or unhandled promise
-rejection, and an axe-core check.
+"""The browser tests' harness: ONE real platform for all of them, the wallet app's in
+wallet/ included (``kraken-market up`` on free ports in a temporary data directory,
+serving the built web apps, seeded with real data through the CLI and the API),
+Debian's Chromium driven by Playwright, a page per test that fails the test on any
+console error, page error or unhandled promise rejection, and an axe-core check.
 
 Chromium is ``/usr/bin/chromium`` (a tool's own browser download does not work here);
 the flags keep it from reaching for the network on its own (see FINDINGS.md)."""
@@ -100,16 +100,24 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
 
 
 @pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
+def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.is_file():
         message = f"the browser tests need Debian's Chromium at {CHROMIUM}"
         pytest.fail(message) if IN_CI else pytest.skip(message)
-    with sync_playwright() as playwright:
-        yield launch(playwright)
+    with sync_playwright() as running:
+        yield running
 
 
-def launch(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = launch(playwright)
+    yield browser
+    browser.close()
+
+
+def launch(playwright: Playwright, *extra: str) -> Browser:
+    """Debian's Chromium with the harness's flags and ``extra`` ones (a fake camera)."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra])
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from kraken_market.depute import client as depute_client
 from kraken_market.identity.wallet import Wallet
-from tests.e2e.wallet.conftest import PASSPHRASE, Platform, check_accessibility
+from tests.e2e.browser.wallet.conftest import PASSPHRASE, Platform, check_accessibility
 
 SLOW = 90_000  # ms: scrypt twice on a loaded 2-core machine
 

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import BrowserContext, expect
 
 from kraken_market.identity.wallet import Wallet
-from tests.e2e.wallet.conftest import Platform, Watched, check_accessibility, cli
-from tests.e2e.wallet.steps import SLOW, accept, claims, import_wallet, invite, unlock
+from tests.e2e.browser.wallet.conftest import Platform, Watched, check_accessibility, cli
+from tests.e2e.browser.wallet.steps import SLOW, accept, claims, import_wallet, invite, unlock
 
 
 @pytest.fixture(scope="module", autouse=True)

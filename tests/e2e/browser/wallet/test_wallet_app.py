@@ -14,7 +14,7 @@ import httpx2
 from playwright.sync_api import Browser, Playwright, expect
 
 from kraken_market.identity.wallet import Wallet
-from tests.e2e.wallet.conftest import (
+from tests.e2e.browser.wallet.conftest import (
     PASSPHRASE,
     Platform,
     Watched,
@@ -24,7 +24,7 @@ from tests.e2e.wallet.conftest import (
     open_context,
     qr_video,
 )
-from tests.e2e.wallet.steps import SLOW, unlock
+from tests.e2e.browser.wallet.steps import SLOW, unlock
 
 
 def test_create_lock_and_unlock_on_a_phone(browser: Browser, platform: Platform) -> None:

@@ -185,7 +185,7 @@ def test_paid_computations_run_concurrently_and_pay_the_seller(platform: Platfor
     before = seller.balance()
     jobs = [platform.request(STD), platform.request(SUM)]
     for job, _ in jobs:
-        assert {s["state"] for s in client.submit(job)} <= {"queued", "running"}
+        assert {s["state"] for s in client.submit(job)} <= {"queued", "starting", "running"}
     statuses = [client.wait(job.request_id, timeout=120) for job, _ in jobs]
     for status in statuses:
         errors = {i: s["error"] for i, s in status.items() if s["state"] != "delivered"}

@@ -14,6 +14,7 @@ import httpx2
 from playwright.sync_api import Browser, Playwright, expect
 
 from kraken_market.identity.wallet import Wallet
+from tests.e2e.browser.conftest import screenshot
 from tests.e2e.browser.wallet.conftest import (
     PASSPHRASE,
     Platform,
@@ -49,6 +50,7 @@ def test_create_lock_and_unlock_on_a_phone(browser: Browser, platform: Platform)
     assert did.startswith("did:key:z6Mk")
     check_accessibility(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    screenshot(page, "wallet-phone")
 
     # Stored: the CLI's wallet.json, keys only as keystores.
     stored = page.evaluate(
@@ -114,6 +116,7 @@ def test_import_a_cli_wallet_receive_credentials_and_export(
     expect(listing).to_contain_text("Ada Lovelace")
     expect(listing).to_contain_text("Valid until")
     check_accessibility(page)
+    screenshot(page, "wallet-credentials")
     listing.get_by_role("link").filter(has_text="Person").click()
     expect(page.get_by_role("heading", name="Person")).to_be_visible()
     expect(page.get_by_text("GB", exact=True)).to_be_visible()

@@ -1,4 +1,5 @@
 import { CheckboxGroup, Fieldset, Select, TextField } from "@kraken/ui";
+import { memo } from "react";
 import {
   type AccessMode,
   AVAILABILITIES,
@@ -14,12 +15,16 @@ import type { ProductSearch } from "./searchState";
 import { useDebouncedField } from "./useDebounced";
 
 // Runs in the browser. Every filter and sort order of GET /api/v1/products, in words.
+// Memoised: typing in the search box changes only the text, so the filters (react-aria
+// selects, the heaviest part of the page to render) are not rendered again per key.
 
 const ANY = "any";
 type Any = typeof ANY;
 
 export interface FiltersProps {
+  /** The search's filters; its text only says whether there is one (`hasText`). */
   search: ProductSearch;
+  hasText: boolean;
   update: (change: Partial<ProductSearch>) => void;
   symbol: string | undefined;
   priceErrors: { min?: string; max?: string };
@@ -29,7 +34,13 @@ function withAny<K extends string>(list: readonly { id: K; name: string }[], any
   return [{ id: ANY as K | Any, name: anyName }, ...list];
 }
 
-export function Filters({ search, update, symbol, priceErrors }: FiltersProps) {
+export const Filters = memo(function Filters({
+  search,
+  hasText,
+  update,
+  symbol,
+  priceErrors,
+}: FiltersProps) {
   const tags = useDebouncedField((search.tag ?? []).join(" "), (text) =>
     update({
       tag: [
@@ -53,7 +64,7 @@ export function Filters({ search, update, symbol, priceErrors }: FiltersProps) {
     (text) => update({ price_max: text.trim() }),
     500,
   );
-  const sorts = search.q ? SORTS : SORTS.filter((s) => s.id !== "relevance");
+  const sorts = hasText ? SORTS : SORTS.filter((s) => s.id !== "relevance");
   const unit = symbol ?? "tokens";
 
   return (
@@ -62,7 +73,7 @@ export function Filters({ search, update, symbol, priceErrors }: FiltersProps) {
       <Select<Sort | Any>
         label="Order"
         value={search.sort ?? ANY}
-        choices={[{ id: ANY, name: search.q ? "Best match" : "Newest first" }, ...sorts]}
+        choices={[{ id: ANY, name: hasText ? "Best match" : "Newest first" }, ...sorts]}
         onChange={(sort) => update({ sort: sort === ANY ? undefined : sort })}
       />
       <Select<AccessMode | Any>
@@ -123,4 +134,4 @@ export function Filters({ search, update, symbol, priceErrors }: FiltersProps) {
       />
     </section>
   );
-}
+});

@@ -1,4 +1,5 @@
 import { Link } from "@tanstack/react-router";
+import { memo } from "react";
 import { amountInWords, priceInWords } from "../lib/prices";
 import type { Product, Token } from "../lib/types";
 import {
@@ -12,9 +13,16 @@ import {
 import { SellerName } from "./SellerName";
 
 // Runs in the browser. One search result: what it is, its price, who may buy it for
-// what, and who sells it, in words.
+// what, and who sells it, in words. Memoised: the query cache keeps a product's object
+// while it is unchanged, so a keystroke's renders leave the cards on screen alone.
 
-export function ProductCard({ product, token }: { product: Product; token: Token | undefined }) {
+export const ProductCard = memo(function ProductCard({
+  product,
+  token,
+}: {
+  product: Product;
+  token: Token | undefined;
+}) {
   const { policy } = product;
   return (
     <article className="m-card" aria-labelledby={`title-${product.id}`}>
@@ -61,4 +69,4 @@ export function ProductCard({ product, token }: { product: Product; token: Token
       )}
     </article>
   );
-}
+});

@@ -3,7 +3,7 @@ import { parseAmount } from "@kraken/core";
 import { Alert, Button, EmptyState, Loading, MoreResults, SearchField } from "@kraken/ui";
 import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { getRouteApi } from "@tanstack/react-router";
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { productsQuery, tokenQuery } from "../lib/api";
 import type { Token } from "../lib/types";
 import { Filters } from "./Filters";
@@ -51,13 +51,24 @@ function priceBounds(search: ProductSearch, token: Token | undefined) {
   return { units, errors };
 }
 
+/** The search without its text, the same object while only the text changes (the
+ * filters then keep from rendering again at every keystroke). */
+function useFilters(search: ProductSearch): ProductSearch {
+  const { q: _text, ...rest } = search;
+  const key = JSON.stringify(rest); // the filters' value: equal filters, equal keys
+  return useMemo(() => JSON.parse(key) as ProductSearch, [key]);
+}
+
 export function SearchPage() {
   const search = route.useSearch();
   const navigate = route.useNavigate();
   const token = useQuery(tokenQuery);
-  const update = (change: Partial<ProductSearch>, replace = false) => {
-    void navigate({ search: (previous) => compactSearch({ ...previous, ...change }), replace });
-  };
+  const update = useCallback(
+    (change: Partial<ProductSearch>, replace = false) => {
+      void navigate({ search: (previous) => compactSearch({ ...previous, ...change }), replace });
+    },
+    [navigate],
+  );
   // The URL takes the text at every keystroke, replacing its history entry (Back leaves
   // the search rather than undoing letters): no commit is left pending to pull the page
   // back here after a result was opened. The text is kept as typed (a trailing space
@@ -75,7 +86,12 @@ export function SearchPage() {
       ),
     0,
   );
-  const { units, errors } = priceBounds(search, token.data);
+  const { price_min, price_max } = search;
+  const { units, errors } = useMemo(
+    () => priceBounds({ price_min, price_max }, token.data),
+    [price_min, price_max, token.data],
+  );
+  const filters = useFilters(search);
   // The results follow the text as typed, at once: a keystroke's request cancels the
   // one before it (the query's AbortSignal) and the previous results stay on screen
   // until the new ones arrive. Only the URL waits for a pause in the typing.
@@ -134,7 +150,13 @@ export function SearchPage() {
           : `Filters and order${active > 0 ? ` (${active} chosen)` : ""}`}
       </Button>
       <div className={`m-search-body${filtersOpen ? "" : " m-filters-folded"}`}>
-        <Filters search={search} update={update} symbol={token.data?.symbol} priceErrors={errors} />
+        <Filters
+          search={filters}
+          hasText={Boolean(search.q)}
+          update={update}
+          symbol={token.data?.symbol}
+          priceErrors={errors}
+        />
         <section
           className="m-results"
           aria-labelledby="results-heading"

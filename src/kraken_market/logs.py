@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
 import structlog.tracebacks
@@ -37,6 +38,20 @@ structlog.configure(
 )
 
 
+class StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the process's stderr of the moment of each record, not the stream of
+    the moment of configuration: whatever replaced sys.stderr for a while (a test
+    runner's capture) may be closed by the time a server thread logs."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        """StreamHandler sets its stream; this one has none of its own."""
+
+
 def configure_logging(settings: Settings) -> None:
     """Send records at the configured level to stderr with the configured renderer."""
     # Tracebacks never show local variables: those hold tokens and request bodies.
@@ -55,7 +70,7 @@ def configure_logging(settings: Settings) -> None:
             )
         ]
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = StandardError()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=_SHARED,

@@ -59,6 +59,8 @@ export interface SearchFieldProps extends FieldProps {
   value: string;
   onChange: (value: string) => void;
   onSubmit?: (value: string) => void;
+  /** Focus left the box (to a result, a filter): a page commits what is pending. */
+  onBlur?: () => void;
   placeholder?: string;
   busy?: boolean;
 }

@@ -2,7 +2,7 @@ import { asApiError, messageFor } from "@kraken/api";
 import { parseAmount } from "@kraken/core";
 import { Alert, Button, EmptyState, Loading, MoreResults, SearchField } from "@kraken/ui";
 import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { getRouteApi } from "@tanstack/react-router";
+import { getRouteApi, useRouter } from "@tanstack/react-router";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { productsQuery, tokenQuery } from "../lib/api";
 import type { Token } from "../lib/types";
@@ -12,10 +12,13 @@ import { compactSearch, type ProductSearch } from "./searchState";
 import { useDebouncedField } from "./useDebounced";
 
 // Runs in the browser. Search and browse the catalog: the results follow the text as it
-// is typed (a request that went stale is cancelled; the URL follows once typing pauses), every filter of the
-// API in words, cursor paging with "More results". The URL holds the search.
+// is typed (a request that went stale is cancelled; the URL follows once typing pauses),
+// every filter of the API in words, cursor paging with "More results". The URL holds
+// the search.
 
 const route = getRouteApi("/");
+/** How long the typing pauses before the URL takes the text (the results do not wait). */
+const URL_PAUSE_MS = 300;
 
 /** Base units of a price typed in the search (thousands separators allowed, as people
  * write them); null when it is not an amount of the token (@kraken/core's parser). */
@@ -69,13 +72,17 @@ export function SearchPage() {
     },
     [navigate],
   );
-  // The URL takes the text at every keystroke, replacing its history entry (Back leaves
-  // the search rather than undoing letters): no commit is left pending to pull the page
-  // back here after a result was opened. The text is kept as typed (a trailing space
-  // included), or the field would lose the space between two words.
+  // The results follow the text at every keystroke; the URL takes it once the typing
+  // pauses, or when the focus leaves the box (before a click on a result lands),
+  // replacing its history entry (Back leaves the search rather than undoing letters).
+  // A commit still pending once the person has left the search page is dropped: it
+  // would pull them back. The text is kept as typed (a trailing space included), or
+  // the field would lose the space between two words.
+  const router = useRouter();
   const text = useDebouncedField(
     search.q ?? "",
-    (q) =>
+    (q) => {
+      if (router.latestLocation.pathname !== "/") return;
       // "best match" needs words to match: without them the API refuses that order
       update(
         {
@@ -83,8 +90,9 @@ export function SearchPage() {
           sort: !q.trim() && search.sort === "relevance" ? undefined : search.sort,
         },
         true,
-      ),
-    0,
+      );
+    },
+    URL_PAUSE_MS,
   );
   const { price_min, price_max } = search;
   const { units, errors } = useMemo(
@@ -133,6 +141,7 @@ export function SearchPage() {
           value={text.value}
           onChange={text.change}
           onSubmit={text.flush}
+          onBlur={text.settle}
           placeholder="heart rate, traffic, energy…"
           description="All the words you type must match; end a word with * to match its beginning."
           busy={results.isFetching}

@@ -1,12 +1,14 @@
 import { useEffect, useRef, useState } from "react";
 
 // Runs in the browser. A field typed into locally and committed (to the URL) once the
-// typing pauses; when the committed value changes from outside (Back, a link), the
+// typing pauses, or at once when asked (`flush`: Enter; `settle`: what is pending, when
+// the focus leaves); when the committed value changes from outside (Back, a link), the
 // field follows it.
 
 export function useDebouncedField(committed: string, commit: (value: string) => void, delay = 300) {
   const [value, setValue] = useState(committed);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const pending = useRef(committed);
   const latest = useRef(commit);
   latest.current = commit;
 
@@ -18,6 +20,7 @@ export function useDebouncedField(committed: string, commit: (value: string) => 
 
   const change = (next: string) => {
     setValue(next);
+    pending.current = next;
     clearTimeout(timer.current);
     timer.current = setTimeout(() => {
       timer.current = undefined;
@@ -30,5 +33,8 @@ export function useDebouncedField(committed: string, commit: (value: string) => 
     setValue(next);
     latest.current(next);
   };
-  return { value, change, flush };
+  const settle = () => {
+    if (timer.current !== undefined) flush(pending.current);
+  };
+  return { value, change, flush, settle };
 }

@@ -50,7 +50,7 @@ up: $(READY) $(WEB_BUILT)
 ## (TEST_WORKERS processes; whole-platform tests one at a time, the rest shared out)
 TEST_WORKERS ?= 3
 test: $(READY) $(WEB_BUILT) $(CHROMIUM) lint typecheck
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15
 
 lint: $(READY) $(WEB_READY)
 	$(BIN)/ruff check .

@@ -287,9 +287,11 @@ LONGEST_FIRST = (
     "tests/e2e/test_up.py",
     "tests/ledger/test_ledger_cli.py",
 )
-"""Groups that take minutes (``--durations``), longest first. xdist hands out groups in
-the order collected: started first, they no longer leave one of them running alone on
-one worker for the last minutes of a run while the others idle."""
+"""Groups that take minutes (``--durations``), longest first. With
+``--no-loadscope-reorder`` (``make test``) xdist hands out groups in the order collected
+rather than by their number of tests, which put these one- or two-test modules last:
+started first, they no longer leave one of them running alone on one worker for the
+last minutes of a run while the others idle."""
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups

@@ -47,7 +47,7 @@ up: $(READY) $(WEB_BUILT)
 	$(BIN)/kraken-market up
 
 ## test: lint, type-check and run the test suite on SQLite and PostgreSQL
-## (TEST_WORKERS processes; whole-platform tests one at a time, the rest shared out)
+## (TEST_WORKERS processes, each test module on one; the longest modules start first)
 TEST_WORKERS ?= 3
 test: $(READY) $(WEB_BUILT) $(CHROMIUM) lint typecheck
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15

@@ -51,7 +51,8 @@ SHORT_HELP = {
     "up": "Start the whole platform locally; Ctrl-C stops it.",
     "demo": "Run the whole story against a running 'up', printing each step.",
 }
-"""Commands whose docstring is longer than the listing should show."""
+"""What the listing shows of commands whose docstring is long (their own --help shows
+it whole)."""
 
 
 def load(name: str) -> Command:
@@ -61,8 +62,9 @@ def load(name: str) -> Command:
     if isinstance(target, typer.Typer):
         command: Command = typer.main.get_group(target)
     else:
-        single = typer.Typer(pretty_exceptions_show_locals=False)
-        single.command(name=name, help=SHORT_HELP.get(name))(target)
+        # a command of the group, not a program: no completion options of its own
+        single = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False)
+        single.command(name=name, short_help=SHORT_HELP.get(name))(target)
         command = typer.main.get_command(single)
     command.name = name
     return command

@@ -1,8 +1,4 @@
-"""``kraken-market node``: run one SMPC compute node (certs, init, register, serve).
-
-Not yet registered in ``cli.main`` (the lead wires it): run it as
-``python -m kraken_market.cli.node ...`` meanwhile.
-"""
+"""``kraken-market node``: run one SMPC compute node (certs, init, register, serve)."""
 
 from __future__ import annotations
 

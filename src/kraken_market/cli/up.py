@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from kraken_market.platform.supervisor import Child, Supervisor
 
 # kraken_market.platform is imported in up() only: it imports web3, which raises the
-# recursion limit (kraken_market.jsondepth) of every process importing cli.main, the API
-# among them, and costs every other command most of a second.
+# recursion limit (kraken_market.jsondepth) of every process importing this module, and
+# costs most of a second.
 
 GRACE_SECONDS = 10.0
 

@@ -66,23 +66,24 @@ export function SearchPage() {
   const search = route.useSearch();
   const navigate = route.useNavigate();
   const token = useQuery(tokenQuery);
+  // A change still pending once the person has left the search page (a debounced
+  // field, a result opened meanwhile) is dropped: it would pull them back.
+  const router = useRouter();
   const update = useCallback(
     (change: Partial<ProductSearch>, replace = false) => {
+      if (router.latestLocation.pathname !== "/") return;
       void navigate({ search: (previous) => compactSearch({ ...previous, ...change }), replace });
     },
-    [navigate],
+    [navigate, router],
   );
   // The results follow the text at every keystroke; the URL takes it once the typing
   // pauses, or when the focus leaves the box (before a click on a result lands),
   // replacing its history entry (Back leaves the search rather than undoing letters).
-  // A commit still pending once the person has left the search page is dropped: it
-  // would pull them back. The text is kept as typed (a trailing space included), or
-  // the field would lose the space between two words.
-  const router = useRouter();
+  // The text is kept as typed (a trailing space included), or the field would lose the
+  // space between two words.
   const text = useDebouncedField(
     search.q ?? "",
     (q) => {
-      if (router.latestLocation.pathname !== "/") return;
       // "best match" needs words to match: without them the API refuses that order
       update(
         {

@@ -13,19 +13,16 @@ keeps the platform's ports.
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import sys
 import threading
 import time
 
-import typer.main
-from typer.core import TyperGroup
+from kraken_market.cli.main import load
 
-GROUPS = {
-    name: f"kraken_market.cli.{name}" for name in ("api", "chain", "depute", "ledger", "node")
-}
+GROUPS = ("api", "chain", "depute", "ledger", "node")
+"""The command groups ``up`` runs as children (``cli.main`` loads each the same way)."""
 USAGE = f"usage: python -m kraken_market.platform.child --parent PID {{{','.join(GROUPS)}}} ..."
 WATCH_SECONDS = 1.0
 
@@ -47,12 +44,7 @@ def main(argv: list[str]) -> None:
         sys.exit(USAGE)
     exit_with_parent(int(argv[1]))
     group, *args = argv[2:]
-    command = typer.main.get_command(importlib.import_module(GROUPS[group]).app)
-    if not isinstance(command, TyperGroup) and args[:1] == [command.name]:
-        # Typer runs a one-command app as that command; the name given here is the
-        # same command.
-        args = args[1:]
-    command.main(args=args, prog_name=f"kraken-market {group}")
+    load(group).main(args=args, prog_name=f"kraken-market {group}")
 
 
 if __name__ == "__main__":

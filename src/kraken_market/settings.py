@@ -88,6 +88,13 @@ class Settings(BaseSettings):
         default=None,
         description="File (mode 0600) holding the hex private key the CLI signs with.",
     )
+    chain_log_range: int = Field(
+        default=2000,
+        ge=1,
+        le=1_000_000,
+        description="Most blocks one eth_getLogs asks for (providers cap it; a range the "
+        "node refuses is halved and asked again).",
+    )
     chain_confirmations: int = Field(
         default=0, ge=0, le=1000, description="Blocks the indexer waits before trusting an event."
     )

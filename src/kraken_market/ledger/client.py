@@ -29,6 +29,7 @@ from kraken_market.ledger.amounts import Token
 from kraken_market.ledger.contracts import artifact
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.errors import ChainUnavailable, NotDeployed, reverted
+from kraken_market.ledger.log_ranges import DEFAULT_LOG_RANGE, get_logs
 from kraken_market.ledger.model import (
     AvailabilityCode,
     ChainEvent,
@@ -50,7 +51,8 @@ from kraken_market.ledger.model import (
     refusal_code,
     refusal_reason,
 )
-from kraken_market.ledger.transactions import REVERT_ERRORS, EventDecoder, Sender, revert_reason
+from kraken_market.ledger.reverts import revert_reason
+from kraken_market.ledger.transactions import REVERT_ERRORS, EventDecoder, Sender
 from kraken_market.types import ProductId
 
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -108,9 +110,12 @@ class Ledger:
         *,
         timeout: float = 60.0,
         poll_latency: float = 0.005,
+        log_range: int = DEFAULT_LOG_RANGE,
     ) -> None:
         self.w3 = w3
         self.deployment = deployment
+        self.log_range = log_range
+        """Most blocks one log query asks for (``Settings.chain_log_range``)."""
         self.contracts: dict[str, Contract] = {
             name: w3.eth.contract(address=to_checksum_address(address), abi=artifact(name).abi)
             for name, address in deployment.addresses().items()
@@ -137,6 +142,7 @@ class Ledger:
             account,
             timeout=self.sender.timeout,
             poll_latency=self.sender.poll_latency,
+            log_range=self.log_range,
         )
         other._token = self._token
         return other
@@ -469,8 +475,6 @@ class Ledger:
         chain (both are indexed topics), so no marketplace database or session is needed."""
         market = self.contracts["Market"]
         criteria: FilterParams = {
-            "fromBlock": self.deployment.block,
-            "toBlock": "latest",
             "address": market.address,
             "topics": [
                 market.events.AccessPurchased().topic,
@@ -478,11 +482,20 @@ class Ledger:
                 HexStr("0x" + bytes.fromhex(buyer.removeprefix("0x")).rjust(32, b"\0").hex()),
             ],
         }
-        try:
-            logs = self.w3.eth.get_logs(criteria)
-        except RequestsConnectionError as exc:
-            raise ChainUnavailable("the chain node does not answer") from exc
-        return list(self.decoder.decode_all(logs))
+        return list(self.decoder.decode_all(self.logs(criteria)))
+
+    def logs(
+        self, criteria: FilterParams, from_block: int | None = None, to_block: int | None = None
+    ) -> list[Any]:
+        """Logs matching ``criteria`` from ``from_block`` (default: the deployment's
+        first block) to ``to_block`` (default: the latest), in bounded ranges."""
+        return get_logs(
+            self.w3,
+            criteria,
+            self.deployment.block if from_block is None else from_block,
+            "latest" if to_block is None else to_block,
+            max_blocks=self.log_range,
+        )
 
     def chain_time(self) -> int:
         """'Now' as the next transaction will see it: the latest block's timestamp, or
@@ -547,11 +560,14 @@ class Ledger:
         node, reason, block_number = self._call("Market", "refusals", key)
         if int(node, 16) == 0:
             return None
-        event = self.contracts["Market"].events.ComputationRefused()
-        logs = event.get_logs(
-            from_block=int(block_number),
-            to_block=int(block_number),
-            argument_filters={"request_id": key},
+        market = self.contracts["Market"]
+        logs = self.logs(
+            {
+                "address": market.address,
+                "topics": [market.events.ComputationRefused().topic, HexStr("0x" + key.hex())],
+            },
+            int(block_number),
+            int(block_number),
         )
         return Refusal(
             request_id=key,

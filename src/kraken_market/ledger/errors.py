@@ -9,6 +9,8 @@ A contract reverts with a short, stable reason (``"not_owner"``,
     LedgerError                502 ledger_error
     ├── ChainUnavailable       503 chain_unavailable (no answer from the node)
     ├── TransactionTimeout     504 chain_timeout (sent, no receipt in time)
+    ├── TransactionReplaced    409 chain_replaced (dropped; its nonce was taken by another)
+    ├── LogRangeRefused        502 log_range_refused (the node refuses even one block's logs)
     ├── NotDeployed            503 not_deployed (no deployment file / no code)
     ├── ChainReorganised       503 chain_reorganised (indexed blocks left the chain)
     ├── EventConflict          503 event_conflict (two logs at one place, or stored twice)
@@ -51,6 +53,22 @@ class ChainUnavailable(LedgerError, ServiceUnavailable):
 class TransactionTimeout(LedgerError, ServiceUnavailable):
     code = "chain_timeout"
     status = 504
+
+
+class TransactionReplaced(LedgerError, Conflict):
+    """A sent transaction left the node's pool and another transaction of the same
+    account was mined with its nonce: it can never be mined. Nothing is sent again
+    on the client's own: the person decides whether it still needs doing."""
+
+    code = "chain_replaced"
+    status = 409
+
+
+class LogRangeRefused(LedgerError):
+    """The node refused the logs of a single block: no smaller range to ask for."""
+
+    code = "log_range_refused"
+    status = 502
 
 
 class NotDeployed(LedgerError, ServiceUnavailable):

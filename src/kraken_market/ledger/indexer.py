@@ -70,7 +70,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import ReturningInsert
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import BlockNotFound, Web3RPCError
+from web3.exceptions import BlockNotFound
 from web3.types import BlockData
 
 from kraken_market.db.base import utcnow
@@ -82,7 +82,6 @@ from kraken_market.ledger.errors import (
     ChainUnavailable,
     DatabaseOfAnotherChain,
     EventConflict,
-    LedgerError,
     NotDeployed,
 )
 from kraken_market.ledger.events import (  # re-exported: the indexer's public types
@@ -109,6 +108,7 @@ from kraken_market.ledger.events import (  # re-exported: the indexer's public t
     UnionCreated,
     _typed,
 )
+from kraken_market.ledger.log_ranges import get_logs
 from kraken_market.ledger.models import (
     AbiParams,
     ChainCursor,
@@ -440,22 +440,16 @@ class Indexer:
         query), or None if a block changed while they were read. The first block
         must extend the cursor's block: batches chain up as blocks do."""
         start = progress.block + 1
-        while True:
-            try:
-                logs = self.w3.eth.get_logs(
-                    {
-                        "fromBlock": start,
-                        "toBlock": end,
-                        "address": [c.address for c in self.contracts.values()],
-                    }
-                )
-                break
-            except BlockNotFound:
-                return None
-            except Web3RPCError as exc:  # nodes cap a query's range or results: halve it
-                if end == start:
-                    raise LedgerError(f"the node refused the logs of block {start}: {exc}") from exc
-                end = start + (end - start) // 2
+        try:
+            logs = get_logs(
+                self.w3,
+                {"address": [c.address for c in self.contracts.values()]},
+                start,
+                end,
+                max_blocks=self.batch_blocks,
+            )
+        except BlockNotFound:
+            return None
         blocks: dict[int, BlockData] = {}
 
         def block(number: int) -> BlockData:

@@ -107,16 +107,13 @@ class ProvenanceReader:
         """Every event of the registry and market whose first indexed argument is ``key``."""
         deployment = self.ledger.deployment
         criteria: FilterParams = {
-            "fromBlock": deployment.block,
-            "toBlock": "latest",
             "address": [
                 to_checksum_address(deployment.registry),
                 to_checksum_address(deployment.market),
             ],
             "topics": [None, HexStr("0x" + key.hex())],
         }
-        logs = self.w3.eth.get_logs(criteria)
-        return list(self.ledger.decoder.decode_all(logs))
+        return list(self.ledger.decoder.decode_all(self.ledger.logs(criteria)))
 
     def block_time(self, number: int) -> int:
         if number not in self._times:
@@ -187,10 +184,8 @@ class ProvenanceReader:
     def _publications(self) -> list[ChainEvent]:
         registry = self.ledger.contracts["Registry"]
         topic = registry.events.ProductPublished().topic
-        logs = self.w3.eth.get_logs(
+        logs = self.ledger.logs(
             {
-                "fromBlock": self.ledger.deployment.block,
-                "toBlock": "latest",
                 "address": to_checksum_address(self.ledger.deployment.registry),
                 "topics": [topic],
             }

@@ -9,20 +9,29 @@ chain and any EVM chain over JSON-RPC. Per transaction:
    :class:`~kraken_market.ledger.errors.Reverted` subclass;
 2. the nonce comes from a local counter (seeded from the ``pending`` count),
    so a client may send several transactions per block; a "nonce too low"
-   answer resynchronises and retries once;
+   answer resynchronises and retries once, and so does every refusal, timeout
+   or dropped transaction: the counter is read again from the node's
+   ``pending`` count before the next send, so it never stays ahead of the chain;
 3. EIP-1559 fees: a max fee of twice the latest base fee plus the node's
-   suggested tip, cached for a few seconds;
-4. the receipt is polled at a short interval (web3's default 0.1 s dominates
-   latency on a fast chain); no receipt before the timeout is a
-   :class:`TransactionTimeout`, a failed one is replayed as a call to read its
-   revert reason.
+   suggested tip, cached for a few blocks (2 x base fee covers six full blocks
+   of base-fee rises, EIP-1559's 12.5 % a block);
+4. the receipt is polled right away (the embedded chain and automining nodes
+   have mined it already), then with a back-off that follows the chain's block
+   time (measured once from the latest blocks' timestamps): a few requests per
+   block, never a tight loop against a provider. A transaction the node no
+   longer knows (dropped from its pool) is sent again as the very same signed
+   bytes (same hash, same nonce: it cannot be mined twice); if another
+   transaction took its nonce it is reported as replaced. No receipt before the
+   timeout is a :class:`TransactionTimeout`; a failed one is replayed as a call
+   to read its revert reason (:mod:`kraken_market.ledger.reverts`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import pairwise
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -33,36 +42,39 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3RPCError
+from web3.exceptions import (
+    ContractLogicError,
+    TransactionIndexingInProgress,
+    TransactionNotFound,
+    Web3RPCError,
+)
 from web3.types import TxParams
 
 from kraken_market.ledger.errors import (
     ChainUnavailable,
     LedgerError,
     Reverted,
+    TransactionReplaced,
     TransactionTimeout,
     reverted,
 )
 from kraken_market.ledger.model import ChainEvent, Receipt
+from kraken_market.ledger.reverts import revert_reason
 from kraken_market.logs import get_logger
 
 log = get_logger(__name__)
 GAS_MARGIN = 1.25
 FEE_CACHE_SECONDS = 2.0
+"""The shortest time fees are reused; on a chain with slower blocks, three blocks."""
+LONGEST_BLOCK_TIME = 12.0
+"""The block time assumed at most (Ethereum's slot): a chain that mines only when
+sent a transaction shows long idle gaps between blocks, which are not its pace."""
+BLOCKS_SAMPLED = 4
+"""Blocks whose timestamps give the block time."""
 
 
 REVERT_ERRORS = (ContractLogicError, Web3RPCError, TransactionFailed)
 """What a revert looks like: web3's errors over JSON-RPC, eth-tester's in process."""
-
-
-def revert_reason(exc: Exception) -> str | None:
-    """The contract's reason string in a revert error, or None if it is not a revert."""
-    message = str(getattr(exc, "message", None) or exc)
-    marker = "execution reverted"
-    at = message.find(marker)
-    if at < 0:
-        return None
-    return message[at + len(marker) :].lstrip(": ").strip() or "reverted"
 
 
 class EventDecoder:
@@ -115,7 +127,12 @@ def _plain(value: Any) -> Any:
 
 
 class Sender:
-    """Signs and sends transactions for one account; safe to share between threads."""
+    """Signs and sends transactions for one account; safe to share between threads.
+
+    ``poll_latency`` is the first pause between receipt polls on a chain that
+    mines at once (the embedded chain, automining nodes); on a chain with block
+    times the pauses follow those (:meth:`poll_delays`).
+    """
 
     def __init__(
         self,
@@ -135,6 +152,9 @@ class Sender:
         self._nonce: int | None = None
         self._fees: tuple[float, int, int] | None = None
         self._chain_id: int | None = None
+        self._block_time: float | None = None
+        self._sent: dict[str, tuple[int, bytes]] = {}
+        """Nonce and signed bytes of each transaction sent and not yet waited for."""
 
     @property
     def address(self) -> str:
@@ -173,9 +193,9 @@ class Sender:
                 try:
                     tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
                 except Web3RPCError as exc:
+                    self._nonce = None  # refused: the node's count is the truth again
                     if attempt == 1 and "nonce" in str(exc).lower():
-                        self._nonce = None  # another process used this account: resync
-                        continue
+                        continue  # another process used this account: resync
                     raise self._refused(exc, action) from exc
                 except RequestsConnectionError as exc:
                     self._nonce = None  # unknown whether it arrived
@@ -186,17 +206,20 @@ class Sender:
                         continue  # another client of this account sent first: resync
                     raise self._refused(exc, action) from exc
                 self._nonce = nonce + 1
-                return "0x" + bytes(tx_hash).hex()
+                sent = "0x" + bytes(tx_hash).hex()
+                self._sent[sent] = (nonce, bytes(signed.raw_transaction))
+                return sent
         raise AssertionError("unreachable")
 
     def send_value(self, to: str, wei: int) -> Receipt:
         """Send ``wei`` of the chain's own currency (gas money) to ``to``."""
         with self._lock:
+            nonce = self._next_nonce()
             params: TxParams = {
                 "from": self.address,
                 "to": to,
                 "value": wei,
-                "nonce": self._next_nonce(),
+                "nonce": nonce,
                 "gas": 21_000,
                 "chainId": self._chain(),
                 **self._fee_fields(),  # type: ignore[typeddict-item]
@@ -210,24 +233,24 @@ class Sender:
             except RequestsConnectionError as exc:
                 self._nonce = None
                 raise ChainUnavailable("send ether: the chain node does not answer") from exc
-            self._nonce = int(params["nonce"]) + 1
-        return self.wait("0x" + bytes(tx_hash).hex(), None, "send ether")
+            self._nonce = nonce + 1
+            sent = "0x" + bytes(tx_hash).hex()
+            self._sent[sent] = (nonce, bytes(signed.raw_transaction))
+        return self.wait(sent, None, "send ether")
 
     def wait(
         self, tx_hash: str, call: ContractFunction | ContractConstructor | None, action: str
     ) -> Receipt:
+        """The receipt of ``tx_hash``, polled at the chain's pace; a dropped
+        transaction is sent again as the same bytes, one replaced is reported."""
+        with self._lock:
+            nonce, raw = self._sent.pop(tx_hash, (None, None))
         try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(
-                tx_hash,  # type: ignore[arg-type]
-                timeout=self.timeout,
-                poll_latency=self.poll_latency,
-            )
-        except TimeExhausted as exc:
-            raise TransactionTimeout(
-                f"{action}: no receipt for {tx_hash} within {self.timeout:g} s; "
-                "it may still be mined: check it before sending again",
-                details={"tx_hash": tx_hash},
-            ) from exc
+            receipt = self._poll_receipt(tx_hash, nonce, raw, action)
+        except (TransactionTimeout, TransactionReplaced):
+            with self._lock:
+                self._nonce = None  # the next send counts from the node's pending count
+            raise
         if receipt["status"] != 1:
             raise self._failed(receipt, call, action)
         return Receipt(
@@ -237,6 +260,92 @@ class Sender:
             events=self.decoder.decode_all(receipt["logs"]),
             contract_address=receipt.get("contractAddress"),
         )
+
+    def _poll_receipt(self, tx_hash: str, nonce: int | None, raw: bytes | None, action: str) -> Any:
+        started = time.monotonic()
+        deadline = started + self.timeout
+        delays = self.poll_delays()
+        while True:
+            receipt = self._receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+            now = time.monotonic()
+            if now >= deadline:
+                raise TransactionTimeout(
+                    f"{action}: no receipt for {tx_hash} within {self.timeout:g} s; "
+                    "it may still be mined: check it before sending again",
+                    details={"tx_hash": tx_hash, "nonce": nonce},
+                )
+            # A transaction still unmined after two blocks may have left the node's pool
+            # (evicted, node restarted): look for it, at most once a block.
+            if raw is not None and now - started > 2 * max(self.block_time(), 0.5):
+                self._recover(tx_hash, nonce, raw, action)
+                started = time.monotonic()  # two more blocks before looking again
+            time.sleep(min(next(delays), max(deadline - time.monotonic(), 0.0)))
+
+    def _receipt(self, tx_hash: str) -> Any:
+        try:
+            return self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
+        except (TransactionNotFound, TransactionIndexingInProgress):
+            return None
+        except RequestsConnectionError as exc:
+            raise ChainUnavailable(
+                f"the chain node does not answer while waiting for {tx_hash}: check it before "
+                "sending again"
+            ) from exc
+
+    def _recover(self, tx_hash: str, nonce: int | None, raw: bytes, action: str) -> None:
+        """The node no longer knows ``tx_hash``: send its signed bytes again (the same
+        transaction, never a second one), or report that its nonce was taken."""
+        try:
+            self.w3.eth.get_transaction(tx_hash)  # type: ignore[arg-type]
+            return  # still pending: keep waiting
+        except TransactionNotFound:
+            pass
+        if self._receipt(tx_hash) is not None:
+            return  # mined in between
+        log.warning("transaction_dropped", action=action, tx_hash=tx_hash, nonce=nonce)
+        try:
+            self.w3.eth.send_raw_transaction(raw)
+        except Web3RPCError as exc:
+            if self._receipt(tx_hash) is not None:
+                return
+            mined = self.w3.eth.get_transaction_count(self.account.address, "latest")
+            if nonce is not None and mined > nonce:
+                raise TransactionReplaced(
+                    f"{action}: transaction {tx_hash} was dropped and another transaction of "
+                    f"{self.address} took its nonce {nonce}: it will never be mined; check "
+                    "what was done and send it again if it still needs doing",
+                    details={"tx_hash": tx_hash, "nonce": nonce},
+                ) from exc
+            raise self._refused(exc, action) from exc
+
+    def poll_delays(self) -> Iterator[float]:
+        """Pauses between receipt polls: doubling from ``poll_latency`` (from an eighth
+        of a block on a chain with block times) up to half a block."""
+        block = self.block_time()
+        delay = max(self.poll_latency, block / 8)
+        longest = max(block / 2, 0.25)
+        while True:
+            yield delay
+            delay = min(delay * 2, longest)
+
+    def block_time(self) -> float:
+        """Seconds between blocks (0 on a chain that mines at once), read once: the
+        shortest gap between the latest few blocks' timestamps, since a chain that
+        mines only when sent a transaction shows idle gaps that are not its pace."""
+        if self._block_time is None:
+            latest = self.w3.eth.get_block("latest")
+            number = int(latest["number"])
+            if number == 0:
+                return 0.0  # nothing to measure yet
+            stamps = [int(latest["timestamp"])] + [
+                int(self.w3.eth.get_block(n)["timestamp"])
+                for n in range(number - 1, max(-1, number - BLOCKS_SAMPLED), -1)
+            ]
+            gaps = [later - earlier for earlier, later in pairwise(stamps[::-1])]
+            self._block_time = float(min(min(gaps), LONGEST_BLOCK_TIME))
+        return self._block_time
 
     def _next_nonce(self) -> int:
         if self._nonce is None:
@@ -250,7 +359,8 @@ class Sender:
 
     def _fee_fields(self) -> dict[str, int]:
         now = time.monotonic()
-        if self._fees is None or now - self._fees[0] > FEE_CACHE_SECONDS:
+        keep = max(FEE_CACHE_SECONDS, 3 * (self._block_time or 0.0))
+        if self._fees is None or now - self._fees[0] > keep:
             base = int(self.w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)
             tip = int(self.w3.eth.max_priority_fee)
             self._fees = (now, base, tip)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eth_typing import HexStr
+
 from kraken_market.errors import Conflict, Forbidden, KrakenError, NotFound
 from kraken_market.ledger.client import Ledger, as_bytes32
 from kraken_market.ledger.model import ComputationRecord, PaymentStatus
@@ -88,13 +90,15 @@ def _duration(seconds: int) -> str:
 
 def _transaction(ledger: Ledger, event: str, request_id: str) -> str | None:
     """The transaction of the request's ``event`` (ComputationReclaimed, -Paid)."""
-    logs = (
-        ledger.contracts["Market"]
-        .events[event]()
-        .get_logs(
-            from_block=ledger.deployment.block,
-            argument_filters={"request_id": as_bytes32(request_id)},
-        )
+    market = ledger.contracts["Market"]
+    logs = ledger.logs(
+        {
+            "address": market.address,
+            "topics": [
+                market.events[event]().topic,
+                HexStr("0x" + as_bytes32(request_id).hex()),
+            ],
+        }
     )
     return "0x" + bytes(logs[0]["transactionHash"]).hex() if logs else None
 

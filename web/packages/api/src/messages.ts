@@ -153,6 +153,9 @@ const MESSAGES: Record<string, string> = {
   ledger_error: "The chain answered with an error. Try again later.",
   chain_unavailable: "The chain cannot be reached. Try again shortly.",
   chain_timeout: "The chain did not confirm the transaction in time. Check again in a moment.",
+  chain_replaced:
+    "The transaction was dropped and another one took its place: it will not happen. Check, then try again.",
+  log_range_refused: "The chain node refused to read its event history. Try again later.",
   not_deployed: "The marketplace's contracts are not deployed yet. Try again later.",
   chain_reorganised:
     "The chain changed its recent history; the marketplace is catching up. Try again shortly.",

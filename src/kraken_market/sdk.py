@@ -152,7 +152,12 @@ class Marketplace:
         try:
             deployment = marketplace_deployment(api, config, url)
             chain_url = config.resolved_chain_url
-            ledger = Ledger(connect(chain_url), deployment, holder.keys.account)
+            ledger = Ledger(
+                connect(chain_url),
+                deployment,
+                holder.keys.account,
+                log_range=config.chain_log_range,
+            )
             try:
                 ledger.check_deployed()
             except NotDeployed as exc:

@@ -8,7 +8,7 @@ import typer
 
 from kraken_market.cli.common import JsonOption, fails_cleanly, out, print_json, settings
 from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption, signer
-from kraken_market.ledger.amounts import format_amount, parse_amount
+from kraken_market.ledger.amounts import parse_amount
 
 
 @fails_cleanly
@@ -45,10 +45,11 @@ def deploy(
     """Deploy the contracts (DataToken unless KRAKEN_CHAIN_TOKEN_ADDRESS names an
     existing token; Authority, Registry, Market) from the signer's account, which
     becomes admin, and write DATA_DIR/deployment.json, which every other process
-    reads. An existing, valid deployment is reused unless --force. On the embedded
+    reads. An existing, valid deployment is reused unless --force (refused if it
+    counts in another token than KRAKEN_CHAIN_TOKEN_ADDRESS names now). On the embedded
     chain: 'kraken-market chain deploy --dev-account 0' (dev roles: 1 arbiter,
     2 verifier, 3 treasury)."""
-    from kraken_market.ledger.client import connect
+    from kraken_market.ledger.client import Ledger, connect
     from kraken_market.ledger.client import dev_account as dev
     from kraken_market.ledger.deploy import Roles, deploy_or_reuse, token_units
     from kraken_market.ledger.deploy import deploy as deploy_contracts
@@ -100,5 +101,16 @@ def deploy(
     )
     for name, address in deployment.addresses().items():
         out.print(f"  {name:<10} {address}")
-    bond = format_amount(parameters.claim_bond, decimals)
-    out.print(f"  fee {fee_bps / 100:g} %, claim bond {bond} {symbol}")
+    # What the chain holds, in the deployment's token as its contract counts (a reused
+    # deployment keeps its own parameters, whatever the options say now).
+    chain = Ledger(w3, deployment, admin)
+    token, current = chain.token(), chain.parameters()
+    out.print(
+        f"  fee {current.fee_bps / 100:g} %, claim bond {token.show(current.claim_bond)}",
+        markup=False,
+    )
+    if reused and (current.fee_bps, current.claim_bond) != (
+        parameters.fee_bps,
+        parameters.claim_bond,
+    ):
+        out.print("  (the reused deployment keeps its parameters: --force deploys anew)")

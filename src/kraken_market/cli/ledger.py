@@ -299,7 +299,13 @@ def index(
     chain = ledger()
     engine = make_engine(config.resolved_database_url)
     upgrade(engine)
-    indexer = Indexer(chain.w3, chain.deployment, engine, confirmations=config.chain_confirmations)
+    indexer = Indexer(
+        chain.w3,
+        chain.deployment,
+        engine,
+        confirmations=config.chain_confirmations,
+        batch_blocks=config.chain_log_range,
+    )
 
     def show(event: IndexedEvent) -> None:
         if as_json:  # one JSON object per line, for scripts that follow
@@ -362,7 +368,11 @@ def reindex(
     try:
         upgrade(engine)
         indexer = Indexer(
-            chain.w3, chain.deployment, engine, confirmations=config.chain_confirmations
+            chain.w3,
+            chain.deployment,
+            engine,
+            confirmations=config.chain_confirmations,
+            batch_blocks=config.chain_log_range,
         )
         cursor = indexer.progress().block
         check = indexer.check(chain.deployment.block, cursor)

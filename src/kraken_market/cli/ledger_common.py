@@ -170,8 +170,13 @@ def ledger(
         from eth_account import Account
 
         reader: LocalAccount = Account.create()  # reads only: never signs
-        return Ledger(w3, deployment, reader)
-    return Ledger(w3, deployment, account or signer(dev_account, key_file))
+        return Ledger(w3, deployment, reader, log_range=config.chain_log_range)
+    return Ledger(
+        w3,
+        deployment,
+        account or signer(dev_account, key_file),
+        log_range=config.chain_log_range,
+    )
 
 
 def product_key(value: str) -> bytes:

@@ -90,7 +90,7 @@ def init(
             ssl=ssl,
         )
     except ValueError as exc:  # parties, threshold, ports: say which
-        raise typer.BadParameter(str(exc), param_hint="--parties/--threshold") from exc
+        raise typer.BadParameter(str(exc), param_hint="--parties/--t") from exc
     account_key = None
     if dev_account is not None:
         account_key = signer(dev_account, None).key.hex()
@@ -137,6 +137,7 @@ def register(
 
 
 @app.command()
+@fails_cleanly
 def serve(data_dir: DataDir) -> None:
     """Serve the node's API; MPC runs in one child process per job."""
     import uvicorn

@@ -28,7 +28,12 @@ from kraken_market.catalog.ids import union_id as catalog_union_id
 from kraken_market.ledger.amounts import Token
 from kraken_market.ledger.contracts import artifact
 from kraken_market.ledger.deployment import Deployment
-from kraken_market.ledger.errors import ChainUnavailable, NotDeployed, reverted
+from kraken_market.ledger.errors import (
+    ChainUnavailable,
+    InsufficientFunds,
+    NotDeployed,
+    reverted,
+)
 from kraken_market.ledger.log_ranges import DEFAULT_LOG_RANGE, get_logs
 from kraken_market.ledger.model import (
     AvailabilityCode,
@@ -57,6 +62,7 @@ from kraken_market.types import ProductId
 
 ZERO_ADDRESS = "0x" + "00" * 20
 UNLIMITED = 2**256 - 1
+ALLOWANCE_REFUSED = "erc20: insufficient allowance"
 ADMIN_ROLE = b"\x00" * 32
 ARBITER_ROLE = Web3.keccak(text="ARBITER_ROLE")
 VERIFIER_ROLE = Web3.keccak(text="VERIFIER_ROLE")
@@ -220,7 +226,10 @@ class Ledger:
 
     def ensure_allowance(self, amount: int | Callable[[], int]) -> None:
         """Let the Market pull ``amount`` (or what the callable computes): approves it
-        for unlimited spending once, then remembers, saving two calls per purchase."""
+        for unlimited spending once, then remembers, saving two calls per purchase.
+        The memory is dropped when the token refuses for want of allowance (the owner
+        lowered it from another client, or the token spends it down): see
+        :meth:`paying`."""
         if self._unlimited_allowance:
             return
         needed = amount() if callable(amount) else amount
@@ -230,6 +239,22 @@ class Ledger:
             current = UNLIMITED
         # snekmate's ERC-20 never decreases an allowance of 2^256-1
         self._unlimited_allowance = current == UNLIMITED
+
+    def paying(self, amount: int, action: str, contract: str, name: str, *args: Any) -> Receipt:
+        """A transaction in which the Market pulls up to ``amount`` DATA: the allowance is
+        ensured first; if the token still refuses for want of it (the remembered unlimited
+        allowance was lowered elsewhere), it is read again, approved, and the transaction
+        sent once more (it was refused at estimation: nothing was sent or paid)."""
+        if amount:
+            self.ensure_allowance(amount)
+        try:
+            return self.transact(action, contract, name, *args)
+        except InsufficientFunds as exc:
+            if exc.reason != ALLOWANCE_REFUSED or not self._unlimited_allowance:
+                raise
+        self._unlimited_allowance = False
+        self.ensure_allowance(amount)
+        return self.transact(action, contract, name, *args)
 
     def send_ether(self, to: str, wei: int) -> Receipt:
         """Send gas money (the chain's own currency) to ``to``."""
@@ -311,9 +336,8 @@ class Ledger:
         stake: int = 0,
     ) -> Receipt:
         """Publish a catalog product; approves the Market for the stake if needed."""
-        if stake:
-            self.ensure_allowance(stake)
-        return self.transact(
+        return self.paying(
+            stake,
             "publish",
             "Registry",
             "publish",
@@ -449,9 +473,8 @@ class Ledger:
         contract charges at most ``max_amount`` (default: the price quoted now), so a
         price raised in between refuses the purchase (``price_changed``)."""
         price = self.terms(item)[2].access if max_amount is None else max_amount
-        self.ensure_allowance(price)
-        receipt = self.transact(
-            "buy access", "Market", "buy_access", as_bytes32(item), purpose, price
+        receipt = self.paying(
+            price, "buy access", "Market", "buy_access", as_bytes32(item), purpose, price
         )
         return int(receipt.first("AccessPurchased").args["purchase_id"]), receipt
 
@@ -461,9 +484,15 @@ class Ledger:
         """Buy ``seconds`` of a stream, charged at most ``max_amount`` (default: as quoted)."""
         if max_amount is None:
             max_amount = self.terms(item)[2].subscription_per_second * seconds
-        self.ensure_allowance(max_amount)
-        receipt = self.transact(
-            "subscribe", "Market", "subscribe", as_bytes32(item), purpose, seconds, max_amount
+        receipt = self.paying(
+            max_amount,
+            "subscribe",
+            "Market",
+            "subscribe",
+            as_bytes32(item),
+            purpose,
+            seconds,
+            max_amount,
         )
         return int(receipt.first("Subscribed").args["purchase_id"]), receipt
 
@@ -520,8 +549,8 @@ class Ledger:
         (default: the sum of the prices quoted now)."""
         if max_amount is None:
             max_amount = sum(self.terms(item)[2].computation for item in items)
-        self.ensure_allowance(max_amount)
-        receipt = self.transact(
+        receipt = self.paying(
+            max_amount,
             "request computation",
             "Market",
             "request_computation",
@@ -642,8 +671,8 @@ class Ledger:
         self, purchase_id: int, product_id: bytes | str, evidence_hash: bytes
     ) -> Receipt:
         bond = int(self._call("Authority", "claim_bond"))
-        self.ensure_allowance(bond)
-        return self.transact(
+        return self.paying(
+            bond,
             "file claim",
             "Market",
             "file_claim",

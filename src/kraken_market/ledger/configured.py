@@ -70,4 +70,9 @@ class ConfiguredLedger:
         from kraken_market.ledger.client import Ledger, connect
 
         account = self.signer() if self.signer is not None else Account.create()
-        return Ledger(connect(self.settings.resolved_chain_url), deployment, account)
+        return Ledger(
+            connect(self.settings.resolved_chain_url),
+            deployment,
+            account,
+            log_range=self.settings.chain_log_range,
+        )

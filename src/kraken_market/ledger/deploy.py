@@ -15,13 +15,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
-from eth_utils.address import to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
+from web3.exceptions import Web3Exception
 
+from kraken_market.errors import InvalidRequest
 from kraken_market.ledger.client import Ledger
 from kraken_market.ledger.contracts import artifact
 from kraken_market.ledger.deployment import Deployment
-from kraken_market.ledger.errors import LedgerError, NotDeployed
+from kraken_market.ledger.errors import LedgerError, NotDeployed, TokenChanged
 from kraken_market.ledger.model import Parameters
 from kraken_market.ledger.transactions import EventDecoder, Sender
 from kraken_market.logs import get_logger
@@ -51,11 +53,29 @@ def token_units(w3: Web3, token_address: str | None) -> tuple[str, int]:
     of the market parameters (minimum stake, claim bond), typed in whole tokens."""
     if token_address is None:
         return DATA_TOKEN
+    return read_token_units(w3, token_address)
+
+
+def read_token_units(w3: Web3, token_address: str) -> tuple[str, int]:
+    """Symbol and decimals the ERC-20 contract at ``token_address`` reports; refused
+    with a message naming the address when there is no contract or not an ERC-20."""
+    if not is_address(token_address):
+        raise InvalidRequest(
+            f"the token address {token_address!r} is not an address (0x and 40 hex digits, "
+            "or a mixed-case address with a wrong EIP-55 checksum): check "
+            "KRAKEN_CHAIN_TOKEN_ADDRESS"
+        )
     address = to_checksum_address(token_address)
     if not w3.eth.get_code(address):
         raise NotDeployed(f"no token contract at the configured address {address}")
     token = w3.eth.contract(address=address, abi=artifact("DataToken").abi)
-    return str(token.functions.symbol().call()), int(token.functions.decimals().call())
+    try:
+        return str(token.functions.symbol().call()), int(token.functions.decimals().call())
+    except (Web3Exception, ValueError) as exc:  # no such functions: web3 cannot decode
+        raise NotDeployed(
+            f"the contract at {address} does not answer as an ERC-20 token (symbol(), "
+            f"decimals()): check KRAKEN_CHAIN_TOKEN_ADDRESS ({type(exc).__name__})"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,29 @@ def deploy(
     return deployment
 
 
+def check_same_token(existing: Deployment, token_address: str | None, path: Path) -> None:
+    """Refuse to reuse ``existing`` when the token configured now is not its token: it
+    would silently go on counting in the old one."""
+    if token_address is None:
+        if existing.token_deployed:
+            return
+        raise TokenChanged(
+            f"the deployment in {path} uses the existing token {existing.token}, but "
+            "KRAKEN_CHAIN_TOKEN_ADDRESS is not set now (which would deploy DataToken): set it "
+            "back to reuse that deployment, or deploy a new marketplace with --force",
+            details={"deployed_token": existing.token, "configured_token": None},
+        )
+    if to_checksum_address(token_address) == to_checksum_address(existing.token):
+        return
+    raise TokenChanged(
+        f"the deployment in {path} counts in the token {existing.token}, but "
+        f"KRAKEN_CHAIN_TOKEN_ADDRESS names {to_checksum_address(token_address)}: a "
+        "deployment's token cannot change. Set it back to reuse that deployment, or deploy "
+        "a new marketplace with --force (its products, stakes and payments start empty)",
+        details={"deployed_token": existing.token, "configured_token": token_address},
+    )
+
+
 def deploy_or_reuse(
     w3: Web3,
     admin: LocalAccount,
@@ -128,6 +171,7 @@ def deploy_or_reuse(
         except NotDeployed as exc:
             log.warning("deployment_stale", path=str(path), reason=exc.message)
         else:
+            check_same_token(existing, roles.token_address, path)
             return existing, True
     deployment = deploy(w3, admin, parameters, roles)
     deployment.save(path)

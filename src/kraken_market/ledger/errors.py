@@ -12,6 +12,7 @@ A contract reverts with a short, stable reason (``"not_owner"``,
     ├── TransactionReplaced    409 chain_replaced (dropped; its nonce was taken by another)
     ├── LogRangeRefused        502 log_range_refused (the node refuses even one block's logs)
     ├── NotDeployed            503 not_deployed (no deployment file / no code)
+    ├── TokenChanged           409 token_changed (the deployment uses another token)
     ├── ChainReorganised       503 chain_reorganised (indexed blocks left the chain)
     ├── EventConflict          503 event_conflict (two logs at one place, or stored twice)
     ├── InvalidAmount          422 invalid_amount (not an amount of the token: ledger.amounts)
@@ -74,6 +75,15 @@ class LogRangeRefused(LedgerError):
 class NotDeployed(LedgerError, ServiceUnavailable):
     code = "not_deployed"
     status = 503
+
+
+class TokenChanged(LedgerError, Conflict):
+    """The existing deployment counts in another token than the one configured now
+    (``KRAKEN_CHAIN_TOKEN_ADDRESS`` set, changed or unset since): reusing it would keep
+    the old token without a word, so it is refused; deploying anew is ``--force``."""
+
+    code = "token_changed"
+    status = 409
 
 
 class ChainReorganised(LedgerError, ServiceUnavailable):

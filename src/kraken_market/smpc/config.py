@@ -17,6 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from kraken_market.errors import InvalidRequest
 from kraken_market.ports import check_mpc_ports
 from kraken_market.smpc.shamir import check_threshold, default_threshold
 
@@ -58,11 +59,15 @@ class NodeConfig:
             check_mpc_ports(int(port), self.mpc_port_span, f"party {party}")
             ranges.setdefault(host, []).append(int(port))
         for host, bases in ranges.items():  # nodes sharing a host need disjoint port ranges
-            ordered = sorted(bases)
-            if any(b - a < self.mpc_port_span for a, b in pairwise(ordered)):
-                raise ValueError(
-                    f"MPC port ranges on {host} overlap: bases {self.mpc_port_span} apart"
-                )
+            for a, b in pairwise(sorted(bases)):
+                if b - a < self.mpc_port_span:
+                    raise ValueError(
+                        f"MPC port ranges on {host} overlap: bases {a} and {b} are {b - a} "
+                        "apart, but each node "
+                        f"uses {self.mpc_port_span} ports from its base, so bases on one host "
+                        f"must be at least {self.mpc_port_span} apart (e.g. {host}:{a} and "
+                        f"{host}:{a + self.mpc_port_span})"
+                    )
 
     @property
     def m(self) -> int:
@@ -122,5 +127,13 @@ class NodeConfig:
 
     @classmethod
     def load(cls, data_dir: Path) -> NodeConfig:
-        config = cls.from_json(json.loads((Path(data_dir) / "node.json").read_text()))
+        """The node's configuration; a missing or hand-edited ``node.json`` that breaks a
+        rule (ports, threshold) is refused with the rule, as ``node init`` refuses it."""
+        path = Path(data_dir) / "node.json"
+        try:
+            config = cls.from_json(json.loads(path.read_text()))
+        except FileNotFoundError:
+            raise InvalidRequest(f"no {path}: run 'kraken-market node init' first") from None
+        except (ValueError, TypeError, KeyError) as exc:
+            raise InvalidRequest(f"{path}: {exc}") from exc
         return replace(config, data_dir=Path(data_dir))

@@ -22,7 +22,7 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.types import FilterParams
+from web3.types import FilterParams, RPCEndpoint
 
 from kraken_market.catalog.ids import union_id as catalog_union_id
 from kraken_market.ledger.amounts import Token
@@ -78,9 +78,21 @@ def dev_account(index: int) -> LocalAccount:
     return account
 
 
+CACHED_REQUESTS = {RPCEndpoint("eth_chainId")}
+"""Answers kept for the connection's life: web3 checks the chain id before every
+``eth_call`` and ``eth_estimateGas``, which would otherwise cost a request each."""
+
+
 def connect(url: str, *, timeout: float = 30.0) -> Web3:
     """A web3 connection to a JSON-RPC node, checked to answer."""
-    w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": timeout}))
+    w3 = Web3(
+        HTTPProvider(
+            url,
+            request_kwargs={"timeout": timeout},
+            cache_allowed_requests=True,
+            cacheable_requests=CACHED_REQUESTS,
+        )
+    )
     try:
         w3.eth.chain_id  # noqa: B018 - probe the node
     except (RequestsConnectionError, OSError) as exc:

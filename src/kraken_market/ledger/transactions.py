@@ -69,8 +69,14 @@ FEE_CACHE_SECONDS = 2.0
 LONGEST_BLOCK_TIME = 12.0
 """The block time assumed at most (Ethereum's slot): a chain that mines only when
 sent a transaction shows long idle gaps between blocks, which are not its pace."""
-BLOCKS_SAMPLED = 4
+BLOCKS_SAMPLED = 3
 """Blocks whose timestamps give the block time."""
+SLOW_BLOCKS = 0.5
+"""Block times from which a receipt is not looked for at once, and polls are timed."""
+BLOCK_MARGIN = 0.05
+"""Seconds after a block is due before its receipt is asked for (the node's own delay)."""
+UNMEASURED_BLOCK_TIME = 1.0
+"""The block time assumed while the chain has too few blocks to measure it."""
 
 
 REVERT_ERRORS = (ContractLogicError, Web3RPCError, TransactionFailed)
@@ -153,6 +159,8 @@ class Sender:
         self._fees: tuple[float, int, int] | None = None
         self._chain_id: int | None = None
         self._block_time: float | None = None
+        self._block_seen: float | None = None
+        """When (monotonic) a block was last seen mined, to poll just after the next."""
         self._sent: dict[str, tuple[int, bytes]] = {}
         """Nonce and signed bytes of each transaction sent and not yet waited for."""
 
@@ -264,11 +272,16 @@ class Sender:
     def _poll_receipt(self, tx_hash: str, nonce: int | None, raw: bytes | None, action: str) -> Any:
         started = time.monotonic()
         deadline = started + self.timeout
-        delays = self.poll_delays()
-        while True:
+        block = self._block_time
+        if block is None or block < SLOW_BLOCKS:
+            # the embedded chain and automining nodes have mined it already
             receipt = self._receipt(tx_hash)
             if receipt is not None:
                 return receipt
+            block = self.block_time()
+        pauses = self.poll_delays()
+        polled = time.monotonic()
+        while True:
             now = time.monotonic()
             if now >= deadline:
                 raise TransactionTimeout(
@@ -277,11 +290,17 @@ class Sender:
                     details={"tx_hash": tx_hash, "nonce": nonce},
                 )
             # A transaction still unmined after two blocks may have left the node's pool
-            # (evicted, node restarted): look for it, at most once a block.
-            if raw is not None and now - started > 2 * max(self.block_time(), 0.5):
+            # (evicted, node restarted): look for it, at most once every two blocks.
+            if raw is not None and now - started > 2 * max(block, SLOW_BLOCKS):
                 self._recover(tx_hash, nonce, raw, action)
-                started = time.monotonic()  # two more blocks before looking again
-            time.sleep(min(next(delays), max(deadline - time.monotonic(), 0.0)))
+                started = time.monotonic()
+            time.sleep(min(next(pauses), max(deadline - time.monotonic(), 0.0)))
+            receipt = self._receipt(tx_hash)
+            if receipt is not None:
+                found = time.monotonic()
+                self._block_seen = (polled + found) / 2  # mined between the last two polls
+                return receipt
+            polled = time.monotonic()
 
     def _receipt(self, tx_hash: str) -> Any:
         try:
@@ -321,11 +340,18 @@ class Sender:
             raise self._refused(exc, action) from exc
 
     def poll_delays(self) -> Iterator[float]:
-        """Pauses between receipt polls: doubling from ``poll_latency`` (from an eighth
-        of a block on a chain with block times) up to half a block."""
+        """Pauses between receipt polls. On a chain with block times: first until just
+        after the next block is due (from when the last one was seen), else an eighth of
+        a block; then doubling up to a quarter of a block. On a chain that mines at once:
+        doubling from ``poll_latency`` up to a quarter of a second."""
         block = self.block_time()
         delay = max(self.poll_latency, block / 8)
-        longest = max(block / 2, 0.25)
+        longest = max(block / 4, 0.25)
+        if block >= SLOW_BLOCKS and self._block_seen is not None:
+            now = time.monotonic()
+            due = self._block_seen + block * (1 + int((now - self._block_seen) // block))
+            yield max(due - now, 0.0) + BLOCK_MARGIN + block / 20
+            delay = longest
         while True:
             yield delay
             delay = min(delay * 2, longest)
@@ -337,8 +363,8 @@ class Sender:
         if self._block_time is None:
             latest = self.w3.eth.get_block("latest")
             number = int(latest["number"])
-            if number == 0:
-                return 0.0  # nothing to measure yet
+            if number < BLOCKS_SAMPLED - 1:
+                return UNMEASURED_BLOCK_TIME  # too few blocks yet: measured next time
             stamps = [int(latest["timestamp"])] + [
                 int(self.w3.eth.get_block(n)["timestamp"])
                 for n in range(number - 1, max(-1, number - BLOCKS_SAMPLED), -1)

@@ -7,6 +7,7 @@ BIN    := $(VENV)/bin
 READY  := $(VENV)/.installed
 
 WEB_READY := web/node_modules/.installed
+CHAIN_TOOLS := tools/chain/node_modules/.installed
 WEB_BUILT := web/dist/.built
 WEB_SOURCES := $(shell find web/apps web/packages -type f -not -path '*/node_modules/*' 2>/dev/null) web/package.json web/tsconfig.json
 CHROMIUM := /usr/bin/chromium
@@ -21,6 +22,11 @@ $(READY): pyproject.toml constraints.txt
 # The web workspace's packages, exactly as the lockfile says.
 $(WEB_READY): web/package-lock.json web/package.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Test tools: Foundry's anvil, the real EVM node the ledger client's tests run against.
+$(CHAIN_TOOLS): tools/chain/package-lock.json tools/chain/package.json
+	cd tools/chain && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 # The marketplace and wallet apps, built into web/dist (the API serves them).
@@ -49,7 +55,7 @@ up: $(READY) $(WEB_BUILT)
 ## test: lint, type-check and run the test suite on SQLite and PostgreSQL
 ## (TEST_WORKERS processes, each test module on one; the longest modules start first)
 TEST_WORKERS ?= 3
-test: $(READY) $(WEB_BUILT) $(CHROMIUM) lint typecheck
+test: $(READY) $(WEB_BUILT) $(CHAIN_TOOLS) $(CHROMIUM) lint typecheck
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=15
 
 lint: $(READY) $(WEB_READY)
@@ -81,4 +87,4 @@ contracts: $(READY)
 	$(BIN)/python -m kraken_market.ledger.contracts.build
 
 clean:
-	rm -rf $(VENV) .kraken .mypy_cache .pytest_cache .ruff_cache web/node_modules web/dist
+	rm -rf $(VENV) .kraken .mypy_cache .pytest_cache .ruff_cache web/node_modules web/dist tools/chain/node_modules

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
+from web3 import Web3
 
 from kraken_market.catalog.ids import new_product_id
 from kraken_market.cli.main import app as cli
 from kraken_market.ledger.client import Ledger, connect, dev_account
+from kraken_market.ledger.contracts import artifact
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.model import ModeCode, Prices
 from kraken_market.settings import get_settings
@@ -224,6 +226,57 @@ def test_a_token_with_six_decimals_is_typed_and_shown_in_its_units(
     assert json.loads(out)["data_balance"] == "1234.5"
     answer = TestClient(create_app(get_settings())).get("/api/v1/ledger/token")
     assert answer.json() == {"address": token, "symbol": "USDX", "decimals": 6}
+
+    # reused: the deployment's own parameters, in the token's decimals
+    code, out, err = run("chain", "deploy", "--dev-account", "0", "--claim-bond", "9")
+    assert code == 0, err
+    assert "reused" in out and "claim bond 2.25 USDX" in out and "keeps its parameters" in out
+
+
+def test_a_wrong_or_changed_token_address_is_refused_with_the_reason(
+    chain_cli: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deploy = ("chain", "deploy", "--dev-account", "0")
+    assert run(*deploy)[0] == 0  # DataToken deployed
+    before = (chain_cli / "deployment.json").read_text()
+    nowhere = "0x" + "12" * 20
+    for address, said in (
+        ("nonsense", "'nonsense' is not an address"),
+        (
+            nowhere,
+            f"no token contract at the configured address {Web3.to_checksum_address(nowhere)}",
+        ),
+        (dev_account(0).address, "no token contract"),  # an account, no code
+    ):
+        monkeypatch.setenv("KRAKEN_CHAIN_TOKEN_ADDRESS", address)
+        get_settings.cache_clear()
+        code, _, err = run(*deploy)
+        assert code == 1 and said in " ".join(err.split()), err
+        assert "Traceback" not in err
+    # a contract that is not an ERC-20 (the Market: no symbol())
+    market = Deployment.load(chain_cli / "deployment.json").market
+    monkeypatch.setenv("KRAKEN_CHAIN_TOKEN_ADDRESS", market)
+    get_settings.cache_clear()
+    code, _, err = run(*deploy)
+    assert code == 1 and "does not answer as an ERC-20 token" in " ".join(err.split()), err
+    # the deployment's own token: reused
+    monkeypatch.setenv(
+        "KRAKEN_CHAIN_TOKEN_ADDRESS", Deployment.load(chain_cli / "deployment.json").token
+    )
+    get_settings.cache_clear()
+    code, out, err = run(*deploy)
+    assert code == 0 and "reused" in out, err
+    # another real token: refused unless --force, and nothing written
+    w3 = connect(get_settings().resolved_chain_url)
+    built = artifact("DataToken")
+    factory = w3.eth.contract(abi=built.abi, bytecode=built.bytecode)
+    sender = Ledger(w3, Deployment.load(chain_cli / "deployment.json"), dev_account(0)).sender
+    another = sender.transact(factory.constructor(10**24), "deploy another token")
+    monkeypatch.setenv("KRAKEN_CHAIN_TOKEN_ADDRESS", str(another.contract_address))
+    get_settings.cache_clear()
+    code, _, err = run(*deploy)
+    assert code == 1 and "error [token_changed]" in err and "--force" in err, err
+    assert (chain_cli / "deployment.json").read_text() == before  # nothing changed
 
 
 def test_trade_reclaim_takes_a_held_payment_back_after_its_deadline(chain_cli: Path) -> None:

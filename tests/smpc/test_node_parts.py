@@ -59,7 +59,7 @@ def test_config_round_trips_and_checks_itself(tmp_path: Path) -> None:
             chain_url="",
             deployment_file=tmp_path,
         )
-    with pytest.raises(ValueError, match="overlap"):
+    with pytest.raises(ValueError, match="overlap: bases 20000 and 20500 are 500 apart") as caught:
         NodeConfig(
             index=0,
             data_dir=tmp_path,
@@ -68,6 +68,12 @@ def test_config_round_trips_and_checks_itself(tmp_path: Path) -> None:
             chain_url="",
             deployment_file=tmp_path,
         )
+    assert "at least 1000 apart (e.g. h:20000 and h:21000)" in str(caught.value)
+    (tmp_path / "node.json").write_text(
+        (tmp_path / "node.json").read_text().replace('"h:20000"', '"h:20999"')
+    )
+    with pytest.raises(InvalidRequest, match="node.json: .*overlap"):  # edited by hand
+        NodeConfig.load(tmp_path)
     with pytest.raises(ValueError, match="2t < m"):
         NodeConfig(
             index=0,

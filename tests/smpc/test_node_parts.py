@@ -72,7 +72,7 @@ def test_config_round_trips_and_checks_itself(tmp_path: Path) -> None:
     (tmp_path / "node.json").write_text(
         (tmp_path / "node.json").read_text().replace('"h:20000"', '"h:20999"')
     )
-    with pytest.raises(InvalidRequest, match="node.json: .*overlap"):  # edited by hand
+    with pytest.raises(InvalidRequest, match=r"node\.json: .*overlap"):  # edited by hand
         NodeConfig.load(tmp_path)
     with pytest.raises(ValueError, match="2t < m"):
         NodeConfig(

@@ -1,9 +1,9 @@
 """Reading contract logs in bounded block ranges, as providers require.
 
 ``eth_getLogs`` over a deployment's whole life is one request the embedded chain
-answers, but hosted providers cap it: a largest block range (Alchemy, Infura,
-QuickNode: 500 to 10,000 blocks; public RPCs often less), a largest result, or a
-time limit, each answered with a JSON-RPC error of their own wording. So every log
+answers, but hosted providers cap it: a largest block range (often a few
+thousand blocks or fewer), a largest result, or a time limit, each answered
+with a JSON-RPC error of their own wording. So every log
 query of the client and the indexer goes through :func:`get_logs`: it asks for at
 most ``max_blocks`` blocks at a time (``KRAKEN_CHAIN_LOG_RANGE``), and when the
 node refuses a range it halves it and asks again, down to a single block.

@@ -9,10 +9,16 @@ durable embedded chain with group commit (``kraken-market chain serve``).
 receipts), publish products with a stake, buy each other's products (the
 verifier grants first, not timed) and approve them. Printed per operation and
 chain: transactions per second (all clients, wall clock), p50/p95 latency of
-one call as the client sees it (estimate, send, receipt), and the ratio to the
-baseline (issue 3 target: >= 1.0x).
+one call as the client sees it (estimate, send, receipt), the JSON-RPC requests
+the clients sent per confirmed transaction (counted at their HTTP provider),
+and the ratio to the baseline (issue 3 target for group commit: >= 1.0x).
 
-    .venv/bin/python -m bench.ledger_market [--clients 4] [--per-client 8] [--json]
+Side by side, the same calls on Foundry's anvil (``tools/chain``, installed by
+``make test``; skipped with a note when missing), automining, and with
+``--slow-blocks`` also with 2-second blocks, as a public chain paces them (slow:
+about two minutes).
+
+    .venv/bin/python -m bench.ledger_market [--clients 4] [--per-client 8] [--slow-blocks] [--json]
 """
 
 from __future__ import annotations
@@ -20,10 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,20 +40,75 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
+from web3 import HTTPProvider, Web3
+from web3.types import RPCEndpoint
 
-from bench.ledger import BASELINE, GROUP_COMMIT, chain_process
+from bench.ledger import BASELINE, GROUP_COMMIT, chain_process, free_port, wait_until_up
 from kraken_market.catalog.ids import new_product_id
-from kraken_market.ledger.client import Ledger, connect, dev_account
+from kraken_market.ledger.client import CACHED_REQUESTS, Ledger, dev_account
 from kraken_market.ledger.deploy import Roles, deploy
 from kraken_market.ledger.model import ModeCode, Parameters, Prices
 
 DATA = 10**18
 OPERATIONS = ("publish", "purchase", "approve")
+ANVIL = "anvil 1.7.1, automine"
+ANVIL_SLOW = "anvil 1.7.1, 2 s blocks"
+ANVIL_BIN = Path(__file__).resolve().parents[1] / "tools/chain/node_modules/.bin/anvil"
+
+
+class CountingProvider(HTTPProvider):
+    """web3's HTTP provider as ``ledger.client.connect`` makes it, counting the
+    requests that go over HTTP."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            url,
+            request_kwargs={"timeout": 60},
+            cache_allowed_requests=True,
+            cacheable_requests=CACHED_REQUESTS,
+        )
+        self.counts: Counter[str] = Counter()
+        self._count_lock = threading.Lock()
+
+    def _make_request(self, method: RPCEndpoint, request_data: bytes) -> bytes:
+        with self._count_lock:
+            self.counts[str(method)] += 1
+        answer: bytes = super()._make_request(method, request_data)
+        return answer
+
+    def take(self) -> int:
+        """Requests since the last call."""
+        with self._count_lock:
+            total = sum(self.counts.values())
+            self.counts.clear()
+        return total
+
+
+@contextmanager
+def anvil_process(*arguments: str) -> Iterator[str]:
+    """anvil on a free loopback port, dev accounts 0-3 funded with ether; its URL."""
+    port = free_port()
+    command = [str(ANVIL_BIN), "--host", "127.0.0.1", "--port", str(port), "--silent"]
+    process = subprocess.Popen([*command, *arguments], stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process)
+        w3 = Web3(HTTPProvider(url))
+        for index in range(4):
+            w3.provider.make_request(
+                RPCEndpoint("anvil_setBalance"), [dev_account(index).address, hex(10**22)]
+            )
+        if arguments:  # a past at that pace, as a real chain has (3 blocks, 2 s apart)
+            w3.provider.make_request(RPCEndpoint("anvil_mine"), [hex(3), hex(2)])
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
 
 
 def prepare(url: str, clients: int) -> tuple[list[Ledger], Ledger]:
     """Deploy, then fund ``clients`` fresh accounts with ether and DATA (not timed)."""
-    w3 = connect(url)
+    w3 = Web3(CountingProvider(url))
     deployment = deploy(
         w3,
         dev_account(0),
@@ -105,6 +169,16 @@ def timed_in_parallel(
 
 def run_chain(url: str, clients: int, per_client: int) -> dict[str, dict[str, float]]:
     ledgers, verifier = prepare(url, clients)
+    counter = ledgers[0].w3.provider
+    assert isinstance(counter, CountingProvider)
+    confirmed = clients * per_client
+
+    def timed(work: Callable[[int, Ledger, int], None]) -> dict[str, float]:
+        counter.take()
+        result = summary(*timed_in_parallel(ledgers, work, per_client))
+        result["requests_per_tx"] = counter.take() / confirmed
+        return result
+
     products: dict[tuple[int, int], str] = {}
     purchases: dict[tuple[int, int], tuple[int, str]] = {}
 
@@ -114,7 +188,7 @@ def run_chain(url: str, clients: int, per_client: int) -> dict[str, dict[str, fl
         products[index, k] = product
 
     results: dict[str, dict[str, float]] = {}
-    results["publish"] = summary(*timed_in_parallel(ledgers, publish, per_client))
+    results["publish"] = timed(publish)
     expiry = int(time.time()) + 86400 * 365
     pending = [
         verifier.sender.send(
@@ -136,8 +210,8 @@ def run_chain(url: str, clients: int, per_client: int) -> dict[str, dict[str, fl
         purchase_id, product = purchases[index, k]
         ledger.approve_product(purchase_id, product)
 
-    results["purchase"] = summary(*timed_in_parallel(ledgers, purchase, per_client))
-    results["approve"] = summary(*timed_in_parallel(ledgers, approve, per_client))
+    results["purchase"] = timed(purchase)
+    results["approve"] = timed(approve)
     return results
 
 
@@ -154,34 +228,52 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--per-client", type=int, default=8)
+    parser.add_argument("--slow-blocks", action="store_true", help="also anvil, 2 s blocks")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    console = Console(stderr=args.json)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in (BASELINE, GROUP_COMMIT):
             with chain_process(name, Path(tmp)) as url:
                 results[name] = run_chain(url, args.clients, args.per_client)
+    anvils = {ANVIL: ()} | ({ANVIL_SLOW: ("--block-time", "2")} if args.slow_blocks else {})
+    if not ANVIL_BIN.exists():
+        console.print(f"anvil not installed ({ANVIL_BIN}): 'npm ci' in tools/chain; skipped")
+        anvils = {}
+    for name, arguments in anvils.items():
+        with anvil_process(*arguments) as url:
+            results[name] = run_chain(url, args.clients, args.per_client)
+    chains = [name for name in results if name != BASELINE]
     results["ratios"] = {
-        op: results[GROUP_COMMIT][op]["tx_per_s"] / results[BASELINE][op]["tx_per_s"]
-        for op in OPERATIONS
+        name: {
+            op: results[name][op]["tx_per_s"] / results[BASELINE][op]["tx_per_s"]
+            for op in OPERATIONS
+        }
+        for name in chains
     }
     if args.json:
         print(json.dumps(results, indent=2))
         return
     title = f"publish / purchase / approve, {args.clients} clients x {args.per_client} each"
     table = Table(title=title)
-    for column in ("operation", "chain", "tx/s", "p50 ms", "p95 ms", "ratio"):
+    for column in ("operation", "chain", "tx/s", "p50 ms", "p95 ms", "requests/tx", "ratio"):
         table.add_column(column, justify="left" if column in {"operation", "chain"} else "right")
     for op in OPERATIONS:
-        for name in (BASELINE, GROUP_COMMIT):
+        for name in (BASELINE, *chains):
             r = results[name][op]
-            ratio = f"{results['ratios'][op]:.2f}x" if name == GROUP_COMMIT else ""
+            ratio = f"{results['ratios'][name][op]:.2f}x" if name != BASELINE else ""
             table.add_row(
-                op, name, f"{r['tx_per_s']:.1f}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}", ratio
+                op,
+                name,
+                f"{r['tx_per_s']:.1f}",
+                f"{r['p50_ms']:.0f}",
+                f"{r['p95_ms']:.0f}",
+                f"{r['requests_per_tx']:.1f}",
+                ratio,
             )
-    console = Console()
     console.print(table)
-    worst = min(results["ratios"].values())
+    worst = min(results["ratios"][GROUP_COMMIT].values())
     verdict = "PASS" if worst >= 1.0 else "MISS"
     console.print(
         f"group commit / baseline, worst operation: {worst:.2f}x (target >= 1.0x: {verdict})"

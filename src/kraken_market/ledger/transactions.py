@@ -255,7 +255,7 @@ class Sender:
             nonce, raw = self._sent.pop(tx_hash, (None, None))
         try:
             receipt = self._poll_receipt(tx_hash, nonce, raw, action)
-        except (TransactionTimeout, TransactionReplaced):
+        except LedgerError:  # timed out, replaced, refused again, or no answer
             with self._lock:
                 self._nonce = None  # the next send counts from the node's pending count
             raise

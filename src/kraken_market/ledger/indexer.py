@@ -2,7 +2,9 @@
 
 An :class:`Indexer` follows one deployment. Each :meth:`~Indexer.poll_once`
 reads the logs of its contracts (``eth_getLogs``) from the block after its
-cursor up to the chain head minus the confirmation depth, in batches. Per
+cursor up to the chain head minus the confirmation depth, in batches of at most
+``batch_blocks`` (``chain_log_range``; a range the node refuses is halved:
+``ledger.log_ranges``). Per
 batch, in one database transaction, it stores the decoded events
 (``chain_events``) and moves the cursor (``chain_cursor``) to the batch's last
 block and that block's hash; only then does it hand the new events to

@@ -1,8 +1,9 @@
 """A product's provenance, rebuilt from chain data alone.
 
 The contracts index the product (or the item bought, or the computation
-request) as the first topic of every event about it, so one ``eth_getLogs``
-per key finds the product's whole life: publication and stake, metadata,
+request) as the first topic of every event about it, so one log query per key
+(``eth_getLogs`` in ranges of ``chain_log_range`` blocks, as providers require:
+``ledger.log_ranges``) finds the product's whole life: publication and stake, metadata,
 policy, price and availability changes, ownership transfers, grants,
 purchases and revenue, approvals, claims and rulings, computations that used
 it and their attestations, and the unions it joined together with what was

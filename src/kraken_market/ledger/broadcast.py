@@ -34,6 +34,7 @@ class TransactionRejected(LedgerError, Conflict):
     the account cannot pay the gas, …): nothing was sent."""
 
     code = "transaction_rejected"
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ class Broadcaster:
             chain_id = int(self.w3.eth.chain_id)
         except (*REVERT_ERRORS, EvmValidationError) as exc:
             reason = revert_reason(exc)
+            lowered = str(exc).lower()
+            # geth and most nodes say "insufficient funds"; py-evm "cannot afford txn gas"
+            if reason is None and ("insufficient funds" in lowered or "cannot afford" in lowered):
+                reason = "insufficient_gas_funds"
             if reason is None:
                 raise TransactionRejected(
                     f"{action}: the chain refuses this call: {str(exc)[:200]}"

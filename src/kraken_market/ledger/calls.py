@@ -95,6 +95,7 @@ class CallInvalid(LedgerError, InvalidRequest):
     decode."""
 
     code = "call_invalid"
+    status = 422
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,7 @@ class TransactionUnreadable(LedgerError, InvalidRequest):
     """Not a signed EIP-1559 transaction (the EIP-2718 envelope of type 2)."""
 
     code = "transaction_unreadable"
+    status = 400
 
 
 def read_signed(raw: str) -> SignedTransaction:

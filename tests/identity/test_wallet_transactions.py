@@ -249,7 +249,8 @@ def test_a_message_is_signed_by_the_bound_account(
     told = outcome(http, created).json()
     assert (told["status"], told["account"], told["signature"]) == ("done", key.address, signature)
 
-    bad = http.post(
-        "/api/v1/wallet-requests", json={"kind": "message", "text": "a\x07b"}, headers=ana.headers
-    )
-    assert (bad.status_code, bad.json()["code"]) == (422, "message_invalid")
+    for hidden in ("a\x07b", "pay \u202e01 DATA"):  # a bell; a right-to-left override
+        bad = http.post(
+            "/api/v1/wallet-requests", json={"kind": "message", "text": hidden}, headers=ana.headers
+        )
+        assert (bad.status_code, bad.json()["code"]) == (422, "message_invalid")

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,7 @@ from kraken_market.identity.wallet_request_errors import (
     WrongAccount,
     WrongChain,
 )
+from kraken_market.ledger.errors import NotDeployed
 
 if TYPE_CHECKING:
     # web3 and eth-account are imported when a transaction or message is first asked
@@ -123,7 +125,7 @@ class WalletRequests:
 
         account = self._bound(did)
         if self.chain is None:
-            raise AccountNotBound("this marketplace has no chain to send transactions to")
+            raise NotDeployed("this marketplace has no chain to send transactions to")
         to, data = encode(self.chain.deployment(), call.contract, call.function, call.arguments)
         prepared = self.chain.prepare(account, to, data)
         return {
@@ -141,9 +143,13 @@ class WalletRequests:
     def _message(self, did: str, text: str) -> dict[str, Any]:
         if not text or len(text) > MAX_MESSAGE_CHARS:
             raise MessageInvalid(f"a message has 1 to {MAX_MESSAGE_CHARS} characters")
-        if any((ord(c) < 32 and c not in "\n\t") or 127 <= ord(c) < 160 for c in text):
+        # Control and format characters (Unicode Cc, Cf: bidirectional overrides,
+        # zero-width joiners) would make the text the wallet shows differ from what it
+        # signs, or reorder it on screen.
+        if any(c not in "\n\t" and unicodedata.category(c) in ("Cc", "Cf") for c in text):
             raise MessageInvalid(
-                "a message may not hold control characters: the wallet shows it verbatim"
+                "a message may not hold control or invisible formatting characters: "
+                "the wallet shows it verbatim"
             )
         return {"account": self._bound(did), "text": text}
 
@@ -285,7 +291,7 @@ class WalletRequests:
         signed = read_signed(raw)
         check_transaction(asked, signed)
         if self.chain is None:  # pragma: no cover - a transaction was prepared on it
-            raise AccountNotBound("this marketplace has no chain to send transactions to")
+            raise NotDeployed("this marketplace has no chain to send transactions to")
         tx_hash = self.chain.broadcast(signed.raw)
         return {"account": signed.sender, "transaction_hash": tx_hash}
 

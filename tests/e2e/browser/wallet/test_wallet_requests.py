@@ -8,9 +8,8 @@ up, and run in order."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -21,8 +20,17 @@ from eth_account import Account as EthAccount
 from eth_account.messages import encode_defunct
 from playwright.sync_api import BrowserContext, expect
 
+from kraken_market.identity import binding, presentations
 from kraken_market.identity.wallet import Wallet
-from tests.e2e.browser.wallet.conftest import Platform, Watched, check_accessibility, cli
+from kraken_market.ledger.client import Ledger, connect, dev_account
+from kraken_market.ledger.deployment import Deployment
+from tests.e2e.browser.wallet.conftest import (
+    PASSPHRASE,
+    Platform,
+    Watched,
+    check_accessibility,
+    cli,
+)
 from tests.e2e.browser.wallet.steps import SLOW, accept, claims, import_wallet, invite, unlock
 
 
@@ -137,13 +145,28 @@ def test_sign_in_for_the_company_choosing_the_attorney_credential(
     assert answer["session"]["acting_as"] == depute.company
 
 
-def as_ada(platform: Platform, wallet: Path, *args: str) -> str:
-    """The CLI with Ada's wallet (what she pays from and signs with)."""
-    env = {**platform.env, "KRAKEN_WALLET": str(wallet)}
-    command = [sys.executable, "-m", "kraken_market", *args]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+def signed_in_and_linked(platform: Platform, wallet: Path) -> dict[str, str]:
+    """Ada signs in and links her account as her CLI wallet would, in this process (her
+    wallet unlocked once: scrypt is slow by design), and the development faucet's keeper
+    gives her account DATA and gas money; Bearer headers of her session."""
+    api = f"{platform.url}/api/v1"
+    held = Wallet.open(wallet)
+    keys = held.unlock(PASSPHRASE)
+    challenge = httpx2.post(f"{api}/auth/challenge").json()
+    person = [c.token for c in held.credentials("PersonCredential")]
+    audience, nonce = challenge["audience"], challenge["nonce"]
+    presented = presentations.present(keys.did_key, person, audience=audience, nonce=nonce)
+    login = httpx2.post(f"{api}/auth/login", json={"presentation": presented, "act_for": None})
+    headers = {"Authorization": f"Bearer {login.json()['session_token']}"}
+    made = binding.bind(keys.did_key, keys.account, audience=platform.url, now=datetime.now(UTC))
+    body = {"binding": made.jws, "account_signature": made.account_signature}
+    linked = httpx2.post(f"{api}/identity/bindings", json=body, headers=headers)
+    assert linked.is_success, linked.text
+    deployment = Deployment.model_validate(httpx2.get(f"{api}/ledger/deployment").json())
+    keeper = Ledger(connect(platform.info.chain.url), deployment, dev_account(0))
+    keeper.send_ether(keys.account.address, 10**17)
+    keeper.drip(10 * 10**18, to=keys.account.address)
+    return headers
 
 
 def wait_for(api: str, created: dict[str, Any], done: Any) -> dict[str, Any]:
@@ -160,16 +183,11 @@ def wait_for(api: str, created: dict[str, Any], done: Any) -> dict[str, Any]:
 def test_a_transfer_and_a_message_asked_by_a_signed_in_page(
     watched: Watched, platform: Platform, ada_wallet: Path
 ) -> None:
-    """Ada, signed in and her account linked (with the CLI wallet), is asked by the
-    page for a DATA transfer: the wallet app reads it from the call data, shows it in
-    words, signs it, the marketplace sends it and the chain has it; then a message."""
+    """Ada, signed in and her account linked, is asked by the page for a DATA transfer:
+    the wallet app reads it from the call data, shows it in words, signs it, the
+    marketplace sends it and the chain has it; then a message."""
     api = f"{platform.url}/api/v1"
-    as_ada(platform, ada_wallet, "ledger", "faucet", "10")  # DATA, and ether for gas
-    started = httpx2.post(f"{api}/auth/requests", json={"flow": "cross_device"}).json()
-    as_ada(platform, ada_wallet, "wallet", "answer", started["wallet_url"], "--yes")
-    body = {"transaction_id": started["transaction_id"], "response_code": None, "deliver": "body"}
-    session = httpx2.post(f"{api}/auth/requests/result", json=body).json()["session"]
-    headers = {"Authorization": f"Bearer {session['session_token']}"}
+    headers = signed_in_and_linked(platform, ada_wallet)
 
     def ask(request: dict[str, Any]) -> dict[str, Any]:
         created = httpx2.post(f"{api}/wallet-requests", json=request, headers=headers)
@@ -177,8 +195,6 @@ def test_a_transfer_and_a_message_asked_by_a_signed_in_page(
         value: dict[str, Any] = created.json()
         return value
 
-    linking = ask({"kind": "bind_account"})
-    as_ada(platform, ada_wallet, "wallet", "answer", linking["wallet_url"], "--yes")
     account = Wallet.open(ada_wallet).address
     friend = EthAccount.create().address
     transfer = ask(
@@ -212,8 +228,9 @@ def test_a_transfer_and_a_message_asked_by_a_signed_in_page(
 
     text = "I, Ada, accept the licence of the runners' heart rates.\nKraken Market"
     message = ask({"kind": "message", "text": text})
-    page.goto(f"/wallet/request?{urlsplit(message['wallet_url']).query}")
-    unlock(page)  # a page loaded anew: the keys were in the last one's memory only
+    page.get_by_role("navigation").get_by_role("link", name="Scan").click()  # still unlocked
+    page.get_by_label("Link or QR code text").fill(message["wallet_url"])
+    page.get_by_role("button", name="Open the link").click()
     quoted = page.get_by_label("Message to sign")
     expect(quoted).to_have_text(text, timeout=SLOW)
     page.get_by_role("button", name="Approve and sign").click()

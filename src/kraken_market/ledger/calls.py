@@ -25,6 +25,7 @@ from eth_utils.address import is_address, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import Web3Exception
 
 from kraken_market.errors import InvalidRequest
 from kraken_market.ledger.amounts import Token
@@ -221,9 +222,13 @@ def encode(
     ]
     try:
         data = _contract(contract).encode_abi(function, args=values)
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (TypeError, ValueError, OverflowError, Web3Exception) as exc:
+        # web3 names each misfit on a line of its own ("Argument 1 value ... is not
+        # compatible with type bytes32"): those lines say what to fix.
+        misfits = [line.strip() for line in str(exc).splitlines() if "not compatible" in line]
+        reason = "; ".join(misfits) or str(exc).strip()
         raise CallInvalid(
-            f"{contract}.{function}: the arguments do not fit: {str(exc)[:200]}",
+            f"{contract}.{function}: the arguments do not fit: {reason[:300]}",
             details={"contract": contract, "function": function},
         ) from exc
     return address, data

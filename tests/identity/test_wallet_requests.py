@@ -85,6 +85,9 @@ def test_the_wallet_binds_the_account_the_page_asked_for(app: FastAPI, http: Tes
         "status": "done",
         "kind": "bind_account",
         "account": made.account,
+        "transaction_hash": None,
+        "transaction_status": None,
+        "signature": None,
         "code": None,
         "message": None,
     }

@@ -7,6 +7,8 @@ patching. Migrations run before the app accepts a request.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
@@ -50,6 +52,9 @@ from kraken_market.trade.verifier import arbiter_from_settings, verifier_from_se
 from kraken_market.trade.views import ViewCounter
 from kraken_market.web.serving import NoSniff, install_web
 
+if TYPE_CHECKING:  # web3 is imported when the chain is first used (ledger.configured)
+    from kraken_market.ledger.broadcast import WalletChain
+
 API_PREFIX = "/api/v1"
 log = get_logger("kraken_market.api")
 
@@ -84,6 +89,7 @@ def create_app(
     token: TokenSource | None = None,
     storage: StorageService | None = None,
     chain: ChainReader | None = None,
+    wallet_chain: WalletChain | None = None,
 ) -> FastAPI:
     engine = engine or make_engine(settings.resolved_database_url)
     upgrade(engine)
@@ -110,6 +116,7 @@ def create_app(
     reader = ConfiguredLedger(settings)  # connects to the chain on first use
     app.state.token = token or reader
     app.state.chain = chain or reader
+    app.state.wallet_chain = wallet_chain or reader  # wallet requests' transactions
     app.state.views = ViewCounter(engine)
     app.state.storage = storage or storage_from_settings(settings)
     install_error_handlers(app)

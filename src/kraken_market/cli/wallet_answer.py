@@ -125,24 +125,56 @@ def _sign(
     config: Settings,
 ) -> None:
     """A ``kraken_signature`` request: show what would be signed, for whom, then sign."""
-    signing.check_holder(request, held.did)
-    shown = {
+    signing.check_holder(request, held.did, held.address)
+    shown: dict[str, Any] = {
         "verifier": request.client_name,
         "origin": request.origin,
         "client_id": request.client_id,
         "kind": request.kind,
         "did": request.did,
-        "audience": request.audience,
     }
     err.print(f"{request.client_name} at {request.origin} asks you to sign:", markup=False)
-    err.print(f"  {request.what}, for {request.audience}", markup=False)
+    if request.kind == signing.TRANSACTION:
+        deployment, token = signing.marketplace_contracts(http, request.origin)
+        call = signing.read_transaction(request, deployment, token)
+        shown |= {
+            "account": request.account,
+            "chain_id": request.transaction["chain_id"],
+            "contract": call.contract,
+            "to": call.address,
+            "function": call.function,
+            "action": call.action,
+            "max_fee": call.max_fee,
+        }
+        err.print(f"  {call.action}", markup=False)
+        err.print(f"  contract: {call.contract} at {call.address}", markup=False)
+        err.print(
+            f"  from your account {request.account} on chain {shown['chain_id']}", markup=False
+        )
+        err.print(f"  network fee: at most {call.max_fee} ether", markup=False)
+    elif request.kind == signing.MESSAGE:
+        shown |= {"account": request.account, "text": request.text}
+        err.print(f"  the message below, with your account {request.account}:", markup=False)
+        for line in (request.text or "").splitlines() or [""]:
+            err.print(f"  | {line}", markup=False, soft_wrap=True)
+    else:
+        shown["audience"] = request.audience
+        err.print(f"  {request.what}, for {request.audience}", markup=False)
     if not (yes or typer.confirm("Sign this?", err=True)):
         openid4vp.post_decline(http, request.response_uri, request.state)
         raise Declined("you declined: nothing was signed, and the page was told")
     held.unlock(passphrase(config))
     fields = signing.sign(held.keys, request, utcnow())
     signing.post_signature(http, request, fields)
+    if "transaction" in fields:
+        from eth_utils.crypto import keccak
+
+        shown["transaction_hash"] = "0x" + keccak(hexstr=fields["transaction"]).hex()
+    if "signature" in fields:
+        shown["signature"] = fields["signature"]
     if as_json:
         print_json({**shown, "answered": True, "account": held.keys.account.address})
         return
     out.print(f"signed: {request.what}; the page that asked shows the result now", markup=False)
+    if "transaction_hash" in shown:
+        out.print(f"transaction {shown['transaction_hash']} sent by {request.origin}", markup=False)

@@ -102,6 +102,9 @@ class WalletRequest(Base):
     """``pending``, ``done`` or ``refused``."""
     refusal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    asked: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What the wallet is asked to sign beyond the kind: a transaction's fields (account,
+    chain id, target, call data, nonce, gas, fees) or a message's text."""
 
 
 class HostedStatusList(Base):

@@ -4,20 +4,28 @@
 A signed-in page that needs a signature only the wallet can give sends a Request Object
 in the shape of OpenID4VP 1.0 (``identity.wallet_requests``): signed by the
 marketplace's verifier DID, ``response_type`` ``kraken_signature``, ``direct_post`` to
-its ``response_uri``, and a ``signing_request`` claim saying what to sign. The one kind
-today is ``bind_account``: the binding of the wallet's DID to its Ethereum account
-(``identity.binding``: a ``kraken-binding+jwt`` signed by the DID key, and the account's
-EIP-191 signature of it), for the ``audience`` the request names.
+its ``response_uri``, and a ``signing_request`` claim saying what to sign:
 
-The wallet signs only for itself: a request naming another DID is refused before
-anything is unlocked.
+- ``bind_account``: the binding of the wallet's DID to its Ethereum account
+  (``identity.binding``: a ``kraken-binding+jwt`` signed by the DID key, and the
+  account's EIP-191 signature of it), for the ``audience`` the request names;
+- ``transaction``: an EIP-1559 transaction calling one of the marketplace's contracts
+  from the wallet's account. The wallet reads the call from the call data itself,
+  against the committed ABIs (``ledger.calls``), and the contract from the
+  marketplace's public deployment: the words it shows are its own, never a description
+  sent with the request. It signs only a call that decodes, to one of the deployment's
+  contracts, on the deployment's chain; the marketplace broadcasts it;
+- ``message``: an EIP-191 ``personal_sign`` of a text, shown verbatim.
+
+The wallet signs only for itself: a request naming another DID or account is refused
+before anything is unlocked.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx2
@@ -28,9 +36,28 @@ from kraken_market.identity.signin_errors import RequestObjectInvalid
 from kraken_market.identity.wallet import WalletKeys
 from kraken_market.identity.wallet_errors import SigningRequestInvalid
 
+if TYPE_CHECKING:
+    from kraken_market.ledger.amounts import Token
+    from kraken_market.ledger.deployment import Deployment
+
 RESPONSE_TYPE = "kraken_signature"
-BIND_ACCOUNT = "bind_account"
-KINDS = {BIND_ACCOUNT: "link your DID to your ledger account (both keys sign the link)"}
+BIND_ACCOUNT, TRANSACTION, MESSAGE = "bind_account", "transaction", "message"
+KINDS = {
+    BIND_ACCOUNT: "link your DID to your ledger account (both keys sign the link)",
+    TRANSACTION: "send a transaction from your ledger account",
+    MESSAGE: "sign a message with your ledger account",
+}
+_TRANSACTION_FIELDS = {
+    "account": str,
+    "chain_id": int,
+    "to": str,
+    "data": str,
+    "value": str,
+    "nonce": int,
+    "gas": int,
+    "max_fee_per_gas": str,
+    "max_priority_fee_per_gas": str,
+}
 
 
 @dataclass(frozen=True)
@@ -44,6 +71,12 @@ class SigningRequest:
     kind: str
     did: str
     audience: str
+    account: str | None = None
+    """The ledger account asked to sign (``transaction``, ``message``)."""
+    text: str | None = None
+    """``message``: the text to sign, verbatim."""
+    transaction: dict[str, Any] = field(default_factory=dict)
+    """``transaction``: chain id, target, call data, value, nonce, gas, fees."""
 
     @property
     def origin(self) -> str:
@@ -67,39 +100,121 @@ def signing_request(payload: dict[str, Any]) -> SigningRequest:
     asked = payload.get("signing_request")
     if not isinstance(asked, dict):
         raise RequestObjectInvalid("the request does not say what to sign")
-    kind, did, audience = asked.get("kind"), asked.get("did"), asked.get("audience")
+    kind, did = asked.get("kind"), asked.get("did")
     if kind not in KINDS:
         raise SigningRequestInvalid(f"this wallet does not sign {kind!r} requests")
-    if not isinstance(did, str) or not isinstance(audience, str) or not did or not audience:
-        raise SigningRequestInvalid("the signing request names no DID or audience")
-    if urlsplit(audience).scheme not in ("http", "https"):
-        raise SigningRequestInvalid("the signing request's audience is not a web address")
-    return SigningRequest(
-        payload["client_id"],
-        client_name(payload),
-        payload["response_uri"],
-        payload["state"],
-        kind,
-        did,
-        audience,
-    )
+    if not isinstance(did, str) or not did:
+        raise SigningRequestInvalid("the signing request names no DID")
+    common = (payload["client_id"], client_name(payload), payload["response_uri"])
+    if kind == BIND_ACCOUNT:
+        audience = asked.get("audience")
+        if not isinstance(audience, str) or urlsplit(audience).scheme not in ("http", "https"):
+            raise SigningRequestInvalid("the signing request's audience is not a web address")
+        return SigningRequest(*common, payload["state"], kind, did, audience)
+    account = asked.get("account")
+    if not isinstance(account, str) or not account:
+        raise SigningRequestInvalid("the signing request names no account")
+    if kind == MESSAGE:
+        text = asked.get("text")
+        if not isinstance(text, str) or not text:
+            raise SigningRequestInvalid("the message to sign is missing")
+        return SigningRequest(*common, payload["state"], kind, did, "", account, text=text)
+    fields = {name: asked.get(name) for name in _TRANSACTION_FIELDS}
+    for name, kind_of in _TRANSACTION_FIELDS.items():
+        if not isinstance(fields[name], kind_of) or isinstance(fields[name], bool):
+            raise SigningRequestInvalid(f"the transaction's {name} is missing or malformed")
+    return SigningRequest(*common, payload["state"], kind, did, "", account, transaction=fields)
 
 
-def check_holder(request: SigningRequest, did: str) -> None:
-    """Before unlocking: the request must be for this wallet's DID (a page of someone
-    else's session cannot have this wallet sign for it)."""
+def check_holder(request: SigningRequest, did: str, account: str | None = None) -> None:
+    """Before unlocking: the request must be for this wallet's DID and, for a transaction
+    or message, its account (a page of someone else's session cannot have this wallet
+    sign for it)."""
     if request.did != did:
         raise SigningRequestInvalid(
             f"this request is for {request.did}, not for this wallet's DID {did}: "
             "answer it with the wallet you signed in with"
         )
+    if request.account is not None and account is not None and request.account != account:
+        raise SigningRequestInvalid(
+            f"this request is for the account {request.account}, not for this wallet's "
+            f"account {account}: link this wallet's account first"
+        )
+
+
+@dataclass(frozen=True)
+class ReadCall:
+    """A transaction as the wallet reads it itself: the contract, the action in words."""
+
+    contract: str
+    address: str
+    function: str
+    action: str
+    max_fee: str
+    """The most the transaction can cost in gas, in the chain's own currency."""
+
+
+def read_transaction(request: SigningRequest, deployment: Deployment, token: Token) -> ReadCall:
+    """The call the transaction makes, decoded from its call data against the committed
+    ABI of the deployment's contract at its target; refused when the chain is not the
+    deployment's, the target is none of its contracts or the data does not decode."""
+    from kraken_market.ledger.calls import CallInvalid, decode, ether, words
+
+    fields = request.transaction
+    if fields["chain_id"] != deployment.chain_id:
+        raise SigningRequestInvalid(
+            f"the transaction is for chain {fields['chain_id']}, and the marketplace's "
+            f"contracts are on chain {deployment.chain_id}: not signed"
+        )
+    if int(fields["value"]) != 0:
+        raise SigningRequestInvalid("the transaction would send ether along: not signed")
+    try:
+        call = decode(deployment, fields["to"], fields["data"])
+    except CallInvalid as exc:
+        raise SigningRequestInvalid(f"{exc.message}: not signed") from exc
+    max_fee = ether(fields["gas"] * int(fields["max_fee_per_gas"]))
+    action = words(call, token, deployment, request.account)
+    return ReadCall(call.contract, call.address, call.function, action, max_fee)
 
 
 def sign(keys: WalletKeys, request: SigningRequest, now: datetime) -> dict[str, str]:
-    """The answer's fields: the binding and the account's signature of it."""
-    check_holder(request, keys.did_key.did)
+    """The answer's fields: the binding and the account's signature of it; the signed
+    raw transaction; or the message's signature."""
+    check_holder(request, keys.did_key.did, keys.account.address)
+    if request.kind == TRANSACTION:
+        fields = request.transaction
+        signed = keys.account.sign_transaction(
+            {
+                "type": 2,
+                "chainId": fields["chain_id"],
+                "nonce": fields["nonce"],
+                "to": fields["to"],
+                "data": fields["data"],
+                "value": int(fields["value"]),
+                "gas": fields["gas"],
+                "maxFeePerGas": int(fields["max_fee_per_gas"]),
+                "maxPriorityFeePerGas": int(fields["max_priority_fee_per_gas"]),
+            }
+        )
+        return {"transaction": "0x" + bytes(signed.raw_transaction).hex()}
+    if request.kind == MESSAGE:
+        from eth_account.messages import encode_defunct
+
+        message = encode_defunct(text=request.text or "")
+        return {"signature": "0x" + bytes(keys.account.sign_message(message).signature).hex()}
     made = binding.bind(keys.did_key, keys.account, audience=request.audience, now=now)
     return {"binding": made.jws, "account_signature": made.account_signature}
+
+
+def marketplace_contracts(http: httpx2.Client, origin: str) -> tuple[Deployment, Token]:
+    """The deployment and token the marketplace at ``origin`` publishes (public facts any
+    one can check on chain): which contract each address is, and the DATA decimals."""
+    from kraken_market.ledger.amounts import Token
+    from kraken_market.ledger.deployment import Deployment
+
+    deployment = send(http, "GET", f"{origin}/api/v1/ledger/deployment").json()
+    token = send(http, "GET", f"{origin}/api/v1/ledger/token").json()
+    return Deployment.model_validate(deployment), Token.from_json(token)
 
 
 def post_signature(

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
     from kraken_market.ledger.amounts import Token
+    from kraken_market.ledger.broadcast import Prepared
     from kraken_market.ledger.client import Ledger
+    from kraken_market.ledger.deployment import Deployment
     from kraken_market.ledger.model import Node
 
 T = TypeVar("T")
@@ -51,6 +53,26 @@ class ConfiguredLedger:
     def nodes(self) -> list[Node]:
         """The compute nodes registered on chain, in registration order."""
         return self.get().nodes()
+
+    def deployment(self) -> Deployment:
+        return self.get().deployment
+
+    def prepare(self, sender: str, to: str, data: str) -> Prepared:
+        """Chain id, nonce, gas and fees for a wallet to sign (``ledger.broadcast``)."""
+        from kraken_market.ledger.broadcast import Broadcaster
+
+        return Broadcaster(self.get()).prepare(sender, to, data)
+
+    def broadcast(self, raw: str) -> str:
+        """Send a transaction a wallet signed; its hash."""
+        from kraken_market.ledger.broadcast import Broadcaster
+
+        return Broadcaster(self.get()).broadcast(raw)
+
+    def receipt_status(self, tx_hash: str) -> bool | None:
+        from kraken_market.ledger.broadcast import Broadcaster
+
+        return Broadcaster(self.get()).receipt_status(tx_hash)
 
     def run(self, action: Callable[[Ledger], T]) -> T:
         """``action`` on the client, one at a time (one nonce sequence for a signer)."""

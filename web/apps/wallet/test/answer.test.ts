@@ -1,12 +1,20 @@
 import { didKeyFromSeed, type StoredCredential, sign, VC_TYP, VP_TYP, verify } from "@kraken/core";
 import { BINDING_TYP } from "@kraken/core/binding";
+import { encodeCall } from "@kraken/core/contracts";
 import { accountFromKey } from "@kraken/core/eth";
 import type { WalletKeys } from "@kraken/core/walletFile";
-import { recoverMessageAddress } from "viem";
+import {
+  keccak256,
+  parseTransaction,
+  recoverMessageAddress,
+  recoverTransactionAddress,
+} from "viem";
 import { describe, expect, it } from "vitest";
 import {
   answerBinding,
+  answerMessage,
   answerSignin,
+  answerTransaction,
   decline,
   type Poster,
   SigningRefused,
@@ -130,5 +138,85 @@ describe("answering a bind_account signing request", () => {
     await expect(answerBinding(keys, foreign, post)).rejects.toThrow(SigningRefused);
     await expect(answerBinding(keys, signin, post)).rejects.toThrow(/bind_account/);
     expect(sent).toEqual([]);
+  });
+});
+
+describe("answering a transaction or a message", () => {
+  const deployment = {
+    chain_id: 131277322940537,
+    token: "0xF2E246BB76DF876Cef8b38ae84130F4F55De395b",
+    market: "0xB9816fC57977D5A786E654c7CF76767be63b966e",
+    registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    authority: "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512",
+    faucet: null,
+  };
+  const token = { address: deployment.token, symbol: "DATA", decimals: 18 };
+  const data = encodeCall("DataToken", "approve", [deployment.market, 10n ** 18n]);
+  const transaction = (changes: Record<string, unknown> = {}): WalletRequest => ({
+    ...common,
+    kind: "signing",
+    signing: {
+      kind: "transaction",
+      did: keys.didKey.did,
+      account: keys.account.address,
+      chainId: deployment.chain_id,
+      to: deployment.token,
+      data,
+      value: 0n,
+      nonce: 7,
+      gas: 80_000n,
+      maxFeePerGas: 2_000_000_000n,
+      maxPriorityFeePerGas: 1_000_000_000n,
+      ...changes,
+    },
+  });
+
+  it("signs exactly the transaction asked for, EIP-1559, and posts it raw", async () => {
+    const { sent, post } = recorder();
+    const answered = await answerTransaction(keys, transaction(), deployment, token, post);
+    const raw = sent[0]?.fields.transaction as `0x${string}`;
+    expect(sent[0]?.fields.state).toBe("the-state");
+    expect(answered.transactionHash).toBe(keccak256(raw));
+    const parsed = parseTransaction(raw);
+    expect(parsed).toMatchObject({
+      type: "eip1559",
+      chainId: deployment.chain_id,
+      nonce: 7,
+      to: deployment.token.toLowerCase(),
+      data,
+      gas: 80_000n,
+      maxFeePerGas: 2_000_000_000n,
+      maxPriorityFeePerGas: 1_000_000_000n,
+    });
+    expect(await recoverTransactionAddress({ serializedTransaction: raw as never })).toBe(
+      keys.account.address,
+    );
+  });
+
+  it("refuses to sign another chain's, another account's or an unreadable transaction", async () => {
+    const { sent, post } = recorder();
+    for (const changes of [{ chainId: 1 }, { account: deployment.market }, { data: "0x1234" }]) {
+      await expect(
+        answerTransaction(keys, transaction(changes), deployment, token, post),
+      ).rejects.toThrow(SigningRefused);
+    }
+    expect(sent).toEqual([]);
+  });
+
+  it("signs a message's text with EIP-191, only for this wallet's account", async () => {
+    const { sent, post } = recorder();
+    const text = "I accept the licence.\nKraken Market";
+    const message = (account: string): WalletRequest => ({
+      ...common,
+      kind: "signing",
+      signing: { kind: "message", did: keys.didKey.did, account, text },
+    });
+    await answerMessage(keys, message(keys.account.address), post);
+    const signature = sent[0]?.fields.signature as `0x${string}`;
+    expect(await recoverMessageAddress({ message: text, signature })).toBe(keys.account.address);
+    await expect(answerMessage(keys, message(deployment.market), post)).rejects.toThrow(
+      SigningRefused,
+    );
+    expect(sent).toHaveLength(1);
   });
 });

@@ -148,8 +148,24 @@ const MESSAGES: Record<string, string> = {
   nothing_to_present: "Your wallet holds nothing that answers this request.",
   signing_request_invalid:
     "Your wallet would not sign this request: it is for another person, or of a kind it does not know.",
+  account_not_bound:
+    "Your identity has no ledger account linked yet. Link your wallet's account first, then try again.",
+  message_invalid:
+    "This text cannot be signed: it is empty, too long or holds invisible control characters.",
+  wrong_chain:
+    "Your wallet signed for another chain than the marketplace's. Nothing was sent; start again.",
+  wrong_account:
+    "It was signed with another account than the one linked to your identity. Nothing was sent; answer with the wallet you linked.",
+  transaction_mismatch:
+    "Your wallet signed another transaction than the one asked for. Nothing was sent; start again.",
 
   // Ledger: the chain, the token, the contracts
+  call_invalid:
+    "This action does not fit the marketplace's contracts. Reload the page and try again.",
+  transaction_unreadable:
+    "The wallet's answer is not a signed transaction the marketplace can read. Nothing was sent.",
+  transaction_rejected:
+    "The chain did not take the transaction (another one from your account may have gone first). Nothing was sent; start again.",
   ledger_error: "The chain answered with an error. Try again later.",
   chain_unavailable: "The chain cannot be reached. Try again shortly.",
   chain_timeout: "The chain did not confirm the transaction in time. Check again in a moment.",

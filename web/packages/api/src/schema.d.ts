@@ -1310,9 +1310,11 @@ export interface paths {
         put?: never;
         /**
          * Create
-         * @description Ask your wallet to sign (``bind_account``: link your DID to your ledger account):
-         *     show ``wallet_url`` as a QR code or open it as a link, keep ``transaction_id`` and
-         *     poll ``POST /wallet-requests/result`` with it.
+         * @description Ask your wallet to sign: ``bind_account`` (link your DID to your ledger account),
+         *     ``transaction`` (a call of one of the marketplace's contracts from your bound
+         *     account; refused now if it would revert) or ``message`` (a text). Show
+         *     ``wallet_url`` as a QR code or open it as a link, keep ``transaction_id`` and poll
+         *     ``POST /wallet-requests/result`` with it.
          */
         post: operations["create_api_v1_wallet_requests_post"];
         delete?: never;
@@ -1333,7 +1335,8 @@ export interface paths {
         /**
          * Result
          * @description What became of your request: ``pending`` (202), ``done``, ``refused`` (with the
-         *     code and message) or ``expired``.
+         *     code and message) or ``expired``. A transaction is ``done`` once sent: poll on until
+         *     its ``transaction_status`` is no longer ``sent``.
          */
         post: operations["result_api_v1_wallet_requests_result_post"];
         delete?: never;
@@ -1374,8 +1377,9 @@ export interface paths {
         /**
          * Answer
          * @description The wallet's answer (``direct_post``): ``state`` and, for ``bind_account``,
-         *     ``binding`` (the kraken-binding+jwt) and ``account_signature``; or ``error``
-         *     when the person declined.
+         *     ``binding`` (the kraken-binding+jwt) and ``account_signature``; for ``transaction``,
+         *     ``transaction`` (the signed raw EIP-1559 transaction, which the marketplace
+         *     broadcasts); for ``message``, ``signature``; or ``error`` when the person declined.
          */
         post: operations["answer_api_v1_wallet_requests__request_id__response_post"];
         delete?: never;
@@ -1569,6 +1573,14 @@ export interface components {
             tags?: string[];
             /** Title */
             title: string;
+        };
+        /** BindAccountAsk */
+        BindAccountAsk: {
+            /**
+             * @description the DID-account binding (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "bind_account";
         };
         /** BindingPublic */
         BindingPublic: {
@@ -2272,6 +2284,19 @@ export interface components {
              * @description What you may do as 'acting_as' (buy, manage, publish): all for yourself, the attorney credential's scope for a company.
              */
             scope: string[];
+        };
+        /** MessageAsk */
+        MessageAsk: {
+            /**
+             * @description an EIP-191 personal_sign of a text (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "message";
+            /**
+             * Text
+             * @description shown to the person verbatim, signed as UTF-8
+             */
+            text: string;
         };
         /** Money */
         Money: {
@@ -3068,6 +3093,30 @@ export interface components {
              */
             symbol: string;
         };
+        /** TransactionAsk */
+        TransactionAsk: {
+            /**
+             * Arguments
+             * @description in the ABI's order; integers as decimal strings (amounts in base units), addresses and bytes as 0x hex
+             */
+            arguments?: unknown[];
+            /**
+             * Contract
+             * @description one of this marketplace's contracts (GET /ledger/deployment)
+             * @enum {string}
+             */
+            contract: "DataToken" | "Market" | "Registry" | "Authority" | "Faucet";
+            /**
+             * Function
+             * @description a state-changing function of its ABI
+             */
+            function: string;
+            /**
+             * @description a contract call from your bound account (enum property replaced by openapi-typescript)
+             * @enum {string}
+             */
+            kind: "transaction";
+        };
         /** TrustedIssuersPublic */
         TrustedIssuersPublic: {
             /**
@@ -3216,15 +3265,6 @@ export interface components {
             /** Error Type */
             type: string;
         };
-        /** WalletRequestCreate */
-        WalletRequestCreate: {
-            /**
-             * Kind
-             * @description what the wallet signs: bind_account (the DID-account binding)
-             * @constant
-             */
-            kind: "bind_account";
-        };
         /** WalletRequestCreated */
         WalletRequestCreated: {
             /** Expires At */
@@ -3248,7 +3288,7 @@ export interface components {
         WalletRequestOutcome: {
             /**
              * Account
-             * @description bind_account: the bound account
+             * @description the bound account (that signed, for the other kinds)
              */
             account?: string | null;
             /** Code */
@@ -3258,10 +3298,25 @@ export interface components {
             /** Message */
             message?: string | null;
             /**
+             * Signature
+             * @description message: the EIP-191 signature, verified
+             */
+            signature?: string | null;
+            /**
              * Status
              * @enum {string}
              */
             status: "pending" | "done" | "refused" | "expired";
+            /**
+             * Transaction Hash
+             * @description transaction: once sent
+             */
+            transaction_hash?: string | null;
+            /**
+             * Transaction Status
+             * @description transaction: sent, then succeeded or failed once mined
+             */
+            transaction_status?: ("sent" | "succeeded" | "failed") | null;
         };
         /** WalletRequestResult */
         WalletRequestResult: {
@@ -8183,7 +8238,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["WalletRequestCreate"];
+                "application/json": components["schemas"]["BindAccountAsk"] | components["schemas"]["TransactionAsk"] | components["schemas"]["MessageAsk"];
             };
         };
         responses: {
@@ -8216,6 +8271,24 @@ export interface operations {
             };
             /** @description Not allowed for this account (e.g. not the product's owner, not a platform admin) */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such product, union or company */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (retired product, lineage cycle, existing union or company, a company status change not allowed from its status) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8395,7 +8468,9 @@ export interface operations {
                     binding?: string;
                     error?: string;
                     error_description?: string;
+                    signature?: string;
                     state: string;
+                    transaction?: string;
                 };
             };
         };

@@ -23,17 +23,31 @@ export class RequestError extends Error {
   readonly code = "request_object_invalid";
 }
 
+/** An EIP-1559 transaction as the request states it (every field the wallet signs). */
+export interface AskedTransaction {
+  readonly kind: "transaction";
+  readonly did: string;
+  /** The ledger account asked to sign: the one bound to the DID. */
+  readonly account: string;
+  readonly chainId: number;
+  readonly to: string;
+  readonly data: string;
+  readonly value: bigint;
+  readonly nonce: number;
+  readonly gas: bigint;
+  readonly maxFeePerGas: bigint;
+  readonly maxPriorityFeePerGas: bigint;
+}
+
 export type SigningRequest =
   | { readonly kind: "bind_account"; readonly did: string; readonly audience: string }
-  | { readonly kind: "message"; readonly did: string; readonly text: string }
   | {
-      readonly kind: "transaction";
+      readonly kind: "message";
       readonly did: string;
-      readonly chainId: number;
-      readonly to: string;
-      readonly data: string;
-      readonly value: string;
-    };
+      readonly account: string;
+      readonly text: string;
+    }
+  | AskedTransaction;
 
 interface Common {
   readonly clientId: string;
@@ -62,6 +76,13 @@ function text(payload: JsonObject, claim: string): string {
   return value;
 }
 
+function whole(payload: JsonObject, claim: string): bigint {
+  const value = payload[claim];
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return BigInt(value);
+  if (typeof value === "string" && /^[0-9]{1,78}$/.test(value)) return BigInt(value);
+  return fail(`the transaction's ${claim} is missing or not a whole number`);
+}
+
 function signingRequest(value: JsonValue | undefined): SigningRequest {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     fail("the signing request carries no 'signing_request'");
@@ -71,19 +92,21 @@ function signingRequest(value: JsonValue | undefined): SigningRequest {
     case "bind_account":
       return { kind: "bind_account", did, audience: text(value, "audience") };
     case "message":
-      return { kind: "message", did, text: text(value, "text") };
-    case "transaction": {
-      const chainId = value.chain_id;
-      if (typeof chainId !== "number") fail("the transaction has no chain_id");
+      return { kind: "message", did, account: text(value, "account"), text: text(value, "text") };
+    case "transaction":
       return {
         kind: "transaction",
         did,
-        chainId,
+        account: text(value, "account"),
+        chainId: Number(whole(value, "chain_id")),
         to: text(value, "to"),
         data: text(value, "data"),
-        value: String(value.value ?? "0"),
+        value: whole(value, "value"),
+        nonce: Number(whole(value, "nonce")),
+        gas: whole(value, "gas"),
+        maxFeePerGas: whole(value, "max_fee_per_gas"),
+        maxPriorityFeePerGas: whole(value, "max_priority_fee_per_gas"),
       };
-    }
     default:
       return fail(`this wallet cannot sign a '${String(value.kind)}' request`);
   }

@@ -6,20 +6,34 @@
  * direct_post. Same-device: the browser then goes where the verifier says (on the
  * verifier's own origin only); cross-device: the other screen takes over.
  */
-import type { StoredCredential } from "@kraken/core";
+import type { StoredCredential, Token } from "@kraken/core";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Label, Radio, RadioGroup } from "react-aria-components";
 import { Button, Notice } from "../components/controls";
-import { type Answered, answerBinding, answerSignin, decline, fetchRequest } from "../lib/answer";
+import {
+  type Answered,
+  answerBinding,
+  answerMessage,
+  answerSignin,
+  answerTransaction,
+  decline,
+  fetchRequest,
+} from "../lib/answer";
 import { chooseCredentials, matchQuery, missing, type QueryMatch } from "../lib/dcql";
-import { messageOf } from "../lib/http";
+import { getJson, messageOf } from "../lib/http";
 import type { RequestLink } from "../lib/links";
-import type { WalletRequest } from "../lib/request";
+import type { AskedTransaction, WalletRequest } from "../lib/request";
 import { credentialDetail, credentialTitle, subjectName } from "../lib/words";
 import { useUnlocked } from "../store/wallet";
 import { Gate } from "./Gate";
-import { describeSigning, foreignAudience } from "./signing";
+import {
+  type Deployment,
+  describeSigning,
+  foreignAudience,
+  type ReadTransaction,
+  readTransaction,
+} from "./signing";
 
 function label(c: StoredCredential): string {
   const name = subjectName(c);
@@ -105,6 +119,56 @@ function Finished({
   );
 }
 
+/** The marketplace's public deployment and token, read from the origin that asks. */
+interface Contracts {
+  readonly deployment: Deployment;
+  readonly token: Token;
+}
+
+async function fetchContracts(origin: string): Promise<Contracts> {
+  const [deployment, token] = await Promise.all([
+    getJson<Deployment>(`${origin}/api/v1/ledger/deployment`),
+    getJson<Token>(`${origin}/api/v1/ledger/token`),
+  ]);
+  return { deployment, token };
+}
+
+function TransactionShown({
+  asked,
+  read,
+}: {
+  asked: AskedTransaction;
+  read: ReadTransaction | null;
+}) {
+  if (read === null) return <p aria-live="polite">Reading the transaction…</p>;
+  if (!read.ok) {
+    return (
+      <Notice tone="error" title="This wallet will not sign this transaction">
+        {read.problem}
+      </Notice>
+    );
+  }
+  return (
+    <>
+      <p className="statement">{read.action}</p>
+      <dl className="facts" aria-label="Transaction details">
+        <dt>Contract</dt>
+        <dd className="wrap">
+          {read.contract} at {read.address}
+        </dd>
+        <dt>Action</dt>
+        <dd>{read.function}</dd>
+        <dt>From</dt>
+        <dd className="wrap">your account {asked.account}</dd>
+        <dt>Chain</dt>
+        <dd>{asked.chainId}</dd>
+        <dt>Network fee</dt>
+        <dd>at most {read.maxFee} ether (the chain's own currency, not DATA)</dd>
+      </dl>
+    </>
+  );
+}
+
 function Answer({ request }: { request: WalletRequest }) {
   const wallet = useUnlocked();
   const [picks, setPicks] = useState<Record<string, string>>({});
@@ -112,20 +176,48 @@ function Answer({ request }: { request: WalletRequest }) {
   const matches =
     request.kind === "signin" ? matchQuery(request.dcql, wallet.document.credentials, now) : [];
   const gaps = missing(matches);
-  const wrongIdentity = request.kind === "signing" && request.signing.did !== wallet.document.did;
-  const unsupported = request.kind === "signing" && request.signing.kind !== "bind_account";
+  const signing = request.kind === "signing" ? request.signing : null;
+  const wrongIdentity = signing !== null && signing.did !== wallet.document.did;
+  const contracts = useQuery({
+    queryKey: ["contracts", request.origin],
+    queryFn: () => fetchContracts(request.origin),
+    enabled: signing?.kind === "transaction",
+    retry: false,
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  const read =
+    signing?.kind === "transaction" && contracts.data
+      ? readTransaction(
+          signing,
+          contracts.data.deployment,
+          contracts.data.token,
+          wallet.document.address,
+        )
+      : null;
+  const wrongAccount =
+    signing !== null &&
+    signing.kind === "message" &&
+    signing.account.toLowerCase() !== wallet.document.address.toLowerCase();
+  const unreadable = signing?.kind === "transaction" && (read === null || !read.ok);
   const approve = useMutation({
-    mutationFn: () =>
-      request.kind === "signin"
-        ? answerSignin(wallet.keys, request, chooseCredentials(matches, picks))
-        : answerBinding(wallet.keys, request),
+    mutationFn: (): Promise<Answered> => {
+      if (request.kind === "signin") {
+        return answerSignin(wallet.keys, request, chooseCredentials(matches, picks));
+      }
+      if (request.signing.kind === "transaction" && contracts.data) {
+        const { deployment, token } = contracts.data;
+        return answerTransaction(wallet.keys, request, deployment, token);
+      }
+      if (request.signing.kind === "message") return answerMessage(wallet.keys, request);
+      return answerBinding(wallet.keys, request);
+    },
   });
   const refuse = useMutation({ mutationFn: () => decline(request) });
   if (approve.isSuccess)
     return <Finished request={request} result={approve.data} declined={false} />;
   if (refuse.isSuccess) return <Finished request={request} result={refuse.data} declined />;
   const busy = approve.isPending || refuse.isPending;
-  const canApprove = gaps.length === 0 && !wrongIdentity && !unsupported;
+  const canApprove = gaps.length === 0 && !wrongIdentity && !wrongAccount && !unreadable;
   return (
     <>
       <h1>{request.kind === "signin" ? "Sign in" : "Signature requested"}</h1>
@@ -165,7 +257,29 @@ function Answer({ request }: { request: WalletRequest }) {
           </>
         ) : (
           <>
-            <p className="statement">{describeSigning(request.signing, wallet.document.address)}</p>
+            {request.signing.kind === "transaction" ? (
+              <>
+                <TransactionShown asked={request.signing} read={read} />
+                {contracts.isError ? (
+                  <Notice tone="error">{messageOf(contracts.error)}</Notice>
+                ) : null}
+              </>
+            ) : (
+              <p className="statement">
+                {describeSigning(request.signing, wallet.document.address)}
+              </p>
+            )}
+            {request.signing.kind === "message" ? (
+              <blockquote className="message" aria-label="Message to sign">
+                {request.signing.text}
+              </blockquote>
+            ) : null}
+            {wrongAccount ? (
+              <Notice tone="error" title="Not this wallet's account">
+                The message is to be signed by another account than this wallet's (
+                {wallet.document.address}).
+              </Notice>
+            ) : null}
             {foreignAudience(request.signing, request.origin) ? (
               <Notice tone="warning">
                 {request.origin} asks for a link meant for another site. Approve only if you know
@@ -177,9 +291,6 @@ function Answer({ request }: { request: WalletRequest }) {
                 The request is for {request.signing.did}, and this wallet holds{" "}
                 {wallet.document.did}. Open it with the wallet of that identity.
               </Notice>
-            ) : null}
-            {unsupported && !wrongIdentity ? (
-              <Notice tone="error">This wallet cannot sign this kind of request yet.</Notice>
             ) : null}
           </>
         )}

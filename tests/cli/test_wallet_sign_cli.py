@@ -1,0 +1,145 @@
+"""``kraken-market wallet answer`` signs a transaction and a message a signed-in page asked
+for, against a real served API with a deployment on the in-process chain: the CLI wallet
+reads the call itself (ledger.calls), shows it in words, signs, and the marketplace
+broadcasts it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from eth_account import Account as EthAccount
+from eth_account.messages import encode_defunct
+from eth_tester import EthereumTester, PyEVMBackend
+from web3 import EthereumTesterProvider, Web3
+
+from kraken_market.api.app import create_app
+from kraken_market.ledger.broadcast import Broadcaster
+from kraken_market.settings import Settings, get_settings
+from tests.cli import test_wallet_answer_cli as answering
+from tests.cli import test_wallet_cli as base
+from tests.cli.test_cli import free_port, serving_on
+from tests.ledger.conftest import DATA, Market, _deploy
+
+run = base.run
+
+
+@pytest.fixture(scope="module")
+def chain() -> Market:
+    return _deploy("in-process", Web3(EthereumTesterProvider(EthereumTester(PyEVMBackend()))))
+
+
+@pytest.fixture
+def live_market(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chain: Market) -> Iterator[str]:
+    """The API on a real server with the chain and its deployment file; the CLI pointed
+    at it (as tests/cli/test_cli.py's live_api)."""
+    port = free_port()
+    monkeypatch.setenv("KRAKEN_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KRAKEN_API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("KRAKEN_WALLET_PASSPHRASE", base.PASSPHRASE)
+    for name in ("KRAKEN_CONFIG", "KRAKEN_DATABASE_URL", "KRAKEN_API_TOKEN", "KRAKEN_WALLET"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    settings = Settings()
+    chain.deployment.save(settings.deployment_file)
+    app = create_app(settings, token=chain.admin, wallet_chain=Broadcaster(chain.admin))
+    with serving_on(app, port) as url:
+        yield url
+    get_settings.cache_clear()
+
+
+def linked(url: str) -> dict[str, str]:
+    """The wallet in the data directory signs in and links its account (a bind_account
+    request answered by the CLI); Bearer headers of its session."""
+    headers = answering.signed_in(url)
+    body = {"kind": "bind_account"}
+    created = httpx2.post(f"{url}/api/v1/wallet-requests", json=body, headers=headers).json()
+    code, _, err = run("wallet", "answer", created["wallet_url"], "--yes")
+    assert code == 0, err
+    return headers
+
+
+def ask(url: str, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    created = httpx2.post(f"{url}/api/v1/wallet-requests", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    value: dict[str, Any] = created.json()
+    return value
+
+
+def poll(url: str, created: dict[str, Any]) -> dict[str, Any]:
+    body = {"transaction_id": created["transaction_id"]}
+    value: dict[str, Any] = httpx2.post(f"{url}/api/v1/wallet-requests/result", json=body).json()
+    return value
+
+
+def test_the_cli_wallet_sends_the_transfer_a_page_asked_for(
+    live_market: str, tmp_path: Path, chain: Market
+) -> None:
+    wallet = base.fast_wallet(tmp_path / "data" / "wallet.json", "Alice")
+    chain.admin.send_ether(wallet.address, 10**17)  # gas money
+    chain.as_(0).drip(5 * DATA, wallet.address)
+    headers = linked(live_market)
+    friend = EthAccount.create().address
+    body = {
+        "kind": "transaction",
+        "contract": "DataToken",
+        "function": "transfer",
+        "arguments": [friend, str(3 * DATA)],
+    }
+    created = ask(live_market, headers, body)
+
+    code, _, err = run("wallet", "answer", created["wallet_url"], stdin="n\n")
+    assert code == 1 and "error [declined]" in err
+    assert f"Send 3 DATA to {friend}" in err  # read from the call data, in words
+    assert f"contract: DataToken at {chain.deployment.token}" in err
+    assert "network fee: at most 0.0" in err
+    assert poll(live_market, created)["code"] == "wallet_declined"
+
+    created = ask(live_market, headers, body)
+    code, out, err = run("wallet", "answer", created["wallet_url"], "--yes", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert (shown["kind"], shown["contract"], shown["function"]) == (
+        "transaction",
+        "DataToken",
+        "transfer",
+    )
+    assert shown["action"] == f"Send 3 DATA to {friend}" and shown["account"] == wallet.address
+    done = poll(live_market, created)
+    assert (done["status"], done["transaction_status"]) == ("done", "succeeded")
+    assert done["transaction_hash"] == shown["transaction_hash"]
+    assert chain.admin.balance(friend) == 3 * DATA
+
+
+def test_the_cli_wallet_signs_a_message_and_refuses_another_accounts_request(
+    live_market: str, tmp_path: Path
+) -> None:
+    wallet = base.fast_wallet(tmp_path / "data" / "wallet.json", "Alice")
+    headers = linked(live_market)
+    text = "I accept the data licence of product 7."
+    created = ask(live_market, headers, {"kind": "message", "text": text})
+    code, out, err = run("wallet", "answer", created["wallet_url"], "--yes", "--json")
+    assert code == 0, err
+    assert f"| {text}" in err  # shown verbatim
+    done = poll(live_market, created)
+    assert (done["status"], done["account"]) == ("done", wallet.address)
+    signer = EthAccount.recover_message(encode_defunct(text=text), signature=done["signature"])
+    assert signer == wallet.address == json.loads(out)["account"]
+
+    other = base.fast_wallet(tmp_path / "other.json", "Alice")  # another DID and account
+    created = ask(live_market, headers, {"kind": "message", "text": text})
+    code, _, err = run(
+        "wallet", "answer", created["wallet_url"], "--yes", "--wallet", str(other.path)
+    )
+    assert code == 1 and "error [signing_request_invalid]" in err
+    assert (
+        httpx2.post(
+            f"{live_market}/api/v1/wallet-requests/result",
+            json={"transaction_id": created["transaction_id"]},
+        ).status_code
+        == 202
+    )  # nothing was sent

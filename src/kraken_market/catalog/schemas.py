@@ -332,7 +332,10 @@ class UnionPublic(BaseModel):
     creator: str
     access_mode: AccessMode
     data_schema: DataSchema | None = Field(alias="schema")
-    status: Literal["pending", "active"]
+    status: Literal["pending", "awaiting_chain", "active"] = Field(
+        description="pending: waiting for member owners' consent; awaiting_chain: every "
+        "owner consented, the chain has not created it yet; active: on chain, for sale"
+    )
     members: list[UnionMemberPublic]
     created_at: datetime
 

@@ -1187,7 +1187,8 @@ export interface paths {
         put?: never;
         /**
          * Create Union
-         * @description Propose a union; it becomes active when every member's owner has consented.
+         * @description Propose a union; it becomes active (for sale) when every member's owner has
+         *     consented, here and on chain (``awaiting_chain`` until the chain has it).
          */
         post: operations["create_union_api_v1_unions_post"];
         delete?: never;
@@ -1224,7 +1225,8 @@ export interface paths {
         put?: never;
         /**
          * Consent To Union
-         * @description Consent, as owner of member products, to their joining the union.
+         * @description Consent, as owner of member products, to their joining the union (on chain too:
+         *     the owner's wallet signs ``Registry.consent_union``, see ``kraken-market unions``).
          */
         post: operations["consent_to_union_api_v1_unions__union_id__consent_post"];
         delete?: never;
@@ -3137,9 +3139,10 @@ export interface components {
             schema: components["schemas"]["DataSchema"] | null;
             /**
              * Status
+             * @description pending: waiting for member owners' consent; awaiting_chain: every owner consented, the chain has not created it yet; active: on chain, for sale
              * @enum {string}
              */
-            status: "pending" | "active";
+            status: "pending" | "awaiting_chain" | "active";
             /** Title */
             title: string;
         };

@@ -520,6 +520,13 @@ def test_a_job_a_node_missed_is_forwarded_again(
     assert buyer.api.computation(rid)["state"] == "forwarded" and len(flaky.jobs) == 2
 
 
+WORDS = {
+    "object_not_found": "the share file shares/p/0.kms is not in storage",
+    "column_unknown": "the product has no column 'weight'",
+}
+"""What a node says of each refusal (as a node's error answer words it)."""
+
+
 class RefusingNode:
     """A node that refuses every job: for ``object_not_found`` (the seller's share file
     is missing) it refuses the paid job on chain, so the buyer is refunded at once; for
@@ -533,7 +540,7 @@ class RefusingNode:
 
     def forward(self, job: Mapping[str, Any]) -> dict[str, Any]:
         self.jobs.append(dict(job))
-        answer: dict[str, Any] = {"error": self.code, "message": "refused"}
+        answer: dict[str, Any] = {"error": self.code, "message": WORDS[self.code]}
         if self.code == "object_not_found":
             tx = self.node.refuse(job["request_id"], self.code).tx_hash
             answer["refund"] = {"status": "refunded", "transaction": tx, "reason": self.code}
@@ -580,7 +587,8 @@ def test_a_job_a_node_refused_is_refunded_and_resuming_it_says_so(
     assert ledger.balance() == before  # paid, and refunded at once
     refusal = ledger.refusal(rid)
     assert refusal is not None and str(refusal.tx_hash) in refunded.value.message
-    assert "object_not_found" in refunded.value.message
+    said = " ".join(refunded.value.message.split())
+    assert f"a node: {WORDS['object_not_found']} [object_not_found]" in said  # in words
     assert refunded.value.details["payment"] == "refunded"
 
     job = api.computation(rid)
@@ -624,7 +632,8 @@ def test_a_job_refused_for_the_buyers_own_mistake_stays_held_and_says_until_when
     assert record is not None and record.status is PaymentStatus.HELD
     assert ledger.balance() == before - record.amount  # nothing refunded: held
     message = " ".join(refused.value.message.split())
-    assert "(column_unknown)" in message and "nothing was refunded" in message
+    assert f"(a node: {WORDS['column_unknown']} [column_unknown])" in message
+    assert "nothing was refunded" in message
     assert f"reclaim them after {when(record.deadline, chain_now(ledger))[:20]}" in message
     assert f"kraken-market trade reclaim {rid}" in message
     assert refused.value.details["deadline"] == record.deadline

@@ -116,3 +116,16 @@ def test_mostly_unique_texts_are_not_published_as_categories(tmp_path: Path) -> 
     TableSource(path, inferred.schema).batches()  # the encoder reads the same texts
     encoded = next(iter(TableSource(path, inferred.schema).batches()))
     assert encoded.num_rows == rows
+
+
+def test_whole_numbers_written_as_floats_are_proposed_as_written_by_a_person(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.csv"
+    codes = ["1.0", "2.0", "unknown", "1.0", None, "2.0"] * 2
+    pd.DataFrame({"code": codes, "x": range(len(codes))}).to_csv(path, index=False)
+    [code] = [c for c in infer_schema(path).schema.columns if c.name == "code"]
+    assert isinstance(code, CategoricalColumn)
+    assert code.categories == ["1", "2", "unknown"] and code.nullable
+    encoded = TableSource(path, infer_schema(path).schema)  # the proposal reads its own file
+    assert sum(batch.num_rows for batch in encoded.batches()) == len(codes)

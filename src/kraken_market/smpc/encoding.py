@@ -18,7 +18,8 @@ the fixed-point range), ``MissingColumn`` and ``UnreadableData``.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, NoReturn
@@ -240,6 +241,54 @@ def _first_not_numeric(data: pa.ChunkedArray) -> tuple[int, str]:
     raise AssertionError("a cast failed but no single value does")  # pragma: no cover
 
 
+def numeric_categories(categories: Sequence[str]) -> dict[float, int]:
+    """Category position by numeric value, for the categories that are numbers ("1",
+    "2.5") and whose value no other category shares ("1" and "1.0" make 1 ambiguous)."""
+    by_value: dict[float, list[int]] = {}
+    for position, text in enumerate(categories):
+        try:
+            value = float(text)
+        except ValueError:
+            continue
+        if math.isfinite(value):
+            by_value.setdefault(value, []).append(position)
+    return {value: places[0] for value, places in by_value.items() if len(places) == 1}
+
+
+def _match_numbers(
+    categories: Sequence[str],
+    strings: pa.ChunkedArray,
+    unmatched: NDArray[np.bool_],
+    positions: NDArray[np.int64],
+) -> None:
+    """Match values a CSV writer turned into numbers ("1.0" for category "1", as pandas
+    writes an integer column that held a missing value) to the category of the same
+    number, where exactly one category has that value; ``positions`` updated in place."""
+    by_value = numeric_categories(categories)
+    if not by_value:
+        return
+    rows = np.flatnonzero(unmatched)
+    texts = pc.utf8_trim_whitespace(pc.take(strings, pa.array(rows)))
+    distinct = pc.unique(texts).to_pylist()
+    mapped: dict[str, int] = {}
+    for text in distinct:
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            continue
+        if value in by_value:
+            mapped[text] = by_value[value]
+    if not mapped:
+        return
+    keys = pa.array(list(mapped), pa.string())
+    found = np.asarray(
+        pc.fill_null(pc.index_in(texts, value_set=keys), -1).to_numpy(), dtype=np.int64
+    )
+    targets = np.array(list(mapped.values()), dtype=np.int64)
+    hit = found >= 0
+    positions[rows[hit]] = targets[found[hit]]
+
+
 def _categorical(
     column: CategoricalColumn, data: pa.ChunkedArray, problems: list[Problem]
 ) -> NDArray[np.int64]:
@@ -254,6 +303,9 @@ def _categorical(
     index = pc.fill_null(pc.index_in(strings, value_set=categories), -1)
     positions = np.asarray(index.to_numpy(), dtype=np.int64)
     null = np.asarray(strings.is_null().to_numpy(), dtype=bool)
+    unmatched = (positions < 0) & ~null
+    if unmatched.any():
+        _match_numbers(column.categories, strings, unmatched, positions)
     if not column.nullable and (row := _first(null)) is not None:
         problems.append(Problem(row, MissingValue, name, "a category is required here"))
     if (row := _first((positions < 0) & ~null)) is not None:

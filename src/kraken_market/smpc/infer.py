@@ -12,7 +12,8 @@ declared values. Writing it by hand from a CSV is where newcomers stall, so
   0..90, -3.2..7 800 declares -4..8 000; a column never below zero starts at
   0), so the public schema does not publish the table's exact extremes;
 - a column of at most :data:`MAX_CATEGORIES` distinct texts is
-  ``categorical`` with those texts, sorted;
+  ``categorical`` with those texts, sorted (a whole number a CSV writer wrote as
+  ``1.0`` proposed as ``1``);
 - any other column (free text, identifiers) is left out, with the reason: only
   numbers and categories can be computed over, and a column left out is never
   shared;
@@ -177,6 +178,17 @@ def _as_numbers(data: pa.Array) -> pa.Array | None:
     return None
 
 
+_WHOLE = re.compile(r"^\s*(-?\d+)\.0*\s*$")
+
+
+def _whole(text: str) -> str:
+    """A category as a person writes it: ``1`` for the ``1.0`` a CSV writer made of a
+    whole number (pandas writes an integer column with a missing value as floats);
+    the encoder matches ``1.0`` to category ``1`` (``smpc.encoding``)."""
+    match = _WHOLE.fullmatch(text)
+    return str(int(match.group(1))) if match else text
+
+
 def _describe(column: _Column) -> tuple[dict[str, object] | None, str]:
     if not _NAME.fullmatch(column.name):
         return None, (
@@ -214,6 +226,6 @@ def _describe(column: _Column) -> tuple[dict[str, object] | None, str]:
     return {
         "name": column.name,
         "type": "categorical",
-        "categories": sorted(column.texts),
+        "categories": sorted({_whole(text) for text in column.texts}),
         "nullable": nullable,
     }, ""

@@ -214,3 +214,19 @@ def test_categories_written_as_numbers_match_when_unambiguous(tmp_path: Path) ->
         encode_all(write(tmp_path, "group\n1\n1.0\n", "c.csv"), ambiguous)
     with pytest.raises(UnknownCategory, match=r"'3\.0' is not a declared category"):
         encode_all(write(tmp_path, "group\n3.0\n", "d.csv"), schema)
+
+
+def test_a_labelled_column_is_read_under_the_sellers_name_and_errors_say_it(
+    tmp_path: Path,
+) -> None:
+    schema = DataSchema.model_validate(
+        {"columns": [{"name": "bpm", "label": "Heart rate (bpm)", "type": "numeric",
+                      "min": 0, "max": 250}]}
+    )  # fmt: skip
+    assert encode_all(write(tmp_path, "Heart rate (bpm),x\n60,a\n72,b\n"), schema).tolist() == [
+        [60, 72]
+    ]
+    with pytest.raises(OutOfRange, match=r"^row 2, column 'Heart rate \(bpm\)'"):
+        encode_all(write(tmp_path, "Heart rate (bpm)\n60\n300\n", "b.csv"), schema)
+    with pytest.raises(MissingColumn, match="Heart rate"):
+        encode_all(write(tmp_path, "bpm\n60\n", "c.csv"), schema)  # read by its label only

@@ -61,10 +61,13 @@ for it); ``active``: on chain, for sale."""
 
 
 def _schema_key(schema: dict[str, Any] | None) -> Any:
-    """What must be equal for members to be computed on as one table (descriptions may differ)."""
+    """What must be equal for members to be computed on as one table (descriptions and the
+    sellers' own column labels may differ: computations read the identifiers)."""
     if schema is None:
         return None
-    return [{k: v for k, v in c.items() if k != "description"} for c in schema["columns"]]
+    return [
+        {k: v for k, v in c.items() if k not in ("description", "label")} for c in schema["columns"]
+    ]
 
 
 class UnionService:

@@ -173,7 +173,20 @@ def compute_via_market(
                     _forwarded(api, request_id, timeout)
                 except ComputationRefused as exc:
                     raise refused(ledger, request_id, exc.details.get("nodes")) from None
-        return nodes.result(request_id, spec, key, t=t, chain=LedgerChain(ledger))
+        outcome = nodes.result(request_id, spec, key, t=t, chain=LedgerChain(ledger))
+    if outcome.table is not None:
+        outcome.table.attrs["labels"] = _labels(api, products)
+    return outcome
+
+
+def _labels(api: MarketClient, products: Sequence[str]) -> dict[str, str]:
+    """The seller's own names of the columns (identifier -> label) of the first product:
+    a union's members share identifiers; their labels are shown as the first names them."""
+    try:
+        schema = api.product(products[0]).get("schema") or {}
+    except ApiError:
+        return {}
+    return {c["name"]: c["label"] for c in schema.get("columns", []) if c.get("label")}
 
 
 def _unless_returned(ledger: Ledger, request_id: str, statuses: dict[int, Any]) -> None:

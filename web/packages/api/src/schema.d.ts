@@ -1613,7 +1613,15 @@ export interface components {
             categories: string[];
             /** Description */
             description?: string | null;
-            /** Name */
+            /**
+             * Label
+             * @description the column's name in the seller's data (free text, e.g. 'Heart rate (bpm)'), shown to buyers; absent when it is the name itself
+             */
+            label?: string | null;
+            /**
+             * Name
+             * @description the identifier computations, filters and share files use
+             */
             name: string;
             /**
              * Nullable
@@ -2318,11 +2326,19 @@ export interface components {
         NumericColumn: {
             /** Description */
             description?: string | null;
+            /**
+             * Label
+             * @description the column's name in the seller's data (free text, e.g. 'Heart rate (bpm)'), shown to buyers; absent when it is the name itself
+             */
+            label?: string | null;
             /** Max */
             max?: number | null;
             /** Min */
             min?: number | null;
-            /** Name */
+            /**
+             * Name
+             * @description the identifier computations, filters and share files use
+             */
             name: string;
             /**
              * Nullable

@@ -129,7 +129,7 @@ def _on_chain(api: MarketClient, chain: Ledger, union_id: str, wait: float) -> d
         )
         raise
     if done.sent:
-        out.print(f"on chain: {done.sent} sent ({done.transaction})", markup=False)
+        err.print(f"on chain: {done.sent} sent ({done.transaction})", markup=False)
     return api.union(union_id)
 
 

@@ -119,7 +119,9 @@ def check(results, data: pd.DataFrame) -> None:
     assert attrs["count@10"]["rows"] == t["count@10"].table["count"][0]
     assert (attrs["count@10"]["function"], attrs["count@10"]["min_cohort"]) == ("count@1", 1)
     assert attrs["count@10"]["accuracy"] == {"absolute": 0.0, "relative": 0.0}
-    assert attrs["mean@12"]["rows"] == {"age": len(chosen), "income": chosen.income.count()}
+    counted = {"age": len(chosen), "income": int(chosen.income.count())}
+    same = len(set(counted.values())) == 1  # one figure when every column counts the same
+    assert attrs["mean@12"]["rows"] == (counted["age"] if same else counted)
     assert attrs["mean@12"]["filter"] == SPECS[2]["filter"]
     assert attrs["mean@12"]["columns"] == ["age", "income"]
     assert attrs["sum@11"]["rows"] is None  # the nodes open no count for a sum

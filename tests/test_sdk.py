@@ -4,16 +4,24 @@ in-process chain (the SDK's collaborators injected, as ``Marketplace.login`` mak
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, update
 
+from kraken_market.client import ApiError, MarketClient
+from kraken_market.identity.credential_types import CredentialType
+from kraken_market.identity.keys import DidKey
+from kraken_market.identity.models import AuthSession
 from kraken_market.ledger.errors import InvalidAmount, Reverted
 from kraken_market.ledger.indexer import Indexer
 from kraken_market.sdk import Marketplace
 from kraken_market.trade.publish import publish_on_chain
+from tests.conftest import login
 from tests.factories import product_body
 from tests.ledger.conftest import DATA, Market
 from tests.trade import test_chain_stake as staked
@@ -59,3 +67,40 @@ def test_the_sdk_shows_and_takes_amounts_in_data(
     for wrong in (0.1, True, "-1", "0.0000000000000000001"):
         with pytest.raises(InvalidAmount, match="max_price"):
             market.units(wrong, "max_price")  # type: ignore[arg-type]
+
+
+def test_a_notebook_session_renews_itself_when_its_token_expires(
+    app: FastAPI, engine: Engine
+) -> None:
+    """A session token lasts minutes; a notebook runs for hours. The client renews its
+    session with the refresh token (as the web apps do) and sends the call again; a
+    refresh token that no longer works still says to log in again."""
+    issuer, base = app.state.identity.demo_issuer, app.state.identity.base_url
+    key = DidKey.generate()
+    session = login(
+        app,
+        key,
+        [issuer.issue(CredentialType.PERSON, {"id": key.did, "name": "Rhea"}, registry_url=base)],
+    )
+    api = MarketClient(TestClient(app))
+    api.use_session(session)
+    assert api.me()["did"] == key.did
+
+    def expire(column: str) -> None:  # as 15 minutes (or the refresh's days) later
+        with engine.begin() as connection:
+            connection.execute(
+                update(AuthSession).values({column: datetime.now(UTC) - timedelta(seconds=1)})
+            )
+
+    expire("expires_at")
+    assert api.me()["did"] == key.did  # renewed, and the call sent again
+    renewed = api.http.headers["Authorization"]
+    assert renewed != f"Bearer {session['session_token']}"
+    assert api.me()["did"] == key.did  # the new token works as it is
+    assert api.http.headers["Authorization"] == renewed
+    expire("expires_at")
+    expire("refresh_expires_at")
+    with pytest.raises(ApiError) as ended:
+        api.me()
+    assert ended.value.api_code == "session_invalid"
+    assert "refresh token is unknown, expired or already used" in ended.value.message

@@ -6,6 +6,13 @@ Every error answer is raised as :class:`ApiError` with the server's stable
 ``code``; transport failures as :class:`ApiUnreachable`. When the API pushes back
 (429 ``rate_limited`` or 503 with ``Retry-After``), a call waits as told and sends
 again, a few times, before it gives up with that answer.
+
+A client given a whole login answer (:meth:`MarketClient.use_session`) keeps its
+session alive: a session token lasts minutes (``identity_session_seconds``), a
+notebook lasts hours, so when the API answers ``session_invalid`` the client
+exchanges its refresh token at ``POST /api/v1/auth/refresh`` (as the web apps do
+with their cookie) and sends the call again, once. The refresh re-checks the
+credentials, so a revoked one still ends the session.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ class ApiUnreachable(ServiceUnavailable):
 PUSHBACK_RETRIES = 4
 """Sends of one call while the API answers 429/503 with a Retry-After it can wait for."""
 MAX_WAIT = 30.0
+REFRESH_PATH = "/api/v1/auth/refresh"
 
 
 def retry_after(response: httpx2.Response) -> float | None:
@@ -74,6 +82,7 @@ class MarketClient:
         self.http = http
         self._token: dict[str, Any] | None = None
         self._uploads = uploads
+        self._refresh_token: str | None = None
 
     @classmethod
     def connect(
@@ -81,6 +90,12 @@ class MarketClient:
     ) -> MarketClient:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return cls(httpx2.Client(base_url=base_url, headers=headers, timeout=timeout))
+
+    def use_session(self, session: dict[str, Any]) -> None:
+        """Act in ``session`` (the answer of :meth:`login` or :meth:`refresh`): send its
+        token, and renew it with its refresh token when it has expired."""
+        self.http.headers["Authorization"] = f"Bearer {session['session_token']}"
+        self._refresh_token = session.get("refresh_token")
 
     def close(self) -> None:
         self.http.close()
@@ -94,15 +109,28 @@ class MarketClient:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._sent(method, path, **kwargs)
+        if response.status_code == 401 and self._renewable(path, response):
+            self.use_session(self.refresh(self._refresh_token or ""))
+            response = self._sent(method, path, **kwargs)
+        if response.is_success:
+            return response.json() if response.content else None
+        raise ApiError(response.status_code, *error_fields(response))
+
+    def _renewable(self, path: str, response: httpx2.Response) -> bool:
+        """The session token expired and this client holds a refresh token to renew it."""
+        if self._refresh_token is None or path == REFRESH_PATH:
+            return False
+        return error_fields(response)[0] == "session_invalid"
+
+    def _sent(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
         for _attempt in range(PUSHBACK_RETRIES):
             response = self._send(method, path, **kwargs)
             wait = retry_after(response)
             if wait is None:
                 break
             time.sleep(wait)  # the API pushed back (429/503 with Retry-After): wait, retry
-        if response.is_success:
-            return response.json() if response.content else None
-        raise ApiError(response.status_code, *error_fields(response))
+        return response
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
         try:
@@ -238,7 +266,7 @@ class MarketClient:
     def refresh(self, refresh_token: str) -> dict[str, Any]:
         """A new token pair (a refresh token works once)."""
         body = {"refresh_token": refresh_token}
-        result: dict[str, Any] = self._call("POST", "/api/v1/auth/refresh", json=body)
+        result: dict[str, Any] = self._call("POST", REFRESH_PATH, json=body)
         return result
 
     def logout(self) -> None:

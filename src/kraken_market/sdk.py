@@ -28,7 +28,7 @@ same amounts in DATA under ``prices_data`` and ``stake_data``.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
@@ -148,7 +148,8 @@ class Marketplace:
             session = anonymous.login(
                 holder.present(challenge["audience"], challenge["nonce"]), act_for
             )
-        api = MarketClient.connect(url, session["session_token"])
+        api = MarketClient.connect(url)
+        api.use_session(session)  # renewed through /auth/refresh when it expires
         try:
             deployment = marketplace_deployment(api, config, url)
             chain_url = config.resolved_chain_url
@@ -320,6 +321,39 @@ class Marketplace:
             items=items, timeout=timeout,
         )  # fmt: skip
         return outcome.table
+
+    def create_union(
+        self,
+        title: str,
+        members: Mapping[str, int],
+        *,
+        description: str = "",
+        wait: float = 30.0,
+    ) -> dict[str, Any]:
+        """Propose a Data Union of ``members`` (product id -> revenue weight), at least one
+        of them yours: in the catalog and on chain, signed by your wallet. It is for sale
+        (``status`` ``active``) once every other member's owner ran :meth:`consent_union`
+        (``pending`` until then; ``awaiting_chain`` while the chain's answer is not
+        indexed yet, up to ``wait`` seconds)."""
+        from kraken_market.trade.unions import join_on_chain
+
+        body = {
+            "title": title,
+            "description": description,
+            "members": [{"product_id": p, "weight": w} for p, w in members.items()],
+        }
+        union = self.api.create_union(body)
+        join_on_chain(self.api, self.ledger, union["id"], wait=wait)
+        return self.api.union(union["id"])
+
+    def consent_union(self, union_id: str, *, wait: float = 30.0) -> dict[str, Any]:
+        """Consent to a Data Union for every member product you own, in the catalog and on
+        chain (proposing it there if nobody has yet); harmless to call again."""
+        from kraken_market.trade.unions import join_on_chain
+
+        self.api.consent(union_id)
+        join_on_chain(self.api, self.ledger, union_id, wait=wait)
+        return self.api.union(union_id)
 
     def reclaim(self, request_id: str) -> Reclaimed:
         """Take back the held payment of a computation the nodes did not deliver by its

@@ -295,3 +295,27 @@ def test_schema_is_only_accepted_under_its_public_name(http: TestClient, alice: 
     body["data_schema"] = body.pop("schema")
     answer = http.post(URL, json=body, headers=alice.headers)
     assert answer.status_code == 422
+
+
+def test_a_column_keeps_the_sellers_own_name_beside_its_identifier(
+    http: TestClient, alice: Account
+) -> None:
+    """The schema keeps both names: ``name`` (what computations use) and ``label`` (the
+    data's own, free text, shown to buyers and in results). A column without a label
+    has no ``label`` key, so the metadata hash of older products stays the chain's."""
+    from kraken_market.trade.digests import metadata_hash
+    from kraken_market.trade.results import _labels
+
+    plain = alice.api.create_product(product_body("analytics"))
+    assert all("label" not in c for c in plain["schema"]["columns"])
+    assert metadata_hash(plain) == metadata_hash(alice.api.product(plain["id"]))
+    labelled = {"columns": [dict(SCHEMA["columns"][1], label="Heart rate (bpm)"),
+                            SCHEMA["columns"][0]]}  # fmt: skip
+    product = alice.api.create_product(product_body("analytics", schema=labelled))
+    assert product["schema"]["columns"][0]["label"] == "Heart rate (bpm)"
+    assert _labels(alice.api, [product["id"]]) == {"heart_rate": "Heart rate (bpm)"}
+    same = {"columns": [dict(SCHEMA["columns"][1], label="age"), SCHEMA["columns"][0]]}
+    clash = http.post(
+        "/api/v1/products", json=product_body("analytics", schema=same), headers=alice.headers
+    )
+    assert (clash.status_code, clash.json()["code"]) == (422, "validation_error")

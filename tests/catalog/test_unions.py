@@ -54,7 +54,7 @@ def test_union_needs_every_owner_to_consent(http: TestClient, alice: Account, bo
     again = alice.api.consent(union["id"])  # alice consented by creating it: idempotent
     assert again["status"] == "pending"
     consented = bob.api.consent(union["id"])
-    assert consented["status"] == "active"
+    assert consented["status"] == "awaiting_chain"  # sold once the chain has it too
     assert http.get(f"{URL}/{union['id']}").json() == consented
     assert http.get(URL, params={"member": mine["id"]}).json()["items"] == [consented]
 
@@ -87,8 +87,8 @@ def test_a_pending_union_is_withdrawn_or_lapses(
         )
     relisted = propose(alice, (2, 1))  # lapsed: replaced
     assert [m["weight"] for m in relisted["members"]] == [2, 1]
-    active = bob.api.consent(union)
-    assert active["status"] == "active"
+    consented = bob.api.consent(union)
+    assert consented["status"] == "awaiting_chain"
     refused = http.post(f"{URL}/{union}/reject", headers=bob.headers)
     assert (refused.status_code, refused.json()["code"]) == (409, "union_not_pending")
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from typer.testing import CliRunner
 
 from kraken_market.api.app import create_app
+from kraken_market.cli.common import client
 from kraken_market.cli.main import app as cli
 from kraken_market.settings import Settings, get_settings
 from tests.conftest import DeployedToken
@@ -166,24 +167,24 @@ def test_seller_workflow_from_the_command_line(live_api: str, tmp_path: Path) ->
     code, out, _ = run("products", "lineage", product["id"], "--json")
     assert {n["id"] for n in json.loads(out)["nodes"]} == {product["id"], *ids}
     code, out, err = run(
-        "unions",
-        "create",
-        "--title",
-        "Clinics",
-        "--member",
-        f"{ids[0]}:2",
-        "--member",
-        ids[1],
-        "--json",
-    )
-    assert code == 0, err
-    union = json.loads(out)
-    assert union["status"] == "active"
-    assert [m["weight"] for m in union["members"]] == [2, 1]
+        "unions", "create", "--title", "Clinics", "--member", f"{ids[0]}:2", "--member", ids[1]
+    )  # fmt: skip
+    # A union is sold by the chain, and there is none here: refused, nothing recorded.
+    assert code == 1 and "[not_deployed]" in err, err
     code, out, _ = run("unions", "list", "--json")
-    assert [u["id"] for u in json.loads(out)["items"]] == [union["id"]]
+    assert json.loads(out)["items"] == []
+    with client() as api:  # as the catalog alone records it (every owner consented)
+        body = {"title": "Clinics", "members": [{"product_id": i} for i in ids]}
+        union = api.create_union(body)
+    code, out, _ = run("unions", "list", "--json")
+    assert [(u["id"], u["status"]) for u in json.loads(out)["items"]] == [
+        (union["id"], "awaiting_chain")
+    ]
     code, out, _ = run("unions", "show", union["id"])  # members priced 10 DATA each
     assert code == 0 and "a buyer pays 20 DATA per computation for the union" in out
+    shown = " ".join(out.split())  # Rich folds lines
+    assert "(waiting for the chain, analytics)" in shown
+    assert f"run 'kraken-market unions consent {union['id']}' again" in shown
 
     code, out, _ = run("products", "retire", product["id"], "--reason", "replaced", "--json")
     assert code == 0 and json.loads(out)["availability"] == "retired"

@@ -184,3 +184,49 @@ def test_csv_round_trip_property(tmp_path: Path, rows: list[tuple[float, str]]) 
     xs = np.array([x for x, _ in rows])
     assert np.allclose(encoded[0], xs, rtol=0, atol=2**-32)
     assert encoded[1].tolist() == [1.0 if c == "f" else 0.0 for _, c in rows]
+
+
+def test_categories_written_as_numbers_match_when_unambiguous(tmp_path: Path) -> None:
+    """pandas writes an integer column with a missing value as floats: category "1" then
+    arrives as "1.0". It matches the one category of that number; a number two
+    categories share ("1" and "1.0") or none has is still refused."""
+    schema = DataSchema.model_validate(
+        {"columns": [{"name": "group", "type": "categorical", "categories": ["1", "2", "x"],
+                      "nullable": True}]}
+    )  # fmt: skip
+    path = tmp_path / "groups.csv"
+    pd.DataFrame({"group": [1, 2, None, 2, 1]}).to_csv(path, index=False)
+    assert "1.0" in path.read_text()  # as the common writer does it
+    assert encode_all(path, schema, rows=2).tolist() == [
+        [1, 0, 0, 0, 1],
+        [0, 1, 0, 1, 0],
+        [0, 0, 0, 0, 0],
+    ]
+    assert encode_all(write(tmp_path, "group\n 2.00\n1e0\n", "b.csv"), schema).tolist() == [
+        [0, 1],
+        [1, 0],
+        [0, 0],
+    ]
+    ambiguous = DataSchema.model_validate(
+        {"columns": [{"name": "group", "type": "categorical", "categories": ["1", "1.00"]}]}
+    )
+    with pytest.raises(UnknownCategory, match=r"^row 2, column 'group': '1\.0' is not"):
+        encode_all(write(tmp_path, "group\n1\n1.0\n", "c.csv"), ambiguous)
+    with pytest.raises(UnknownCategory, match=r"'3\.0' is not a declared category"):
+        encode_all(write(tmp_path, "group\n3.0\n", "d.csv"), schema)
+
+
+def test_a_labelled_column_is_read_under_the_sellers_name_and_errors_say_it(
+    tmp_path: Path,
+) -> None:
+    schema = DataSchema.model_validate(
+        {"columns": [{"name": "bpm", "label": "Heart rate (bpm)", "type": "numeric",
+                      "min": 0, "max": 250}]}
+    )  # fmt: skip
+    assert encode_all(write(tmp_path, "Heart rate (bpm),x\n60,a\n72,b\n"), schema).tolist() == [
+        [60, 72]
+    ]
+    with pytest.raises(OutOfRange, match=r"^row 2, column 'Heart rate \(bpm\)'"):
+        encode_all(write(tmp_path, "Heart rate (bpm)\n60\n300\n", "b.csv"), schema)
+    with pytest.raises(MissingColumn, match="Heart rate"):
+        encode_all(write(tmp_path, "bpm\n60\n", "c.csv"), schema)  # read by its label only

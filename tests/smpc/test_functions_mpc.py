@@ -115,6 +115,21 @@ def check(results, data: pd.DataFrame) -> None:
     assert kmeans["size"].tolist() == sizes.tolist()
     close(kmeans[["age", "income"]], centroids, 1e-6, 1e-5)
     assert t["mean@114"].suppressed and t["mean@114"].table is None
+    attrs = {name: result.table.attrs for name, result in t.items() if result.table is not None}
+    assert attrs["count@10"]["rows"] == t["count@10"].table["count"][0]
+    assert (attrs["count@10"]["function"], attrs["count@10"]["min_cohort"]) == ("count@1", 1)
+    assert attrs["count@10"]["accuracy"] == {"absolute": 0.0, "relative": 0.0}
+    counted = {"age": len(chosen), "income": int(chosen.income.count())}
+    same = len(set(counted.values())) == 1  # one figure when every column counts the same
+    assert attrs["mean@12"]["rows"] == (counted["age"] if same else counted)
+    assert attrs["mean@12"]["filter"] == SPECS[2]["filter"]
+    assert attrs["mean@12"]["columns"] == ["age", "income"]
+    assert attrs["sum@11"]["rows"] is None  # the nodes open no count for a sum
+    assert attrs["histogram@17"]["rows"] == len(data)  # every age is inside the edges
+    assert attrs["histogram@17"]["parameters"] == {"edges": EDGES}
+    assert attrs["kmeans@113"]["rows"] == len(both)
+    assert attrs["linear_regression@112"]["accuracy"] == {"absolute": 1e-4, "relative": 1e-4}
+    assert attrs["median@18"]["digest"] == "0x" + ComputationSpec(**SPECS[8]).digest().hex()
 
 
 @settings(max_examples=2, deadline=None, derandomize=True)

@@ -57,7 +57,7 @@ def test_the_catalogue_has_every_function_with_a_version() -> None:
         "linear_regression",
         "kmeans",
     }
-    assert all(f.endswith("@1") for f in CATALOGUE)
+    assert {f for f in CATALOGUE if not f.endswith("@1")} == {"kmeans@2"}  # seeded from data
     assert {d["id"] for d in describe()} == set(CATALOGUE)
 
 

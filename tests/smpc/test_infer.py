@@ -59,8 +59,9 @@ def test_a_table_gives_numbers_categories_and_what_was_left_out(tmp_path: Path) 
     assert columns["temperature"]["nullable"] is True
     assert inferred.observed["age"] == (18.0, 89.0)
     left = {c.column: c.reason for c in inferred.left_out}
-    assert set(left) == {"patient", "Weight kg", "note"}
-    assert "distinct texts" in left["patient"] and "rename" in left["Weight kg"]
+    assert set(left) == {"patient", "note"}
+    assert "distinct texts" in left["patient"]
+    assert columns["weight_kg"]["label"] == "Weight kg"  # free text: kept as the label
     assert "missing" in left["note"]
     TableSource(path, inferred.schema)  # the schema fits the file it was read off
 
@@ -85,7 +86,7 @@ def test_free_text_is_not_a_category(tmp_path: Path) -> None:
 
 def test_a_table_with_nothing_to_compute_over_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "names.csv"
-    path.write_text("full name\nAnn\nBob\n")
+    path.write_text("full name\n" + "".join(f"Person {i}\n" for i in range(12)))
     with pytest.raises(UnreadableData, match="no column that can be computed over"):
         infer_schema(path)
     empty = tmp_path / "empty.csv"
@@ -116,3 +117,48 @@ def test_mostly_unique_texts_are_not_published_as_categories(tmp_path: Path) -> 
     TableSource(path, inferred.schema).batches()  # the encoder reads the same texts
     encoded = next(iter(TableSource(path, inferred.schema).batches()))
     assert encoded.num_rows == rows
+
+
+def test_whole_numbers_written_as_floats_are_proposed_as_written_by_a_person(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.csv"
+    codes = ["1.0", "2.0", "unknown", "1.0", None, "2.0"] * 2
+    pd.DataFrame({"code": codes, "x": range(len(codes))}).to_csv(path, index=False)
+    [code] = [c for c in infer_schema(path).schema.columns if c.name == "code"]
+    assert isinstance(code, CategoricalColumn)
+    assert code.categories == ["1", "2", "unknown"] and code.nullable
+    encoded = TableSource(path, infer_schema(path).schema)  # the proposal reads its own file
+    assert sum(batch.num_rows for batch in encoded.batches()) == len(codes)
+
+
+def test_free_text_column_names_get_identifiers_and_keep_the_sellers_name(
+    tmp_path: Path,
+) -> None:
+    """Column names are free text in real data; computations need identifiers. The
+    schema keeps both: ``name`` (computed on) and ``label`` (what buyers read)."""
+    path = tmp_path / "t.csv"
+    frame = pd.DataFrame(
+        {
+            "Heart rate (bpm)": [60, 72, 80, 91] * 3,
+            "heart_rate_bpm": [1, 2, 3, 4] * 3,  # the identifier is taken already
+            "2nd visit": ["yes", "no", "no", "yes"] * 3,
+            "Größe": [170.5, 180, 165, 190] * 3,
+        }
+    )
+    frame.to_csv(path, index=False)
+    inferred = infer_schema(path)
+    named = [(c.name, c.label) for c in inferred.schema.columns]
+    assert named == [
+        ("heart_rate_bpm_2", "Heart rate (bpm)"),
+        ("heart_rate_bpm", None),
+        ("c_2nd_visit", "2nd visit"),
+        ("groe", "Größe"),
+    ]
+    assert inferred.observed["heart_rate_bpm_2"] == (60, 91)
+    dumped = inferred.schema.model_dump(mode="json")["columns"]
+    assert "label" not in dumped[1]  # absent when the data's name is the identifier
+    source = TableSource(path, inferred.schema)  # the file is read under its own names
+    [table] = list(source.batches())
+    assert table.column_names == ["heart_rate_bpm_2", "heart_rate_bpm", "c_2nd_visit", "groe"]
+    assert table.column("heart_rate_bpm_2").to_pylist()[:2] == ["60", "72"]

@@ -26,6 +26,7 @@ from kraken_market.identity import binding
 from kraken_market.ledger.client import Ledger, dev_account
 from kraken_market.ledger.indexer import Indexer
 from kraken_market.ledger.model import PaymentStatus
+from kraken_market.sdk import Marketplace
 from kraken_market.settings import Settings
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.keys import NodeKeyPair
@@ -37,6 +38,7 @@ from kraken_market.trade.fulfilment import Fulfilment
 from kraken_market.trade.publish import publish_on_chain
 from kraken_market.trade.refunds import ComputationRefunded, ComputationRefused, chain_now, when
 from kraken_market.trade.results import compute_via_market
+from kraken_market.trade.unions import join_on_chain
 from tests.conftest import Account, person
 from tests.factories import product_body
 from tests.ledger.conftest import DATA, PARAMETERS, Market, _deploy, time_travel
@@ -360,6 +362,7 @@ def test_a_union_is_bought_as_one_item_and_computed_over_its_members(
     indexer: Indexer,
     forwarder: RecordingForwarder,
     engine: Engine,
+    tmp_path: Path,
 ) -> None:
     first, first_ledger = bound(market_app, chain, "sam", 7)
     second, second_ledger = bound(market_app, chain, "sol", 9)
@@ -368,23 +371,28 @@ def test_a_union_is_bought_as_one_item_and_computed_over_its_members(
         product = analytics_product(owner)
         publish_on_chain(owner.api, ledger, product["id"], stake=20 * DATA, wait=0)
         members.append(product["id"])
-    union, _ = first_ledger.propose_union({members[0]: 1, members[1]: 3})
-    second_ledger.consent_union(union)
-    listed = first.api.create_union(
-        {
-            "title": "Two cohorts",
-            "members": [
-                {"product_id": members[0], "weight": 1},
-                {"product_id": members[1], "weight": 3},
-            ],
-        }
-    )
-    assert listed["id"] == "0x" + union.hex()
+    # Each owner's SDK (as 'kraken-market unions create|consent'): catalog, then chain.
+    proposer = Marketplace(first.api, first_ledger, tmp_path)
+    listed = proposer.create_union("Two cohorts", {members[0]: 1, members[1]: 3}, wait=0)
+    union = bytes.fromhex(listed["id"][2:])
+    assert listed["status"] == "pending"
+    assert first_ledger.union(union)["consents_missing"] == 1  # type: ignore[index]
     early, _ = bound(market_app, chain, "una", 6, category="research-institution")
     with pytest.raises(ApiError) as pending:  # not every member consented yet
         early.api.grant(listed["id"], "research")
     assert pending.value.api_code == "product_not_for_sale"
-    second.api.consent(listed["id"])
+    consenting = Marketplace(second.api, second_ledger, tmp_path)
+    consented = consenting.consent_union(listed["id"], wait=0)
+    assert consented["status"] == "awaiting_chain"  # on chain, not indexed yet
+    with pytest.raises(ApiError) as unindexed:
+        early.api.grant(listed["id"], "research")
+    assert unindexed.value.api_code == "product_not_for_sale"
+    assert "waits for the chain" in unindexed.value.message
+    indexer.poll_once()
+    assert first.api.union(listed["id"])["status"] == "active"
+    assert second_ledger.union(union)["status"] == "active"  # type: ignore[index]
+    again = join_on_chain(second.api, second_ledger, listed["id"], wait=0)
+    assert (again.sent, again.status) == (None, "active")  # nothing is sent twice
     with pytest.raises(ApiError) as unlisted:
         early.api.grant(listed["id"], "marketing")  # a purpose no member's policy allows
     assert unlisted.value.api_code == "not_eligible"
@@ -512,6 +520,13 @@ def test_a_job_a_node_missed_is_forwarded_again(
     assert buyer.api.computation(rid)["state"] == "forwarded" and len(flaky.jobs) == 2
 
 
+WORDS = {
+    "object_not_found": "the share file shares/p/0.kms is not in storage",
+    "column_unknown": "the product has no column 'weight'",
+}
+"""What a node says of each refusal (as a node's error answer words it)."""
+
+
 class RefusingNode:
     """A node that refuses every job: for ``object_not_found`` (the seller's share file
     is missing) it refuses the paid job on chain, so the buyer is refunded at once; for
@@ -525,7 +540,7 @@ class RefusingNode:
 
     def forward(self, job: Mapping[str, Any]) -> dict[str, Any]:
         self.jobs.append(dict(job))
-        answer: dict[str, Any] = {"error": self.code, "message": "refused"}
+        answer: dict[str, Any] = {"error": self.code, "message": WORDS[self.code]}
         if self.code == "object_not_found":
             tx = self.node.refuse(job["request_id"], self.code).tx_hash
             answer["refund"] = {"status": "refunded", "transaction": tx, "reason": self.code}
@@ -572,7 +587,8 @@ def test_a_job_a_node_refused_is_refunded_and_resuming_it_says_so(
     assert ledger.balance() == before  # paid, and refunded at once
     refusal = ledger.refusal(rid)
     assert refusal is not None and str(refusal.tx_hash) in refunded.value.message
-    assert "object_not_found" in refunded.value.message
+    said = " ".join(refunded.value.message.split())
+    assert f"a node: {WORDS['object_not_found']} [object_not_found]" in said  # in words
     assert refunded.value.details["payment"] == "refunded"
 
     job = api.computation(rid)
@@ -616,7 +632,8 @@ def test_a_job_refused_for_the_buyers_own_mistake_stays_held_and_says_until_when
     assert record is not None and record.status is PaymentStatus.HELD
     assert ledger.balance() == before - record.amount  # nothing refunded: held
     message = " ".join(refused.value.message.split())
-    assert "(column_unknown)" in message and "nothing was refunded" in message
+    assert f"(a node: {WORDS['column_unknown']} [column_unknown])" in message
+    assert "nothing was refunded" in message
     assert f"reclaim them after {when(record.deadline, chain_now(ledger))[:20]}" in message
     assert f"kraken-market trade reclaim {rid}" in message
     assert refused.value.details["deadline"] == record.deadline

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -34,12 +42,28 @@ Category = Annotated[str, Field(min_length=1, max_length=100), NoNul]
 Bound = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
+ColumnLabel = Annotated[str, StringConstraints(min_length=1, max_length=200), NoNul]
+
+
 class _ColumnBase(BaseModel):
     model_config = Strict
 
-    name: ColumnName
+    name: ColumnName = Field(description="the identifier computations, filters and share files use")
+    label: ColumnLabel | None = Field(
+        default=None,
+        # Left out of the JSON when absent, so the metadata hash of a product published
+        # before labels existed (trade.digests) stays what the chain holds.
+        exclude_if=lambda value: value is None,
+        description="the column's name in the seller's data (free text, e.g. 'Heart rate "
+        "(bpm)'), shown to buyers; absent when it is the name itself",
+    )
     nullable: StrictBool = False
     description: ShortText | None = None
+
+    @property
+    def shown(self) -> str:
+        """What people read: the seller's own name of the column."""
+        return self.label or self.name
 
 
 class NumericColumn(_ColumnBase):
@@ -79,7 +103,12 @@ class DataSchema(BaseModel):
     @model_validator(mode="after")
     def _unique_names(self) -> Self:
         unique([column.name for column in self.columns])
+        unique([column.label or column.name for column in self.columns])
         return self
+
+    def source_names(self) -> list[str]:
+        """Each column's name in the data file (its label, else its name)."""
+        return [column.label or column.name for column in self.columns]
 
 
 Seconds = Annotated[int, Field(ge=1, le=10 * 366 * 86400, strict=True)]
@@ -332,7 +361,10 @@ class UnionPublic(BaseModel):
     creator: str
     access_mode: AccessMode
     data_schema: DataSchema | None = Field(alias="schema")
-    status: Literal["pending", "active"]
+    status: Literal["pending", "awaiting_chain", "active"] = Field(
+        description="pending: waiting for member owners' consent; awaiting_chain: every "
+        "owner consented, the chain has not created it yet; active: on chain, for sale"
+    )
     members: list[UnionMemberPublic]
     created_at: datetime
 

@@ -11,12 +11,19 @@ every consent a new proposal of the same members replaces it (the chain's
 ``Registry`` follows the same rules). Members share one access mode; analytics
 members share one schema, since a computation over the union reads every
 member's shares as one table.
+
+Buyers pay the chain, not the catalog: a union every owner consented to here is
+``awaiting_chain`` until the API's indexer has seen the ``Registry`` create it
+(``UnionCreated``: proposed and consented on chain by the same owners, which
+``kraken-market unions create``/``consent`` and the SDK do from each owner's
+wallet, :mod:`kraken_market.trade.unions`); only then is it ``active`` and sold.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +46,7 @@ from kraken_market.catalog.schemas import UnionCreate, UnionMemberPublic, UnionP
 from kraken_market.catalog.vocabulary import AccessMode, Availability
 from kraken_market.db.base import utcnow
 from kraken_market.identity.principal import Principal
+from kraken_market.ledger.models import ChainEventRecord
 from kraken_market.pagination import SortKey, after, decode_cursor, fingerprint, next_cursor
 from kraken_market.types import ProductId
 
@@ -46,17 +54,28 @@ PENDING_DAYS = 30
 PENDING = timedelta(days=PENDING_DAYS)
 """How long a proposal holds its members without every owner's consent."""
 
+UnionStatus = Literal["pending", "awaiting_chain", "active"]
+"""``pending``: waiting for the consent of member owners; ``awaiting_chain``: every
+owner consented, but the chain has not created the union yet (nothing can be paid
+for it); ``active``: on chain, for sale."""
+
 
 def _schema_key(schema: dict[str, Any] | None) -> Any:
-    """What must be equal for members to be computed on as one table (descriptions may differ)."""
+    """What must be equal for members to be computed on as one table (descriptions and the
+    sellers' own column labels may differ: computations read the identifiers)."""
     if schema is None:
         return None
-    return [{k: v for k, v in c.items() if k != "description"} for c in schema["columns"]]
+    return [
+        {k: v for k, v in c.items() if k not in ("description", "label")} for c in schema["columns"]
+    ]
 
 
 class UnionService:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, contracts: Sequence[str] = ()) -> None:
+        """``contracts``: the deployment's Registry (and Market) addresses, whose events
+        say which unions exist on chain (any indexed contract's, when empty)."""
         self.session = session
+        self.contracts = list(contracts)
 
     def get(self, id_: str) -> DataUnion:
         union = self.session.scalar(select(DataUnion).where(DataUnion.id == id_.lower()))
@@ -218,6 +237,26 @@ class UnionService:
         ).all()
         return [(member, owner) for member, owner in rows]
 
+    def on_chain(self, ids: Sequence[str]) -> set[str]:
+        """Which of the unions ``ids`` the indexer has seen created on chain."""
+        if not ids:
+            return set()
+        query = select(ChainEventRecord.item).where(
+            ChainEventRecord.name == "UnionCreated",
+            ChainEventRecord.item.in_([i.lower() for i in ids]),
+        )
+        if self.contracts:
+            query = query.where(ChainEventRecord.address.in_(self.contracts))
+        return {item for item in self.session.scalars(query) if item is not None}
+
+    def status(self, union: DataUnion, on_chain: bool | None = None) -> UnionStatus:
+        """Where the union stands for a buyer (``on_chain``: known already, else read)."""
+        if union.status != "active":
+            return "pending"
+        if on_chain is None:
+            on_chain = bool(self.on_chain([union.id]))
+        return "active" if on_chain else "awaiting_chain"
+
     def members(self, union: DataUnion) -> list[UnionMemberPublic]:
         rows = self._members_with_owners(union)
         return [
@@ -230,7 +269,7 @@ class UnionService:
             for m, owner in rows
         ]
 
-    def public(self, union: DataUnion) -> UnionPublic:
+    def public(self, union: DataUnion, on_chain: bool | None = None) -> UnionPublic:
         return UnionPublic(
             id=union.id,
             title=union.title,
@@ -238,7 +277,7 @@ class UnionService:
             creator=union.creator,
             access_mode=AccessMode(union.access_mode),
             data_schema=union.data_schema,
-            status="active" if union.status == "active" else "pending",
+            status=self.status(union, on_chain),
             members=self.members(union),
             created_at=union.created_at,
         )

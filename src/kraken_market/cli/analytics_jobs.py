@@ -107,7 +107,8 @@ def request(
         except NodeError as exc:  # refused: say what became of the payment
             from kraken_market.trade.refunds import refused
 
-            raise refused(chain, rid, {exc.node: {"error": exc.node_code}}) from exc
+            answer = {"error": exc.node_code, "message": exc.message.partition(": ")[2]}
+            raise refused(chain, rid, {exc.node: answer}) from exc
     out.print(f"paid and submitted {rid}; fetch with: kraken-market analytics result {rid}")
 
 
@@ -180,7 +181,11 @@ def result(
         t = int(client.info(0)["t"])
         if sum(s["state"] == "delivered" for s in statuses.values()) < t + 1:
             answers = {
-                i: {"error": (s.get("error") or {}).get("code"), "refund": s.get("refund")}
+                i: {
+                    "error": (s.get("error") or {}).get("code"),
+                    "message": (s.get("error") or {}).get("message"),
+                    "refund": s.get("refund"),
+                }
                 for i, s in statuses.items()
             }
             raise refused(buyer, data["request_id"], answers)

@@ -156,7 +156,8 @@ def _show_schema(inferred: Any) -> None:
             what = f"{column.min:g} to {column.max:g} (seen {low:g} to {high:g})"
         else:
             what = ", ".join(column.categories[:12]) + (" …" if len(column.categories) > 12 else "")
-        rows.append([column.name, column.type, what, "yes" if column.nullable else "no"])
+        named = f"{column.label} (as {column.name})" if column.label else column.name
+        rows.append([named, column.type, what, "yes" if column.nullable else "no"])
     for left in inferred.left_out:
         rows.append([left.column, "not shared", left.reason, ""])
     table(

@@ -415,6 +415,11 @@ class Ledger:
     def consent_union(self, union_id: bytes | str) -> Receipt:
         return self.transact("consent to union", "Registry", "consent_union", as_bytes32(union_id))
 
+    def union_consent(self, union_id: bytes | str, owner: str) -> int:
+        """``owner``'s consent to the current proposal of ``union_id``: 0 none, 1 awaited,
+        2 given (``Registry.consent_of``)."""
+        return int(self._call("Registry", "consent_of", as_bytes32(union_id), owner))
+
     def reject_union(self, union_id: bytes | str) -> Receipt:
         """Withdraw a pending union as the owner of a member (or its proposer): its
         consents lapse and the same members may be proposed again."""

@@ -26,6 +26,7 @@ from kraken_market.smpc import fixedpoint, shamir
 from kraken_market.smpc.errors import ResultSharesInvalid
 from kraken_market.smpc.field import ELEMENT_BYTES, FieldArray
 from kraken_market.smpc.functions.finish import decode_outputs, finish
+from kraken_market.smpc.functions.provenance import result_attrs
 from kraken_market.smpc.functions.spec import ComputationSpec
 from kraken_market.smpc.results import ResultShare
 
@@ -122,4 +123,6 @@ def combine_results(
     shares = {i: r.share for i, r in results.items() if r.share is not None}
     elements = recombine(shares, t)
     values = decode_outputs(elements, first.outputs)
-    return ComputationResult(spec, finish(spec, first.columns, values), nodes)
+    table = finish(spec, first.columns, values)
+    table.attrs.update(result_attrs(spec, list(first.columns), values))
+    return ComputationResult(spec, table, nodes)

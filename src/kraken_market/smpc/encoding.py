@@ -18,7 +18,8 @@ the fixed-point range), ``MissingColumn`` and ``UnreadableData``.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, NoReturn
@@ -56,14 +57,20 @@ class TableSource:
     def __init__(self, path: Path, schema: DataSchema) -> None:
         self.path = Path(path)
         self.names = [column.name for column in schema.columns]
+        # A column is found in the file under the seller's own name (its label, free
+        # text) and read as its identifier: what computations and share files use.
+        self.sources = schema.source_names()
+        self._renamed = dict(zip(self.sources, self.names, strict=True))
         if not self.path.is_file():
             raise UnreadableData(f"no such file: {self.path}", details={"path": str(path)})
         self.format = "parquet" if is_parquet(self.path) else "csv"
         present = self._header()
-        for name in self.names:
-            if name not in present:
+        for source in self.sources:
+            if source not in present:
                 shown = ", ".join(present[:20]) + (", …" if len(present) > 20 else "")
-                raise MissingColumn.at(None, name, f"the file has no such column (it has: {shown})")
+                raise MissingColumn.at(
+                    None, source, f"the file has no such column (it has: {shown})"
+                )
 
     def _header(self) -> list[str]:
         try:
@@ -78,7 +85,7 @@ class TableSource:
         """The number of data rows (Parquet: from the footer; CSV: one parsing pass)."""
         if self.format == "parquet":
             return int(pq.ParquetFile(self.path).metadata.num_rows)
-        return sum(batch.num_rows for batch in self._csv_batches(self.names[:1]))
+        return sum(batch.num_rows for batch in self._csv_batches(self.sources[:1]))
 
     def batches(self, rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
         """The schema's columns in tables of exactly ``rows`` rows (the last may be shorter)."""
@@ -86,7 +93,7 @@ class TableSource:
         pending: list[pa.RecordBatch] = []
         count = 0
         for batch in source:
-            pending.append(batch)
+            pending.append(batch.rename_columns([self._renamed[n] for n in batch.schema.names]))
             count += batch.num_rows
             while count >= rows:
                 table = pa.Table.from_batches(pending)
@@ -97,7 +104,7 @@ class TableSource:
             yield pa.Table.from_batches(pending)
 
     def _csv_batches(self, names: list[str] | None = None) -> Iterator[pa.RecordBatch]:
-        names = names or self.names
+        names = names or self.sources
         convert = pacsv.ConvertOptions(
             include_columns=names,
             column_types=dict.fromkeys(names, pa.string()),
@@ -113,7 +120,7 @@ class TableSource:
 
     def _parquet_batches(self, rows: int) -> Iterator[pa.RecordBatch]:
         try:
-            yield from pq.ParquetFile(self.path).iter_batches(batch_size=rows, columns=self.names)
+            yield from pq.ParquetFile(self.path).iter_batches(batch_size=rows, columns=self.sources)
         except (OSError, pa.ArrowException) as exc:
             raise UnreadableData(f"cannot read {self.path.name} as Parquet: {exc}") from exc
 
@@ -176,7 +183,7 @@ class Encoder:
                     lo[out] = (index == k).astype(np.uint64) * _ONE
                     out += 1
         if problems:
-            order = {c.name: i for i, c in enumerate(self.schema.columns)}
+            order = {c.shown: i for i, c in enumerate(self.schema.columns)}
             first = min(problems, key=lambda p: (p.row or 0, order[p.column]))
             first.raise_at(first_row)
         return FieldArray(lo, hi)
@@ -190,7 +197,7 @@ def _numeric(
     column: NumericColumn, data: pa.ChunkedArray, problems: list[Problem]
 ) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """Values (NaN where missing) and the missing mask; problems appended."""
-    name, kind, n = column.name, data.type, len(data)
+    name, kind, n = column.shown, data.type, len(data)  # as the seller names it
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         try:
             numbers = pc.cast(pc.utf8_trim_whitespace(data), pa.float64())
@@ -240,11 +247,59 @@ def _first_not_numeric(data: pa.ChunkedArray) -> tuple[int, str]:
     raise AssertionError("a cast failed but no single value does")  # pragma: no cover
 
 
+def numeric_categories(categories: Sequence[str]) -> dict[float, int]:
+    """Category position by numeric value, for the categories that are numbers ("1",
+    "2.5") and whose value no other category shares ("1" and "1.0" make 1 ambiguous)."""
+    by_value: dict[float, list[int]] = {}
+    for position, text in enumerate(categories):
+        try:
+            value = float(text)
+        except ValueError:
+            continue
+        if math.isfinite(value):
+            by_value.setdefault(value, []).append(position)
+    return {value: places[0] for value, places in by_value.items() if len(places) == 1}
+
+
+def _match_numbers(
+    categories: Sequence[str],
+    strings: pa.ChunkedArray,
+    unmatched: NDArray[np.bool_],
+    positions: NDArray[np.int64],
+) -> None:
+    """Match values a CSV writer turned into numbers ("1.0" for category "1", as pandas
+    writes an integer column that held a missing value) to the category of the same
+    number, where exactly one category has that value; ``positions`` updated in place."""
+    by_value = numeric_categories(categories)
+    if not by_value:
+        return
+    rows = np.flatnonzero(unmatched)
+    texts = pc.utf8_trim_whitespace(pc.take(strings, pa.array(rows)))
+    distinct = pc.unique(texts).to_pylist()
+    mapped: dict[str, int] = {}
+    for text in distinct:
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            continue
+        if value in by_value:
+            mapped[text] = by_value[value]
+    if not mapped:
+        return
+    keys = pa.array(list(mapped), pa.string())
+    found = np.asarray(
+        pc.fill_null(pc.index_in(texts, value_set=keys), -1).to_numpy(), dtype=np.int64
+    )
+    targets = np.array(list(mapped.values()), dtype=np.int64)
+    hit = found >= 0
+    positions[rows[hit]] = targets[found[hit]]
+
+
 def _categorical(
     column: CategoricalColumn, data: pa.ChunkedArray, problems: list[Problem]
 ) -> NDArray[np.int64]:
     """Each row's category position (-1: missing or unknown); problems appended."""
-    name, n = column.name, len(data)
+    name, n = column.shown, len(data)  # as the seller names it
     try:
         strings = data if pa.types.is_string(data.type) else pc.cast(data, pa.string())
     except pa.ArrowException:
@@ -254,6 +309,9 @@ def _categorical(
     index = pc.fill_null(pc.index_in(strings, value_set=categories), -1)
     positions = np.asarray(index.to_numpy(), dtype=np.int64)
     null = np.asarray(strings.is_null().to_numpy(), dtype=bool)
+    unmatched = (positions < 0) & ~null
+    if unmatched.any():
+        _match_numbers(column.categories, strings, unmatched, positions)
     if not column.nullable and (row := _first(null)) is not None:
         problems.append(Problem(row, MissingValue, name, "a category is required here"))
     if (row := _first((positions < 0) & ~null)) is not None:

@@ -12,11 +12,15 @@ declared values. Writing it by hand from a CSV is where newcomers stall, so
   0..90, -3.2..7 800 declares -4..8 000; a column never below zero starts at
   0), so the public schema does not publish the table's exact extremes;
 - a column of at most :data:`MAX_CATEGORIES` distinct texts is
-  ``categorical`` with those texts, sorted;
+  ``categorical`` with those texts, sorted (a whole number a CSV writer wrote as
+  ``1.0`` proposed as ``1``);
 - any other column (free text, identifiers) is left out, with the reason: only
   numbers and categories can be computed over, and a column left out is never
   shared;
-- a column with missing values is ``nullable``.
+- a column with missing values is ``nullable``;
+- a column named in free text (``Heart rate (bpm)``) keeps that name as its
+  ``label``, shown to buyers, and gets a safe identifier as its ``name``
+  (``heart_rate_bpm``), which computations and share files use.
 
 Nothing leaves the machine; the seller sees the result before anything is
 shared.
@@ -27,6 +31,7 @@ from __future__ import annotations
 import csv
 import math
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +104,7 @@ def infer_schema(path: Path) -> InferredSchema:
     chosen: list[dict[str, object]] = []
     left_out: list[LeftOut] = []
     observed: dict[str, tuple[float, float]] = {}
+    taken = {name for name in columns if _NAME.fullmatch(name)}
     for column in columns.values():
         described, reason = _describe(column)
         if described is None:
@@ -107,9 +113,17 @@ def infer_schema(path: Path) -> InferredSchema:
         if len(chosen) == MAX_COLUMNS:
             left_out.append(LeftOut(column.name, f"a product has at most {MAX_COLUMNS} columns"))
             continue
+        if not _NAME.fullmatch(column.name):  # free text in the data: keep it as the label
+            if len(column.name.strip()) == 0 or len(column.name) > 200:
+                left_out.append(LeftOut(column.name, "a column needs a name of 1-200 characters"))
+                continue
+            name = identifier(column.name, taken)
+            taken.add(name)
+            rest = {k: v for k, v in described.items() if k != "name"}
+            described = {"name": name, "label": column.name, **rest}
         chosen.append(described)
         if column.numeric:
-            observed[column.name] = (column.low, column.high)
+            observed[str(described["name"])] = (column.low, column.high)
     if not chosen:
         reasons = "; ".join(f"{c.column}: {c.reason}" for c in left_out[:5])
         raise UnreadableData(f"{path.name} has no column that can be computed over ({reasons})")
@@ -177,12 +191,33 @@ def _as_numbers(data: pa.Array) -> pa.Array | None:
     return None
 
 
+_WHOLE = re.compile(r"^\s*(-?\d+)\.0*\s*$")
+
+
+def _whole(text: str) -> str:
+    """A category as a person writes it: ``1`` for the ``1.0`` a CSV writer made of a
+    whole number (pandas writes an integer column with a missing value as floats);
+    the encoder matches ``1.0`` to category ``1`` (``smpc.encoding``)."""
+    match = _WHOLE.fullmatch(text)
+    return str(int(match.group(1))) if match else text
+
+
+def identifier(text: str, taken: set[str]) -> str:
+    """A safe identifier for the column the data names ``text`` (``Heart rate (bpm)``
+    -> ``heart_rate_bpm``): ASCII letters, digits and _, not starting with a digit,
+    unlike every name in ``taken``. Computations and share files use it; people keep
+    reading the seller's name (the schema's ``label``)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^A-Za-z0-9]+", "_", ascii_text).strip("_").lower()[:56] or "column"
+    if base[0].isdigit():
+        base = "c_" + base
+    name, number = base, 2
+    while name in taken:
+        name, number = f"{base}_{number}", number + 1
+    return name
+
+
 def _describe(column: _Column) -> tuple[dict[str, object] | None, str]:
-    if not _NAME.fullmatch(column.name):
-        return None, (
-            "a column name is letters, digits and _ (not starting with a digit): rename the "
-            "column in the file to compute over it"
-        )
     nullable = column.missing > 0
     if column.missing == column.rows:
         return None, "every value is missing"
@@ -214,6 +249,6 @@ def _describe(column: _Column) -> tuple[dict[str, object] | None, str]:
     return {
         "name": column.name,
         "type": "categorical",
-        "categories": sorted(column.texts),
+        "categories": sorted({_whole(text) for text in column.texts}),
         "nullable": nullable,
     }, ""

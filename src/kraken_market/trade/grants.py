@@ -85,14 +85,25 @@ class GrantService:
             return [ProductService(self.session).get(item)]
         except ProductNotFound:
             pass
+        unions = UnionService(self.session)
         try:
-            union = UnionService(self.session).get(item)
+            union = unions.get(item)
         except UnionNotFound:
             raise ProductNotFound(f"no product or Data Union {item}") from None
-        if union.status != "active":
+        status = unions.status(union)
+        if status == "pending":
             raise ProductNotForSale(
                 "the Data Union waits for its members' consent: no purchases yet",
-                details={"status": union.status},
+                details={"status": status},
+            )
+        if status == "awaiting_chain":
+            # Nothing can be paid for a union the chain does not hold: its members'
+            # owners propose and consent on chain ('kraken-market unions consent').
+            raise ProductNotForSale(
+                "the Data Union waits for the chain: every owner consented in the catalog, "
+                "but it is not on chain yet (a member's owner runs 'kraken-market unions "
+                f"consent {union.id}')",
+                details={"status": status},
             )
         members = self.session.scalars(
             select(UnionMember.product_id).where(UnionMember.union_id == union.id)

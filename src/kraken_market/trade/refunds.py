@@ -103,9 +103,49 @@ def _transaction(ledger: Ledger, event: str, request_id: str) -> str | None:
     return "0x" + bytes(logs[0]["transactionHash"]).hex() if logs else None
 
 
-def refunded(ledger: Ledger, request_id: str, record: ComputationRecord) -> ComputationRefunded:
+CODE_WORDS = {
+    "node_unreachable": "could not be reached",
+    "http_error": "answered with an error",
+}
+"""Node answers whose message is no sentence (a transport failure names its exception)."""
+
+
+def in_words(nodes: Any) -> str:
+    """The nodes' reasons for a person: each distinct answer once, as the node said it,
+    with its stable code in brackets and how many nodes gave it (``nodes``: endpoint ->
+    answer ``{"error", "message"}``, as the backend forwarded them)."""
+    answers = [a for a in (nodes or {}).values() if isinstance(a, dict) and a.get("error")]
+    counted: dict[tuple[str, str], int] = {}
+    for answer in answers:
+        key = (str(answer["error"]), str(answer.get("message") or "").strip())
+        counted[key] = counted.get(key, 0) + 1
+    parts = []
+    for (code, message), count in counted.items():
+        if code in CODE_WORDS:
+            text = CODE_WORDS[code] + (f" ({message})" if message else "")
+        else:
+            text = message or code.replace("_", " ")
+        who = (
+            "every node"
+            if count == len(answers) > 1
+            else f"{count} nodes"
+            if count > 1
+            else "a node"
+        )
+        parts.append(f"{who}: {text} [{code}]")
+    return "; ".join(parts)
+
+
+def refunded(
+    ledger: Ledger, request_id: str, record: ComputationRecord, nodes: Any = None
+) -> ComputationRefunded:
     refusal = ledger.refusal(request_id)
-    why = "" if refusal is None else f" ({refusal.reason}, by node {refusal.node})"
+    said = in_words(nodes)
+    if refusal is None:
+        why = f" ({said})" if said else ""
+    else:  # the chain keeps the code; the node's answer, when we have it, the words
+        words = said or f"{refusal.reason.replace('_', ' ')} [{refusal.reason}]"
+        why = f" ({words}; refused on chain by node {refusal.node})"
     tx = None if refusal is None else refusal.tx_hash
     return ComputationRefunded(
         f"a compute node refused computation {request_id}{why}: the product's shares are "
@@ -123,14 +163,14 @@ def refunded(ledger: Ledger, request_id: str, record: ComputationRecord) -> Comp
     )
 
 
-def returned(ledger: Ledger, request_id: str) -> KrakenError | None:
+def returned(ledger: Ledger, request_id: str, nodes: Any = None) -> KrakenError | None:
     """The error to show if the request's payment already went back to the buyer
-    (refunded or reclaimed), else None."""
+    (refunded or reclaimed), else None (``nodes``: their answers, for the reason)."""
     record = ledger.computation(request_id)
     if record is None:
         return None
     if record.status == PaymentStatus.REFUNDED:
-        return refunded(ledger, request_id, record)
+        return refunded(ledger, request_id, record, nodes)
     if record.status == PaymentStatus.RECLAIMED:
         tx = _transaction(ledger, "ComputationReclaimed", request_id)
         return PaymentReclaimed(
@@ -144,14 +184,12 @@ def returned(ledger: Ledger, request_id: str) -> KrakenError | None:
 def refused(ledger: Ledger, request_id: str, nodes: Any = None) -> KrakenError:
     """What a buyer whose job the nodes refused (``nodes``: their answers) should read:
     refunded at once (with the transaction), or still held and reclaimable from when."""
-    gone = returned(ledger, request_id)
+    gone = returned(ledger, request_id, nodes)
     if gone is not None:
         return gone
     record = ledger.computation(request_id)
-    codes = sorted(
-        {str(a.get("error")) for a in (nodes or {}).values() if isinstance(a, dict)} - {"None"}
-    )
-    said = f" ({', '.join(codes)})" if codes else ""
+    words = in_words(nodes)
+    said = f" ({words})" if words else ""
     if record is None or record.status != PaymentStatus.HELD:
         return ComputationRefused(
             f"the nodes refused computation {request_id}{said}",

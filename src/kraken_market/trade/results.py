@@ -33,7 +33,7 @@ from kraken_market.smpc.keys import NodeKeyPair
 from kraken_market.smpc.node.authorise import LedgerChain
 from kraken_market.smpc.node.identity import load_hpke
 from kraken_market.trade.buy import computation_job, pay_computation, refuse_unpayable
-from kraken_market.trade.refunds import ComputationRefused, refused, returned
+from kraken_market.trade.refunds import ComputationRefused, in_words, refused, returned
 
 REQUEST_ID = re.compile(r"0x[0-9a-fA-F]{64}")
 RETRIES = 2
@@ -79,8 +79,10 @@ def _forwarded(api: MarketClient, request_id: str, timeout: float) -> dict[str, 
                 if exc.api_code != "not_paid":  # not indexed yet: keep waiting
                     raise
         if job["state"] == "refused":
+            said = in_words(job["nodes"])
             raise ComputationRefused(
-                f"the nodes refused {request_id}", details={"nodes": job["nodes"]}
+                f"the nodes refused {request_id}" + (f": {said}" if said else ""),
+                details={"nodes": job["nodes"]},
             )
         if time.monotonic() > deadline:
             raise NotForwarded(
@@ -88,6 +90,14 @@ def _forwarded(api: MarketClient, request_id: str, timeout: float) -> dict[str, 
                 "('kraken-market up' runs it)?"
             )
         time.sleep(0.2)
+
+
+def _answers(api: MarketClient, request_id: str) -> Any:
+    """The nodes' answers to a job the backend has (their reasons, for a refusal)."""
+    try:
+        return api.computation(request_id).get("nodes")
+    except ApiError:
+        return None
 
 
 def _in_node_order(endpoints: Sequence[str]) -> list[str]:
@@ -116,7 +126,7 @@ def compute_via_market(
     is quoted first (``on_quote`` sees the quote) and refused, unpaid, if the quote
     names a problem (:class:`trade.buy.QuoteRefused`); a request refunded or reclaimed
     says so (nothing to compute)."""
-    gone = returned(ledger, request_id)
+    gone = returned(ledger, request_id, _answers(api, request_id))
     if gone is not None:  # resuming a request refunded or reclaimed: nothing to compute
         raise gone
     body = spec.model_dump(mode="json", by_alias=True)
@@ -163,7 +173,20 @@ def compute_via_market(
                     _forwarded(api, request_id, timeout)
                 except ComputationRefused as exc:
                     raise refused(ledger, request_id, exc.details.get("nodes")) from None
-        return nodes.result(request_id, spec, key, t=t, chain=LedgerChain(ledger))
+        outcome = nodes.result(request_id, spec, key, t=t, chain=LedgerChain(ledger))
+    if outcome.table is not None:
+        outcome.table.attrs["labels"] = _labels(api, products)
+    return outcome
+
+
+def _labels(api: MarketClient, products: Sequence[str]) -> dict[str, str]:
+    """The seller's own names of the columns (identifier -> label) of the first product:
+    a union's members share identifiers; their labels are shown as the first names them."""
+    try:
+        schema = api.product(products[0]).get("schema") or {}
+    except ApiError:
+        return {}
+    return {c["name"]: c["label"] for c in schema.get("columns", []) if c.get("label")}
 
 
 def _unless_returned(ledger: Ledger, request_id: str, statuses: dict[int, Any]) -> None:

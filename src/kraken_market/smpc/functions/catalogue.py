@@ -72,6 +72,13 @@ class KMeans(NoParams):
     spread over the declared [min, max] of each column (public: they depend on no data)."""
 
 
+class SeededKMeans(KMeans):
+    init: list[list[float]] | None = None
+    """Initial centroids (k rows, one value per selected column); default: seeded from
+    the data inside the computation, centroid i at each column's quantile
+    (i + 0.5) / k of the rows that count (secure quantiles: nothing is revealed)."""
+
+
 def _per_column(name: str) -> Outputs:
     return lambda _p, d: [(name, (d,))]
 
@@ -102,6 +109,10 @@ def _regression(p: BaseModel, d: int) -> list[tuple[str, Shape]]:
 def _kmeans(p: BaseModel, d: int) -> list[tuple[str, Shape]]:
     assert isinstance(p, KMeans)
     return [("centroids", (p.k, d)), ("sizes", (p.k,))]
+
+
+def _seeded_kmeans(p: BaseModel, d: int) -> list[tuple[str, Shape]]:
+    return [*_kmeans(p, d), ("iterations", ()), ("converged", ())]
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,13 @@ CATALOGUE: dict[str, Function] = {
             _regression,
         ),
         Function("kmeans@1", "Lloyd's k-means, fixed iterations", KMeans, "joint", _kmeans),
+        Function(
+            "kmeans@2",
+            "Lloyd's k-means seeded from the data's quantiles; iterations and convergence",
+            SeededKMeans,
+            "joint",
+            _seeded_kmeans,
+        ),
     )
 }
 

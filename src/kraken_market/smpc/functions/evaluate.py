@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kraken_market.smpc.field import FieldArray
-from kraken_market.smpc.functions import mpc_linalg, mpc_stats
+from kraken_market.smpc.functions import mpc_kmeans, mpc_linalg, mpc_stats
 from kraken_market.smpc.functions.mpc_base import Context, Sec, ShareTable
 from kraken_market.smpc.functions.plan import Plan
 
@@ -42,7 +42,10 @@ BODIES: dict[str, Body] = {
     "correlation": mpc_linalg.cross,
     "linear_regression": mpc_linalg.regression,
     "kmeans": mpc_linalg.kmeans,
+    "kmeans@2": mpc_kmeans.kmeans,
 }
+"""The MPC body of each function, by name (every version), or by id where a version
+computes differently."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ async def evaluate(mpc: Any, plan: Plan, tables: list[ShareTable]) -> Evaluation
     weights = ctx.weights(mask, joint=plan.function.rows == "joint")
     if not await ctx.cohort_ok(weights):
         return Evaluation(None, time.perf_counter() - started, ctx.comparisons)
-    body = BODIES[plan.function.id.split("@")[0]]
+    body = BODIES.get(plan.function.id) or BODIES[plan.function.id.split("@")[0]]
     outputs = await body(ctx, weights)
     share = await ctx.export(outputs)
     if share.size != plan.size:

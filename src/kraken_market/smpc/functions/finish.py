@@ -116,4 +116,14 @@ def finish(spec: ComputationSpec, columns: Sequence[str], values: Values) -> pd.
     frame = pd.DataFrame(_floats(values["centroids"]), columns=cols)
     frame["size"] = np.rint(_floats(values["sizes"])).astype(int)
     frame.index.name = "cluster"
+    if "iterations" in values:  # kmeans@2 says how the rounds went
+        frame.attrs["iterations"] = round(float(values["iterations"].item()))
+        frame.attrs["converged"] = bool(round(float(values["converged"].item())))
+    empty = [int(c) for c in frame.index[frame["size"] == 0]]
+    if empty:  # an empty cluster keeps its seed: a centroid no row is near
+        frame.attrs["warnings"] = [
+            f"cluster {c} is empty: its centroid is where it started, not a mean of rows"
+            + ("" if "iterations" in values else " (kmeans@2 seeds from the data)")
+            for c in empty
+        ]
     return frame

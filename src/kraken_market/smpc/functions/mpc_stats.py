@@ -146,6 +146,13 @@ async def quantiles(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
     is a secret one-hot vector built from the comparisons pos >= k."""
     params = ctx.plan.params
     probabilities = params.q if isinstance(params, Quantiles) else [0.5]
+    return quantiles_of(ctx, weights, probabilities)
+
+
+def quantiles_of(ctx: Context, weights: list[Sec | None], probabilities: list[float]) -> list[Sec]:
+    """Per probability, the (columns,) array of each selected column's quantile (numpy
+    'linear') over the rows its weight counts: what :func:`quantiles` returns, also
+    k-means' data-driven seeds (``mpc_kmeans``)."""
     v, bits = filled(ctx, weights, lowest=True)
     s = sort_rows(ctx, v, bits)
     n = ctx.rows

@@ -1187,7 +1187,8 @@ export interface paths {
         put?: never;
         /**
          * Create Union
-         * @description Propose a union; it becomes active when every member's owner has consented.
+         * @description Propose a union; it becomes active (for sale) when every member's owner has
+         *     consented, here and on chain (``awaiting_chain`` until the chain has it).
          */
         post: operations["create_union_api_v1_unions_post"];
         delete?: never;
@@ -1224,7 +1225,8 @@ export interface paths {
         put?: never;
         /**
          * Consent To Union
-         * @description Consent, as owner of member products, to their joining the union.
+         * @description Consent, as owner of member products, to their joining the union (on chain too:
+         *     the owner's wallet signs ``Registry.consent_union``, see ``kraken-market unions``).
          */
         post: operations["consent_to_union_api_v1_unions__union_id__consent_post"];
         delete?: never;
@@ -1623,7 +1625,15 @@ export interface components {
             categories: string[];
             /** Description */
             description?: string | null;
-            /** Name */
+            /**
+             * Label
+             * @description the column's name in the seller's data (free text, e.g. 'Heart rate (bpm)'), shown to buyers; absent when it is the name itself
+             */
+            label?: string | null;
+            /**
+             * Name
+             * @description the identifier computations, filters and share files use
+             */
             name: string;
             /**
              * Nullable
@@ -2341,11 +2351,19 @@ export interface components {
         NumericColumn: {
             /** Description */
             description?: string | null;
+            /**
+             * Label
+             * @description the column's name in the seller's data (free text, e.g. 'Heart rate (bpm)'), shown to buyers; absent when it is the name itself
+             */
+            label?: string | null;
             /** Max */
             max?: number | null;
             /** Min */
             min?: number | null;
-            /** Name */
+            /**
+             * Name
+             * @description the identifier computations, filters and share files use
+             */
             name: string;
             /**
              * Nullable
@@ -3186,9 +3204,10 @@ export interface components {
             schema: components["schemas"]["DataSchema"] | null;
             /**
              * Status
+             * @description pending: waiting for member owners' consent; awaiting_chain: every owner consented, the chain has not created it yet; active: on chain, for sale
              * @enum {string}
              */
-            status: "pending" | "active";
+            status: "pending" | "awaiting_chain" | "active";
             /** Title */
             title: string;
         };

@@ -24,7 +24,20 @@ export function SchemaSection({ product }: { product: Product }) {
           rows={columns}
           rowKey={(column) => column.name}
           columns={[
-            { id: "name", name: "Column", isRowHeader: true, cell: (c) => <code>{c.name}</code> },
+            {
+              id: "name",
+              name: "Column",
+              isRowHeader: true,
+              // The seller's own name of the column; computations use the identifier.
+              cell: (c) =>
+                c.label ? (
+                  <>
+                    {c.label} (computed as <code>{c.name}</code>)
+                  </>
+                ) : (
+                  <code>{c.name}</code>
+                ),
+            },
             {
               id: "type",
               name: "Type",

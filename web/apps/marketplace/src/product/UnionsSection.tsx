@@ -28,7 +28,9 @@ export function UnionsSection({ productId }: { productId: string }) {
                 <strong>{union.title}</strong>:{" "}
                 {union.status === "active"
                   ? `active, ${union.members.length} products`
-                  : `waiting for consent (${consented} of ${union.members.length} owners agreed)`}
+                  : union.status === "awaiting_chain"
+                    ? "every owner agreed, waiting for the chain (not for sale yet)"
+                    : `waiting for consent (${consented} of ${union.members.length} owners agreed)`}
                 {union.description ? `. ${union.description}` : ""}
               </li>
             );

@@ -45,6 +45,7 @@ ADMIN_URL = os.environ.get(
     "KRAKEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+pytest_plugins = ["tests.cpu_time"]  # CPU per module, when KRAKEN_TEST_CPU names a folder
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from kraken_market.ledger.deployment import Deployment
 from tests.conftest import Account
@@ -158,6 +159,20 @@ def deployed(path: Path) -> None:
     ).save(path)
 
 
+_SPEC: list[OpenApiSchema] = []
+
+
+def loaded(app: FastAPI) -> OpenApiSchema:
+    """The spec as schemathesis reads it, loaded once per worker process: every test's
+    app serves the same spec (test_every_operation_is_fuzzed checks what it lists), and
+    generating and reading it again for each case took half of this module's time."""
+    if not _SPEC:
+        _SPEC.append(schemathesis.openapi.from_asgi("/openapi.json", app))
+    schema = _SPEC[0]
+    schema.app = app
+    return schema
+
+
 @pytest.mark.parametrize(("method", "path", "mode"), CASES)
 def test_operation_conforms_to_its_spec(
     app: FastAPI, alice: Account, method: str, path: str, mode: GenerationMode
@@ -165,8 +180,8 @@ def test_operation_conforms_to_its_spec(
     product = alice.api.create_product(product_body("analytics"))
     if path == "/api/v1/ledger/deployment":  # 503 until the platform has deployed
         deployed(app.state.settings.deployment_file)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    operation = schema[path][method]
+    operation = loaded(app)[path][method]
+    operation.app = app  # calls go to this test's app (and its database)
     strategy = operation.as_strategy(generation_mode=mode)
     excluded = [schemathesis.checks.positive_data_acceptance]
     if method == "GET" and mode is GenerationMode.NEGATIVE:

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 
 from tests.conftest import IN_CI
 from tests.e2e.browser.seed import Seeded, seed
@@ -188,7 +195,11 @@ def check_accessibility(page: Page) -> None:
     assert not serious, json.dumps(described, indent=2)
 
 
-def screenshot(page: Page, name: str) -> None:
-    """Saves the page for the README (docs/screenshots/NAME.png)."""
+def screenshot(shown: Page | Locator, name: str) -> None:
+    """Saves the page, or one part of it, for the README (docs/screenshots/NAME.png)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    path = str(SCREENSHOTS / f"{name}.png")
+    if isinstance(shown, Locator):
+        shown.screenshot(path=path)
+    else:
+        shown.screenshot(path=path, full_page=True)

@@ -104,6 +104,12 @@ def test_filters_in_words_sort_and_paging(page: Page, seeded: Seeded) -> None:
     check_accessibility(page)
 
 
+def box(drawing: Locator, title: str) -> Locator:
+    """A product's box in the lineage drawing, by its whole title (its tooltip)."""
+    exactly = re.compile(f"^{re.escape(title)}$")
+    return drawing.locator(":is(g, a)").filter(has=drawing.page.locator("title", has_text=exactly))
+
+
 def test_a_product_page_shows_the_chain_provenance_and_lineage(page: Page, seeded: Seeded) -> None:
     page.goto(f"/products/{seeded.hospital['id']}")
     expect(page.get_by_role("heading", level=1)).to_have_text(seeded.hospital["title"])
@@ -132,7 +138,16 @@ def test_a_product_page_shows_the_chain_provenance_and_lineage(page: Page, seede
     lineage = page.get_by_role("region", name="Lineage")
     expect(lineage).to_contain_text("Derived from")
     expect(lineage.get_by_role("link", name=seeded.by_age["title"])).to_be_visible()
-    lineage.get_by_role("link", name=seeded.runners["title"]).click()
+    expect(lineage.get_by_role("link", name=seeded.runners["title"])).to_be_visible()
+    # the drawing: runners -> summary (this page, not a link) -> by age, left to right
+    drawing = lineage.locator("figure svg")
+    expect(drawing.locator(".m-graph-line")).to_have_count(2)
+    boxes = [box(drawing, p["title"]) for p in (seeded.runners, seeded.summary, seeded.by_age)]
+    lefts = [(one.bounding_box() or {"x": -1.0})["x"] for one in boxes]
+    assert 0 <= lefts[0] < lefts[1] < lefts[2], lefts
+    expect(drawing.locator("a")).to_have_count(2)  # the page's own product is no link
+    screenshot(lineage, "lineage")
+    boxes[0].click()
     expect(page.get_by_role("heading", level=1)).to_have_text(seeded.runners["title"])
     expect(page.locator("main")).to_be_focused()  # a new page: focus at its start
     expect(page.get_by_role("region", name="Data unions")).to_contain_text("Endurance athletes")

@@ -5,8 +5,10 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@ta
 import { RouterProvider } from "@tanstack/react-router";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
+import { productsQuery, tokenQuery } from "./lib/api";
 import { makeGuard } from "./lib/guard";
 import { makeRouter } from "./router";
+import { firstResultsOf } from "./search/searchState";
 
 // Runs in the browser. The marketplace never holds an identity or account key:
 // it asks the wallet (the wallet app at /wallet/, or the CLI wallet) for them.
@@ -27,6 +29,14 @@ const queryClient = new QueryClient({
     },
   },
 });
+// The first results are asked for now, while React and the router set the page up (a
+// cold visit's first results show that much sooner); the search page's own query then
+// finds them in the cache (the same query, lib/api.ts).
+const first = firstResultsOf(window.location);
+if (first !== null) {
+  void queryClient.prefetchInfiniteQuery(productsQuery(first, {}));
+  void queryClient.prefetchQuery(tokenQuery);
+}
 const router = makeRouter(queryClient);
 guard = makeGuard(queryClient, ({ next, why, company }) => {
   void router.navigate({ to: "/signin", search: { next, why, company }, replace: true });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
   compactSearch,
+  firstResultsOf,
+  liveSearch,
   parseProductSearch,
   parseSearch,
   stringifySearch,
@@ -28,5 +30,19 @@ describe("the search in the URL", () => {
     expect(search.availability).toEqual(["paused"]);
     expect(parseProductSearch({})).toEqual({});
     expect(stringifySearch(compactSearch(search))).toBe("?availability=paused");
+  });
+});
+
+describe("the first results of a visit", () => {
+  it("asks for what the search page will ask for", () => {
+    const first = firstResultsOf({ pathname: "/", search: "?q=heart+&sort=relevance&mode=batch" });
+    expect(first).toEqual(liveSearch({ q: "heart ", sort: "relevance", mode: "batch" }, "heart "));
+    expect(first).toEqual({ q: "heart", sort: "relevance", mode: "batch" });
+  });
+
+  it("drops best match without words, and waits for the token on prices", () => {
+    expect(firstResultsOf({ pathname: "/", search: "?sort=relevance" })).toEqual({});
+    expect(firstResultsOf({ pathname: "/", search: "?price_max=2" })).toBeNull();
+    expect(firstResultsOf({ pathname: "/products/0xabc", search: "" })).toBeNull();
   });
 });

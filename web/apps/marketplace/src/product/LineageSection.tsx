@@ -5,10 +5,12 @@ import { Link } from "@tanstack/react-router";
 import { lineageQuery } from "../lib/api";
 import type { LineageGraph, LineageNode } from "../lib/types";
 import { availabilityName } from "../lib/words";
+import { LineageDiagram } from "./LineageDiagram";
 
-// Runs in the browser (its own chunk, loaded below the product's first screen). The
-// product's lineage as nested lists a screen reader walks like a tree: what it was
-// derived from (ancestors, generation by generation) and what was derived from it.
+// Runs in the browser (its own chunk, loaded below the product's first screen, with the
+// graph layout library). The product's lineage drawn as a graph, then as nested lists a
+// screen reader walks like a tree: what it was derived from (ancestors, generation by
+// generation) and what was derived from it.
 
 type Way = "parents" | "children";
 
@@ -77,6 +79,7 @@ export default function LineageSection({ productId }: { productId: string }) {
         <p>This product was not derived from other products, and none was derived from it.</p>
       ) : (
         <div className="m-lineage">
+          <LineageDiagram graph={graph} />
           <h3>Derived from</h3>
           {hasParents ? (
             <Branch graph={graph} id={productId} way="parents" seen={root} />

@@ -8,7 +8,7 @@ import { productsQuery, tokenQuery } from "../lib/api";
 import type { Token } from "../lib/types";
 import { Filters } from "./Filters";
 import { ProductCard } from "./ProductCard";
-import { compactSearch, type ProductSearch } from "./searchState";
+import { compactSearch, liveSearch, type ProductSearch } from "./searchState";
 import { useDebouncedField } from "./useDebounced";
 
 // Runs in the browser. Search and browse the catalog: the results follow the text as it
@@ -104,12 +104,7 @@ export function SearchPage() {
   // The results follow the text as typed, at once: a keystroke's request cancels the
   // one before it (the query's AbortSignal) and the previous results stay on screen
   // until the new ones arrive. Only the URL waits for a pause in the typing.
-  const typed = text.value.trim();
-  const live = compactSearch({
-    ...search,
-    q: typed,
-    sort: !typed && search.sort === "relevance" ? undefined : search.sort,
-  });
+  const live = liveSearch(search, text.value);
   const results = useInfiniteQuery({
     ...productsQuery(live, units),
     placeholderData: keepPreviousData,

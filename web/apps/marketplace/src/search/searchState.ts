@@ -96,3 +96,23 @@ export function parseSearch(query: string): RawSearch {
   }
   return out;
 }
+
+/** What the results are asked for while `text` is in the search box: the text trimmed,
+ * and "best match" dropped without words to match (the API refuses that order then). */
+export function liveSearch(search: ProductSearch, text: string): ProductSearch {
+  const typed = text.trim();
+  return compactSearch({
+    ...search,
+    q: typed,
+    sort: !typed && search.sort === "relevance" ? undefined : search.sort,
+  });
+}
+
+/** The first page of results a visit to `location` shows, when it can be asked for before
+ * the page renders: prices typed in the URL need the token's decimals first. */
+export function firstResultsOf(location: { pathname: string; search: string }) {
+  if (location.pathname !== "/") return null;
+  const search = parseProductSearch(parseSearch(location.search));
+  if (search.price_min || search.price_max) return null;
+  return liveSearch(search, search.q ?? "");
+}

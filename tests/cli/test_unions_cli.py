@@ -74,6 +74,9 @@ def seller(tmp_path: Path, name: str, schema: Path) -> tuple[dict[str, str | Non
     return env, product
 
 
+# SQLite only: the catalog's union rules run on PostgreSQL in tests/catalog/test_unions.py,
+# and this journey through the CLI and the chain takes a minute per database.
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_union_is_formed_on_chain_through_the_cli_alone(
     platform: tuple[Market, Indexer], tmp_path: Path
 ) -> None:

@@ -26,7 +26,8 @@ from kraken_market.ledger.amounts import Token
 from kraken_market.ledger.client import Ledger
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.errors import ChainUnavailable, LedgerError, reverted
-from kraken_market.ledger.transactions import GAS_MARGIN, REVERT_ERRORS, revert_reason
+from kraken_market.ledger.reverts import revert_reason
+from kraken_market.ledger.transactions import GAS_MARGIN, REVERT_ERRORS
 
 
 class TransactionRejected(LedgerError, Conflict):

@@ -1,7 +1,12 @@
 import { asApiError, messageFor } from "@kraken/api";
 import { parseAmount } from "@kraken/core";
 import { Alert, Button, EmptyState, Loading, MoreResults, SearchField } from "@kraken/ui";
-import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import {
+  keepPreviousData,
+  useInfiniteQuery,
+  useQuery,
+  useQueryClient,
+} from "@tanstack/react-query";
 import { getRouteApi, useRouter } from "@tanstack/react-router";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { productsQuery, tokenQuery } from "../lib/api";
@@ -105,11 +110,20 @@ export function SearchPage() {
   // one before it (the query's AbortSignal) and the previous results stay on screen
   // until the new ones arrive. Only the URL waits for a pause in the typing.
   const live = liveSearch(search, text.value);
+  const enabled = !token.isPending || (!search.price_min && !search.price_max);
   const results = useInfiniteQuery({
     ...productsQuery(live, units),
     placeholderData: keepPreviousData,
-    enabled: !token.isPending || (!search.price_min && !search.price_max),
+    enabled,
   });
+  // A keystroke's request leaves before React renders the keystroke: the render then
+  // finds it on its way (the same query) instead of starting it once it has committed.
+  const queryClient = useQueryClient();
+  const type = (value: string) => {
+    text.change(value);
+    if (enabled)
+      void queryClient.prefetchInfiniteQuery(productsQuery(liveSearch(search, value), units));
+  };
   const shownFor = results.isPlaceholderData || results.isPending ? undefined : (live.q ?? "");
 
   useEffect(() => {
@@ -135,7 +149,7 @@ export function SearchPage() {
         <SearchField
           label="Search the catalog"
           value={text.value}
-          onChange={text.change}
+          onChange={type}
           onSubmit={text.flush}
           onBlur={text.settle}
           placeholder="heart rate, traffic, energy…"

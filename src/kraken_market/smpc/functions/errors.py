@@ -7,6 +7,9 @@ InvalidRequest (422)
     ├── ColumnUnknown           column_unknown     (not in the products' schema)
     ├── FilterInvalid           filter_invalid     (operator or constant vs column)
     ├── RangeRequired           range_required     (a function needs declared min/max)
+    ├── OutsideAccuracyEnvelope outside_accuracy_envelope (rows, ranges and columns
+    │                                                    beyond what the function answers
+    │                                                    within its stated bound)
     └── ProductsIncompatible    products_incompatible (a union needs equal columns)
 """
 
@@ -37,6 +40,10 @@ class FilterInvalid(ComputationInvalid):
 
 class RangeRequired(ComputationInvalid):
     code = "range_required"
+
+
+class OutsideAccuracyEnvelope(ComputationInvalid):
+    code = "outside_accuracy_envelope"
 
 
 class ProductsIncompatible(ComputationInvalid):

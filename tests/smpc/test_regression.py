@@ -1,0 +1,122 @@
+"""Linear regression on 3 real MPC processes (``smpc.local``) against statsmodels, at the
+corners of the accuracy envelope of docs/smpc.md ("Regression"): many rows at wide
+declared ranges, ill-conditioned features, a tiny spread inside a wide range, many
+features, a filter. Each hypothesis example is one MPC session running both functions.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd  # type: ignore[import-untyped]
+import pytest
+import statsmodels.api as sm  # type: ignore[import-untyped]
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kraken_market.catalog.schemas import DataSchema
+from kraken_market.smpc.buyer import ComputationResult
+from kraken_market.smpc.functions.spec import ComputationSpec
+from kraken_market.smpc.keys import NodeKeyPair
+from kraken_market.smpc.local import run_local
+from kraken_market.smpc.node.worker import ProductInput
+from kraken_market.smpc.owner import share_file
+from kraken_market.smpc.storage import LocalDirectory
+
+PRODUCT = "0x" + "c3" * 32
+
+
+def run(
+    data: pd.DataFrame, bounds: dict[str, float], specs: list[dict[str, Any]]
+) -> list[ComputationResult]:
+    """``specs`` over ``data`` shared by an owner who declares +-bounds per column."""
+    schema = DataSchema.model_validate(
+        {
+            "columns": [
+                {"name": c, "type": "numeric", "min": -bounds[c], "max": bounds[c]}
+                for c in data.columns
+            ]
+        }
+    )
+    keys = [NodeKeyPair.generate() for _ in range(3)]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        path = root / "data.parquet"
+        data.to_parquet(path)
+        store = LocalDirectory(root / "store")
+        signed = share_file(
+            path, PRODUCT, schema, [k.public_key for k in keys], store, Ed25519PrivateKey.generate()
+        )
+        product = ProductInput(
+            product_id=PRODUCT,
+            manifest=f"{PRODUCT}/{signed.manifest.share_set}/manifest.jws",
+            owner=signed.manifest.owner,
+        )
+        results, _ = run_local(
+            root / "work",
+            root / "store",
+            keys,
+            [product],
+            [ComputationSpec.model_validate(s) for s in specs],
+            NodeKeyPair.generate(),
+        )
+    return results
+
+
+def both(features: list[str], target: str, **extra: Any) -> list[dict[str, Any]]:
+    spec = {"columns": features, "params": {"target": target}, **extra}
+    return [
+        {"function": "linear_regression@1", **spec},
+        {"function": "linear_regression_summary@1", **spec},
+    ]
+
+
+def reference(data: pd.DataFrame, features: list[str], target: str) -> Any:
+    return sm.OLS(data[target], sm.add_constant(data[features], has_constant="add")).fit()
+
+
+def check(
+    results: list[ComputationResult], fit: Any, *, rel: float, spread: np.ndarray | None = None
+) -> None:
+    """Coefficients within ``rel`` of statsmodels, relative to each coefficient's own
+    size or, for a slope, to what one spread of its feature moves the target (the
+    envelope's bound: docs/smpc.md); standard errors and R squared likewise."""
+    expected = fit.params.to_numpy()
+    plain, summary = results[0].table, results[1].table
+    assert plain is not None
+    assert summary is not None
+    scale = np.abs(expected)
+    if spread is not None:  # intercept: the target's own scale; slopes: beta * sd(x)
+        scale = np.maximum(scale, spread)
+    for got in (plain["coefficient"].to_numpy(), summary["coef"].to_numpy()):
+        assert np.all(np.abs(got - expected) <= rel * scale + 1e-9), (got, expected)
+    errors = fit.bse.to_numpy()
+    assert np.allclose(summary["std err"].to_numpy(), errors, rtol=10 * rel, atol=1e-12), (
+        summary["std err"].to_numpy(),
+        errors,
+    )
+    assert summary.attrs["n"] == int(fit.nobs)
+    assert summary.attrs["df_resid"] == int(fit.df_resid)
+    assert abs(summary.attrs["r_squared"] - fit.rsquared) <= 10 * rel
+    assert summary.attrs["residual_std_error"] == pytest.approx(np.sqrt(fit.scale), rel=10 * rel)
+    assert np.allclose(summary["t"].to_numpy(), fit.tvalues.to_numpy(), rtol=10 * rel, atol=1e-6)
+
+
+@settings(max_examples=2, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rows=st.sampled_from([2_000, 10_000]),
+    bound=st.sampled_from([160.0, 600.0, 20_000.0]),
+)
+def test_many_rows_at_wide_ranges(seed: int, rows: int, bound: float) -> None:
+    """The reported failure: one feature, n * B**2 far above 2 * 10**8 (was ~1e19)."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-bound, bound, rows).round(3)
+    y = (0.37 * x + 3.0 + rng.normal(0, bound / 20, rows)).clip(-bound, bound).round(3)
+    data = pd.DataFrame({"x": x, "y": y})
+    results = run(data, {"x": bound, "y": bound}, both(["x"], "y"))
+    check(results, reference(data, ["x"], "y"), rel=1e-6)

@@ -236,8 +236,6 @@ def main() -> None:
         _write(out, {"error": {"code": exc.code, "message": exc.message}, "timings": timings})
         os._exit(1)
     except Exception as exc:  # a bug or MPyC failure: reported, never silent
-        import traceback
-
         message = f"{type(exc).__name__}: {exc}"[:500]
         _write(out, {"error": {"code": "computation_failed", "message": message}})
         os._exit(1)

@@ -15,7 +15,7 @@ import pandas as pd  # type: ignore[import-untyped]
 import pytest
 import statsmodels.api as sm  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from kraken_market.catalog.schemas import DataSchema
@@ -28,6 +28,8 @@ from kraken_market.smpc.owner import share_file
 from kraken_market.smpc.storage import LocalDirectory
 
 PRODUCT = "0x" + "c3" * 32
+FAST = (Phase.explicit, Phase.generate)
+"""No shrinking: each example is an MPC session of seconds; a failure prints its data."""
 
 
 def run(
@@ -79,38 +81,55 @@ def reference(data: pd.DataFrame, features: list[str], target: str) -> Any:
     return sm.OLS(data[target], sm.add_constant(data[features], has_constant="add")).fit()
 
 
+def standardised(coef: np.ndarray, data: pd.DataFrame, features: list[str], target: str) -> Any:
+    """Coefficients in the units the envelope's bounds use: a slope times its feature's
+    standard deviation over the target's; the intercept over the target's standard
+    deviation (docs/smpc.md, "Regression")."""
+    sd_y = data[target].std()
+    slopes = coef[1:] * data[features].std().to_numpy() / sd_y
+    return np.concatenate([[coef[0] / sd_y], slopes])
+
+
 def check(
-    results: list[ComputationResult], fit: Any, *, rel: float, spread: np.ndarray | None = None
-) -> None:
-    """Coefficients within ``rel`` of statsmodels, relative to each coefficient's own
-    size or, for a slope, to what one spread of its feature moves the target (the
-    envelope's bound: docs/smpc.md); standard errors and R squared likewise."""
-    expected = fit.params.to_numpy()
+    results: list[ComputationResult],
+    data: pd.DataFrame,
+    features: list[str],
+    target: str,
+    bound: float,
+) -> dict[str, float]:
+    """Both functions against statsmodels: coefficients within ``bound`` in standardised
+    units (the intercept's bound grows with how far the means lie from 0 in standard
+    deviations); standard errors, t, R squared and the residual standard error within
+    10 * bound relative. Returns the errors seen."""
+    fit = reference(data, features, target)
     plain, summary = results[0].table, results[1].table
     assert plain is not None
     assert summary is not None
-    scale = np.abs(expected)
-    if spread is not None:  # intercept: the target's own scale; slopes: beta * sd(x)
-        scale = np.maximum(scale, spread)
-    for got in (plain["coefficient"].to_numpy(), summary["coef"].to_numpy()):
-        assert np.all(np.abs(got - expected) <= rel * scale + 1e-9), (got, expected)
-    errors = fit.bse.to_numpy()
-    assert np.allclose(summary["std err"].to_numpy(), errors, rtol=10 * rel, atol=1e-12), (
-        summary["std err"].to_numpy(),
-        errors,
-    )
+    expected = standardised(fit.params.to_numpy(), data, features, target)
+    offset = 1 + np.abs(data[features].mean() / data[features].std()).sum()
+    allowed = bound * np.concatenate([[offset], np.ones(len(features))])
+    errors = {}
+    for name, got in (("plain", plain["coefficient"]), ("summary", summary["coef"])):
+        error = np.abs(standardised(got.to_numpy(), data, features, target) - expected)
+        assert np.all(error <= allowed), (name, error, allowed)
+        errors[name] = float((error / allowed).max() * bound)
+    relative = {
+        "std err": np.abs(summary["std err"].to_numpy() / fit.bse.to_numpy() - 1).max(),
+        "t": np.abs(summary["t"].to_numpy() / fit.tvalues.to_numpy() - 1).max(),
+        "r_squared": abs(summary.attrs["r_squared"] - fit.rsquared),
+        "residual": abs(summary.attrs["residual_std_error"] / np.sqrt(fit.scale) - 1),
+    }
+    assert all(v <= 10 * bound for v in relative.values()), relative
     assert summary.attrs["n"] == int(fit.nobs)
     assert summary.attrs["df_resid"] == int(fit.df_resid)
-    assert abs(summary.attrs["r_squared"] - fit.rsquared) <= 10 * rel
-    assert summary.attrs["residual_std_error"] == pytest.approx(np.sqrt(fit.scale), rel=10 * rel)
-    assert np.allclose(summary["t"].to_numpy(), fit.tvalues.to_numpy(), rtol=10 * rel, atol=1e-6)
+    return errors | {k: float(v) for k, v in relative.items()}
 
 
-@settings(max_examples=2, deadline=None, derandomize=True)
+@settings(max_examples=2, deadline=None, derandomize=True, phases=FAST)
 @given(
     seed=st.integers(0, 2**32 - 1),
-    rows=st.sampled_from([2_000, 10_000]),
-    bound=st.sampled_from([160.0, 600.0, 20_000.0]),
+    rows=st.sampled_from([569, 2_000]),
+    bound=st.sampled_from([600.0, 20_000.0]),
 )
 def test_many_rows_at_wide_ranges(seed: int, rows: int, bound: float) -> None:
     """The reported failure: one feature, n * B**2 far above 2 * 10**8 (was ~1e19)."""
@@ -119,4 +138,4 @@ def test_many_rows_at_wide_ranges(seed: int, rows: int, bound: float) -> None:
     y = (0.37 * x + 3.0 + rng.normal(0, bound / 20, rows)).clip(-bound, bound).round(3)
     data = pd.DataFrame({"x": x, "y": y})
     results = run(data, {"x": bound, "y": bound}, both(["x"], "y"))
-    check(results, reference(data, ["x"], "y"), rel=1e-6)
+    check(results, data, ["x"], "y", 1e-7)

@@ -10,7 +10,10 @@ InvalidRequest (422)
     ├── OutsideAccuracyEnvelope outside_accuracy_envelope (rows, ranges and columns
     │                                                    beyond what the function answers
     │                                                    within its stated bound)
-    └── ProductsIncompatible    products_incompatible (a union needs equal columns)
+    ├── ProductsIncompatible    products_incompatible (a union needs equal columns)
+    └── DesignIllConditioned    design_ill_conditioned (a regression's features are
+                                                      collinear over the rows: found in
+                                                      the MPC, one bit opened)
 """
 
 from __future__ import annotations
@@ -48,3 +51,7 @@ class OutsideAccuracyEnvelope(ComputationInvalid):
 
 class ProductsIncompatible(ComputationInvalid):
     code = "products_incompatible"
+
+
+class DesignIllConditioned(ComputationInvalid):
+    code = "design_ill_conditioned"

@@ -25,6 +25,7 @@ import numpy as np
 from kraken_market.smpc.field import FieldArray, P
 from kraken_market.smpc.functions import ols
 from kraken_market.smpc.functions.catalogue import KMeans, Regression
+from kraken_market.smpc.functions.errors import DesignIllConditioned
 from kraken_market.smpc.functions.local import column_dot, column_sum
 from kraken_market.smpc.functions.mpc_base import Context, Sec
 from kraken_market.smpc.functions.mpc_stats import count_of, masked
@@ -124,8 +125,9 @@ async def _fit(ctx: Context, weight: Sec | None, *, summary: bool) -> _Fit:
         if means is not None:
             extra.append(mpc.np_reshape(means[:p], (p, 1)))
     g = mpc.np_concatenate([kxx, *extra, mpc.np_reshape(kxy, (p, 1))], axis=1)
-    g = _gauss_jordan(ctx, g, p)
+    g, pivots = _gauss_jordan(ctx, g, p)
     beta = g[:, -1]
+    await _check_posed(ctx, pivots, beta)
     residual = kyy - (kxy * beta).sum()
     intercept = None if means is None else means[p] - (means[:p] * beta).sum()
     inverse = factor = None
@@ -200,15 +202,46 @@ async def _block_sums(ctx: Context, weight: Sec | None, lay: ols.Layout) -> Sec:
     return flat[:, [i * rows + j for i, j in pairs]]
 
 
-def _gauss_jordan(ctx: Context, g: Sec, p: int) -> Sec:
-    """Gauss-Jordan elimination on [K | ...] (K symmetric positive definite: no pivoting);
-    one secure reciprocal per pivot (MPyC's fixed-point reciprocal)."""
-    mpc = ctx.mpc
+def _gauss_jordan(ctx: Context, g: Sec, p: int) -> tuple[Sec, Sec]:
+    """Gauss-Jordan elimination on [K | I | m | k_y] (K symmetric positive definite: no
+    pivoting), one secure reciprocal per pivot (MPyC's fixed point). Also the pivots.
+
+    The reciprocal is taken of the pivot brought into (0, 1]: 1/x carries an absolute
+    error of 2**-32, so a reciprocal >= 1 keeps 32 significant bits. K's block and the
+    target's column are multiplied by it before scaling back (|K_kj| / pivot <= 2**15,
+    so the product stays below 2**29 + 2**14); the identity and means blocks, whose
+    entries the pivot bounds less tightly, by the scaled reciprocal."""
+    mpc, pivots = ctx.mpc, []
+    tight = [*range(p), g.shape[1] - 1]
+    loose = list(range(p, g.shape[1] - 1))
     for k in range(p):
-        row = g[k, :] * (1 / g[k, k])
+        pivots.append(g[k, k])
+        inverse = 1 / (g[k, k] * 2.0**-ols.GUARD)
+        row = g[k, tight] * inverse * 2.0**-ols.GUARD
+        if loose:
+            row = mpc.np_concatenate([row[:p], g[k, loose] * (inverse * 2.0**-ols.GUARD), row[p:]])
         g = g - mpc.np_outer(g[:, k], row)
         g = mpc.np_update(g, k, row)
-    return g
+    return g, mpc.np_fromlist(pivots)
+
+
+async def _check_posed(ctx: Context, pivots: Sec, beta: Sec) -> None:
+    """Refuse to return a solution the fixed point cannot carry: a pivot (the part of a
+    feature's centred spread that the earlier features do not explain) below
+    MIN_PIVOT, or a normalised coefficient beyond MAX_SLOPE. Only this bit is opened,
+    as the cohort's; a failed job is not paid out (the buyer reclaims)."""
+    bits = bits_for(2.0**31)
+    low = ctx.less_than_zero(pivots - ols.MIN_PIVOT * 2.0**ols.GUARD, bits)
+    high = ctx.less_than_zero(ols.MAX_SLOPE - beta, bits)
+    very_low = ctx.less_than_zero(beta + ols.MAX_SLOPE, bits)
+    bad = ctx.mpc.np_concatenate([low, high, very_low])
+    if not bool(await ctx.mpc.output(ctx.mpc.np_prod(1 - bad))):
+        raise DesignIllConditioned(
+            f"{ctx.plan.spec.function}: the features are (nearly) collinear, or one is "
+            "(nearly) constant over the rows that count, or a coefficient exceeds "
+            f"{ols.MAX_SLOPE:g} times the target's declared range over the feature's: "
+            "drop or combine features, or declare ranges closer to the data"
+        )
 
 
 async def kmeans(ctx: Context, weights: list[Sec | None]) -> list[Sec]:

@@ -51,6 +51,13 @@ fixed-point limit 2**31) and K keeps 46 fractional bits."""
 MAX_EXPONENT: Final = 15
 """Largest column exponent: one row's product (2**(64 + 2*15)) still leaves a block of
 one row below 2**LIMIT_BITS. Declared bounds up to 2**15 = 32768."""
+MIN_PIVOT: Final = 2.0**-30
+"""Smallest pivot of the elimination (in K's units, K <= 1) the MPC accepts: K is exact
+to about 2**-45, so a pivot keeps at least 15 significant bits; below, the design is
+(nearly) singular and the job fails ``design_ill_conditioned`` instead of answering."""
+MAX_SLOPE: Final = 2.0**15
+"""Largest normalised coefficient |beta_j| * 2**(e_j - e_y): K * 2**14 times it stays
+below the fixed-point limit 2**31 in the residual."""
 MAX_RANDOM_BITS: Final = 1 << 20
 """Random bits of the truncations a regression may need (about 40 s on the development
 machine); beyond, the request is refused with what to change."""

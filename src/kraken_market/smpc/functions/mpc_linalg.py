@@ -100,7 +100,7 @@ async def _fit(ctx: Context, weight: Sec | None, *, summary: bool) -> _Fit:
     assert isinstance(params, Regression)
     mpc = ctx.mpc
     bounds = [c.bound or 1.0 for c in ctx.plan.columns]
-    lay = ols.layout(bounds, ctx.rows, params.intercept)
+    lay = ols.layout(bounds, ctx.rows, params.intercept, summary=summary)
     q = len(lay.exponents)
     p = q - 1 - int(params.intercept)
     moments = await _normalised_moments(ctx, weight, lay)  # (q, q) SecFld, scale 2**(32 + G)
@@ -206,20 +206,20 @@ def _gauss_jordan(ctx: Context, g: Sec, p: int) -> tuple[Sec, Sec]:
     """Gauss-Jordan elimination on [K | I | m | k_y] (K symmetric positive definite: no
     pivoting), one secure reciprocal per pivot (MPyC's fixed point). Also the pivots.
 
-    The reciprocal is taken of the pivot brought into (0, 1]: 1/x carries an absolute
-    error of 2**-32, so a reciprocal >= 1 keeps 32 significant bits. K's block and the
-    target's column are multiplied by it before scaling back (|K_kj| / pivot <= 2**15,
-    so the product stays below 2**29 + 2**14); the identity and means blocks, whose
-    entries the pivot bounds less tightly, by the scaled reciprocal."""
+    A fixed-point reciprocal carries an absolute error of 2**-32: for a pivot below 1
+    that is a relative error below 2**-32, for a pivot of 2**14 only 2**-18. So the
+    row divided by a pivot >= 1 gets one Newton correction, q + (g - q * pivot) / pivot,
+    which squares the relative error away (the correction is small, its own error is
+    below 2**-32); the pivot's side of 1 is one secure comparison, never opened."""
     mpc, pivots = ctx.mpc, []
-    tight = [*range(p), g.shape[1] - 1]
-    loose = list(range(p, g.shape[1] - 1))
+    bits = bits_for(2.0 ** (ols.GUARD + 1))
     for k in range(p):
-        pivots.append(g[k, k])
-        inverse = 1 / (g[k, k] * 2.0**-ols.GUARD)
-        row = g[k, tight] * inverse * 2.0**-ols.GUARD
-        if loose:
-            row = mpc.np_concatenate([row[:p], g[k, loose] * (inverse * 2.0**-ols.GUARD), row[p:]])
+        pivot = g[k, k]
+        pivots.append(pivot)
+        inverse = 1 / pivot
+        quotient = g[k, :] * inverse
+        large = 1 - ctx.less_than_zero(g[k, k : k + 1] - 1, bits)[0]
+        row = quotient + large * ((g[k, :] - quotient * pivot) * inverse)
         g = g - mpc.np_outer(g[:, k], row)
         g = mpc.np_update(g, k, row)
     return g, mpc.np_fromlist(pivots)

@@ -51,16 +51,19 @@ fixed-point limit 2**31) and K keeps 46 fractional bits."""
 MAX_EXPONENT: Final = 15
 """Largest column exponent: one row's product (2**(64 + 2*15)) still leaves a block of
 one row below 2**LIMIT_BITS. Declared bounds up to 2**15 = 32768."""
-MIN_PIVOT: Final = 2.0**-30
+MIN_PIVOT: Final = 2.0**-26
 """Smallest pivot of the elimination (in K's units, K <= 1) the MPC accepts: K is exact
-to about 2**-45, so a pivot keeps at least 15 significant bits; below, the design is
-(nearly) singular and the job fails ``design_ill_conditioned`` instead of answering."""
+to about 2**-45, so a pivot keeps at least 19 significant bits, and its reciprocal
+(<= 2**12 in the solve's units) keeps the row it scales within the fixed-point range;
+below, the design is (nearly) singular and the job fails ``design_ill_conditioned``
+instead of answering."""
 MAX_SLOPE: Final = 2.0**15
 """Largest normalised coefficient |beta_j| * 2**(e_j - e_y): K * 2**14 times it stays
 below the fixed-point limit 2**31 in the residual."""
-MAX_RANDOM_BITS: Final = 1 << 20
-"""Random bits of the truncations a regression may need (about 40 s on the development
-machine); beyond, the request is refused with what to change."""
+MAX_RANDOM_BITS: Final = 1 << 22
+"""Random bits of the truncations a regression may need: about 3 minutes on the 2-core
+development machine (40 us a bit), well within a node's job timeout (900 s); beyond,
+the request is refused with what to change."""
 
 
 def exponent(bound: float) -> int:
@@ -76,6 +79,8 @@ class Layout:
     """e_j per column of Z: [1 if intercept] + features + [target]."""
     rows: int
     intercept: bool
+    summary: bool = False
+    """Whether the inverse's diagonal is computed too (``linear_regression_summary``)."""
 
     @property
     def r(self) -> int:
@@ -109,16 +114,23 @@ class Layout:
         return total - self.stage1(i, j)
 
     @property
+    def features(self) -> int:
+        return len(self.exponents) - 1 - int(self.intercept)
+
+    @property
     def random_bits(self) -> int:
-        """Secret random bits the truncations take (their dominant cost)."""
-        q = len(self.exponents) - int(self.intercept)
-        centring = (32 + GUARD) * q * q if self.intercept else 0
-        return sum(self.blocks * self.stage1(i, j) + self.stage2(i, j) for i, j in self.pairs) + (
-            centring
-        )
+        """Secret random bits the truncations take (their dominant cost): the moments'
+        two stages, the centring, and the elimination (each step multiplies a p x width
+        block, each product truncated by 32 bits; MPyC's fixed point)."""
+        p = self.features
+        moments = sum(self.blocks * self.stage1(i, j) + self.stage2(i, j) for i, j in self.pairs)
+        centring = (32 + GUARD) * (p + 1) ** 2 if self.intercept else 0
+        width = p + 1 + (p + int(self.intercept) if self.summary else 0)
+        elimination = 32 * p * (p + 2) * width
+        return moments + centring + elimination
 
 
-def layout(bounds: Sequence[float], rows: int, intercept: bool) -> Layout:
+def layout(bounds: Sequence[float], rows: int, intercept: bool, *, summary: bool = False) -> Layout:
     """The layout for the declared bounds of features then target, over ``rows`` rows."""
     exponents = ([0] if intercept else []) + [exponent(b) for b in bounds]
-    return Layout(tuple(exponents), rows, intercept)
+    return Layout(tuple(exponents), rows, intercept, summary)

@@ -236,30 +236,29 @@ def _check_regression(
             f"{bounds[widest]:g}; a regression takes declared ranges within "
             f"+-{2**ols.MAX_EXPONENT} (rescale the column, e.g. to thousands)"
         )
-    layout = ols.layout(bounds, rows, params.intercept)
+    summary = function.startswith("linear_regression_summary")
+    layout = ols.layout(bounds, rows, params.intercept, summary=summary)
     if layout.random_bits > ols.MAX_RANDOM_BITS:
         fits = [
             b
             for b in range(ols.MAX_EXPONENT, -1, -1)
-            if ols.layout([min(x, 2.0**b) for x in bounds], rows, params.intercept).random_bits
+            if ols.layout(
+                [min(x, 2.0**b) for x in bounds], rows, params.intercept, summary=summary
+            ).random_bits
             <= ols.MAX_RANDOM_BITS
         ]
-        advice = (
-            f"declare ranges within +-{2 ** fits[0]} for these {rows} rows"
-            if fits
-            else "ask over fewer rows"
-        )
+        advice = f"declare ranges within +-{2 ** fits[0]}, or " if fits else ""
         raise OutsideAccuracyEnvelope(
-            f"{function}: {rows} rows with values declared up to {max(bounds):g} need "
-            f"{layout.random_bits} secret random bits of truncation (at most "
-            f"{ols.MAX_RANDOM_BITS}): {advice}, or ask over fewer rows (a filter does not "
-            "reduce them)"
+            f"{function}: {rows} rows, {layout.features} features and values declared up "
+            f"to {max(bounds):g} need {layout.random_bits} secret random bits of "
+            f"truncation (at most {ols.MAX_RANDOM_BITS}): {advice}ask over fewer rows "
+            "(a filter does not reduce them) or fewer features"
         )
     coefficients = len(columns) - 1 + int(params.intercept)
     # every row counts unless a filter or a nullable column may drop some (then the
     # count is secret and only min_cohort bounds it from below)
     fewest = rows if not filtered and all(c.present is None for c in columns) else min_cohort
-    if function.startswith("linear_regression_summary") and fewest <= coefficients:
+    if summary and fewest <= coefficients:
         raise OutsideAccuracyEnvelope(
             f"{function}: standard errors need more rows than coefficients "
             f"({coefficients}): ask for min_cohort {coefficients + 1} or more (you asked "

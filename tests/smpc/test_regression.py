@@ -108,7 +108,7 @@ def envelope(
     exponents = np.array([ols.exponent(bounds[f]) for f in features])
     nu = len(data) / 2 ** ols.Layout((0,), rows, False).r
     condition = np.linalg.cond(data[features].corr().to_numpy()) if len(features) > 1 else 1.0
-    slopes = 16 * condition * 2.0**-46 / (nu**2 * (sd / 2.0**exponents) ** 2) + 1e-10
+    slopes = 64 * condition * 2.0**-46 / (nu**2 * (sd / 2.0**exponents) ** 2) + 1e-10
     sd_y = data[target].std()
     floor = 2.0 ** (ols.exponent(bounds[target]) - 30) / sd_y
     intercept = float((np.abs(mean) / sd * slopes).sum() + floor + 1e-10)

@@ -47,6 +47,12 @@ async def cross(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
     return [count_of(ctx, weight), y.sum(axis=1), product]
 
 
+RIGHT = 7
+"""The identity and the means beside K are scaled by 2**7: the inverse's entries are
+K**-1 * 2**(7 - GUARD), so they keep 7 more bits; with pivots >= 2**-26 they stay below
+2**19, leaving room in the fixed-point range for the elimination's products."""
+
+
 async def regression(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
     """``linear_regression@1``: the coefficients in the columns' own units."""
     fit = await _fit(ctx, weights[0], summary=False)
@@ -120,10 +126,10 @@ async def _fit(ctx: Context, weight: Sec | None, *, summary: bool) -> _Fit:
         k = await ctx.fixed(moments)
     kxx, kxy, kyy = k[:p, :p], k[:p, p], k[p, p]
     extra = []
-    if summary:
-        extra.append(ctx.secfxp.array(np.eye(p)))
+    if summary:  # scaled by 2**RIGHT: the solutions keep RIGHT more significant bits
+        extra.append(ctx.secfxp.array(np.eye(p) * 2.0**RIGHT))
         if means is not None:
-            extra.append(mpc.np_reshape(means[:p], (p, 1)))
+            extra.append(mpc.np_reshape(means[:p], (p, 1)) * 2.0**RIGHT)
     g = mpc.np_concatenate([kxx, *extra, mpc.np_reshape(kxy, (p, 1))], axis=1)
     g, pivots = _gauss_jordan(ctx, g, p)
     beta = g[:, -1]
@@ -132,10 +138,10 @@ async def _fit(ctx: Context, weight: Sec | None, *, summary: bool) -> _Fit:
     intercept = None if means is None else means[p] - (means[:p] * beta).sum()
     inverse = factor = None
     if summary:
-        inverse = mpc.np_fromlist([g[j, p + j] for j in range(p)]) * 2.0**ols.GUARD
+        inverse = mpc.np_fromlist([g[j, p + j] for j in range(p)]) * 2.0 ** (ols.GUARD - RIGHT)
         factor = ctx.secfxp(0)
         if means is not None:
-            factor = (means[:p] * g[:, 2 * p]).sum() * 2.0**ols.GUARD
+            factor = (means[:p] * g[:, 2 * p]).sum() * 2.0 ** (ols.GUARD - RIGHT)
     return _Fit(lay, p, beta, intercept, residual, kyy, inverse, factor)
 
 

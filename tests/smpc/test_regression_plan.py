@@ -18,7 +18,7 @@ from kraken_market.smpc.functions.plan import plan
 from kraken_market.smpc.functions.spec import ComputationSpec
 
 
-def table(bound: float, rows: int, features: int = 1, nullable: bool = False) -> tuple:
+def table(bound: float, rows: int, features: int = 1, nullable: bool = False) -> tuple[Any, ...]:
     columns = [{"name": f"x{j}", "type": "numeric", "min": -bound, "max": bound}
                for j in range(features)]  # fmt: skip
     columns.append({"name": "y", "type": "numeric", "min": 0, "max": bound, "nullable": nullable})
@@ -70,7 +70,7 @@ def test_a_declared_range_beyond_the_layout_is_refused_before_payment() -> None:
 def test_too_much_work_is_refused_with_the_range_that_would_fit() -> None:
     with pytest.raises(OutsideAccuracyEnvelope, match=r"declare ranges within \+-\d+"):
         plan(regression(), [table(30_000.0, 1_000_000)])
-    with pytest.raises(OutsideAccuracyEnvelope, match="fewer rows .* or fewer features"):
+    with pytest.raises(OutsideAccuracyEnvelope, match=r"fewer rows .* or fewer features"):
         plan(regression("linear_regression_summary@1", 31), [table(30_000.0, 100_000, 31)])
 
 
@@ -85,7 +85,7 @@ def test_a_summary_needs_more_rows_than_coefficients() -> None:
 
 
 def test_the_catalogue_says_what_each_regression_reveals() -> None:
-    reveals = {f["id"]: f["reveals"] for f in describe()}
+    reveals = {str(f["id"]): str(f["reveals"]) for f in describe()}
     assert reveals["linear_regression@1"] == "the coefficients only"
     assert "residual and total sums of squares" in reveals["linear_regression_summary@1"]
     assert all(reveals.values())

@@ -81,8 +81,8 @@ def _summary(values: Values, cols: list[str], intercept: bool) -> pd.DataFrame:
     coef, std err, t per coefficient; n, R squared, residual standard error and residual
     degrees of freedom in ``attrs``. Exact rational arithmetic up to the square roots."""
     p = len(cols) - 1
-    n = round(values["count"][()])
-    scales = [round(v) for v in values["scales"]]
+    n = round(Fraction(values["count"].item()))
+    scales = [round(Fraction(v)) for v in values["scales"].tolist()]
     e, e_y, big_n = scales[:p], scales[p], Fraction(2) ** scales[p + 1]
     normalised, inverse = values["coefficients"], values["inverse_diagonal"]
     guard = Fraction(2) ** ols.GUARD

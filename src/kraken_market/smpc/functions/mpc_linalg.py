@@ -185,12 +185,14 @@ async def _block_sums(ctx: Context, weight: Sec | None, lay: ols.Layout) -> Sec:
             part = [None if r is None else r[start:stop] for r in raw]
             for i, j in pairs:
                 a, b = part[i], part[j]
-                if a is None and b is None:  # the constant column: the block's length
-                    values.append(((stop - start) << 64) % P)
-                elif a is None or b is None:  # 1 * x: the column sum (degree t)
-                    values.append((column_sum(b if a is None else a) << 32) % P)
-                else:
+                if a is not None and b is not None:
                     values.append(column_dot(a, b))  # degree 2t
+                elif a is not None or b is not None:  # 1 * x: the column sum (degree t)
+                    column = a if a is not None else b
+                    assert column is not None
+                    values.append((column_sum(column) << 32) % P)
+                else:  # the constant column with itself: the block's length
+                    values.append(((stop - start) << 64) % P)
         flat = ctx.reshared(values)  # degree-t values are degree <= 2t too
         return mpc.np_reshape(flat, (lay.blocks, len(pairs)))
     z = masked(ctx.matrix(columns), weight)

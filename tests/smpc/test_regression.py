@@ -207,3 +207,27 @@ def test_collinear_features_fail_instead_of_answering() -> None:
     data = pd.DataFrame({"a": a, "b": 2 * a, "y": a + rng.normal(0, 1, 200).round(3)})
     with pytest.raises(LocalRunFailed, match="design_ill_conditioned"):
         run(data, dict.fromkeys(data.columns, 100.0), both(["a", "b"], "y")[:1])
+
+
+def test_without_intercept_as_statsmodels_without_a_constant() -> None:
+    """Uncentred moments, n - p residual degrees of freedom, uncentred R squared."""
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0, 50, (150, 2))
+    data = pd.DataFrame(x, columns=["a", "b"]).assign(y=x @ [1.5, -0.25] + rng.normal(0, 2, 150))
+    data = data.round(4)
+    bounds = {"a": 50.0, "b": 50.0, "y": 200.0}
+    spec = {"columns": ["a", "b"], "params": {"target": "y", "intercept": False}}
+    plain, summary = (r.table for r in run(data, bounds, [
+        {"function": "linear_regression@1", **spec},
+        {"function": "linear_regression_summary@1", **spec},
+    ]))  # fmt: skip
+    fit = sm.OLS(data["y"], data[["a", "b"]]).fit()
+    assert plain is not None
+    assert summary is not None
+    assert list(summary.index) == ["a", "b"]
+    assert np.allclose(plain["coefficient"], fit.params, rtol=1e-9)
+    assert np.allclose(summary["coef"], fit.params, rtol=1e-9)
+    assert np.allclose(summary["std err"], fit.bse, rtol=1e-7)
+    assert summary.attrs["df_resid"] == 148
+    assert summary.attrs["r_squared"] == pytest.approx(fit.rsquared, abs=1e-9)
+    assert summary.attrs["residual_std_error"] == pytest.approx(np.sqrt(fit.scale), rel=1e-7)

@@ -2,12 +2,13 @@
 
 - Covariance and correlation: the nodes return the count, the column sums and
   the exact matrix of cross products (scale 2**64); the buyer divides.
-- Linear regression: X^T X and X^T y are accumulated in row blocks small
-  enough that each block's raw product stays below 2**95 (what MPyC's
-  probabilistic truncation takes), truncated by 2**-(32 + e) so the sums fit
-  fixed point, then the normal equations are solved inside the MPC by
-  Gauss-Jordan elimination with secure reciprocals of the pivots (X^T X is
-  symmetric positive definite: no pivoting). Only the coefficients leave.
+- Linear regression: the moments of the columns normalised by their declared
+  ranges, summed exactly in row blocks and truncated in two stages (``ols``:
+  every truncated value below 2**94, MPyC's masking headroom), centred exactly
+  without dividing by the secret count, then Gauss-Jordan elimination on
+  K * 2**14 with Newton-corrected rows. A design the fixed point cannot carry
+  fails ``design_ill_conditioned`` (one bit opened). Only the outputs of the
+  function leave (docs/smpc.md, "Regression").
 - k-means: Lloyd's algorithm for a fixed number of iterations (no data-
   dependent stopping, which would leak): squared distances up to the
   constant ||x||^2 as ||c||^2 - 2 x.c, a secure argmin per row (one-hot),

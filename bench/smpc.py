@@ -22,9 +22,15 @@ end on 3 local MPC processes as a ratio to numpy (target <= 100x), and secure
 comparisons per second in our min, max and median against MPyC's own
 (target >= 1.0x).
 
+(5) Linear regression side by side with statsmodels: ``linear_regression@1`` and
+``linear_regression_summary@1`` over 100,000 rows x 10 features on 3 local MPC
+processes (target <= 30 s each), and the largest differences from statsmodels' OLS
+(coefficients, standard errors, R squared, residual standard error).
+
     .venv/bin/python -m bench.smpc [--values 1000000] [--rounds 3] [--rows 100000]
         [--columns 10] [--e2e-rows 1000000] [--compare-rows 1024] [--median-rows 128]
-        [--only owner|compute] [--json]
+        [--regression-rows 100000] [--regression-features 10]
+        [--only owner|compute|regression] [--json]
 """
 
 from __future__ import annotations
@@ -211,6 +217,30 @@ def report_compute(e2e: dict[str, Any], compare: dict[str, Any]) -> None:
     )
 
 
+def report_regression(r: dict[str, Any]) -> None:
+    console = Console()
+    table = Table(
+        title=f"OLS, {r['rows']:,} rows x {r['features']} features + intercept, declared "
+        "+-1000: 3 MPC processes end to end vs statsmodels in memory"
+    )
+    for column in ("", "seconds", "compute s", "coef abs / rel", "std err rel", "R² abs"):
+        table.add_column(column, justify="right")
+    table.add_row("statsmodels OLS", f"{r['statsmodels_s']:.3f}", "", "", "", "")
+    for name in ("linear_regression@1", "linear_regression_summary@1"):
+        e = r[name]
+        table.add_row(
+            name.replace("linear_regression", "lr"),
+            f"{e['seconds']:.1f}",
+            f"{e['compute_s']:.1f}",
+            f"{e['max_abs_coef_error']:.1e} / {e['max_rel_coef_error']:.1e}",
+            f"{e['max_rel_std_err_error']:.1e}" if "max_rel_std_err_error" in e else "",
+            f"{e['r_squared_error']:.1e}" if "r_squared_error" in e else "",
+        )
+    console.print(table)
+    console.print("lr = linear_regression; coef abs / rel: largest difference from statsmodels")
+    console.print("target: <= 30 s for each function")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--values", type=int, default=1_000_000, help="values split per round")
@@ -220,14 +250,20 @@ def main() -> None:
     parser.add_argument("--e2e-rows", type=int, default=1_000_000)
     parser.add_argument("--compare-rows", type=int, default=1024)
     parser.add_argument("--median-rows", type=int, default=128)
-    parser.add_argument("--only", choices=["owner", "compute"])
+    parser.add_argument("--regression-rows", type=int, default=100_000)
+    parser.add_argument("--regression-features", type=int, default=10)
+    parser.add_argument("--only", choices=["owner", "compute", "regression"])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results: dict[str, Any] = {}
-    if args.only != "compute":
+    if args.only in (None, "regression"):
+        from bench.smpc_compute import regression
+
+        results["regression"] = regression(args.regression_rows, args.regression_features)
+    if args.only not in ("compute", "regression"):
         results["split_encrypt"] = throughput(args.values, args.rounds)
         results["share_file"] = share_file_size(args.rows, args.columns)
-    if args.only != "owner":
+    if args.only not in ("owner", "regression"):
         from bench.smpc_compute import comparisons, end_to_end
 
         results["end_to_end"] = end_to_end(args.e2e_rows, args.columns)
@@ -239,6 +275,8 @@ def main() -> None:
         report(results["split_encrypt"], results["share_file"])
     if "end_to_end" in results:
         report_compute(results["end_to_end"], results["comparisons"])
+    if "regression" in results:
+        report_regression(results["regression"])
 
 
 if __name__ == "__main__":

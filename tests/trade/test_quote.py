@@ -165,6 +165,21 @@ def test_too_few_rows_are_refused_before_payment(
     assert codes(quote) == ["cohort_too_small"] and quote["rows"] == 5
 
 
+def test_a_regression_beyond_its_accuracy_envelope_is_refused_before_payment(
+    quote_app: FastAPI, chain: Market, indexer: Indexer, tmp_path: Path
+) -> None:
+    """Three rows cannot give standard errors for three coefficients (intercept and the
+    one-hot columns of sex): the schema and the row count show it, so nobody pays."""
+    _, product, _ = shared_product(quote_app, chain, indexer, tmp_path, rows=3)
+    buyer, _ = bound(quote_app, chain, "bea", 8)
+    summary = {"function": "linear_regression_summary@1", "columns": ["sex"],
+               "params": {"target": "age"}}  # fmt: skip
+    quote = buyer.api.quote_computation(summary, [product["id"]], "research")
+    assert not quote["payable"] and "outside_accuracy_envelope" in codes(quote)
+    problem = next(p for p in quote["problems"] if p["code"] == "outside_accuracy_envelope")
+    assert "more rows than coefficients" in problem["message"]
+
+
 def test_the_sellers_broken_share_set_is_found_before_payment(
     quote_app: FastAPI, chain: Market, indexer: Indexer, tmp_path: Path
 ) -> None:

@@ -106,6 +106,19 @@ def _regression(p: BaseModel, d: int) -> list[tuple[str, Shape]]:
     return [("coefficients", (d - 1 + int(p.intercept),))]
 
 
+def _regression_summary(p: BaseModel, d: int) -> list[tuple[str, Shape]]:
+    assert isinstance(p, Regression)
+    return [
+        ("count", ()),
+        ("coefficients", (d - 1 + int(p.intercept),)),
+        ("inverse_diagonal", (d - 1,)),
+        ("intercept_factor", ()),
+        ("residual", ()),
+        ("total", ()),
+        ("scales", (d + 1,)),
+    ]
+
+
 def _kmeans(p: BaseModel, d: int) -> list[tuple[str, Shape]]:
     assert isinstance(p, KMeans)
     return [("centroids", (p.k, d)), ("sizes", (p.k,))]
@@ -122,8 +135,14 @@ class Function:
     params: type[BaseModel]
     rows: Literal["columnwise", "joint"]
     outputs: Outputs
+    reveals: str
+    """What the buyer learns beyond the result itself: what a seller weighs before allowing
+    the function (the function id is what a request names and pays for)."""
     min_columns: int = 1
 
+
+SUMS = "each column's count and sum"
+CROSS = "the count, the column sums and every cross product (the buyer divides)"
 
 CATALOGUE: dict[str, Function] = {
     f.id: f
@@ -134,39 +153,112 @@ CATALOGUE: dict[str, Function] = {
             NoParams,
             "joint",
             lambda _p, _d: [("count", ())],
+            "the count",
             min_columns=0,
         ),
-        Function("sum@1", "sum per column", NoParams, "columnwise", _per_column("sum")),
+        Function("sum@1", "sum per column", NoParams, "columnwise", _per_column("sum"), "the sums"),
         Function(
             "mean@1",
             "mean per column",
             NoParams,
             "columnwise",
             lambda _p, d: [("count", (d,)), ("sum", (d,))],
+            SUMS,
         ),
-        Function("variance@1", "variance per column", Spread, "columnwise", _moments),
-        Function("std@1", "standard deviation per column", Spread, "columnwise", _moments),
-        Function("min@1", "minimum per column", NoParams, "columnwise", _per_column("min")),
-        Function("max@1", "maximum per column", NoParams, "columnwise", _per_column("max")),
-        Function("histogram@1", "counts per bin and column", Histogram, "columnwise", _histogram),
-        Function("median@1", "median per column", NoParams, "columnwise", _quantiles),
-        Function("quantiles@1", "quantiles per column", Quantiles, "columnwise", _quantiles),
-        Function("covariance@1", "covariance matrix", Spread, "joint", _cross),
-        Function("correlation@1", "Pearson correlation matrix", NoParams, "joint", _cross),
+        Function(
+            "variance@1",
+            "variance per column",
+            Spread,
+            "columnwise",
+            _moments,
+            SUMS + " and sum of squares",
+        ),
+        Function(
+            "std@1",
+            "standard deviation per column",
+            Spread,
+            "columnwise",
+            _moments,
+            SUMS + " and sum of squares",
+        ),
+        Function(
+            "min@1",
+            "minimum per column",
+            NoParams,
+            "columnwise",
+            _per_column("min"),
+            "one value of each column",
+        ),
+        Function(
+            "max@1",
+            "maximum per column",
+            NoParams,
+            "columnwise",
+            _per_column("max"),
+            "one value of each column",
+        ),
+        Function(
+            "histogram@1",
+            "counts per bin and column",
+            Histogram,
+            "columnwise",
+            _histogram,
+            "the counts per bin",
+        ),
+        Function(
+            "median@1",
+            "median per column",
+            NoParams,
+            "columnwise",
+            _quantiles,
+            "one value (or the mean of two) of each column",
+        ),
+        Function(
+            "quantiles@1",
+            "quantiles per column",
+            Quantiles,
+            "columnwise",
+            _quantiles,
+            "interpolations between two values of each column",
+        ),
+        Function("covariance@1", "covariance matrix", Spread, "joint", _cross, CROSS),
+        Function("correlation@1", "Pearson correlation matrix", NoParams, "joint", _cross, CROSS),
         Function(
             "linear_regression@1",
             "OLS coefficients, solved inside the MPC",
             Regression,
             "joint",
             _regression,
+            "the coefficients only",
         ),
-        Function("kmeans@1", "Lloyd's k-means, fixed iterations", KMeans, "joint", _kmeans),
+        Function(
+            "linear_regression_summary@1",
+            "OLS coefficients with standard errors, t statistics, n, R squared and the "
+            "residual standard error (as statsmodels' summary)",
+            Regression,
+            "joint",
+            _regression_summary,
+            "the coefficients; n; the residual and total sums of squares (R squared, "
+            "residual standard error); the diagonal of the inverse of the centred features' "
+            "cross-product matrix (standard errors) and, with an intercept, the means' "
+            "quadratic form in it (the intercept's standard error)",
+        ),
+        Function(
+            "kmeans@1",
+            "Lloyd's k-means, fixed iterations",
+            KMeans,
+            "joint",
+            _kmeans,
+            "the centroids and the size of each cluster",
+        ),
         Function(
             "kmeans@2",
             "Lloyd's k-means seeded from the data's quantiles; iterations and convergence",
             SeededKMeans,
             "joint",
             _seeded_kmeans,
+            "the centroids, the size of each cluster, the number of rounds until no row "
+            "moved and whether it converged",
         ),
     )
 }
@@ -190,8 +282,14 @@ def function_of(spec: ComputationSpec) -> tuple[Function, BaseModel]:
 
 
 def describe() -> list[dict[str, object]]:
-    """The catalogue as JSON: id, summary, rows, parameter JSON Schema."""
+    """The catalogue as JSON: id, summary, rows, what it reveals, parameter JSON Schema."""
     return [
-        {"id": f.id, "summary": f.summary, "rows": f.rows, "params": f.params.model_json_schema()}
+        {
+            "id": f.id,
+            "summary": f.summary,
+            "rows": f.rows,
+            "reveals": f.reveals,
+            "params": f.params.model_json_schema(),
+        }
         for f in CATALOGUE.values()
     ]

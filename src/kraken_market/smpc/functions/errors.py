@@ -7,7 +7,13 @@ InvalidRequest (422)
     ├── ColumnUnknown           column_unknown     (not in the products' schema)
     ├── FilterInvalid           filter_invalid     (operator or constant vs column)
     ├── RangeRequired           range_required     (a function needs declared min/max)
-    └── ProductsIncompatible    products_incompatible (a union needs equal columns)
+    ├── OutsideAccuracyEnvelope outside_accuracy_envelope (rows, ranges and columns
+    │                                                    beyond what the function answers
+    │                                                    within its stated bound)
+    ├── ProductsIncompatible    products_incompatible (a union needs equal columns)
+    └── DesignIllConditioned    design_ill_conditioned (a regression's features are
+                                                      collinear over the rows: found in
+                                                      the MPC, one bit opened)
 """
 
 from __future__ import annotations
@@ -39,5 +45,13 @@ class RangeRequired(ComputationInvalid):
     code = "range_required"
 
 
+class OutsideAccuracyEnvelope(ComputationInvalid):
+    code = "outside_accuracy_envelope"
+
+
 class ProductsIncompatible(ComputationInvalid):
     code = "products_incompatible"
+
+
+class DesignIllConditioned(ComputationInvalid):
+    code = "design_ill_conditioned"

@@ -41,6 +41,7 @@ BODIES: dict[str, Body] = {
     "covariance": mpc_linalg.cross,
     "correlation": mpc_linalg.cross,
     "linear_regression": mpc_linalg.regression,
+    "linear_regression_summary": mpc_linalg.regression_summary,
     "kmeans": mpc_linalg.kmeans,
     "kmeans@2": mpc_kmeans.kmeans,
 }

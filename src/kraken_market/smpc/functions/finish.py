@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
 from kraken_market.smpc.field import FieldArray, P
+from kraken_market.smpc.functions import ols
 from kraken_market.smpc.functions.catalogue import Histogram, Quantiles, function_of
 from kraken_market.smpc.functions.plan import SCALES
 from kraken_market.smpc.functions.spec import ComputationSpec
@@ -75,6 +76,48 @@ def _covariance(values: Values, ddof: int) -> np.ndarray[Any, Any]:
     )
 
 
+def _summary(values: Values, cols: list[str], intercept: bool) -> pd.DataFrame:
+    """The statsmodels-like table from the normalised outputs (docs/smpc.md, "Regression"):
+    coef, std err, t per coefficient; n, R squared, residual standard error and residual
+    degrees of freedom in ``attrs``. Exact rational arithmetic up to the square roots."""
+    p = len(cols) - 1
+    n = round(Fraction(values["count"].item()))
+    scales = [round(Fraction(v)) for v in values["scales"].tolist()]
+    e, e_y, big_n = scales[:p], scales[p], Fraction(2) ** scales[p + 1]
+    normalised, inverse = values["coefficients"], values["inverse_diagonal"]
+    guard = Fraction(2) ** ols.GUARD
+    residual, total = values["residual"][()] / guard, values["total"][()] / guard
+    nu = Fraction(n) / big_n
+    to_sums = big_n**2 / n if intercept else big_n  # K = nu**2 cov(u), or A = sum uu / N
+    dof = n - p - int(intercept)
+    unit = Fraction(2) ** (2 * e_y)
+    variance = max(residual, Fraction(0)) / dof if dof > 0 else Fraction(0)
+    coefficients, variances = [], []
+    if intercept:
+        coefficients.append(normalised[0] * 2**e_y)
+        variances.append(variance * unit * (1 / nu**2 + values["intercept_factor"][()]))
+    for j in range(p):
+        scale = Fraction(2) ** (e_y - e[j])
+        coefficients.append(normalised[int(intercept) + j] * scale)
+        variances.append(variance * max(inverse[j], Fraction(0)) * scale**2)
+    coef = np.array([float(c) for c in coefficients])
+    error = (
+        np.sqrt(np.array([float(v) for v in variances])) if dof > 0 else np.full(len(coef), np.nan)
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = coef / error
+    index = (["intercept"] if intercept else []) + cols[:-1]
+    frame = pd.DataFrame({"coef": coef, "std err": error, "t": t}, index=index)
+    residual_sum = residual * to_sums * unit
+    frame.attrs = {
+        "n": n,
+        "r_squared": float(1 - residual / total) if total > 0 else float("nan"),
+        "residual_std_error": math.sqrt(float(residual_sum / dof)) if dof > 0 else float("nan"),
+        "df_resid": dof,
+    }
+    return frame
+
+
 def finish(spec: ComputationSpec, columns: Sequence[str], values: Values) -> pd.DataFrame:
     """The result table the buyer sees for ``spec`` over ``columns``."""
     function, params = function_of(spec)
@@ -112,6 +155,8 @@ def finish(spec: ComputationSpec, columns: Sequence[str], values: Values) -> pd.
         intercept = bool(getattr(params, "intercept", True))
         index = (["intercept"] if intercept else []) + cols[:-1]
         return pd.DataFrame({"coefficient": _floats(values["coefficients"])}, index=index)
+    if name == "linear_regression_summary":
+        return _summary(values, cols, bool(getattr(params, "intercept", True)))
     assert name == "kmeans"
     frame = pd.DataFrame(_floats(values["centroids"]), columns=cols)
     frame["size"] = np.rint(_floats(values["sizes"])).astype(int)

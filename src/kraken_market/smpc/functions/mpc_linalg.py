@@ -2,12 +2,13 @@
 
 - Covariance and correlation: the nodes return the count, the column sums and
   the exact matrix of cross products (scale 2**64); the buyer divides.
-- Linear regression: X^T X and X^T y are accumulated in row blocks small
-  enough that each block's raw product stays below 2**95 (what MPyC's
-  probabilistic truncation takes), truncated by 2**-(32 + e) so the sums fit
-  fixed point, then the normal equations are solved inside the MPC by
-  Gauss-Jordan elimination with secure reciprocals of the pivots (X^T X is
-  symmetric positive definite: no pivoting). Only the coefficients leave.
+- Linear regression: the moments of the columns normalised by their declared
+  ranges, summed exactly in row blocks and truncated in two stages (``ols``:
+  every truncated value below 2**94, MPyC's masking headroom), centred exactly
+  without dividing by the secret count, then Gauss-Jordan elimination on
+  K * 2**14 with Newton-corrected rows. A design the fixed point cannot carry
+  fails ``design_ill_conditioned`` (one bit opened). Only the outputs of the
+  function leave (docs/smpc.md, "Regression").
 - k-means: Lloyd's algorithm for a fixed number of iterations (no data-
   dependent stopping, which would leak): squared distances up to the
   constant ||x||^2 as ||c||^2 - 2 x.c, a secure argmin per row (one-hot),
@@ -18,18 +19,18 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
+from kraken_market.smpc.field import FieldArray, P
+from kraken_market.smpc.functions import ols
 from kraken_market.smpc.functions.catalogue import KMeans, Regression
+from kraken_market.smpc.functions.errors import DesignIllConditioned
 from kraken_market.smpc.functions.local import column_dot, column_sum
 from kraken_market.smpc.functions.mpc_base import Context, Sec
 from kraken_market.smpc.functions.mpc_stats import count_of, masked
 from kraken_market.smpc.functions.plan import bits_for
-
-MOMENT_TOP = 12
-"""log2 of the largest scaled moment: large enough for 20+ bits of precision in the
-pivots' reciprocals, small enough for the elimination to stay in range."""
 
 
 async def cross(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
@@ -47,45 +48,209 @@ async def cross(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
     return [count_of(ctx, weight), y.sum(axis=1), product]
 
 
+RIGHT = 7
+"""The identity and the means beside K are scaled by 2**7: the inverse's entries are
+K**-1 * 2**(7 - GUARD), so they keep 7 more bits; with pivots >= 2**-26 they stay below
+2**19, leaving room in the fixed-point range for the elimination's products."""
+
+
 async def regression(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
+    """``linear_regression@1``: the coefficients in the columns' own units."""
+    fit = await _fit(ctx, weights[0], summary=False)
+    lay, p = fit.layout, fit.features
+    e_y = lay.exponents[-1]
+    slopes = [fit.beta[j] * 2.0 ** (e_y - lay.exponents[-1 - p + j]) for j in range(p)]
+    coefficients = ([fit.intercept * 2.0**e_y] if fit.intercept is not None else []) + slopes
+    return [ctx.mpc.np_fromlist(coefficients)]
+
+
+async def regression_summary(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
+    """``linear_regression_summary@1``: n, the normalised coefficients, the diagonal of
+    K^-1, the intercept's factor, residual and total sums, and the public exponents;
+    the buyer turns them into the statsmodels-like table (``finish``)."""
+    fit = await _fit(ctx, weights[0], summary=True)
+    mpc, lay, p = ctx.mpc, fit.layout, fit.features
+    coefficients = ([fit.intercept] if fit.intercept is not None else []) + [
+        fit.beta[j] for j in range(p)
+    ]
+    scales = [float(e) for e in lay.exponents[int(lay.intercept) :]] + [float(lay.r)]
+    assert fit.inverse is not None
+    assert fit.factor is not None
+    return [
+        count_of(ctx, weights[0]),
+        mpc.np_fromlist(coefficients),
+        fit.inverse,
+        fit.factor,
+        fit.residual,
+        fit.total,
+        ctx.secfxp.array(np.array(scales), integral=True),
+    ]
+
+
+@dataclass
+class _Fit:
+    layout: ols.Layout
+    features: int
+    beta: Sec
+    """Normalised slopes: beta_j * 2**(e_j - e_y)."""
+    intercept: Sec | None
+    """Normalised intercept: intercept / 2**e_y."""
+    residual: Sec
+    total: Sec
+    inverse: Sec | None
+    factor: Sec | None
+
+
+async def _fit(ctx: Context, weight: Sec | None, *, summary: bool) -> _Fit:
+    """Least squares on the centred, range-normalised moments (docs/smpc.md, "Regression")."""
     params = ctx.plan.params
     assert isinstance(params, Regression)
-    mpc, weight = ctx.mpc, weights[0]
-    z = masked(ctx.matrix([c.share for c in ctx.plan.columns]), weight)  # features..., target
-    if params.intercept:
-        ones = weight if weight is not None else ctx.secfxp.array(np.ones(ctx.rows), integral=True)
-        z = mpc.np_concatenate([mpc.np_reshape(ones, (1, ctx.rows)), z])
-    moments = await _scaled_moments(ctx, z)
-    p = z.shape[0] - 1
-    return [_solve(ctx, moments, p)]
-
-
-async def _scaled_moments(ctx: Context, z: Sec) -> Sec:
-    """Z Z^T / 2**e for the (p + 1, n) array Z, in fixed point."""
-    mpc, (rows, n) = ctx.mpc, z.shape
-    bound = max([1.0] + [c.bound or 1.0 for c in ctx.plan.columns])
-    block = max(1, int(2**30 // bound**2))  # block raw products < 2**94
-    e = max(0, math.ceil(math.log2(max(1.0, n * bound**2))) - MOMENT_TOP)
-    blocks = -(-n // block)
-    exact = await ctx.exact(z)
-    if blocks * block != n:
-        pad = ctx.secfld.array(ctx.field.array(np.zeros((rows, blocks * block - n), dtype=object)))
-        exact = mpc.np_concatenate([exact, pad], axis=1)
-    batched = mpc.np_transpose(mpc.np_reshape(exact, (rows, blocks, block)), (1, 0, 2))
-    raw = batched @ mpc.np_transpose(batched, (0, 2, 1))  # (blocks, rows, rows), exact
-    scaled = mpc.np_trunc(await ctx.fixed(raw), f=32 + e, l=64 - e)
-    return scaled.sum(axis=0)
-
-
-def _solve(ctx: Context, augmented: Sec, p: int) -> Sec:
-    """Gauss-Jordan on [A | b] (the last row and column of the moments hold the target)."""
     mpc = ctx.mpc
-    g = augmented[:p, :]  # p x (p + 1): [X^T X | X^T y]
+    bounds = [c.bound or 1.0 for c in ctx.plan.columns]
+    lay = ols.layout(bounds, ctx.rows, params.intercept, summary=summary)
+    q = len(lay.exponents)
+    p = q - 1 - int(params.intercept)
+    moments = await _normalised_moments(ctx, weight, lay)  # (q, q) SecFld, scale 2**(32 + G)
+    scale = 2.0**-ols.GUARD
+    means = None
+    if params.intercept:
+        # K = A00 * A - a0 a0^T: exact field products (< 2**93), then one truncation to
+        # scale 2**(32 + G). K = nu**2 * cov(u), nu = count / N: centred without a division.
+        a00, a0, rest = moments[0, 0], moments[0, 1:], moments[1:, 1:]
+        raw = rest * a00 - mpc.np_outer(a0, a0)
+        centred = mpc.np_trunc(raw, f=32 + ols.GUARD, l=ols.TRUNC_L)
+        k = await ctx.fixed(centred)  # K * 2**G as fixed point
+        fixed = await ctx.fixed(moments)  # A * 2**G
+        nu = fixed[0, 0] * scale  # count / N, in (0, 1]
+        means = fixed[0, 1:] * (1 / nu) * scale  # column means / 2**e_j
+    else:
+        k = await ctx.fixed(moments)
+    kxx, kxy, kyy = k[:p, :p], k[:p, p], k[p, p]
+    extra = []
+    if summary:  # scaled by 2**RIGHT: the solutions keep RIGHT more significant bits
+        extra.append(ctx.secfxp.array(np.eye(p) * 2.0**RIGHT))
+        if means is not None:
+            extra.append(mpc.np_reshape(means[:p], (p, 1)) * 2.0**RIGHT)
+    g = mpc.np_concatenate([kxx, *extra, mpc.np_reshape(kxy, (p, 1))], axis=1)
+    g, pivots = _gauss_jordan(ctx, g, p)
+    beta = g[:, -1]
+    await _check_posed(ctx, pivots, beta)
+    residual = kyy - (kxy * beta).sum()
+    intercept = None if means is None else means[p] - (means[:p] * beta).sum()
+    inverse = factor = None
+    if summary:
+        inverse = mpc.np_fromlist([g[j, p + j] for j in range(p)]) * 2.0 ** (ols.GUARD - RIGHT)
+        factor = ctx.secfxp(0)
+        if means is not None:
+            factor = (means[:p] * g[:, 2 * p]).sum() * 2.0 ** (ols.GUARD - RIGHT)
+    return _Fit(lay, p, beta, intercept, residual, kyy, inverse, factor)
+
+
+async def _normalised_moments(ctx: Context, weight: Sec | None, lay: ols.Layout) -> Sec:
+    """A_ij = sum u_i u_j / N at scale 2**(32 + G), exact up to the truncations' rounding
+    (ols module docstring): block sums, divided by 2**s1, added, divided by 2**s2."""
+    mpc, q, pairs = ctx.mpc, len(lay.exponents), lay.pairs
+    sums = await _block_sums(ctx, weight, lay)  # (blocks, pairs) SecFld, exact
+    stage1 = _shifted(ctx, sums, [lay.stage1(i, j) for i, j in pairs])
+    totals = mpc.np_sum(stage1, axis=0) if lay.blocks > 1 else mpc.np_reshape(stage1, (-1,))
+    moments = _shifted(ctx, totals, [lay.stage2(i, j) for i, j in pairs])
+    position = {pair: n for n, pair in enumerate(pairs)}
+    index = [position[min(i, j), max(i, j)] for i in range(q) for j in range(q)]
+    return mpc.np_reshape(moments[index], (q, q))
+
+
+def _shifted(ctx: Context, values: Sec, shifts: list[int]) -> Sec:
+    """values[..., c] / 2**shifts[c] (probabilistic truncation), one call per distinct shift."""
+    mpc = ctx.mpc
+    parts, order = [], []
+    for shift in sorted(set(shifts)):
+        columns = [c for c, s in enumerate(shifts) if s == shift]
+        part = values[..., columns]
+        parts.append(part if shift == 0 else mpc.np_trunc(part, f=shift, l=ols.TRUNC_L))
+        order += columns
+    joined = mpc.np_concatenate(parts, axis=-1) if len(parts) > 1 else parts[0]
+    inverse = np.argsort(order)
+    return joined[..., inverse.tolist()]
+
+
+async def _block_sums(ctx: Context, weight: Sec | None, lay: ols.Layout) -> Sec:
+    """Exact sums of products of the raw values (scale 2**64) over each block of rows,
+    (blocks, pairs), each below 2**LIMIT_BITS."""
+    mpc, block, pairs = ctx.mpc, lay.block, lay.pairs
+    columns = [c.share for c in ctx.plan.columns]
+    if weight is None:  # every row: local digit arithmetic, one GRR98 resharing
+        raw: list[FieldArray | None] = [None] * int(lay.intercept) + [ctx.raw(c) for c in columns]
+        values = []
+        for start in range(0, ctx.rows, block):
+            stop = min(start + block, ctx.rows)
+            part = [None if r is None else r[start:stop] for r in raw]
+            for i, j in pairs:
+                a, b = part[i], part[j]
+                if a is not None and b is not None:
+                    values.append(column_dot(a, b))  # degree 2t
+                elif a is not None or b is not None:  # 1 * x: the column sum (degree t)
+                    column = a if a is not None else b
+                    assert column is not None
+                    values.append((column_sum(column) << 32) % P)
+                else:  # the constant column with itself: the block's length
+                    values.append(((stop - start) << 64) % P)
+        flat = ctx.reshared(values)  # degree-t values are degree <= 2t too
+        return mpc.np_reshape(flat, (lay.blocks, len(pairs)))
+    z = masked(ctx.matrix(columns), weight)
+    if lay.intercept:
+        z = mpc.np_concatenate([mpc.np_reshape(weight, (1, ctx.rows)), z])
+    exact = await ctx.exact(z)
+    rows, n = z.shape
+    padding = lay.blocks * block - n
+    if padding:
+        zeros = ctx.field.array(np.zeros((rows, padding), dtype=object))
+        exact = mpc.np_concatenate([exact, ctx.secfld.array(zeros)], axis=1)
+    batched = mpc.np_transpose(mpc.np_reshape(exact, (rows, lay.blocks, block)), (1, 0, 2))
+    products = batched @ mpc.np_transpose(batched, (0, 2, 1))  # (blocks, q, q), exact
+    flat = mpc.np_reshape(products, (lay.blocks, rows * rows))
+    return flat[:, [i * rows + j for i, j in pairs]]
+
+
+def _gauss_jordan(ctx: Context, g: Sec, p: int) -> tuple[Sec, Sec]:
+    """Gauss-Jordan elimination on [K | I | m | k_y] (K symmetric positive definite: no
+    pivoting), one secure reciprocal per pivot (MPyC's fixed point). Also the pivots.
+
+    A fixed-point reciprocal carries an absolute error of 2**-32: for a pivot below 1
+    that is a relative error below 2**-32, for a pivot of 2**14 only 2**-18. So the
+    row divided by a pivot >= 1 gets one Newton correction, q + (g - q * pivot) / pivot,
+    which squares the relative error away (the correction is small, its own error is
+    below 2**-32); the pivot's side of 1 is one secure comparison, never opened."""
+    mpc, pivots = ctx.mpc, []
+    bits = bits_for(2.0 ** (ols.GUARD + 1))
     for k in range(p):
-        row = g[k, :] * (1 / g[k, k])
+        pivot = g[k, k]
+        pivots.append(pivot)
+        inverse = 1 / pivot
+        quotient = g[k, :] * inverse
+        large = 1 - ctx.less_than_zero(g[k, k : k + 1] - 1, bits)[0]
+        row = quotient + large * ((g[k, :] - quotient * pivot) * inverse)
         g = g - mpc.np_outer(g[:, k], row)
         g = mpc.np_update(g, k, row)
-    return g[:, p]
+    return g, mpc.np_fromlist(pivots)
+
+
+async def _check_posed(ctx: Context, pivots: Sec, beta: Sec) -> None:
+    """Refuse to return a solution the fixed point cannot carry: a pivot (the part of a
+    feature's centred spread that the earlier features do not explain) below
+    MIN_PIVOT, or a normalised coefficient beyond MAX_SLOPE. Only this bit is opened,
+    as the cohort's; a failed job is not paid out (the buyer reclaims)."""
+    bits = bits_for(2.0**31)
+    low = ctx.less_than_zero(pivots - ols.MIN_PIVOT * 2.0**ols.GUARD, bits)
+    high = ctx.less_than_zero(ols.MAX_SLOPE - beta, bits)
+    very_low = ctx.less_than_zero(beta + ols.MAX_SLOPE, bits)
+    bad = ctx.mpc.np_concatenate([low, high, very_low])
+    if not bool(await ctx.mpc.output(ctx.mpc.np_prod(1 - bad))):
+        raise DesignIllConditioned(
+            f"{ctx.plan.spec.function}: the features are (nearly) collinear, or one is "
+            "(nearly) constant over the rows that count, or a coefficient exceeds "
+            f"{ols.MAX_SLOPE:g} times the target's declared range over the feature's: "
+            "drop or combine features, or declare ranges closer to the data"
+        )
 
 
 async def kmeans(ctx: Context, weights: list[Sec | None]) -> list[Sec]:

@@ -25,10 +25,12 @@ from typing import Any, Final
 from pydantic import BaseModel
 
 from kraken_market.smpc.columns import PRESENT_SUFFIX, ShareColumn
+from kraken_market.smpc.functions import ols
 from kraken_market.smpc.functions.catalogue import Function, KMeans, Regression, function_of
 from kraken_market.smpc.functions.errors import (
     ColumnUnknown,
     FilterInvalid,
+    OutsideAccuracyEnvelope,
     ParametersInvalid,
     ProductsIncompatible,
     RangeRequired,
@@ -199,7 +201,7 @@ def plan(
         raise ColumnUnknown(f"{spec.function} needs at least {function.min_columns} column(s)")
     resolved = None if spec.filter is None else schema.resolve(spec.filter)
     rows = sum(r for _, _, r in tables)
-    _check_ranges(spec.function, params, columns, rows)
+    _check_ranges(spec.function, params, columns, rows, spec.min_cohort, spec.filter is not None)
     outputs = tuple(function.outputs(params, len(columns)))
     return Plan(spec, function, params, tuple(columns), resolved, rows, outputs)
 
@@ -216,8 +218,61 @@ def _need_bounds(function: str, columns: Sequence[DataColumn], why: str) -> list
     return bounds
 
 
+def _check_regression(
+    function: str,
+    params: Regression,
+    columns: Sequence[DataColumn],
+    bounds: list[float],
+    rows: int,
+    min_cohort: int,
+    filtered: bool,
+) -> None:
+    """Refuse a regression the layout cannot carry (``ols``), or whose summary would have
+    no degrees of freedom, with what to change."""
+    widest = max(range(len(bounds)), key=lambda j: bounds[j])
+    if ols.exponent(bounds[widest]) > ols.MAX_EXPONENT:
+        raise OutsideAccuracyEnvelope(
+            f"{function}: column {columns[widest].name!r} is declared up to "
+            f"{bounds[widest]:g}; a regression takes declared ranges within "
+            f"+-{2**ols.MAX_EXPONENT} (rescale the column, e.g. to thousands)"
+        )
+    summary = function.startswith("linear_regression_summary")
+    layout = ols.layout(bounds, rows, params.intercept, summary=summary)
+    if layout.random_bits > ols.MAX_RANDOM_BITS:
+        fits = [
+            b
+            for b in range(ols.MAX_EXPONENT, -1, -1)
+            if ols.layout(
+                [min(x, 2.0**b) for x in bounds], rows, params.intercept, summary=summary
+            ).random_bits
+            <= ols.MAX_RANDOM_BITS
+        ]
+        advice = f"declare ranges within +-{2 ** fits[0]}, or " if fits else ""
+        raise OutsideAccuracyEnvelope(
+            f"{function}: {rows} rows, {layout.features} features and values declared up "
+            f"to {max(bounds):g} need {layout.random_bits} secret random bits of "
+            f"truncation (at most {ols.MAX_RANDOM_BITS}): {advice}ask over fewer rows "
+            "(a filter does not reduce them) or fewer features"
+        )
+    coefficients = len(columns) - 1 + int(params.intercept)
+    # every row counts unless a filter or a nullable column may drop some (then the
+    # count is secret and only min_cohort bounds it from below)
+    fewest = rows if not filtered and all(c.present is None for c in columns) else min_cohort
+    if summary and fewest <= coefficients:
+        raise OutsideAccuracyEnvelope(
+            f"{function}: standard errors need more rows than coefficients "
+            f"({coefficients}): ask for min_cohort {coefficients + 1} or more (you asked "
+            f"{min_cohort}), or over more rows"
+        )
+
+
 def _check_ranges(
-    function: str, params: BaseModel, columns: Sequence[DataColumn], rows: int
+    function: str,
+    params: BaseModel,
+    columns: Sequence[DataColumn],
+    rows: int,
+    min_cohort: int,
+    filtered: bool,
 ) -> None:
     """Refuse what could overflow the field or the fixed-point range (silently wrong)."""
     name = function.split("@")[0]
@@ -225,10 +280,10 @@ def _check_ranges(
         bounds = _need_bounds(function, columns, "sums products of values")
         if rows * max(bounds, default=1.0) ** 2 >= 2.0**62:
             raise RangeRequired(f"{function}: sums of squares could exceed 2**62 on {rows} rows")
-    if name == "linear_regression":
+    if name in ("linear_regression", "linear_regression_summary"):
+        assert isinstance(params, Regression)
         bounds = _need_bounds(function, columns, "sums products of values")
-        if max(bounds) ** 2 > 2.0**29:
-            raise RangeRequired(f"{function}: values must lie within +-23170 (2**14.5)")
+        _check_regression(function, params, columns, bounds, rows, min_cohort, filtered)
     if name == "kmeans":
         assert isinstance(params, KMeans)
         bounds = _need_bounds(function, columns, "computes distances")

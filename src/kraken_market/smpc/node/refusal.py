@@ -1,7 +1,9 @@
 """Refunds without waiting: a node refuses on chain a paid job the buyer cannot be blamed for.
 
 A node that cannot run a paid, held job because of what the *seller* gave it (the
-signed manifest, the share files) or because its own storage is gone calls
+signed manifest, the share files), because the data admit no answer within the
+function's bound (a regression's features found collinear inside the computation), or
+because its own storage is gone calls
 ``Market.refuse(request_id, reason)``: the held payment goes back to the buyer in
 that transaction, instead of after the deadline. It does so only once the chain
 checks of ``authorise`` passed (the job is the one paid for, its payment is
@@ -47,6 +49,11 @@ SELLER_FAULTS: dict[str, str] = {
     "envelope_truncated": "this node's share file is cut short",
     "envelope_misdirected": "this node's share file is sealed for another node or product",
     "envelope_tampered": "this node's share file was modified after it was sealed",
+    # Found only inside the computation, and every node finds it alike: the data make
+    # the regression's features collinear (or constant), so no answer within the stated
+    # bound exists, and a retry would fail the same way. Nobody pays for it.
+    "design_ill_conditioned": "the regression's features are collinear or constant in "
+    "the data: no answer within the stated accuracy exists",
 }
 """Codes that refund the buyer at once, and what each says about the inputs."""
 

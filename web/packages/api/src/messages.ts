@@ -53,6 +53,8 @@ const MESSAGES: Record<string, string> = {
   union_schema_mismatch: "All members of a union must have the same schema.",
   union_exists: "A union of exactly these products already exists.",
   union_not_pending: "This union is no longer waiting for consent.",
+  union_weights_differ:
+    "The chain already holds a proposal of this union with other shares for its members: reject it, then propose the union again.",
   not_member_owner: "Only the owner of a member product can consent to or reject the union.",
 
   // Companies (KCIT) and the Depute tool
@@ -230,6 +232,10 @@ const MESSAGES: Record<string, string> = {
   storage_unavailable: "The storage is unavailable. Try again shortly.",
   computation_invalid: "This computation is not valid for the product.",
   function_unknown: "This computation is not one the marketplace offers.",
+  outside_accuracy_envelope:
+    "The platform cannot answer this within its stated accuracy: narrow the columns' declared ranges, or use fewer rows or features (the message says which). Nothing was paid.",
+  design_ill_conditioned:
+    "The regression's features are collinear or constant in these rows: drop or combine the features that repeat one another.",
   parameters_invalid: "The computation's parameters are not valid.",
   column_unknown: "The computation names a column the product does not have.",
   filter_invalid: "The computation's filter is not valid.",

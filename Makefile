@@ -17,7 +17,10 @@ CHROMIUM := /usr/bin/chromium
 # Setting up runs side by side: pip and npm mostly wait on the network, and the Python
 # and TypeScript checks (mypy, tsc) each keep one core busy (a fresh clone of make test
 # is about a minute shorter than one step at a time).
+# (Not with clean among the goals: `make clean test` must remove before it installs.)
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
 MAKEFLAGS += --jobs=3
+endif
 
 $(READY): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -82,7 +85,7 @@ typecheck-web: $(WEB_READY)
 	cd web && npm run --silent typecheck
 
 ## bench: catalog search, ledger throughput, login verification, SMPC, the paid computation end to end, the web marketplace (each against its baseline)
-bench: $(READY) $(WEB_BUILT) $(CHROMIUM)
+bench: $(READY) $(WEB_BUILT) $(CHAIN_TOOLS) $(CHROMIUM)
 	$(BIN)/python bench/catalog.py
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python -m bench.ledger_market

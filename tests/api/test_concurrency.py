@@ -22,7 +22,7 @@ def test_thirty_concurrent_creates_all_succeed(served: str, alice: Account) -> N
     assert sorted(p["title"] for p in listed) == sorted(f"P{i}" for i in range(30))
 
 
-def test_concurrent_consents_activate_the_union(
+def test_concurrent_consents_leave_the_union_waiting_for_the_chain_once(
     served: str, alice: Account, bob: Account, engine: object, app: object
 ) -> None:
     from tests.conftest import person

@@ -9,6 +9,7 @@ out to someone else's account.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -73,10 +74,19 @@ def buyer_facts(session: Session, principal: Principal) -> eligibility.Buyer:
 
 
 class GrantService:
-    def __init__(self, session: Session, verifier: Verifier | None, lifetime: timedelta) -> None:
+    def __init__(
+        self,
+        session: Session,
+        verifier: Verifier | None,
+        lifetime: timedelta,
+        contracts: Sequence[str] = (),
+    ) -> None:
+        """``contracts``: the deployment's Registry and Market, whose events say which
+        unions the chain holds (as the union pages read them: ``UnionService``)."""
         self.session = session
         self.verifier = verifier
         self.lifetime = lifetime
+        self.contracts = contracts
 
     def _offer(self, item: str) -> list[Product]:
         """The products an item sells: the product, or every member of a Data Union
@@ -85,7 +95,7 @@ class GrantService:
             return [ProductService(self.session).get(item)]
         except ProductNotFound:
             pass
-        unions = UnionService(self.session)
+        unions = UnionService(self.session, self.contracts)
         try:
             union = unions.get(item)
         except UnionNotFound:

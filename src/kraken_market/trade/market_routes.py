@@ -147,7 +147,12 @@ def quote_computation(
     if not body.products and body.union is None:
         raise InvalidRequest("name the products (or a Data Union) to compute over")
     storage = request.app.state.storage.store.storage  # the objects the nodes read
-    service = QuoteService(session, storage, request.app.state.forwarder.nodes)
+    service = QuoteService(
+        session,
+        storage,
+        request.app.state.forwarder.nodes,
+        deployment_contracts(request.app.state.settings.deployment_file),
+    )
     quote = service.quote(
         principal, body.computation, body.products, body.purpose.value, utcnow(), body.union
     )

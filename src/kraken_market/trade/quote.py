@@ -150,8 +150,16 @@ min_cohort_floor), one per registered node; a node that does not answer is left 
 
 
 class QuoteService:
-    def __init__(self, session: Session, storage: ShareStorage, nodes: NodeInfos) -> None:
+    def __init__(
+        self,
+        session: Session,
+        storage: ShareStorage,
+        nodes: NodeInfos,
+        contracts: Sequence[str] = (),
+    ) -> None:
+        """``contracts``: the deployment's Registry and Market (``GrantService``)."""
         self.session, self.storage, self.nodes = session, storage, nodes
+        self.contracts = contracts
 
     def quote(
         self,
@@ -176,7 +184,9 @@ class QuoteService:
         items = [union.lower()] if union is not None else products
         for item in items:
             with self._collect(quote, item):
-                GrantService(self.session, None, timedelta(0)).check(principal, item, purpose, now)
+                GrantService(self.session, None, timedelta(0), self.contracts).check(
+                    principal, item, purpose, now
+                )
         if union is not None:
             quote.items.append(self._union_item(union.lower(), quote.products))
         if any(p.code in NOT_A_BUYER for p in quote.problems):

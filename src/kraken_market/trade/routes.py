@@ -17,6 +17,7 @@ from kraken_market.catalog.vocabulary import Purpose
 from kraken_market.db.base import utcnow
 from kraken_market.identity.errors import ScopeRequired
 from kraken_market.identity.principal import Principal
+from kraken_market.trade.chain_state import deployment_contracts
 from kraken_market.trade.grants import GrantService
 
 router = APIRouter(prefix="/products", tags=["trade"])
@@ -74,7 +75,8 @@ def eligibility(
     lifetime = timedelta(seconds=request.app.state.settings.grant_seconds)
     try:
         _may_buy(principal)
-        refusal = GrantService(session, None, lifetime).eligibility(
+        contracts = deployment_contracts(request.app.state.settings.deployment_file)
+        refusal = GrantService(session, None, lifetime, contracts).eligibility(
             principal, product_id, purpose.value, utcnow()
         )
     except ScopeRequired as exc:
@@ -103,7 +105,8 @@ def request_grant(
     policy (purpose, buyer category, required credentials, region, expiry) and, if
     they meet it, the grant is recorded on chain for your bound account."""
     lifetime = timedelta(seconds=request.app.state.settings.grant_seconds)
-    granted = GrantService(session, request.app.state.verifier, lifetime).grant(
+    contracts = deployment_contracts(request.app.state.settings.deployment_file)
+    granted = GrantService(session, request.app.state.verifier, lifetime, contracts).grant(
         principal, product_id, body.purpose.value, utcnow()
     )
     return GrantPublic(

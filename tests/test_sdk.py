@@ -26,8 +26,8 @@ from kraken_market.sdk import Marketplace
 from kraken_market.trade.publish import publish_on_chain
 from tests.conftest import login
 from tests.factories import product_body
-from tests.storage.objects import data_file
 from tests.ledger.conftest import DATA, Market
+from tests.storage.objects import data_file
 from tests.trade import test_chain_stake as staked
 from tests.trade.test_market_flow import bound
 

@@ -179,9 +179,10 @@ class MarketClient:
         body: Callable[[], Iterable[bytes]] | None,
         kwargs: dict[str, Any],
     ) -> httpx2.Response:
-        content = {} if body is None else {"content": body()}
+        if body is not None:
+            kwargs = {**kwargs, "content": body()}
         try:
-            return self.http.request(method, path, **content, **kwargs)
+            return self.http.request(method, path, **kwargs)
         except httpx2.HTTPError as exc:
             raise ApiUnreachable(
                 f"cannot reach the API at {self.http.base_url} ({type(exc).__name__}); "
@@ -535,10 +536,10 @@ class MarketClient:
                 with self.http.stream("GET", path, params=params) as response:
                     if not response.is_success:
                         response.read()
-                        if not renewed and response.status_code == 401:
-                            if self._renewable(path, response):
-                                self._renew(sent_with)
-                                continue
+                        expired = response.status_code == 401 and self._renewable(path, response)
+                        if expired and not renewed:
+                            self._renew(sent_with)
+                            continue
                         raise ApiError(response.status_code, *error_fields(response))
                     yield cast("BinaryIO", BlockReader(response.iter_bytes()))
                     return

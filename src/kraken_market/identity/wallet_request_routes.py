@@ -185,7 +185,7 @@ async def _fields(request: Request) -> dict[str, str]:
 
 @router.post(
     "/wallet-requests/{request_id}/response",
-    responses=errors(400, 401, 404, 409, 413, 415, 422, 429),
+    responses=errors(400, 401, 404, 409, 413, 415, 422, 429, 503),
     dependencies=[AddressLimited],
     openapi_extra={"requestBody": {"required": True, "content": {_FORM: {"schema": _FORM_SCHEMA}}}},
 )

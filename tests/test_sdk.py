@@ -4,10 +4,13 @@ in-process chain (the SDK's collaborators injected, as ``Marketplace.login`` mak
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -24,6 +27,7 @@ from kraken_market.trade.publish import publish_on_chain
 from tests.conftest import login
 from tests.factories import product_body
 from tests.ledger.conftest import DATA, Market
+from tests.storage.objects import data_file
 from tests.trade import test_chain_stake as staked
 from tests.trade.test_market_flow import bound
 
@@ -104,3 +108,80 @@ def test_a_notebook_session_renews_itself_when_its_token_expires(
         api.me()
     assert ended.value.api_code == "session_invalid"
     assert "refresh token is unknown, expired or already used" in ended.value.message
+
+
+def notebook(app: FastAPI, name: str) -> tuple[MarketClient, DidKey]:
+    """A client in a whole login session (with its refresh token), as a notebook holds."""
+    issuer, base = app.state.identity.demo_issuer, app.state.identity.base_url
+    key = DidKey.generate()
+    person = issuer.issue(CredentialType.PERSON, {"id": key.did, "name": name}, registry_url=base)
+    api = MarketClient(TestClient(app))
+    api.use_session(login(app, key, [person]))
+    return api, key
+
+
+def expire_sessions(engine: Engine) -> None:
+    """As 15 minutes later: every session token has expired (refresh tokens still work)."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(AuthSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+
+
+def test_uploads_sizes_and_downloads_renew_an_expired_session(
+    app: FastAPI, engine: Engine, tmp_path: Path
+) -> None:
+    """Not only JSON calls: the upload (its bytes read again), the HEAD for a size and
+    the streamed download renew the session too; a HEAD refused says its status and
+    downloads nothing."""
+    api, _ = notebook(app, "rhea")
+    item = api.create_product(product_body("batch"))["id"]
+    path = tmp_path / "cohort.kdata"
+    path.write_bytes(data_file(item, 2 << 20, chunk_size=1 << 20))
+    sent: list[tuple[int, int]] = []
+
+    expire_sessions(engine)
+    token = api.http.headers["Authorization"]
+    name = api.upload_object(item, "cohort.kdata", path, progress=lambda d, t: sent.append((d, t)))
+    assert api.http.headers["Authorization"] != token
+    assert sent.count((0, path.stat().st_size)) == 1  # upload_target renewed: one PUT
+    expire_sessions(engine)  # the PUT itself meets the expired token: sent twice, whole
+    other = api.upload_object(item, "second.kdata", path)
+    with api.open_object(other) as stream:
+        assert stream.read() == path.read_bytes()
+
+    expire_sessions(engine)
+    assert api.object_size(name) == path.stat().st_size
+    expire_sessions(engine)
+    with api.open_object(name) as stream:
+        assert stream.read() == path.read_bytes()
+
+    stranger, _ = notebook(app, "sam")
+    downloads: list[str] = []
+    stranger.http.event_hooks["request"].append(lambda r: downloads.append(r.method))
+    with pytest.raises(ApiError) as refused:
+        stranger.object_size(name)
+    assert (refused.value.status_code, refused.value.api_code) == (403, "forbidden")
+    assert downloads == ["HEAD"]  # no GET of the whole object for a reason
+
+
+def test_threads_sharing_a_client_renew_its_session_once(app: FastAPI, engine: Engine) -> None:
+    """A refresh token works once: of two threads that both meet the expired token, one
+    renews and the other sends with the renewed session."""
+    api, key = notebook(app, "rhea")
+    both_refused = threading.Barrier(2, timeout=30)
+
+    def hold_until_both_refused(response: httpx2.Response) -> None:
+        if response.status_code == 401 and response.request.url.path == "/api/v1/auth/me":
+            both_refused.wait()
+
+    refreshes: list[str] = []
+    api.http.event_hooks["response"].append(hold_until_both_refused)
+    api.http.event_hooks["request"].append(
+        lambda r: refreshes.extend([r.url.path] if r.url.path.endswith("/refresh") else [])
+    )
+    expire_sessions(engine)
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: api.me()["did"], range(2)))
+    assert answers == [key.did, key.did]
+    assert refreshes == ["/api/v1/auth/refresh"]  # one renewal for both threads

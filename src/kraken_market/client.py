@@ -11,14 +11,19 @@ A client given a whole login answer (:meth:`MarketClient.use_session`) keeps its
 session alive: a session token lasts minutes (``identity_session_seconds``), a
 notebook lasts hours, so when the API answers ``session_invalid`` the client
 exchanges its refresh token at ``POST /api/v1/auth/refresh`` (as the web apps do
-with their cookie) and sends the call again, once. The refresh re-checks the
-credentials, so a revoked one still ends the session.
+with their cookie) and sends the request again, once. Every request the client sends
+with its session renews so: JSON calls, uploads to the API (their bytes read again),
+a HEAD for an object's size and a streamed download. The refresh re-checks the
+credentials, so a revoked one still ends the session. A refresh token works once,
+so threads sharing a client renew one at a time: a thread that finds the session
+renewed while it waited sends with the new token instead of refreshing again.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -51,6 +56,8 @@ PUSHBACK_RETRIES = 4
 """Sends of one call while the API answers 429/503 with a Retry-After it can wait for."""
 MAX_WAIT = 30.0
 REFRESH_PATH = "/api/v1/auth/refresh"
+HEAD_REFUSALS = {401: "unauthenticated", 403: "forbidden", 409: "conflict"}
+"""The code an error answer to a HEAD most likely had (its body is not sent)."""
 
 
 def retry_after(response: httpx2.Response) -> float | None:
@@ -83,6 +90,7 @@ class MarketClient:
         self._token: dict[str, Any] | None = None
         self._uploads = uploads
         self._refresh_token: str | None = None
+        self._renewing = threading.Lock()
 
     @classmethod
     def connect(
@@ -110,9 +118,6 @@ class MarketClient:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._sent(method, path, **kwargs)
-        if response.status_code == 401 and self._renewable(path, response):
-            self.use_session(self.refresh(self._refresh_token or ""))
-            response = self._sent(method, path, **kwargs)
         if response.is_success:
             return response.json() if response.content else None
         raise ApiError(response.status_code, *error_fields(response))
@@ -121,18 +126,61 @@ class MarketClient:
         """The session token expired and this client holds a refresh token to renew it."""
         if self._refresh_token is None or path == REFRESH_PATH:
             return False
+        if 'error="invalid_token"' in response.headers.get("www-authenticate", ""):
+            return True  # RFC 6750 §3.1: the API's word for it, in a HEAD's answer too
         return error_fields(response)[0] == "session_invalid"
 
-    def _sent(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
+    def _renew(self, sent_with: str | None) -> None:
+        """Renew the session whose ``Authorization`` was ``sent_with`` and found expired,
+        unless another thread renewed it meanwhile (the refresh token works once)."""
+        with self._renewing:
+            if self.http.headers.get("Authorization") != sent_with:
+                return  # renewed by another thread while this one waited
+            self.use_session(self.refresh(self._refresh_token or ""))
+
+    def _sent(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Callable[[], Iterable[bytes]] | None = None,
+        **kwargs: Any,
+    ) -> httpx2.Response:
+        """``_send``, again while the API pushes back (429/503 with a Retry-After)."""
         for _attempt in range(PUSHBACK_RETRIES):
-            response = self._send(method, path, **kwargs)
+            response = self._send(method, path, body=body, **kwargs)
             wait = retry_after(response)
             if wait is None:
                 break
             time.sleep(wait)  # the API pushed back (429/503 with Retry-After): wait, retry
         return response
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Callable[[], Iterable[bytes]] | None = None,
+        **kwargs: Any,
+    ) -> httpx2.Response:
+        """One request, sent again once with a renewed session when its token expired;
+        ``body`` makes the content afresh for each send (a stream is read once)."""
+        sent_with = self.http.headers.get("Authorization")
+        response = self._transmit(method, path, body, kwargs)
+        if response.status_code == 401 and self._renewable(path, response):
+            self._renew(sent_with)
+            response = self._transmit(method, path, body, kwargs)
+        return response
+
+    def _transmit(
+        self,
+        method: str,
+        path: str,
+        body: Callable[[], Iterable[bytes]] | None,
+        kwargs: dict[str, Any],
+    ) -> httpx2.Response:
+        if body is not None:
+            kwargs = {**kwargs, "content": body()}
         try:
             return self.http.request(method, path, **kwargs)
         except httpx2.HTTPError as exc:
@@ -435,14 +483,9 @@ class MarketClient:
     def _put(self, target: dict[str, Any], source: Source, progress: Progress | None) -> None:
         headers = dict(target.get("headers") or {})
         if target["credentials"] == "session":  # the API itself: with this client's token
-            for _attempt in range(PUSHBACK_RETRIES):  # each send reads the source again
-                response = self._send(
-                    "PUT", target["url"], content=source.blocks(progress), headers=headers
-                )
-                wait = retry_after(response)
-                if wait is None:
-                    break
-                time.sleep(wait)
+            response = self._sent(  # each send (a retry, a renewal) reads the source again
+                "PUT", target["url"], body=lambda: source.blocks(progress), headers=headers
+            )
             if not response.is_success:
                 raise ApiError(response.status_code, *error_fields(response))
             return
@@ -468,11 +511,17 @@ class MarketClient:
         """The size of a stored object you may read (owner, or buyer of ``purchase``),
         or None if there is none."""
         params = {"purchase": purchase} if purchase is not None else {}
-        response = self._send("HEAD", f"/api/v1/objects/{name}", params=params)
+        response = self._sent("HEAD", f"/api/v1/objects/{name}", params=params)
         if response.status_code == 404:
             return None
-        if not response.is_success:  # a HEAD answer has no body: ask again for the reason
-            self._call("GET", f"/api/v1/objects/{name}", params=params)
+        if not response.is_success:
+            # A HEAD answer has no body (RFC 9110 §9.3.2), so no code: say the status.
+            # Never GET for the reason: that would download the whole object.
+            raise ApiError(
+                response.status_code,
+                HEAD_REFUSALS.get(response.status_code, "http_error"),
+                f"the API refused to say the size of {name} (HTTP {response.status_code})",
+            )
         return int(response.headers["content-length"])
 
     @contextmanager
@@ -480,12 +529,20 @@ class MarketClient:
         """A stored object's bytes as a stream (to its product's owner, or a batch file to
         the buyer of ``purchase``)."""
         params = {"purchase": purchase} if purchase is not None else {}
+        path = f"/api/v1/objects/{name}"
         try:
-            with self.http.stream("GET", f"/api/v1/objects/{name}", params=params) as response:
-                if not response.is_success:
-                    response.read()
-                    raise ApiError(response.status_code, *error_fields(response))
-                yield cast("BinaryIO", BlockReader(response.iter_bytes()))
+            for renewed in (False, True):  # renew before the stream is handed out, not after
+                sent_with = self.http.headers.get("Authorization")
+                with self.http.stream("GET", path, params=params) as response:
+                    if not response.is_success:
+                        response.read()
+                        expired = response.status_code == 401 and self._renewable(path, response)
+                        if expired and not renewed:
+                            self._renew(sent_with)
+                            continue
+                        raise ApiError(response.status_code, *error_fields(response))
+                    yield cast("BinaryIO", BlockReader(response.iter_bytes()))
+                    return
         except httpx2.HTTPError as exc:
             raise ApiUnreachable(
                 f"the download of {name} from {self.http.base_url} failed ({type(exc).__name__})"

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 from eth_account import Account as EthAccount
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
@@ -18,6 +19,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from web3 import EthereumTesterProvider, Web3
+from web3.providers.base import BaseProvider
+from web3.types import RPCEndpoint, RPCResponse
 
 from kraken_market.api.app import create_app
 from kraken_market.identity import binding
@@ -254,3 +257,80 @@ def test_a_message_is_signed_by_the_bound_account(
             "/api/v1/wallet-requests", json={"kind": "message", "text": hidden}, headers=ana.headers
         )
         assert (bad.status_code, bad.json()["code"]) == (422, "message_invalid")
+
+
+class DropsAfterSending(BaseProvider):
+    """The real in-process chain behind a connection that drops while
+    ``eth_sendRawTransaction`` waits for its answer: after the node took the transaction
+    (``delivered``), or before it reached the node."""
+
+    def __init__(self, real: BaseProvider, *, delivered: bool) -> None:
+        super().__init__()
+        self.real, self.delivered = real, delivered
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        if method == "eth_sendRawTransaction":
+            if self.delivered:
+                self.real.make_request(method, params)
+            raise requests.ReadTimeout("the chain node's answer never came")
+        return self.real.make_request(method, params)
+
+    def is_connected(self, show_traceback: bool = False) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("delivered", [True, False])
+def test_a_connection_dropped_while_sending_records_the_hash_the_poll_follows(
+    settings: Settings, engine: Engine, chain: Market, delivered: bool
+) -> None:
+    """The transaction may have reached the node: the request is not refused ("nothing
+    was sent" could be untrue) but done with the signed transaction's own hash, and the
+    poll reports its receipt once mined, or says it stays unconfirmed."""
+    dropping = Broadcaster(chain.admin)
+    dropping.w3 = Web3(DropsAfterSending(chain.w3.provider, delivered=delivered))
+    app = create_app(settings, engine=engine, token=chain.admin, wallet_chain=dropping)
+    buyer = dev_account(BUYER)
+    ana = bound(app, "Ana", buyer)
+    with TestClient(app) as http:
+        created = ask(http, ana, **allowance(chain, "7"))
+        claims = request_claims(http, created)
+        raw = signed(claims["signing_request"], buyer)
+        sent = answer(http, claims, transaction=raw)
+        assert (sent.status_code, sent.json()) == (200, {})
+        told = outcome(http, created).json()
+    assert (told["status"], told["account"]) == ("done", buyer.address)
+    assert told["transaction_hash"] == calls.read_signed(raw).hash
+    if delivered:
+        assert told["transaction_status"] == "succeeded" and told["message"] is None
+        receipt = chain.w3.eth.get_transaction_receipt(told["transaction_hash"])
+        assert receipt["status"] == 1
+        assert chain.as_(BUYER).allowance(chain.deployment.market) == 7
+    else:
+        assert told["transaction_status"] == "sent"
+        assert "may not have reached the chain" in told["message"]
+
+
+class FailsUnexpectedly(Broadcaster):
+    """The real chain, whose broadcast fails in a way nobody mapped to a Kraken error."""
+
+    def broadcast(self, raw: str) -> str:
+        raise RuntimeError("an unforeseen failure")
+
+
+def test_an_unexpected_failure_settles_the_request_instead_of_leaving_it_claimed(
+    settings: Settings, engine: Engine, chain: Market
+) -> None:
+    app = create_app(
+        settings, engine=engine, token=chain.admin, wallet_chain=FailsUnexpectedly(chain.admin)
+    )
+    buyer = dev_account(BUYER)
+    ana = bound(app, "Ana", buyer)
+    with TestClient(app, raise_server_exceptions=False) as http:
+        created = ask(http, ana, **allowance(chain, "3"))
+        claims = request_claims(http, created)
+        failed = answer(http, claims, transaction=signed(claims["signing_request"], buyer))
+        assert (failed.status_code, failed.json()["code"]) == (503, "answer_failed")
+        told = outcome(http, created).json()
+        assert (told["status"], told["code"]) == ("refused", "answer_failed")
+        again = answer(http, claims, transaction=signed(claims["signing_request"], buyer))
+        assert again.json()["code"] == "request_answered"

@@ -72,7 +72,12 @@ def install_error_handlers(app: FastAPI) -> None:
             log.error("request_failed", code=exc.code, path=request.url.path)
         response = error_response(exc.status, exc.code, exc.message, exc.details)
         if exc.status == 401:  # RFC 9110 §11.6.1 (RFC 6750 for Bearer): the scheme to use
-            response.headers["WWW-Authenticate"] = getattr(exc, "scheme", "Bearer")
+            scheme = getattr(exc, "scheme", "Bearer")
+            if exc.code == "session_invalid" and scheme == "Bearer":
+                # RFC 6750 §3.1: an expired token is invalid_token; said in a header, so
+                # a client learns it from a HEAD too (whose body is never sent) and renews
+                scheme = 'Bearer error="invalid_token"'
+            response.headers["WWW-Authenticate"] = scheme
         if isinstance(exc, TooManyRequests | Overloaded):  # RFC 9110 §10.2.3
             response.headers["Retry-After"] = str(math.ceil(exc.retry_after))
         return response

@@ -12,9 +12,13 @@ shared with sign-in (``identity.signin_errors``: state, expiry, replay)::
     ├── Unauthenticated
     │   └── WrongAccount              401 wrong_account (signed by another account than
     │                                                  the one bound to the person's DID)
-    └── Conflict
-        └── AccountNotBound           409 account_not_bound (no account bound to the DID
-                                                          yet: bind_account first)
+    ├── Conflict
+    │   └── AccountNotBound           409 account_not_bound (no account bound to the DID
+    │                                                     yet: bind_account first)
+    └── ServiceUnavailable
+        └── AnswerFailed              503 answer_failed (the marketplace failed to carry
+                                                         out the answer; it is settled
+                                                         refused: ask again)
 
 The chain's own refusals keep the ledger's codes: ``call_invalid`` and
 ``transaction_unreadable`` (``ledger.calls``), ``transaction_rejected``
@@ -23,7 +27,7 @@ The chain's own refusals keep the ledger's codes: ``call_invalid`` and
 
 from __future__ import annotations
 
-from kraken_market.errors import Conflict, InvalidRequest, Unauthenticated
+from kraken_market.errors import Conflict, InvalidRequest, ServiceUnavailable, Unauthenticated
 
 
 class MessageInvalid(InvalidRequest):
@@ -46,3 +50,10 @@ class WrongAccount(Unauthenticated):
 
 class AccountNotBound(Conflict):
     code = "account_not_bound"
+
+
+class AnswerFailed(ServiceUnavailable):
+    """An unexpected failure while carrying out a wallet's answer: the request is settled
+    as refused with this code (never left claimed and pending until it expires)."""
+
+    code = "answer_failed"

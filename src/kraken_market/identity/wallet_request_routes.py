@@ -89,6 +89,12 @@ class WalletRequestCreated(BaseModel):
     expires_at: str
 
 
+UNCONFIRMED = (
+    "the connection to the chain node dropped while the transaction was sent: it may not "
+    "have reached the chain; poll on (it stays sent if it never did)"
+)
+
+
 class WalletRequestResult(BaseModel):
     transaction_id: str = Field(max_length=64)
 
@@ -179,7 +185,7 @@ async def _fields(request: Request) -> dict[str, str]:
 
 @router.post(
     "/wallet-requests/{request_id}/response",
-    responses=errors(400, 401, 404, 409, 413, 415, 422, 429),
+    responses=errors(400, 401, 404, 409, 413, 415, 422, 429, 503),
     dependencies=[AddressLimited],
     openapi_extra={"requestBody": {"required": True, "content": {_FORM: {"schema": _FORM_SCHEMA}}}},
 )
@@ -229,5 +235,6 @@ def result(body: WalletRequestResult, service: Service, response: Response) -> W
         ),
         signature=result.get("signature") if outcome.kind == MESSAGE else None,
         code=(outcome.refusal or {}).get("code"),
-        message=(outcome.refusal or {}).get("message"),
+        message=(outcome.refusal or {}).get("message")
+        or (UNCONFIRMED if result.get("unconfirmed") and mined is None else None),
     )

@@ -25,7 +25,11 @@ call data itself to show it. The answer is the signed raw transaction: it must b
 exactly the call asked for, from the bound account, on this chain, with this nonce
 (so a transaction signed for an earlier request cannot be replayed into this one) and
 no more gas or fees than asked. The API broadcasts it through its own chain connection,
-and the page's poll learns its hash and, once mined, whether it succeeded.
+and the page's poll learns its hash and, once mined, whether it succeeded. When the
+connection fails while sending, the transaction may have reached the node: the request
+is ``done`` with the locally computed hash, marked unconfirmed, and the poll looks its
+receipt up as for any other (it stays ``sent`` if the node never had it). Any other
+failure settles the request as refused (``answer_failed``): none is left claimed.
 """
 
 from __future__ import annotations
@@ -59,12 +63,13 @@ from kraken_market.identity.signin_errors import (
 )
 from kraken_market.identity.wallet_request_errors import (
     AccountNotBound,
+    AnswerFailed,
     MessageInvalid,
     TransactionMismatch,
     WrongAccount,
     WrongChain,
 )
-from kraken_market.ledger.errors import NotDeployed
+from kraken_market.ledger.errors import ChainUnavailable, NotDeployed
 
 if TYPE_CHECKING:
     # web3 and eth-account are imported when a transaction or message is first asked
@@ -282,6 +287,14 @@ class WalletRequests:
             self.session.rollback()
             self._settle(row.id, REFUSED, refusal={"code": exc.code, "message": exc.message})
             raise
+        except Exception as exc:  # the request is claimed: settle it whatever went wrong
+            self.session.rollback()
+            failed = AnswerFailed(
+                f"the marketplace failed to carry out the answer ({type(exc).__name__}); "
+                "nothing was recorded: ask again from the page"
+            )
+            self._settle(row.id, REFUSED, refusal={"code": failed.code, "message": failed.message})
+            raise failed from exc
         self._settle(row.id, DONE, result=result)
 
     def _send(self, asked: dict[str, Any], raw: str) -> dict[str, Any]:
@@ -292,7 +305,14 @@ class WalletRequests:
         check_transaction(asked, signed)
         if self.chain is None:  # pragma: no cover - a transaction was prepared on it
             raise NotDeployed("this marketplace has no chain to send transactions to")
-        tx_hash = self.chain.broadcast(signed.raw)
+        try:
+            tx_hash = self.chain.broadcast(signed.raw)
+        except ChainUnavailable:
+            # The connection failed during eth_sendRawTransaction: the node may have taken
+            # the transaction before it dropped. Record its hash (the keccak of the signed
+            # envelope, EIP-2718, known without the node) so the poll finds its receipt if
+            # it was mined; refusing it would tell the page "nothing was sent" untruly.
+            return {"account": signed.sender, "transaction_hash": signed.hash, "unconfirmed": True}
         return {"account": signed.sender, "transaction_hash": tx_hash}
 
     def _verify_message(self, asked: dict[str, Any], signature: str) -> dict[str, Any]:

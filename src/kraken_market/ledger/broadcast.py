@@ -19,6 +19,7 @@ from eth_typing import HexStr
 from eth_utils.address import to_checksum_address
 from eth_utils.exceptions import ValidationError as EvmValidationError
 from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import RequestException
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from kraken_market.errors import Conflict
@@ -104,7 +105,8 @@ class Broadcaster:
         return Prepared(chain_id, nonce, int(gas * GAS_MARGIN) + 10_000, 2 * base + tip, tip)
 
     def broadcast(self, raw: str) -> str:
-        """Send a signed raw transaction; its hash."""
+        """Send a signed raw transaction; its hash. ``TransactionRejected``: the node said
+        no, nothing was sent; ``ChainUnavailable``: no answer, it may have been sent."""
         try:
             sent = self.w3.eth.send_raw_transaction(HexStr(raw))
         except (Web3RPCError, ValueError, EvmValidationError, TransactionFailed) as exc:
@@ -112,8 +114,11 @@ class Broadcaster:
             raise TransactionRejected(
                 f"the chain node did not take the transaction: {message[:200]}"
             ) from exc
-        except RequestsConnectionError as exc:
-            raise ChainUnavailable("send the transaction: the chain node does not answer") from exc
+        except RequestException as exc:  # dropped, timed out: maybe after the node took it
+            raise ChainUnavailable(
+                f"send the transaction: the chain node did not answer ({type(exc).__name__}); "
+                "it may have been sent"
+            ) from exc
         return "0x" + bytes(sent).hex()
 
     def receipt_status(self, tx_hash: str) -> bool | None:

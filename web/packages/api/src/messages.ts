@@ -168,6 +168,8 @@ const MESSAGES: Record<string, string> = {
     "The wallet's answer is not a signed transaction the marketplace can read. Nothing was sent.",
   transaction_rejected:
     "The chain did not take the transaction (another one from your account may have gone first). Nothing was sent; start again.",
+  answer_failed:
+    "The marketplace could not carry out the wallet's answer, and nothing was sent: ask your wallet again from the page.",
   ledger_error: "The chain answered with an error. Try again later.",
   chain_unavailable: "The chain cannot be reached. Try again shortly.",
   chain_timeout: "The chain did not confirm the transaction in time. Check again in a moment.",

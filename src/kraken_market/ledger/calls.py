@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from eth_abi.exceptions import DecodingError
 from eth_utils.address import is_address, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
@@ -243,7 +244,9 @@ def decode(deployment: Deployment, to: str, data: str | bytes) -> DecodedCall:
         raise CallInvalid(f"{to} is not one of this marketplace's contracts", details={"to": to})
     try:
         function, params = _contract(name).decode_function_input(HexBytes(data))
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, DecodingError) as exc:
+        # DecodingError (eth-abi's root of InsufficientDataBytes, NonEmptyPaddingBytes…)
+        # is no ValueError: a known selector with cut-short arguments raises it.
         raise CallInvalid(
             f"the call data is not a call of the {name} contract", details={"to": to}
         ) from exc

@@ -10,8 +10,7 @@
  * deployment served by the asker could call the asker's own address "the marketplace";
  * so a transaction asked by any other origin is refused.
  */
-import type { Token } from "@kraken/core";
-import { formatAmount } from "@kraken/core";
+import { formatAmount, type Token } from "@kraken/core";
 import {
   type ContractName,
   contractAt,

@@ -7,18 +7,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx2
 import pytest
 from eth_account import Account as EthAccount
 from eth_account.messages import encode_defunct
 from eth_tester import EthereumTester, PyEVMBackend
+from fastapi import FastAPI, Request, Response
 from web3 import EthereumTesterProvider, Web3
 
 from kraken_market.api.app import create_app
+from kraken_market.db.base import utcnow
+from kraken_market.identity import jose, openid4vp
+from kraken_market.identity.keys import DidKey
 from kraken_market.ledger.broadcast import Broadcaster
+from kraken_market.ledger.calls import encode
 from kraken_market.settings import Settings, get_settings
 from tests.cli import test_wallet_answer_cli as answering
 from tests.cli import test_wallet_cli as base
@@ -143,3 +150,88 @@ def test_the_cli_wallet_signs_a_message_and_refuses_another_accounts_request(
         ).status_code
         == 202
     )  # nothing was sent
+
+
+def hostile_verifier(market: str, chain: Market, asked: dict[str, Any]) -> FastAPI:
+    """Another site, with a verifier key of its own, asking for ``asked`` (a transaction)
+    and serving a "deployment" in which the marketplace is its own address beside the
+    real DATA token (and the real token's decimals): what a wallet that read the
+    deployment from the asker would call "the marketplace". It records any answer."""
+    key = DidKey.generate()
+    client_id = openid4vp.CLIENT_ID_PREFIX + key.did
+    forged = chain.deployment.model_copy(update={"market": EVIL})
+    app = FastAPI()
+    app.state.answers = []
+
+    @app.get("/request")
+    def request_object(request: Request) -> Response:
+        now = utcnow()
+        origin = str(request.base_url).rstrip("/")
+        payload = {
+            "iss": client_id,
+            "aud": openid4vp.STATIC_AUDIENCE,
+            "client_id": client_id,
+            "response_type": "kraken_signature",
+            "response_mode": "direct_post",
+            "response_uri": f"{origin}/request/response",
+            "nonce": "n" * 24,
+            "state": "s" * 24,
+            "client_metadata": openid4vp.client_metadata("Kraken Market"),
+            "signing_request": asked,
+            "iat": int(now.timestamp()),
+            "exp": int((now + timedelta(minutes=5)).timestamp()),
+        }
+        body = jose.sign(key, payload, openid4vp.REQUEST_TYP)
+        return Response(body, media_type="application/oauth-authz-req+jwt")
+
+    @app.post("/request/response")
+    async def answer(request: Request) -> dict[str, str]:
+        app.state.answers.append((await request.body()).decode())
+        return {}
+
+    @app.get("/api/v1/ledger/deployment")
+    def deployment() -> dict[str, Any]:
+        return forged.model_dump(mode="json")
+
+    @app.get("/api/v1/ledger/token")
+    def token() -> dict[str, Any]:
+        value: dict[str, Any] = httpx2.get(f"{market}/api/v1/ledger/token").json()
+        return value
+
+    app.state.client_id = client_id
+    return app
+
+
+EVIL = "0x000000000000000000000000000000000000bEEF"
+
+
+def test_the_cli_wallet_refuses_a_transaction_another_origin_asks_for(
+    live_market: str, tmp_path: Path, chain: Market
+) -> None:
+    wallet = base.fast_wallet(tmp_path / "data" / "wallet.json", "Alice")
+    to, data = encode(chain.deployment, "DataToken", "approve", [EVIL, 10**6 * DATA])
+    asked = {
+        "kind": "transaction",
+        "did": wallet.did,
+        "account": wallet.address,
+        "chain_id": chain.deployment.chain_id,
+        "to": to,
+        "data": data,
+        "value": "0",
+        "nonce": 0,
+        "gas": 100_000,
+        "max_fee_per_gas": "2000000000",
+        "max_priority_fee_per_gas": "1000000000",
+    }
+    hostile = hostile_verifier(live_market, chain, asked)
+    with serving_on(hostile, free_port()) as evil_url:
+        query = urlencode(
+            {"client_id": hostile.state.client_id, "request_uri": f"{evil_url}/request"}
+        )
+        code, out, err = run("wallet", "answer", f"openid4vp://?{query}", "--yes", "--json")
+    assert code == 1 and out == ""
+    assert "error [foreign_marketplace]" in err
+    assert f"{evil_url} asks this wallet to sign a transaction" in err
+    assert f"only for its own marketplace, {live_market}" in err
+    assert "the marketplace (" not in err and "1000000 DATA" not in err  # never worded
+    assert hostile.state.answers == []  # nothing signed, nothing sent

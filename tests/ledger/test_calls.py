@@ -94,6 +94,13 @@ def test_call_data_is_read_only_against_the_contract_at_its_target() -> None:
     assert decode(DEPLOYMENT, to.lower(), data).function == "transfer"
 
 
+def test_call_data_cut_short_after_a_known_selector_is_refused_in_words() -> None:
+    to, data = encode(DEPLOYMENT, "DataToken", "transfer", [FRIEND, 1])
+    for cut in (data[:10], data[:-2], data[:74]):  # the selector alone; one byte short; half
+        with pytest.raises(CallInvalid, match="not a call of the DataToken contract"):
+            decode(DEPLOYMENT, to, cut)
+
+
 def test_a_signed_transaction_is_read_back_with_its_sender() -> None:
     key = Account.create()
     fields = {"chainId": 7, "nonce": 3, "to": FRIEND, "data": "0x1234", "value": 0, "gas": 50_000}

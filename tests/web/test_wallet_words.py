@@ -1,6 +1,7 @@
 """The web wallet and the CLI wallet put a transaction in the same words: the tables of
-``kraken_market/ledger/calls.py`` and those of the wallet app's ``pages/signing.ts`` (and
-the amount arguments of ``@kraken/core/contracts``) are the same, entry by entry."""
+``kraken_market/ledger/calls.py`` and those of ``@kraken/core/contracts`` (whose
+``describeCall`` the wallet app's ``pages/signing.ts`` uses) are the same, entry by
+entry."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from pathlib import Path
 from kraken_market.ledger.calls import ACTIONS, AMOUNT_INPUTS, CONTRACT_WORDS
 
 WEB = Path(__file__).parents[2] / "web"
-SIGNING = WEB / "apps" / "wallet" / "src" / "pages" / "signing.ts"
 CONTRACTS = WEB / "packages" / "core" / "src" / "contracts.ts"
 
 
@@ -20,7 +20,7 @@ def _table(source: str, name: str) -> str:
 
 
 def test_the_same_actions_and_contract_words() -> None:
-    source = SIGNING.read_text()
+    source = CONTRACTS.read_text()
     actions = re.findall(r'"(\w+)\.(\w+)":\s*"([^"]+)"', _table(source, "ACTIONS"))
     assert {(c, f): text for c, f, text in actions} == ACTIONS
     words = re.findall(r'(\w+): "([^"]+)"', _table(source, "CONTRACT_WORDS"))
@@ -29,6 +29,6 @@ def test_the_same_actions_and_contract_words() -> None:
 
 def test_the_same_amount_arguments() -> None:
     source = CONTRACTS.read_text()
-    start = source.index("AMOUNT_INPUTS")
+    start = source.index("const AMOUNT_INPUTS")
     listed = source[start : source.index("]);", start)]
     assert set(re.findall(r'"(\w+)"', listed)) == AMOUNT_INPUTS

@@ -126,6 +126,7 @@ def _sign(
 ) -> None:
     """A ``kraken_signature`` request: show what would be signed, for whom, then sign."""
     signing.check_holder(request, held.did, held.address)
+    signing.check_marketplace(request, config.resolved_api_url)
     shown: dict[str, Any] = {
         "verifier": request.client_name,
         "origin": request.origin,
@@ -135,7 +136,7 @@ def _sign(
     }
     err.print(f"{request.client_name} at {request.origin} asks you to sign:", markup=False)
     if request.kind == signing.TRANSACTION:
-        deployment, token = signing.marketplace_contracts(http, request.origin)
+        deployment, token = signing.marketplace_contracts(http, config.resolved_api_url)
         call = signing.read_transaction(request, deployment, token)
         shown |= {
             "account": request.account,

@@ -11,10 +11,13 @@ its ``response_uri``, and a ``signing_request`` claim saying what to sign:
   account's EIP-191 signature of it), for the ``audience`` the request names;
 - ``transaction``: an EIP-1559 transaction calling one of the marketplace's contracts
   from the wallet's account. The wallet reads the call from the call data itself,
-  against the committed ABIs (``ledger.calls``), and the contract from the
-  marketplace's public deployment: the words it shows are its own, never a description
-  sent with the request. It signs only a call that decodes, to one of the deployment's
-  contracts, on the deployment's chain; the marketplace broadcasts it;
+  against the committed ABIs (``ledger.calls``), and the contract from the public
+  deployment of ITS OWN marketplace (the configured API URL), never from the asker: a
+  hostile verifier could serve a "deployment" whose ``market`` is its own address and
+  have the wallet call it "the marketplace". So a transaction asked by any other origin
+  is refused (``foreign_marketplace``); the words the wallet shows are its own, never a
+  description sent with the request. It signs only a call that decodes, to one of the
+  deployment's contracts, on the deployment's chain; the marketplace broadcasts it;
 - ``message``: an EIP-191 ``personal_sign`` of a text, shown verbatim.
 
 The wallet signs only for itself: a request naming another DID or account is refused
@@ -34,7 +37,7 @@ from kraken_market.identity import binding
 from kraken_market.identity.openid4vp_wallet import client_name, send
 from kraken_market.identity.signin_errors import RequestObjectInvalid
 from kraken_market.identity.wallet import WalletKeys
-from kraken_market.identity.wallet_errors import SigningRequestInvalid
+from kraken_market.identity.wallet_errors import ForeignMarketplace, SigningRequestInvalid
 
 if TYPE_CHECKING:
     from kraken_market.ledger.amounts import Token
@@ -80,13 +83,42 @@ class SigningRequest:
 
     @property
     def origin(self) -> str:
-        parts = urlsplit(self.response_uri)
-        return f"{parts.scheme}://{parts.netloc}"
+        return origin_of(self.response_uri)
 
     @property
     def what(self) -> str:
         """What the wallet would sign, in words."""
         return KINDS[self.kind]
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str:
+    """The web origin (RFC 6454 §4: scheme, host, port) of ``url``, serialised as §6.2
+    does: lower-case scheme and host, the port only when it is not the scheme's default,
+    so that two spellings of one origin compare equal."""
+    parts = urlsplit(url.strip())
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    port = parts.port
+    return f"{scheme}://{host}" + ("" if port in (None, _DEFAULT_PORTS.get(scheme)) else f":{port}")
+
+
+def check_marketplace(request: SigningRequest, marketplace_url: str) -> None:
+    """A transaction is signed only when the wallet's own marketplace (``marketplace_url``,
+    the configured API URL) asks for it: the contracts are named from that marketplace's
+    deployment, and an asker elsewhere could serve a forged one. Sign-in, bindings (which
+    name their audience) and messages (shown verbatim) may come from any origin."""
+    mine = origin_of(marketplace_url)
+    if request.kind == TRANSACTION and request.origin != mine:
+        raise ForeignMarketplace(
+            f"{request.origin} asks this wallet to sign a transaction, and this wallet signs "
+            f"transactions only for its own marketplace, {mine}: not signed (to answer "
+            f"another marketplace, set KRAKEN_API_URL to it)",
+            details={"asked_by": request.origin, "marketplace": mine},
+        )
 
 
 def is_signing_request(payload: dict[str, Any]) -> bool:
@@ -206,14 +238,17 @@ def sign(keys: WalletKeys, request: SigningRequest, now: datetime) -> dict[str, 
     return {"binding": made.jws, "account_signature": made.account_signature}
 
 
-def marketplace_contracts(http: httpx2.Client, origin: str) -> tuple[Deployment, Token]:
-    """The deployment and token the marketplace at ``origin`` publishes (public facts any
-    one can check on chain): which contract each address is, and the DATA decimals."""
+def marketplace_contracts(http: httpx2.Client, marketplace_url: str) -> tuple[Deployment, Token]:
+    """The deployment and token the wallet's own marketplace publishes (public facts any
+    one can check on chain): which contract each address is, and the DATA decimals.
+    ``marketplace_url`` is the configured API URL, never the asker's origin
+    (``check_marketplace``)."""
     from kraken_market.ledger.amounts import Token
     from kraken_market.ledger.deployment import Deployment
 
-    deployment = send(http, "GET", f"{origin}/api/v1/ledger/deployment").json()
-    token = send(http, "GET", f"{origin}/api/v1/ledger/token").json()
+    base = marketplace_url.rstrip("/")
+    deployment = send(http, "GET", f"{base}/api/v1/ledger/deployment").json()
+    token = send(http, "GET", f"{base}/api/v1/ledger/token").json()
     return Deployment.model_validate(deployment), Token.from_json(token)
 
 

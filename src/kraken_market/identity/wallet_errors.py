@@ -9,7 +9,8 @@ KrakenError
 ├── Unauthenticated
 │   └── WrongPassphrase               wrong_passphrase (keystore MAC mismatch)
 ├── Forbidden
-│   └── WalletLocked                  wallet_locked (unlock before signing)
+│   ├── WalletLocked                  wallet_locked (unlock before signing)
+│   └── ForeignMarketplace            foreign_marketplace (a transaction asked by another origin)
 ├── NotFound
 │   ├── WalletNotFound                wallet_not_found
 │   └── CredentialNotInWallet         credential_not_in_wallet
@@ -69,3 +70,11 @@ class SigningRequestInvalid(InvalidRequest):
     unknown kind, missing fields, or made for another person's DID."""
 
     code = "signing_request_invalid"
+
+
+class ForeignMarketplace(Forbidden):
+    """A transaction asked for by another origin than the wallet's own marketplace: the
+    wallet names contracts only from its own marketplace's deployment (an asker's own
+    "deployment" could call its address "the marketplace"), so it does not sign it."""
+
+    code = "foreign_marketplace"

@@ -4,7 +4,8 @@ Runs in the API (which builds a ``transaction`` wallet request from a function n
 arguments, and checks the signed transaction the wallet sends back) and on the user's
 machine (the CLI wallet, which decodes the call data itself before it signs: it never
 trusts a description sent by whoever asks). The browser wallet does the same in
-TypeScript (``web/apps/wallet/src/pages/signing.ts``) with the same words.
+TypeScript (``describeCall`` in ``web/packages/core/src/contracts.ts``, used by the wallet
+app's ``pages/signing.ts``) with the same words.
 
 Calls are encoded and decoded with the Solidity contract ABI specification (4-byte
 selector, then the head/tail encoding of the arguments) against the committed artifacts
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from eth_abi.exceptions import DecodingError
 from eth_utils.address import is_address, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
@@ -84,7 +86,7 @@ ACTIONS = {
     ("Registry", "set_prices"): "Change the prices of product {product_id} to {prices}",
 }
 """The marketplace's calls in words; any other call is shown as its contract, function
-and named arguments. The same table as ``ACTIONS`` in the wallet app's signing.ts."""
+and named arguments. The same table as ``ACTIONS`` in web/packages/core/src/contracts.ts."""
 
 _HEX = re.compile(r"0x[0-9a-fA-F]*")
 _INTEGER = re.compile(r"-?[0-9]{1,78}")
@@ -243,7 +245,9 @@ def decode(deployment: Deployment, to: str, data: str | bytes) -> DecodedCall:
         raise CallInvalid(f"{to} is not one of this marketplace's contracts", details={"to": to})
     try:
         function, params = _contract(name).decode_function_input(HexBytes(data))
-    except (ValueError, TypeError, KeyError) as exc:
+    except (ValueError, TypeError, KeyError, DecodingError) as exc:
+        # DecodingError (eth-abi's root of InsufficientDataBytes, NonEmptyPaddingBytes…)
+        # is no ValueError: a known selector with cut-short arguments raises it.
         raise CallInvalid(
             f"the call data is not a call of the {name} contract", details={"to": to}
         ) from exc

@@ -151,6 +151,7 @@ describe("answering a transaction or a message", () => {
     faucet: null,
   };
   const token = { address: deployment.token, symbol: "DATA", decimals: 18 };
+  const marketplace = { origin: MARKET, deployment, token };
   const data = encodeCall("DataToken", "approve", [deployment.market, 10n ** 18n]);
   const transaction = (changes: Record<string, unknown> = {}): WalletRequest => ({
     ...common,
@@ -173,7 +174,7 @@ describe("answering a transaction or a message", () => {
 
   it("signs exactly the transaction asked for, EIP-1559, and posts it raw", async () => {
     const { sent, post } = recorder();
-    const answered = await answerTransaction(keys, transaction(), deployment, token, post);
+    const answered = await answerTransaction(keys, transaction(), marketplace, post);
     const raw = sent[0]?.fields.transaction as `0x${string}`;
     expect(sent[0]?.fields.state).toBe("the-state");
     expect(answered.transactionHash).toBe(keccak256(raw));
@@ -197,9 +198,23 @@ describe("answering a transaction or a message", () => {
     const { sent, post } = recorder();
     for (const changes of [{ chainId: 1 }, { account: deployment.market }, { data: "0x1234" }]) {
       await expect(
-        answerTransaction(keys, transaction(changes), deployment, token, post),
+        answerTransaction(keys, transaction(changes), marketplace, post),
       ).rejects.toThrow(SigningRefused);
     }
+    expect(sent).toEqual([]);
+  });
+
+  it("refuses a transaction another site asks for, whatever deployment that site serves", async () => {
+    const { sent, post } = recorder();
+    const evil = "https://evil.example";
+    const foreign: WalletRequest = {
+      ...transaction(),
+      responseUri: `${evil}/api/v1/wallet-requests/r1/response`,
+      origin: evil,
+    };
+    await expect(answerTransaction(keys, foreign, marketplace, post)).rejects.toThrow(
+      `${evil} asks this wallet to sign a transaction, and this wallet signs transactions only for its own marketplace, ${MARKET}.`,
+    );
     expect(sent).toEqual([]);
   });
 

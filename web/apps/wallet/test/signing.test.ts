@@ -1,10 +1,12 @@
+import type { Deployment } from "@kraken/core/contracts";
 import { encodeCall } from "@kraken/core/contracts";
 import { describe, expect, it } from "vitest";
 import type { AskedTransaction } from "../src/lib/request";
 import {
-  type Deployment,
+  askedElsewhere,
   describeSigning,
   foreignAudience,
+  type Marketplace,
   readTransaction,
 } from "../src/pages/signing";
 
@@ -20,6 +22,8 @@ const DEPLOYMENT: Deployment = {
 };
 const DATA = { address: DEPLOYMENT.token, symbol: "DATA", decimals: 18 };
 const FRIEND = "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB";
+const MARKET = "http://127.0.0.1:8700";
+const OURS: Marketplace = { origin: MARKET, deployment: DEPLOYMENT, token: DATA };
 
 function asked(data: string, changes: Partial<AskedTransaction> = {}): AskedTransaction {
   return {
@@ -53,7 +57,7 @@ describe("signing requests in words", () => {
       DEPLOYMENT.market,
       12_500_000_000_000_000_000n,
     ]);
-    const read = readTransaction(asked(data), DEPLOYMENT, DATA, ACCOUNT);
+    const read = readTransaction(asked(data), MARKET, OURS, ACCOUNT);
     expect(read).toEqual({
       ok: true,
       contract: "DataToken",
@@ -66,16 +70,11 @@ describe("signing requests in words", () => {
 
   it("reads a transfer and a marketplace purchase", () => {
     const transfer = encodeCall("DataToken", "transfer", [FRIEND, 3n * 10n ** 18n]);
-    const read = readTransaction(asked(transfer), DEPLOYMENT, DATA, ACCOUNT);
+    const read = readTransaction(asked(transfer), MARKET, OURS, ACCOUNT);
     expect(read.ok && read.action).toBe(`Send 3 DATA to ${FRIEND}`);
     const item = `0x${"ab".repeat(32)}`;
     const buy = encodeCall("Market", "buy_access", [item, 1, 4n * 10n ** 18n]);
-    const bought = readTransaction(
-      asked(buy, { to: DEPLOYMENT.market }),
-      DEPLOYMENT,
-      DATA,
-      ACCOUNT,
-    );
+    const bought = readTransaction(asked(buy, { to: DEPLOYMENT.market }), MARKET, OURS, ACCOUNT);
     expect(bought.ok && bought.action).toBe(
       `Buy access to product ${item} for purpose 1, paying at most 4 DATA`,
     );
@@ -84,7 +83,7 @@ describe("signing requests in words", () => {
   it("refuses what does not match: chain, account, target, undecodable call data", () => {
     const data = encodeCall("DataToken", "transfer", [FRIEND, 1n]);
     const problem = (changes: Partial<AskedTransaction>, account = ACCOUNT) => {
-      const read = readTransaction(asked(data, changes), DEPLOYMENT, DATA, account);
+      const read = readTransaction(asked(data, changes), MARKET, OURS, account);
       return read.ok ? "signed" : read.problem;
     };
     expect(problem({ chainId: 1 })).toMatch(/is for chain 1, and the marketplace's contracts/);
@@ -97,5 +96,24 @@ describe("signing requests in words", () => {
       "The call data is not a call of the Market contract.",
     );
     expect(problem({ value: 1n })).toBe("The transaction would send ether along with the call.");
+  });
+
+  it("refuses a transaction another origin asks for: the deployment is only ever its own marketplace's", () => {
+    const evil = "https://evil.example";
+    const EVIL = "0x000000000000000000000000000000000000bEEF";
+    const data = encodeCall("DataToken", "approve", [EVIL, 10n ** 24n]);
+    const refusal =
+      `${evil} asks this wallet to sign a transaction, and this wallet signs transactions only ` +
+      `for its own marketplace, ${MARKET}. Nothing was signed: open the wallet of the marketplace you are using there.`;
+    expect(askedElsewhere(evil, MARKET)).toBe(refusal);
+    expect(readTransaction(asked(data), evil, OURS, ACCOUNT)).toEqual({
+      ok: false,
+      problem: refusal,
+    });
+    // The same marketplace however spelled (default port, case) is its own.
+    expect(askedElsewhere("HTTP://127.0.0.1:8700", MARKET)).toBeNull();
+    expect(askedElsewhere("https://market.example:443", "https://market.example")).toBeNull();
+    expect(askedElsewhere("http://127.0.0.1:8701", MARKET)).not.toBeNull();
+    expect(askedElsewhere("not a url", MARKET)).not.toBeNull();
   });
 });

@@ -150,6 +150,8 @@ const MESSAGES: Record<string, string> = {
   nothing_to_present: "Your wallet holds nothing that answers this request.",
   signing_request_invalid:
     "Your wallet would not sign this request: it is for another person, or of a kind it does not know.",
+  foreign_marketplace:
+    "Your wallet signs transactions only for its own marketplace, and another site asked for this one. Nothing was signed.",
   account_not_bound:
     "Your identity has no ledger account linked yet. Link your wallet's account first, then try again.",
   message_invalid:

@@ -4,18 +4,18 @@
  * nonce (OpenID4VP 1.0 Appendix B.1.3.1), posted as `vp_token` JSON + `state` by
  * `direct_post`; signing (`bind_account`) — the DID–account binding (core `bind`)
  * posted as `binding` + `account_signature` + `state`; a transaction — checked and read
- * by the wallet itself (pages/signing.ts `readTransaction`), signed as EIP-1559 (core
+ * by the wallet itself against its own marketplace (pages/signing.ts `readTransaction`:
+ * refused when another origin asks), signed as EIP-1559 (core
  * `signTransaction`, viem) and posted raw as `transaction` (the marketplace broadcasts
  * it); a message — EIP-191 personal_sign of its UTF-8 text, posted as `signature`; declining — `error=access_denied`
  * + `state` (§8.5), so the waiting page says so instead of waiting for expiry.
  */
 
-import type { Token } from "@kraken/core";
 import { present, type StoredCredential } from "@kraken/core";
 import { bind } from "@kraken/core/binding";
 import { type Hex, personalSign, signTransaction } from "@kraken/core/eth";
 import type { WalletKeys } from "@kraken/core/walletFile";
-import { type Deployment, readTransaction } from "../pages/signing";
+import { type Marketplace, readTransaction } from "../pages/signing";
 import { getText, postForm } from "./http";
 import type { RequestLink } from "./links";
 import { openRequest, REQUEST_MEDIA_TYPE, type WalletRequest } from "./request";
@@ -103,8 +103,7 @@ function checkIdentity(keys: WalletKeys, did: string): void {
 export async function answerTransaction(
   keys: WalletKeys,
   request: WalletRequest,
-  deployment: Deployment,
-  token: Token,
+  marketplace: Marketplace,
   post: Poster = postForm,
 ): Promise<Answered & { readonly transactionHash: Hex }> {
   if (request.kind !== "signing" || request.signing.kind !== "transaction") {
@@ -112,7 +111,7 @@ export async function answerTransaction(
   }
   const asked = request.signing;
   checkIdentity(keys, asked.did);
-  const read = readTransaction(asked, deployment, token, keys.account.address);
+  const read = readTransaction(asked, request.origin, marketplace, keys.account.address);
   if (!read.ok) throw new SigningRefused(read.problem);
   const { raw, hash } = await signTransaction(keys.account, {
     chainId: asked.chainId,

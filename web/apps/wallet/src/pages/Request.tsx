@@ -7,6 +7,7 @@
  * verifier's own origin only); cross-device: the other screen takes over.
  */
 import type { StoredCredential, Token } from "@kraken/core";
+import type { Deployment } from "@kraken/core/contracts";
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { Label, Radio, RadioGroup } from "react-aria-components";
@@ -28,9 +29,10 @@ import { credentialDetail, credentialTitle, subjectName } from "../lib/words";
 import { useUnlocked } from "../store/wallet";
 import { Gate } from "./Gate";
 import {
-  type Deployment,
+  askedElsewhere,
   describeSigning,
   foreignAudience,
+  type Marketplace,
   type ReadTransaction,
   readTransaction,
 } from "./signing";
@@ -119,18 +121,19 @@ function Finished({
   );
 }
 
-/** The marketplace's public deployment and token, read from the origin that asks. */
-interface Contracts {
-  readonly deployment: Deployment;
-  readonly token: Token;
-}
+/**
+ * The wallet's own marketplace: this app is served by the marketplace's API, so its
+ * origin is the marketplace's, and the deployment and token are read from there, never
+ * from the origin that asks (a hostile one could serve a forged deployment).
+ */
+const MARKETPLACE = window.location.origin;
 
-async function fetchContracts(origin: string): Promise<Contracts> {
+async function fetchMarketplace(): Promise<Marketplace> {
   const [deployment, token] = await Promise.all([
-    getJson<Deployment>(`${origin}/api/v1/ledger/deployment`),
-    getJson<Token>(`${origin}/api/v1/ledger/token`),
+    getJson<Deployment>(`${MARKETPLACE}/api/v1/ledger/deployment`),
+    getJson<Token>(`${MARKETPLACE}/api/v1/ledger/token`),
   ]);
-  return { deployment, token };
+  return { origin: MARKETPLACE, deployment, token };
 }
 
 function TransactionShown({
@@ -178,22 +181,21 @@ function Answer({ request }: { request: WalletRequest }) {
   const gaps = missing(matches);
   const signing = request.kind === "signing" ? request.signing : null;
   const wrongIdentity = signing !== null && signing.did !== wallet.document.did;
+  const elsewhere =
+    signing?.kind === "transaction" ? askedElsewhere(request.origin, MARKETPLACE) : null;
   const contracts = useQuery({
-    queryKey: ["contracts", request.origin],
-    queryFn: () => fetchContracts(request.origin),
-    enabled: signing?.kind === "transaction",
+    queryKey: ["marketplace", MARKETPLACE],
+    queryFn: fetchMarketplace,
+    enabled: signing?.kind === "transaction" && elsewhere === null,
     retry: false,
     staleTime: Number.POSITIVE_INFINITY,
   });
-  const read =
-    signing?.kind === "transaction" && contracts.data
-      ? readTransaction(
-          signing,
-          contracts.data.deployment,
-          contracts.data.token,
-          wallet.document.address,
-        )
-      : null;
+  const read: ReadTransaction | null =
+    elsewhere !== null
+      ? { ok: false, problem: elsewhere }
+      : signing?.kind === "transaction" && contracts.data
+        ? readTransaction(signing, request.origin, contracts.data, wallet.document.address)
+        : null;
   const wrongAccount =
     signing !== null &&
     signing.kind === "message" &&
@@ -205,8 +207,7 @@ function Answer({ request }: { request: WalletRequest }) {
         return answerSignin(wallet.keys, request, chooseCredentials(matches, picks));
       }
       if (request.signing.kind === "transaction" && contracts.data) {
-        const { deployment, token } = contracts.data;
-        return answerTransaction(wallet.keys, request, deployment, token);
+        return answerTransaction(wallet.keys, request, contracts.data);
       }
       if (request.signing.kind === "message") return answerMessage(wallet.keys, request);
       return answerBinding(wallet.keys, request);

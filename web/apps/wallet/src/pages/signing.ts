@@ -1,18 +1,25 @@
 /**
  * Signing requests in words (runs in the browser; pure, so Vitest checks the words).
  *
- * A transaction is read by the wallet itself: its call data decoded with viem's
- * decodeFunctionData against the committed ABI of the marketplace's contract at its
- * target (core `CONTRACT_ABIS`), the contract found in the marketplace's public
- * deployment, amounts of DATA shown with the token's decimals. Nothing the request says
- * about the call is trusted: it carries no description, only what is signed. The words
- * are those of the CLI wallet (kraken_market/ledger/calls.py, `ACTIONS`).
+ * A transaction is read by the wallet itself: its call data decoded against the
+ * committed ABI of the marketplace's contract at its target and put in words by core
+ * `describeCall` (the words of the CLI wallet, kraken_market/ledger/calls.py), the
+ * contract found in the deployment of the wallet's OWN marketplace (the origin that
+ * serves this app), amounts of DATA shown with its token's decimals. Nothing the asker
+ * says is trusted: the request carries no description, only what is signed, and a
+ * deployment served by the asker could call the asker's own address "the marketplace";
+ * so a transaction asked by any other origin is refused.
  */
 import { formatAmount, type Token } from "@kraken/core";
-import { AMOUNT_INPUTS, CONTRACT_ABIS, type ContractName } from "@kraken/core/contracts";
+import {
+  type ContractName,
+  contractAt,
+  type Deployment,
+  type DescribedCall,
+  describeCall,
+} from "@kraken/core/contracts";
 import type { Hex } from "@kraken/core/eth";
-import type { AbiParameter } from "viem";
-import { decodeFunctionData, getAddress, isAddress } from "viem";
+import { getAddress, isAddress } from "viem";
 import type { AskedTransaction, SigningRequest } from "../lib/request";
 
 /** A binding for another site than the one asking: the page warns before approval. */
@@ -37,98 +44,31 @@ export function describeSigning(signing: SigningRequest, account: string): strin
   }
 }
 
-/** The marketplace's contracts as GET /api/v1/ledger/deployment answers. */
-export interface Deployment {
-  readonly chain_id: number;
-  readonly token: string;
-  readonly market: string;
-  readonly registry: string;
-  readonly authority: string;
-  readonly faucet: string | null;
-}
-
-export const CONTRACT_WORDS: Record<ContractName, string> = {
-  DataToken: "the DATA token",
-  Market: "the marketplace",
-  Registry: "the product registry",
-  Authority: "the marketplace's authority",
-  Faucet: "the faucet",
-};
-
-const ACTIONS: Partial<Record<`${ContractName}.${string}`, string>> = {
-  "DataToken.transfer": "Send {amount} to {to}",
-  "DataToken.approve": "Allow {spender} to spend up to {amount}",
-  "DataToken.transferFrom": "Move {amount} from {owner} to {to}",
-  "DataToken.burn": "Destroy {amount}",
-  "Faucet.drip": "Get {amount} from the faucet for {recipient}",
-  "Market.buy_access":
-    "Buy access to product {item} for purpose {purpose}, paying at most {max_amount}",
-  "Market.subscribe":
-    "Subscribe to product {item} for {seconds} seconds for purpose {purpose}, paying at most {max_amount}",
-  "Market.request_computation":
-    "Pay for computation {request_id} over products {items} for purpose {purpose}, paying at most {max_amount}",
-  "Market.approve": "Approve product {product_id} bought in purchase {purchase_id}",
-  "Market.file_claim":
-    "File a claim against product {product_id} bought in purchase {purchase_id}, with a bond of at most {max_bond}",
-  "Market.reclaim": "Take back the payment for computation {request_id}",
-  "Market.release_stake": "Take back the stake of product {product_id}",
-  "Registry.publish": "Publish product {product_id} with a stake of {stake}",
-  "Registry.delist": "Delist product {product_id}",
-  "Registry.set_availability": "Set the availability of product {product_id} to {availability}",
-  "Registry.set_prices": "Change the prices of product {product_id} to {prices}",
-};
-
-function contracts(deployment: Deployment): Array<[ContractName, string]> {
-  const named: Array<[ContractName, string]> = [
-    ["DataToken", deployment.token],
-    ["Authority", deployment.authority],
-    ["Registry", deployment.registry],
-    ["Market", deployment.market],
-  ];
-  if (deployment.faucet) named.push(["Faucet", deployment.faucet]);
-  return named;
-}
-
-/** The deployment's contract at `address`, if it is one. */
-export function contractAt(deployment: Deployment, address: string): ContractName | undefined {
-  const lower = address.toLowerCase();
-  return contracts(deployment).find(([, at]) => at.toLowerCase() === lower)?.[0];
-}
-
-interface Context {
+/** The wallet's own marketplace: the origin serving this app, its deployment and its token. */
+export interface Marketplace {
+  readonly origin: string;
   readonly deployment: Deployment;
   readonly token: Token;
-  readonly sender: string;
 }
 
-function show(parameter: AbiParameter, value: unknown, context: Context): string {
-  const name = parameter.name ?? "";
-  if (parameter.type === "tuple" && "components" in parameter) {
-    const record = value as Record<string, unknown> & unknown[];
-    const parts = parameter.components.map(
-      (c, i) =>
-        `${c.name} ${show(c, Array.isArray(value) ? record[i] : record[c.name ?? ""], context)}`,
-    );
-    return `{${parts.join(", ")}}`;
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
   }
-  if (Array.isArray(value)) {
-    const inner = { ...parameter, type: parameter.type.replace(/\[\d*\]$/, "") };
-    return `[${value.map((v) => show(inner, v, context)).join(", ")}]`;
-  }
-  if (typeof value === "boolean") return value ? "yes" : "no";
-  if (typeof value === "bigint" || typeof value === "number") {
-    const units = BigInt(value);
-    return AMOUNT_INPUTS.has(name)
-      ? `${formatAmount(units, context.token.decimals)} ${context.token.symbol}`
-      : units.toString();
-  }
-  if (parameter.type === "address" && typeof value === "string") {
-    const address = getAddress(value);
-    if (address.toLowerCase() === context.sender.toLowerCase()) return `your account ${address}`;
-    const contract = contractAt(context.deployment, address);
-    return contract ? `${CONTRACT_WORDS[contract]} (${address})` : address;
-  }
-  return String(value);
+}
+
+/**
+ * Why a transaction asked by `askedBy` is not signed by the wallet of the marketplace at
+ * `marketplace`, or null when it is its own marketplace asking. Origins compare as the
+ * URL standard serialises them (RFC 6454: scheme, host, port).
+ */
+export function askedElsewhere(askedBy: string, marketplace: string): string | null {
+  const asker = originOf(askedBy);
+  const own = originOf(marketplace);
+  if (asker !== null && asker === own) return null;
+  return `${askedBy} asks this wallet to sign a transaction, and this wallet signs transactions only for its own marketplace, ${marketplace}. Nothing was signed: open the wallet of the marketplace you are using there.`;
 }
 
 /** A transaction as the wallet reads it, or why it will not sign it. */
@@ -147,16 +87,20 @@ export type ReadTransaction =
 
 /**
  * Read the call from the transaction's call data against the deployment's contract at
- * its target. Refused (with the reason, in words) when the chain is not the
- * deployment's, the account is not the wallet's, the target is none of the
- * marketplace's contracts, it would send ether along, or the call does not decode.
+ * its target. Refused (with the reason, in words) when another origin than the wallet's
+ * own marketplace asks (`askedBy`), the chain is not the deployment's, the account is
+ * not the wallet's, the target is none of the marketplace's contracts, it would send
+ * ether along, or the call does not decode.
  */
 export function readTransaction(
   asked: AskedTransaction,
-  deployment: Deployment,
-  token: Token,
+  askedBy: string,
+  marketplace: Marketplace,
   walletAccount: string,
 ): ReadTransaction {
+  const elsewhere = askedElsewhere(askedBy, marketplace.origin);
+  if (elsewhere !== null) return { ok: false, problem: elsewhere };
+  const { deployment, token } = marketplace;
   if (asked.chainId !== deployment.chain_id) {
     return {
       ok: false,
@@ -176,32 +120,18 @@ export function readTransaction(
   if (asked.value !== 0n) {
     return { ok: false, problem: "The transaction would send ether along with the call." };
   }
-  const abi = CONTRACT_ABIS[contract];
-  let decoded: { functionName: string; args?: readonly unknown[] };
+  let call: DescribedCall;
   try {
-    decoded = decodeFunctionData({ abi, data: asked.data as Hex }) as typeof decoded;
+    call = describeCall(contract, asked.data as Hex, { deployment, token, sender: walletAccount });
   } catch {
     return { ok: false, problem: `The call data is not a call of the ${contract} contract.` };
   }
-  const fn = abi.find((item) => item.type === "function" && item.name === decoded.functionName);
-  const inputs: readonly AbiParameter[] = fn && "inputs" in fn ? fn.inputs : [];
-  const context = { deployment, token, sender: walletAccount };
-  const shown = new Map(
-    inputs.map((input, index) => [input.name ?? "", show(input, decoded.args?.[index], context)]),
-  );
-  const template = ACTIONS[`${contract}.${decoded.functionName}`];
-  const action =
-    template !== undefined
-      ? template.replace(/\{(\w+)\}/g, (_, name: string) => shown.get(name) ?? "?")
-      : `Call ${decoded.functionName} on ${CONTRACT_WORDS[contract]} (${
-          [...shown].map(([name, value]) => `${name} ${value}`).join(", ") || "no arguments"
-        })`;
   return {
     ok: true,
     contract,
     address: getAddress(asked.to),
-    function: decoded.functionName,
-    action,
+    function: call.function,
+    action: call.action,
     maxFee: formatAmount(asked.gas * asked.maxFeePerGas, 18),
   };
 }

@@ -66,10 +66,12 @@ same computation in plain floating point (counts and sizes are exact):
 sd a column's standard deviation over the rows that count: the encoding's error is
 small against the value only where the spread is large. Regression states its
 ``envelope`` instead (standardised units, growing with the condition number);
-``coefficient_floor`` is ``linear_regression@1``'s fixed-point step in each
-coefficient's own units, and the summary's std err, t, R² and residual standard error
-are within ``statistics_relative`` times the largest slope bound, relative. Tested in
-``tests/smpc/test_functions_mpc.py``, ``test_accuracy.py`` and ``test_regression.py``."""
+``coefficient_floor`` is the fixed-point step in each coefficient's own units
+(``linear_regression@1``: 2**-31; the summary's normalised slopes: 2**(e_y - e_j - 32)
+per feature, given with the exponents its outputs reveal), and the summary's std err,
+t, R² and residual standard error are within ``statistics_relative`` times the largest
+slope bound, relative. Tested in ``tests/smpc/test_functions_mpc.py``,
+``test_accuracy.py`` and ``test_regression.py``."""
 
 
 def _accuracy(name: str, values: dict[str, Any], columns: list[str]) -> dict[str, Any]:
@@ -80,6 +82,12 @@ def _accuracy(name: str, values: dict[str, Any], columns: list[str]) -> dict[str
         scales = [round(float(v)) for v in np.ravel(values["scales"])]
         envelope = accuracy["envelope"]
         envelope["exponents"] = dict(zip(columns, scales[:-1], strict=True))
+        # its normalised slopes are fixed point: one step 2**-32 is 2**(e_y - e_j - 32)
+        # in the slope's own units
+        e_y = scales[-2]
+        envelope["coefficient_floor"] = {
+            c: 2.0 ** (e_y - e - 32) for c, e in zip(columns[:-1], scales[:-2], strict=True)
+        }
         envelope["nu"] = float(values["count"].item()) / 2.0 ** scales[-1]
     return accuracy
 

@@ -89,24 +89,45 @@ def close(actual, expected, rel: float, abs_: float) -> None:
     assert np.allclose(actual, expected, rtol=rel, atol=abs_), (actual, expected)
 
 
+def within(result, expected, sd: Any = 0.0, inverse_sd: Any = 0.0, n: Any = 0) -> None:
+    """``result``'s values within the bound its own ``attrs["accuracy"]`` states (the
+    Accuracy table of docs/smpc.md), given the columns' spread and count."""
+    accuracy = result.table.attrs["accuracy"]
+    actual, expected = np.asarray(result.table, float), np.asarray(expected, float)
+    allowed = (
+        accuracy["absolute"]
+        + accuracy["relative"] * np.abs(expected)
+        + accuracy.get("per_sd", 0.0) * np.asarray(sd)
+        + accuracy.get("per_inverse_sd", 0.0) * np.asarray(inverse_sd)
+        + accuracy.get("per_row", 0.0) * np.asarray(n)
+    )
+    assert np.all(np.abs(actual - expected) <= allowed), (actual, expected, allowed)
+
+
 def check(results, data: pd.DataFrame) -> None:
     t = {s["function"] + str(i): r for i, (s, r) in enumerate(zip(SPECS, results, strict=True))}
     age, income = data.age, data.income
     both = data.dropna()
     assert t["count@10"].table["count"][0] == ((age >= 40.5) & (data.sex == "f")).sum()
-    close(t["sum@11"].table.loc["sum"], [age.sum(), income.sum()], 0, 1e-6)
+    within(t["sum@11"], [[age.sum(), income.sum()]], n=[age.count(), income.count()])
     chosen = data[(data.sex != "f") | (income < 0)]
-    close(t["mean@12"].table.loc["mean"], [chosen.age.mean(), chosen.income.mean()], 1e-12, 1e-9)
-    close(t["variance@13"].table.loc["variance"], [age.var(ddof=0), income.var(ddof=0)], 1e-9, 1e-9)
-    close(t["std@14"].table.loc["std"], [age.std(), income.std()], 1e-9, 1e-9)
+    within(t["mean@12"], [[chosen.age.mean(), chosen.income.mean()]])
+    sd = np.array([age.std(ddof=0), income.std(ddof=0)])
+    within(t["variance@13"], [[age.var(ddof=0), income.var(ddof=0)]], sd=sd)
+    within(t["std@14"], [[age.std(), income.std()]])
     close(t["min@15"].table.loc["min"], [age.min(), income.min()], 0, 2**-30)
     close(t["max@16"].table.loc["max"], [age[data.sex == "m"].max()], 0, 2**-30)
     counts, _ = np.histogram(age, EDGES)
     assert t["histogram@17"].table["age"].tolist() == counts.tolist()
     close(t["median@18"].table["age"], [age.median()], 0, 1e-6)
     close(t["quantiles@19"].table["income"], income.dropna().quantile([0.1, 0.75]), 0, 1e-5)
-    close(t["covariance@110"].table, both[["age", "income"]].cov(), 1e-9, 1e-7)
-    close(t["correlation@111"].table, both[["age", "income"]].corr(), 1e-9, 1e-9)
+    sd = both[["age", "income"]].std(ddof=0).to_numpy()
+    within(t["covariance@110"], both[["age", "income"]].cov(), sd=sd[:, None] + sd[None])
+    within(
+        t["correlation@111"],
+        both[["age", "income"]].corr(),
+        inverse_sd=1 / sd[:, None] + 1 / sd[None],
+    )
     slope, intercept = np.polyfit(both.age, both.income, 1)
     coefficients = t["linear_regression@112"].table["coefficient"]
     close(coefficients, [intercept, slope], 1e-4, 1e-4)
@@ -128,7 +149,10 @@ def check(results, data: pd.DataFrame) -> None:
     assert attrs["histogram@17"]["rows"] == len(data)  # every age is inside the edges
     assert attrs["histogram@17"]["parameters"] == {"edges": EDGES}
     assert attrs["kmeans@113"]["rows"] == len(both)
-    assert attrs["linear_regression@112"]["accuracy"] == {"absolute": 1e-4, "relative": 1e-4}
+    envelope = attrs["linear_regression@112"]["accuracy"]["envelope"]
+    assert envelope["see"] == "docs/smpc.md, Accuracy: Regression, Envelope"
+    assert (envelope["slope_factor"], envelope["coefficient_floor"]) == (2.0**-40, 2.0**-31)
+    assert attrs["linear_regression@112"]["rows"] is None  # linear_regression@1 opens no count
     assert attrs["median@18"]["digest"] == "0x" + ComputationSpec(**SPECS[8]).digest().hex()
 
 

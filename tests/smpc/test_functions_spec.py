@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
+from typing import Any
 
+import numpy as np
 import pytest
 from pydantic import ValidationError
 
 from kraken_market.catalog.schemas import DataSchema
 from kraken_market.smpc.columns import expand
 from kraken_market.smpc.field import FieldArray, P
+from kraken_market.smpc.functions import ols
 from kraken_market.smpc.functions.catalogue import CATALOGUE, describe, function_of
 from kraken_market.smpc.functions.errors import (
     ColumnUnknown,
@@ -190,3 +194,67 @@ def test_the_buyer_divides_exactly() -> None:
     exact = [Fraction(e, 2**32) for e in encoded]
     mean = sum(exact) / 3
     assert table.loc["variance", "x"] == float(sum((x - mean) ** 2 for x in exact) / 3)
+
+
+def summary_outputs(rows: Sequence[Sequence[int]], bounds: list[float]) -> dict[str, Any]:
+    """The normalised outputs of ``linear_regression_summary@1`` with an intercept
+    (docs/smpc.md, "Regression" 1-7), computed exactly: u = x / 2**e, N = 2**r >= n,
+    K = nu**2 cov(u), beta' = K_xx^-1 K_xy, R = K_yy - K_xy' beta', R and K_yy at the
+    solve's 2**GUARD. The buyer's finishing is then the only arithmetic left."""
+    n, p = len(rows), len(rows[0]) - 1
+    e = [ols.exponent(b) for b in bounds]
+    r = (n - 1).bit_length()
+    big_n, nu = Fraction(2**r), Fraction(n, 2**r)
+    u = [[Fraction(v) / 2 ** e[j] for j, v in enumerate(row)] for row in rows]
+    a0 = [sum(row[j] for row in u) / big_n for j in range(p + 1)]
+    k = [[nu * sum(row[i] * row[j] for row in u) / big_n - a0[i] * a0[j] for j in range(p + 1)]
+         for i in range(p + 1)]  # fmt: skip
+    inverse = _inverse([row[:p] for row in k[:p]])
+    beta = [sum(inverse[i][j] * k[j][p] for j in range(p)) for i in range(p)]
+    mean = [a / nu for a in a0]
+    intercept = mean[p] - sum(beta[j] * mean[j] for j in range(p))
+    factor = sum(mean[i] * inverse[i][j] * mean[j] for i in range(p) for j in range(p))
+    residual = k[p][p] - sum(k[p][j] * beta[j] for j in range(p))
+    return {
+        "count": np.array(Fraction(n), dtype=object),
+        "coefficients": np.array([intercept, *beta], dtype=object),
+        "inverse_diagonal": np.array([inverse[j][j] for j in range(p)], dtype=object),
+        "intercept_factor": np.array(factor, dtype=object),
+        "residual": np.array(residual * 2**ols.GUARD, dtype=object),
+        "total": np.array(k[p][p] * 2**ols.GUARD, dtype=object),
+        "scales": np.array([Fraction(v) for v in [*e, r]], dtype=object),
+    }
+
+
+def _inverse(m: list[list[Fraction]]) -> list[list[Fraction]]:
+    """Gauss-Jordan on Fractions: exact, for the small matrices of these tests."""
+    size = len(m)
+    a = [[*m[i], *(Fraction(int(i == j)) for j in range(size))] for i in range(size)]
+    for c in range(size):
+        pivot = next(i for i in range(c, size) if a[i][c] != 0)
+        a[c], a[pivot] = a[pivot], a[c]
+        a[c] = [v / a[c][c] for v in a[c]]
+        for i in range(size):
+            if i != c:
+                a[i] = [v - a[i][c] * w for v, w in zip(a[i], a[c], strict=True)]
+    return [row[size:] for row in a]
+
+
+@pytest.mark.parametrize("below", [0, 1, 5])
+def test_an_exact_fit_finishes_with_a_zero_residual(below: int) -> None:
+    """A target that is an exact linear combination of the features: R is 0, and the
+    fixed-point solve may return it a few units of 2**-46 below 0. The buyer's table
+    still finishes: residual standard error 0, R squared 1 (was a math domain error
+    on the buyer's machine, after payment)."""
+    rows = [(x, z, 3 * x - 2 * z + 7) for x, z in
+            [(1, 4), (2, 9), (3, 1), (4, 7), (5, 5), (6, 2), (7, 8), (8, 3)]]  # fmt: skip
+    values = summary_outputs(rows, [10.0, 10.0, 50.0])
+    assert values["residual"][()] == 0
+    values["residual"] = np.array(Fraction(-below, 2**32), dtype=object)  # below 0 by `below` units
+    job = spec(function="linear_regression_summary@1", columns=["x", "z"], params={"target": "y"})
+    table = finish(job, ["x", "z", "y"], values)
+    assert table["coef"].tolist() == [7.0, 3.0, -2.0]
+    assert table["std err"].tolist() == [0.0, 0.0, 0.0]
+    assert table.attrs["residual_std_error"] == 0.0
+    assert table.attrs["r_squared"] == 1.0
+    assert (table.attrs["n"], table.attrs["df_resid"]) == (8, 5)

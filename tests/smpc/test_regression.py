@@ -239,3 +239,38 @@ def test_without_intercept_as_statsmodels_without_a_constant() -> None:
     # residual sum by about 1 / (1 - R squared): docs/smpc.md
     residual = summary.attrs["residual_std_error"]
     assert residual == pytest.approx(np.sqrt(fit.scale), rel=4e-9 / (1 - fit.rsquared))
+
+
+def test_an_exact_fit_finishes() -> None:
+    """A target that is exactly 3a - 2b + 7: the residual sum is 0 and the fixed-point
+    solve lands it a unit or so of 2**-46 either side (here -1, 0 or 1 from run to run);
+    the summary still finishes (was a math domain error below 0): residual standard
+    error about 0, R squared at most 1, n revealed as its rows, its envelope stated
+    with the exponents and nu it reveals anyway. ``test_functions_spec`` pins the
+    negative case exactly."""
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(0, 15, 80).round(3), rng.normal(0, 15, 80).round(3)
+    data = pd.DataFrame({"a": a, "b": b, "y": (3 * a - 2 * b + 7).round(3)})
+    bounds = {"a": 50.0, "b": 50.0, "y": 300.0}
+    plain, summary = (r.table for r in run(data, bounds, both(["a", "b"], "y")))
+    assert plain is not None
+    assert summary is not None
+    envelope_attrs = summary.attrs["accuracy"]["envelope"]
+    floor = envelope_attrs["coefficient_floor"]
+    assert floor == {"a": 2.0**-29, "b": 2.0**-29}  # e_y - e_j = 9 - 6
+    allowed = envelope(data, ["a", "b"], "y", bounds, len(data)) + standardised(
+        np.array([0.0, floor["a"], floor["b"]]), data, ["a", "b"], "y"
+    )
+    got = standardised(summary["coef"].to_numpy(), data, ["a", "b"], "y")
+    assert np.all(
+        np.abs(got - standardised(np.array([7.0, 3, -2]), data, ["a", "b"], "y")) <= allowed
+    )
+    # a few units of 2**-46 in R, in the target's units: RSS = R 2**(2 e_y) N**2 / n
+    floor = np.sqrt(4 * 2.0 ** (2 * 9 - 46) * 128**2 / 80 / 77)
+    assert 0.0 <= summary.attrs["residual_std_error"] <= floor
+    assert 1 - 1e-10 <= summary.attrs["r_squared"] <= 1.0  # R over K_yy: units of 2**-46
+    assert (summary.attrs["n"], summary.attrs["rows"], summary.attrs["df_resid"]) == (80, 80, 77)
+    assert envelope_attrs["exponents"] == {"a": 6, "b": 6, "y": 9}
+    assert envelope_attrs["nu"] == 80 / 128
+    assert plain.attrs["rows"] is None
+    assert plain.attrs["accuracy"]["envelope"]["coefficient_floor"] == 2.0**-31

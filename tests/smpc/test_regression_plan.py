@@ -67,6 +67,13 @@ def test_a_declared_range_beyond_the_layout_is_refused_before_payment() -> None:
     assert info.value.code == "outside_accuracy_envelope"
 
 
+def test_a_refusal_names_the_column_as_its_seller_does() -> None:
+    columns, schema, rows = table(40_000.0, 100)
+    schema["columns"][0]["label"] = "Monthly income (EUR)"
+    with pytest.raises(OutsideAccuracyEnvelope, match=r"'Monthly income \(EUR\)' \(x0\) is"):
+        plan(regression(), [(columns, schema, rows)])
+
+
 def test_too_much_work_is_refused_with_the_range_that_would_fit() -> None:
     with pytest.raises(OutsideAccuracyEnvelope, match=r"declare ranges within \+-\d+"):
         plan(regression(), [table(30_000.0, 1_000_000)])

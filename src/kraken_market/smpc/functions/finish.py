@@ -86,12 +86,16 @@ def _summary(values: Values, cols: list[str], intercept: bool) -> pd.DataFrame:
     e, e_y, big_n = scales[:p], scales[p], Fraction(2) ** scales[p + 1]
     normalised, inverse = values["coefficients"], values["inverse_diagonal"]
     guard = Fraction(2) ** ols.GUARD
-    residual, total = values["residual"][()] / guard, values["total"][()] / guard
+    # An exact or near-exact fit leaves R = K_yy - K_xy'β' at 0; the fixed-point solve
+    # can land a few units of 2**-46 below it. A residual sum is never negative, so it is
+    # clamped once here, before the variance, R² and the residual standard error use it.
+    residual = max(values["residual"][()] / guard, Fraction(0))
+    total = values["total"][()] / guard
     nu = Fraction(n) / big_n
     to_sums = big_n**2 / n if intercept else big_n  # K = nu**2 cov(u), or A = sum uu / N
     dof = n - p - int(intercept)
     unit = Fraction(2) ** (2 * e_y)
-    variance = max(residual, Fraction(0)) / dof if dof > 0 else Fraction(0)
+    variance = residual / dof if dof > 0 else Fraction(0)
     coefficients, variances = [], []
     if intercept:
         coefficients.append(normalised[0] * 2**e_y)
@@ -111,7 +115,7 @@ def _summary(values: Values, cols: list[str], intercept: bool) -> pd.DataFrame:
     residual_sum = residual * to_sums * unit
     frame.attrs = {
         "n": n,
-        "r_squared": float(1 - residual / total) if total > 0 else float("nan"),
+        "r_squared": float(min(1 - residual / total, Fraction(1))) if total > 0 else float("nan"),
         "residual_std_error": math.sqrt(float(residual_sum / dof)) if dof > 0 else float("nan"),
         "df_resid": dof,
     }

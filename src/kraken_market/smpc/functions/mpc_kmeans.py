@@ -11,7 +11,7 @@ order of its spread (a deterministic cousin of quantile initialisation; k-means+
 (Arthur and Vassilvitskii 2007) would need secret weighted sampling, a
 comparison per row and candidate).
 
-Then Lloyd's algorithm as ``kmeans@1`` (``mpc_linalg``): squared distances up
+Then the same Lloyd rounds as ``kmeans@1`` (``mpc_linalg.lloyd_round``): squared distances up
 to ||x||², a secure argmin per row, centroids from exact sums and a secure
 reciprocal of the count; an empty cluster keeps its centroid and shows as size
 0. The number of rounds stays the one asked for: stopping when nothing moves
@@ -25,13 +25,11 @@ moved any more (Lloyd's assignment, once repeated, never changes again), and
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from kraken_market.smpc.functions.catalogue import KMeans
 from kraken_market.smpc.functions.mpc_base import Context, Sec
-from kraken_market.smpc.functions.mpc_linalg import _argmin_rows
+from kraken_market.smpc.functions.mpc_linalg import lloyd_precision, lloyd_round
 from kraken_market.smpc.functions.mpc_stats import quantiles_of
 from kraken_market.smpc.functions.plan import bits_for
 
@@ -52,34 +50,18 @@ async def kmeans(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
         centroids = ctx.secfxp.array(np.array(params.init, dtype=float))
     else:
         centroids = seeds(ctx, weights, k)
-    bound = max(c.bound or 1.0 for c in columns)
-    bits = bits_for(6 * len(columns) * bound**2)
-    shift = max(
-        0, min(math.ceil(math.log2(max(ctx.rows, 2))), 29 - math.ceil(math.log2(bound + 1)))
-    )
+    bits, shift = lloyd_precision(ctx)
     sizes, previous, moved = None, None, None
     iterations: Sec = ctx.secfxp.array(np.ones(1), integral=True)  # the first round
     for _ in range(params.iterations):
-        norms = (centroids * centroids).sum(axis=1)  # (k,)
-        scores = mpc.np_reshape(norms, (k, 1)) - 2 * (centroids @ x)  # (k, n)
-        assign = _argmin_rows(ctx, scores, bits)  # (k, n) one-hot, integral
-        if weight is not None:
-            assign = assign * weight
+        lloyd = lloyd_round(ctx, x, centroids, weight, bits, shift)
         if previous is not None:
-            change = assign - previous
+            change = lloyd.assign - previous
             # rows that moved, each counted twice (exact: integral 0/1 products)
             changed = mpc.np_fromlist([(change * change).sum()])
             moved = ctx.less_than_zero(0.5 - changed, bits_for(4 * k * ctx.rows))
             iterations = iterations + moved
-        previous = assign
-        sizes = assign.sum(axis=1)  # (k,)
-        sums = assign @ mpc.np_transpose(x)  # (k, d), exact
-        empty = ctx.less_than_zero(sizes - 0.5, bits_for(2 * ctx.rows))
-        scale = 2.0**-shift
-        inverse = 1 / ((sizes + empty) * scale)  # ~ 2**shift / size: keeps 20+ bits
-        means = sums * mpc.np_reshape(inverse, (k, 1)) * scale
-        keep = mpc.np_reshape(empty, (k, 1))
-        centroids = means + keep * (centroids - means)
+        previous, sizes, centroids = lloyd.assign, lloyd.sizes, lloyd.centroids
     assert sizes is not None
     # one round: nothing to compare with, so not known to have converged
     converged = ctx.secfxp.array(np.zeros(1), integral=True) if moved is None else 1 - moved

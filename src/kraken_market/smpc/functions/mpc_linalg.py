@@ -256,7 +256,7 @@ async def _check_posed(ctx: Context, pivots: Sec, beta: Sec) -> None:
 async def kmeans(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
     params = ctx.plan.params
     assert isinstance(params, KMeans)
-    mpc, weight, k = ctx.mpc, weights[0], params.k
+    weight, k = weights[0], params.k
     columns = ctx.plan.columns
     x = ctx.matrix([c.share for c in columns])  # (d, n)
     init = params.init or [
@@ -264,28 +264,60 @@ async def kmeans(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
         for i in range(k)
     ]
     centroids = ctx.secfxp.array(np.array(init, dtype=float))
+    bits, shift = lloyd_precision(ctx)
+    sizes = None
+    for _ in range(params.iterations):
+        lloyd = lloyd_round(ctx, x, centroids, weight, bits, shift)
+        centroids, sizes = lloyd.centroids, lloyd.sizes
+    assert sizes is not None
+    return [centroids, sizes]
+
+
+@dataclass(frozen=True)
+class LloydRound:
+    """One round of Lloyd's algorithm: ``assign`` (k, n) one-hot per counting row,
+    ``sizes`` (k,) and the new ``centroids`` (k, d)."""
+
+    assign: Sec
+    sizes: Sec
+    centroids: Sec
+
+
+def lloyd_precision(ctx: Context) -> tuple[int, int]:
+    """The comparison bits of the scores (|score| <= 6 d B², B the widest declared bound)
+    and the count's shift for ``lloyd_round``."""
+    columns = ctx.plan.columns
     bound = max(c.bound or 1.0 for c in columns)
     bits = bits_for(6 * len(columns) * bound**2)
     shift = max(
         0, min(math.ceil(math.log2(max(ctx.rows, 2))), 29 - math.ceil(math.log2(bound + 1)))
     )
-    sizes = None
-    for _ in range(params.iterations):
-        norms = (centroids * centroids).sum(axis=1)  # (k,)
-        scores = mpc.np_reshape(norms, (k, 1)) - 2 * (centroids @ x)  # (k, n)
-        assign = _argmin_rows(ctx, scores, bits)  # (k, n) one-hot, integral
-        if weight is not None:
-            assign = assign * weight
-        sizes = assign.sum(axis=1)  # (k,)
-        sums = assign @ mpc.np_transpose(x)  # (k, d), exact
-        empty = ctx.less_than_zero(sizes - 0.5, bits_for(2 * ctx.rows))
-        scale = 2.0**-shift
-        inverse = 1 / ((sizes + empty) * scale)  # ~ 2**shift / size: keeps 20+ bits
-        means = sums * mpc.np_reshape(inverse, (k, 1)) * scale
-        keep = mpc.np_reshape(empty, (k, 1))
-        centroids = means + keep * (centroids - means)
-    assert sizes is not None
-    return [centroids, sizes]
+    return bits, shift
+
+
+def lloyd_round(
+    ctx: Context, x: Sec, centroids: Sec, weight: Sec | None, bits: int, shift: int
+) -> LloydRound:
+    """Lloyd's update (Lloyd 1982) on secret (d, n) columns ``x``, shared by ``kmeans@1``
+    and ``kmeans@2``: scores ||c||² - 2 x·c (the row's own ||x||² is the same for every
+    centroid), the first smallest per row, centroids from exact sums over the secure
+    reciprocal of the count. ``bits`` bounds the scores' comparison; the count is scaled
+    by 2**-``shift`` so its reciprocal keeps 20+ significant bits. An empty cluster keeps
+    its centroid: a secret bit selects it, so nobody learns which cluster was empty."""
+    mpc, k = ctx.mpc, centroids.shape[0]
+    norms = (centroids * centroids).sum(axis=1)  # (k,)
+    scores = mpc.np_reshape(norms, (k, 1)) - 2 * (centroids @ x)  # (k, n)
+    assign = _argmin_rows(ctx, scores, bits)  # (k, n) one-hot, integral
+    if weight is not None:
+        assign = assign * weight
+    sizes = assign.sum(axis=1)  # (k,)
+    sums = assign @ mpc.np_transpose(x)  # (k, d), exact
+    empty = ctx.less_than_zero(sizes - 0.5, bits_for(2 * ctx.rows))
+    scale = 2.0**-shift
+    inverse = 1 / ((sizes + empty) * scale)  # ~ 2**shift / size: keeps 20+ bits
+    means = sums * mpc.np_reshape(inverse, (k, 1)) * scale
+    keep = mpc.np_reshape(empty, (k, 1))
+    return LloydRound(assign, sizes, means + keep * (centroids - means))
 
 
 def _argmin_rows(ctx: Context, scores: Sec, bits: int) -> Sec:

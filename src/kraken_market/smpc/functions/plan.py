@@ -56,6 +56,14 @@ class DataColumn:
     present: str | None
     low: float | None
     high: float | None
+    label: str | None = None
+    """The seller's own name of the column (schema ``label``), when it is not ``name``."""
+
+    @property
+    def shown(self) -> str:
+        """The column as its seller names it, with the identifier a spec uses beside a
+        label (``'Heart rate (bpm)' (hr)``), so a message can be acted on."""
+        return repr(self.name) if self.label is None else f"{self.label!r} ({self.name})"
 
     @property
     def bound(self) -> float | None:
@@ -131,7 +139,7 @@ class _Schema:
     def numeric(self, name: str) -> DataColumn:
         spec = self.declared.get(name, {})
         present = name + PRESENT_SUFFIX if name + PRESENT_SUFFIX in self.shares else None
-        return DataColumn(name, name, present, spec.get("min"), spec.get("max"))
+        return DataColumn(name, name, present, spec.get("min"), spec.get("max"), spec.get("label"))
 
     def select(self, name: str) -> list[DataColumn]:
         share = self.shares.get(name)
@@ -232,7 +240,7 @@ def _check_regression(
     widest = max(range(len(bounds)), key=lambda j: bounds[j])
     if ols.exponent(bounds[widest]) > ols.MAX_EXPONENT:
         raise OutsideAccuracyEnvelope(
-            f"{function}: column {columns[widest].name!r} is declared up to "
+            f"{function}: column {columns[widest].shown} is declared up to "
             f"{bounds[widest]:g}; a regression takes declared ranges within "
             f"+-{2**ols.MAX_EXPONENT} (rescale the column, e.g. to thousands)"
         )

@@ -132,7 +132,7 @@ def test_uploads_sizes_and_downloads_renew_an_expired_session(
     app: FastAPI, engine: Engine, tmp_path: Path
 ) -> None:
     """Not only JSON calls: the upload (its bytes read again), the HEAD for a size and
-    the streamed download renew the session too; a HEAD refused says its status and
+    the streamed download renew the session too; a HEAD refused says its code (in a header) and
     downloads nothing."""
     api, _ = notebook(app, "rhea")
     item = api.create_product(product_body("batch"))["id"]
@@ -161,7 +161,7 @@ def test_uploads_sizes_and_downloads_renew_an_expired_session(
     stranger.http.event_hooks["request"].append(lambda r: downloads.append(r.method))
     with pytest.raises(ApiError) as refused:
         stranger.object_size(name)
-    assert (refused.value.status_code, refused.value.api_code) == (403, "forbidden")
+    assert (refused.value.status_code, refused.value.api_code) == (403, "object_not_readable")
     assert downloads == ["HEAD"]  # no GET of the whole object for a reason
 
 

@@ -56,8 +56,9 @@ PUSHBACK_RETRIES = 4
 """Sends of one call while the API answers 429/503 with a Retry-After it can wait for."""
 MAX_WAIT = 30.0
 REFRESH_PATH = "/api/v1/auth/refresh"
-HEAD_REFUSALS = {401: "unauthenticated", 403: "forbidden", 409: "conflict"}
-"""The code an error answer to a HEAD most likely had (its body is not sent)."""
+ERROR_HEADER = "x-kraken-error"
+"""The header in which the API repeats a refusal's code (``api.errors``): a HEAD's
+answer has no body."""
 
 
 def retry_after(response: httpx2.Response) -> float | None:
@@ -515,11 +516,11 @@ class MarketClient:
         if response.status_code == 404:
             return None
         if not response.is_success:
-            # A HEAD answer has no body (RFC 9110 §9.3.2), so no code: say the status.
+            # A HEAD answer has no body (RFC 9110 §9.3.2): the code comes in a header.
             # Never GET for the reason: that would download the whole object.
             raise ApiError(
                 response.status_code,
-                HEAD_REFUSALS.get(response.status_code, "http_error"),
+                response.headers.get(ERROR_HEADER, "http_error"),
                 f"the API refused to say the size of {name} (HTTP {response.status_code})",
             )
         return int(response.headers["content-length"])

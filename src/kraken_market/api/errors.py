@@ -51,6 +51,11 @@ class ErrorBody(BaseModel):
     details: Any = None
 
 
+ERROR_HEADER = "X-Kraken-Error"
+"""Every refusal's ``code`` in a header too: the answer to a HEAD has no body (RFC 9110
+§9.3.2), and a client still needs to know why (``MarketClient.object_size``)."""
+
+
 def error_response(
     status: int,
     code: str,
@@ -61,7 +66,7 @@ def error_response(
     return JSONResponse(
         status_code=status,
         content={"code": code, "message": message, "details": details},
-        headers=headers,
+        headers={**(headers or {}), ERROR_HEADER: code},
     )
 
 

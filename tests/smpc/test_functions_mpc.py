@@ -151,7 +151,7 @@ def check(results, data: pd.DataFrame) -> None:
     assert attrs["kmeans@113"]["rows"] == len(both)
     envelope = attrs["linear_regression@112"]["accuracy"]["envelope"]
     assert envelope["see"] == "docs/smpc.md, Accuracy: Regression, Envelope"
-    assert (envelope["slope_factor"], envelope["coefficient_floor"]) == (2.0**-40, 2.0**-31)
+    assert (envelope["slope_factor"], envelope["coefficient_floor"]) == (2.0**-39, 2.0**-31)
     assert attrs["linear_regression@112"]["rows"] is None  # linear_regression@1 opens no count
     assert attrs["median@18"]["digest"] == "0x" + ComputationSpec(**SPECS[8]).digest().hex()
 

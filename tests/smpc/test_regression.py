@@ -101,14 +101,14 @@ def envelope(
     data: pd.DataFrame, features: list[str], target: str, bounds: dict[str, float], rows: int
 ) -> np.ndarray:
     """The bound of docs/smpc.md ("Regression accuracy") per coefficient, in standardised
-    units: 64 * cond(R) * 2**-46 / (nu**2 * phi_j**2) for a slope, phi_j = sd_j / 2**e_j
+    units: 128 * cond(R) * 2**-46 / (nu**2 * phi_j**2) for a slope, phi_j = sd_j / 2**e_j
     the share of its declared range the feature spans, nu = n / 2**ceil(log2 rows); for
     the intercept, the slopes' bounds times |mean_j| / sd_j, plus 2**(e_y - 30) / sd_y."""
     sd, mean = data[features].std().to_numpy(), data[features].mean().to_numpy()
     exponents = np.array([ols.exponent(bounds[f]) for f in features])
     nu = len(data) / 2 ** ols.Layout((0,), rows, False).r
     condition = np.linalg.cond(data[features].corr().to_numpy()) if len(features) > 1 else 1.0
-    slopes = 64 * condition * 2.0**-46 / (nu**2 * (sd / 2.0**exponents) ** 2) + 1e-10
+    slopes = 128 * condition * 2.0**-46 / (nu**2 * (sd / 2.0**exponents) ** 2) + 1e-10
     sd_y = data[target].std()
     floor = 2.0 ** (ols.exponent(bounds[target]) - 30) / sd_y
     intercept = float((np.abs(mean) / sd * slopes).sum() + floor + 1e-10)

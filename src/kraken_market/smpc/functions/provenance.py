@@ -34,7 +34,7 @@ _ENVELOPE: Final[dict[str, Any]] = {
     "parameters": "κ: condition number of the features' correlation matrix; nu = n / N, "
     "N = 2**r >= rows; φ_j = sd_j / 2**e_j, e_j = max(0, ceil(log2 B_j)) of the declared "
     "bound B_j",
-    "slope_factor": 64 * 2.0**-46,
+    "slope_factor": 128 * 2.0**-46,
     "slope_absolute": 1e-10,
 }
 

@@ -18,7 +18,9 @@ def test_thirty_concurrent_creates_all_succeed(served: str, alice: Account) -> N
     with ThreadPoolExecutor(30) as pool:
         statuses = list(pool.map(create, range(30)))
     assert statuses == [201] * 30
-    listed = httpx2.get(f"{served}/api/v1/products", params={"limit": 100}).json()["items"]
+    listed = httpx2.get(f"{served}/api/v1/products", params={"limit": 100}, timeout=60).json()[
+        "items"
+    ]
     assert sorted(p["title"] for p in listed) == sorted(f"P{i}" for i in range(30))
 
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import httpx2
 
 from kraken_market.identity.wallet import Wallet
+from tests import served
 from tests.cli import test_wallet_cli as base
 
 live_api = base.live_api
@@ -18,7 +19,7 @@ run = base.run
 
 
 def start(url: str, flow: str = "cross_device") -> dict[str, Any]:
-    created = httpx2.post(f"{url}/api/v1/auth/requests", json={"flow": flow})
+    created = served.post(f"{url}/api/v1/auth/requests", json={"flow": flow})
     assert created.status_code == 201, created.text
     value: dict[str, Any] = created.json()
     return value
@@ -26,7 +27,7 @@ def start(url: str, flow: str = "cross_device") -> dict[str, Any]:
 
 def result(url: str, created: dict[str, Any], code: str | None = None) -> httpx2.Response:
     body = {"transaction_id": created["transaction_id"], "deliver": "body", "response_code": code}
-    return httpx2.post(f"{url}/api/v1/auth/requests/result", json=body)
+    return served.post(f"{url}/api/v1/auth/requests/result", json=body)
 
 
 def test_the_cli_wallet_answers_a_qr_code(live_api: str, tmp_path: Path) -> None:
@@ -92,13 +93,13 @@ def signed_in(url: str) -> dict[str, str]:
 def test_the_cli_wallet_links_the_account_a_page_asked_for(live_api: str, tmp_path: Path) -> None:
     wallet = base.fast_wallet(tmp_path / "data" / "wallet.json", "Alice")
     headers = signed_in(live_api)
-    asked = httpx2.post(
+    asked = served.post(
         f"{live_api}/api/v1/wallet-requests", json={"kind": "bind_account"}, headers=headers
     )
     assert asked.status_code == 201, asked.text
     created = asked.json()
     poll = {"transaction_id": created["transaction_id"]}
-    assert httpx2.post(f"{live_api}/api/v1/wallet-requests/result", json=poll).status_code == 202
+    assert served.post(f"{live_api}/api/v1/wallet-requests/result", json=poll).status_code == 202
 
     code, out, err = run("wallet", "answer", created["wallet_url"], "--yes", "--json")
     assert code == 0, err
@@ -109,18 +110,18 @@ def test_the_cli_wallet_links_the_account_a_page_asked_for(live_api: str, tmp_pa
         wallet.address,
     )
     assert "link your DID to your ledger account" in err  # what is signed, in words
-    done = httpx2.post(f"{live_api}/api/v1/wallet-requests/result", json=poll).json()
+    done = served.post(f"{live_api}/api/v1/wallet-requests/result", json=poll).json()
     assert (done["status"], done["account"]) == ("done", wallet.address)
-    binding = httpx2.get(f"{live_api}/api/v1/identity/bindings/{wallet.did}").json()
+    binding = served.get(f"{live_api}/api/v1/identity/bindings/{wallet.did}").json()
     assert binding["account"] == wallet.address
-    me = httpx2.get(f"{live_api}/api/v1/auth/me", headers=headers).json()
+    me = served.get(f"{live_api}/api/v1/auth/me", headers=headers).json()
     assert me["account"] == wallet.address
 
 
 def test_a_signing_request_for_another_person_is_not_signed(live_api: str, tmp_path: Path) -> None:
     base.fast_wallet(tmp_path / "data" / "wallet.json", "Alice")
     headers = signed_in(live_api)
-    created = httpx2.post(
+    created = served.post(
         f"{live_api}/api/v1/wallet-requests", json={"kind": "bind_account"}, headers=headers
     ).json()
     other = base.fast_wallet(tmp_path / "other.json", "Mallory")
@@ -130,10 +131,10 @@ def test_a_signing_request_for_another_person_is_not_signed(live_api: str, tmp_p
     assert code == 1 and "error [signing_request_invalid]" in err
     assert "answer it with the wallet you signed in with" in err
     poll = {"transaction_id": created["transaction_id"]}
-    pending = httpx2.post(f"{live_api}/api/v1/wallet-requests/result", json=poll)
+    pending = served.post(f"{live_api}/api/v1/wallet-requests/result", json=poll)
     assert pending.status_code == 202  # nothing was sent
 
     code, _, err = run("wallet", "answer", created["wallet_url"], stdin="n\n")
     assert code == 1 and "error [declined]" in err
-    refused = httpx2.post(f"{live_api}/api/v1/wallet-requests/result", json=poll).json()
+    refused = served.post(f"{live_api}/api/v1/wallet-requests/result", json=poll).json()
     assert (refused["status"], refused["code"]) == ("refused", "wallet_declined")

@@ -13,7 +13,6 @@ import stat
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 
 from kraken_market.api.app import create_app
@@ -24,6 +23,7 @@ from kraken_market.identity.dids import DidResolver
 from kraken_market.identity.keys import DidKey
 from kraken_market.identity.wallet import Wallet
 from kraken_market.settings import Settings
+from tests import served
 from tests.cli import test_cli as base
 from tests.conftest import serving
 
@@ -70,7 +70,7 @@ def expire(tmp_path: Path, *, refresh_too: bool = False) -> dict[str, Any]:
 
 def bearer(url: str, token: str) -> int:
     headers = {"Authorization": f"Bearer {token}"}
-    return httpx2.get(f"{url}/api/v1/auth/me", headers=headers).status_code
+    return served.get(f"{url}/api/v1/auth/me", headers=headers).status_code
 
 
 def test_full_login_through_the_cli(live_api: str, tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_full_login_through_the_cli(live_api: str, tmp_path: Path) -> None:
     code, out, err = run("wallet", "bind", "--json")
     assert code == 0, err
     assert json.loads(out)["account"] == created["address"]
-    binding = httpx2.get(f"{live_api}/api/v1/identity/bindings/{created['did']}").json()
+    binding = served.get(f"{live_api}/api/v1/identity/bindings/{created['did']}").json()
     assert binding["account"] == created["address"]
 
     assert bearer(live_api, token) == 200
@@ -229,7 +229,7 @@ def test_an_expired_session_is_refreshed_transparently(live_api: str, tmp_path: 
     assert fresh["refresh_token"] != old["refresh_token"]
     assert stat.S_IMODE(session_file(tmp_path).stat().st_mode) == 0o600
     assert bearer(live_api, old["session_token"]) == 401  # rotated
-    used = httpx2.post(
+    used = served.post(
         f"{live_api}/api/v1/auth/refresh", json={"refresh_token": old["refresh_token"]}
     )
     assert used.status_code == 401  # a refresh token works once
@@ -251,7 +251,7 @@ def test_revocation_stops_login_and_refresh(live_api: str, tmp_path: Path) -> No
     wallet = fast_wallet(data(tmp_path) / "wallet.json")
     code, out, _ = run("issuer", "show", "--json")
     demo = json.loads(out)["did"]
-    trusted = httpx2.get(f"{live_api}/api/v1/identity/issuers").json()["issuers"]
+    trusted = served.get(f"{live_api}/api/v1/identity/issuers").json()["issuers"]
     assert demo in trusted["PersonCredential"]
     assert run("login")[0] == 0
     [person] = Wallet.open(wallet.path).credentials()

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx2
 import pytest
 from eth_account import Account as EthAccount
 from eth_account.messages import encode_defunct
@@ -27,6 +26,7 @@ from kraken_market.identity.keys import DidKey
 from kraken_market.ledger.broadcast import Broadcaster
 from kraken_market.ledger.calls import encode
 from kraken_market.settings import Settings, get_settings
+from tests import served
 from tests.cli import test_wallet_answer_cli as answering
 from tests.cli import test_wallet_cli as base
 from tests.cli.test_cli import free_port, serving_on
@@ -64,14 +64,14 @@ def linked(url: str) -> dict[str, str]:
     request answered by the CLI); Bearer headers of its session."""
     headers = answering.signed_in(url)
     body = {"kind": "bind_account"}
-    created = httpx2.post(f"{url}/api/v1/wallet-requests", json=body, headers=headers).json()
+    created = served.post(f"{url}/api/v1/wallet-requests", json=body, headers=headers).json()
     code, _, err = run("wallet", "answer", created["wallet_url"], "--yes")
     assert code == 0, err
     return headers
 
 
 def ask(url: str, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
-    created = httpx2.post(f"{url}/api/v1/wallet-requests", json=body, headers=headers)
+    created = served.post(f"{url}/api/v1/wallet-requests", json=body, headers=headers)
     assert created.status_code == 201, created.text
     value: dict[str, Any] = created.json()
     return value
@@ -79,7 +79,7 @@ def ask(url: str, headers: dict[str, str], body: dict[str, Any]) -> dict[str, An
 
 def poll(url: str, created: dict[str, Any]) -> dict[str, Any]:
     body = {"transaction_id": created["transaction_id"]}
-    value: dict[str, Any] = httpx2.post(f"{url}/api/v1/wallet-requests/result", json=body).json()
+    value: dict[str, Any] = served.post(f"{url}/api/v1/wallet-requests/result", json=body).json()
     return value
 
 
@@ -144,7 +144,7 @@ def test_the_cli_wallet_signs_a_message_and_refuses_another_accounts_request(
     )
     assert code == 1 and "error [signing_request_invalid]" in err
     assert (
-        httpx2.post(
+        served.post(
             f"{live_market}/api/v1/wallet-requests/result",
             json={"transaction_id": created["transaction_id"]},
         ).status_code
@@ -195,7 +195,7 @@ def hostile_verifier(market: str, chain: Market, asked: dict[str, Any]) -> FastA
 
     @app.get("/api/v1/ledger/token")
     def token() -> dict[str, Any]:
-        value: dict[str, Any] = httpx2.get(f"{market}/api/v1/ledger/token").json()
+        value: dict[str, Any] = served.get(f"{market}/api/v1/ledger/token").json()
         return value
 
     app.state.client_id = client_id

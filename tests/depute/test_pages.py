@@ -8,12 +8,13 @@ import httpx2
 
 from kraken_market.depute import client
 from kraken_market.depute.deps import COOKIE
+from tests import served
 from tests.api.test_docs import check_docs_page
 from tests.depute.conftest import Rig
 
 
 def test_pages_show_the_authorisations(rig: Rig) -> None:
-    with httpx2.Client(base_url=rig.url) as browser:  # keeps the session cookie
+    with served.client(base_url=rig.url) as browser:  # keeps the session cookie
         browse(rig, browser)
 
 
@@ -79,7 +80,7 @@ def browse(rig: Rig, browser: httpx2.Client) -> None:
     assert bad.status_code == 422
     assert "invalid_did" in bad.text
     assert browser.post("/logout").status_code == 303
-    with httpx2.Client(base_url=rig.url, cookies={COOKIE: cookie}) as stale:
+    with served.client(base_url=rig.url, cookies={COOKIE: cookie}) as stale:
         assert stale.get("/").headers["location"] == "/login"
 
 

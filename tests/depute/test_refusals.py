@@ -12,6 +12,7 @@ from kraken_market.depute import client
 from kraken_market.identity import presentations
 from kraken_market.identity.errors import WrongAudience
 from kraken_market.identity.keys import DidKey
+from tests import served
 from tests.crash_bodies import assert_no_body_crashes
 from tests.depute.conftest import Rig, refusal
 from tests.factories import product_body
@@ -65,7 +66,7 @@ def test_login_presentations_are_bound_to_their_nonce_and_audience(rig: Rig) -> 
     assert rig.post("/api/auth/login", {"presentation": signed}, {}).status_code == 200
     # A presentation made for the Depute tool opens no marketplace session...
     market = rig.app.state.identity.base_url
-    theirs = httpx2.post(f"{market}/api/v1/auth/challenge").json()
+    theirs = served.post(f"{market}/api/v1/auth/challenge").json()
     for audience in (rig.url, [rig.url, market]):  # ...nor does one naming both
         relayed = presentations.present(
             rita.key,
@@ -73,7 +74,7 @@ def test_login_presentations_are_bound_to_their_nonce_and_audience(rig: Rig) -> 
             audience=audience,  # type: ignore[arg-type]
             nonce=theirs["nonce"],
         )
-        answer = httpx2.post(f"{market}/api/v1/auth/login", json={"presentation": relayed})
+        answer = served.post(f"{market}/api/v1/auth/login", json={"presentation": relayed})
         assert refusal(answer) == (401, "wrong_audience")
     assert refusal(rig.post("/api/auth/login", {"presentation": signed}, {})) == (
         401,

@@ -13,6 +13,7 @@ from kraken_market.depute.deps import COOKIE
 from kraken_market.identity import openid4vp_wallet as wallet
 from kraken_market.identity import presentations
 from kraken_market.identity.dids import DidResolver
+from tests import served
 from tests.depute.conftest import Person, Rig
 
 
@@ -42,7 +43,7 @@ def qr_text(page: str) -> str:
 def test_the_representative_signs_in_by_qr_code(rig: Rig) -> None:
     rita = rig.person("Rita")
     rig.register(rita.did)
-    with httpx2.Client(base_url=rig.url) as browser:
+    with served.client(base_url=rig.url) as browser:
         assert "/login/wallet" in browser.get("/login").text
         shown = browser.get("/login/wallet")
         assert shown.status_code == 200 and "<svg" in shown.text
@@ -62,7 +63,7 @@ def test_the_representative_signs_in_by_qr_code(rig: Rig) -> None:
 def test_same_device_needs_the_wallets_code_and_kcit_decides(rig: Rig) -> None:
     rita, bob = rig.person("Rita"), rig.person("Bob")
     rig.register(rita.did)
-    with httpx2.Client(base_url=rig.url) as browser:
+    with served.client(base_url=rig.url) as browser:
         opened = browser.get("/login/same-device")
         assert opened.status_code == 303
         target = opened.headers["location"]
@@ -74,7 +75,7 @@ def test_same_device_needs_the_wallets_code_and_kcit_decides(rig: Rig) -> None:
         path = reply["redirect_uri"].removeprefix(rig.url)
         assert "Signed in" in browser.get(path).text
         assert browser.get("/").status_code == 200
-    with httpx2.Client(base_url=rig.url) as browser:
+    with served.client(base_url=rig.url) as browser:
         text = qr_text(browser.get("/login/wallet").text)
         assert answer(text, bob).status_code == 200  # a valid person, but not the one
         refused = browser.get("/login/wait")

@@ -27,6 +27,7 @@ from kraken_market.story.hospital import SCHEMA, patients
 from kraken_market.trade.buy import computation_job, pay_computation
 from kraken_market.trade.publish import publish_on_chain
 from kraken_market.trade.results import compute_via_market, result_key
+from tests import served
 from tests.e2e.test_up import ports, start
 
 SPEC = ComputationSpec(function="mean@1", columns=["age", "heart_rate"])
@@ -61,7 +62,7 @@ class Platform:
             time.sleep(0.2)
         while True:
             try:
-                httpx2.get(url, timeout=2).raise_for_status()
+                served.get(url, timeout=2).raise_for_status()
                 return
             except httpx2.HTTPError:
                 assert time.monotonic() < deadline, f"{name} does not answer after its restart"
@@ -92,7 +93,7 @@ class Platform:
 
 def _listening(port: int) -> bool:
     try:
-        httpx2.get(f"http://127.0.0.1:{port}/", timeout=0.5)
+        served.get(f"http://127.0.0.1:{port}/", timeout=0.5)
     except httpx2.HTTPError:
         return False
     return True
@@ -186,7 +187,7 @@ def test_a_node_killed_mid_job_is_restarted_and_the_buyer_retries_without_paying
 
     def job_at(url: str, account: str) -> httpx2.Response:  # as its buyer: nobody else sees it
         signed = job_auth.sign(buyer.account, rid, account)
-        return httpx2.get(f"{url}/jobs/{rid}", headers=signed, timeout=5)
+        return served.get(f"{url}/jobs/{rid}", headers=signed, timeout=5)
 
     deadline = time.monotonic() + 60
     while True:  # kill node 1 while the job runs there

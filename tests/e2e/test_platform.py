@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from tests import served
 from tests.factories import product_body
 
 CLI = [sys.executable, "-m", "kraken_market"]
@@ -82,7 +83,7 @@ def wait_ready(url: str, process: subprocess.Popen[str], timeout: float = 60) ->
     while time.monotonic() < deadline:
         assert process.poll() is None, f"exited early with {process.returncode}"
         try:
-            if httpx2.get(f"{url}/readyz", timeout=1).status_code == 200:
+            if served.get(f"{url}/readyz", timeout=1).status_code == 200:
                 return
         except httpx2.HTTPError:
             pass
@@ -138,10 +139,10 @@ def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> N
     )
     try:
         wait_platform(environment, up)
-        assert httpx2.get(f"{url}/docs").status_code == 200
+        assert served.get(f"{url}/docs").status_code == 200
         chain = f"http://127.0.0.1:{environment['KRAKEN_CHAIN_PORT']}"
         call = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
-        blocks = int(httpx2.post(chain, json=call).json()["result"], 16)
+        blocks = int(served.post(chain, json=call).json()["result"], 16)
         assert blocks > 0  # the contracts were deployed on first start
         deployment = json.loads(
             (Path(environment["KRAKEN_DATA_DIR"]) / "deployment.json").read_text()
@@ -172,16 +173,16 @@ def test_up_serves_stops_on_ctrl_c_and_resumes(environment: dict[str, str]) -> N
     assert f"{url}/docs" in output and "stopped" in output
     assert "kraken-market wallet create" in output  # the getting-started hint
     with pytest.raises(httpx2.HTTPError):
-        httpx2.get(f"{url}/healthz", timeout=1)
+        served.get(f"{url}/healthz", timeout=1)
 
     again = subprocess.Popen(
         [*CLI, "up"], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     try:
         wait_platform(environment, again)
-        assert httpx2.get(f"{url}/api/v1/products/{created['id']}").json()["title"] == "Kept"
+        assert served.get(f"{url}/api/v1/products/{created['id']}").json()["title"] == "Kept"
         # the chain resumed and its contracts were reused, not deployed again
-        assert int(httpx2.post(chain, json=call).json()["result"], 16) == blocks
+        assert int(served.post(chain, json=call).json()["result"], 16) == blocks
         kept = json.loads((Path(environment["KRAKEN_DATA_DIR"]) / "deployment.json").read_text())
         assert kept == deployment
     finally:
@@ -203,7 +204,7 @@ def test_acknowledged_writes_survive_kill_9(environment: dict[str, str]) -> None
     try:
         wait_ready(url, api)
         token = sign_up(environment, "alice")
-        with httpx2.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
+        with served.client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as http:
             for i in range(30):
                 answer = http.post("/api/v1/products", json=product_body(title=f"P{i}"))
                 assert answer.status_code == 201
@@ -220,7 +221,7 @@ def test_acknowledged_writes_survive_kill_9(environment: dict[str, str]) -> None
     )
     try:
         wait_ready(url, restarted)
-        found = httpx2.get(f"{url}/api/v1/products", params={"limit": 100}).json()["items"]
+        found = served.get(f"{url}/api/v1/products", params={"limit": 100}).json()["items"]
         assert {p["id"] for p in found} == set(acknowledged)
     finally:
         restarted.terminate()
@@ -271,14 +272,14 @@ def test_the_api_serves_with_one_worker_per_core_on_postgresql(
         headers = {"Authorization": f"Bearer {token}"}
 
         def create(i: int) -> str:
-            with httpx2.Client(base_url=url, headers=headers) as http:  # a connection each
+            with served.client(base_url=url, headers=headers) as http:  # a connection each
                 answer = http.post("/api/v1/products", json=product_body(title=f"P{i}"))
                 assert answer.status_code == 201, answer.text
                 return str(answer.json()["id"])
 
         with ThreadPoolExecutor(8) as pool:
             made = set(pool.map(create, range(24)))
-        found = httpx2.get(f"{url}/api/v1/products", params={"limit": 100}).json()["items"]
+        found = served.get(f"{url}/api/v1/products", params={"limit": 100}).json()["items"]
         assert {p["id"] for p in found} == made
     finally:
         api.send_signal(signal.SIGINT)

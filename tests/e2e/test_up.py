@@ -29,6 +29,7 @@ from kraken_market.ledger.client import Ledger, connect
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.models import DatabaseOrigin
 from kraken_market.platform.report import PlatformInfo
+from tests import served
 from tests.e2e.test_platform import CLI, environment  # noqa: F401 - the fixture
 
 NAMES = {"chain", "api", "indexer", "node-0", "node-1", "node-2", "depute"}
@@ -58,19 +59,19 @@ def ports(env: dict[str, str]) -> list[int]:
 
 def block_number(url: str) -> int:
     call = {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}
-    return int(httpx2.post(url, json=call).json()["result"], 16)
+    return int(served.post(url, json=call).json()["result"], 16)
 
 
 def check_running(info: PlatformInfo) -> None:
     """Every process answers; the nodes are registered on chain; the company is in KCIT."""
     assert block_number(info.chain.url) > 0
-    assert httpx2.get(f"{info.api.url}/healthz").status_code == 200
-    assert httpx2.get(info.api.docs).status_code == 200
+    assert served.get(f"{info.api.url}/healthz").status_code == 200
+    assert served.get(info.api.docs).status_code == 200
     for page in (info.api.marketplace, info.api.wallet_app):  # the built web apps
-        answer = httpx2.get(page)
+        answer = served.get(page)
         assert answer.status_code == 200, answer.text
         assert "script-src 'self'" in answer.headers["content-security-policy"]
-    nodes = [httpx2.get(f"{n.url}/node").json() for n in info.nodes]
+    nodes = [served.get(f"{n.url}/node").json() for n in info.nodes]
     assert sorted(n["index"] for n in nodes) == [0, 1, 2]
     assert [n["account"] for n in nodes] == [n.account for n in info.nodes]
     reader = Ledger(
@@ -78,9 +79,9 @@ def check_running(info: PlatformInfo) -> None:
     )
     on_chain = {(n.account, n.hpke_public_key.hex(), n.endpoint) for n in reader.nodes()}
     assert on_chain == {(n.account, n.hpke_public_key, n.url) for n in info.nodes}
-    health = httpx2.get(f"{info.depute.url}/api/health").json()
+    health = served.get(f"{info.depute.url}/api/health").json()
     assert health["company"] == info.depute.company
-    company = httpx2.get(f"{info.api.url}/api/v1/companies/{quote(info.depute.company, safe=':')}")
+    company = served.get(f"{info.api.url}/api/v1/companies/{quote(info.depute.company, safe=':')}")
     assert company.status_code == 200  # public read: no session
     assert (company.json()["status"], company.json()["legal_name"]) == (
         "identified",
@@ -129,7 +130,7 @@ def check_secure_defaults(info: PlatformInfo) -> None:
         ("testing_timeTravel", [2_000_000_000]),
     ]:
         call = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
-        assert httpx2.post(info.chain.url, json=call).json()["error"]["code"] == -32601
+        assert served.post(info.chain.url, json=call).json()["error"]["code"] == -32601
     assert block_number(info.chain.url) == height
 
 
@@ -194,7 +195,7 @@ def test_up_runs_the_platform_stops_cleanly_resumes_and_restarts_a_dead_child(
             time.sleep(0.2)
         while True:
             try:
-                assert httpx2.get(f"{second.nodes[1].url}/node").json()["index"] == 1
+                assert served.get(f"{second.nodes[1].url}/node").json()["index"] == 1
                 break
             except httpx2.HTTPError:
                 assert time.monotonic() < deadline

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from kraken_market.identity.dids import DidResolver, check_did, did_web_url, key_of_did_key
 from kraken_market.identity.errors import DidUnavailable, InvalidDid
 from kraken_market.identity.keys import DidKey
+from tests import served
 from tests.conftest import serving
 
 # w3c-ccg/did-method-key, test-vectors/ed25519-x25519.json: seed -> DID, publicKeyBase58.
@@ -121,10 +122,9 @@ def test_did_web_is_resolved_over_http_and_cached() -> None:
 
     app = Starlette(routes=[Route("/kraken/did.json", document)])
     with serving(app) as base:
-        import httpx2
 
         def fetch(url: str) -> bytes:
-            return httpx2.get(url).raise_for_status().content
+            return served.get(url).raise_for_status().content
 
         resolver = DidResolver(
             fetch, url_of=lambda d: did_web_url(d).replace("https://hospital.example", base)

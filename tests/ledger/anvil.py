@@ -27,6 +27,7 @@ from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint
 
 from kraken_market.ledger.client import CACHED_REQUESTS, dev_account
+from tests import served
 from tests.cli.test_cli import free_port
 from tests.conftest import IN_CI
 
@@ -77,7 +78,7 @@ class CountingProvider(HTTPProvider):
 
 def rpc(url: str, method: str, *params: Any) -> Any:
     """One JSON-RPC call to anvil's own methods (anvil_*, evm_*)."""
-    answer = httpx2.post(
+    answer = served.post(
         url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}
     ).json()
     assert "error" not in answer, answer

@@ -33,6 +33,7 @@ from kraken_market.ledger.deploy import Roles, deploy
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.errors import Reverted
 from kraken_market.ledger.model import ModeCode, Parameters, Prices
+from tests import served
 from tests.cli.test_cli import free_port
 
 DATA = 10**18
@@ -184,7 +185,7 @@ def chain_serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     deadline = time.monotonic() + 60
     while True:
         try:
-            httpx2.get(f"{url}/healthz", timeout=1).raise_for_status()
+            served.get(f"{url}/healthz", timeout=1).raise_for_status()
             break
         except httpx2.HTTPError:
             assert process.poll() is None, log_path.read_text()

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx2
 import pytest
 from eth_utils.address import to_checksum_address
 from web3.exceptions import TransactionNotFound
@@ -33,6 +32,7 @@ from kraken_market.ledger.model import Prices
 from kraken_market.ledger.provenance import history
 from kraken_market.ledger.reverts import decode_revert
 from kraken_market.ledger.transactions import EventDecoder, Sender
+from tests import served
 from tests.ledger.anvil import CountingProvider, counting, rpc, running_anvil
 from tests.ledger.conftest import DATA, Market, _deploy
 
@@ -97,7 +97,7 @@ def test_revert_reason_decoded_from_the_nodes_payload(market: Market, anvil_url:
     # what anvil sends: code 3 and the ABI-encoded Error(string) as data
     prices = Prices(access=1).as_tuple()
     call = market.other._fn("Registry", "set_prices", bytes.fromhex(product[2:]), prices)
-    answer = httpx2.post(
+    answer = served.post(
         anvil_url,
         json={
             "jsonrpc": "2.0",

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -22,6 +21,7 @@ from web3.types import Wei
 
 from kraken_market.ledger.chain.embedded import DurableBackend
 from kraken_market.ledger.chain.rpc_server import ChainNode, create_rpc_app
+from tests import served
 from tests.cli.test_cli import free_port
 from tests.conftest import serving
 
@@ -64,13 +64,13 @@ def test_web3_talks_to_the_chain_over_http(node_url: str) -> None:
         == 21000
     )
     assert w3.eth.get_transaction_count(sender.address) == 1
-    raw = httpx2.post(node_url, json={"jsonrpc": "2.0", "id": 7, "method": "eth_blockNumber"})
+    raw = served.post(node_url, json={"jsonrpc": "2.0", "id": 7, "method": "eth_blockNumber"})
     assert raw.json() == {"jsonrpc": "2.0", "id": 7, "result": "0x1"}  # wire format: hex
 
 
 def test_malformed_requests_get_json_rpc_errors(node_url: str) -> None:
     def post(content: bytes) -> Any:
-        answer = httpx2.post(
+        answer = served.post(
             node_url, content=content, headers={"content-type": "application/json"}
         )
         assert answer.status_code == 200
@@ -150,7 +150,7 @@ def test_the_served_chain_cannot_be_rewritten_nor_sign_for_anyone(
 ) -> None:
     w3 = Web3(HTTPProvider(node_url))
     height = w3.eth.block_number
-    answer = httpx2.post(
+    answer = served.post(
         node_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
     )
     assert answer.json()["error"]["code"] == -32601

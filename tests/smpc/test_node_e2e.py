@@ -39,6 +39,7 @@ from kraken_market.smpc.node.worker import ProductInput
 from kraken_market.smpc.results import open_result
 from kraken_market.smpc.share_format import parse
 from kraken_market.smpc.storage import LocalDirectory
+from tests import served
 from tests.cli.test_cli import free_port
 from tests.ledger.conftest import chain_serve  # noqa: F401 - the fixture
 from tests.smpc.market_setup import (
@@ -85,7 +86,7 @@ class Platform:
         deadline = time.monotonic() + 60
         while True:
             try:
-                httpx2.get(f"{self.endpoints[i]}/healthz", timeout=1).raise_for_status()
+                served.get(f"{self.endpoints[i]}/healthz", timeout=1).raise_for_status()
                 return
             except httpx2.HTTPError:
                 assert self.nodes[i].poll() is None, (self.dirs[i] / "serve.log").read_text()
@@ -232,9 +233,9 @@ def test_result_shares_are_rerandomised(platform: Platform) -> None:
         for j in range(column.size):
             total = add(total, column[j : j + 1])
         derived[i] = total
-        node = httpx2.get(f"{platform.endpoints[i]}/node").json()["account"]
+        node = served.get(f"{platform.endpoints[i]}/node").json()["account"]
         signed = job_auth.sign(dev_account(BUYER), job.request_id, node)
-        sealed = httpx2.get(
+        sealed = served.get(
             f"{platform.endpoints[i]}/jobs/{job.request_id}/result", headers=signed
         ).content
         share = open_result(sealed, key, job.request_id.lower(), i).share

@@ -25,6 +25,7 @@ from kraken_market.api.app import create_app
 from kraken_market.client import ApiError
 from kraken_market.settings import Settings
 from kraken_market.smpc.storage import open_storage
+from tests import served
 from tests.conftest import Account, person
 from tests.factories import product_body
 from tests.s3_server import moto_s3
@@ -87,7 +88,7 @@ def test_a_browser_style_upload_is_presigned_then_completed(
     assert {"content-length", "x-amz-checksum-sha256", "content-type"} <= set(signed)
     assert answer["complete_url"] == f"/api/v1/uploads/{answer['upload_id']}/complete"
     assert "Authorization" not in answer["headers"]
-    sent = httpx2.put(answer["url"], content=data, headers=answer["headers"])  # no session
+    sent = served.put(answer["url"], content=data, headers=answer["headers"])  # no session
     assert sent.status_code == 200, sent.text
     assert keys(location, endpoint) == [f"uploads/{answer['upload_id']}/{name}"]
     assert refusal_of(alice.api.http.get(f"/api/v1/objects/{name}")) == (404, "object_not_found")
@@ -117,14 +118,14 @@ def test_complete_refuses_what_the_presigned_put_let_through(
     name = f"{item}/data.kdata"
     plaintext = b"age,heart_rate\n" + b"31,62\n" * 2000
     answer = target(alice, name, plaintext)
-    assert httpx2.put(answer["url"], content=plaintext, headers=answer["headers"]).is_success
+    assert served.put(answer["url"], content=plaintext, headers=answer["headers"]).is_success
     assert refusal_of(complete(bob, answer, plaintext)) == (403, "not_owner")
     assert refusal_of(complete(alice, answer, plaintext)) == (422, "object_not_encrypted")
     assert keys(location, endpoint) == []  # refused: the staged copy is dropped too
     data = data_file(item)
     answer = target(alice, name, data)
     swapped = data_file(item)  # a different ciphertext than announced (same size)
-    assert httpx2.put(answer["url"], content=swapped, headers=answer["headers"]).is_success
+    assert served.put(answer["url"], content=swapped, headers=answer["headers"]).is_success
     assert refusal_of(complete(alice, answer, data)) == (422, "object_checksum_mismatch")
     assert refusal_of(complete(alice, answer, data)) == (404, "upload_not_found")
     fake = {**answer, "complete_url": "/api/v1/uploads/not-an-id/complete"}

@@ -26,6 +26,7 @@ from playwright.sync_api import (
     Locator,
     Page,
     Playwright,
+    expect,
     sync_playwright,
 )
 
@@ -38,6 +39,10 @@ REPOSITORY = Path(__file__).resolve().parents[3]
 WEB = REPOSITORY / "web"
 SCREENSHOTS = REPOSITORY / "docs" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
+# Assertions wait as long as actions (Playwright's expect waits 5 s by default): the
+# suite shares two cores with every other worker, and a page that shows the right
+# thing after 6 s is right. A wrong page still fails, 10 s later.
+expect.set_options(timeout=10_000)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

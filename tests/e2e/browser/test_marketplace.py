@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-import httpx2
 from playwright.sync_api import Locator, Page, expect
 
+from tests import served
 from tests.e2e.browser.conftest import check_accessibility, screenshot
 from tests.e2e.browser.seed import TRAFFIC, Seeded
 
@@ -19,7 +19,7 @@ MISSING = "0x" + "00" * 32
 
 def found(seeded: Seeded, **query: str) -> int:
     """How many products the API finds for ``query`` (the page must show as many)."""
-    page = httpx2.get(f"{seeded.url}/api/v1/products", params={**query, "limit": "100"}).json()
+    page = served.get(f"{seeded.url}/api/v1/products", params={**query, "limit": "100"}).json()
     return len(page["items"])
 
 

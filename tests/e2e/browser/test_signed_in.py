@@ -13,11 +13,11 @@ import subprocess
 import time
 from pathlib import Path
 
-import httpx2
 import pytest
 from playwright.sync_api import Page, expect
 
 from kraken_market.identity.keys import DidKey
+from tests import served
 from tests.e2e.browser.conftest import REPOSITORY, check_accessibility, screenshot
 from tests.e2e.browser.open_claim import STATEMENT
 from tests.e2e.browser.seed import Seeded
@@ -89,10 +89,10 @@ def test_acting_for_a_company_until_the_attorney_credential_is_revoked(
     check_accessibility(page)
 
     depute = seeded.info.depute.url
-    [granted] = httpx2.get(
+    [granted] = served.get(
         f"{depute}/api/authorisations", params={"employee_did": erin.did}, headers=rep
     ).json()
-    revoked = httpx2.post(f"{depute}/api/authorisations/{granted['id']}/revoke", headers=rep)
+    revoked = served.post(f"{depute}/api/authorisations/{granted['id']}/revoke", headers=rep)
     assert revoked.status_code == 200, revoked.text
 
     allowed_errors.append(UNAUTHORIZED)
@@ -127,7 +127,7 @@ def open_claim(seeded: Seeded, tmp_path_factory: pytest.TempPathFactory) -> int:
 def test_an_admin_approves_a_self_registered_company(
     page: Page, seeded: Seeded, open_claim: int
 ) -> None:
-    registered = httpx2.post(
+    registered = served.post(
         f"{seeded.url}/api/v1/companies",
         json={
             "did": DidKey.generate().did,
@@ -164,7 +164,7 @@ def test_an_admin_approves_a_self_registered_company(
     expect(audit).to_contain_text("Approved (identified)")
     expect(audit).to_contain_text("Registered itself")
     check_accessibility(page)
-    company = httpx2.get(f"{seeded.url}/api/v1/companies/{registered.json()['did']}").json()
+    company = served.get(f"{seeded.url}/api/v1/companies/{registered.json()['did']}").json()
     assert company["status"] == "identified"
 
 
@@ -188,6 +188,6 @@ def test_an_arbiter_rejects_a_claim(
     check_accessibility(page)
     chain = f"{seeded.url}/api/v1/products/{seeded.hospital['id']}/chain"
     deadline = time.monotonic() + 30
-    while httpx2.get(chain).json()["claims"]["open"] and time.monotonic() < deadline:
+    while served.get(chain).json()["claims"]["open"] and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert httpx2.get(chain).json()["claims"]["open"] == 0  # ruled on chain
+    assert served.get(chain).json()["claims"]["open"] == 0  # ruled on chain

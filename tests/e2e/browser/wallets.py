@@ -11,12 +11,12 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
 from playwright.sync_api import Page, expect
 
 from kraken_market.depute import client as depute
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.wallet import Wallet
+from tests import served
 from tests.e2e.browser.seed import Seeded
 from tests.e2e.test_platform import CLI, cli
 
@@ -61,7 +61,7 @@ def employee(seeded: Seeded, directory: Path, name: str, rep: dict[str, str]) ->
     """A person whose wallet accepted the company's invitation (an AttorneyCredential)."""
     assert seeded.info is not None
     holder = person(seeded, directory, name)
-    invited = httpx2.post(
+    invited = served.post(
         f"{seeded.info.depute.url}/api/invitations",
         json={"scope": ["publish", "buy"], "employee_did": holder.did},
         headers=rep,

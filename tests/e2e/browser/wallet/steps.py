@@ -9,11 +9,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-import httpx2
 from playwright.sync_api import Page, expect
 
 from kraken_market.depute import client as depute_client
 from kraken_market.identity.wallet import Wallet
+from tests import served
 from tests.e2e.browser.wallet.conftest import PASSPHRASE, Platform, check_accessibility
 
 SLOW = 90_000  # ms: scrypt twice on a loaded 2-core machine
@@ -46,7 +46,7 @@ def invite(platform: Platform, scope: list[str]) -> str:
     keys = representative.unlock(representative_passphrase(platform))
     person = representative.credentials("PersonCredential")[-1].token
     session = depute_client.login(platform.depute, keys.did_key, [person])
-    invited = httpx2.post(
+    invited = served.post(
         f"{platform.depute}/api/invitations",
         json={"scope": scope},
         headers={"Authorization": f"Bearer {session['session_token']}"},

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx2
 from playwright.sync_api import Browser, Playwright, expect
 
 from kraken_market.identity.wallet import Wallet
+from tests import served
 from tests.e2e.browser.conftest import screenshot
 from tests.e2e.browser.wallet.conftest import (
     PASSPHRASE,
@@ -174,7 +174,7 @@ def test_scan_a_sign_in_qr_code_with_the_camera(
     wallet (a CLI wallet.json dropped on the import page) holds no Person credential:
     the page says so and the person declines."""
     api = f"{platform.url}/api/v1"
-    created = httpx2.post(f"{api}/auth/requests", json={"flow": "cross_device"}).json()
+    created = served.post(f"{api}/auth/requests", json={"flow": "cross_device"}).json()
     video = qr_video(created["wallet_url"], tmp_path / "qr.y4m")
     camera = launch(
         playwright,
@@ -214,7 +214,7 @@ def test_scan_a_sign_in_qr_code_with_the_camera(
     page.get_by_role("button", name="Decline").click()
     expect(page.get_by_text("Kraken Market has been told you declined.")).to_be_visible()
     body = {"transaction_id": created["transaction_id"], "response_code": None, "deliver": "body"}
-    answer = httpx2.post(f"{api}/auth/requests/result", json=body).json()
+    answer = served.post(f"{api}/auth/requests/result", json=body).json()
     assert (answer["status"], answer["code"]) == ("refused", "wallet_declined")
     context.close()
     camera.close()

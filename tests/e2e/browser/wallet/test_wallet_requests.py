@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx2
 import pytest
 from eth_account import Account as EthAccount
 from eth_account.messages import encode_defunct
@@ -24,6 +23,7 @@ from kraken_market.identity import binding, presentations
 from kraken_market.identity.wallet import Wallet
 from kraken_market.ledger.client import Ledger, connect, dev_account
 from kraken_market.ledger.deployment import Deployment
+from tests import served
 from tests.e2e.browser.wallet.conftest import (
     PASSPHRASE,
     Platform,
@@ -56,7 +56,7 @@ def ada(wallet_context: BrowserContext, platform: Platform, ada_wallet: Path) ->
 
 def test_same_device_sign_in(watched: Watched, platform: Platform, ada: str) -> None:
     api = f"{platform.url}/api/v1"
-    created = httpx2.post(f"{api}/auth/requests", json={"flow": "same_device"}).json()
+    created = served.post(f"{api}/auth/requests", json={"flow": "same_device"}).json()
     query = urlsplit(created["wallet_url"]).query
     page = watched.page
     page.goto(f"/wallet/request?{query}")
@@ -72,7 +72,7 @@ def test_same_device_sign_in(watched: Watched, platform: Platform, ada: str) -> 
     page.wait_for_url("**/signin/complete#response_code=*")
     code = parse_qs(urlsplit(page.url).fragment)["response_code"][0]
     body = {"transaction_id": created["transaction_id"], "response_code": code, "deliver": "body"}
-    result = httpx2.post(f"{api}/auth/requests/result", json=body)
+    result = served.post(f"{api}/auth/requests/result", json=body)
     assert result.status_code == 200, result.text
     answer = result.json()
     assert answer["status"] == "signed_in", answer
@@ -82,7 +82,7 @@ def test_same_device_sign_in(watched: Watched, platform: Platform, ada: str) -> 
 
 def test_declining_a_pasted_request(watched: Watched, platform: Platform) -> None:
     api = f"{platform.url}/api/v1"
-    created = httpx2.post(f"{api}/auth/requests", json={"flow": "cross_device"}).json()
+    created = served.post(f"{api}/auth/requests", json={"flow": "cross_device"}).json()
     page = watched.page
     page.goto("/wallet/scan")
     check_accessibility(page)
@@ -93,7 +93,7 @@ def test_declining_a_pasted_request(watched: Watched, platform: Platform) -> Non
     page.get_by_role("button", name="Decline").click()
     expect(page.get_by_text("Kraken Market has been told you declined.")).to_be_visible()
     body = {"transaction_id": created["transaction_id"], "response_code": None, "deliver": "body"}
-    answer = httpx2.post(f"{api}/auth/requests/result", json=body).json()
+    answer = served.post(f"{api}/auth/requests/result", json=body).json()
     assert (answer["status"], answer["code"]) == ("refused", "wallet_declined")
 
 
@@ -122,7 +122,7 @@ def test_sign_in_for_the_company_choosing_the_attorney_credential(
 
     api = f"{platform.url}/api/v1"
     body = {"flow": "cross_device", "act_for": depute.company}
-    created = httpx2.post(f"{api}/auth/requests", json=body).json()
+    created = served.post(f"{api}/auth/requests", json=body).json()
     page.get_by_role("navigation").get_by_role("link", name="Scan").click()
     page.get_by_label("Link or QR code text").fill(created["wallet_url"])
     page.get_by_role("button", name="Open the link").click()
@@ -140,7 +140,7 @@ def test_sign_in_for_the_company_choosing_the_attorney_credential(
     attorney = claims(enveloped.removeprefix("data:application/vc+jwt,"))
     assert attorney["credentialSubject"]["scope"] == ["publish"]
     result = {"transaction_id": created["transaction_id"], "response_code": None, "deliver": "body"}
-    answer = httpx2.post(f"{api}/auth/requests/result", json=result).json()
+    answer = served.post(f"{api}/auth/requests/result", json=result).json()
     assert answer["status"] == "signed_in", answer
     assert answer["session"]["acting_as"] == depute.company
 
@@ -152,17 +152,17 @@ def signed_in_and_linked(platform: Platform, wallet: Path) -> dict[str, str]:
     api = f"{platform.url}/api/v1"
     held = Wallet.open(wallet)
     keys = held.unlock(PASSPHRASE)
-    challenge = httpx2.post(f"{api}/auth/challenge").json()
+    challenge = served.post(f"{api}/auth/challenge").json()
     person = [c.token for c in held.credentials("PersonCredential")]
     audience, nonce = challenge["audience"], challenge["nonce"]
     presented = presentations.present(keys.did_key, person, audience=audience, nonce=nonce)
-    login = httpx2.post(f"{api}/auth/login", json={"presentation": presented, "act_for": None})
+    login = served.post(f"{api}/auth/login", json={"presentation": presented, "act_for": None})
     headers = {"Authorization": f"Bearer {login.json()['session_token']}"}
     made = binding.bind(keys.did_key, keys.account, audience=platform.url, now=datetime.now(UTC))
     body = {"binding": made.jws, "account_signature": made.account_signature}
-    linked = httpx2.post(f"{api}/identity/bindings", json=body, headers=headers)
+    linked = served.post(f"{api}/identity/bindings", json=body, headers=headers)
     assert linked.is_success, linked.text
-    deployment = Deployment.model_validate(httpx2.get(f"{api}/ledger/deployment").json())
+    deployment = Deployment.model_validate(served.get(f"{api}/ledger/deployment").json())
     keeper = Ledger(connect(platform.info.chain.url), deployment, dev_account(0))
     keeper.send_ether(keys.account.address, 10**17)
     keeper.drip(10 * 10**18, to=keys.account.address)
@@ -174,7 +174,7 @@ def wait_for(api: str, created: dict[str, Any], done: Any) -> dict[str, Any]:
     body = {"transaction_id": created["transaction_id"]}
     deadline = time.monotonic() + 60
     while True:
-        outcome: dict[str, Any] = httpx2.post(f"{api}/wallet-requests/result", json=body).json()
+        outcome: dict[str, Any] = served.post(f"{api}/wallet-requests/result", json=body).json()
         if done(outcome) or time.monotonic() > deadline:
             return outcome
         time.sleep(0.2)
@@ -190,7 +190,7 @@ def test_a_transfer_and_a_message_asked_by_a_signed_in_page(
     headers = signed_in_and_linked(platform, ada_wallet)
 
     def ask(request: dict[str, Any]) -> dict[str, Any]:
-        created = httpx2.post(f"{api}/wallet-requests", json=request, headers=headers)
+        created = served.post(f"{api}/wallet-requests", json=request, headers=headers)
         assert created.status_code == 201, created.text
         value: dict[str, Any] = created.json()
         return value
@@ -223,7 +223,7 @@ def test_a_transfer_and_a_message_asked_by_a_signed_in_page(
         "succeeded",
         account,
     ), sent
-    balance = httpx2.get(f"{api}/ledger/balances/{friend}").json()
+    balance = served.get(f"{api}/ledger/balances/{friend}").json()
     assert balance["balance"] == str(3 * 10**18)
 
     text = "I, Ada, accept the licence of the runners' heart rates.\nKraken Market"

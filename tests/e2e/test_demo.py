@@ -1,12 +1,15 @@
 """The whole story on real processes: `kraken-market up` (chain, API, indexer, 3 compute
-nodes, the demo company's Depute tool), then `kraken-market demo`, on SQLite and on
-PostgreSQL; afterwards a privacy check searches everything the backend stored (its
-database, the logs, its files, the chain, the share storage) for the datasets' plaintext
-values, the data keys and the actors' private keys."""
+nodes, the demo company's Depute tool), then `kraken-market demo`, on SQLite with the
+embedded chain and on PostgreSQL with an external chain (Foundry's anvil, a real EVM
+node: `up` refuses until its accounts hold gas money, then deploys there, and the demo
+is paid by a funded account); afterwards a privacy check searches everything the
+backend stored (its database, the logs, its files, the chain, the share storage) for
+the datasets' plaintext values, the data keys and the actors' private keys."""
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import signal
 import subprocess
@@ -20,6 +23,7 @@ from sqlalchemy import create_engine, inspect, make_url, text
 
 from tests.conftest import ADMIN_URL, IN_CI
 from tests.e2e.test_up import start
+from tests.ledger.anvil import rpc, running_anvil
 
 CLI = [sys.executable, "-m", "kraken_market"]
 OWNERS = ("nodes", "demo", "depute", "issuer")
@@ -27,9 +31,19 @@ OWNERS = ("nodes", "demo", "depute", "issuer")
 keys, the demo wallets, the company's Depute tool, the demo issuer."""
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str | None]:
-    if request.param == "sqlite":
+SETUPS = ["sqlite", pytest.param("postgresql-anvil", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=SETUPS)
+def setup(request: pytest.FixtureRequest) -> str:
+    """The database, and the chain: the embedded one or an external anvil."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def database_url(setup: str) -> Iterator[str | None]:
+    if setup == "sqlite":
         yield None
         return
     name = f"kraken_demo_{secrets.token_hex(4)}"
@@ -51,11 +65,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def platform(environment: dict[str, str], database_url: str | None) -> Iterator[dict[str, str]]:
+def chain_url(setup: str) -> Iterator[str | None]:
+    if not setup.endswith("anvil"):
+        yield None
+        return
+    with running_anvil() as url:
+        yield url
+
+
+@pytest.fixture
+def platform(
+    environment: dict[str, str], database_url: str | None, chain_url: str | None
+) -> Iterator[dict[str, str]]:
     env = dict(environment)
     if database_url is not None:
         env["KRAKEN_DATABASE_URL"] = database_url
-    up, _ = start(env, timeout=120)
+    if chain_url is not None:
+        # anvil mines a block per transaction and none in between: an event would never
+        # gather confirmations (a real chain's depth is for blocks that keep coming).
+        env.update(KRAKEN_CHAIN_URL=chain_url, KRAKEN_CHAIN_CONFIRMATIONS="0")
+        fund_when_asked(env, chain_url)
+    up, info = start(env, timeout=120)
+    assert info.chain.embedded is (chain_url is None)
     try:
         yield env
     finally:
@@ -65,6 +96,52 @@ def platform(environment: dict[str, str], database_url: str | None) -> Iterator[
         except subprocess.TimeoutExpired:
             up.kill()
             up.communicate()
+
+
+ROLES = ("admin", "arbiter", "verifier", "relayer")  # the treasury only receives
+SIGNER = r"(admin|arbiter|verifier|relayer|node\s\d|company\saccount)\s+(0x[0-9a-fA-F]{40})"
+
+
+def fund_when_asked(env: dict[str, str], chain_url: str) -> None:
+    """The first ``up`` on a chain it does not own deploys nothing: it names the
+    accounts that need gas money. Fund exactly those (as an operator would, here with
+    anvil's own balance setter) and the next ``up`` goes on."""
+    refused = subprocess.run(
+        [*CLI, "up", "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert refused.returncode == 1, refused.stderr[-2000:]
+    assert "error [accounts_unfunded]" in refused.stderr, refused.stderr[-2000:]
+    named = dict(
+        re.findall(
+            r"(admin|arbiter|verifier|relayer|node \d|company account) (0x[0-9a-fA-F]{40})",
+            refused.stderr,
+        )
+    )
+    assert set(named) == {
+        "admin",
+        "arbiter",
+        "verifier",
+        "relayer",
+        "node 0",
+        "node 1",
+        "node 2",
+        "company account",
+    }
+    assert not (Path(env["KRAKEN_DATA_DIR"]) / "deployment.json").exists()  # nothing deployed
+    for account in named.values():
+        rpc(chain_url, "anvil_setBalance", account, hex(100 * 10**18))
+
+
+def chain_contents(url: str) -> bytes:
+    """What an external chain holds: every transaction's input, every log, the state."""
+    chunks = [bytes.fromhex(str(rpc(url, "anvil_dumpState"))[2:])]
+    last = int(rpc(url, "eth_blockNumber"), 16)
+    for number in range(last + 1):
+        block = rpc(url, "eth_getBlockByNumber", hex(number), True)
+        chunks += [bytes.fromhex(tx["input"][2:]) for tx in block["transactions"]]
+    logs = rpc(url, "eth_getLogs", {"fromBlock": "0x0", "toBlock": hex(last)})
+    chunks += [bytes.fromhex(log["data"][2:]) for log in logs]
+    return b"\n".join(chunks)
 
 
 def backend_files(data_dir: Path) -> Iterator[Path]:
@@ -118,11 +195,15 @@ def needles(found: dict[str, list[str]]) -> dict[str, bytes]:
 
 
 def test_the_demo_runs_and_the_backend_holds_no_secret(
-    platform: dict[str, str], tmp_path: Path, database_url: str | None
+    platform: dict[str, str], tmp_path: Path, database_url: str | None, chain_url: str | None
 ) -> None:
     report = tmp_path / "secrets.json"
+    data_dir = Path(platform["KRAKEN_DATA_DIR"])
+    # On an external chain the platform's admin pays the demo's people: it holds the
+    # DATA of the token it deployed and the gas money funded above.
+    bank = ["--bank-key-file", str(data_dir / "keys" / "admin.key")] if chain_url else []
     done = subprocess.run(
-        [*CLI, "demo", "--out", str(tmp_path / "demo"), "--secrets", str(report), "--json"],
+        [*CLI, "demo", "--out", str(tmp_path / "demo"), "--secrets", str(report), "--json", *bank],
         env=platform,
         capture_output=True,
         text=True,
@@ -135,10 +216,11 @@ def test_the_demo_runs_and_the_backend_holds_no_secret(
     patients = pd.read_csv(tmp_path / "demo" / "work" / "patients.csv")
     assert mean.loc["mean", "heart_rate"] == pytest.approx(patients["heart_rate"].mean(), abs=1e-6)
 
-    data_dir = Path(platform["KRAKEN_DATA_DIR"])
     haystacks = {str(p): p.read_bytes() for p in backend_files(data_dir)}
     if database_url is not None:
         haystacks["postgresql"] = database_dump(database_url)
+    if chain_url is not None:
+        haystacks["anvil"] = chain_contents(chain_url)
     assert any(name.endswith(".kshare") for name in haystacks)  # the storage was searched
     leaks = [
         (what, where)

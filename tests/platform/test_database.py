@@ -25,7 +25,12 @@ from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.errors import DatabaseOfAnotherChain
 from kraken_market.ledger.indexer import Indexer
 from kraken_market.ledger.model import Parameters
-from kraken_market.platform.database import check_database, record_origin, shown_url
+from kraken_market.platform.database import (
+    check_database,
+    record_origin,
+    shown_chain_url,
+    shown_url,
+)
 from kraken_market.settings import Settings
 
 
@@ -168,3 +173,20 @@ def test_the_indexer_refuses_events_of_another_chain_at_the_same_places(
     with pytest.raises(DatabaseOfAnotherChain) as refused:
         Indexer(other.w3, other.deployment, engine).poll_once()
     assert refused.value.details["recorded_market"] == first.deployment.market
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
+        ("http://127.0.0.1:8545/", "http://127.0.0.1:8545"),
+        ("https://rpc.gnosischain.com", "https://rpc.gnosischain.com"),
+        ("https://mainnet.infura.io/v3/0123abcd", "https://mainnet.infura.io/…"),
+        ("https://user:secret@node.example:8545", "https://node.example:8545/…"),
+        ("https://node.example/?apikey=secret", "https://node.example/…"),
+        ("http://[::1]:8545", "http://[::1]:8545"),
+        ("not a url", "(not a URL)"),
+    ],
+)
+def test_a_chain_url_is_shown_without_what_may_be_a_key(url: str, shown: str) -> None:
+    assert shown_chain_url(url) == shown

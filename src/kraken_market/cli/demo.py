@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from kraken_market.cli.common import JsonOption, err, fails_cleanly, out, print_json, settings
-from kraken_market.errors import ServiceUnavailable
+from kraken_market.errors import InvalidRequest, ServiceUnavailable
 from kraken_market.files import write_private
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 
 class PlatformNotRunning(ServiceUnavailable):
@@ -28,6 +31,34 @@ def _running(pid: int) -> bool:
     return True
 
 
+class BankNeeded(InvalidRequest):
+    code = "bank_needed"
+
+
+def _bank(key_file: Path | None, embedded: bool) -> LocalAccount | None:
+    """The account that pays the demo's people: none needed on the embedded chain."""
+    if key_file is None:
+        if embedded:
+            return None
+        raise BankNeeded(
+            "the platform runs on an external chain, where no development faucet pays the "
+            "demo's people: give --bank-key-file FILE, the key (mode 0600) of an account "
+            "holding the chain's currency and DATA (the platform's admin holds the DATA "
+            "of a token it deployed)"
+        )
+    from eth_account import Account
+
+    from kraken_market.files import read_private
+
+    try:
+        account: LocalAccount = Account.from_key(read_private(key_file).strip())
+    except ValueError as exc:  # InvalidRequest (no file, readable by others) is one too
+        if isinstance(exc, InvalidRequest):
+            raise
+        raise InvalidRequest(f"{key_file} does not hold a hex private key") from None
+    return account
+
+
 @fails_cleanly
 def demo(
     out_dir: Annotated[
@@ -39,6 +70,15 @@ def demo(
             hidden=True,
             help="Write the story's secrets (keys, plaintext files) here, so that a privacy "
             "check can search the platform's files for them",
+        ),
+    ] = None,
+    bank_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--bank-key-file",
+            help="On an external chain (KRAKEN_CHAIN_URL): a file (mode 0600, hex private "
+            "key) of an account holding the chain's currency and DATA, which pays the "
+            "demo's people (on the embedded chain the development faucet does)",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -64,7 +104,8 @@ def demo(
     platform = PlatformInfo.model_validate_json(path.read_text())
     if not _running(platform.pid):
         raise PlatformNotRunning(f"the 'up' that wrote {path} is gone: start it again")
-    story = Story(config, platform, out_dir.resolve(), err if as_json else out)
+    bank = _bank(bank_key_file, platform.chain.embedded)
+    story = Story(config, platform, out_dir.resolve(), err if as_json else out, bank)
     try:
         employee, authorisation, representative = hospital.authorise_employee(story)
         product = hospital.publish_analytics(story, employee)

@@ -54,9 +54,12 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _ports(config: Settings, local: str) -> list[tuple[str, int, str]]:
-    """Every port ``up`` listens on, with the setting that moves it."""
-    ports = [
-        (config.chain_host, config.chain_port, "KRAKEN_CHAIN_PORT"),
+    """Every port ``up`` listens on, with the setting that moves it (an external chain,
+    KRAKEN_CHAIN_URL, is not started here)."""
+    ports = (
+        [] if config.chain_url else [(config.chain_host, config.chain_port, "KRAKEN_CHAIN_PORT")]
+    )
+    ports += [
         (config.api_host, config.api_port, "KRAKEN_API_PORT"),
         (local, config.depute_port, "KRAKEN_DEPUTE_PORT"),
     ]
@@ -110,7 +113,9 @@ def up(
     as_json: JsonOption = False,
 ) -> None:
     """Start the whole platform locally (chain, API, indexer, compute nodes, the demo
-    company's Depute tool); print its URLs and accounts; Ctrl-C stops it."""
+    company's Depute tool); print its URLs and accounts; Ctrl-C stops it. With
+    KRAKEN_CHAIN_URL set it uses that chain instead of starting one: it first checks
+    that the platform's accounts hold gas money there."""
     from kraken_market.platform.database import shown_url
     from kraken_market.platform.errors import StopRequested
     from kraken_market.platform.launch import Launch

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -40,6 +41,19 @@ from kraken_market.settings import Settings
 def shown_url(url: str) -> str:
     """The database URL as ``up`` prints it: the password replaced by ``***``."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def shown_chain_url(url: str) -> str:
+    """A chain's JSON-RPC URL as ``up`` prints and records it: hosted providers put the
+    API key in the user part, the path or the query (``https://host/v3/KEY``), so only
+    the scheme, host and port are shown, with ``…`` for the rest."""
+    parts = urlsplit(url)
+    if parts.hostname is None:
+        return "(not a URL)"
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    shown = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+    hidden = parts.username or parts.password or parts.query or parts.path.strip("/")
+    return shown + ("/…" if hidden else "")
 
 
 @dataclass(frozen=True)
@@ -110,7 +124,10 @@ def check_database(settings: Settings, engine: Engine) -> None:
     """Refuse (``DatabaseOfAnotherChain``) a database recorded with another chain or
     deployment than the data directory's; a fresh database passes."""
     recorded = read_recorded(engine)
-    deployment_file, chain_file = settings.deployment_file, settings.chain_file
+    deployment_file = settings.deployment_file
+    # An external chain (KRAKEN_CHAIN_URL) has no store here to read offline: its
+    # genesis and blocks are compared online by the indexer before it reads anything.
+    chain_file = None if settings.chain_url else settings.chain_file
     deployment = Deployment.load(deployment_file) if deployment_file.is_file() else None
     shown = shown_url(settings.resolved_database_url)
     here = settings.data_dir.resolve()
@@ -145,16 +162,16 @@ def check_database(settings: Settings, engine: Engine) -> None:
         )
 
 
-def _no_chain(deployment: Deployment | None, chain_file: Path, here: Path) -> str | None:
+def _no_chain(deployment: Deployment | None, chain_file: Path | None, here: Path) -> str | None:
     if deployment is None:
         return f"this data directory ({here}) has no contracts yet: they would be deployed anew"
-    if not chain_file.is_file():
+    if chain_file is not None and not chain_file.is_file():
         return f"this data directory ({here}) has no chain ({chain_file.name} is missing)"
     return None
 
 
 def _origin_problem(
-    origin: Origin, deployment: Deployment | None, chain_file: Path, here: Path
+    origin: Origin, deployment: Deployment | None, chain_file: Path | None, here: Path
 ) -> str | None:
     missing = _no_chain(deployment, chain_file, here)
     if missing or deployment is None:
@@ -164,6 +181,8 @@ def _origin_problem(
         origin.market.lower(),
     ):
         return f"this data directory ({here}) has Market {deployment.market}"
+    if chain_file is None:
+        return None
     genesis = canonical_hashes(chain_file, [0])[0]
     if genesis != origin.genesis_hash:
         return f"the chain in {chain_file} starts with block {genesis}: it was made anew since"
@@ -171,7 +190,7 @@ def _origin_problem(
 
 
 def _cursor_problem(
-    cursors: tuple[Cursor, ...], deployment: Deployment | None, chain_file: Path, here: Path
+    cursors: tuple[Cursor, ...], deployment: Deployment | None, chain_file: Path | None, here: Path
 ) -> tuple[Cursor, str] | None:
     missing = _no_chain(deployment, chain_file, here)
     if missing or deployment is None:
@@ -180,7 +199,7 @@ def _cursor_problem(
     mine = next((c for c in cursors if (c.chain_id, c.market.lower()) == key), None)
     if mine is None:
         return cursors[0], f"this data directory ({here}) has Market {deployment.market}"
-    if mine.block_hash is not None:
+    if mine.block_hash is not None and chain_file is not None:
         actual = canonical_hashes(chain_file, [mine.block])[mine.block]
         if actual != mine.block_hash:
             return mine, (

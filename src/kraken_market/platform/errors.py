@@ -5,6 +5,7 @@ KrakenError
     ├── ProcessFailed          process_failed    (a child exited; details: name, status, log)
     ├── ProcessNotReady        process_not_ready (no answer from its probe in time)
     ├── SetupMismatch          setup_mismatch    (settings differ from the data directory's)
+    ├── AccountsUnfunded       accounts_unfunded (an external chain: accounts without gas money)
     └── StopRequested          stop_requested    (Ctrl-C / SIGTERM while starting)
 """
 
@@ -27,6 +28,13 @@ class ProcessNotReady(PlatformError):
 
 class SetupMismatch(PlatformError):
     code = "setup_mismatch"
+
+
+class AccountsUnfunded(PlatformError):
+    """On a chain ``up`` does not own: accounts that must sign hold too little of the
+    chain's currency (details: accounts, each with name, address, balance, needed)."""
+
+    code = "accounts_unfunded"
 
 
 class StopRequested(PlatformError):

@@ -4,6 +4,15 @@
     API ───┴─ (ready) ─ indexer ─ demo company in KCIT ─ Depute tool
     demo wallets and credentials (a thread: seconds of scrypt)
 
+With ``KRAKEN_CHAIN_URL`` set the chain is not started: it is an external chain
+(anvil, Besu, Gnosis Chain). Then nothing falls back to a well-known key: the
+platform's accounts (``platform.keys``) and each node's own are checked for gas
+money before anything is sent (``platform.gas``; nothing is funded from a dev
+key), the contracts are deployed from the admin key file (or the deployment in
+``deployment.json`` is reused, with ``KRAKEN_CHAIN_TOKEN_ADDRESS`` for an
+existing token) without the development faucet, and the dev accounts are not
+shown.
+
 The chain and the API start together (the API reads the deployment only
 when a request needs it); the nodes start while the API migrates its
 database; the indexer waits for that migration; the Depute tool for the
@@ -30,9 +39,11 @@ from kraken_market.identity.issuer import Issuer
 from kraken_market.ledger.client import connect, dev_account
 from kraken_market.ledger.deploy import Roles, deploy_or_reuse, token_units
 from kraken_market.ledger.deployment import Deployment
+from kraken_market.ledger.errors import ChainUnavailable
 from kraken_market.ledger.model import Parameters
-from kraken_market.platform.database import record_origin, shown_url
+from kraken_market.platform.database import record_origin, shown_chain_url, shown_url
 from kraken_market.platform.demo import Demo, demo_company, identify_company, prepare_demo
+from kraken_market.platform.gas import Signer, require_gas
 from kraken_market.platform.keys import PlatformKeys, platform_keys, refuse_public_keys
 from kraken_market.platform.nodes import (
     HOST,
@@ -72,13 +83,13 @@ def process_age() -> float:
 
 
 def deploy_platform(w3: Web3, settings: Settings, keys: PlatformKeys) -> tuple[Deployment, bool]:
-    """The contracts with the platform's own keys in every role (and the development
-    faucet), or the deployment already there."""
+    """The contracts with the platform's own keys in every role (and, on the embedded
+    chain only, the development faucet), or the deployment already there."""
     roles = Roles(
         arbiters=(keys.account("arbiter").address,),
         verifiers=(keys.account("verifier").address,),
         token_address=settings.chain_token_address,
-        faucet=True,
+        faucet=settings.chain_url is None,
     )
     _symbol, decimals = token_units(w3, settings.chain_token_address)
     parameters = Parameters(  # a claim bond of 10 whole tokens, whatever their decimals
@@ -102,7 +113,9 @@ class Launch:
         self.started_at = datetime.now(UTC)
         self.python = [sys.executable, "-m", "kraken_market.platform.child"]
         self.python += ["--parent", str(os.getpid())]
-        self.chain_url = f"http://{settings.chain_host}:{settings.chain_port}"
+        self.external = settings.chain_url is not None
+        """An external chain (KRAKEN_CHAIN_URL): not started, nothing funded from dev keys."""
+        self.chain_url = settings.resolved_chain_url
         self.api_url = f"http://{settings.api_host}:{settings.api_port}"
         self.depute_url = f"http://{HOST}:{settings.depute_port}"
         self.company_account = ""
@@ -130,14 +143,20 @@ class Launch:
         demo_job = pool.submit(prepare_demo, settings, issuer, keys, company)
         nodes = prepare_nodes(settings, self.chain_url)
         accounts = [*keys.addresses().values(), *(n.account for n in nodes), self.company_account]
-        chain_args = ["--host", settings.chain_host, "--port", str(settings.chain_port)]
-        chain_args += [arg for account in accounts for arg in ("--fund", account)]
-        self._start("chain", ["chain", "serve", *chain_args], f"{self.chain_url}/healthz")
+        if self.external:
+            w3 = self._connect_external()
+            say(f"external chain {int(w3.eth.chain_id)} at {shown_chain_url(self.chain_url)}")
+            self._require_gas(w3, keys, nodes)  # before any process starts or anything is sent
+        else:
+            chain_args = ["--host", settings.chain_host, "--port", str(settings.chain_port)]
+            chain_args += [arg for account in accounts for arg in ("--fund", account)]
+            self._start("chain", ["chain", "serve", *chain_args], f"{self.chain_url}/healthz")
         api_args = ["--host", settings.api_host, "--port", str(settings.api_port)]
         self._start("api", ["api", "serve", *api_args], f"{self.api_url}/readyz", self._api_env())
-        self.supervisor.wait_ready(self.timeout, ["chain"])
-        w3 = connect(self.chain_url)
-        fund_if_empty(w3, accounts)
+        if not self.external:
+            self.supervisor.wait_ready(self.timeout, ["chain"])
+            w3 = connect(self.chain_url)
+            fund_if_empty(w3, accounts)
         deployment, reused = deploy_platform(w3, settings, keys)
         say(f"contracts {'reused' if reused else 'deployed'} ({self.elapsed()})")
         registered = register_nodes(w3, deployment, keys.account("admin"), nodes)
@@ -160,6 +179,31 @@ class Launch:
         self._start("depute", self._depute_args(demo), f"{self.depute_url}/api/health")
         self.supervisor.wait_ready(self.timeout)
         return self._describe(w3, deployment, reused, nodes, demo, keys)
+
+    def _connect_external(self) -> Web3:
+        shown = shown_chain_url(self.chain_url)
+        try:
+            return connect(self.chain_url)
+        except ChainUnavailable as exc:
+            raise ChainUnavailable(
+                f"no chain node answers at {shown} (KRAKEN_CHAIN_URL): start the node or "
+                "correct the URL; unset KRAKEN_CHAIN_URL to run the embedded chain"
+            ) from exc
+
+    def _require_gas(self, w3: Web3, keys: PlatformKeys, nodes: list[LocalNode]) -> None:
+        """Every account that will sign holds gas money on the external chain."""
+        deploys = not self.settings.deployment_file.is_file()
+        signers = [
+            Signer(
+                "admin", keys.account("admin").address, "deploys, registers nodes", deploys=deploys
+            ),
+            Signer("arbiter", keys.account("arbiter").address, "rules on claims"),
+            Signer("verifier", keys.account("verifier").address, "records grants"),
+            Signer("relayer", keys.account("relayer").address, "relays signed edits"),
+            *(Signer(f"node {n.config.index}", n.account, "attests results") for n in nodes),
+            Signer("company account", self.company_account, "publishes the company's products"),
+        ]
+        require_gas(w3, signers, shown_chain_url(self.chain_url), str(keys.directory))
 
     def _record_origin(self, w3: Web3, deployment: Deployment) -> None:
         engine = make_engine(self.settings.resolved_database_url)
@@ -201,7 +245,9 @@ class Launch:
             ready_in_seconds=round(monotonic() - self.started, 2),
             first_start=not reused,
             chain=ChainInfo(
-                url=self.chain_url,
+                url=shown_chain_url(self.chain_url),
+                embedded=not self.external,
+                confirmations=settings.chain_confirmations,
                 chain_id=int(w3.eth.chain_id),
                 deployment_file=str(settings.deployment_file.resolve()),
                 contracts=deployment.addresses(),
@@ -237,7 +283,9 @@ class Launch:
             ),
             wallets=wallets,
             wallet_passphrase_file=str(demo.passphrase_file.resolve()),
-            dev_accounts=[
+            dev_accounts=[]
+            if self.external  # eth-tester's keys: money on the embedded chain only
+            else [
                 DevAccount(index=i, address=dev_account(i).address, role="public key, no role")
                 for i in USER_DEV_ACCOUNTS
             ],

@@ -27,7 +27,14 @@ class _Model(BaseModel):
 
 class ChainInfo(_Model):
     url: str
+    """The chain's JSON-RPC URL; of an external chain, only its scheme, host and port
+    (a hosted provider's API key is in the rest): scripts read the full URL from
+    KRAKEN_CHAIN_URL."""
     chain_id: int
+    embedded: bool = True
+    """The embedded chain ``up`` runs, or an external one (KRAKEN_CHAIN_URL)."""
+    confirmations: int = 0
+    """Blocks the indexer waits before it trusts an event."""
     deployment_file: str
     contracts: dict[str, str]
     deployed_now: bool
@@ -112,12 +119,22 @@ def write_platform(path: Path, info: PlatformInfo) -> None:
     os.replace(partial, path)
 
 
+def _chain_notes(info: PlatformInfo) -> str:
+    chain = info.chain
+    if chain.embedded:
+        return f"JSON-RPC, embedded durable chain {chain.chain_id}"
+    return (
+        f"JSON-RPC, external chain {chain.chain_id} (KRAKEN_CHAIN_URL); events trusted "
+        f"after {chain.confirmations} confirmations"
+    )
+
+
 def _rows(info: PlatformInfo) -> list[tuple[str, str, str]]:
     chain, api, depute = info.chain, info.api, info.depute
     rows = [
         ("marketplace", api.marketplace, "the web marketplace: open it in a browser"),
         ("wallet app", api.wallet_app, "your DID, account and credentials, in the browser"),
-        ("chain", chain.url, f"JSON-RPC, embedded durable chain {chain.chain_id}"),
+        ("chain", chain.url, _chain_notes(info)),
         ("API", api.api, f"health {api.health}"),
         ("API docs", api.docs, "OpenAPI; KCIT and the revocation registry are in it"),
     ]
@@ -154,8 +171,12 @@ def print_platform(console: Console, info: PlatformInfo) -> None:
         f"KRAKEN_WALLET acts as the admin): export KRAKEN_WALLET={admin.path} "
         f'KRAKEN_WALLET_PASSPHRASE="$(cat {info.wallet_passphrase_file})"; kraken-market login\n'
         "Or get started yourself: kraken-market wallet create; kraken-market issuer issue "
-        "person --name NAME --wallet PATH; kraken-market login. DATA for a dev account: "
-        "kraken-market ledger faucet 1000 --dev-account 7",
+        "person --name NAME --wallet PATH; kraken-market login."
+        + (
+            " DATA for a dev account: kraken-market ledger faucet 1000 --dev-account 7"
+            if info.chain.embedded
+            else ""
+        ),
         soft_wrap=True,
         markup=False,
         highlight=False,

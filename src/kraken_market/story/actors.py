@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kraken_market.client import MarketClient
+from kraken_market.errors import Conflict
 from kraken_market.identity import binding, presentations
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.issuer import Issuer
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
 
 ETHER = 10**18
 DATA = 10**18
+"""The story's amounts are in the platform's own DataToken (18 decimals)."""
+PEOPLE_AT_MOST = 8
+"""The demo's people with money (a bound on what the bank must hold)."""
+FUNDS = 1000 * DATA
+TRANSACTIONS_EACH = 40
 
 
 @dataclass
@@ -46,17 +52,37 @@ class Actor:
         return self.key.did
 
 
+class BankTooPoor(Conflict):
+    """The demo's bank (an external chain) cannot pay its people's gas and DATA."""
+
+    code = "bank_too_poor"
+
+
 class Cast:
     """Makes actors against one running platform."""
 
     def __init__(
-        self, api_url: str, chain_url: str, deployment: Deployment, issuer: Issuer
+        self,
+        api_url: str,
+        chain_url: str,
+        deployment: Deployment,
+        issuer: Issuer,
+        bank: LocalAccount | None = None,
     ) -> None:
         from kraken_market.ledger.client import Ledger, connect, dev_account
+        from kraken_market.platform.gas import TRANSACTION_GAS, fee_per_gas
 
         self.api_url, self.issuer, self.deployment = api_url.rstrip("/"), issuer, deployment
         self.w3 = connect(chain_url)
-        self.bank: Ledger = Ledger(self.w3, deployment, dev_account(0))
+        self.bank: Ledger = Ledger(self.w3, deployment, bank or dev_account(0))
+        # Gas money for a person's transactions at today's fee; on the embedded chain,
+        # one whole unit as before (its fee is tiny, its dev accounts rich).
+        per_gas = fee_per_gas(self.w3)
+        self.gas_money = (
+            ETHER if deployment.faucet else TRANSACTIONS_EACH * TRANSACTION_GAS * per_gas
+        )
+        if deployment.faucet is None:
+            self._check_bank()
         self.actors: list[Actor] = []
         self.private_keys: list[str] = []
         """Every actor's private keys (hex), for the privacy check of ``demo --secrets``."""
@@ -71,7 +97,7 @@ class Cast:
         country: str = "NL",
         category: str | None = None,
         roles: tuple[str, ...] = (),
-        funds: int = 1000 * DATA,
+        funds: int = FUNDS,
         key: DidKey | None = None,
         extra: tuple[str, ...] = (),
         act_for: str | None = None,
@@ -93,8 +119,8 @@ class Cast:
         account: LocalAccount = Account.create()
         self.private_keys += [key.seed.hex(), bytes(account.key).hex()]
         if funds:
-            self.bank.send_ether(account.address, ETHER)
-            self.bank.drip(funds, to=account.address)
+            self.bank.send_ether(account.address, self.gas_money)
+            self.fund(funds, account.address)
         ledger = Ledger(self.w3, self.deployment, account, poll_latency=0.01)
         actor = Actor(name, key, account, held, MarketClient.connect(self.api_url), ledger)
         self.actors.append(actor)
@@ -102,6 +128,37 @@ class Cast:
         made = binding.bind(key, account, audience=self.api_url, now=datetime.now(UTC))
         actor.api.bind(made.jws, made.account_signature)
         return actor
+
+    def fund(self, amount: int, to: str) -> None:
+        """DATA for someone in the story: minted by the development faucet, or paid from
+        the bank's own DATA where there is no faucet (an external chain)."""
+        if self.deployment.faucet:
+            self.bank.drip(amount, to=to)
+        else:
+            self.bank.transfer(to, amount)
+
+    def _check_bank(self) -> None:
+        """Before the story starts: the bank can pay every person's gas and DATA."""
+        from kraken_market.platform.gas import ether, fee_per_gas
+
+        decimals = self.bank.token().decimals
+        if decimals != 18:
+            raise BankTooPoor(
+                f"the demo's amounts are in a token of 18 decimals; this deployment's token "
+                f"has {decimals}: run the demo on a deployment of the platform's own DataToken"
+            )
+        gas = PEOPLE_AT_MOST * (self.gas_money + 21_000 * fee_per_gas(self.w3))
+        data = PEOPLE_AT_MOST * FUNDS + 100 * DATA
+        has_gas = self.bank.ether_balance()
+        has_data = self.bank.balance()
+        if has_gas < gas or has_data < data:
+            raise BankTooPoor(
+                f"the bank account {self.bank.address} holds {ether(has_gas)} of the chain's "
+                f"currency and {ether(has_data)} DATA; the demo's people need up to "
+                f"{ether(gas)} and {ether(data)} DATA: send the difference to it, or give "
+                "another --bank-key-file",
+                details={"account": self.bank.address},
+            )
 
     def close(self) -> None:
         """Close every actor's API client."""

@@ -7,7 +7,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -23,10 +23,18 @@ from kraken_market.smpc.storage import LocalDirectory
 from kraken_market.storage.remote import MarketStorage
 from kraken_market.story.actors import Cast
 
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
 
 class Story:
     def __init__(
-        self, settings: Settings, platform: PlatformInfo, out_dir: Path, console: Console
+        self,
+        settings: Settings,
+        platform: PlatformInfo,
+        out_dir: Path,
+        console: Console,
+        bank: LocalAccount | None = None,
     ) -> None:
         from kraken_market.ledger.deployment import Deployment
 
@@ -38,7 +46,10 @@ class Story:
             folder.mkdir(parents=True, exist_ok=True)
         deployment = Deployment.load(Path(platform.chain.deployment_file))
         issuer = Issuer.open(settings.issuer_dir, create=False)
-        self.cast = Cast(platform.api.url, platform.chain.url, deployment, issuer)
+        # platform.json shows an external chain's URL without its path (a provider's
+        # API key): this process has the whole URL from the same settings as 'up'.
+        chain_url = platform.chain.url if platform.chain.embedded else settings.resolved_chain_url
+        self.cast = Cast(platform.api.url, chain_url, deployment, issuer, bank)
         self.admin_api = MarketClient.connect(platform.api.url)
         self.number = 0
         self.steps: list[str] = []

@@ -97,7 +97,7 @@ def publish_analytics(story: Story, employee: Actor) -> str:
     signer = depute.DeskSigner(company.url, employee.key, employee.credentials, company.company)
     manifest = story.share(employee.api, data, product["id"], SCHEMA, signer)
     employee.api.update_product(product["id"], {"storage_links": [manifest]})
-    story.cast.bank.drip(100 * DATA, to=company.account)  # the hospital's own DATA (faucet)
+    story.cast.fund(100 * DATA, company.account)  # the hospital's own DATA
     published = depute.publish_for_company(
         company.url, employee.key, employee.credentials, product["id"], wait=30
     )

@@ -303,7 +303,7 @@ def index(
         chain.w3,
         chain.deployment,
         engine,
-        confirmations=config.chain_confirmations,
+        confirmations=config.resolved_chain_confirmations,
         batch_blocks=config.chain_log_range,
     )
 
@@ -371,7 +371,7 @@ def reindex(
             chain.w3,
             chain.deployment,
             engine,
-            confirmations=config.chain_confirmations,
+            confirmations=config.resolved_chain_confirmations,
             batch_blocks=config.chain_log_range,
         )
         cursor = indexer.progress().block

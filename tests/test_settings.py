@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from kraken_market.settings import Settings
+from kraken_market.settings import EXTERNAL_CHAIN_CONFIRMATIONS, Settings
 
 
 def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -51,3 +51,27 @@ def test_mpc_ports_in_the_ephemeral_range_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="ephemeral port range"):
         Settings(data_dir=tmp_path, node_mpc_base_port=low + 1000)
     assert Settings(data_dir=tmp_path, node_mpc_base_port=low - 3000).node_mpc_base_port > 0
+
+
+def test_confirmation_depth_is_0_on_the_embedded_chain_and_12_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("KRAKEN_CONFIG", "KRAKEN_CHAIN_URL", "KRAKEN_CHAIN_CONFIRMATIONS"):
+        monkeypatch.delenv(var, raising=False)
+    embedded = Settings(data_dir=tmp_path)
+    assert embedded.chain_is_embedded and embedded.resolved_chain_confirmations == 0
+    assert embedded.resolved_chain_url == "http://127.0.0.1:8545"
+    monkeypatch.setenv("KRAKEN_CHAIN_URL", "https://rpc.gnosischain.com/")
+    external = Settings(data_dir=tmp_path)
+    assert not external.chain_is_embedded
+    assert external.resolved_chain_url == "https://rpc.gnosischain.com"
+    assert external.resolved_chain_confirmations == EXTERNAL_CHAIN_CONFIRMATIONS == 12
+    monkeypatch.setenv("KRAKEN_CHAIN_CONFIRMATIONS", "0")  # an explicit setting wins
+    assert Settings(data_dir=tmp_path).resolved_chain_confirmations == 0
+    assert Settings(data_dir=tmp_path, chain_url=None).resolved_chain_confirmations == 0
+    monkeypatch.delenv("KRAKEN_CHAIN_URL")
+    monkeypatch.setenv("KRAKEN_CHAIN_CONFIRMATIONS", "64")
+    assert Settings(data_dir=tmp_path).resolved_chain_confirmations == 64
+    monkeypatch.setenv("KRAKEN_CHAIN_CONFIRMATIONS", "-1")
+    with pytest.raises(ValidationError):
+        Settings(data_dir=tmp_path)

@@ -25,6 +25,20 @@ from kraken_market.ports import check_mpc_ports
 
 Environment = Literal["development", "test", "production"]
 
+EXTERNAL_CHAIN_CONFIRMATIONS = 12
+"""The indexer's default confirmation depth on a chain at ``chain_url`` (anvil, geth,
+Gnosis...). Twelve blocks is Ethereum's long-standing convention for a settled
+transaction and deeper than the reorganisations proof-of-stake chains see in
+practice (one or two blocks; the beacon chain's deepest, in May 2022 before the
+merge, was seven), for little delay: 2.4 minutes at Ethereum's 12-second slots, 1
+minute at Gnosis Chain's 5-second ones. A deeper reorganisation loses nothing: the
+indexer rewinds to the fork point itself (``ledger.indexer``); only its subscribers
+see events withdrawn. Chains that finalise (Ethereum after two epochs, 64 blocks)
+never reorganise below the finalised block: waiting for it is the strict choice
+(``KRAKEN_CHAIN_CONFIRMATIONS=64``). The embedded chain mines a block per
+transaction and never reorganises: 0 there, or its newest events would wait for
+twelve later transactions (also when it is reached through ``chain_url``: set 0)."""
+
 
 class Settings(BaseSettings):
     """Configuration shared by the API, the CLI and (later) chain and compute nodes."""
@@ -95,8 +109,13 @@ class Settings(BaseSettings):
         description="Most blocks one eth_getLogs asks for (providers cap it; a range the "
         "node refuses is halved and asked again).",
     )
-    chain_confirmations: int = Field(
-        default=0, ge=0, le=1000, description="Blocks the indexer waits before trusting an event."
+    chain_confirmations: int | None = Field(
+        default=None,
+        ge=0,
+        le=1000,
+        description="Blocks the indexer waits before trusting an event; default: 0 on the "
+        f"embedded chain (it never reorganises), {EXTERNAL_CHAIN_CONFIRMATIONS} on a chain "
+        "at chain_url.",
     )
     verifier_key_file: Path | None = Field(
         default=None,
@@ -326,8 +345,24 @@ class Settings(BaseSettings):
         return self.data_dir / "chain.db"
 
     @property
+    def chain_is_embedded(self) -> bool:
+        """Whether the chain is the embedded one at chain_host:port (``chain_url`` unset),
+        as ``resolved_chain_url`` decides; a chain at ``chain_url`` may reorganise."""
+        return not self.chain_url
+
+    @property
     def resolved_chain_url(self) -> str:
-        return (self.chain_url or f"http://{self.chain_host}:{self.chain_port}").rstrip("/")
+        if self.chain_is_embedded:
+            return f"http://{self.chain_host}:{self.chain_port}"
+        return str(self.chain_url).rstrip("/")
+
+    @property
+    def resolved_chain_confirmations(self) -> int:
+        """``chain_confirmations``, else 0 on the embedded chain (it never reorganises)
+        and :data:`EXTERNAL_CHAIN_CONFIRMATIONS` on a chain at ``chain_url``."""
+        if self.chain_confirmations is not None:
+            return self.chain_confirmations
+        return 0 if self.chain_is_embedded else EXTERNAL_CHAIN_CONFIRMATIONS
 
     @property
     def deployment_file(self) -> Path:

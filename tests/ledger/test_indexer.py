@@ -35,6 +35,8 @@ from kraken_market.ledger.indexer import (
     IndexedEvent,
     Indexer,
     ProductPublished,
+    Progress,
+    Reorganisation,
 )
 from kraken_market.ledger.model import ModeCode, Prices
 from kraken_market.ledger.models import ChainCursor, ChainEventRecord, args_from_json, args_to_json
@@ -281,33 +283,101 @@ def test_run_polls_until_stopped(market: Market, scenario: Scenario, engine: Eng
     assert [e.as_type(AccessPurchased).purchase_id for e in paid] == [scenario.purchase_id]
 
 
-def test_a_deep_reorganisation_stops_the_indexer(local_market: Market, engine: Engine) -> None:
+def test_a_reorganisation_is_rewound_to_the_fork_point(
+    local_market: Market, engine: Engine
+) -> None:
+    """Two blocks with events leave the chain; the new branch has another event at
+    the first one's height. The indexer finds the fork, removes exactly the lost
+    events, tells its subscribers, then stores and delivers the new branch's event."""
     w3, deployment = local_market.w3, local_market.deployment
     tester = w3.provider.ethereum_tester  # type: ignore[attr-defined]
-    verifier = Ledger(w3, deployment, dev_account(2))  # own nonce counter: the chain rewinds
     buyer = dev_account(8).address
     item, expiry = new_product_id(), local_market.now() + 3600
+    indexer = Indexer(w3, deployment, engine)
+    seen: list[str] = []
+    indexer.subscribe(lambda event: seen.append(f"event {event.key}"), {"Granted"})
+    reorganisations: list[Reorganisation] = []
+    indexer.on_reorganised(reorganisations.append)
+    indexer.poll_once()
     fork = w3.eth.block_number
     snapshot = tester.take_snapshot()
+    verifier = Ledger(w3, deployment, dev_account(2))  # own nonce counter: the chain rewinds
     verifier.grant(buyer, item, 1, expiry)
-    indexer = Indexer(w3, deployment, engine)
+    verifier.grant(buyer, item, 3, expiry)
     indexer.poll_once()
-    assert [e.args["purpose"] for e in indexer.history(item=item)] == [1]
+    lost = indexer.history(item=item)
+    assert [e.args["purpose"] for e in lost] == [1, 3]
+    assert [e.block_number for e in lost] == [fork + 1, fork + 2]
 
-    tester.revert_to_snapshot(snapshot)  # the block of that grant leaves the chain
+    tester.revert_to_snapshot(snapshot)  # both blocks leave the chain
+    Ledger(w3, deployment, dev_account(2)).grant(buyer, item, 2, expiry)
+    local_market.admin.send_ether(dev_account(9).address, 1)  # the new branch is as long
+    assert not indexer.cursor_on_chain()
+    seen.clear()
+    indexer.poll_once()
+
+    (reorganisation,) = reorganisations
+    assert (reorganisation.fork_block, reorganisation.orphaned_through) == (fork, fork + 2)
+    assert reorganisation.removed == tuple(lost)
+    (kept,) = indexer.history(item=item)
+    assert kept.args["purpose"] == 2 and kept.block_number == fork + 1
+    assert seen == [f"event {kept.key}"]  # the new branch, delivered once
+    head = w3.eth.block_number
+    assert [e.key for e in indexer.history(limit=None)] == chain_keys(local_market, indexer, head)
+    assert indexer.progress() == Progress(
+        head, "0x" + bytes(w3.eth.get_block(head)["hash"]).hex(), head
+    )
+    assert all(
+        indexer._block_hash(block) == block_hash for block, block_hash in indexer.checkpoints()
+    )
+
+
+def test_a_reorganisation_deeper_than_the_checkpoints_stops_the_indexer(
+    local_market: Market, engine: Engine
+) -> None:
+    w3, deployment = local_market.w3, local_market.deployment
+    tester = w3.provider.ethereum_tester  # type: ignore[attr-defined]
+    buyer = dev_account(8).address
+    item, expiry = new_product_id(), local_market.now() + 3600
+    # one block per batch, two hashes kept: only the two newest blocks are recorded
+    indexer = Indexer(w3, deployment, engine, batch_blocks=1, kept_checkpoints=2)
+    indexer.poll_once()
+    fork = w3.eth.block_number
+    snapshot = tester.take_snapshot()
+    verifier = Ledger(w3, deployment, dev_account(2))
+    for purpose in (1, 3, 4):
+        verifier.grant(buyer, item, purpose, expiry)
+    indexer.poll_once()
+    assert [block for block, _ in indexer.checkpoints()] == [fork + 3, fork + 2]
+
+    tester.revert_to_snapshot(snapshot)  # three blocks leave the chain, two are known
     Ledger(w3, deployment, dev_account(2)).grant(buyer, item, 2, expiry)
     with pytest.raises(ChainReorganised) as reorganised:
         indexer.poll_once()
-    assert reorganised.value.details["block"] == fork + 1
-    # Advice that fits both causes: a chain made anew, or a real reorganisation.
+    assert reorganised.value.details["block"] == fork + 3
+    assert reorganised.value.details["oldest_checkpoint"] == fork + 2
+    # Advice that fits both causes: a chain made anew, or a deep reorganisation.
     assert "use another database (KRAKEN_DATABASE_URL)" in reorganised.value.message
-    assert "'kraken-market ledger reindex'" in reorganised.value.message
-    assert not indexer.cursor_on_chain()
+    assert "'kraken-market ledger rewind --to-block N'" in reorganised.value.message
+    assert [e.args["purpose"] for e in indexer.history(item=item)] == [1, 3, 4]  # untouched
 
-    assert indexer.rewind(fork) == 1
+    assert indexer.rewind(fork) == 3  # what the operator's command does
     assert indexer.cursor_on_chain()
     indexer.poll_once()
     assert [e.args["purpose"] for e in indexer.history(item=item)] == [2]
+
+
+def test_a_cursor_moved_by_another_indexer_is_not_rewound_twice(
+    local_market: Market, engine: Engine
+) -> None:
+    """The rewind is conditional on the cursor it found, as storing a batch is."""
+    indexer = Indexer(local_market.w3, local_market.deployment, engine)
+    indexer.poll_once()
+    progress = indexer.progress()
+    stale = Progress(progress.block - 1, "0x" + "00" * 32, progress.block - 1)
+    assert indexer._rewind_to(progress.block - 2, None, expected=stale, collect=True) is None
+    assert indexer.progress() == progress
+    assert stored_count(engine) == len(indexer.history(limit=None)) > 0
 
 
 # -- pure parts ----------------------------------------------------------------------------

@@ -26,6 +26,9 @@ DATA = 10**18
 def chain_cli(chain_serve: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("KRAKEN_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("KRAKEN_CHAIN_URL", chain_serve)
+    # The embedded chain reached by URL: blocks come with transactions only, and a URL
+    # means an external chain's default depth (12), so 'ledger index' is told 0.
+    monkeypatch.setenv("KRAKEN_CHAIN_CONFIRMATIONS", "0")
     monkeypatch.delenv("KRAKEN_CONFIG", raising=False)
     monkeypatch.delenv("KRAKEN_CHAIN_KEY_FILE", raising=False)
     get_settings.cache_clear()

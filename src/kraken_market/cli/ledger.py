@@ -31,9 +31,14 @@ from kraken_market.cli.ledger_common import (
     product_key,
 )
 from kraken_market.errors import InvalidRequest
-from kraken_market.ledger.errors import NotDeployed
+from kraken_market.ledger.errors import ChainReorganised, NotDeployed
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from kraken_market.ledger.client import Ledger
+    from kraken_market.ledger.indexer import Indexer
+    from kraken_market.settings import Settings
     from kraken_market.trade.fulfilment import Fulfilment
 
 GAS_TOP_UP = 10**18
@@ -286,12 +291,14 @@ def index(
     as_json: JsonOption = False,
 ) -> None:
     """Index the contracts' events into the marketplace database (from where the last
-    run stopped; KRAKEN_CHAIN_CONFIRMATIONS blocks behind the head), print the new
-    ones and drive fulfilment from them (paid computations go to the nodes)."""
+    run stopped; KRAKEN_CHAIN_CONFIRMATIONS blocks behind the head: 0 on the embedded
+    chain, 12 on one at KRAKEN_CHAIN_URL), print the new ones and drive fulfilment from
+    them (paid computations go to the nodes). A reorganisation is rewound through: the
+    events of the lost blocks are removed and printed as withdrawn."""
 
     from kraken_market.db.engine import make_engine, make_session_factory
     from kraken_market.db.migrate import upgrade
-    from kraken_market.ledger.indexer import IndexedEvent, Indexer
+    from kraken_market.ledger.indexer import IndexedEvent, Indexer, Reorganisation
     from kraken_market.trade.forwarder import NodeForwarder, nodes_from_chain
     from kraken_market.trade.fulfilment import Fulfilment
 
@@ -303,7 +310,7 @@ def index(
         chain.w3,
         chain.deployment,
         engine,
-        confirmations=config.chain_confirmations,
+        confirmations=config.resolved_chain_confirmations,
         batch_blocks=config.chain_log_range,
     )
 
@@ -321,7 +328,29 @@ def index(
         else:
             out.print(f"{event.block_number:>8}  {event.name:<22} {_summary(event.args)}")
 
+    def withdrawn(reorganisation: Reorganisation) -> None:
+        keys = [event.key for event in reorganisation.removed]
+        if as_json:
+            line = {
+                "reorganised": {
+                    "fork_block": reorganisation.fork_block,
+                    "orphaned_through": reorganisation.orphaned_through,
+                    "removed": keys,
+                }
+            }
+            sys.stdout.write(json.dumps(line) + "\n")
+            sys.stdout.flush()
+            return
+        out.print(
+            f"the chain reorganised after block {reorganisation.fork_block}: blocks "
+            f"{reorganisation.fork_block + 1}-{reorganisation.orphaned_through} left it, "
+            f"{len(keys)} event(s) withdrawn" + (f": {', '.join(keys)}" if keys else ""),
+            style="yellow",
+            markup=False,
+        )
+
     indexer.subscribe(show)
+    indexer.on_reorganised(withdrawn)
     fulfilment = Fulfilment(make_session_factory(engine), NodeForwarder(nodes_from_chain(config)))
     if fulfil:
         indexer.subscribe(fulfilment, Fulfilment.EVENTS)
@@ -371,7 +400,7 @@ def reindex(
             chain.w3,
             chain.deployment,
             engine,
-            confirmations=config.chain_confirmations,
+            confirmations=config.resolved_chain_confirmations,
             batch_blocks=config.chain_log_range,
         )
         cursor = indexer.progress().block
@@ -406,3 +435,128 @@ def reindex(
         )
         if check_only:
             raise typer.Exit(1)
+
+
+@app.command()
+@fails_cleanly
+def rewind(
+    to_block: Annotated[
+        int,
+        typer.Option(
+            "--to-block",
+            metavar="N",
+            help="The last block whose stored events are kept: a block before the fork",
+        ),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Move the indexer back to block N after it stopped with chain_reorganised (a
+    reorganisation deeper than the block hashes it keeps): the stored events after N
+    are removed, and the next 'ledger index' reads the chain's blocks after N again
+    and delivers their events. The stored events through N are checked against the
+    chain first. Stop 'ledger index --follow' (or 'up') first."""
+    from kraken_market.db.engine import make_engine
+    from kraken_market.db.migrate import upgrade
+
+    config = settings()
+    chain = ledger()
+    engine = make_engine(config.resolved_database_url)
+    try:
+        upgrade(engine)
+        report = _rewind(config, chain, engine, to_block, yes, as_json)
+    finally:
+        engine.dispose()
+    if as_json:
+        print_json(report)
+        return
+    out.print(
+        f"rewound to block {to_block}: {len(report['removed'])} event(s) removed; "
+        f"'kraken-market ledger index' reads block {to_block + 1} onwards again",
+        markup=False,
+    )
+
+
+def _rewind(
+    config: Settings, chain: Ledger, engine: Engine, to_block: int, yes: bool, as_json: bool
+) -> dict[str, Any]:
+    from kraken_market.ledger.indexer import Indexer
+
+    indexer = Indexer(
+        chain.w3,
+        chain.deployment,
+        engine,
+        confirmations=config.resolved_chain_confirmations,
+        batch_blocks=config.chain_log_range,
+    )
+    deployed, cursor = chain.deployment.block, indexer.progress().block
+    head = int(chain.w3.eth.block_number)
+    if to_block < deployed - 1:
+        raise InvalidRequest(
+            f"block {to_block} is before the deployment (block {deployed}): rewind to "
+            f"{deployed - 1} at the lowest, which indexes every block again"
+        )
+    if to_block >= cursor:
+        raise InvalidRequest(
+            f"the indexer stands at block {cursor}: there is nothing after block {to_block} "
+            f"to remove; give a block below {cursor}"
+        )
+    if to_block > head:
+        raise InvalidRequest(
+            f"the chain's newest block is {head}: block {to_block} is not on it; give a "
+            "block before the fork"
+        )
+    checked = _kept_events_on_chain(indexer, to_block)
+    removed = indexer.history(after_block=to_block, limit=None)
+    if not as_json:
+        rows = [[e.block_number, e.name, e.key, e.tx_hash[:18] + "…"] for e in removed]
+        if rows:
+            table(f"stored events after block {to_block}", ["block", "event", "key", "tx"], rows)
+    if not yes:
+        typer.confirm(
+            f"Remove the {len(removed)} stored event(s) of blocks {to_block + 1}-{cursor} "
+            f"and index again from block {to_block + 1}?",
+            abort=True,
+            err=True,
+        )
+    indexer.rewind(to_block)
+    return {
+        "from_block": cursor,
+        "to_block": to_block,
+        "checked_by": checked,
+        "removed": [
+            {"key": e.key, "name": e.name, "block": e.block_number, "tx_hash": e.tx_hash}
+            for e in removed
+        ],
+    }
+
+
+def _kept_events_on_chain(indexer: Indexer, to_block: int) -> str:
+    """Refuse a block N above the fork: the events kept (through N) must be the chain's.
+    The highest recorded block hash at or below N settles it when one is kept (blocks
+    chain up: the blocks below it are the chain's too, and every stored event above it
+    is in a recorded block); else the stored events are compared with the chain's logs."""
+    recorded = [block for block, _ in indexer.checkpoints() if block <= to_block]
+    fork = indexer.fork_point(to_block)
+    lost = [block for block in recorded if fork is None or block > fork[0]]
+    if lost:
+        raise InvalidRequest(
+            f"block {min(lost)} was indexed from a branch the chain no longer has: rewind "
+            f"to a block below {min(lost)}"
+            + (f" (block {fork[0]} is the highest indexed block still on it)" if fork else "")
+        )
+    if fork is not None:
+        return "checkpoint"
+    found = indexer.check(indexer.deployment.block, to_block)
+    if found.to_block < to_block:
+        raise ChainReorganised(
+            "the chain changed while the stored events were compared with it: run the command again"
+        )
+    wrong = sorted(block for block, _ in (*found.missing, *found.unexpected))
+    if wrong:
+        raise InvalidRequest(
+            f"the stored events of block {wrong[0]} differ from the chain's: rewind to a "
+            f"block below {wrong[0]}, or rebuild every event with 'kraken-market ledger "
+            "reindex'"
+        )
+    return "events"

@@ -87,8 +87,10 @@ class TokenChanged(LedgerError, Conflict):
 
 
 class ChainReorganised(LedgerError, ServiceUnavailable):
-    """A block the indexer stored is no longer on the chain: a reorganisation
-    deeper than the confirmation depth. Stored events may be from the lost branch."""
+    """A block the indexer stored is no longer on the chain, and neither is any block
+    whose hash it kept to find the fork point by (a reorganisation deeper than its
+    checkpoints, or a chain made anew): stored events may be from the lost branch.
+    Shallower reorganisations never raise it: the indexer rewinds through them."""
 
     code = "chain_reorganised"
     status = 503

@@ -31,10 +31,27 @@ subscribers. So:
   event keeps its own progress and catches up from :meth:`Indexer.history`
   (the table is the source of truth; notifications are a trigger);
 - a reorganisation shallower than the confirmation depth never reaches the
-  indexer; a deeper one changes the hash of the cursor's block, and the next
-  poll raises :class:`~kraken_market.ledger.errors.ChainReorganised` instead of
-  mixing two branches (:meth:`Indexer.rewind` re-indexes from a block;
-  ``kraken-market ledger reindex`` rebuilds the table);
+  indexer (``KRAKEN_CHAIN_CONFIRMATIONS``: 0 on the embedded chain, which never
+  reorganises, 12 on a chain at a URL: ``settings.EXTERNAL_CHAIN_CONFIRMATIONS``
+  says why). A deeper one changes the hash of the cursor's block, and the next
+  poll rewinds to the fork point by itself, never mixing two branches. Each
+  batch records the hashes of its last block and of every block with a stored
+  event (``chain_checkpoints``, the newest :data:`CHECKPOINTS`); the fork point
+  is the highest recorded block whose hash the chain still has (blocks chain up
+  by their parents' hashes, so a binary search finds it). In one transaction the
+  events stored above it are deleted (each is in a recorded block the chain no
+  longer has: exactly the lost ones) and the cursor moves back to it; the new
+  branch is then indexed and delivered like any new blocks. Events of the lost
+  blocks may have been delivered already: each is logged at WARNING
+  (``indexer_event_withdrawn``, with its key) and :meth:`Indexer.on_reorganised`
+  subscribers receive a :class:`Reorganisation` listing them before the new
+  branch's events; undoing what acted on them is theirs to do;
+- when no recorded block is on the chain any more (a reorganisation deeper than
+  the checkpoints kept, a database indexed before they were, a chain made anew),
+  the poll raises :class:`~kraken_market.ledger.errors.ChainReorganised` and
+  changes nothing: ``kraken-market ledger rewind --to-block N`` checks the events
+  stored through N against the chain and moves the cursor back to N
+  (:meth:`Indexer.rewind`); ``kraken-market ledger reindex`` rebuilds the table;
 - a database set up with another chain is refused before anything is read
   (:class:`~kraken_market.ledger.errors.DatabaseOfAnotherChain`): one whose
   recorded origin (``database_origin``, written by ``up``) names another
@@ -66,7 +83,7 @@ from typing import Any
 
 from eth_utils.address import to_checksum_address
 from requests.exceptions import ConnectionError as RequestsConnectionError
-from sqlalchemy import Connection, Engine, case, delete, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.dml import ReturningInsert
@@ -113,6 +130,7 @@ from kraken_market.ledger.events import (  # re-exported: the indexer's public t
 from kraken_market.ledger.log_ranges import get_logs
 from kraken_market.ledger.models import (
     AbiParams,
+    ChainCheckpoint,
     ChainCursor,
     ChainEventRecord,
     DatabaseOrigin,
@@ -125,6 +143,13 @@ from kraken_market.logs import get_logger
 
 log = get_logger(__name__)
 INDEXED_CONTRACTS = ("Authority", "Registry", "Market", "Faucet")
+CHECKPOINTS = 256
+"""Block hashes kept per deployment (``chain_checkpoints``): how far back the indexer
+can find a fork point by itself. At the head a poll records about one block per
+block, so this reaches 256 blocks back: four times Ethereum's finality (two epochs,
+64 blocks) and beyond the deepest reorganisation of a public EVM chain we know of
+(Polygon PoS, 157 blocks, February 2023). A deeper one stops the indexer with
+:class:`~kraken_market.ledger.errors.ChainReorganised`."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +189,22 @@ class IndexedEvent:
 Subscriber = Callable[[IndexedEvent], None]
 
 
+@dataclass(frozen=True)
+class Reorganisation:
+    """The indexer rewound itself through a reorganisation: blocks after
+    ``fork_block`` through ``orphaned_through`` left the chain, and ``removed`` are
+    the events stored from them, now deleted (in chain order). Any of them may have
+    been delivered already (at least once): undo what acted on them. The new
+    branch's events are delivered next, as new events."""
+
+    fork_block: int
+    orphaned_through: int
+    removed: tuple[IndexedEvent, ...]
+
+
+ReorganisationSubscriber = Callable[[Reorganisation], None]
+
+
 @dataclass(frozen=True, eq=False)  # each subscription is itself, even with equal fields
 class _Subscription:
     callback: Subscriber
@@ -195,10 +236,19 @@ class Check:
 
 
 @dataclass(frozen=True)
+class _Rewound:
+    forgotten: int
+    removed: tuple[IndexedEvent, ...]
+    """The events deleted, when asked for (a whole table's would not fit in memory)."""
+
+
+@dataclass(frozen=True)
 class _Batch:
     end: int
     end_hash: str
     rows: list[dict[str, Any]]
+    checkpoints: dict[int, str]
+    """The hashes of the batch's last block and of every block with an event."""
 
 
 def _refuse_collisions(rows: Sequence[Mapping[str, Any]]) -> None:
@@ -235,12 +285,13 @@ class Indexer:
         confirmations: int = 0,
         batch_blocks: int = 2000,
         contracts: Collection[str] = INDEXED_CONTRACTS,
+        kept_checkpoints: int = CHECKPOINTS,
     ) -> None:
         unknown = set(contracts) - set(CONTRACTS)
         if unknown:
             raise ValueError(f"no such contracts: {', '.join(sorted(unknown))}")
-        if confirmations < 0 or batch_blocks < 1:
-            raise ValueError("confirmations must be >= 0 and batch_blocks >= 1")
+        if confirmations < 0 or batch_blocks < 1 or kept_checkpoints < 1:
+            raise ValueError("confirmations must be >= 0, batch_blocks and kept_checkpoints >= 1")
         if engine.dialect.name not in ("sqlite", "postgresql"):
             raise ValueError(
                 f"the indexer supports SQLite and PostgreSQL, not {engine.dialect.name}"
@@ -250,6 +301,7 @@ class Indexer:
         self.engine = engine
         self.confirmations = confirmations
         self.batch_blocks = batch_blocks
+        self.kept_checkpoints = kept_checkpoints
         addresses = deployment.addresses()
         self.contracts: dict[str, Contract] = {
             name: w3.eth.contract(
@@ -269,8 +321,13 @@ class Indexer:
             ChainCursor.chain_id == deployment.chain_id,
             ChainCursor.market == to_checksum_address(deployment.market),
         )
+        self._checkpoint_key = (
+            ChainCheckpoint.chain_id == deployment.chain_id,
+            ChainCheckpoint.market == to_checksum_address(deployment.market),
+        )
         self._write = engine.execution_options(**WRITE)
         self._subscribers: list[_Subscription] = []
+        self._reorganisation_subscribers: list[ReorganisationSubscriber] = []
         self._lock = threading.Lock()
         self._chain_checked = False
 
@@ -291,6 +348,34 @@ class Indexer:
                     self._subscribers.remove(subscription)
 
         return unsubscribe
+
+    def on_reorganised(self, callback: ReorganisationSubscriber) -> Callable[[], None]:
+        """Tell ``callback`` of every reorganisation the indexer rewinds through, with the
+        events it removed (before the new branch's events are delivered); returns a
+        function that unsubscribes."""
+        with self._lock:
+            self._reorganisation_subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._reorganisation_subscribers:
+                    self._reorganisation_subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _announce(self, reorganisation: Reorganisation) -> None:
+        with self._lock:
+            subscribers = tuple(self._reorganisation_subscribers)
+        for callback in subscribers:
+            try:
+                callback(reorganisation)
+            except Exception:  # as in _deliver: one subscriber's bug must not starve others
+                log.exception(
+                    "indexer_subscriber_failed",
+                    name="reorganisation",
+                    key=f"fork:{reorganisation.fork_block}",
+                    subscriber=getattr(callback, "__qualname__", "?"),
+                )
 
     def _deliver(self, events: Sequence[IndexedEvent]) -> None:
         with self._lock:
@@ -313,7 +398,8 @@ class Indexer:
 
     def run(self, stop: threading.Event, interval: float = 2.0, check_every: float = 60.0) -> None:
         """Poll until ``stop`` is set; an unreachable chain or database is retried,
-        a reorganisation deeper than the confirmation depth stops the loop. Every
+        a reorganisation is rewound through (:meth:`poll_once`), one deeper than the
+        checkpoints kept stops the loop. Every
         ``check_every`` seconds the blocks indexed since the last check are compared
         with the chain (:meth:`check`) and indexed again if they differ."""
         checked = self.progress().block
@@ -338,13 +424,14 @@ class Indexer:
     def _poll(self, stop: threading.Event | None) -> int:
         self._check_chain()
         progress = self.progress()
+        if progress.block_hash is not None and not self._on_chain(progress):
+            progress = self._recover(progress)
         if progress.delivered_block < progress.block:  # the last process stopped in between
             pending = self.history(after_block=progress.delivered_block, limit=None)
             self._deliver([e for e in pending if e.block_number <= progress.block])
             self._mark_delivered(progress.block)
         target = int(self.w3.eth.block_number) - self.confirmations
         stored = 0
-        self._verify(progress)
         while progress.block < target and not (stop and stop.is_set()):
             batch = self._read(progress, min(progress.block + self.batch_blocks, target))
             if batch is None:
@@ -412,29 +499,96 @@ class Indexer:
 
     def cursor_on_chain(self) -> bool:
         """Whether the block the cursor stands on is still on the chain."""
-        progress = self.progress()
+        return self._on_chain(self.progress())
+
+    def _on_chain(self, progress: Progress) -> bool:
         return progress.block_hash is None or self._block_hash(progress.block) == (
             progress.block_hash
         )
 
-    def _verify(self, progress: Progress) -> None:
-        """The cursor's block is still on the chain."""
-        if progress.block_hash is None:
-            return
-        actual = self._block_hash(progress.block)
-        if actual != progress.block_hash:
-            raise self._reorganised(progress, actual)
+    # -- reorganisations -------------------------------------------------------------------
+
+    def checkpoints(self) -> list[tuple[int, str]]:
+        """The recorded (block, hash) pairs of this deployment, highest block first."""
+        query = (
+            select(ChainCheckpoint.block, ChainCheckpoint.block_hash)
+            .where(*self._checkpoint_key)
+            .order_by(ChainCheckpoint.block.desc())
+        )
+        with self.engine.connect() as connection:
+            return [
+                (int(block), str(block_hash)) for block, block_hash in connection.execute(query)
+            ]
+
+    def fork_point(self, at_most: int | None = None) -> tuple[int, str] | None:
+        """The highest recorded block (at or below ``at_most``) whose hash the chain
+        still has, or None if none is. Blocks chain up by their parents' hashes, so
+        when one recorded block is on the chain every one below it is too: a binary
+        search asks the node for a few blocks, not all of them."""
+        recorded = [c for c in self.checkpoints() if at_most is None or c[0] <= at_most]
+        low, high = 0, len(recorded)  # recorded[:low] left the chain, recorded[high:] did not
+        while low < high:
+            middle = (low + high) // 2
+            block, block_hash = recorded[middle]
+            if self._block_hash(block) == block_hash:
+                high = middle
+            else:
+                low = middle + 1
+        return recorded[low] if low < len(recorded) else None
+
+    def _recover(self, progress: Progress) -> Progress:
+        """The cursor's block left the chain: rewind to the fork point, removing the
+        events of the lost blocks, and tell the reorganisation's subscribers; the new
+        progress. Without a recorded block still on the chain, stop."""
+        fork = self.fork_point(progress.block)
+        if fork is None:
+            raise self._reorganised(progress, self._block_hash(progress.block))
+        if fork[0] >= progress.block:  # the cursor's block is back: the chain moved again
+            return progress
+        rewound = self._rewind_to(fork[0], fork[1], expected=progress, collect=True)
+        if rewound is None:
+            log.warning("indexer_cursor_moved", detail="another indexer runs on this database")
+            return self.progress()
+        removed = rewound.removed
+        log.warning(
+            "indexer_reorganised",
+            fork_block=fork[0],
+            orphaned_through=progress.block,
+            removed=len(removed),
+            detail="blocks after the fork left the chain: their events are removed and the "
+            "new branch is indexed",
+        )
+        for event in removed:  # each by name: an operator can find what acted on it
+            log.warning(
+                "indexer_event_withdrawn",
+                key=event.key,
+                name=event.name,
+                tx_hash=event.tx_hash,
+                delivered=event.block_number <= progress.delivered_block,
+            )
+        self._announce(Reorganisation(fork[0], progress.block, removed))
+        return self.progress()
 
     def _reorganised(self, progress: Progress, actual: str | None) -> ChainReorganised:
+        recorded = self.checkpoints()
+        lowest = recorded[-1][0] if recorded else progress.block
         return ChainReorganised(
             f"block {progress.block} was indexed with hash {progress.block_hash}, the chain "
-            f"now has {actual or 'no such block'} there. If the chain was made anew (a new "
-            "chain.db, another node), this database belongs to the old one: use another "
-            "database (KRAKEN_DATABASE_URL) or empty it. If the chain reorganised deeper than "
-            f"the confirmation depth ({self.confirmations} blocks): stop the indexer, raise "
-            "KRAKEN_CHAIN_CONFIRMATIONS and run 'kraken-market ledger reindex' (events of "
-            "the lost blocks were delivered already: check what acted on them)",
-            details={"block": progress.block, "stored": progress.block_hash, "chain": actual},
+            f"now has {actual or 'no such block'} there, and none of the {len(recorded)} "
+            f"indexed blocks whose hashes are kept (from block {lowest}) is on the chain any "
+            "more. If the chain was made anew (a new chain.db, another node), this database "
+            "belongs to the old one: use another database (KRAKEN_DATABASE_URL) or empty it. "
+            f"If the chain reorganised deeper than that, below block {lowest}: stop the "
+            "indexer and run 'kraken-market ledger rewind --to-block N' with N a block "
+            "before the fork (it checks the stored events up to N against the chain), or "
+            "'kraken-market ledger reindex' to rebuild every event; events of the lost "
+            "blocks were delivered already: check what acted on them",
+            details={
+                "block": progress.block,
+                "stored": progress.block_hash,
+                "chain": actual,
+                "oldest_checkpoint": lowest,
+            },
         )
 
     def _read(self, progress: Progress, end: int) -> _Batch | None:
@@ -463,7 +617,7 @@ class Indexer:
         try:
             parent = _hex(block(start)["parentHash"])
             if progress.block_hash is not None and parent != progress.block_hash:
-                raise self._reorganised(progress, parent)
+                return None  # the cursor's block left the chain meanwhile: the next poll
             for entry in sorted(logs, key=lambda e: (e["blockNumber"], e["logIndex"])):
                 header = block(int(entry["blockNumber"]))
                 if bytes(header["hash"]) != bytes(entry["blockHash"]):
@@ -489,7 +643,9 @@ class Indexer:
         except BlockNotFound:
             return None
         _refuse_collisions(rows)
-        return _Batch(end, end_hash, rows)
+        recorded = {end} | {int(row["block_number"]) for row in rows}
+        checkpoints = {n: _hex(blocks[n]["hash"]) for n in sorted(recorded)}
+        return _Batch(end, end_hash, rows, checkpoints)
 
     def _store(self, progress: Progress, batch: _Batch) -> list[IndexedEvent] | None:
         """Store a batch's events and move the cursor, atomically; the events that
@@ -508,6 +664,7 @@ class Indexer:
                 result = connection.execute(self._insert_new(), batch.rows)
                 inserted = {(block, index) for block, index in result}
                 self._same_as_stored(connection, progress, batch, inserted)
+            self._record_checkpoints(connection, batch.checkpoints)
             if not inserted:  # nothing to deliver: delivered with the same commit
                 self._mark_delivered(batch.end, connection)
         return [
@@ -515,6 +672,38 @@ class Indexer:
             for row in batch.rows
             if (row["block_number"], row["log_index"]) in inserted
         ]
+
+    def _record_checkpoints(self, connection: Connection, checkpoints: Mapping[int, str]) -> None:
+        """Record the batch's block hashes and keep the highest ``kept_checkpoints``."""
+        market = to_checksum_address(self.deployment.market)
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(ChainCheckpoint)
+        connection.execute(
+            insert.on_conflict_do_update(
+                index_elements=["chain_id", "market", "block"],
+                set_={"block_hash": insert.excluded.block_hash},
+            ),
+            [
+                {
+                    "chain_id": self.deployment.chain_id,
+                    "market": market,
+                    "block": n,
+                    "block_hash": h,
+                }
+                for n, h in sorted(checkpoints.items())
+            ],
+        )
+        floor = connection.execute(
+            select(ChainCheckpoint.block)
+            .where(*self._checkpoint_key)
+            .order_by(ChainCheckpoint.block.desc())
+            .offset(self.kept_checkpoints - 1)
+            .limit(1)
+        ).scalar_one_or_none()
+        if floor is not None:
+            connection.execute(
+                delete(ChainCheckpoint).where(*self._checkpoint_key, ChainCheckpoint.block < floor)
+            )
 
     def _insert_new(self) -> ReturningInsert[int, int]:
         """Insert rows whose location is free; returns the locations inserted."""
@@ -719,23 +908,42 @@ class Indexer:
 
     def rewind(self, block: int) -> int:
         """Forget the stored events after ``block`` and index again from there (after
-        :class:`ChainReorganised`, once the fork is known); the number forgotten."""
+        :class:`ChainReorganised`, once the fork is known); the number forgotten.
+        The cursor takes the hash the chain has at ``block`` now."""
         block = max(block, self.deployment.block - 1)
         block_hash = (
             _hex(self.w3.eth.get_block(block)["hash"]) if block >= self.deployment.block else None
         )
         self.progress()
-        with self._write.begin() as connection:
-            deleted = connection.execute(
-                delete(ChainEventRecord).where(
-                    ChainEventRecord.chain_id == self.deployment.chain_id,
-                    ChainEventRecord.address.in_([c.address for c in self.contracts.values()]),
-                    ChainEventRecord.block_number > block,
-                )
-            ).rowcount
-            connection.execute(
+        rewound = self._rewind_to(block, block_hash, expected=None, collect=False)
+        forgotten = 0 if rewound is None else rewound.forgotten  # None: no cursor row
+        log.warning("indexer_rewound", block=block, forgotten=forgotten)
+        return forgotten
+
+    def _rewind_to(
+        self, block: int, block_hash: str | None, *, expected: Progress | None, collect: bool
+    ) -> _Rewound | None:
+        """In one transaction: delete the events and checkpoints after ``block`` and put
+        the cursor there; how many events were deleted and, with ``collect``, which (in
+        chain order). With ``expected``, only if the cursor is still there (else None:
+        another indexer moved it)."""
+        events = (
+            ChainEventRecord.chain_id == self.deployment.chain_id,
+            ChainEventRecord.address.in_([c.address for c in self.contracts.values()]),
+            ChainEventRecord.block_number > block,
+        )
+        condition: tuple[ColumnElement[bool], ...] = ()
+        if expected is not None:
+            condition = (
+                ChainCursor.block == expected.block,
+                ChainCursor.block_hash.is_(None)
+                if expected.block_hash is None
+                else ChainCursor.block_hash == expected.block_hash,
+            )
+        with self._write.connect() as connection, connection.begin() as transaction:
+            moved = connection.execute(
                 update(ChainCursor)
-                .where(*self._key)
+                .where(*self._key, *condition)
                 .values(
                     block=block,
                     block_hash=block_hash,
@@ -746,8 +954,22 @@ class Indexer:
                     updated_at=utcnow(),
                 )
             )
-        log.warning("indexer_rewound", block=block, forgotten=deleted)
-        return int(deleted)
+            if moved.rowcount != 1:
+                transaction.rollback()
+                return None
+            removed: tuple[IndexedEvent, ...] = ()
+            if collect:
+                rows = connection.execute(
+                    select(ChainEventRecord)
+                    .where(*events)
+                    .order_by(ChainEventRecord.block_number, ChainEventRecord.log_index)
+                ).mappings()
+                removed = tuple(self._event(row) for row in rows)
+            forgotten = connection.execute(delete(ChainEventRecord).where(*events)).rowcount
+            connection.execute(
+                delete(ChainCheckpoint).where(*self._checkpoint_key, ChainCheckpoint.block > block)
+            )
+        return _Rewound(int(forgotten), removed)
 
 
 __all__ = [
@@ -772,6 +994,8 @@ __all__ = [
     "OwnershipTransferred",
     "ProductPublished",
     "Progress",
+    "Reorganisation",
+    "ReorganisationSubscriber",
     "StakeLocked",
     "StakeReleased",
     "Subscribed",

@@ -18,6 +18,13 @@ refused before anything reads it.
 events are stored, that block's hash (a reorganisation deeper than the
 confirmation depth changes it) and the last block whose events were handed to
 subscribers.
+
+``chain_checkpoints`` keeps, per (chain, deployment), the hashes of the newest
+indexed blocks the indexer had in hand anyway: each batch's last block and every
+block with a stored event (at most ``CHECKPOINTS`` rows, the highest blocks). When
+a reorganisation changes the cursor's block, the highest checkpoint whose hash the
+chain still has is the fork point: every stored event above it is in a block
+recorded here with a hash the chain no longer has, so exactly those are removed.
 """
 
 from __future__ import annotations
@@ -74,6 +81,18 @@ class ChainCursor(Base):
     block_hash: Mapped[str | None] = mapped_column(HASH)
     delivered_block: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ChainCheckpoint(Base):
+    """One indexed block's number and hash: where the indexer can rewind to after a
+    reorganisation (``ledger.indexer``)."""
+
+    __tablename__ = "chain_checkpoints"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    market: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    block: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    block_hash: Mapped[str] = mapped_column(HASH)
 
 
 class DatabaseOrigin(Base):

@@ -409,3 +409,16 @@ def test_a_six_decimal_token_is_counted_in_its_own_units(
     )
     ok("ledger", "transfer", USER, "0.5", "--dev-account", "0", "--yes")
     assert json.loads(ok("ledger", "balance", USER, "--json"))["data"] == str(USDX // 2)
+
+
+def test_a_deployment_file_of_another_chain_is_refused_before_anything(chain_cli: Path) -> None:
+    path = chain_cli / "deployment.json"
+    other = json.loads(path.read_text()) | {"chain_id": 1}
+    path.write_text(json.dumps(other))
+    for args in (
+        ("operator", "roles"),
+        ("operator", "pause", "--dev-account", "0", "--yes"),
+        ("operator", "pause", "--multisig", ADMIN),
+        ("ledger", "transfer", USER, "1", "--dev-account", "0", "--yes"),
+    ):
+        refused(*args, said="the deployment is for chain 1")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kraken_market.cli.common import JsonOption, fails_cleanly, out, print_json, table
-from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption, ledger
+from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption
 from kraken_market.cli.operator_admin import app as admin_app
 from kraken_market.cli.operator_common import (
     MultisigOption,
@@ -23,6 +23,7 @@ from kraken_market.cli.operator_common import (
     acting,
     address,
     carry_out,
+    reading,
 )
 from kraken_market.cli.operator_nodes import app as nodes_app
 from kraken_market.cli.operator_parameters import app as parameters_app
@@ -86,7 +87,7 @@ def roles(as_json: JsonOption = False) -> None:
     confirmed with hasRole; nodes from its node registry."""
     from kraken_market.ledger.roles import role_holders
 
-    chain = ledger()
+    chain = reading()
     holders = role_holders(chain)
     nodes = chain.nodes()
     treasury = chain.parameters().treasury
@@ -252,8 +253,7 @@ def status(as_json: JsonOption = False) -> None:
     Also checks that every contract of the deployment file has code on the chain."""
     from kraken_market.ledger.roles import role_holders
 
-    chain = ledger()
-    chain.check_deployed()
+    chain = reading()
     paused, token = chain.paused(), chain.token()
     admins = [each.account for each in role_holders(chain)["admin"]]
     nodes, parameters = chain.nodes(), chain.parameters()
@@ -308,7 +308,7 @@ def balances(as_json: JsonOption = False) -> None:
     sends transactions (verifier, arbiter, nodes) stops working without gas money."""
     from kraken_market.ledger.amounts import format_amount
 
-    chain = ledger()
+    chain = reading()
     token = chain.token()
     rows = []
     for account, held in _platform_accounts(chain).items():

@@ -64,9 +64,18 @@ def address(text: str, what: str) -> str:
     return str(to_checksum_address(typed))
 
 
+def reading() -> Ledger:
+    """A ledger client that reads, once the deployment file's contracts are found on
+    the configured chain (else ``not_deployed``, saying which chain each names)."""
+    chain = ledger()
+    chain.check_deployed()
+    return chain
+
+
 def acting(dev_account: int | None, key_file: Path | None, multisig: str | None) -> Ledger:
     """The ledger client a change is made with: the signer's, or a reader when the
-    change goes to a multisig (``--multisig``; no key may be given then)."""
+    change goes to a multisig (``--multisig``; no key may be given then); either
+    once the deployment's contracts are found on the chain."""
     if multisig is not None:
         if dev_account is not None or key_file is not None:
             raise InvalidRequest(
@@ -74,8 +83,10 @@ def acting(dev_account: int | None, key_file: Path | None, multisig: str | None)
                 "--key-file/--dev-account"
             )
         address(multisig, "--multisig")
-        return ledger()
-    return ledger(dev_account, key_file, signs=True)
+        return reading()
+    chain = ledger(dev_account, key_file, signs=True)
+    chain.check_deployed()
+    return chain
 
 
 def sender_of(chain: Ledger, multisig: str | None) -> str:

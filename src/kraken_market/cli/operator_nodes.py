@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 import typer
 
 from kraken_market.cli.common import JsonOption, fails_cleanly, out, print_json, table
-from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption, ledger
+from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption
 from kraken_market.cli.operator_common import (
     MultisigOption,
     YesOption,
     acting,
     address,
     carry_out,
+    reading,
 )
 from kraken_market.errors import InvalidRequest
 
@@ -83,7 +84,7 @@ def _loopback(host: str) -> bool:
 @fails_cleanly
 def list_nodes(as_json: JsonOption = False) -> None:
     """The registered compute nodes: account, endpoint, HPKE public key."""
-    chain = ledger()
+    chain = reading()
     nodes, required = chain.nodes(), chain.parameters().attestations_required
     if as_json:
         print_json(

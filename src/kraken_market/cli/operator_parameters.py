@@ -20,7 +20,6 @@ from kraken_market.cli.ledger_common import (
     DevAccountOption,
     KeyFileOption,
     amount,
-    ledger,
 )
 from kraken_market.cli.operator_common import (
     MultisigOption,
@@ -28,6 +27,7 @@ from kraken_market.cli.operator_common import (
     acting,
     address,
     carry_out,
+    reading,
 )
 from kraken_market.errors import InvalidRequest
 from kraken_market.ledger.amounts import parse_amount
@@ -88,7 +88,7 @@ def show(as_json: JsonOption = False) -> None:
 
     --json: amounts in base units and durations in seconds (as strings), with
     ``*_data``, ``*_text`` and ``fee_percent`` beside them."""
-    chain = ledger()
+    chain = reading()
     parameters, token = chain.parameters(), chain.token()
     if as_json:
         print_json(parameters_json(parameters, token))

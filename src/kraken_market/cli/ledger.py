@@ -30,8 +30,16 @@ from kraken_market.cli.ledger_common import (
     own_address,
     product_key,
 )
+from kraken_market.cli.operator_common import (
+    MultisigOption,
+    YesOption,
+    acting,
+    address,
+    carry_out,
+    sender_of,
+)
 from kraken_market.errors import InvalidRequest
-from kraken_market.ledger.errors import ChainReorganised, NotDeployed
+from kraken_market.ledger.errors import ChainReorganised, InsufficientFunds, NotDeployed
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -103,6 +111,60 @@ def balance(
         )
         return
     out.print(f"{who}: {token.show(data)}, {format_amount(ether, 18)} ETH", markup=False)
+
+
+@app.command()
+@fails_cleanly
+def transfer(
+    to: Annotated[str, typer.Argument(metavar="TO", help="The receiving account (0x-address)")],
+    given: Annotated[str, typer.Argument(metavar="AMOUNT", help="DATA to send, e.g. 25 or 2.5")],
+    dev_account: DevAccountOption = None,
+    key_file: KeyFileOption = None,
+    base_units: BaseUnitsOption = False,
+    multisig: MultisigOption = None,
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Send AMOUNT DATA to TO from your account (your wallet's, or --key-file).
+
+    A transfer cannot be undone: it is confirmed first (--yes for scripts). Refused
+    before anything is sent: a bad address or amount, more than you hold, or one of
+    the marketplace's contracts as TO (tokens sent there are lost)."""
+    from kraken_market.ledger.calls import CONTRACT_WORDS, contract_at
+    from kraken_market.ledger.proposals import Change
+
+    recipient = address(to, "TO")
+    chain = acting(dev_account, key_file, multisig)
+    token = chain.token()
+    units = amount(given, "AMOUNT", token, base_units)
+    if units == 0:
+        raise InvalidRequest("AMOUNT: sending 0 DATA changes nothing; give an amount above 0")
+    contract = contract_at(chain.deployment, recipient)
+    if contract is not None:
+        raise InvalidRequest(
+            f"TO is {CONTRACT_WORDS[contract]} ({recipient}): DATA sent there is lost (the "
+            "Market takes stakes, payments and bonds only through its own functions); "
+            "give a person's or company's account"
+        )
+    sender = sender_of(chain, multisig)
+    if recipient == sender:
+        raise InvalidRequest(f"TO is {sender}, the account sending: nothing would move")
+    held = chain.balance(sender)
+    if held < units:
+        raise InsufficientFunds(
+            f"send {token.show(units)}: {sender} holds {token.show(held)}",
+            reason="erc20: transfer amount exceeds balance",
+        )
+    carry_out(
+        chain,
+        Change(
+            f"send {token.show(units)} to {recipient}", "DataToken", "transfer", (recipient, units)
+        ),
+        multisig=multisig,
+        yes=yes,
+        as_json=as_json,
+        done=f"{recipient} received {token.show(units)} from {sender}",
+    )
 
 
 @app.command()

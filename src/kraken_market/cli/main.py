@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "whoami": "kraken_market.cli.session:whoami",
     "chain": "kraken_market.cli.chain:app",
     "ledger": "kraken_market.cli.ledger:app",
+    "operator": "kraken_market.cli.operator:app",
 }
 """Command name -> ``module:attribute``, a Typer app (a group) or a function (one
 command), in the order ``--help`` lists them."""

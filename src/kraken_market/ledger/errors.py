@@ -16,6 +16,11 @@ A contract reverts with a short, stable reason (``"not_owner"``,
     ├── ChainReorganised       503 chain_reorganised (indexed blocks left the chain)
     ├── EventConflict          503 event_conflict (two logs at one place, or stored twice)
     ├── InvalidAmount          422 invalid_amount (not an amount of the token: ledger.amounts)
+    ├── InvalidDuration        422 invalid_duration (not a duration: ledger.durations)
+    ├── InvalidAddress         422 invalid_address (not an account address, or the zero one)
+    ├── AdminTransferRefused   409 admin_transfer_refused (would not hand the admin over safely)
+    ├── NotConfirmed           409 not_confirmed (the person did not confirm: nothing sent)
+    ├── RoleUnchanged          409 role_unchanged (already holds, or does not hold, the role)
     ├── DatabaseOfAnotherChain 409 database_of_another_chain (set up with another chain)
     └── Reverted               409 reverted (a contract refused the transaction)
         ├── NotPermitted       403 chain_forbidden
@@ -111,6 +116,45 @@ class InvalidAmount(LedgerError, InvalidRequest):
 
     code = "invalid_amount"
     status = 422
+
+
+class InvalidDuration(LedgerError, InvalidRequest):
+    """Text that is not a duration (``7d``, ``2h30m``, whole seconds)."""
+
+    code = "invalid_duration"
+    status = 422
+
+
+class InvalidAddress(LedgerError, InvalidRequest):
+    """Text that is not an account address (0x and 40 hex digits, a valid checksum if
+    mixed-case), or the zero address where an account is meant."""
+
+    code = "invalid_address"
+    status = 422
+
+
+class AdminTransferRefused(LedgerError, Conflict):
+    """A step of the two-step admin transfer that would not leave the platform with an
+    admin who can sign: offering the role to an account that has it, accepting it with
+    an account that was not offered it, or removing the signer's own role."""
+
+    code = "admin_transfer_refused"
+    status = 409
+
+
+class NotConfirmed(LedgerError, Conflict):
+    """The person answered no to a confirmation (or none could be asked): nothing sent."""
+
+    code = "not_confirmed"
+    status = 409
+
+
+class RoleUnchanged(LedgerError, Conflict):
+    """A grant to an account that holds the role, or a revocation from one that does
+    not: refused before sending (the contract would spend gas to change nothing)."""
+
+    code = "role_unchanged"
+    status = 409
 
 
 class DatabaseOfAnotherChain(LedgerError, Conflict):

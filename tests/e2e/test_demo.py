@@ -98,7 +98,7 @@ def platform(
             up.communicate()
 
 
-ROLES = ("admin", "arbiter", "verifier", "relayer")  # the treasury only receives
+ROLES = ("admin", "arbiter", "verifier")  # the treasury receives; no process relays yet
 SIGNER = r"(admin|arbiter|verifier|relayer|node\s\d|company\saccount)\s+(0x[0-9a-fA-F]{40})"
 
 

@@ -56,9 +56,9 @@ def _port_free(host: str, port: int) -> bool:
 def _ports(config: Settings, local: str) -> list[tuple[str, int, str]]:
     """Every port ``up`` listens on, with the setting that moves it (an external chain,
     KRAKEN_CHAIN_URL, is not started here)."""
-    ports = (
-        [] if config.chain_url else [(config.chain_host, config.chain_port, "KRAKEN_CHAIN_PORT")]
-    )
+    ports = []
+    if config.chain_is_embedded:
+        ports.append((config.chain_host, config.chain_port, "KRAKEN_CHAIN_PORT"))
     ports += [
         (config.api_host, config.api_port, "KRAKEN_API_PORT"),
         (local, config.depute_port, "KRAKEN_DEPUTE_PORT"),

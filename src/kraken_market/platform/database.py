@@ -127,7 +127,7 @@ def check_database(settings: Settings, engine: Engine) -> None:
     deployment_file = settings.deployment_file
     # An external chain (KRAKEN_CHAIN_URL) has no store here to read offline: its
     # genesis and blocks are compared online by the indexer before it reads anything.
-    chain_file = None if settings.chain_url else settings.chain_file
+    chain_file = settings.chain_file if settings.chain_is_embedded else None
     deployment = Deployment.load(deployment_file) if deployment_file.is_file() else None
     shown = shown_url(settings.resolved_database_url)
     here = settings.data_dir.resolve()

@@ -10,8 +10,8 @@ what it needs. The operator funds them from an account of their own and starts
 again; the keys stay where they are, so the addresses do not change.
 
 "Enough" is a number of typical transactions at the chain's current fee: a
-cushion for the first hours, not a budget. The treasury only receives, so it
-needs nothing.
+cushion for the first hours, not a budget. The treasury only receives, and no
+process signs with the relayer's key yet, so neither needs anything.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ def deploy_platform(w3: Web3, settings: Settings, keys: PlatformKeys) -> tuple[D
         arbiters=(keys.account("arbiter").address,),
         verifiers=(keys.account("verifier").address,),
         token_address=settings.chain_token_address,
-        faucet=settings.chain_url is None,
+        faucet=settings.chain_is_embedded,
     )
     _symbol, decimals = token_units(w3, settings.chain_token_address)
     parameters = Parameters(  # a claim bond of 10 whole tokens, whatever their decimals
@@ -113,7 +113,7 @@ class Launch:
         self.started_at = datetime.now(UTC)
         self.python = [sys.executable, "-m", "kraken_market.platform.child"]
         self.python += ["--parent", str(os.getpid())]
-        self.external = settings.chain_url is not None
+        self.external = not settings.chain_is_embedded
         """An external chain (KRAKEN_CHAIN_URL): not started, nothing funded from dev keys."""
         self.chain_url = settings.resolved_chain_url
         self.api_url = f"http://{settings.api_host}:{settings.api_port}"
@@ -199,7 +199,6 @@ class Launch:
             ),
             Signer("arbiter", keys.account("arbiter").address, "rules on claims"),
             Signer("verifier", keys.account("verifier").address, "records grants"),
-            Signer("relayer", keys.account("relayer").address, "relays signed edits"),
             *(Signer(f"node {n.config.index}", n.account, "attests results") for n in nodes),
             Signer("company account", self.company_account, "publishes the company's products"),
         ]
@@ -247,7 +246,7 @@ class Launch:
             chain=ChainInfo(
                 url=shown_chain_url(self.chain_url),
                 embedded=not self.external,
-                confirmations=settings.chain_confirmations,
+                confirmations=settings.resolved_chain_confirmations,
                 chain_id=int(w3.eth.chain_id),
                 deployment_file=str(settings.deployment_file.resolve()),
                 contracts=deployment.addresses(),

@@ -353,3 +353,25 @@ def test_history_shows_a_refusals_reason_as_the_nodes_code() -> None:
     reason = "0x" + b"object_not_found".ljust(32, b"\0").hex()
     shown = _summary({"request_id": "0x" + "ab" * 32, "reason": reason, "amount": 5})
     assert shown == "request_id=0xabababab…, reason=object_not_found, amount=5"
+
+
+def test_a_deployment_this_chain_lacks_is_never_replaced_silently(chain_cli: Path) -> None:
+    """A chain URL (an external chain) whose chain lacks the deployment file's contracts
+    most likely is the wrong URL: deploying anew would spend real gas and lose the old
+    addresses. Refused, nothing written; --force deploys and keeps the old file."""
+    deploy = ("chain", "deploy", "--dev-account", "0")
+    assert run(*deploy)[0] == 0
+    path = chain_cli / "deployment.json"
+    elsewhere = json.loads(path.read_text()) | {"market": "0x" + "34" * 20}
+    path.write_text(json.dumps(elsewhere))
+    before = path.read_text()
+    code, _, err = run(*deploy)
+    said = " ".join(err.split())
+    assert code == 1 and "error [deployment_not_on_chain]" in said, err
+    assert "Check KRAKEN_CHAIN_URL" in said and "--force" in said
+    assert path.read_text() == before and list(chain_cli.glob("deployment.replaced-*")) == []
+    code, out, err = run(*deploy, "--force", "--json")
+    assert code == 0, err
+    [kept] = chain_cli.glob("deployment.replaced-*.json")
+    assert kept.read_text() == before  # the old addresses are not lost
+    assert json.loads(out)["market"] != elsewhere["market"]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from kraken_market.cli.common import JsonOption, fails_cleanly, out, print_json, settings
+from kraken_market.cli.common import JsonOption, err, fails_cleanly, out, print_json, settings
 from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption, signer
 from kraken_market.ledger.amounts import parse_amount
 
@@ -51,7 +51,7 @@ def deploy(
     2 verifier, 3 treasury)."""
     from kraken_market.ledger.client import Ledger, connect
     from kraken_market.ledger.client import dev_account as dev
-    from kraken_market.ledger.deploy import Roles, deploy_or_reuse, token_units
+    from kraken_market.ledger.deploy import Roles, deploy_or_reuse, save_replacing, token_units
     from kraken_market.ledger.deploy import deploy as deploy_contracts
     from kraken_market.ledger.model import Parameters
 
@@ -81,10 +81,19 @@ def deploy(
     )
     if force:
         deployment = deploy_contracts(w3, admin, parameters, roles)
-        deployment.save(config.deployment_file)
+        kept = save_replacing(deployment, config.deployment_file)
+        if kept is not None:
+            err.print(f"the deployment file it replaced is kept as {kept}", highlight=False)
         reused = False
     else:
-        deployment, reused = deploy_or_reuse(w3, admin, parameters, config.deployment_file, roles)
+        deployment, reused = deploy_or_reuse(
+            w3,
+            admin,
+            parameters,
+            config.deployment_file,
+            roles,
+            stale_redeploys=config.chain_is_embedded,
+        )
     if as_json:
         print_json(
             {

@@ -23,7 +23,12 @@ from kraken_market.errors import InvalidRequest
 from kraken_market.ledger.client import Ledger
 from kraken_market.ledger.contracts import artifact
 from kraken_market.ledger.deployment import Deployment
-from kraken_market.ledger.errors import LedgerError, NotDeployed, TokenChanged
+from kraken_market.ledger.errors import (
+    DeploymentNotOnChain,
+    LedgerError,
+    NotDeployed,
+    TokenChanged,
+)
 from kraken_market.ledger.model import Parameters
 from kraken_market.ledger.transactions import EventDecoder, Sender
 from kraken_market.logs import get_logger
@@ -161,18 +166,56 @@ def deploy_or_reuse(
     parameters: Parameters,
     path: Path,
     roles: Roles = Roles(),
+    *,
+    stale_redeploys: bool = True,
 ) -> tuple[Deployment, bool]:
     """The deployment in ``path`` if it is valid on this chain, else a new one
-    saved there; and whether it was reused."""
+    saved there; and whether it was reused.
+
+    ``stale_redeploys``: a deployment file whose contracts the chain lacks is
+    replaced by a new deployment. Right on the embedded chain (its ``chain.db`` was
+    made anew); off it, refused (``DeploymentNotOnChain``): there it means the wrong
+    chain URL far more often than a lost chain, and deploying would spend real gas."""
     if path.is_file():
         existing = Deployment.load(path)
         try:
             Ledger(w3, existing, admin).check_deployed()
         except NotDeployed as exc:
+            if not stale_redeploys:
+                here = int(w3.eth.chain_id)
+                raise DeploymentNotOnChain(
+                    f"{path} names the marketplace on chain {existing.chain_id} (Market "
+                    f"{existing.market}), which this chain (id {here}) does not have: "
+                    f"{exc.message}. Check KRAKEN_CHAIN_URL. To deploy a new marketplace "
+                    f"here on purpose, run 'kraken-market chain deploy --force' (the old "
+                    f"file is kept beside it)",
+                    details={"file": str(path), "chain_id": here, "market": existing.market},
+                ) from exc
             log.warning("deployment_stale", path=str(path), reason=exc.message)
         else:
             check_same_token(existing, roles.token_address, path)
             return existing, True
     deployment = deploy(w3, admin, parameters, roles)
-    deployment.save(path)
+    save_replacing(deployment, path)
     return deployment, False
+
+
+def _other(path: Path, deployment: Deployment) -> bool:
+    try:
+        return Deployment.load(path) != deployment
+    except Exception:
+        return True
+
+
+def save_replacing(deployment: Deployment, path: Path) -> Path | None:
+    """Write ``deployment`` to ``path``; a different deployment there is first kept as
+    ``<name>.replaced-<UTC time>.json`` (the only record of its addresses). Returns
+    where the old one went, if anywhere."""
+    kept = None
+    if path.is_file() and _other(path, deployment):
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        kept = path.with_name(f"{path.stem}.replaced-{stamp}{path.suffix}")
+        path.replace(kept)
+        log.warning("deployment_replaced", kept=str(kept))
+    deployment.save(path)
+    return kept

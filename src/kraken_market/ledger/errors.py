@@ -82,6 +82,15 @@ class NotDeployed(LedgerError, ServiceUnavailable):
     status = 503
 
 
+class DeploymentNotOnChain(LedgerError, Conflict):
+    """The deployment file names contracts this (external) chain does not have: most
+    likely the wrong chain URL. Deploying anew would spend real gas and overwrite the
+    only record of the old addresses, so it is refused; ``chain deploy --force`` does
+    it on purpose (and keeps a copy of the old file)."""
+
+    code = "deployment_not_on_chain"
+
+
 class TokenChanged(LedgerError, Conflict):
     """The existing deployment counts in another token than the one configured now
     (``KRAKEN_CHAIN_TOKEN_ADDRESS`` set, changed or unset since): reusing it would keep

@@ -96,7 +96,14 @@ def deploy_platform(w3: Web3, settings: Settings, keys: PlatformKeys) -> tuple[D
         treasury=keys.account("treasury").address, claim_bond=10 * 10**decimals
     )
     admin = keys.account("admin")
-    deployment, reused = deploy_or_reuse(w3, admin, parameters, settings.deployment_file, roles)
+    deployment, reused = deploy_or_reuse(
+        w3,
+        admin,
+        parameters,
+        settings.deployment_file,
+        roles,
+        stale_redeploys=settings.chain_is_embedded,
+    )
     if reused:
         refuse_public_keys([deployment.admin], f"the deployment in {settings.deployment_file}")
     return deployment, reused

@@ -179,6 +179,7 @@ const MESSAGES: Record<string, string> = {
     "The transaction was dropped and another one took its place: it will not happen. Check, then try again.",
   log_range_refused: "The chain node refused to read its event history. Try again later.",
   token_changed: "The marketplace's contracts use another token than the one configured.",
+  deployment_not_on_chain: "The chain does not have the marketplace's contracts. Check the chain URL.",
   not_deployed: "The marketplace's contracts are not deployed yet. Try again later.",
   chain_reorganised:
     "The chain changed its recent history; the marketplace is catching up. Try again shortly.",

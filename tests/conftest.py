@@ -284,8 +284,10 @@ LONGEST_FIRST = (
     "tests/e2e/test_newcomer.py",
     "tests/e2e/test_platform.py",
     "tests/e2e/test_demo.py",
+    "tests/e2e/test_public_dataset.py",
     "tests/e2e/test_faults.py",
     "tests/e2e/test_up.py",
+    "tests/smpc/test_separate_hosts.py",
     "tests/ledger/test_ledger_cli.py",
 )
 """Groups that take minutes (``--durations``), longest first. With

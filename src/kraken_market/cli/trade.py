@@ -378,7 +378,14 @@ def compute(
         )
         raise typer.Exit(3)
     outcome.table.to_csv(out_file)
-    out.print(f"{computation.function} written to {out_file} (nodes {list(outcome.nodes)})")
+    about = out_file.with_name(out_file.name + ".json")
+    # What a CSV cannot hold: the function, its parameters, the rows, the accuracy bound,
+    # a regression summary's n, R² and residual standard error (DataFrame.attrs).
+    about.write_text(json.dumps(outcome.table.attrs, indent=2, default=str) + "\n")
+    out.print(
+        f"{computation.function} written to {out_file} (nodes {list(outcome.nodes)}); "
+        f"what it is and how exact: {about}"
+    )
 
 
 from kraken_market.cli import trade_claims, trade_reclaim  # noqa: E402 - needs the app above

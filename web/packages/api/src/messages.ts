@@ -179,7 +179,13 @@ const MESSAGES: Record<string, string> = {
     "The transaction was dropped and another one took its place: it will not happen. Check, then try again.",
   log_range_refused: "The chain node refused to read its event history. Try again later.",
   token_changed: "The marketplace's contracts use another token than the one configured.",
-  deployment_not_on_chain: "The chain does not have the marketplace's contracts. Check the chain URL.",
+  invalid_duration: "That is not a duration. Write it like 7d, 2h30m or a number of seconds.",
+  invalid_address: "That is not an account address (0x and 40 hex digits).",
+  admin_transfer_refused: "The admin role cannot move that way. Check who offers and who accepts.",
+  not_confirmed: "Nothing was sent: the change was not confirmed.",
+  role_unchanged: "The account already has that role (or does not have it). Nothing changed.",
+  deployment_not_on_chain:
+    "The chain does not have the marketplace's contracts. Check the chain URL.",
   not_deployed: "The marketplace's contracts are not deployed yet. Try again later.",
   chain_reorganised:
     "The chain changed its recent history; the marketplace is catching up. Try again shortly.",

@@ -113,11 +113,11 @@ def test_a_public_dataset_through_the_platform_matches_the_references(
     older = data[(data.sex == 1) & (data.age > 50)][["bmi", "s5"]].to_numpy()
     kmeans, about = compute(
         researcher, tmp_path,
-        {"function": "kmeans@2", "columns": ["bmi", "s5"], "params": {"k": 3, "iterations": 20},
+        {"function": "kmeans@2", "columns": ["bmi", "s5"], "params": {"k": 3, "iterations": 12},
          "filter": {"column": "age", "op": ">", "value": 50}},
         "--product", first,
     )  # fmt: skip
-    assert about["converged"] and kmeans["size"].sum() == len(older)
+    assert about["converged"] and kmeans["size"].sum() == len(older)  # in 8 rounds, as numpy
     centroids = kmeans[["bmi", "s5"]].to_numpy()
     nearest = np.argmin(((older[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
     for j, centroid in enumerate(centroids):  # Lloyd's fixed point, as the data say

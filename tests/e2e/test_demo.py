@@ -100,6 +100,7 @@ def platform(
 
 ROLES = ("admin", "arbiter", "verifier")  # the treasury receives; no process relays yet
 SIGNER = r"(admin|arbiter|verifier|relayer|node\s\d|company\saccount)\s+(0x[0-9a-fA-F]{40})"
+"""A named account in the refusal (Rich may fold the line anywhere between words)."""
 
 
 def fund_when_asked(env: dict[str, str], chain_url: str) -> None:
@@ -111,22 +112,8 @@ def fund_when_asked(env: dict[str, str], chain_url: str) -> None:
     )
     assert refused.returncode == 1, refused.stderr[-2000:]
     assert "error [accounts_unfunded]" in refused.stderr, refused.stderr[-2000:]
-    named = dict(
-        re.findall(
-            r"(admin|arbiter|verifier|relayer|node \d|company account) (0x[0-9a-fA-F]{40})",
-            refused.stderr,
-        )
-    )
-    assert set(named) == {
-        "admin",
-        "arbiter",
-        "verifier",
-        "relayer",
-        "node 0",
-        "node 1",
-        "node 2",
-        "company account",
-    }
+    named = {" ".join(k.split()): a for k, a in re.findall(SIGNER, refused.stderr)}
+    assert set(named) == {*ROLES, "node 0", "node 1", "node 2", "company account"}, named
     assert not (Path(env["KRAKEN_DATA_DIR"]) / "deployment.json").exists()  # nothing deployed
     for account in named.values():
         rpc(chain_url, "anvil_setBalance", account, hex(100 * 10**18))

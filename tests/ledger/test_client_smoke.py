@@ -27,3 +27,21 @@ def test_publish_buy_approve(market: Market) -> None:
     assert (stake.status, stake.release_at) == (StakeStatus.LOCKED, due)
     with market.refused(ChainConflict, "release_not_due"):  # one claim window later
         market.seller.release_stake(product)
+
+
+def test_reads_are_asked_again_after_a_connection_failure_and_sends_never() -> None:
+    """A send whose answer was lost must not be sent again by web3 (it could be mined
+    twice); a read may be (a dead kept-alive connection after a network outage)."""
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from web3.providers.rpc.utils import check_if_retry_on_failure
+    from web3.types import RPCEndpoint
+
+    from kraken_market.ledger.client import READ_METHODS, read_retries
+
+    retries = read_retries()
+    assert RequestsConnectionError in retries.errors  # web3's default names the builtin one
+    for read in ("eth_call", "eth_getLogs", "eth_getTransactionReceipt", "eth_blockNumber"):
+        assert check_if_retry_on_failure(RPCEndpoint(read), retries.method_allowlist), read
+    for send in ("eth_sendRawTransaction", "eth_sendTransaction", "eth_sign", "personal_sign"):
+        assert not check_if_retry_on_failure(RPCEndpoint(send), retries.method_allowlist), send
+    assert set(retries.method_allowlist) == set(READ_METHODS)

@@ -276,7 +276,7 @@ def test_ledger_rewind_after_a_reorganisation_the_indexer_cannot_rewind(
 
     before = grant_block - 1
     code, _, err = run("ledger", "rewind", "--to-block", str(before), answer="n\n")
-    assert code == 1 and "Aborted" in err  # asked, refused: nothing changed
+    assert code == 1 and "error [not_confirmed]" in err  # asked, refused: nothing changed
     code, out, err = run("ledger", "index", "--no-fulfil", "--json")
     assert code == 1 and "chain_reorganised" in err
 

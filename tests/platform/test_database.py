@@ -19,6 +19,7 @@ from web3 import EthereumTesterProvider, Web3
 
 from kraken_market.ledger.chain.embedded import DurableBackend
 from kraken_market.ledger.chain.store import canonical_hashes
+from kraken_market.ledger.chain_url import shown_chain_url
 from kraken_market.ledger.client import dev_account
 from kraken_market.ledger.deploy import Roles, deploy_or_reuse
 from kraken_market.ledger.deployment import Deployment
@@ -28,7 +29,6 @@ from kraken_market.ledger.model import Parameters
 from kraken_market.platform.database import (
     check_database,
     record_origin,
-    shown_chain_url,
     shown_url,
 )
 from kraken_market.settings import Settings

@@ -36,6 +36,7 @@ from kraken_market.cli.operator_common import (
     acting,
     address,
     carry_out,
+    confirm,
     sender_of,
 )
 from kraken_market.errors import InvalidRequest
@@ -510,7 +511,7 @@ def rewind(
             help="The last block whose stored events are kept: a block before the fork",
         ),
     ],
-    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Move the indexer back to block N after it stopped with chain_reorganised (a
@@ -574,13 +575,11 @@ def _rewind(
         rows = [[e.block_number, e.name, e.key, e.tx_hash[:18] + "…"] for e in removed]
         if rows:
             table(f"stored events after block {to_block}", ["block", "event", "key", "tx"], rows)
-    if not yes:
-        typer.confirm(
-            f"Remove the {len(removed)} stored event(s) of blocks {to_block + 1}-{cursor} "
-            f"and index again from block {to_block + 1}?",
-            abort=True,
-            err=True,
-        )
+    confirm(
+        f"Remove the {len(removed)} stored event(s) of blocks {to_block + 1}-{cursor} "
+        f"and index again from block {to_block + 1}?",
+        yes,
+    )
     indexer.rewind(to_block)
     return {
         "from_block": cursor,

@@ -23,11 +23,12 @@ from requests.exceptions import HTTPError
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
-from web3.providers.rpc.utils import ExceptionRetryConfiguration
+from web3.providers.rpc.utils import REQUEST_RETRY_ALLOWLIST, ExceptionRetryConfiguration
 from web3.types import FilterParams, RPCEndpoint
 
 from kraken_market.catalog.ids import union_id as catalog_union_id
 from kraken_market.ledger.amounts import Token
+from kraken_market.ledger.chain_url import shown_chain_url
 from kraken_market.ledger.contracts import artifact
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.errors import (
@@ -85,10 +86,20 @@ CACHED_REQUESTS = {RPCEndpoint("eth_chainId")}
 ``eth_call`` and ``eth_estimateGas``, which would otherwise cost a request each."""
 
 
+READ_METHODS = tuple(
+    method
+    for method in REQUEST_RETRY_ALLOWLIST
+    if not method.startswith(("eth_send", "eth_sign", "personal", "admin", "txpool"))
+)
+"""What may be asked again: web3's list without anything that sends or signs. A send
+asked again after its answer was lost could be mined twice (the nonce resync after
+"nonce too low" signs a new transaction); a lost send is the Sender's to recover."""
+
+
 def read_retries() -> ExceptionRetryConfiguration:
-    """Reads (web3's allowlist: calls, blocks, logs, receipts; never a send) asked again
-    when the connection fails: after a network outage, each thread's kept-alive
-    connection to the node is dead (the node's close never arrived) and fails once.
+    """Reads (calls, blocks, logs, receipts, balances; never a send) asked again when
+    the connection fails: after a network outage, each thread's kept-alive connection to
+    the node is dead (the node's close never arrived) and fails once.
 
     web3's default names the builtin ``ConnectionError``, which requests' own
     ``ConnectionError`` is not, so without this nothing was retried and a compute node
@@ -96,7 +107,10 @@ def read_retries() -> ExceptionRetryConfiguration:
     not asked again (a dead node would hold the caller for minutes): the caller sees
     ``ChainUnavailable`` at once. 5 tries, 0.125 s doubling: under 2 s in all."""
     return ExceptionRetryConfiguration(
-        errors=(RequestsConnectionError, HTTPError), retries=5, backoff_factor=0.125
+        errors=(RequestsConnectionError, HTTPError),
+        retries=5,
+        backoff_factor=0.125,
+        method_allowlist=list(READ_METHODS),
     )
 
 
@@ -115,8 +129,8 @@ def connect(url: str, *, timeout: float = 30.0) -> Web3:
         w3.eth.chain_id  # noqa: B018 - probe the node
     except (RequestsConnectionError, OSError) as exc:
         raise ChainUnavailable(
-            f"no chain node answers at {url}: start it with 'kraken-market chain serve' "
-            "(or 'kraken-market up')"
+            f"no chain node answers at {shown_chain_url(url)}: start it with 'kraken-market "
+            "chain serve' (or 'kraken-market up'), or check KRAKEN_CHAIN_URL"
         ) from exc
     return w3
 

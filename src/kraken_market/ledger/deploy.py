@@ -196,7 +196,7 @@ def deploy_or_reuse(
             check_same_token(existing, roles.token_address, path)
             return existing, True
     deployment = deploy(w3, admin, parameters, roles)
-    save_replacing(deployment, path)
+    deployment.save(path)  # a stale file of the embedded chain names contracts gone with it
     return deployment, False
 
 
@@ -209,11 +209,11 @@ def _other(path: Path, deployment: Deployment) -> bool:
 
 def save_replacing(deployment: Deployment, path: Path) -> Path | None:
     """Write ``deployment`` to ``path``; a different deployment there is first kept as
-    ``<name>.replaced-<UTC time>.json`` (the only record of its addresses). Returns
-    where the old one went, if anywhere."""
+    ``<name>.replaced-<UTC time, to the microsecond>.json`` (the only record of its
+    addresses). Returns where the old one went, if anywhere."""
     kept = None
     if path.is_file() and _other(path, deployment):
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
         kept = path.with_name(f"{path.stem}.replaced-{stamp}{path.suffix}")
         path.replace(kept)
         log.warning("deployment_replaced", kept=str(kept))

@@ -640,10 +640,16 @@ class Indexer:
                         }
                     )
             end_hash = _hex(block(end)["hash"])
+            recorded = {end} | {int(row["block_number"]) for row in rows}
+            # Read after the batch's end: the blocks whose hashes are recorded must still
+            # be the ones their logs came from, or a reorganisation between reading them
+            # and reading the end would record blocks of two branches as one.
+            for number in sorted(recorded - {end}):
+                if self.w3.eth.get_block(number)["hash"] != blocks[number]["hash"]:
+                    return None
         except BlockNotFound:
             return None
         _refuse_collisions(rows)
-        recorded = {end} | {int(row["block_number"]) for row in rows}
         checkpoints = {n: _hex(blocks[n]["hash"]) for n in sorted(recorded)}
         return _Batch(end, end_hash, rows, checkpoints)
 

@@ -185,7 +185,7 @@ class Sender:
         except EvmValidationError as exc:  # in process: e.g. no ether for gas
             raise self._refused(exc, action) from exc
         except RequestsConnectionError as exc:
-            raise ChainUnavailable(f"{action}: the chain node does not answer: {exc}") from exc
+            raise ChainUnavailable(f"{action}: the chain node does not answer") from exc
         with self._lock:
             for attempt in (1, 2):
                 nonce = self._next_nonce()

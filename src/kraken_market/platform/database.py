@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,19 +40,6 @@ from kraken_market.settings import Settings
 def shown_url(url: str) -> str:
     """The database URL as ``up`` prints it: the password replaced by ``***``."""
     return make_url(url).render_as_string(hide_password=True)
-
-
-def shown_chain_url(url: str) -> str:
-    """A chain's JSON-RPC URL as ``up`` prints and records it: hosted providers put the
-    API key in the user part, the path or the query (``https://host/v3/KEY``), so only
-    the scheme, host and port are shown, with ``…`` for the rest."""
-    parts = urlsplit(url)
-    if parts.hostname is None:
-        return "(not a URL)"
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    shown = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
-    hidden = parts.username or parts.password or parts.query or parts.path.strip("/")
-    return shown + ("/…" if hidden else "")
 
 
 @dataclass(frozen=True)

@@ -36,12 +36,13 @@ from web3 import Web3
 
 from kraken_market.db.engine import make_engine
 from kraken_market.identity.issuer import Issuer
+from kraken_market.ledger.chain_url import shown_chain_url
 from kraken_market.ledger.client import connect, dev_account
 from kraken_market.ledger.deploy import Roles, deploy_or_reuse, token_units
 from kraken_market.ledger.deployment import Deployment
 from kraken_market.ledger.errors import ChainUnavailable
 from kraken_market.ledger.model import Parameters
-from kraken_market.platform.database import record_origin, shown_chain_url, shown_url
+from kraken_market.platform.database import record_origin, shown_url
 from kraken_market.platform.demo import Demo, demo_company, identify_company, prepare_demo
 from kraken_market.platform.gas import Signer, require_gas
 from kraken_market.platform.keys import PlatformKeys, platform_keys, refuse_public_keys

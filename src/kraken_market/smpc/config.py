@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kraken_market.errors import InvalidRequest
+from kraken_market.files import write_private
 from kraken_market.ports import check_mpc_ports
 from kraken_market.smpc.shamir import check_threshold, default_threshold
 
@@ -119,10 +120,8 @@ class NodeConfig:
 
     def save(self) -> Path:
         path = self.data_dir / "node.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(self.to_json(), indent=2) + "\n")
-        partial.replace(path)
+        # 0600: the chain URL may hold a hosted provider's API key (kraken_market.files).
+        write_private(path, json.dumps(self.to_json(), indent=2) + "\n")
         return path
 
     @classmethod

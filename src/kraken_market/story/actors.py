@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kraken_market.client import MarketClient
-from kraken_market.errors import Conflict
+from kraken_market.errors import Conflict, InvalidRequest
 from kraken_market.identity import binding, presentations
 from kraken_market.identity.credential_types import CredentialType
 from kraken_market.identity.issuer import Issuer
@@ -52,6 +52,12 @@ class Actor:
         return self.key.did
 
 
+class PlatformOnAnotherChain(InvalidRequest):
+    """The demo would talk to another chain than the running platform's."""
+
+    code = "platform_on_another_chain"
+
+
 class BankTooPoor(Conflict):
     """The demo's bank (an external chain) cannot pay its people's gas and DATA."""
 
@@ -73,7 +79,15 @@ class Cast:
         from kraken_market.platform.gas import TRANSACTION_GAS, fee_per_gas
 
         self.api_url, self.issuer, self.deployment = api_url.rstrip("/"), issuer, deployment
+        if bank is None and deployment.faucet is None:  # a well-known key pays nothing here
+            raise BankTooPoor("without the development faucet the demo needs a funded bank")
         self.w3 = connect(chain_url)
+        if int(self.w3.eth.chain_id) != deployment.chain_id:
+            raise PlatformOnAnotherChain(
+                f"the chain at this URL is chain {int(self.w3.eth.chain_id)}, the platform's "
+                f"is chain {deployment.chain_id}: run the demo with the same KRAKEN_CHAIN_URL "
+                "as 'kraken-market up'"
+            )
         self.bank: Ledger = Ledger(self.w3, deployment, bank or dev_account(0))
         # Gas money for a person's transactions at today's fee; on the embedded chain,
         # one whole unit as before (its fee is tiny, its dev accounts rich).

@@ -21,7 +21,7 @@ from kraken_market.smpc.manifest import ManifestSigner
 from kraken_market.smpc.owner import share_file
 from kraken_market.smpc.storage import LocalDirectory
 from kraken_market.storage.remote import MarketStorage
-from kraken_market.story.actors import Cast
+from kraken_market.story.actors import Cast, PlatformOnAnotherChain
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -48,6 +48,11 @@ class Story:
         issuer = Issuer.open(settings.issuer_dir, create=False)
         # platform.json shows an external chain's URL without its path (a provider's
         # API key): this process has the whole URL from the same settings as 'up'.
+        if not platform.chain.embedded and settings.chain_is_embedded:
+            raise PlatformOnAnotherChain(
+                f"the platform runs on an external chain ({platform.chain.url}): run the "
+                "demo with the same KRAKEN_CHAIN_URL as 'kraken-market up'"
+            )
         chain_url = platform.chain.url if platform.chain.embedded else settings.resolved_chain_url
         self.cast = Cast(platform.api.url, chain_url, deployment, issuer, bank)
         self.admin_api = MarketClient.connect(platform.api.url)

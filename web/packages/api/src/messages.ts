@@ -213,6 +213,7 @@ const MESSAGES: Record<string, string> = {
   stop_requested: "The platform was stopped before it was ready.",
   accounts_unfunded: "Some platform accounts need gas money on the chain. Fund them first.",
   bank_needed: "On an external chain the demo needs a funded account to pay its people.",
+  platform_on_another_chain: "Run the demo with the same chain URL as the platform.",
   bank_too_poor: "The demo's paying account holds too little. Fund it first.",
   platform_not_running: "No platform is running. Start it with 'kraken-market up'.",
   api_unreachable: "The marketplace API cannot be reached. Check that it runs.",

@@ -103,8 +103,8 @@ async def _ranks(ctx: Context, weight: Sec | None, probabilities: list[float]) -
     rounded = np.array([round(q * 2**FRACTION) for q in probabilities], dtype=object)
     position = count * rounded - rounded  # q (n - 1) 2^52, exact
     digits = await low_bits(ctx, position, FRACTION)
-    high_half = sum(d * (1 << i) for i, d in enumerate(digits[HALF:]))
-    low_half = sum(d * (1 << i) for i, d in enumerate(digits[:HALF]))
+    powers = np.array([1 << i for i in range(HALF)], dtype=object)
+    high_half, low_half = powers @ digits[HALF:], powers @ digits[:HALF]
     shares = await mpc.gather(position - high_half * (1 << HALF) - low_half)
     low = secint(ctx).array(shares * field(pow(1 << FRACTION, -1, field.modulus)))
     size = (ctx.rows + 2).bit_length() + 1  # low + 1 - n lies in [-n - 1, n + 1]

@@ -37,6 +37,7 @@ value is the integer ``round(v 2^32)``.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -70,9 +71,9 @@ async def as_integers(ctx: Context, x: Sec, *, scaled: bool) -> Sec:
     return secint(ctx).array(shares)
 
 
-async def low_bits(ctx: Context, y: Sec, bits: int) -> list[Sec]:
-    """The ``bits`` least significant bits of each secure integer in ``y`` (|y| < 2^L),
-    least significant first, each a 0/1 secure integer array of y's shape.
+async def low_bits(ctx: Context, y: Sec, bits: int) -> Sec:
+    """The ``bits`` least significant bits of each secure integer in ``y`` (|y| < 2^L):
+    a (bits, *y.shape) 0/1 secure integer array, least significant first.
 
     One opening of c = y + 2^L + r (r uniform below 2^(L + sec_param), its low ``bits``
     bits secret random bits r_i), then y mod 2^bits = (c - r) mod 2^bits: bit i is
@@ -124,9 +125,10 @@ async def low_bits(ctx: Context, y: Sec, bits: int) -> list[Sec]:
     for j in range(blocks - 1):
         into.append(borrow[0, j] + (borrow[1, j] - borrow[0, j]) * into[-1])
     incoming = mpc.np_stack(into)  # (blocks, n)
-    digits = [v[0] + (v[1] - v[0]) * incoming for v in variants]  # (blocks, n) each
-    ordered = mpc.np_stack(digits, axis=1).reshape((padded, n))  # bit jw + t
-    return [ordered[i].reshape(shape) for i in range(bits)]
+    both = mpc.np_stack(variants)  # (width, 2, blocks, n)
+    chosen = both[:, 0] + (both[:, 1] - both[:, 0]) * incoming  # (width, blocks, n)
+    ordered = mpc.np_transpose(chosen, axes=(1, 0, 2)).reshape((padded, n))  # bit jw + t
+    return ordered[:bits].reshape((bits, *shape))
 
 
 GROUP = 3
@@ -135,21 +137,24 @@ per round instead of one, for GROUP times fewer rounds (rounds, not arithmetic, 
 it here)."""
 
 
-def monomials(ctx: Context, digits: list[Sec]) -> Sec:
-    """(columns, 2^g, n): for every subset S of the g bits ``digits`` (S as a bit mask),
-    the product of the bits in S (1 for the empty set): 2^g - g - 1 products a row in
-    g - 1 rounds. Every 0/1 function of the bits is a public linear combination of
-    these (``MOBIUS``), so the selection needs no other products of bits."""
-    columns, n = digits[0].shape
-    terms: list[Sec] = [digits[0]]  # S = {0}; S = {} is added last
-    for bit in digits[1:]:
-        products = ctx.mpc.np_stack(terms) * bit.reshape((1, columns, n))
+def monomials(ctx: Context, digits: Sec) -> Sec:
+    """(groups, columns, 2^g, n) from (groups, g, columns, n) bits: for every subset S
+    of a group's g bits (S as a bit mask), the product of its bits (1 for the empty
+    set): 2^g - g - 1 products a row and group, g - 1 rounds, all groups at once. Every
+    0/1 function of the bits is a public linear combination of these (``mobius``), so
+    the selection needs no other products of bits."""
+    groups, g, columns, n = digits.shape
+    terms: list[Sec] = [digits[:, 0]]  # S = {0}; S = {} is added last
+    for i in range(1, g):
+        bit = digits[:, i]
+        products = ctx.mpc.np_stack(terms) * bit.reshape((1, groups, columns, n))
         # a new list: MPyC's np_stack above holds on to the one it was given
-        terms = [*terms, bit, *(products[i] for i in range(len(terms)))]
-    one = secint(ctx).array(np.ones((columns, n), dtype=object))
-    return ctx.mpc.np_stack([one, *terms], axis=1)
+        terms = [*terms, bit, *(products[j] for j in range(len(terms)))]
+    one = secint(ctx).array(np.ones((groups, columns, n), dtype=object))
+    return ctx.mpc.np_stack([one, *terms], axis=2)
 
 
+@functools.cache
 def mobius(g: int) -> np.ndarray[Any, Any]:
     """M with [digit = v] = sum_S M[v, S] prod_(i in S) b_i (inclusion-exclusion:
     (-1)^|S - V| for the subsets S of the bits above V = the set bits of v)."""
@@ -162,45 +167,55 @@ def mobius(g: int) -> np.ndarray[Any, Any]:
     return matrix
 
 
-def select(ctx: Context, digits: list[Sec], rows: Sec | None, ranks: Sec) -> Sec:
+@functools.cache
+def _steps(g: int) -> tuple[np.ndarray[Any, Any], ...]:
+    """Public matrices of one round (monomial sums m, thermometer bits a_t = [S_t <= k]):
+    m @ below = S_1 .. S_(2^g - 1); m @ counts = c_0 .. c_(2^g - 2); the one-hot digit in
+    the monomial basis is first + a @ onehot (a_0 = 1 and a_(2^g) = 0 are constants)."""
+    size, change = 1 << g, mobius(g)
+    counts = change.T  # m @ M^T: rows in play per digit value
+    below = counts @ np.array([[int(v < t) for t in range(1, size)] for v in range(size)],
+                              dtype=object)  # fmt: skip
+    differences = np.zeros((size - 1, size), dtype=object)
+    for t in range(size - 1):  # a_(t+1) enters o_t with -1 and o_(t+1) with +1
+        differences[t, t], differences[t, t + 1] = -1, 1
+    return below, counts[:, :-1], change[0], differences @ change
+
+
+def select(ctx: Context, digits: Sec, rows: Sec | None, ranks: Sec) -> Sec:
     """The ranks[..., j]-th smallest (0-based) of the values whose bits are ``digits``
-    (each (columns, n), least significant first) among the rows that count
-    (``rows``: (columns, n) 0/1 secure integers, None for all), as (columns, R)
-    secure integers. A rank at or beyond the count gives a value no row holds.
+    ((l, columns, n), least significant first) among the rows that count (``rows``:
+    (columns, n) 0/1 secure integers, None for all), as (columns, R) secure integers.
+    A rank at or beyond the count gives a value no row holds.
 
     GROUP bits at a time from the top: the rows in play (``live``) count per value v
-    of their next digit (one dot product per count), the comparisons S_t <= k of the
-    running sums S_t = sum_{v < t} c_v give the k-th smallest's digit as a thermometer
-    code, whose differences o_v are its one-hot code; then k -= S_digit (a dot
-    product) and live_j *= [digit_j = digit] (a dot product of row j's indicators
-    with o, then one product)."""
+    of their next digit (dot products with the digit's monomials), the comparisons
+    S_t <= k of the running sums S_t = sum_(v < t) c_v give the k-th smallest's digit
+    as a thermometer code, whose differences are its one-hot code o; then k -= S_digit
+    (= sum_t [S_t <= k] c_(t-1)) and live_j *= [digit_j = digit] (a dot product of row
+    j's monomials with o in the monomial basis, then one product)."""
     mpc = ctx.mpc
-    columns, n = digits[0].shape
+    bits, columns, n = digits.shape
     width = ranks.shape[-1]
     size = (n + 1).bit_length() + 1  # ranks and counts lie in [-1, n]: k - S_t too
-    groups = [(low, digits[low : low + GROUP]) for low in range(0, len(digits), GROUP)][
-        ::-1
-    ]  # most significant group first
-    tables = [monomials(ctx, group) for _, group in groups]  # all in parallel, up front
+    groups = -(-bits // GROUP)
+    if groups * GROUP > bits:  # top bits of 0 (public): their values are never chosen
+        zeros = secint(ctx).array(np.zeros((groups * GROUP - bits, columns, n), dtype=object))
+        digits = mpc.np_concatenate((digits, zeros), axis=0)
+    tables = monomials(ctx, digits.reshape((groups, GROUP, columns, n)))
+    below_of, counts_of, first, onehot = _steps(GROUP)
     live: Sec = None if rows is None else rows.reshape((columns, 1, n))
     value: Sec = 0
-    for (low, group), table in zip(groups, tables, strict=True):
-        values, change = 1 << len(group), mobius(len(group))
-        if live is None:  # every row in play: counts are local sums
-            terms = table.sum(axis=2).reshape((columns, 1, values))
+    rank = ranks.reshape((columns, width, 1))
+    for group in reversed(range(groups)):
+        table = tables[group]  # (columns, 2^g, n)
+        if live is None:  # every row in play: the sums are local
+            sums = table.sum(axis=2).reshape((columns, 1, 1 << GROUP))
         else:
-            terms = live @ mpc.np_transpose(table, axes=(0, 2, 1))  # (columns, R|1, 2^g)
-        counts = terms @ change.T  # per value v of the digit
-        if counts.shape[1] != width:
-            counts = counts * np.ones((1, width, 1), dtype=object)
-        below = mpc.np_cumsum(counts, axis=2)[..., :-1]  # S_1 .. S_{2^g - 1}
-        at_most = 1 - ctx.less_than_zero(ranks.reshape((columns, width, 1)) - below, size)
-        chosen = mpc.np_concatenate(  # one-hot of the digit, (columns, R, 2^g)
-            (1 - at_most[..., :1], at_most[..., :-1] - at_most[..., 1:], at_most[..., -1:]),
-            axis=2,
-        )
-        ranks = ranks - (chosen[..., 1:] * below).sum(axis=2)  # k -= S_digit
-        match = (chosen @ change) @ table  # (columns, R, n): row j's digit is the chosen one
+            sums = live @ mpc.np_transpose(table, axes=(0, 2, 1))  # (columns, R|1, 2^g)
+        at_most = 1 - ctx.less_than_zero(rank - sums @ below_of, size)  # (columns, R, 2^g-1)
+        rank = rank - (at_most * (sums @ counts_of)).sum(axis=2).reshape((columns, width, 1))
+        match = (first + at_most @ onehot) @ table  # (columns, R, n): the digit is chosen
         live = match if live is None else live * match
-        value = value + at_most.sum(axis=2) * (1 << low)
+        value = value + at_most.sum(axis=2) * (1 << (group * GROUP))
     return value

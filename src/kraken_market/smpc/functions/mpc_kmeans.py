@@ -30,13 +30,13 @@ import numpy as np
 from kraken_market.smpc.functions.catalogue import KMeans
 from kraken_market.smpc.functions.mpc_base import Context, Sec
 from kraken_market.smpc.functions.mpc_linalg import lloyd_precision, lloyd_round
-from kraken_market.smpc.functions.mpc_stats import quantiles_of
+from kraken_market.smpc.functions.mpc_quantiles import quantiles_of
 from kraken_market.smpc.functions.plan import bits_for
 
 
-def seeds(ctx: Context, weights: list[Sec | None], k: int) -> Sec:
+async def seeds(ctx: Context, weights: list[Sec | None], k: int) -> Sec:
     """(k, d) initial centroids: each column's quantiles (i + 0.5) / k, i < k."""
-    rows = quantiles_of(ctx, weights, [(i + 0.5) / k for i in range(k)])
+    rows = await quantiles_of(ctx, weights, [(i + 0.5) / k for i in range(k)])
     return ctx.mpc.np_stack(rows)
 
 
@@ -49,7 +49,7 @@ async def kmeans(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
     if params.init is not None:
         centroids = ctx.secfxp.array(np.array(params.init, dtype=float))
     else:
-        centroids = seeds(ctx, weights, k)
+        centroids = await seeds(ctx, weights, k)
     bits, shift = lloyd_precision(ctx)
     sizes, previous, moved = None, None, None
     iterations: Sec = ctx.secfxp.array(np.ones(1), integral=True)  # the first round

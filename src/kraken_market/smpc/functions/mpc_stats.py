@@ -4,16 +4,16 @@ Every function returns a list of secure values in the order of the catalogue's
 outputs. Sums are exact in the field (a 0/1 mask times a value is exact, sums
 are local); sums of squares are exact dot products at scale 2**64 (``SecFld``
 view), so the buyer divides exactly (``finish``). Order statistics compare
-values with MPyC's ``np_sgn`` at the bit length the declared bounds allow.
+values with MPyC's ``np_sgn`` at the bit length the declared bounds allow (min, max,
+histogram); quantiles select by the values' bits (``mpc_quantiles``, ``mpc_select``).
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from kraken_market.smpc.functions.catalogue import Histogram, Quantiles
 from kraken_market.smpc.functions.local import column_dot, column_sum
 from kraken_market.smpc.functions.mpc_base import Context, Sec
+from kraken_market.smpc.functions.mpc_quantiles import quantiles_of
 from kraken_market.smpc.functions.plan import LIMIT, DataColumn, bits_for
 
 
@@ -119,66 +119,10 @@ async def histogram(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
     return counts
 
 
-def sort_rows(ctx: Context, a: Sec, bits: int) -> Sec:
-    """Each row of ``a`` sorted ascending: Batcher's odd-even merge network (as MPyC's
-    ``np_sort``, vectorised per layer) with comparisons at ``bits`` bits."""
-    mpc, n = ctx.mpc, a.shape[-1]
-    if n <= 1:
-        return a
-    t = (n - 1).bit_length()
-    p = 1 << (t - 1)
-    while p:
-        d, q, r = p, 1 << (t - 1), 0
-        while d:
-            index = np.fromiter((i for i in range(n - d) if i & p == r), dtype=int)
-            b0, b1 = a[..., index], a[..., index + d]
-            h = ctx.less_than_zero(b1 - b0, bits) * (b1 - b0)
-            a = mpc.np_update(a, (..., index), b0 + h)
-            a = mpc.np_update(a, (..., index + d), b1 - h)
-            d, q, r = q - p, q >> 1, p
-        p >>= 1
-    return a
-
-
 async def quantiles(ctx: Context, weights: list[Sec | None]) -> list[Sec]:
-    """numpy's 'linear' quantiles: sort (rows that do not count last), then interpolate
-    between order statistics floor(q (n - 1)) and the next; when n is secret the index
-    is a secret one-hot vector built from the comparisons pos >= k."""
+    """numpy's 'linear' quantiles: the order statistics floor(q (n - 1)) and the next
+    (secure radix selection, ``mpc_select``), interpolated; with a secret count n the
+    ranks and the interpolation weight are secret too."""
     params = ctx.plan.params
     probabilities = params.q if isinstance(params, Quantiles) else [0.5]
-    return quantiles_of(ctx, weights, probabilities)
-
-
-def quantiles_of(ctx: Context, weights: list[Sec | None], probabilities: list[float]) -> list[Sec]:
-    """Per probability, the (columns,) array of each selected column's quantile (numpy
-    'linear') over the rows its weight counts: what :func:`quantiles` returns, also
-    k-means' data-driven seeds (``mpc_kmeans``)."""
-    v, bits = filled(ctx, weights, lowest=True)
-    s = sort_rows(ctx, v, bits)
-    n = ctx.rows
-    out: list[list[Sec]] = [[] for _ in probabilities]
-    for j, weight in enumerate(weights):
-        row = s[j]
-        following = ctx.mpc.np_concatenate([row[1:], row[n - 1 :]])
-        for i, q in enumerate(probabilities):
-            if weight is None:
-                position = q * (n - 1)
-                k = min(int(np.floor(position)), n - 1)
-                value = row[k] + (position - k) * (following[k] - row[k])
-            else:
-                value = _secret_rank(ctx, weight.sum(), q, row, following)
-            out[i].append(value)
-    return [ctx.mpc.np_fromlist(values) for values in out]
-
-
-def _secret_rank(ctx: Context, count: Sec, q: float, row: Sec, following: Sec) -> Sec:
-    mpc, n = ctx.mpc, ctx.rows
-    position = mpc.np_fromlist([count * q - q])  # q (n_w - 1), shape (1,)
-    ge = 1 - ctx.less_than_zero(position - np.arange(1, n), bits_for(2 * n))  # pos >= k
-    one = ctx.secfxp.array(np.ones(1), integral=True)
-    zero = ctx.secfxp.array(np.zeros(1), integral=True)
-    steps = mpc.np_concatenate([one, ge, zero])
-    unit = steps[:-1] - steps[1:]  # one-hot at floor(pos)
-    fraction = position[0] - ge.sum()
-    low, high = unit @ row, unit @ following
-    return low + fraction * (high - low)
+    return await quantiles_of(ctx, weights, probabilities)

@@ -74,7 +74,7 @@ def compute(
     path.write_text(json.dumps(spec))
     out = tmp / f"{spec['function'].split('@')[0]}.csv"
     command = [*CLI, "trade", "compute", "--spec", str(path), *where, "--out", str(out)]
-    # An MPC regression over a union, or 12 rounds of k-means, on a shared 2-core machine
+    # An MPC regression over a union, or rounds of k-means, on a shared 2-core machine
     # may take minutes: more than the CLI helper's 120 s.
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -119,15 +119,15 @@ def test_a_public_dataset_through_the_platform_matches_the_references(
     older = data[(data.sex == 1) & (data.age > 50)][["bmi", "s5"]].to_numpy()
     kmeans, about = compute(
         researcher, tmp_path,
-        {"function": "kmeans@2", "columns": ["bmi", "s5"], "params": {"k": 3, "iterations": 12},
+        {"function": "kmeans@2", "columns": ["bmi", "s5"], "params": {"k": 2, "iterations": 6},
          "filter": {"column": "age", "op": ">", "value": 50}},
         "--product", first,
     )  # fmt: skip
-    assert about["converged"] and kmeans["size"].sum() == len(older)  # in 8 rounds, as numpy
+    assert about["converged"] and kmeans["size"].sum() == len(older)  # in 4 rounds, as numpy
     centroids = kmeans[["bmi", "s5"]].to_numpy()
     nearest = np.argmin(((older[:, None, :] - centroids[None]) ** 2).sum(axis=2), axis=1)
     for j, centroid in enumerate(centroids):  # Lloyd's fixed point, as the data say
         assert np.allclose(centroid, older[nearest == j].mean(axis=0), rtol=1e-4), (j, kmeans)
     inertia = ((older - centroids[nearest]) ** 2).sum()
-    best = KMeans(n_clusters=3, n_init=10, random_state=0).fit(older).inertia_
+    best = KMeans(n_clusters=2, n_init=10, random_state=0).fit(older).inertia_
     assert inertia <= best * 1.02, (inertia, best)

@@ -4,7 +4,8 @@ Each case is a JSON-RPC error answer to ``eth_estimateGas`` in the layout a node
 sends (geth/anvil: code 3 and the payload as ``data``; Hardhat 2: -32603, its own
 message and the payload inside a ``data`` object, or as a string; Ganache 7: the
 payload under the transaction hash; a node sending only a message). The payloads
-are ABI-encoded here the way the EVM returns them. A provider answers with them,
+are ABI-encoded here the way the EVM returns them; Hardhat's answers are also
+replayed as a live Hardhat node sent them (``recorded/hardhat.json``). A provider answers with them,
 so web3's own error handling raises whatever it raises, and the client's
 ``Sender`` turns that into the marketplace's error: the stable reason, never the
 generic ``reverted``.
@@ -12,6 +13,8 @@ generic ``reverted``.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +32,8 @@ from kraken_market.ledger.errors import (
     NotPermitted,
     Reverted,
 )
-from kraken_market.ledger.reverts import CustomError, custom_errors, decode_revert
-from kraken_market.ledger.transactions import EventDecoder, Sender
+from kraken_market.ledger.reverts import CustomError, custom_errors, decode_revert, revert_reason
+from kraken_market.ledger.transactions import REVERT_ERRORS, EventDecoder, Sender
 
 CONTRACT = "0x" + "11" * 20
 OWNER = "0x" + "22" * 20
@@ -164,3 +167,49 @@ def test_unknown_and_malformed_payloads_say_what_arrived() -> None:
     assert decode_revert(bytes.fromhex("deadbeef")) == "unknown error 0xdeadbeef"
     assert decode_revert(b"") == "reverted"
     assert decode_revert(bytes.fromhex("08c379a0") + b"\x00" * 5) == "unknown error 0x08c379a0"
+
+
+RECORDED = json.loads((Path(__file__).parent / "recorded" / "hardhat.json").read_text())
+"""A live Hardhat node's answers to a refused Registry.set_metadata (record_hardhat.py)."""
+
+
+class Replaying(BaseProvider):
+    """Answers ``method`` with the error a live node sent; the chain id otherwise."""
+
+    def __init__(self, method: str) -> None:
+        super().__init__()
+        self.method = method
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        if method == "eth_chainId":
+            return {"jsonrpc": "2.0", "id": 1, "result": "0x7a69"}
+        assert method == self.method, method
+        return {"jsonrpc": "2.0", "id": 1, "error": RECORDED[method]}
+
+    def is_connected(self, show_traceback: bool = False) -> bool:
+        return True
+
+
+def test_a_live_hardhat_nodes_answers_decode_to_the_contracts_reason() -> None:
+    """Recorded from Hardhat Network (2.29.1) with the committed contracts: the refusal
+    reaches the marketplace as the contract's own reason whether the node refused the
+    estimate, the call or the sent transaction."""
+    assert RECORDED["node"].startswith("HardhatNetwork/")
+    with pytest.raises(NotPermitted) as caught:
+        Sender(Web3(Replaying("eth_estimateGas")), dev_account(7), EventDecoder({})).send(
+            _set_metadata(Web3(Replaying("eth_estimateGas"))), "update metadata"
+        )
+    assert caught.value.reason == RECORDED["reason"]
+    with pytest.raises(REVERT_ERRORS) as called:
+        _set_metadata(Web3(Replaying("eth_call"))).call()
+    assert revert_reason(called.value) == RECORDED["reason"]
+    with pytest.raises(REVERT_ERRORS) as sent:
+        Web3(Replaying("eth_sendRawTransaction")).eth.send_raw_transaction(b"\x02")
+    assert revert_reason(sent.value) == RECORDED["reason"]
+
+
+def _set_metadata(w3: Web3) -> Any:
+    registry = w3.eth.contract(
+        address=Web3.to_checksum_address(CONTRACT), abi=artifact("Registry").abi
+    )
+    return registry.functions.set_metadata(b"\x01" * 32, b"\x02" * 32)

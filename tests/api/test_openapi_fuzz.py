@@ -35,9 +35,16 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+import kraken_market.ledger.transactions  # noqa: F401 - see below
 from kraken_market.ledger.deployment import Deployment
 from tests.conftest import Account
 from tests.factories import product_body
+
+# Imported before any case runs: py-evm (through eth-tester, which the ledger client
+# names for in-process errors) raises the recursion limit when first imported, and
+# Hypothesis fails a test during which the limit changed. Which case first reaches
+# the ledger depends on how xdist shares the tests out, so without this the module
+# passed or failed by the order of the run.
 
 EXAMPLES = int(os.environ.get("KRAKEN_FUZZ_EXAMPLES", "25"))
 NO_INPUT = {  # nothing to make invalid

@@ -15,6 +15,7 @@ from web3 import Web3
 from kraken_market.access.nodes import NodeRef
 from kraken_market.access.seller import prepare_deposits
 from kraken_market.access.wire import KeyDeposit, check_signer
+from kraken_market.client import MarketClient
 from kraken_market.db.engine import write_session
 from kraken_market.depute.desk import CompanyAccount, Desk
 from kraken_market.depute.sessions import Sessions
@@ -23,9 +24,10 @@ from kraken_market.identity import presentations
 from kraken_market.ledger.chain.embedded import DurableBackend
 from kraken_market.ledger.chain.rpc_server import ChainNode, create_rpc_app
 from kraken_market.ledger.client import connect
+from kraken_market.ledger.model import ModeCode, Prices
 from kraken_market.smpc.keys import NodeKeyPair
 from kraken_market.smpc.manifest import Manifest, ShareFileEntry, verify_manifest
-from tests.conftest import serving
+from tests.conftest import login, serving
 from tests.depute.conftest import Person, Rig
 from tests.factories import product_body
 from tests.ledger.conftest import DATA, Market, _deploy
@@ -126,3 +128,53 @@ def test_a_company_product_is_owned_by_the_company_and_revocation_stops_the_empl
         with pytest.raises(KrakenError) as refused:
             desk.sync(ask(desk, rig, erin), product)
         assert refused.value.code == "authorisation_required"
+
+
+def test_the_companys_account_consents_to_a_union_through_the_desk(
+    rig: Rig, chain: tuple[str, Market], tmp_path: Path
+) -> None:
+    """A union of a person's product and a company's: the person proposes on chain from
+    their own account; the company's consent on chain comes from the company's account,
+    which only its Depute tool holds, for an employee authorised to publish."""
+    url, market = chain
+    deployment_file = tmp_path / "deployment.json"
+    market.deployment.save(deployment_file)
+    config = dataclasses.replace(rig.depute.config, chain_url=url, deployment_file=deployment_file)
+    depute = dataclasses.replace(rig.depute, config=config)
+    _, headers = rig.representative()
+    erin, bruno, sam = rig.person("Erin"), rig.person("Bruno"), rig.person("Sam")
+    made = {}
+    for who, scope in ((erin, ["publish"]), (bruno, ["buy"])):
+        answer = rig.post("/api/authorisations", {"employee_did": who.did, "scope": scope}, headers)
+        assert answer.status_code == 201, answer.text
+        made[who.name] = answer.json()
+    company = CompanyAccount(depute)
+    company.bind()
+    market.admin.send_ether(company.account().address, 10**18)
+    market.admin.drip(100 * DATA, to=company.account().address)
+    with rig.act_for_company(erin, made["Erin"]["credential"]) as erin_market:
+        ours = erin_market.create_product(product_body("analytics"))["id"]
+    seller = market.funded(market.as_(7))
+    sams_session = login(rig.app, sam.key, [sam.credential])["session_token"]
+    with MarketClient.connect(rig.marketplace.url, sams_session) as sams:
+        theirs = sams.create_product(product_body("analytics"))["id"]
+        seller.publish(
+            theirs, mode=ModeCode.ANALYTICS, prices=Prices(computation=DATA), stake=10 * DATA
+        )
+        union = sams.create_union(
+            {"title": "Two cohorts", "members": [{"product_id": ours}, {"product_id": theirs}]}
+        )["id"]
+    with write_session(depute.sessions) as session:
+        desk = Desk(depute, session, company)
+        desk.publish(ask(desk, rig, erin), ours, 10 * DATA, 0)
+        seller.propose_union({ours: 1, theirs: 1})
+        assert market.admin.union(union)["consents_missing"] == 1  # type: ignore[index]
+        with pytest.raises(KrakenError) as refused:  # Bruno may buy, not sell
+            desk.join_union(ask(desk, rig, bruno), union, 0)
+        assert refused.value.code == "authorisation_required"
+        joined = desk.join_union(ask(desk, rig, erin), union, 0)
+        assert joined["sent"] == "consent" and joined["products"] == [ours]
+        assert joined["account"] == company.account().address
+        again = desk.join_union(ask(desk, rig, erin), union, 0)
+        assert again["sent"] is None  # nothing is sent twice
+    assert market.admin.union(union)["status"] == "active"  # type: ignore[index]

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from kraken_market.client import MarketClient
-from kraken_market.depute.client import DeskSigner, publish_for_company, sync_for_company
+from kraken_market.depute.client import (
+    DeskSigner,
+    join_union_for_company,
+    publish_for_company,
+    sync_for_company,
+)
 from kraken_market.errors import InvalidRequest
 from kraken_market.identity.keys import DidKey
 
@@ -25,6 +30,9 @@ class CompanyDesk:
 
     def sync(self, product: str) -> dict[str, Any]:
         return sync_for_company(self.url, self.holder, self.tokens, product)
+
+    def join_union(self, union_id: str, wait: float) -> dict[str, Any]:
+        return join_union_for_company(self.url, self.holder, self.tokens, union_id, wait=wait)
 
     def signer(self) -> DeskSigner:
         """Signs the product's share manifests and key deposits through the tool."""

@@ -201,6 +201,16 @@ def sync_for_company(
     return ask_chain_desk(base_url, holder, tokens, f"/products/{product}/sync", {})
 
 
+def join_union_for_company(
+    base_url: str, holder: DidKey, tokens: list[str], union_id: str, *, wait: float = 30.0
+) -> dict[str, Any]:
+    """Have the company's Depute tool propose or consent to a union on chain."""
+    body = {"wait": wait}
+    return ask_chain_desk(
+        base_url, holder, tokens, f"/unions/{union_id}/join", body, timeout=wait + 90
+    )
+
+
 class DeskSigner:
     """Signs for a company's product through the company's Depute tool: share manifests
     with the company's key (``smpc.manifest.ManifestSigner``) and key deposits with the

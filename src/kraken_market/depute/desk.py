@@ -232,6 +232,47 @@ class Desk:
         signature = sign_text(account, parsed.message())
         return {"product": product_id, "signature": signature, "asked_by": asked.employee}
 
+    def join_union(self, presentation: str, union_id: str, wait: float) -> dict[str, Any]:
+        """Propose or consent to a Data Union on chain from the company's account, for
+        an employee authorised to publish, when one of its members is the company's
+        product (the chain counts one consent per owner account). The catalog's consent
+        is the employee's own request to the marketplace, acting for the company."""
+        from kraken_market.trade.unions import join_on_chain
+
+        asked = self._asker(presentation)
+        url = self.depute.config.marketplace_url
+        with MarketClient.connect(url) as market:
+            try:
+                union = market.union(union_id)
+            except ApiUnreachable as exc:
+                raise MarketplaceUnavailable(exc.message) from exc
+            except ApiError as exc:
+                if exc.status_code == 404:
+                    raise NotFound(
+                        f"the marketplace has no union {union_id}", details={"union": union_id}
+                    ) from exc
+                raise MarketplaceRefused(exc.message, details={"code": exc.api_code}) from exc
+            ours = [m["product_id"] for m in union["members"] if m["owner"] == self.depute.company]
+            if not ours:
+                raise NotCompanyProduct(
+                    f"no member of union {union_id} belongs to {self.depute.company}: their "
+                    "own owners consent to it",
+                    details={"union": union_id},
+                )
+            with self.account.lock:
+                self.account.ensure_bound()
+                done = join_on_chain(market, self.account.ledger(), union_id, wait=wait)
+        return {
+            "union": union_id,
+            "products": ours,
+            "account": self.account.account().address,
+            "sent": done.sent,
+            "transaction": done.transaction,
+            "consents_missing": done.consents_missing,
+            "status": done.status,
+            "asked_by": asked.employee,
+        }
+
     def sync(self, presentation: str, product_id: str) -> dict[str, Any]:
         """Apply the catalog's availability, prices, metadata and policy on chain."""
         from kraken_market.trade.publish import sync_on_chain

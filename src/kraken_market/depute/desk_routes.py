@@ -4,6 +4,7 @@ GET  /api/account                          the company's ledger account
 POST /api/chain/challenge                  a nonce for an employee's presentation
 POST /api/products/{id}/publish            publish a company product on chain
 POST /api/products/{id}/sync               apply its catalog entry on chain
+POST /api/unions/{id}/join                 propose or consent to a union on chain
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from kraken_market.types import UINT256_MAX
 
 router = APIRouter(prefix="/api", tags=["chain desk"])
 ProductPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$")]
+UnionPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$")]
 DESK_ERRORS = errors(401, 403, 404, 409, 413, 422, 503)
 
 
@@ -53,6 +55,13 @@ class DepositBody(BaseModel):
 
     presentation: str = Field(min_length=1, max_length=65_536, description="a vp+jwt")
     deposit: dict[str, Any] = Field(description="the key deposit to sign (access.wire)")
+
+
+class JoinBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    presentation: str = Field(min_length=1, max_length=65_536, description="a vp+jwt")
+    wait: float = Field(default=30.0, ge=0, le=120, description="seconds to wait for it active")
 
 
 class SyncBody(BaseModel):
@@ -137,4 +146,16 @@ async def deposit(
     product = product_id.lower()
     return await at_desk(
         request, depute, lambda desk: desk.sign_deposit(body.presentation, product, body.deposit)
+    )
+
+
+@router.post("/unions/{union_id}/join", responses=DESK_ERRORS)
+async def join_union(
+    union_id: UnionPath, body: JoinBody, request: Request, depute: DeputeDep
+) -> dict[str, Any]:
+    """Propose or consent to a Data Union on chain from the company's account (a member
+    is the company's product), for an employee authorised to publish."""
+    union = union_id.lower()
+    return await at_desk(
+        request, depute, lambda desk: desk.join_union(body.presentation, union, body.wait)
     )

@@ -217,3 +217,21 @@ def time_travel(market: Market, seconds: int) -> None:
     """Move the in-process chain's clock forward and mine a block there."""
     now = int(market.w3.eth.get_block("latest")["timestamp"])
     market.w3.provider.ethereum_tester.time_travel(now + seconds)  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def anvil_url() -> Iterator[str]:
+    """Foundry's anvil on a free port (tests/ledger/anvil.py), for one module."""
+    from tests.ledger.anvil import running_anvil
+
+    with running_anvil() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def anvil_market(anvil_url: str) -> Market:
+    """The contracts deployed on that anvil, as on the embedded chain (``_deploy``)."""
+    from tests.ledger.anvil import counting
+
+    w3, _ = counting(anvil_url)
+    return _deploy("anvil", w3)

@@ -34,21 +34,15 @@ from kraken_market.ledger.reverts import decode_revert
 from kraken_market.ledger.transactions import EventDecoder, Sender
 from tests import served
 from tests.ledger.anvil import CountingProvider, counting, rpc, running_anvil
-from tests.ledger.conftest import DATA, Market, _deploy
+from tests.ledger.conftest import DATA, Market
 
 RECIPIENT = dev_account(5).address
 
 
 @pytest.fixture(scope="module")
-def anvil_url() -> Iterator[str]:
-    with running_anvil() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def market(anvil_url: str) -> Market:
-    w3, _ = counting(anvil_url)
-    return _deploy("anvil", w3)
+def market(anvil_market: Market) -> Market:
+    """The contracts on anvil, under the name the ledger tests use (tests/ledger/conftest.py)."""
+    return anvil_market
 
 
 def nonce_of(market: Market, account: str) -> int:

@@ -29,23 +29,17 @@ from kraken_market.ledger.client import Ledger, as_bytes32, dev_account
 from kraken_market.ledger.indexer import IndexedEvent, Indexer, Reorganisation
 from kraken_market.ledger.models import ChainCheckpoint
 from kraken_market.settings import get_settings
-from tests.ledger.anvil import counting, rpc, running_anvil
-from tests.ledger.conftest import Market, _deploy
+from tests.ledger.anvil import rpc
+from tests.ledger.conftest import Market
 
 BUYER = dev_account(8).address
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def anvil_url() -> Iterator[str]:
-    with running_anvil() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def market(anvil_url: str) -> Market:
-    w3, _ = counting(anvil_url)
-    return _deploy("anvil", w3)
+def market(anvil_market: Market) -> Market:
+    """The contracts on anvil, under the name the ledger tests use (tests/ledger/conftest.py)."""
+    return anvil_market
 
 
 @pytest.fixture

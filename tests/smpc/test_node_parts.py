@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import stat
 from pathlib import Path
 
@@ -97,8 +98,17 @@ def test_a_port_is_leased_to_one_job_and_a_taken_port_is_never_leased() -> None:
 
     from kraken_market.smpc.node.ports import NoFreePort, PortLeases
 
+    # Below the kernel's ephemeral ports (32768 up) and above the suite's MPC bases
+    # (10000-29000): a port bound with 0 is ephemeral, and its neighbour may be any
+    # process's outgoing connection at the moment the lease is asked for.
     with socket.socket() as holder:  # another program listens on a port in the range
-        holder.bind(("127.0.0.1", 0))
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        for candidate in random.sample(range(30_000, 32_000, 2), 200):
+            try:
+                holder.bind(("127.0.0.1", candidate))
+                break
+            except OSError:
+                continue
         holder.listen()
         taken = holder.getsockname()[1]
         leases = PortLeases(taken, 2, tries=40)

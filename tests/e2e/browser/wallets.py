@@ -106,3 +106,6 @@ def sign_in(page: Page, holder: Holder, act_for: str | None = None) -> None:
     answer(holder, wallet_link(page))
     who = page.get_by_role("link", name=re.compile(rf"^{re.escape(holder.name)}"))
     expect(who).to_be_visible(timeout=15_000)
+    # The header names the person as soon as the session is known; the page then leaves
+    # /signin for where the person came from. A click in between would be undone by it.
+    expect(page).not_to_have_url(re.compile(r"/signin(?:[?#]|$)"))

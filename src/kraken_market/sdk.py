@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kraken_market.client import ApiError, MarketClient
+from kraken_market.depute.company_desk import Employee
 from kraken_market.errors import Conflict, InvalidRequest
 from kraken_market.identity.errors import WrongAudience
 from kraken_market.identity.wallet import Wallet
@@ -117,8 +118,18 @@ def marketplace_deployment(api: MarketClient, config: Settings, url: str) -> Dep
 
 
 class Marketplace:
-    def __init__(self, api: MarketClient, ledger: Ledger, jobs_dir: Path) -> None:
+    def __init__(
+        self,
+        api: MarketClient,
+        ledger: Ledger,
+        jobs_dir: Path,
+        employee: Employee | None = None,
+    ) -> None:
+        """``employee``: the wallet's DID key and PersonCredentials, which ask a
+        company's Depute tool to sign for the company when the session acts for one
+        (:meth:`login` passes them)."""
         self.api, self.ledger, self.jobs_dir = api, ledger, jobs_dir
+        self.employee = employee
 
     @classmethod
     def login(
@@ -169,7 +180,9 @@ class Marketplace:
         except BaseException:
             api.close()
             raise
-        return cls(api, ledger, config.data_dir / "analytics")
+        persons = [c.token for c in holder.credentials("PersonCredential")]
+        employee = Employee(holder.keys.did_key, persons)
+        return cls(api, ledger, config.data_dir / "analytics", employee)
 
     def close(self) -> None:
         self.api.close()
@@ -334,26 +347,44 @@ class Marketplace:
         of them yours: in the catalog and on chain, signed by your wallet. It is for sale
         (``status`` ``active``) once every other member's owner ran :meth:`consent_union`
         (``pending`` until then; ``awaiting_chain`` while the chain's answer is not
-        indexed yet, up to ``wait`` seconds)."""
-        from kraken_market.trade.unions import join_on_chain
-
+        indexed yet, up to ``wait`` seconds). Acting for a company, the company's
+        account proposes, through its Depute tool."""
         body = {
             "title": title,
             "description": description,
             "members": [{"product_id": p, "weight": w} for p, w in members.items()],
         }
+        self._check_signer()  # before the catalog changes
         union = self.api.create_union(body)
-        join_on_chain(self.api, self.ledger, union["id"], wait=wait)
+        self._join_on_chain(union["id"], wait)
         return self.api.union(union["id"])
 
     def consent_union(self, union_id: str, *, wait: float = 30.0) -> dict[str, Any]:
         """Consent to a Data Union for every member product you own, in the catalog and on
-        chain (proposing it there if nobody has yet); harmless to call again."""
-        from kraken_market.trade.unions import join_on_chain
-
+        chain (proposing it there if nobody has yet); harmless to call again. Acting
+        for a company, the company's account consents, through its Depute tool."""
+        self._check_signer()
         self.api.consent(union_id)
-        join_on_chain(self.api, self.ledger, union_id, wait=wait)
+        self._join_on_chain(union_id, wait)
         return self.api.union(union_id)
+
+    def _join_on_chain(self, union_id: str, wait: float) -> None:
+        from kraken_market.trade.unions import join_for_session
+
+        join_for_session(self.api, self.ledger, union_id, self._employee, wait=wait)
+
+    def _check_signer(self) -> None:
+        if self.employee is None and self.api.me().get("company"):
+            self._employee()
+
+    def _employee(self) -> Employee:
+        if self.employee is None:
+            raise InvalidRequest(
+                "this session acts for a company, whose products only its Depute tool may "
+                "put in a union on chain, and the tool asks who you are: open the session "
+                "with Marketplace.login(wallet, passphrase=..., act_for=...)"
+            )
+        return self.employee
 
     def reclaim(self, request_id: str) -> Reclaimed:
         """Take back the held payment of a computation the nodes did not deliver by its

@@ -99,7 +99,16 @@ class Rig:
     http: httpx2.Client
     admin: Account
     clock: Clock
+    tool: Server
     people: dict[str, Person] = field(default_factory=dict)
+
+    def serve(self, depute: Depute) -> None:
+        """Serve ``depute`` (the same company, e.g. configured with a chain) in place
+        of the tool, on the same URL: KCIT and presentations keep naming it."""
+        self.tool.stop()
+        self.tool.app = create_depute_app(depute)
+        self.tool.start()
+        self.depute = depute
 
     @property
     def company(self) -> str:
@@ -186,7 +195,7 @@ def rig(app: FastAPI, settings: Settings, admin: Account, tmp_path: Path) -> Ite
     tool.start()
     try:
         with httpx2.Client(base_url=tool.url, timeout=30.0) as http:
-            yield Rig(app, marketplace, depute, tool.url, http, admin, clock)
+            yield Rig(app, marketplace, depute, tool.url, http, admin, clock, tool)
     finally:
         tool.stop()
         marketplace.stop()

@@ -17,6 +17,8 @@ from kraken_market.access.seller import prepare_deposits
 from kraken_market.access.wire import KeyDeposit, check_signer
 from kraken_market.client import MarketClient
 from kraken_market.db.engine import write_session
+from kraken_market.depute.client import publish_for_company
+from kraken_market.depute.company_desk import Employee
 from kraken_market.depute.desk import CompanyAccount, Desk
 from kraken_market.depute.sessions import Sessions
 from kraken_market.errors import KrakenError
@@ -25,8 +27,10 @@ from kraken_market.ledger.chain.embedded import DurableBackend
 from kraken_market.ledger.chain.rpc_server import ChainNode, create_rpc_app
 from kraken_market.ledger.client import connect
 from kraken_market.ledger.model import ModeCode, Prices
+from kraken_market.sdk import Marketplace
 from kraken_market.smpc.keys import NodeKeyPair
 from kraken_market.smpc.manifest import Manifest, ShareFileEntry, verify_manifest
+from kraken_market.trade.unions import CONSENT_GIVEN
 from tests.conftest import login, serving
 from tests.depute.conftest import Person, Rig
 from tests.factories import product_body
@@ -177,4 +181,55 @@ def test_the_companys_account_consents_to_a_union_through_the_desk(
         assert joined["account"] == company.account().address
         again = desk.join_union(ask(desk, rig, erin), union, 0)
         assert again["sent"] is None  # nothing is sent twice
+    assert market.admin.union(union)["status"] == "active"  # type: ignore[index]
+
+
+def test_an_employees_sdk_has_the_tool_propose_a_union_for_the_company(
+    rig: Rig, chain: tuple[str, Market], tmp_path: Path
+) -> None:
+    """Through the SDK alone, as ``unions create`` runs it: an employee acting for the
+    company proposes a union of the company's product and a person's; the proposal on
+    chain comes from the company's account, asked of its Depute tool over HTTP. The
+    person's SDK consents from their own account, and the union is on chain."""
+    url, market = chain
+    deployment_file = tmp_path / "deployment.json"
+    market.deployment.save(deployment_file)
+    config = dataclasses.replace(rig.depute.config, chain_url=url, deployment_file=deployment_file)
+    rig.serve(dataclasses.replace(rig.depute, config=config))
+    _, headers = rig.representative()
+    erin, sam = rig.person("Erin"), rig.person("Sam")
+    authorise = {"employee_did": erin.did, "scope": ["publish"]}
+    made = rig.post("/api/authorisations", authorise, headers)
+    assert made.status_code == 201, made.text
+    company = CompanyAccount(rig.depute)
+    company.bind()
+    market.admin.send_ether(company.account().address, 10**18)
+    market.admin.drip(100 * DATA, to=company.account().address)
+    seller = market.funded(market.as_(7))
+    sams_session = login(rig.app, sam.key, [sam.credential])["session_token"]
+    with (
+        rig.act_for_company(erin, made.json()["credential"]) as erin_market,
+        MarketClient.connect(rig.marketplace.url, sams_session) as sams,
+    ):
+        ours = erin_market.create_product(product_body("analytics"))["id"]
+        theirs = sams.create_product(product_body("analytics"))["id"]
+        seller.publish(
+            theirs, mode=ModeCode.ANALYTICS, prices=Prices(computation=DATA), stake=10 * DATA
+        )
+        erins = Employee(erin.key, [erin.credential])
+        publish_for_company(rig.url, erins.key, erins.persons, ours, stake=10 * DATA, wait=0)
+        as_company = Marketplace(erin_market, market.as_(6), tmp_path, erins)
+        without_wallet = Marketplace(erin_market, market.as_(6), tmp_path)
+        with pytest.raises(KrakenError) as unknown:  # the tool must learn who asks
+            without_wallet.create_union("Refused", {ours: 1, theirs: 1}, wait=0)
+        assert "Marketplace.login" in unknown.value.message
+        assert erin_market.unions()["items"] == []  # refused before the catalog changed
+
+        proposed = as_company.create_union("Two cohorts", {ours: 1, theirs: 1}, wait=0)
+        union = proposed["id"]
+        on_chain = market.admin.union(union)
+        assert on_chain is not None and on_chain["consents_missing"] == 1
+        assert market.admin.union_consent(union, company.account().address) == CONSENT_GIVEN
+        assert market.admin.union_consent(union, market.as_(6).address) != CONSENT_GIVEN
+        Marketplace(sams, seller, tmp_path).consent_union(union, wait=0)
     assert market.admin.union(union)["status"] == "active"  # type: ignore[index]

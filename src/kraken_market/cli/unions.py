@@ -26,7 +26,7 @@ from kraken_market.cli.common import (
 )
 from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption, api_token, shown
 from kraken_market.client import MarketClient
-from kraken_market.errors import InvalidRequest, KrakenError
+from kraken_market.errors import KrakenError
 
 if TYPE_CHECKING:
     from kraken_market.ledger.client import Ledger
@@ -114,16 +114,14 @@ def _signer(dev_account: int | None, key_file: Path | None) -> Ledger:
 
 
 def _on_chain(api: MarketClient, chain: Ledger, union_id: str, wait: float) -> dict[str, Any]:
-    """Propose or consent on chain from the signer's account; the union as the API shows
-    it afterwards. A failure says that the catalog step stands and what to run."""
-    from kraken_market.trade.unions import join_on_chain
+    """Propose or consent on chain from the signer's account, or from the company's
+    through its Depute tool when acting for one; the union as the API shows it
+    afterwards. A failure says that the catalog step stands and what to run."""
+    from kraken_market.cli.desk import wallet_employee
+    from kraken_market.trade.unions import join_for_session
 
     try:
-        company = api.me().get("company")
-        if company:  # acting for a company: its account consents, through its Depute tool
-            _by_company_desk(api, str(company), union_id, wait)
-            return api.union(union_id)
-        done = join_on_chain(api, chain, union_id, wait=wait)
+        done = join_for_session(api, chain, union_id, wallet_employee, wait=wait)
     except KrakenError:
         err.print(
             f"union {union_id} is recorded in the catalog, but not on chain: once the cause "
@@ -132,29 +130,10 @@ def _on_chain(api: MarketClient, chain: Ledger, union_id: str, wait: float) -> d
             soft_wrap=True,
         )
         raise
-    if done.sent:
-        err.print(f"on chain: {done.sent} sent ({done.transaction})", markup=False)
+    if done is not None and done.sent:
+        by = f" by {done.company}'s Depute tool" if done.company else ""
+        err.print(f"on chain: {done.sent} sent{by} ({done.transaction})", markup=False)
     return api.union(union_id)
-
-
-def _by_company_desk(api: MarketClient, company: str, union_id: str, wait: float) -> None:
-    """The company's products are owned on chain by the company's account, which only its
-    Depute tool holds: the tool proposes or consents for it (``depute.desk``)."""
-    from kraken_market.cli.desk import company_desk
-
-    members = api.union(union_id)["members"]
-    ours = next((m["product_id"] for m in members if m["owner"] == company), None)
-    if ours is None:
-        return  # none of the company's products is a member: nothing to sign for it
-    desk = company_desk(api, ours)
-    if desk is None:  # the catalog says the company owns it; KCIT does not know it
-        raise InvalidRequest(f"{company} is not in the company register (KCIT)")
-    done = desk.join_union(union_id, wait)
-    if done["sent"]:
-        err.print(
-            f"on chain: {done['sent']} sent by {company}'s Depute tool ({done['transaction']})",
-            markup=False,
-        )
 
 
 @app.command()

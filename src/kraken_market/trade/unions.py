@@ -13,18 +13,24 @@ indexer has seen that (``UnionCreated``); :func:`join_on_chain` waits for it.
 
 Running it again is harmless: nothing is sent that the chain already holds.
 ``kraken-market unions create|consent`` and the SDK's ``Marketplace.create_union``
-and ``consent_union`` run it after the catalog step; runs on the owner's machine.
+and ``consent_union`` run :func:`join_for_session` after the catalog step: for a
+session acting for a company, the company's account signs, through its Depute tool
+(:mod:`kraken_market.depute.company_desk`). Runs on the owner's machine.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kraken_market.client import MarketClient
-from kraken_market.errors import Conflict
+from kraken_market.errors import Conflict, InvalidRequest
 from kraken_market.ledger.client import Ledger
+
+if TYPE_CHECKING:
+    from kraken_market.depute.company_desk import Employee
 
 CONSENT_GIVEN = 2
 """``Registry.consent_of``: this account's consent to the current proposal is given."""
@@ -48,6 +54,48 @@ class UnionOnChain:
     status: str
     """The API's status of the union after the wait: ``pending``, ``awaiting_chain``
     (the indexer has not seen it yet) or ``active``."""
+    company: str | None = None
+    """The company whose account signed, through its Depute tool; None: the caller's."""
+
+
+def join_for_session(
+    client: MarketClient,
+    ledger: Ledger,
+    union_id: str,
+    employee: Callable[[], Employee],
+    *,
+    wait: float = 30.0,
+) -> UnionOnChain | None:
+    """:func:`join_on_chain` for whoever ``client``'s session is: a person signs from
+    ``ledger``'s account; an employee acting for a company has the company's Depute
+    tool sign from the company's account (the owner on chain of its products), asked
+    with ``employee``'s DID and PersonCredential. None when acting for a company none
+    of whose products is a member (nothing to sign for it)."""
+    from kraken_market.depute.company_desk import find_company_desk
+
+    company = client.me().get("company")
+    if not company:
+        return join_on_chain(client, ledger, union_id, wait=wait)
+    members = client.union(union_id)["members"]
+    ours = next((m["product_id"] for m in members if m["owner"] == company), None)
+    if ours is None:
+        return None
+    desk = find_company_desk(client, ours, employee)
+    if desk is None:  # the catalog says the company owns it; KCIT does not know it
+        raise InvalidRequest(
+            f"{company} is not in the company register (KCIT): ask the platform's admin "
+            "to register it before its products join a union",
+            details={"company": company},
+        )
+    done = desk.join_union(union_id, wait)
+    return UnionOnChain(
+        union_id,
+        done["sent"],
+        done["transaction"],
+        int(done["consents_missing"]),
+        str(done["status"]),
+        company=str(company),
+    )
 
 
 def join_on_chain(

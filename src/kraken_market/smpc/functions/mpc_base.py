@@ -1,11 +1,12 @@
 """The MPC side of every function: data as secure arrays, filters, cohort, export.
 
 Imported only inside an MPyC party process (the runtime is passed in, never
-imported here). Protocols, all MPyC's: Shamir sharing (1979) with
-multiplication and resharing as in Gennaro, Rabin, Rabin (GRR98), secure
-comparison by bit decomposition of a masked value (MPyC ``np_sgn``, after
-Nishide-Ohta / Toft), probabilistic truncation for fixed point (Catrina and
-Saxena 2010), PRSS for shared randomness. Security: semi-honest parties,
+imported here). Protocols: Shamir sharing (1979) with multiplication and
+resharing as in Gennaro, Rabin, Rabin (GRR98), probabilistic truncation for
+fixed point (Catrina and Saxena 2010) and PRSS for shared randomness, all
+MPyC's; secure comparison of a masked value by a boolean circuit on replicated
+bits for three nodes (``mpc_compare``, ours), else by bit decomposition (MPyC
+``np_sgn``, after Nishide-Ohta / Toft). Security: semi-honest parties,
 honest majority (t < m/2).
 
 Two views of the same shares are used:
@@ -26,6 +27,7 @@ import numpy as np
 
 from kraken_market.smpc.columns import ShareColumn
 from kraken_market.smpc.field import FieldArray, P
+from kraken_market.smpc.functions import mpc_compare
 from kraken_market.smpc.functions.plan import Both, Compare, Indicator, Plan, Resolved
 
 Sec = Any  # an MPyC secure array (MPyC has no type hints)
@@ -108,8 +110,11 @@ class Context:
     # -- comparisons ------------------------------------------------------------------
 
     def less_than_zero(self, x: Sec, bits: int) -> Sec:
-        """1 where x < 0 (integral), for |x| < 2**(bits - 33): MPyC ``np_sgn`` with l = bits."""
+        """1 where x < 0 (integral), for |x| < 2**(bits - 33): on replicated bits for
+        three nodes (``mpc_compare``), else MPyC ``np_sgn`` with l = bits."""
         self.comparisons += x.size
+        if mpc_compare.applies(self.mpc, bits):
+            return mpc_compare.less_than_zero(self.mpc, self.secfld, x, bits)
         return self.mpc.np_sgn(x, l=min(bits, 96), LT=True)
 
     def is_zero(self, x: Sec, bits: int) -> Sec:

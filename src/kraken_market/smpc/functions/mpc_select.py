@@ -49,6 +49,7 @@ import numpy as np
 
 from kraken_market.smpc.field import P
 from kraken_market.smpc.fixedpoint import FRAC
+from kraken_market.smpc.functions import mpc_compare
 from kraken_market.smpc.functions.mpc_base import Context, Sec
 
 MASKED_BITS = 90
@@ -91,6 +92,8 @@ async def low_bits(ctx: Context, y: Sec, bits: int) -> Sec:
     per bit, against bits - 1 rounds (1 product a bit) for a plain ripple and about
     (bits / 2) log2(bits) products for MPyC's log-depth carries."""
     mpc, field, kind = ctx.mpc, ctx.field, secint(ctx)
+    if mpc_compare.decomposes(mpc, bits, MASKED_BITS):  # three nodes: on replicated bits
+        return await mpc_compare.low_bits(mpc, kind, y, bits, MASKED_BITS)
     shape, n = y.shape, y.size
     k = mpc.options.sec_param
     if MASKED_BITS + k + 2 >= field.modulus.bit_length() or bits > MASKED_BITS:

@@ -4,7 +4,8 @@ In one MPyC session, on the same loaded share column (``SecFxp(64, 32)``
 arrays), each function of ours right after MPyC's own way of doing it with its
 secure-array comparison at the default bit length: ``np_amin``, ``np_amax``
 (tournaments of ``a < b``) and ``np_sort`` (Batcher's odd-even merge network)
-for the median; plus one plain ``a < b`` over half the rows for reference.
+for the median; plus one plain ``a < b`` over half the rows for reference, MPyC's
+at its default bit length and ours at the declared range's.
 
 Comparisons are counted as MPyC makes them for the task, on both sides: n - 1
 for min and max, the comparators of ``np_sort``'s network for the median (our
@@ -25,7 +26,7 @@ from typing import Any
 
 from kraken_market.smpc.functions.evaluate import evaluate
 from kraken_market.smpc.functions.mpc_base import Context
-from kraken_market.smpc.functions.plan import plan
+from kraken_market.smpc.functions.plan import bits_for, plan
 from kraken_market.smpc.node.worker import WorkerJob, load_tables
 
 
@@ -85,12 +86,20 @@ async def session(mpc: Any, job: WorkerJob, sizes: dict[str, int]) -> dict[str, 
             "mpyc_comparisons": baseline,
             "mpyc_seconds": statistics.median(theirs),
         }
-    x = Context(mpc, planned, cut).load(planned.columns[0].share)
+    ctx = Context(mpc, planned, cut)
+    x = ctx.load(planned.columns[0].share)
     started = time.perf_counter()
     report["mpyc_np_less"] = {
         "comparisons": await _mpyc(mpc, "less", x),
         "seconds": time.perf_counter() - started,
     }
+    half = int(x.shape[0]) // 2
+    low, high = planned.columns[0].span()
+    bits = bits_for(high - low)
+    started = time.perf_counter()
+    await mpc.output(ctx.less_than_zero(x[:half] - x[half : 2 * half], bits).sum())
+    report["our_less"] = {"comparisons": half, "bits": bits,
+                          "seconds": time.perf_counter() - started}  # fmt: skip
     await mpc.shutdown()
     return report
 

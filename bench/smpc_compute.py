@@ -166,6 +166,8 @@ def comparisons(rows: int, median_rows: int, rounds: int = 3) -> dict[str, Any]:
         "rows": rows,
         "median_rows": median_rows,
         "mpyc_np_less_per_s": less["comparisons"] / less["seconds"],
+        "our_less_per_s": report["our_less"]["comparisons"] / report["our_less"]["seconds"],
+        "our_less_bits": report["our_less"]["bits"],
     }
     for name in ("min", "max", "median"):
         r = report[name]

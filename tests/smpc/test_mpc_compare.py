@@ -12,7 +12,11 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
+import pandas as pd  # type: ignore[import-untyped]
+
 from kraken_market.smpc.functions.mpc_compare import MAX_BITS, applies
+from tests.smpc.test_mpc_select import close, run
 from tests.smpc.test_mpyc_nodes import ROOT, free_ports
 
 
@@ -56,3 +60,20 @@ def test_it_serves_three_nodes_with_threshold_one_and_prss_only() -> None:
     assert not applies(runtime(), 1)
     assert not applies(runtime(parties=5, threshold=2), 48)
     assert not applies(runtime(no_prss=True), 48)
+
+
+def test_five_nodes_keep_mpycs_comparisons_and_get_the_same_answers() -> None:
+    """With five nodes (threshold 2) the replicated bits do not apply: min, max, the
+    median and a numeric filter run on MPyC's ``np_sgn`` and its bit decomposition."""
+    rng = np.random.default_rng(11)
+    data = pd.DataFrame({"x": rng.integers(0, 1000, 21) / 10})
+    columns = [{"name": "x", "type": "numeric", "min": 0, "max": 100}]
+    specs = [{"function": f, "columns": ["x"], "min_cohort": 1}
+             for f in ("min@1", "max@1", "median@1")]  # fmt: skip
+    specs.append({"function": "count@1", "columns": ["x"], "min_cohort": 1,
+                  "filter": {"column": "x", "op": ">", "value": 50}})  # fmt: skip
+    lowest, highest, median, count = run(data, columns, specs, nodes=5)
+    close(lowest, data.x.min(), 2**-30)
+    close(highest, data.x.max(), 2**-30)
+    close(median, data.x.median(), 1e-6)
+    close(count, (data.x > 50).sum(), 0)

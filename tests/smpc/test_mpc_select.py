@@ -35,10 +35,15 @@ Q = [0.0, 0.1, 0.25, 0.5, 0.9, 1.0]
 
 
 def run(
-    data: pd.DataFrame, columns: list[dict[str, Any]], specs: list[dict[str, Any]]
+    data: pd.DataFrame,
+    columns: list[dict[str, Any]],
+    specs: list[dict[str, Any]],
+    nodes: int = 3,
 ) -> list[ComputationResult]:
+    """``specs`` on ``data`` shared among ``nodes`` local nodes (threshold: the largest
+    with 2t < m)."""
     schema = DataSchema.model_validate({"columns": columns})
-    keys = [NodeKeyPair.generate() for _ in range(3)]
+    keys = [NodeKeyPair.generate() for _ in range(nodes)]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         store = LocalDirectory(root / "store")
@@ -50,7 +55,7 @@ def run(
         product = ProductInput(product_id=PRODUCT, manifest=name, owner=signed.manifest.owner)
         results, _ = run_local(root / "work", root / "store", keys, [product],
                                [ComputationSpec.model_validate(s) for s in specs],
-                               NodeKeyPair.generate())  # fmt: skip
+                               NodeKeyPair.generate(), t=(nodes - 1) // 2)  # fmt: skip
     return results
 
 

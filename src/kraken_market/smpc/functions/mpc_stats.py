@@ -4,8 +4,9 @@ Every function returns a list of secure values in the order of the catalogue's
 outputs. Sums are exact in the field (a 0/1 mask times a value is exact, sums
 are local); sums of squares are exact dot products at scale 2**64 (``SecFld``
 view), so the buyer divides exactly (``finish``). Order statistics compare
-values with MPyC's ``np_sgn`` at the bit length the declared bounds allow (min, max,
-histogram); quantiles select by the values' bits (``mpc_quantiles``, ``mpc_select``).
+values (``Context.less_than_zero``) at the bit length the declared bounds allow (min,
+max, histogram); quantiles select by the values' bits (``mpc_quantiles``,
+``mpc_select``).
 """
 
 from __future__ import annotations

@@ -354,7 +354,7 @@ class Marketplace:
             "description": description,
             "members": [{"product_id": p, "weight": w} for p, w in members.items()],
         }
-        self._check_signer()  # before the catalog changes
+        self._check_signer(list(members))  # before the catalog changes
         union = self.api.create_union(body)
         self._join_on_chain(union["id"], wait)
         return self.api.union(union["id"])
@@ -363,7 +363,7 @@ class Marketplace:
         """Consent to a Data Union for every member product you own, in the catalog and on
         chain (proposing it there if nobody has yet); harmless to call again. Acting
         for a company, the company's account consents, through its Depute tool."""
-        self._check_signer()
+        self._check_signer([m["product_id"] for m in self.api.union(union_id)["members"]])
         self.api.consent(union_id)
         self._join_on_chain(union_id, wait)
         return self.api.union(union_id)
@@ -373,9 +373,14 @@ class Marketplace:
 
         join_for_session(self.api, self.ledger, union_id, self._employee, wait=wait)
 
-    def _check_signer(self) -> None:
-        if self.employee is None and self.api.me().get("company"):
-            self._employee()
+    def _check_signer(self, products: list[str]) -> None:
+        """Acting for a company, its Depute tool must be there to sign for its products
+        among ``products``, and this session able to say who asks."""
+        from kraken_market.trade.unions import company_desk
+
+        company = self.api.me().get("company")
+        if company:
+            company_desk(self.api, str(company), products, self._employee)
 
     def _employee(self) -> Employee:
         if self.employee is None:
@@ -383,6 +388,11 @@ class Marketplace:
                 "this session acts for a company, whose products only its Depute tool may "
                 "put in a union on chain, and the tool asks who you are: open the session "
                 "with Marketplace.login(wallet, passphrase=..., act_for=...)"
+            )
+        if not self.employee.persons:
+            raise InvalidRequest(
+                "the company's Depute tool asks for your PersonCredential, and this wallet "
+                "holds none: receive one into the wallet, then log in again"
             )
         return self.employee
 

@@ -184,13 +184,15 @@ def test_the_companys_account_consents_to_a_union_through_the_desk(
     assert market.admin.union(union)["status"] == "active"  # type: ignore[index]
 
 
-def test_an_employees_sdk_has_the_tool_propose_a_union_for_the_company(
+def test_an_employees_sdk_has_the_tool_propose_and_consent_for_the_company(
     rig: Rig, chain: tuple[str, Market], tmp_path: Path
 ) -> None:
-    """Through the SDK alone, as ``unions create`` runs it: an employee acting for the
-    company proposes a union of the company's product and a person's; the proposal on
-    chain comes from the company's account, asked of its Depute tool over HTTP. The
-    person's SDK consents from their own account, and the union is on chain."""
+    """Through the SDK alone, as ``unions create|consent`` run it: an employee acting for
+    the company proposes a union of the company's product and a person's; the proposal
+    on chain comes from the company's account, asked of its Depute tool over HTTP, and
+    the person's SDK consents from their own account. Then the person proposes another
+    and the employee's SDK consents for the company. A session that cannot say who asks
+    is refused before the catalog changes."""
     url, market = chain
     deployment_file = tmp_path / "deployment.json"
     market.deployment.save(deployment_file)
@@ -219,10 +221,15 @@ def test_an_employees_sdk_has_the_tool_propose_a_union_for_the_company(
         erins = Employee(erin.key, [erin.credential])
         publish_for_company(rig.url, erins.key, erins.persons, ours, stake=10 * DATA, wait=0)
         as_company = Marketplace(erin_market, market.as_(6), tmp_path, erins)
-        without_wallet = Marketplace(erin_market, market.as_(6), tmp_path)
-        with pytest.raises(KrakenError) as unknown:  # the tool must learn who asks
-            without_wallet.create_union("Refused", {ours: 1, theirs: 1}, wait=0)
-        assert "Marketplace.login" in unknown.value.message
+        sams_sdk = Marketplace(sams, seller, tmp_path)
+        for unable, why in (
+            (Marketplace(erin_market, market.as_(6), tmp_path), "Marketplace.login"),
+            (Marketplace(erin_market, market.as_(6), tmp_path, Employee(erin.key, [])),
+             "PersonCredential"),
+        ):  # fmt: skip
+            with pytest.raises(KrakenError) as refused:  # the tool must learn who asks
+                unable.create_union("Refused", {ours: 1, theirs: 1}, wait=0)
+            assert why in refused.value.message
         assert erin_market.unions()["items"] == []  # refused before the catalog changed
 
         proposed = as_company.create_union("Two cohorts", {ours: 1, theirs: 1}, wait=0)
@@ -231,5 +238,14 @@ def test_an_employees_sdk_has_the_tool_propose_a_union_for_the_company(
         assert on_chain is not None and on_chain["consents_missing"] == 1
         assert market.admin.union_consent(union, company.account().address) == CONSENT_GIVEN
         assert market.admin.union_consent(union, market.as_(6).address) != CONSENT_GIVEN
-        Marketplace(sams, seller, tmp_path).consent_union(union, wait=0)
-    assert market.admin.union(union)["status"] == "active"  # type: ignore[index]
+        sams_sdk.consent_union(union, wait=0)
+        assert market.admin.union(union)["status"] == "active"  # type: ignore[index]
+
+        # The other way round: the person proposes, the company consents by its tool.
+        second = erin_market.create_product(product_body("analytics"))["id"]
+        publish_for_company(rig.url, erins.key, erins.persons, second, stake=10 * DATA, wait=0)
+        other = sams_sdk.create_union("Weighted", {theirs: 1, second: 3}, wait=0)["id"]
+        assert market.admin.union_consent(other, company.account().address) != CONSENT_GIVEN
+        as_company.consent_union(other, wait=0)
+        assert market.admin.union_consent(other, company.account().address) == CONSENT_GIVEN
+    assert market.admin.union(other)["status"] == "active"  # type: ignore[index]

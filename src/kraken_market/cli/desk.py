@@ -4,12 +4,16 @@ the product."""
 
 from __future__ import annotations
 
+import functools
+
 from kraken_market.client import MarketClient
 from kraken_market.depute.company_desk import CompanyDesk, Employee, find_company_desk
 
 
+@functools.cache
 def wallet_employee() -> Employee:
-    """The selected wallet as the employee asking a desk (asks for its passphrase)."""
+    """The selected wallet as the employee asking a desk (asks for its passphrase once
+    per command)."""
     from kraken_market.cli.wallet import unlocked
 
     wallet = unlocked(None)

@@ -113,6 +113,17 @@ def _signer(dev_account: int | None, key_file: Path | None) -> Ledger:
     return ledger(dev_account, key_file, signs=True)
 
 
+def _can_sign(api: MarketClient, products: list[str]) -> None:
+    """Acting for a company, its Depute tool must be there to sign on chain: checked
+    before the catalog changes."""
+    from kraken_market.cli.desk import wallet_employee
+    from kraken_market.trade.unions import company_desk
+
+    company = api.me().get("company")
+    if company:
+        company_desk(api, str(company), products, wallet_employee)
+
+
 def _on_chain(api: MarketClient, chain: Ledger, union_id: str, wait: float) -> dict[str, Any]:
     """Propose or consent on chain from the signer's account, or from the company's
     through its Depute tool when acting for one; the union as the API shows it
@@ -149,9 +160,11 @@ def create(
 ) -> None:
     """Propose a union, in the catalog and on chain (your wallet signs); owners of the
     other members then run 'unions consent'. It is for sale once every owner consented."""
-    body = {"title": title, "description": description, "members": [_member(m) for m in member]}
+    members = [_member(m) for m in member]
+    body = {"title": title, "description": description, "members": members}
     chain = _signer(dev_account, key_file)
     with client() as api:
+        _can_sign(api, [m["product_id"] for m in members])
         union = api.create_union(body)
         union = _on_chain(api, chain, union["id"], wait)
         print_json(union) if as_json else _show(union, api)
@@ -170,6 +183,7 @@ def consent(
     (your wallet signs; proposes it on chain if nobody has yet). Harmless to run again."""
     chain = _signer(dev_account, key_file)
     with client() as api:
+        _can_sign(api, [m["product_id"] for m in api.union(union_id)["members"]])
         api.consent(union_id)
         union = _on_chain(api, chain, union_id, wait)
         print_json(union) if as_json else _show(union, api)

@@ -30,7 +30,7 @@ from kraken_market.errors import Conflict, InvalidRequest
 from kraken_market.ledger.client import Ledger
 
 if TYPE_CHECKING:
-    from kraken_market.depute.company_desk import Employee
+    from kraken_market.depute.company_desk import CompanyDesk, Employee
 
 CONSENT_GIVEN = 2
 """``Registry.consent_of``: this account's consent to the current proposal is given."""
@@ -71,22 +71,13 @@ def join_for_session(
     tool sign from the company's account (the owner on chain of its products), asked
     with ``employee``'s DID and PersonCredential. None when acting for a company none
     of whose products is a member (nothing to sign for it)."""
-    from kraken_market.depute.company_desk import find_company_desk
-
     company = client.me().get("company")
     if not company:
         return join_on_chain(client, ledger, union_id, wait=wait)
-    members = client.union(union_id)["members"]
-    ours = next((m["product_id"] for m in members if m["owner"] == company), None)
-    if ours is None:
+    members = [m["product_id"] for m in client.union(union_id)["members"]]
+    desk = company_desk(client, str(company), members, employee)
+    if desk is None:
         return None
-    desk = find_company_desk(client, ours, employee)
-    if desk is None:  # the catalog says the company owns it; KCIT does not know it
-        raise InvalidRequest(
-            f"{company} is not in the company register (KCIT): ask the platform's admin "
-            "to register it before its products join a union",
-            details={"company": company},
-        )
     done = desk.join_union(union_id, wait)
     return UnionOnChain(
         union_id,
@@ -122,6 +113,29 @@ def join_on_chain(
     missing = 0 if now is None else int(now["consents_missing"])
     status = _wait_status(client, union_id, wait if missing == 0 else 0.0)
     return UnionOnChain(union_id, sent, transaction, missing, status)
+
+
+def company_desk(
+    client: MarketClient, company: str, products: list[str], employee: Callable[[], Employee]
+) -> CompanyDesk | None:
+    """The Depute tool that signs for ``company``'s products among ``products`` (the
+    first it owns), or None when it owns none of them. Refused when the tool cannot be
+    asked: the company unknown to KCIT, its tool not bound yet, or ``employee`` unable
+    to say who asks. Call it before the catalog changes, and again to sign."""
+    from kraken_market.depute.company_desk import find_company_desk
+
+    for product in products:
+        if str(client.product(product)["owner"]) != company:
+            continue
+        desk = find_company_desk(client, product, employee)
+        if desk is None:  # the catalog says the company owns it; KCIT does not know it
+            raise InvalidRequest(
+                f"{company} is not in the company register (KCIT): ask the platform's "
+                "admin to register it before its products join a union",
+                details={"company": company},
+            )
+        return desk
+    return None
 
 
 def withdraw_on_chain(ledger: Ledger, union_id: str) -> str | None:

@@ -15,7 +15,7 @@ Method (m = l - 1, A = x + 2^m in [0, 2^l), so x < 0 exactly when A < 2^m):
 1. Randomness without communication (pseudorandom secret sharing, Cramer,
    Damgaard and Ishai, TCC 2005): the three nodes hold MPyC's PRSS keys, one per
    pair, and the key of the pair that leaves out node e makes component e:
-   L_e, an m-bit integer, and H_e, below 2^(k + 1) (k = MPyC's ``sec_param``).
+   L_e, an m-bit integer, and H_e, below 2^k (k = ``HIDING_BITS``, 61).
    Node i knows the two components e != i. Their sum R = sum(L_e + 2^m H_e) is
    Shamir-shared at once (node i's share: sum over e != i of
    (L_e + 2^m H_e) (1 - x_i / x_e), a degree-1 polynomial that is 1 at 0 and 0
@@ -24,16 +24,16 @@ Method (m = l - 1, A = x + 2^m in [0, 2^l), so x < 0 exactly when A < 2^m):
    Ohara use ("High-throughput semi-honest secure three-party computation with
    an honest majority", CCS 2016).
 2. One opening: c = A + R (MPyC's ``output``). R hides A statistically to within
-   2^-k, like MPyC's own masks, since the component a node lacks alone is
-   uniform below 2^(m + k + 1).
+   2^(1 - k), like MPyC's own masks (which stop at 2^-30), since the component a
+   node lacks alone is uniform below 2^(m + k).
 3. With c = c_m + 2^m C (c_m its low m bits) and H = sum H_e:
    floor(A / 2^m) = C - H - W, where W = floor((L_0 + L_1 + L_2 + Q) / 2^m) for
    the public Q = 2^m - 1 - c_m; so [x < 0] = 1 - C + H + W (Catrina and de
    Hoogh's masked truncation, "Improved primitives for secure multiparty
    integer computation", SCN 2010, with the carry computed in binary).
 4. W (0 to 3) by a boolean circuit on the replicated bits: two carry-save
-   additions (the three L_e, then Q) and a parallel-prefix carry over m bits
-   (Brent-Kung's (generate, propagate) operator): 3 + ceil(log2 m) rounds of
+   additions (the three L_e, then Q) and the carry out of m bits by a tree of
+   Brent and Kung's (generate, propagate) operator: 3 + ceil(log2 m) rounds of
    AND gates. An AND gate costs each node one message of one bit per
    comparison to one other node (Araki et al., section 2), masked by a
    zero-sharing from the same PRSS keys.
@@ -43,7 +43,10 @@ Method (m = l - 1, A = x + 2^m in [0, 2^l), so x < 0 exactly when A < 2^m):
    secure product (the daBit idea of Rotaru and Wood, INDOCRYPT 2019).
 
 What is opened: c (statistically hiding A, as in MPyC) and nothing else; every
-AND message is masked by a fresh zero-sharing. Security: semi-honest nodes, at
+AND message is masked by a fresh zero-sharing (each PRSS stream is drawn once, by
+the two nodes holding its key, under its own domain label: MPyC's PRSS hashes the
+same keys with SHAKE-128 and no label). :func:`low_bits` decomposes values into bits
+the same way. Security: semi-honest nodes, at
 most one of three corrupted, as for the rest of the package. Where it does not
 apply (not 3 nodes, threshold not 1, PRSS off, l - 1 > 62) ``applies`` says so
 and the caller keeps MPyC's ``np_sgn``.
@@ -71,15 +74,19 @@ _RING = {0: [2], 1: [0], 2: [1]}
 """Who sends to whom in an AND gate: node j sends its part to node j - 1."""
 
 
+HIDING_BITS = 61
+"""H_e of a comparison lies below 2^61, so the mask hides x to within 2^-60 (MPyC's own
+comparisons: 2^-sec_param, 2^-30): a batch of a million comparisons stays far from a
+noticeable bias; c still fits the field (below 2^(l + 63) for l <= 63)."""
+
+
+def _three_nodes(mpc: Any) -> bool:
+    return len(mpc.parties) == 3 and mpc.threshold == 1 and not mpc.options.no_prss
+
+
 def applies(mpc: Any, bits: int) -> bool:
     """Whether this protocol can serve an l = ``bits`` comparison in ``mpc``'s setting."""
-    return (
-        len(mpc.parties) == 3
-        and mpc.threshold == 1
-        and not mpc.options.no_prss
-        and 2 <= bits <= MAX_BITS
-        and mpc.options.sec_param + 1 <= 62
-    )
+    return _three_nodes(mpc) and 2 <= bits <= MAX_BITS and mpc.options.sec_param < HIDING_BITS
 
 
 class Replicated:
@@ -128,10 +135,11 @@ class Replicated:
         return out
 
     def planes(self, values: np.ndarray[Any, Any], bits: int) -> np.ndarray[Any, Any]:
-        """Bits 0..``bits``-1 of 64-bit ``values`` as packed planes (bits, width)."""
-        shifts = np.arange(bits, dtype=np.uint64).reshape(bits, 1)
-        ones = ((values.reshape(1, -1) >> shifts) & np.uint64(1)).astype(np.uint8)
-        return np.packbits(ones, axis=1, bitorder="little")
+        """Bits 0..``bits``-1 of 64-bit ``values`` as packed planes (bits, width), by
+        way of their bytes (one byte a bit in between, not eight)."""
+        octets = np.ascontiguousarray(values, dtype="<u8").view(np.uint8).reshape(-1, 8)
+        ones = np.unpackbits(octets, axis=1, bitorder="little")[:, :bits]
+        return np.packbits(ones.T, axis=1, bitorder="little")
 
     def zero_sharing(self, shape: tuple[int, ...]) -> np.ndarray[Any, Any]:
         """This node's part of a fresh XOR sharing of zero (each component's stream
@@ -174,8 +182,8 @@ async def _carry_out(
     v: tuple[np.ndarray[Any, Any], ...],
 ) -> tuple[np.ndarray[Any, Any], ...]:
     """The carry out of u + v (shared planes, least significant first): generate and
-    propagate per bit, then Brent-Kung's operator, pairs of adjacent spans combined
-    per round (2 ANDs a pair in one round)."""
+    propagate per bit, then Brent and Kung's operator on pairs of adjacent spans, a
+    tree to the top (2 ANDs a pair, one round a level)."""
     g = await rss.and_(u, v)
     p = _xor(u, v)
     while g[0].shape[0] > 1:
@@ -231,8 +239,9 @@ async def _less_than_zero(mpc: Any, secfld: Any, x: Sec, bits: int):  # type: ig
 async def _shares_less_than_zero(mpc: Any, secfld: Any, x: Sec, bits: int) -> np.ndarray[Any, Any]:
     """This node's Shamir shares (field ints, degree 1) of [x < 0], flattened."""
     field = type(x).sectype.field
+    _same_field(field, secfld)
     m = bits - 1
-    k = mpc.options.sec_param + 1
+    k = HIDING_BITS
     shares = (await mpc.gather(x)).value.reshape(-1)
     n = shares.size
     rss = Replicated(mpc, n)
@@ -305,16 +314,24 @@ def decomposes(mpc: Any, bits: int, magnitude: int) -> bool:
     """Whether :func:`low_bits` serves ``bits`` low bits of values below
     2^``magnitude`` in absolute value here (the mask must fit the field)."""
     return (
-        applies(mpc, bits)
-        and bits <= magnitude
+        _three_nodes(mpc)
+        and 1 <= bits <= min(magnitude, MAX_BITS)
         and magnitude + mpc.options.sec_param + 4 < P.bit_length()
     )
+
+
+def _same_field(field: Any, kind: Any) -> None:
+    """The shares' field must be the share format's, and the one ``kind`` computes in:
+    the arithmetic here reduces modulo P."""
+    if field.modulus != P or kind.field is not field:
+        raise RuntimeError("the comparison's secure types are not over the share field")
 
 
 async def low_bits(mpc: Any, kind: Any, y: Sec, bits: int, magnitude: int) -> Sec:
     """The ``bits`` least significant bits of each secure integer in ``y`` (|y| below
     2^``magnitude``): a (bits, *y.shape) 0/1 array of secure integers ``kind``, least
-    significant first; :func:`decomposes` must hold.
+    significant first; :func:`decomposes` must hold. Await it directly (it is no
+    MPyC coroutine: its draws and messages take the caller's program counter).
 
     As for a comparison: one opening c = y + 2^magnitude + R, then
     y mod 2^bits = (c - L_0 - L_1 - L_2) mod 2^bits on the replicated bits (two
@@ -322,7 +339,8 @@ async def low_bits(mpc: Any, kind: Any, y: Sec, bits: int, magnitude: int) -> Se
     Sklansky's parallel prefix, ceil(log2 bits) rounds), and each bit back to Shamir
     shares (one input and one product a bit, against MPyC's bits: a random bit from a
     square root and three products a bit in ``mpc_select``'s borrow chain)."""
-    field = kind.field
+    field = type(y).sectype.field
+    _same_field(field, kind)
     k = mpc.options.sec_param + 1
     shape = y.shape
     shares = (await mpc.gather(y)).value.reshape(-1)

@@ -3,12 +3,13 @@
 Why not a sorting network: Batcher's network (what MPyC's ``np_sort`` does, and
 what this package did before) makes about n log2(n)^2 / 4 secure comparisons of
 l-bit differences to reach one order statistic. Selecting the k-th smallest
-value digit by digit instead costs, per value, one bit decomposition (l secret
-random bits and 3 l multiplications) and, per 3 bits, 4 multiplications, 2 more
-per rank sought and 7 comparisons of *counts* with the rank (log2 n + 2 bits,
-not l): O(n l) work in O(l) rounds, independent of log n. On 128 rows of a
-declared range of 10,000 (l = 46) a median takes about a quarter of MPyC's
-``np_sort`` time (bench/smpc.py); the gap grows with n.
+value digit by digit instead costs, per value, one bit decomposition (among three
+nodes: a boolean circuit on replicated bits and one product a bit,
+``mpc_compare.low_bits``) and, per 3 bits, 4 multiplications, 2 more per rank
+sought and 7 comparisons of *counts* with the rank (log2 n + 2 bits, not l):
+O(n l) work in O(l) rounds, independent of log n. On 128 rows of a declared range
+of 10,000 (l = 46) a median takes about a sixth of MPyC's ``np_sort`` time
+(bench/smpc.py); the gap grows with n.
 
 Method:
 
@@ -33,8 +34,9 @@ Method:
   (EUROCRYPT 2004), with every count and decision kept secret instead of
   opened.
 
-Nothing is opened but MPyC's own masked values (the masked ``y`` above hides
-``y`` statistically, as every MPyC comparison does); the public inputs are the
+Nothing is opened but statistically masked values (the masked ``y`` of a bit
+decomposition and of each comparison, as in every MPyC comparison) and, among
+three nodes, AND-gate messages masked by fresh zero-sharings; the public inputs are the
 declared bounds (the bit length l and ``low``) and the row count, which the
 sorting network used too. Every secret integer here is a ``SecInt`` over the
 same field as the fixed-point shares, so no conversion is needed: a fixed-point

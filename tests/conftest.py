@@ -39,13 +39,23 @@ from kraken_market.identity.keys import DidKey
 from kraken_market.identity.principal import Principal
 from kraken_market.ledger.amounts import Token
 from kraken_market.ledger.model import Node
-from kraken_market.settings import Settings
+from kraken_market.settings import Settings, get_settings
 
 ADMIN_URL = os.environ.get(
     "KRAKEN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 pytest_plugins = ["tests.cpu_time"]  # CPU per module, when KRAKEN_TEST_CPU names a folder
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test reads the environment it set: ``get_settings`` keeps the first
+    ``Settings`` of the process, and one test's cached settings (without the wallet
+    passphrase one test sets, say) must not answer for the next test on the worker."""
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

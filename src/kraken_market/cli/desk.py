@@ -4,22 +4,27 @@ the product."""
 
 from __future__ import annotations
 
-import functools
-
 from kraken_market.client import MarketClient
 from kraken_market.depute.company_desk import CompanyDesk, Employee, find_company_desk
 
 
-@functools.cache
-def wallet_employee() -> Employee:
-    """The selected wallet as the employee asking a desk (asks for its passphrase once
-    per command)."""
-    from kraken_market.cli.wallet import unlocked
+class WalletEmployee:
+    """The selected wallet as the employee asking a desk, unlocked at the first ask
+    (the passphrase is asked once per command, and only when a desk is asked)."""
 
-    wallet = unlocked(None)
-    return Employee(wallet.keys.did_key, [c.token for c in wallet.credentials("PersonCredential")])
+    def __init__(self) -> None:
+        self._employee: Employee | None = None
+
+    def __call__(self) -> Employee:
+        if self._employee is None:
+            from kraken_market.cli.wallet import unlocked
+
+            wallet = unlocked(None)
+            persons = [c.token for c in wallet.credentials("PersonCredential")]
+            self._employee = Employee(wallet.keys.did_key, persons)
+        return self._employee
 
 
 def company_desk(api: MarketClient, product: str) -> CompanyDesk | None:
     """The desk of the company that owns ``product``, or None for a person's product."""
-    return find_company_desk(api, product, wallet_employee)
+    return find_company_desk(api, product, WalletEmployee())

@@ -24,6 +24,7 @@ from kraken_market.cli.common import (
     print_json,
     table,
 )
+from kraken_market.cli.desk import WalletEmployee
 from kraken_market.cli.ledger_common import DevAccountOption, KeyFileOption, api_token, shown
 from kraken_market.client import MarketClient
 from kraken_market.errors import KrakenError
@@ -113,26 +114,26 @@ def _signer(dev_account: int | None, key_file: Path | None) -> Ledger:
     return ledger(dev_account, key_file, signs=True)
 
 
-def _can_sign(api: MarketClient, products: list[str]) -> None:
+def _can_sign(api: MarketClient, products: list[str], employee: WalletEmployee) -> None:
     """Acting for a company, its Depute tool must be there to sign on chain: checked
     before the catalog changes."""
-    from kraken_market.cli.desk import wallet_employee
     from kraken_market.trade.unions import company_desk
 
     company = api.me().get("company")
     if company:
-        company_desk(api, str(company), products, wallet_employee)
+        company_desk(api, str(company), products, employee)
 
 
-def _on_chain(api: MarketClient, chain: Ledger, union_id: str, wait: float) -> dict[str, Any]:
+def _on_chain(
+    api: MarketClient, chain: Ledger, union_id: str, wait: float, employee: WalletEmployee
+) -> dict[str, Any]:
     """Propose or consent on chain from the signer's account, or from the company's
     through its Depute tool when acting for one; the union as the API shows it
     afterwards. A failure says that the catalog step stands and what to run."""
-    from kraken_market.cli.desk import wallet_employee
     from kraken_market.trade.unions import join_for_session
 
     try:
-        done = join_for_session(api, chain, union_id, wallet_employee, wait=wait)
+        done = join_for_session(api, chain, union_id, employee, wait=wait)
     except KrakenError:
         err.print(
             f"union {union_id} is recorded in the catalog, but not on chain: once the cause "
@@ -163,10 +164,11 @@ def create(
     members = [_member(m) for m in member]
     body = {"title": title, "description": description, "members": members}
     chain = _signer(dev_account, key_file)
+    employee = WalletEmployee()
     with client() as api:
-        _can_sign(api, [m["product_id"] for m in members])
+        _can_sign(api, [m["product_id"] for m in members], employee)
         union = api.create_union(body)
-        union = _on_chain(api, chain, union["id"], wait)
+        union = _on_chain(api, chain, union["id"], wait, employee)
         print_json(union) if as_json else _show(union, api)
 
 
@@ -182,10 +184,11 @@ def consent(
     """Consent to a union for every member product you own, in the catalog and on chain
     (your wallet signs; proposes it on chain if nobody has yet). Harmless to run again."""
     chain = _signer(dev_account, key_file)
+    employee = WalletEmployee()
     with client() as api:
-        _can_sign(api, [m["product_id"] for m in api.union(union_id)["members"]])
+        _can_sign(api, [m["product_id"] for m in api.union(union_id)["members"]], employee)
         api.consent(union_id)
-        union = _on_chain(api, chain, union_id, wait)
+        union = _on_chain(api, chain, union_id, wait, employee)
         print_json(union) if as_json else _show(union, api)
 
 

@@ -8,6 +8,7 @@ import dataclasses
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from web3 import Web3
@@ -19,6 +20,7 @@ from kraken_market.client import MarketClient
 from kraken_market.db.engine import write_session
 from kraken_market.depute.client import publish_for_company
 from kraken_market.depute.company_desk import Employee
+from kraken_market.depute.core import Depute
 from kraken_market.depute.desk import CompanyAccount, Desk
 from kraken_market.depute.sessions import Sessions
 from kraken_market.errors import KrakenError
@@ -45,6 +47,23 @@ def chain(tmp_path: Path) -> Iterator[tuple[str, Market]]:
         yield url, _deploy("chain-serve", connect(url))
 
 
+@pytest.fixture
+def tool_on_chain(rig: Rig, chain: tuple[str, Market], tmp_path: Path) -> tuple[Depute, Market]:
+    """The rig's Depute tool configured with the served chain and its contracts."""
+    url, market = chain
+    deployment_file = tmp_path / "deployment.json"
+    market.deployment.save(deployment_file)
+    config = dataclasses.replace(rig.depute.config, chain_url=url, deployment_file=deployment_file)
+    return dataclasses.replace(rig.depute, config=config), market
+
+
+def authorise(rig: Rig, headers: dict[str, str], who: Person, scope: list[str]) -> Any:
+    """The representative authorises ``who`` in the Depute tool: the authorisation made."""
+    answer = rig.post("/api/authorisations", {"employee_did": who.did, "scope": scope}, headers)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
 def ask(desk: Desk, rig: Rig, who: Person) -> str:
     """A presentation of ``who`` to the Depute tool, on a nonce of its own."""
     issued = Sessions(rig.depute, desk.session).employee_challenge()
@@ -54,20 +73,13 @@ def ask(desk: Desk, rig: Rig, who: Person) -> str:
 
 
 def test_a_company_product_is_owned_by_the_company_and_revocation_stops_the_employee(
-    rig: Rig, chain: tuple[str, Market], tmp_path: Path
+    rig: Rig, tool_on_chain: tuple[Depute, Market]
 ) -> None:
-    url, market = chain
-    deployment_file = tmp_path / "deployment.json"
-    market.deployment.save(deployment_file)
-    config = dataclasses.replace(rig.depute.config, chain_url=url, deployment_file=deployment_file)
-    depute = dataclasses.replace(rig.depute, config=config)
+    depute, market = tool_on_chain
     _, headers = rig.representative()
     erin, bruno = rig.person("Erin"), rig.person("Bruno")
-    made = {}
-    for who, scope in ((erin, ["publish"]), (bruno, ["buy"])):
-        answer = rig.post("/api/authorisations", {"employee_did": who.did, "scope": scope}, headers)
-        assert answer.status_code == 201, answer.text
-        made[who.name] = answer.json()
+    made = {who.name: authorise(rig, headers, who, scope)
+            for who, scope in ((erin, ["publish"]), (bruno, ["buy"]))}  # fmt: skip
     company = CompanyAccount(depute)
     bound = company.bind()
     assert bound["account"] == company.account().address
@@ -135,23 +147,16 @@ def test_a_company_product_is_owned_by_the_company_and_revocation_stops_the_empl
 
 
 def test_the_companys_account_consents_to_a_union_through_the_desk(
-    rig: Rig, chain: tuple[str, Market], tmp_path: Path
+    rig: Rig, tool_on_chain: tuple[Depute, Market]
 ) -> None:
     """A union of a person's product and a company's: the person proposes on chain from
     their own account; the company's consent on chain comes from the company's account,
     which only its Depute tool holds, for an employee authorised to publish."""
-    url, market = chain
-    deployment_file = tmp_path / "deployment.json"
-    market.deployment.save(deployment_file)
-    config = dataclasses.replace(rig.depute.config, chain_url=url, deployment_file=deployment_file)
-    depute = dataclasses.replace(rig.depute, config=config)
+    depute, market = tool_on_chain
     _, headers = rig.representative()
     erin, bruno, sam = rig.person("Erin"), rig.person("Bruno"), rig.person("Sam")
-    made = {}
-    for who, scope in ((erin, ["publish"]), (bruno, ["buy"])):
-        answer = rig.post("/api/authorisations", {"employee_did": who.did, "scope": scope}, headers)
-        assert answer.status_code == 201, answer.text
-        made[who.name] = answer.json()
+    made = {who.name: authorise(rig, headers, who, scope)
+            for who, scope in ((erin, ["publish"]), (bruno, ["buy"]))}  # fmt: skip
     company = CompanyAccount(depute)
     company.bind()
     market.admin.send_ether(company.account().address, 10**18)
@@ -185,7 +190,7 @@ def test_the_companys_account_consents_to_a_union_through_the_desk(
 
 
 def test_an_employees_sdk_has_the_tool_propose_and_consent_for_the_company(
-    rig: Rig, chain: tuple[str, Market], tmp_path: Path
+    rig: Rig, tool_on_chain: tuple[Depute, Market], tmp_path: Path
 ) -> None:
     """Through the SDK alone, as ``unions create|consent`` run it: an employee acting for
     the company proposes a union of the company's product and a person's; the proposal
@@ -193,16 +198,11 @@ def test_an_employees_sdk_has_the_tool_propose_and_consent_for_the_company(
     the person's SDK consents from their own account. Then the person proposes another
     and the employee's SDK consents for the company. A session that cannot say who asks
     is refused before the catalog changes."""
-    url, market = chain
-    deployment_file = tmp_path / "deployment.json"
-    market.deployment.save(deployment_file)
-    config = dataclasses.replace(rig.depute.config, chain_url=url, deployment_file=deployment_file)
-    rig.serve(dataclasses.replace(rig.depute, config=config))
+    depute, market = tool_on_chain
+    rig.serve(depute)
     _, headers = rig.representative()
     erin, sam = rig.person("Erin"), rig.person("Sam")
-    authorise = {"employee_did": erin.did, "scope": ["publish"]}
-    made = rig.post("/api/authorisations", authorise, headers)
-    assert made.status_code == 201, made.text
+    made = authorise(rig, headers, erin, ["publish"])
     company = CompanyAccount(rig.depute)
     company.bind()
     market.admin.send_ether(company.account().address, 10**18)
@@ -210,7 +210,7 @@ def test_an_employees_sdk_has_the_tool_propose_and_consent_for_the_company(
     seller = market.funded(market.as_(7))
     sams_session = login(rig.app, sam.key, [sam.credential])["session_token"]
     with (
-        rig.act_for_company(erin, made.json()["credential"]) as erin_market,
+        rig.act_for_company(erin, made["credential"]) as erin_market,
         MarketClient.connect(rig.marketplace.url, sams_session) as sams,
     ):
         ours = erin_market.create_product(product_body("analytics"))["id"]

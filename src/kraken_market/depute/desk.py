@@ -24,6 +24,7 @@ itself as the binding's ``service``: employees' wallets find the desk there.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -141,17 +142,11 @@ class Desk:
     def _company_product(self, product_id: str) -> None:
         """Refuse unless the catalog names this company as the product's owner."""
         with MarketClient.connect(self.depute.config.marketplace_url) as market:
-            try:
-                product = market.product(product_id)
-            except ApiUnreachable as exc:
-                raise MarketplaceUnavailable(exc.message) from exc
-            except ApiError as exc:
-                if exc.status_code == 404:
-                    raise NotFound(
-                        f"the marketplace has no product {product_id}",
-                        details={"product": product_id},
-                    ) from exc
-                raise MarketplaceRefused(exc.message, details={"code": exc.api_code}) from exc
+            product = _read(
+                lambda: market.product(product_id),
+                f"the marketplace has no product {product_id}",
+                {"product": product_id},
+            )
         if product["owner"] != self.depute.company:
             raise NotCompanyProduct(
                 f"product {product_id} belongs to {product['owner']}, not to "
@@ -242,16 +237,11 @@ class Desk:
         asked = self._asker(presentation)
         url = self.depute.config.marketplace_url
         with MarketClient.connect(url) as market:
-            try:
-                union = market.union(union_id)
-            except ApiUnreachable as exc:
-                raise MarketplaceUnavailable(exc.message) from exc
-            except ApiError as exc:
-                if exc.status_code == 404:
-                    raise NotFound(
-                        f"the marketplace has no union {union_id}", details={"union": union_id}
-                    ) from exc
-                raise MarketplaceRefused(exc.message, details={"code": exc.api_code}) from exc
+            union = _read(
+                lambda: market.union(union_id),
+                f"the marketplace has no union {union_id}",
+                {"union": union_id},
+            )
             ours = [m["product_id"] for m in union["members"] if m["owner"] == self.depute.company]
             if not ours:
                 raise NotCompanyProduct(
@@ -284,3 +274,18 @@ class Desk:
             self.account.ensure_bound()
             changed = sync_on_chain(market, self.account.ledger(), product_id)
         return {"product": product_id, "changed": changed, "asked_by": asked.employee}
+
+
+def _read(
+    call: Callable[[], dict[str, Any]], missing: str, details: dict[str, Any]
+) -> dict[str, Any]:
+    """A marketplace read the desk stands on, its failures in the tool's own words: not
+    found (``missing``), unreachable, or refused with the marketplace's code."""
+    try:
+        return call()
+    except ApiUnreachable as exc:
+        raise MarketplaceUnavailable(exc.message) from exc
+    except ApiError as exc:
+        if exc.status_code == 404:
+            raise NotFound(missing, details=details) from exc
+        raise MarketplaceRefused(exc.message, details={"code": exc.api_code}) from exc

@@ -4,6 +4,8 @@ in-process chain (the SDK's collaborators injected, as ``Marketplace.login`` mak
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -185,3 +187,16 @@ def test_threads_sharing_a_client_renew_its_session_once(app: FastAPI, engine: E
         answers = list(pool.map(lambda _: api.me()["did"], range(2)))
     assert answers == [key.did, key.did]
     assert refreshes == ["/api/v1/auth/refresh"]  # one renewal for both threads
+
+
+def test_importing_the_sdk_leaves_the_depute_client_and_the_apps_out() -> None:
+    """A notebook's ``import kraken_market.sdk`` stays light: the Depute tool's client
+    (asked only by a session acting for a company) and the servers load when used."""
+    code = (
+        "import sys\n"
+        "import kraken_market.sdk\n"
+        "heavy = ['kraken_market.depute.client', 'kraken_market.api.app', 'web3']\n"
+        "print('heavy:' + ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "heavy:"

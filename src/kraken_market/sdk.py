@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kraken_market.client import ApiError, MarketClient
-from kraken_market.depute.company_desk import Employee
 from kraken_market.errors import Conflict, InvalidRequest
 from kraken_market.identity.errors import WrongAudience
 from kraken_market.identity.wallet import Wallet
@@ -48,6 +47,7 @@ from kraken_market.settings import Settings
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped]
 
+    from kraken_market.depute.company_desk import Employee
     from kraken_market.ledger.client import Ledger
     from kraken_market.trade.buy import Purchase
     from kraken_market.trade.refunds import Reclaimed
@@ -180,6 +180,8 @@ class Marketplace:
         except BaseException:
             api.close()
             raise
+        from kraken_market.depute.company_desk import Employee  # the Depute client: heavy
+
         persons = [c.token for c in holder.credentials("PersonCredential")]
         employee = Employee(holder.keys.did_key, persons)
         return cls(api, ledger, config.data_dir / "analytics", employee)

@@ -214,7 +214,10 @@ def test_a_host_cut_off_mid_job_fails_it_cleanly_and_the_buyer_retries(spread: S
             assert time.monotonic() < deadline, (reachable.status(job.request_id), spread.logs())
             time.sleep(0.5)
         failed = reachable.status(job.request_id)
-        assert {s["error"]["code"] for s in failed.values()} == {"job_timeout"}, failed
+        # Only a time-out ends a job whose peer went silent; a node whose own time-out
+        # comes later may first see the timed-out node's worker leave (``peer_lost``).
+        codes = [s["error"]["code"] for s in failed.values()]
+        assert "job_timeout" in codes and set(codes) <= {"job_timeout", "peer_lost"}, failed
         assert all(s["refund"] is None for s in failed.values()), failed  # retryable
         record = buyer.computation(job.request_id)
         assert record is not None and record.status == PaymentStatus.HELD  # nothing paid out

@@ -103,25 +103,29 @@ def load_tables(job: WorkerJob) -> tuple[list[ShareTable], list[tuple[Any, ...]]
     return tables, shapes
 
 
+def _lost_peer(mpc: Any) -> int | None:
+    """A peer whose connection closed (MPyC unsets its protocol), if any."""
+    for peer in mpc.parties:
+        protocol = peer.protocol
+        if peer.pid != mpc.pid and (
+            protocol is None or protocol.transport is None or protocol.transport.is_closing()
+        ):
+            return int(peer.pid)
+    return None
+
+
+def _peer_lost(pid: int) -> dict[str, Any]:
+    return {"error": {"code": "peer_lost", "message": f"node {pid} dropped out of the computation"}}
+
+
 async def _watch(mpc: Any, out: Path) -> None:
     """End the process as soon as a peer's connection closes mid-computation."""
     while True:
         await asyncio.sleep(0.2)
-        for peer in mpc.parties:
-            protocol = peer.protocol
-            if peer.pid != mpc.pid and (
-                protocol is None or protocol.transport is None or protocol.transport.is_closing()
-            ):
-                _write(
-                    out,
-                    {
-                        "error": {
-                            "code": "peer_lost",
-                            "message": f"node {peer.pid} dropped out of the computation",
-                        }
-                    },
-                )
-                os._exit(3)
+        lost = _lost_peer(mpc)
+        if lost is not None:
+            _write(out, _peer_lost(lost))
+            os._exit(3)
 
 
 async def compute(
@@ -236,6 +240,12 @@ def main() -> None:
         _write(out, {"error": {"code": exc.code, "message": exc.message}, "timings": timings})
         os._exit(1)
     except Exception as exc:  # a bug or MPyC failure: reported, never silent
+        # Every peer gone before the watchdog's next look: MPyC stops its loop ("Event
+        # loop stopped before Future completed"). Before the join no peer is connected.
+        lost = _lost_peer(mpc) if "join" in timings else None
+        if lost is not None:
+            _write(out, _peer_lost(lost))
+            os._exit(3)
         message = f"{type(exc).__name__}: {exc}"[:500]
         _write(out, {"error": {"code": "computation_failed", "message": message}})
         os._exit(1)

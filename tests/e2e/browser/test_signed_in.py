@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from kraken_market.identity.keys import DidKey
 from tests import served
@@ -72,6 +72,40 @@ def test_sign_in_link_the_account_and_sign_out(page: Page, seeded: Seeded, tmp_p
     expect(page.get_by_role("link", name="Sign in", exact=True)).to_be_visible()
     page.goto("/account")
     expect(page.get_by_role("link", name="Sign in with your wallet")).to_be_visible()
+
+
+def test_a_click_while_the_session_is_asked_for_stays(
+    page: Page, seeded: Seeded, tmp_path: Path
+) -> None:
+    """The wallet answered, and the person clicks elsewhere while the page still asks who
+    signed in: once it knows, the page names them where they went, and does not take
+    them back to where the sign-in began."""
+    hugo = person(seeded, tmp_path, "Hugo")
+    page.goto("/signin?next=%2Faccount")
+    page.get_by_role("button", name="Show a QR code for my wallet").click()
+    held: list[Route] = []
+    released = False
+
+    def hold(route: Route) -> None:  # answered only after the click below
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/v1/auth/me", hold)
+    answer(hugo, wallet_link(page))
+    deadline = time.monotonic() + 15
+    while not held:
+        assert time.monotonic() < deadline, "the page never asked who signed in"
+        page.wait_for_timeout(50)
+    page.get_by_role("link", name="Products", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Sign in with your wallet")
+    released = True
+    for route in held:
+        route.continue_()
+    expect(page.get_by_role("link", name="Hugo")).to_be_visible()
+    page.wait_for_timeout(1000)  # the page went back to /account here before
+    assert not re.search(r"/(account|signin)", page.url), page.url
 
 
 def test_acting_for_a_company_until_the_attorney_credential_is_revoked(

@@ -107,5 +107,6 @@ def sign_in(page: Page, holder: Holder, act_for: str | None = None) -> None:
     who = page.get_by_role("link", name=re.compile(rf"^{re.escape(holder.name)}"))
     expect(who).to_be_visible(timeout=15_000)
     # The header names the person as soon as the session is known; the page then leaves
-    # /signin for where the person came from. A click in between would be undone by it.
+    # /signin for where the person came from (unless they clicked elsewhere meanwhile):
+    # the tests start from there.
     expect(page).not_to_have_url(re.compile(r"/signin(?:[?#]|$)"))

@@ -1,9 +1,9 @@
 import { asApiError, messageFor } from "@kraken/api";
 import { Alert, Loading } from "@kraken/ui";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useNavigate } from "@tanstack/react-router";
+import { useNavigate, useRouter } from "@tanstack/react-router";
 import { useEffect, useState } from "react";
-import { refusalOf, resultOf, signedIn, takePending } from "./flow";
+import { refusalOf, resultOf, signedIn, stillSigningIn, takePending } from "./flow";
 
 // Runs in the browser. /signin/complete#response_code=…: where the web wallet sends the
 // browser back after a same-device sign-in. The result is redeemed with the transaction
@@ -33,6 +33,7 @@ function takeOnce(): Pending {
 export function CompletePage() {
   const queryClient = useQueryClient();
   const navigate = useNavigate();
+  const router = useRouter();
   const [pending] = useState(takeOnce);
   const result = useQuery({
     queryKey: ["signin-complete", pending.started?.transactionId],
@@ -44,11 +45,12 @@ export function CompletePage() {
   const status = result.data?.status;
   useEffect(() => {
     if (status === "signed_in") {
-      void signedIn(queryClient).then(() =>
-        navigate({ to: pending.started?.next ?? "/", replace: true }),
-      );
+      void signedIn(queryClient).then(() => {
+        if (stillSigningIn(router))
+          void navigate({ to: pending.started?.next ?? "/", replace: true });
+      });
     }
-  }, [status, queryClient, navigate, pending]);
+  }, [status, queryClient, navigate, router, pending]);
 
   let problem: string | null = null;
   if (pending.code === null) problem = "The wallet did not send a response code back.";

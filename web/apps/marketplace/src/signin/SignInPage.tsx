@@ -1,12 +1,12 @@
 import { asApiError, messageFor } from "@kraken/api";
 import { Alert, Button, Select } from "@kraken/ui";
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useNavigate, useSearch } from "@tanstack/react-router";
+import { useNavigate, useRouter, useSearch } from "@tanstack/react-router";
 import { useState } from "react";
 import { companiesQuery } from "../lib/api";
 import { useMe, whySignedOut } from "../lib/session";
 import { CrossDevice } from "./CrossDevice";
-import { keepPending, type Started, safeNext, startSignIn } from "./flow";
+import { keepPending, type Started, safeNext, startSignIn, stillSigningIn } from "./flow";
 import type { SignInSearch } from "./search";
 import { walletPageOf } from "./WalletQr";
 
@@ -21,6 +21,7 @@ export function SignInPage() {
   const next = safeNext(search.next);
   const me = useMe();
   const navigate = useNavigate();
+  const router = useRouter();
   const companies = useQuery(companiesQuery);
   const [actFor, setActFor] = useState<string>(MYSELF);
   const [started, setStarted] = useState<Started | null>(null);
@@ -87,7 +88,9 @@ export function SignInPage() {
             setStarted(null);
             start.reset();
           }}
-          onSignedIn={() => navigate({ to: next, replace: true })}
+          onSignedIn={() => {
+            if (stillSigningIn(router)) void navigate({ to: next, replace: true });
+          }}
         />
       )}
     </div>

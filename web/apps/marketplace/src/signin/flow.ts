@@ -1,5 +1,6 @@
 import { ApiError } from "@kraken/api";
 import type { QueryClient } from "@tanstack/react-query";
+import type { AnyRouter } from "@tanstack/react-router";
 import { api } from "../lib/api";
 import { sessionStarted } from "../lib/guard";
 import { meQuery, rememberSignedIn } from "../lib/session";
@@ -48,6 +49,13 @@ export async function signedIn(queryClient: QueryClient): Promise<void> {
   rememberSignedIn();
   sessionStarted();
   await queryClient.invalidateQueries({ queryKey: meQuery.queryKey });
+}
+
+/** The header names the person as soon as the session is known, before the page goes
+ * back to where they came from: one who clicked elsewhere in that moment has moved on,
+ * and going back would undo their click. */
+export function stillSigningIn(router: AnyRouter): boolean {
+  return router.latestLocation.pathname.startsWith("/signin");
 }
 
 /** Only a path of this site is a place to come back to (never another origin). */

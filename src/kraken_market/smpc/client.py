@@ -176,7 +176,9 @@ class AnalyticsClient:
     ) -> dict[int, dict[str, Any]]:
         """Statuses once every node has delivered or failed, or once a node failed and
         none runs (the run cannot deliver: a node that missed its start still waits in
-        its queue; a retry runs the job again); ``job_timeout`` otherwise."""
+        its queue; a retry runs the job again), or at once when a node refused it and
+        paid the buyer back (nothing will be retried; the other nodes would only wait
+        for it to join); ``job_timeout`` otherwise."""
         deadline = time.monotonic() + timeout
         while True:
             statuses = self.status(request_id)
@@ -185,6 +187,8 @@ class AnalyticsClient:
             states = {s["state"] for s in statuses.values()}
             if states <= set(DONE) or ("failed" in states and "running" not in states):
                 return statuses  # done, or this run failed (MPC needs every node): retry
+            if any(_paid_back(s) for s in statuses.values()):
+                return statuses
             if time.monotonic() > deadline:
                 raise NodeUnreachable(f"the nodes did not finish {request_id} in {timeout:g} s")
             time.sleep(poll)
@@ -248,3 +252,9 @@ def _refund_note(refund: Mapping[str, Any] | None) -> str:
     if refund.get("status") == "refunded":
         return f", the buyer refunded at once (tx {refund.get('transaction')})"
     return f", the payment {refund.get('status')} ({refund.get('reason', '')})"
+
+
+def _paid_back(status: dict[str, Any]) -> bool:
+    """A node failed the job and the buyer's payment is back (``smpc.node.refusal``)."""
+    refund = status.get("refund") or {}
+    return status["state"] == "failed" and refund.get("status") in ("refunded", "reclaimed")

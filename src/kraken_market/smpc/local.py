@@ -38,6 +38,16 @@ def free_ports(count: int) -> list[int]:
             s.close()
 
 
+def failure(outcomes: Sequence[dict[str, Any]]) -> tuple[int, dict[str, Any]] | None:
+    """The node and error that say why a run failed, if it did. A node that found the
+    cause (a regression's collinear design, say) ends its process, and a slower peer
+    may then report only that it left (``peer_lost``): the cause is named first."""
+    failed = [(i, outcome["error"]) for i, outcome in enumerate(outcomes) if "error" in outcome]
+    if not failed:
+        return None
+    return min(failed, key=lambda f: bool(f[1]["code"] == "peer_lost"))
+
+
 def run_local(
     work_dir: Path,
     storage: Path,
@@ -81,10 +91,10 @@ def run_local(
     finally:
         for r in running:
             runner.stop(r)
-    for i, outcome in enumerate(outcomes):
-        if "error" in outcome:
-            error = outcome["error"]
-            raise LocalRunFailed(f"node {i}: {error['code']}: {error['message']}", details=outcome)
+    cause = failure(outcomes)
+    if cause is not None:
+        i, error = cause
+        raise LocalRunFailed(f"node {i}: {error['code']}: {error['message']}", details=outcomes[i])
     results = []
     for number, spec in enumerate(computations):
         shares = {}

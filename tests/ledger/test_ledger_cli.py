@@ -286,7 +286,6 @@ def test_trade_reclaim_takes_a_held_payment_back_after_its_deadline(chain_cli: P
     """``trade reclaim``: only after the deadline (saying how long is left), only the
     buyer, and a clear 'nothing to reclaim' for a payment refunded at once by a
     refusing node or paid out; the reclaimed amount is the buyer's again."""
-    import time
 
     code, _, err = run("chain", "deploy", "--dev-account", "0", "--computation-deadline", "8")
     assert code == 0, err
@@ -335,8 +334,11 @@ def test_trade_reclaim_takes_a_held_payment_back_after_its_deadline(chain_cli: P
     assert buyer.balance() == before  # nothing moved
 
     deadline = buyer.computation(held).deadline  # type: ignore[union-attr]
-    while int(time.time()) <= deadline:
-        time.sleep(0.5)
+    # The deadline is in chain time. Each block is at least a second after its parent,
+    # so the module's earlier transactions put the chain's clock ahead of the wall's
+    # (this test waited 100 s for the wall clock there, 30 s alone): blocks move it on.
+    while buyer.chain_time() <= deadline:
+        seller.transfer(verifier.address, 1)
     code, out, err = run("trade", "reclaim", held, "--dev-account", "8", "--json")
     assert code == 0, err
     shown = json.loads(out)

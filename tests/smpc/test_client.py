@@ -6,25 +6,22 @@ from typing import Any
 
 import pytest
 
-from kraken_market.smpc.client import AnalyticsClient, NodeUnreachable
+from kraken_market.smpc.client import settled
 
-RID = "0x" + "ab" * 32
 PAID_BACK = {"status": "refunded", "transaction": "0x" + "cd" * 32, "node": "0x1", "amount": "1"}
+RUNNING = {"state": "running"}
 
 
-def client_seeing(*statuses: dict[str, Any]) -> AnalyticsClient:
-    nodes = AnalyticsClient(["http://127.0.0.1:9", "http://127.0.0.1:9", "http://127.0.0.1:9"])
-    nodes.status = lambda request_id: dict(enumerate(statuses))  # type: ignore[method-assign]
-    return nodes
+def nodes(*statuses: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return dict(enumerate(statuses))
 
 
 def test_a_refusal_that_paid_the_buyer_back_ends_the_wait_at_once() -> None:
     """The other nodes would wait for the refusing node to join until their time-out;
     nothing is retried after a refund, so the buyer hears of it at once."""
     refused = {"state": "failed", "error": {"code": "manifest_mismatch"}, "refund": PAID_BACK}
-    with client_seeing({"state": "running"}, refused, {"state": "running"}) as nodes:
-        statuses = nodes.wait(RID, timeout=0, poll=0)
-    assert statuses[1]["refund"] == PAID_BACK
+    assert settled(nodes(RUNNING, refused, RUNNING))
+    assert settled(nodes(RUNNING, refused | {"refund": {"status": "reclaimed"}}, RUNNING))
 
 
 @pytest.mark.parametrize(
@@ -33,6 +30,11 @@ def test_a_refusal_that_paid_the_buyer_back_ends_the_wait_at_once() -> None:
 def test_a_failure_without_a_refund_waits_for_the_running_nodes(refund: Any) -> None:
     """Without a refund the job is run again once every node stopped: not before."""
     failed = {"state": "failed", "error": {"code": "peer_lost"}, "refund": refund}
-    nodes = client_seeing({"state": "running"}, failed, {"state": "running"})
-    with nodes, pytest.raises(NodeUnreachable):
-        nodes.wait(RID, timeout=0, poll=0)
+    assert not settled(nodes(RUNNING, failed, RUNNING))
+    assert settled(nodes({"state": "queued"}, failed, failed))  # none runs: retry
+
+
+def test_a_job_delivered_everywhere_or_still_running_everywhere() -> None:
+    delivered = {"state": "delivered"}
+    assert settled(nodes(delivered, delivered, delivered))
+    assert not settled(nodes(delivered, RUNNING, delivered))

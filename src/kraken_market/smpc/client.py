@@ -174,20 +174,14 @@ class AnalyticsClient:
         poll: float = 0.5,
         progress: Callable[[dict[int, dict[str, Any]]], None] | None = None,
     ) -> dict[int, dict[str, Any]]:
-        """Statuses once every node has delivered or failed, or once a node failed and
-        none runs (the run cannot deliver: a node that missed its start still waits in
-        its queue; a retry runs the job again), or at once when a node refused it and
-        paid the buyer back (nothing will be retried; the other nodes would only wait
-        for it to join); ``job_timeout`` otherwise."""
+        """The nodes' statuses once the job is :func:`settled`; ``job_timeout`` if it
+        is not within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:
             statuses = self.status(request_id)
             if progress is not None:
                 progress(statuses)
-            states = {s["state"] for s in statuses.values()}
-            if states <= set(DONE) or ("failed" in states and "running" not in states):
-                return statuses  # done, or this run failed (MPC needs every node): retry
-            if any(_paid_back(s) for s in statuses.values()):
+            if settled(statuses):
                 return statuses
             if time.monotonic() > deadline:
                 raise NodeUnreachable(f"the nodes did not finish {request_id} in {timeout:g} s")
@@ -254,7 +248,19 @@ def _refund_note(refund: Mapping[str, Any] | None) -> str:
     return f", the payment {refund.get('status')} ({refund.get('reason', '')})"
 
 
-def _paid_back(status: dict[str, Any]) -> bool:
+def settled(statuses: Mapping[int, Mapping[str, Any]]) -> bool:
+    """Whether waiting for the nodes is over: every node delivered or failed; or a node
+    failed and none runs (the run cannot deliver, since MPC needs every node: a node
+    that missed its start still waits in its queue, and a retry runs the job again); or
+    a node refused the job and paid the buyer back (nothing will be retried, and the
+    other nodes would only wait for the refusing one to join, until their time-out)."""
+    states = {s["state"] for s in statuses.values()}
+    if states <= set(DONE) or ("failed" in states and "running" not in states):
+        return True
+    return any(_paid_back(s) for s in statuses.values())
+
+
+def _paid_back(status: Mapping[str, Any]) -> bool:
     """A node failed the job and the buyer's payment is back (``smpc.node.refusal``)."""
     refund = status.get("refund") or {}
     return status["state"] == "failed" and refund.get("status") in ("refunded", "reclaimed")
